@@ -1,0 +1,1 @@
+# examples: sources, tests and pages of this area (included by Makefile.am)

@@ -1,0 +1,2 @@
+# scripts: setup, the cron job and benchmarks
+EXTRA_DIST += scripts/setup

@@ -1,0 +1,108 @@
+/* Errors, messages, times, durations and durable file writes shared by every module. */
+#ifndef XP_UTIL_H
+#define XP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Library error codes: functions return 0 or one of these (negative). */
+enum {
+	XP_OK = 0,
+	XP_EFAIL = -1,      /* I/O, database, policy refused: exit 1 */
+	XP_EUSAGE = -2,     /* bad arguments: exit 2 */
+	XP_EINTEGRITY = -3, /* tampered, truncated, bad signature: exit 3 */
+	XP_EAUTH = -4,      /* wrong password: exit 3 */
+	XP_ENOMEM = -5,     /* out of memory: exit 1 */
+	XP_ENOENT = -6,     /* no such backup or file: exit 1 */
+};
+
+/* Exit statuses of the command-line contract. */
+enum { XP_EXIT_OK = 0, XP_EXIT_FAIL = 1, XP_EXIT_USAGE = 2, XP_EXIT_INTEGRITY = 3 };
+
+/* One human sentence about the first failure; filled by the function that failed. */
+struct xp_err {
+	int code;
+	char msg[512];
+};
+
+/* Records a message and returns code, so `return xp_err_set(err, XP_EFAIL, ...)` reads well.
+ * err may be NULL. A later call overwrites an earlier message. */
+int xp_err_set(struct xp_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, with ": strerror(errno)" appended. */
+int xp_err_sys(struct xp_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes the recorded message with "subject: " (for adding a file name at a higher level). */
+void xp_err_prefix(struct xp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps a library code to the contract's exit status. */
+int xp_exit_status(int code);
+
+/* The running tool's name, for messages ("xpseal"). Set once in main. */
+extern const char *xp_progname;
+/* Prints "tool: message" on stderr. */
+void xp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "tool: err->msg" on stderr and returns the exit status for err->code. */
+int xp_fail(const struct xp_err *err);
+/* Prints "tool: message" and a hint to run with --help; returns XP_EXIT_USAGE. */
+int xp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Times are seconds since the epoch, UTC. XP_TIME_LEN fits "2026-11-24T03:00:00Z" and NUL. */
+#define XP_TIME_LEN 21
+/* Parses ISO-8601: "2026-11-24", "2026-11-24T03:00", "2026-11-24T03:00:00Z",
+ * "2026-11-24 03:00:00.123+01:00" (a missing zone means UTC; fractions are dropped). */
+int xp_time_parse(const char *s, int64_t *out, struct xp_err *err);
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" into buf (XP_TIME_LEN bytes). */
+void xp_time_format(int64_t t, char buf[XP_TIME_LEN]);
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian, any year). */
+int64_t xp_days_from_civil(int64_t y, unsigned m, unsigned d);
+void xp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* The current time (the clock is read only here). */
+int64_t xp_now(void);
+
+/* Parses a duration: one or more NUMBER UNIT pairs, units s m h d w y (y = 365 days),
+ * e.g. "90d", "12h", "1y6w". */
+int xp_duration_parse(const char *s, int64_t *seconds, struct xp_err *err);
+/* Parses a non-negative decimal integer with an optional k/M/G (binary) suffix. */
+int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err);
+
+/* Writes all of buf, retrying short writes and EINTR. */
+int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
+/* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
+ssize_t xp_read_full(int fd, void *buf, size_t len);
+/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* mkdir -p with the given mode for the directories it creates. */
+int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);
+/* fsyncs the directory that holds path (or path itself if it is a directory). */
+int xp_fsync_dir(const char *path, struct xp_err *err);
+
+/* A file that appears under its name only when complete: written to a temp name in the
+ * same directory, then fsync, rename, fsync of the directory. */
+struct xp_afile {
+	int fd;
+	char *path; /* final name (owned) */
+	char *tmp;  /* temp name (owned) */
+};
+/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing. */
+int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
+/* fsync, close, rename over path, fsync the directory; frees af's names. */
+int xp_afile_commit(struct xp_afile *af, struct xp_err *err);
+/* Closes and unlinks the temp file; safe to call after a failed commit or twice. */
+void xp_afile_abort(struct xp_afile *af);
+/* Writes a whole buffer to path atomically, as above. */
+int xp_file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+			 struct xp_err *err);
+
+/* Crash tests: with XP_FAULT_AT=N in the environment (and fault injection compiled in),
+ * the Nth call in the process kills it with SIGKILL before the step named by `what` is done.
+ * XP_FAULT_TRACE=1 prints each step to stderr so tests can count them. Harmless otherwise. */
+void xp_fault_point(const char *what);
+
+/* REPO from the -r option or XP_REPO; NULL when neither is set. */
+const char *xp_repo_path(const char *opt);
+
+/* printf into a fresh malloc'd string; NULL on failure. */
+char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,1 @@
+# src/xprestore: sources, tests and pages of this area (included by Makefile.am)

@@ -1,0 +1,120 @@
+# Shared by the shell tests: TAP output, a temp dir removed on exit, the tools under test,
+# and a throw-away PostgreSQL server on a loopback port. Source it, then call plan or done_testing.
+# shellcheck shell=bash
+
+set -u
+: "${XP_BUILDDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${XP_SRCDIR:=$XP_BUILDDIR}"
+export XP_BUILDDIR XP_SRCDIR
+export LC_ALL=C
+unset XP_REPO XP_PASSWORD_FILE
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/xptest.XXXXXX") || exit 1
+chmod 755 "$T"
+_tap_n=0
+_tap_failed=0
+_cleanups=()
+
+_cleanup() {
+	local c
+	for c in "${_cleanups[@]}"; do eval "$c" || true; done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# at_exit CMD: run CMD when the test exits, before the temp dir goes.
+at_exit() { _cleanups+=("$1"); }
+
+ok() { # ok STATUS DESCRIPTION  (STATUS 0 passes)
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"
+		printf '# got:  %s\n# want: %s\n' "$1" "$2" | head -20
+	fi
+}
+like() { # like GOT GLOB DESCRIPTION
+	# shellcheck disable=SC2053
+	if [[ $1 == $2 ]]; then ok 0 "$3"; else
+		ok 1 "$3"
+		printf '# got:  %s\n# want like: %s\n' "$1" "$2" | head -20
+	fi
+}
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $1"; }
+skip_all() { echo "1..0 # SKIP $1"; trap - EXIT; rm -rf "$T"; exit 0; }
+diag() { echo "# $*"; }
+done_testing() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; exit $?; }
+
+# run CMD...: runs a command, keeping its status in $rc, stdout in $out, stderr in $err.
+run() {
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	out=$(cat "$T/.out")
+	err=$(cat "$T/.err")
+}
+
+# The tools under test, run under valgrind when XP_VALGRIND is set (make check-valgrind).
+_tool() {
+	local t=$1
+	shift
+	if [ -n "${XP_VALGRIND:-}" ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$XP_BUILDDIR/src/$t/$t" "$@"
+	else
+		"$XP_BUILDDIR/src/$t/$t" "$@"
+	fi
+}
+xpseal() { _tool xpseal "$@"; }
+xpverify() { _tool xpverify "$@"; }
+xpdump() { _tool xpdump "$@"; }
+xprestore() { _tool xprestore "$@"; }
+xpexpire() { _tool xpexpire "$@"; }
+
+# password FILE TEXT: a password file, 0600, as the tools expect.
+password() { (umask 077 && printf '%s\n' "$2" >"$1"); }
+
+# sqlite_dsn FILE: a connection string for the SQLite 3 ODBC driver.
+sqlite_dsn() { echo "Driver=SQLite3;Database=$1"; }
+
+# pg_start: starts PostgreSQL 15 in $T/pg on a free loopback port, sets PGHOST PGPORT PGUSER
+# PGDATABASE and PG_DSN (psqlODBC connection string), and stops it when the test exits.
+# Returns 1 (caller should skip_all) when no server binaries are installed.
+pg_bindir() {
+	local d
+	for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+_pg_as() { # run a server command as the postgres user when we are root (initdb refuses root)
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_start() {
+	local bin port
+	bin=$(pg_bindir) || return 1
+	mkdir -p "$T/pg"
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
+	_pg_as "$bin/initdb" -D "$T/pg/data" -U postgres -A trust -E UTF8 --no-locale >"$T/pg/initdb.log" 2>&1 ||
+		{ cat "$T/pg/initdb.log" >&2; return 1; }
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 20000))
+		if _pg_as "$bin/pg_ctl" -D "$T/pg/data" -l "$T/pg/server.log" -w -t 60 \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $T/pg -c fsync=off" start >/dev/null 2>&1; then
+			at_exit "_pg_as '$bin/pg_ctl' -D '$T/pg/data' -m immediate stop >/dev/null 2>&1"
+			export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+			export PG_DSN="Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$port;Database=postgres;Uid=postgres;UseDeclareFetch=1;Fetch=10000"
+			PG_BIN=$bin
+			return 0
+		fi
+	done
+	cat "$T/pg/server.log" >&2
+	return 1
+}

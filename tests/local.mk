@@ -1,0 +1,5 @@
+# tests: shared unit tests of src/lib/util and the shell test library
+check_PROGRAMS += tests/unit/util
+tests_unit_util_LDADD = $(XP_LIBS)
+TESTS += tests/unit/util
+EXTRA_DIST += tests/valgrind-wrap
