@@ -1,0 +1,1 @@
+# src/lib/crypto.mk: sources, tests and pages of this area (included by Makefile.am)

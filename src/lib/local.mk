@@ -1,1 +1,0 @@
-# src/lib: sources, tests and pages of this area (included by Makefile.am)
