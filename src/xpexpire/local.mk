@@ -1,1 +1,2 @@
 # src/xpexpire: sources, tests and pages of this area (included by Makefile.am)
+src_lib_libxp_a_SOURCES += src/lib/policy.c src/lib/policy.h
