@@ -1,0 +1,401 @@
+/* Repository keys: the X25519 pair sealed under the password, and the signer's public key.
+ *
+ * keys/repo.pub:  "xpbackup-repo-pub 1\n" BASE64(public key) "\n"
+ * keys/repo.key:  "xpbackup-repo-key 1\n"
+ *                 "argon2id13 OPSLIMIT MEMLIMIT BASE64(salt)\n"
+ *                 BASE64(nonce) "\n"
+ *                 BASE64(XChaCha20-Poly1305(secret key; additional data = the three lines above))
+ * "\n" "check " BASE64(BLAKE2b-256 of everything above) "\n" The checksum tells a damaged file
+ * (XP_EINTEGRITY) from a wrong password (XP_EAUTH). */
+#include "config.h"
+
+#include "keys.h"
+#include "secret.h"
+#include "sign.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define B64         sodium_base64_VARIANT_ORIGINAL
+#define PUB_MAGIC   "xpbackup-repo-pub 1"
+#define KEY_MAGIC   "xpbackup-repo-key 1"
+#define KEY_ALG     "argon2id13"
+#define KEYFILE_MAX 2048
+#define NONCE_LEN   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define CT_LEN      (XP_KEYS_SK_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define SALT_LEN    crypto_pwhash_SALTBYTES
+#define CHK_LEN     crypto_generichash_BYTES
+
+static unsigned long long test_ops;
+static size_t test_mem;
+
+void xp_keys_set_kdf_limits(unsigned long long ops, size_t mem)
+{
+	test_ops = ops;
+	test_mem = mem;
+}
+
+const char *xp_keys_default_signing_key(void)
+{
+	static char path[PATH_MAX];
+	const char *env, *home;
+
+	if (path[0])
+		return path;
+	env = getenv("XP_SIGNING_KEY");
+	home = getenv("HOME");
+	if (env && *env)
+		snprintf(path, sizeof path, "%s", env);
+	else if (geteuid() == 0 || !home || !*home)
+		snprintf(path, sizeof path, "/var/lib/xpbackup/signer.key");
+	else
+		snprintf(path, sizeof path, "%s/.config/xpbackup/signer.key", home);
+	return path;
+}
+
+void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN])
+{
+	uint8_t h[crypto_generichash_BYTES];
+
+	(void)crypto_generichash(h, sizeof h, pk, XP_KEYS_PK_LEN, NULL, 0);
+	memcpy(key_id, h, XP_KEYS_ID_LEN);
+}
+
+static char *keys_path(const char *repo, const char *name)
+{
+	return xp_asprintf("%s/keys/%s", repo, name);
+}
+
+static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
+{
+	return sodium_bin2base64(out, outlen, bin, len, B64);
+}
+
+/* Decodes exactly want bytes from s[0..len). */
+static int unb64(const char *s, size_t len, uint8_t *out, size_t want)
+{
+	size_t got = 0;
+	const char *end;
+
+	if (sodium_base642bin(out, want, s, len, NULL, &got, &end, B64) != 0)
+		return -1;
+	return got == want && end == s + len ? 0 : -1;
+}
+
+int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
+                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
+{
+	char *path = keys_path(repo, "repo.pub"), *text = NULL, *l, *nl;
+	size_t len;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (sodium_init() < 0) {
+		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+		goto out;
+	}
+	rc = xp_file_read(path, 256, &text, &len, err);
+	if (rc)
+		goto out;
+	l = text + sizeof PUB_MAGIC;
+	nl = strchr(text, '\n');
+	if (nl != l - 1 || memcmp(text, PUB_MAGIC, sizeof PUB_MAGIC - 1) != 0 ||
+	    !(nl = strchr(l, '\n')) || nl[1] != '\0' ||
+	    unb64(l, (size_t)(nl - l), pk, XP_KEYS_PK_LEN) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: not a repository public key", path);
+		goto out;
+	}
+	if (key_id)
+		xp_keys_id(pk, key_id);
+out:
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* The sealed secret key's text: header lines (the additional data), ciphertext, checksum. */
+static int seal_secret(const uint8_t sk[XP_KEYS_SK_LEN], const char *pw, size_t pwlen, int strong,
+                       char **out, struct xp_err *err)
+{
+	char salt64[sodium_base64_ENCODED_LEN(SALT_LEN, B64)];
+	char nonce64[sodium_base64_ENCODED_LEN(NONCE_LEN, B64)];
+	char ct64[sodium_base64_ENCODED_LEN(CT_LEN, B64)];
+	char chk64[sodium_base64_ENCODED_LEN(CHK_LEN, B64)];
+	uint8_t salt[SALT_LEN], nonce[NONCE_LEN], ct[CT_LEN], chk[CHK_LEN];
+	unsigned long long ops =
+	        strong ? crypto_pwhash_OPSLIMIT_SENSITIVE : crypto_pwhash_OPSLIMIT_MODERATE;
+	size_t mem = strong ? crypto_pwhash_MEMLIMIT_SENSITIVE : crypto_pwhash_MEMLIMIT_MODERATE;
+	uint8_t *key = NULL;
+	char *head = NULL, *text = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (test_ops) {
+		ops = test_ops;
+		mem = test_mem;
+	}
+	key = xp_secret_alloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+	if (!key)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	randombytes_buf(salt, sizeof salt);
+	randombytes_buf(nonce, sizeof nonce);
+	if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pw, pwlen, salt, ops,
+	                  mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "Argon2id: out of memory");
+		goto out;
+	}
+	head = xp_asprintf("%s\n%s %llu %zu %s\n%s\n", KEY_MAGIC, KEY_ALG, ops, mem,
+	                   b64(salt, sizeof salt, salt64, sizeof salt64),
+	                   b64(nonce, sizeof nonce, nonce64, sizeof nonce64));
+	if (!head) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, sk, XP_KEYS_SK_LEN,
+	                                               (const uint8_t *)head, strlen(head), NULL,
+	                                               nonce, key) != 0) {
+		rc = xp_err_set(err, XP_EFAIL, "XChaCha20-Poly1305 failed");
+		goto out;
+	}
+	text = xp_asprintf("%s%s\n", head, b64(ct, sizeof ct, ct64, sizeof ct64));
+	if (!text) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	(void)crypto_generichash(chk, sizeof chk, (const uint8_t *)text, strlen(text), NULL, 0);
+	*out = xp_asprintf("%scheck %s\n", text, b64(chk, sizeof chk, chk64, sizeof chk64));
+	if (!*out)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+out:
+	free(text);
+	free(head);
+	xp_secret_free(key);
+	return rc;
+}
+
+static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN], const char *pw,
+                        size_t pwlen, int strong, struct xp_err *err)
+{
+	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = seal_secret(sk, pw, pwlen, strong, &text, err);
+	if (rc == 0)
+		rc = xp_file_write_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* The parts of repo.key, pointing into its text. */
+struct keyfile {
+	size_t headlen;
+	unsigned long long ops;
+	size_t mem;
+	uint8_t salt[SALT_LEN], nonce[NONCE_LEN], ct[CT_LEN];
+};
+
+/* Splits text into its lines and checks the checksum; -1 if damaged. */
+static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
+{
+	const char *line[6];
+	size_t n = 0, ll[5];
+	uint8_t chk[CHK_LEN], want[CHK_LEN];
+	char alg[16], salt64[64], tail;
+
+	if (len == 0 || text[len - 1] != '\n' || strlen(text) != len)
+		return -1;
+	line[0] = text;
+	for (const char *p = text; p < text + len; p++) {
+		if (*p != '\n')
+			continue;
+		if (n == 5)
+			return -1;
+		ll[n] = (size_t)(p - line[n]);
+		line[++n] = p + 1;
+	}
+	if (n != 5 || ll[4] < 6 || memcmp(line[4], "check ", 6) != 0 ||
+	    unb64(line[4] + 6, ll[4] - 6, want, sizeof want) != 0)
+		return -1;
+	(void)crypto_generichash(chk, sizeof chk, (const uint8_t *)text, (size_t)(line[4] - text),
+	                         NULL, 0);
+	if (sodium_memcmp(chk, want, sizeof chk) != 0)
+		return -1;
+	if (ll[0] != sizeof KEY_MAGIC - 1 || memcmp(line[0], KEY_MAGIC, ll[0]) != 0)
+		return -1;
+	if (ll[1] >= 128 ||
+	    sscanf(line[1], "%15s %llu %zu %63s%c", alg, &kf->ops, &kf->mem, salt64, &tail) != 5 ||
+	    tail != '\n' || strcmp(alg, KEY_ALG) != 0 ||
+	    unb64(salt64, strlen(salt64), kf->salt, sizeof kf->salt) != 0)
+		return -1;
+	/* Limits beyond SENSITIVE would only let a damaged file exhaust memory or time. */
+	if (kf->ops < crypto_pwhash_OPSLIMIT_MIN || kf->ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+	    kf->mem < crypto_pwhash_MEMLIMIT_MIN || kf->mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
+		return -1;
+	if (unb64(line[2], ll[2], kf->nonce, sizeof kf->nonce) != 0 ||
+	    unb64(line[3], ll[3], kf->ct, sizeof kf->ct) != 0)
+		return -1;
+	kf->headlen = (size_t)(line[3] - text);
+	return 0;
+}
+
+int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
+                   struct xp_err *err)
+{
+	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	uint8_t pk[XP_KEYS_PK_LEN], derived[XP_KEYS_PK_LEN];
+	uint8_t *key = NULL;
+	struct keyfile kf;
+	size_t len;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (sodium_init() < 0) {
+		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+		goto out;
+	}
+	rc = xp_keys_load_public(repo, pk, NULL, err);
+	if (rc)
+		goto out;
+	rc = xp_file_read(path, KEYFILE_MAX, &text, &len, err);
+	if (rc)
+		goto out;
+	if (parse_keyfile(text, len, &kf) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: corrupted key file", path);
+		goto out;
+	}
+	key = xp_secret_alloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+	if (!key) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pw, pwlen, kf.salt,
+	                  kf.ops, kf.mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "Argon2id: out of memory");
+		goto out;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk32, NULL, NULL, kf.ct, sizeof kf.ct,
+	                                               (const uint8_t *)text, kf.headlen, kf.nonce,
+	                                               key) != 0) {
+		rc = xp_err_set(err, XP_EAUTH, "%s: wrong password", path);
+		goto out;
+	}
+	if (crypto_scalarmult_base(derived, sk32) != 0 ||
+	    sodium_memcmp(derived, pk, sizeof pk) != 0) {
+		sodium_memzero(sk32, XP_KEYS_SK_LEN);
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: does not match keys/repo.pub", path);
+		goto out;
+	}
+out:
+	xp_secret_free(key);
+	free(text);
+	free(path);
+	return rc;
+}
+
+int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const char *newpw,
+                   size_t newlen, int strong, struct xp_err *err)
+{
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_keys_unlock(repo, oldpw, oldlen, sk, err);
+	if (rc == 0)
+		rc = write_secret(repo, sk, newpw, newlen, strong, err);
+	xp_secret_free(sk);
+	return rc;
+}
+
+static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], struct xp_err *err)
+{
+	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
+	char *path = keys_path(repo, "repo.pub");
+	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
+	int rc;
+
+	if (!path || !text)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_file_write_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Loads the host's signing key, or makes it on first use, and writes its public half. */
+static int write_signer(const char *repo, const char *keypath, struct xp_err *err)
+{
+	struct xp_signkey *k = NULL;
+	char *path = keys_path(repo, "signer.pub"), *text = NULL;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_sign_load_key(keypath, &k, err);
+	if (rc == XP_ENOENT)
+		rc = xp_sign_create_key(keypath, &k, err);
+	if (rc == 0)
+		rc = xp_sign_public_text(k, &text, err);
+	if (rc == 0)
+		rc = xp_file_write_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	free(path);
+	xp_sign_free_key(k);
+	return rc;
+}
+
+int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
+                 int strong, struct xp_err *err)
+{
+	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = keys_path(repo, "repo.pub");
+	uint8_t pk[XP_KEYS_PK_LEN];
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct stat st;
+	int rc;
+
+	if (!keysdir || !pubpath || !sk) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sodium_init() < 0) {
+		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+		goto out;
+	}
+	/* repo.pub is written last, so a crash part-way leaves a directory init may redo. */
+	if (lstat(pubpath, &st) == 0) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: already a repository", repo);
+		goto out;
+	}
+	rc = xp_mkdirs(keysdir, 0700, err);
+	if (rc)
+		goto out;
+	if (crypto_box_keypair(pk, sk) != 0) {
+		rc = xp_err_set(err, XP_EFAIL, "X25519 key generation failed");
+		goto out;
+	}
+	rc = write_signer(repo, signing_key_path ? signing_key_path : xp_keys_default_signing_key(),
+	                  err);
+	if (rc == 0)
+		rc = write_secret(repo, sk, pw, pwlen, strong, err);
+	if (rc == 0)
+		rc = write_public(repo, pk, err);
+out:
+	xp_secret_free(sk);
+	free(pubpath);
+	free(keysdir);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/* The repository keys: an X25519 key pair whose secret half is sealed under the configuration
+ * password (Argon2id + XChaCha20-Poly1305), and the host's Ed25519 signing key. Files:
+ *   REPO/keys/repo.pub     X25519 public key (text, see xpseal(5))
+ *   REPO/keys/repo.key     X25519 secret key sealed to the password (text, 0600)
+ *   REPO/keys/signer.pub   the signing public key, minisign's public-key format */
+#ifndef XP_KEYS_H
+#define XP_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define XP_KEYS_PK_LEN 32 /* X25519 public key */
+#define XP_KEYS_SK_LEN 32 /* X25519 secret key */
+#define XP_KEYS_ID_LEN 8  /* key id: first 8 bytes of BLAKE2b-256(public key) */
+
+/* Creates REPO (directories 0700) with its keys/ directory and files. The signing secret key
+ * at signing_key_path is reused if it exists, else created (0600, parent directory 0700).
+ * `strong` selects Argon2id's SENSITIVE limits instead of MODERATE. Refuses an existing
+ * repository (XP_EFAIL "REPO: already a repository"). */
+int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
+                 int strong, struct xp_err *err);
+
+/* The default signing secret key: $XP_SIGNING_KEY, else /var/lib/xpbackup/signer.key for root,
+ * else $HOME/.config/xpbackup/signer.key. Static string, computed once. */
+const char *xp_keys_default_signing_key(void);
+
+/* Reads REPO/keys/repo.pub; key_id may be NULL. */
+int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
+                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err);
+
+/* The key id of a public key. */
+void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]);
+
+/* Opens REPO/keys/repo.key with the password into sk32 (caller-owned secret memory).
+ * Wrong password: XP_EAUTH. A corrupted file (checksum, syntax, or a secret that does not
+ * match repo.pub): XP_EINTEGRITY. */
+int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
+                   struct xp_err *err);
+
+/* Re-seals REPO/keys/repo.key (atomically) under newpw; nothing else changes. */
+int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const char *newpw,
+                   size_t newlen, int strong, struct xp_err *err);
+
+/* For unit tests only: seal with these Argon2id limits instead of MODERATE/SENSITIVE
+ * (ops 0 restores the defaults). Unlocking always uses the limits stored in the file. */
+void xp_keys_set_kdf_limits(unsigned long long ops, size_t mem);
+
+#endif

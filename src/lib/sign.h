@@ -1,0 +1,58 @@
+/* Ed25519 signatures in minisign's format: prehashed ("ED": the signature covers BLAKE2b-512 of
+ * the data), a global signature over signature || trusted comment, 8-byte key ids. The stock
+ * tool checks ours: `minisign -V -p signer.pub -m FILE`.
+ *
+ * The secret-key file is minisign's secret-key format without a password (what
+ * `minisign -G -W` writes), so cron signs unattended; it must not be readable or writable by
+ * group or others (refused otherwise). */
+#ifndef XP_SIGN_H
+#define XP_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+#define XP_SIGN_KEYID_LEN 8
+
+/* A loaded signing secret key (kept in sodium_malloc memory). */
+struct xp_signkey;
+
+/* Loads a signing secret key file; free with xp_sign_free_key. */
+int xp_sign_load_key(const char *path, struct xp_signkey **out, struct xp_err *err);
+/* Creates a new key pair and writes the secret key to path (0600, atomically; the parent
+ * directory is created 0700 if missing). Refuses to overwrite an existing file. */
+int xp_sign_create_key(const char *path, struct xp_signkey **out, struct xp_err *err);
+void xp_sign_free_key(struct xp_signkey *k);
+/* The public key file text for k (minisign's format), malloc'd. */
+int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *err);
+/* The key id of k. */
+void xp_sign_key_id(const struct xp_signkey *k, uint8_t id[XP_SIGN_KEYID_LEN]);
+/* 0 if the public key file at pubkey_path is k's; XP_EINTEGRITY if it is another key's. */
+int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err);
+
+/* Streaming signature: init, update with the data, final. */
+struct xp_sign_state {
+	crypto_generichash_blake2b_state h;
+};
+void xp_sign_init(struct xp_sign_state *s);
+void xp_sign_update(struct xp_sign_state *s, const void *buf, size_t len);
+/* Writes the whole .minisig text into *sigtext (malloc'd; the caller writes it where it wants).
+ * trusted_comment is one line (no CR/LF); NULL means "timestamp:NOW". */
+int xp_sign_final(struct xp_sign_state *s, const struct xp_signkey *k, const char *trusted_comment,
+                  char **sigtext, struct xp_err *err);
+int xp_sign_buffer(const struct xp_signkey *k, const void *buf, size_t len,
+                   const char *trusted_comment, char **sigtext, struct xp_err *err);
+
+/* 0 if sigpath holds a good signature of path by the key in pubkey_path. XP_EINTEGRITY for a
+ * bad signature, another key's signature, a malformed signature file or an altered trusted
+ * comment; XP_ENOENT when a file is missing; messages start with the file's name. */
+int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubkey_path,
+                        struct xp_err *err);
+/* The same over a buffer and the signature file's text. */
+int xp_sign_verify_buffer(const void *buf, size_t len, const char *sigtext, const char *pubkey_path,
+                          struct xp_err *err);
+
+#endif
