@@ -1,1 +1,6 @@
 # src/xpseal: sources, tests and pages of this area (included by Makefile.am)
+src_lib_libxp_a_SOURCES += src/lib/seal.c src/lib/seal.h
+
+check_PROGRAMS += tests/unit/seal
+tests_unit_seal_LDADD = $(XP_LIBS)
+TESTS += tests/unit/seal
