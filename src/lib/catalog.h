@@ -1,0 +1,176 @@
+/* The repository's catalog and journal (formats in xpseal(5)).
+ *
+ *   REPO/catalog          one tab-separated line per backup; rewritten atomically, under the lock
+ *   REPO/catalog.minisig  its signature by the host's signing key (checked with keys/signer.pub)
+ *   REPO/journal          append-only event record; each line carries the BLAKE2b-256 of the line
+ *                         before it, so an edited, removed or reordered line breaks the chain
+ *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
+ *
+ * Every changing call takes the lock, first finishes any half-done deletion or shredding left by
+ * a crash (xp_catalog_recover), then does its work in an order that is safe to interrupt at any
+ * step. A deleted backup leaves the catalog; the journal keeps its record. A shredded backup
+ * stays listed in state "shredded" (its file is unreadable everywhere) until retention deletes
+ * it. Backups on legal hold are neither deleted nor shredded. */
+#ifndef XP_CATALOG_H
+#define XP_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct xp_signkey;
+
+#define XP_CATALOG_VERSION  1
+#define XP_CATALOG_ID_HEX   33   /* 32 hex digits and NUL */
+#define XP_CATALOG_HASH_LEN 32   /* BLAKE2b-256 of the .xps file */
+#define XP_CATALOG_TEXT_MAX 4096 /* longest source, hold reason, rule or policy text */
+
+enum xp_catalog_state {
+	XP_CATALOG_SEALED = 0,  /* complete, readable with the password */
+	XP_CATALOG_SHREDDED = 1 /* its shred key is destroyed: no copy can be opened */
+};
+
+/* One backup. Strings are owned by the entry (freed by xp_catalog_free). */
+struct xp_catalog_entry {
+	char id[XP_CATALOG_ID_HEX]; /* 32 lower-case hex digits */
+	int state;                  /* enum xp_catalog_state */
+	int64_t created;            /* seconds since the epoch, UTC */
+	int has_window;             /* oldest/newest are known (from the dump's SUMMARY) */
+	int64_t oldest, newest;     /* data window: oldest and newest row time */
+	char *source;               /* NULL when unknown */
+	uint64_t size;              /* bytes of the .xps file */
+	uint8_t hash[XP_CATALOG_HASH_LEN];
+	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
+	int shreddable; /* the data key is REPO/keys/shred/ID.key */
+	char *hold;     /* legal-hold reason, NULL when not held */
+};
+
+/* A loaded catalog, sorted by creation time then id. */
+struct xp_catalog {
+	struct xp_catalog_entry *entries;
+	size_t n;
+	size_t journal_lines;  /* journal length when the catalog was written (0: unknown) */
+	char journal_head[65]; /* hex BLAKE2b-256 of the journal's last line then, or "" */
+};
+
+/* The lock on REPO/lock. */
+struct xp_catalog_lock {
+	int fd;
+};
+
+/* Takes the exclusive lock, waiting for another holder to let go (creates REPO/lock). */
+int xp_catalog_lock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
+/* The same without waiting: XP_EFAIL "REPO: catalog is locked by another process" if held. */
+int xp_catalog_trylock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
+/* A shared lock (readers that want a stable picture: xp_catalog_check). */
+int xp_catalog_lock_shared(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
+/* Releases the lock; safe on a lock that was never taken (fd -1) or twice. */
+void xp_catalog_unlock(struct xp_catalog_lock *lock);
+
+/* Reads REPO/catalog (no lock needed: it only ever changes by rename). A repository without a
+ * catalog yet loads as empty. Does not check the signature (xp_catalog_check does). */
+int xp_catalog_load(const char *repo, struct xp_catalog *cat, struct xp_err *err);
+/* Frees what xp_catalog_load allocated and empties cat. */
+void xp_catalog_free(struct xp_catalog *cat);
+/* The entry with this id, or NULL. */
+const struct xp_catalog_entry *xp_catalog_find(const struct xp_catalog *cat, const char *id);
+/* "sealed" or "shredded". */
+const char *xp_catalog_state_name(int state);
+/* The relative path of a backup's file: "data/XX/ID.xps" into buf. */
+void xp_catalog_data_path(const char *id, char buf[48]);
+
+/* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog. The
+ * file at e->path must already exist with e->size bytes (XP_EINTEGRITY otherwise); an id
+ * already listed is refused. */
+int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
+                   struct xp_err *err);
+
+/* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
+ * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
+ * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
+ * A held backup is refused (XP_EFAIL); an unknown id is XP_ENOENT. */
+int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
+                      const char *rule, const char *policy, struct xp_err *err);
+
+/* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. */
+int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *id,
+                    const char *reason, struct xp_err *err);
+int xp_catalog_release(const char *repo, const struct xp_signkey *key, const char *id,
+                       struct xp_err *err);
+
+/* Erasure request for a shreddable backup: journal "shredding" (reason), overwrite and remove
+ * REPO/keys/shred/ID.key, mark the entry "shredded", journal "shredded". The .xps stays until
+ * retention deletes it; no copy of it can be opened any more. A backup that is not shreddable
+ * is refused (XP_EUSAGE), as is a held one (XP_EFAIL). */
+int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
+                     const char *reason, struct xp_err *err);
+
+/* Finishes what a crash interrupted: a deletion or shredding journaled but not completed, a
+ * catalog signature not yet in place, a torn last journal line. Takes the lock. Every changing
+ * call above does this first. */
+int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
+
+/* Appends one event to the journal under the lock (for events outside the catalog: "verified",
+ * "drill"). id may be NULL ("-"); reason and policy may be NULL. */
+int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,
+                      const char *policy, struct xp_err *err);
+
+/* One journal event as read back (strings unescaped, owned by the reader). */
+struct xp_journal_event {
+	size_t line; /* 1-based line number in the file */
+	int64_t time;
+	const char *id; /* "" for none */
+	const char *event;
+	const char *reason; /* "" for none */
+	const char *policy; /* "" for none */
+};
+typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
+
+/* Checks the whole hash chain: 0, or XP_EINTEGRITY naming the first bad line. lines (may be
+ * NULL) gets the number of events. A missing journal is an empty one. */
+int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err);
+/* Verifies the chain while calling fn for each event in order; fn returning non-zero stops
+ * the walk and is returned. */
+int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_err *err);
+
+/* What xp_catalog_check and xp_catalog_adopt report, one finding per problem. */
+enum xp_catalog_finding_kind {
+	XP_FIND_MISSING,    /* the catalog names a file that is not there */
+	XP_FIND_ORPHAN,     /* a file under data/ or keys/shred/ the catalog does not name */
+	XP_FIND_SIZE,       /* size differs from the catalog */
+	XP_FIND_HASH,       /* BLAKE2b differs from the catalog */
+	XP_FIND_SIGNATURE,  /* a backup's .minisig is missing or does not verify */
+	XP_FIND_CATALOG,    /* catalog unreadable, unsigned or its signature does not verify */
+	XP_FIND_JOURNAL,    /* journal chain broken, or shorter than the catalog says */
+	XP_FIND_PENDING,    /* a deletion or shredding was interrupted (the next change ends it) */
+	XP_FIND_SHRED_KEY,  /* a shreddable backup lacks its key, or a shredded one still has it */
+	XP_FIND_ADOPTED,    /* xp_catalog_adopt: taken back into the catalog */
+	XP_FIND_NOT_ADOPTED /* xp_catalog_adopt: an orphan left alone, and why */
+};
+
+struct xp_catalog_finding {
+	int kind;         /* enum xp_catalog_finding_kind */
+	const char *id;   /* backup id, or "" */
+	const char *path; /* relative to REPO, or "" */
+	const char *msg;  /* one human sentence: "data/ab/ab...xps: size 10, catalog says 12" */
+};
+typedef void xp_catalog_report_fn(void *ctx, const struct xp_catalog_finding *f);
+/* Short lower-case name of a finding kind ("missing", "orphan", ...). */
+const char *xp_catalog_finding_name(int kind);
+
+/* Checks the repository against its catalog under a shared lock: missing files, orphans, sizes,
+ * hashes, each backup's signature, the catalog's signature, the journal chain. Calls report
+ * once per finding; returns the number of findings (>= 0), or a negative code when the check
+ * itself could not run. */
+int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
+
+/* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
+ * whose id matches the file name) back into the catalog from their own headers: journal
+ * "adopted". The data window and source are unknown ("-") afterwards. A backup the journal
+ * says was deleted is never taken back. Reports each adopted or refused file; adopted (may be
+ * NULL) gets the count. */
+int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_report_fn *report,
+                     void *ctx, size_t *adopted, struct xp_err *err);
+
+#endif
