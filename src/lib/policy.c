@@ -220,8 +220,11 @@ static void explain(const struct xp_policy *p, const struct xp_policy_backup *b,
 
 	d->reason[0] = '\0';
 	if (d->rules & XP_POLICY_HOLD) {
-		add(d->reason, "hold: ");
-		add_hold_text(d->reason, b->hold_reason ? b->hold_reason : "", 96);
+		add(d->reason, "hold");
+		if (b->hold_reason && b->hold_reason[0]) {
+			add(d->reason, ": ");
+			add_hold_text(d->reason, b->hold_reason, 96);
+		}
 		sep = "; ";
 	}
 	if (d->max_age_exceeded) {
@@ -231,8 +234,10 @@ static void explain(const struct xp_policy *p, const struct xp_policy_backup *b,
 		    b->has_oldest ? "oldest row" : "created", t);
 		sep = "; ";
 	}
-	if (!d->keep && !d->max_age_exceeded) {
-		add(d->reason, "no rule keeps it");
+	if (!d->keep) {
+		/* max-age is the whole story of a deletion it causes */
+		if (!d->max_age_exceeded)
+			add(d->reason, "no rule keeps it");
 		return;
 	}
 	if (d->rules & XP_POLICY_NORULE) {

@@ -1,2 +1,5 @@
 # src/xpexpire: sources, tests and pages of this area (included by Makefile.am)
 src_lib_libxp_a_SOURCES += src/lib/policy.c src/lib/policy.h
+check_PROGRAMS += tests/unit/policy
+tests_unit_policy_LDADD = $(XP_LIBS)
+TESTS += tests/unit/policy
