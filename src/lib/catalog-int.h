@@ -1,0 +1,62 @@
+/* Internal to the catalog module: one changing operation's state and the helpers the catalog's
+ * source files share. Tools use catalog.h only. */
+#ifndef XP_CATALOG_INT_H
+#define XP_CATALOG_INT_H
+
+#include "catalog.h"
+#include "journal.h"
+
+/* What the journal says about one backup id. */
+enum {
+	XP_J_DELETING = 1u << 0,     /* "deleting" with no "deleted" after it */
+	XP_J_DELETED = 1u << 1,      /* "deleted" at some point */
+	XP_J_SHREDDING = 1u << 2,    /* "shredding" with no "shredded" after it */
+	XP_J_DEL_SHREDDED = 1u << 3, /* "shredded" after the pending "deleting" */
+	XP_J_HELD = 1u << 4,         /* "held" with no "released" after it */
+};
+struct xp_jid {
+	char id[XP_CATALOG_ID_HEX];
+	unsigned flags;
+	char *reason; /* the pending deletion's rule or shredding's reason */
+	char *hold;   /* the last "held" reason */
+};
+
+/* A changing operation: the exclusive lock, the journal's head, the catalog as loaded. */
+struct xp_op {
+	const char *repo;
+	const struct xp_signkey *key;
+	struct xp_catalog_lock lock;
+	struct xp_jstate js;
+	struct xp_catalog cat;
+	struct xp_jid *ids;
+	size_t nids;
+};
+
+/* Locks, repairs the journal's tail, reads the journal and the catalog, finishes what a crash
+ * left half done. On failure everything is released. */
+int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
+                struct xp_err *err);
+void xp_op_end(struct xp_op *op);
+/* The journal's record of id, or NULL. */
+const struct xp_jid *xp_op_jid(const struct xp_op *op, const char *id);
+/* Reads the journal into per-id flags (no lock needed); the caller frees with xp_jids_free. */
+int xp_jids_load(const char *repo, int repair, struct xp_jstate *js, struct xp_jid **ids,
+                 size_t *nids, struct xp_err *err);
+void xp_jids_free(struct xp_jid *ids, size_t nids);
+
+/* Sorts, formats, signs and installs op->cat (recording the journal head). */
+int xp_catalog_write(struct xp_op *op, struct xp_err *err);
+/* Formats cat as the catalog file's text. */
+void xp_catalog_format(const struct xp_catalog *cat, const struct xp_jstate *js, struct xp_sbuf *b);
+/* Parses catalog text (modified in place); name is for messages. */
+int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog *cat,
+                     struct xp_err *err);
+/* Loads the catalog and, when text is not NULL, its exact bytes (for the signature). */
+int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_t *textlen,
+                    struct xp_err *err);
+/* Deep copy of src into dst (dst empty); -1 when out of memory. */
+int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_entry *src);
+/* 32 lower-case hex digits. */
+int xp_catalog_valid_id(const char *id);
+
+#endif

@@ -1,0 +1,665 @@
+#include "config.h"
+
+#include "catalog-int.h"
+#include "sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+struct jids_ctx {
+	struct xp_jid *ids;
+	size_t n;
+	int oom;
+};
+
+static struct xp_jid *jid_get(struct jids_ctx *c, const char *id)
+{
+	struct xp_jid *grown;
+
+	/* Events about one backup cluster near each other: search from the newest. */
+	for (size_t i = c->n; i > 0; i--)
+		if (strcmp(c->ids[i - 1].id, id) == 0)
+			return &c->ids[i - 1];
+	grown = realloc(c->ids, (c->n + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	c->ids = grown;
+	memset(&c->ids[c->n], 0, sizeof *c->ids);
+	memcpy(c->ids[c->n].id, id, XP_CATALOG_ID_HEX);
+	return &c->ids[c->n++];
+}
+
+static int set_reason(struct xp_jid *j, const char *reason)
+{
+	free(j->reason);
+	j->reason = *reason ? strdup(reason) : NULL;
+	return *reason && !j->reason ? -1 : 0;
+}
+
+static int on_event(void *ctx, const struct xp_journal_event *ev)
+{
+	struct jids_ctx *c = ctx;
+	const char *e = ev->event;
+	struct xp_jid *j;
+
+	if (!xp_catalog_valid_id(ev->id))
+		return 0;
+	if (strcmp(e, "deleting") && strcmp(e, "deleted") && strcmp(e, "shredding") &&
+	    strcmp(e, "shredded") && strcmp(e, "held") && strcmp(e, "released"))
+		return 0;
+	j = jid_get(c, ev->id);
+	if (!j)
+		goto oom;
+	if (strcmp(e, "deleting") == 0) {
+		j->flags = (j->flags | XP_J_DELETING) & ~XP_J_DEL_SHREDDED;
+		if (set_reason(j, ev->reason))
+			goto oom;
+	} else if (strcmp(e, "deleted") == 0) {
+		j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) | XP_J_DELETED;
+	} else if (strcmp(e, "shredding") == 0) {
+		j->flags |= XP_J_SHREDDING;
+		if (set_reason(j, ev->reason))
+			goto oom;
+	} else if (strcmp(e, "shredded") == 0) {
+		if (j->flags & XP_J_DELETING)
+			j->flags |= XP_J_DEL_SHREDDED;
+		j->flags &= ~XP_J_SHREDDING;
+	} else if (strcmp(e, "held") == 0) {
+		j->flags |= XP_J_HELD;
+		free(j->hold);
+		j->hold = strdup(ev->reason);
+		if (!j->hold)
+			goto oom;
+	} else {
+		j->flags &= ~XP_J_HELD;
+	}
+	return 0;
+oom:
+	c->oom = 1;
+	return XP_ENOMEM;
+}
+
+void xp_jids_free(struct xp_jid *ids, size_t nids)
+{
+	for (size_t i = 0; i < nids; i++) {
+		free(ids[i].reason);
+		free(ids[i].hold);
+	}
+	free(ids);
+}
+
+int xp_jids_load(const char *repo, int repair, struct xp_jstate *js, struct xp_jid **ids,
+                 size_t *nids, struct xp_err *err)
+{
+	struct jids_ctx c = {0};
+	int rc;
+
+	rc = xp_journal_scan(repo, repair, on_event, &c, js, err);
+	if (c.oom)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc) {
+		xp_jids_free(c.ids, c.n);
+		return rc;
+	}
+	*ids = c.ids;
+	*nids = c.n;
+	return 0;
+}
+
+const struct xp_jid *xp_op_jid(const struct xp_op *op, const char *id)
+{
+	for (size_t i = op->nids; i > 0; i--)
+		if (strcmp(op->ids[i - 1].id, id) == 0)
+			return &op->ids[i - 1];
+	return NULL;
+}
+
+static struct xp_catalog_entry *find_mut(struct xp_op *op, const char *id)
+{
+	return (struct xp_catalog_entry *)xp_catalog_find(&op->cat, id);
+}
+
+static char *key_path(const struct xp_op *op, const char *id)
+{
+	return xp_asprintf("%s/keys/shred/%s.key", op->repo, id);
+}
+
+static char *xps_path(const struct xp_op *op, const char *id, const char *suffix)
+{
+	return xp_asprintf("%s/data/%.2s/%s.xps%s", op->repo, id, id, suffix);
+}
+
+/* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
+ * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
+ * together with there being no other copy of the key.) */
+static int shred_file(const char *path, int *existed, struct xp_err *err)
+{
+	static const uint8_t zero[512];
+	struct stat st;
+	int fd, rc = 0;
+
+	*existed = 0;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", path);
+	*existed = 1;
+	if (fstat(fd, &st) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		goto out;
+	}
+	xp_fault_point("shred: overwrite key");
+	for (off_t done = 0; done < st.st_size && !rc;) {
+		size_t n = (size_t)(st.st_size - done) < sizeof zero ? (size_t)(st.st_size - done)
+		                                                     : sizeof zero;
+		rc = xp_write_all(fd, zero, n, err);
+		done += (off_t)n;
+	}
+	if (rc)
+		goto out;
+	xp_fault_point("shred: fsync key");
+	if (fsync(fd) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
+		goto out;
+	}
+	xp_fault_point("shred: unlink key");
+	if (unlink(path) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
+		goto out;
+	}
+	rc = xp_fsync_dir(path, err);
+out:
+	close(fd);
+	return rc;
+}
+
+/* fsyncs the directory holding path, if that directory exists. */
+static int fsync_parent(const char *path, struct xp_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
+	struct stat st;
+	int rc = 0;
+
+	if (!dir)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (stat(dir, &st) == 0)
+		rc = xp_fsync_dir(dir, err);
+	free(dir);
+	return rc;
+}
+
+static void entry_remove(struct xp_op *op, struct xp_catalog_entry *e)
+{
+	size_t i = (size_t)(e - op->cat.entries);
+
+	free(e->source);
+	free(e->path);
+	free(e->hold);
+	memmove(e, e + 1, (op->cat.n - i - 1) * sizeof *e);
+	op->cat.n--;
+}
+
+static int remove_file(const char *path, struct xp_err *err)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
+	return 0;
+}
+
+/* Everything after the "deleting" record; safe to run again from any point. */
+static int finish_delete(struct xp_op *op, const char *id, unsigned jflags, const char *rule,
+                         struct xp_err *err)
+{
+	char *key = key_path(op, id);
+	char *xps = xps_path(op, id, "");
+	char *sig = xps_path(op, id, ".minisig");
+	struct xp_catalog_entry *e = find_mut(op, id);
+	int rc, existed;
+
+	if (!key || !xps || !sig) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = shred_file(key, &existed, err);
+	if (rc)
+		goto out;
+	if (!(jflags & XP_J_DEL_SHREDDED) &&
+	    (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED))) {
+		rc = xp_journal_put(op->repo, &op->js, id, "shredded", rule, NULL, err);
+		if (rc)
+			goto out;
+	}
+	xp_fault_point("delete: unlink xps");
+	rc = remove_file(xps, err);
+	if (rc)
+		goto out;
+	xp_fault_point("delete: unlink minisig");
+	rc = remove_file(sig, err);
+	if (rc)
+		goto out;
+	rc = fsync_parent(xps, err);
+	if (rc)
+		goto out;
+	if (e) {
+		entry_remove(op, e);
+		rc = xp_catalog_write(op, err);
+		if (rc)
+			goto out;
+	}
+	rc = xp_journal_put(op->repo, &op->js, id, "deleted", rule, NULL, err);
+out:
+	free(key);
+	free(xps);
+	free(sig);
+	return rc;
+}
+
+/* Everything after the "shredding" record; safe to run again from any point. */
+static int finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err)
+{
+	char *key = key_path(op, id);
+	struct xp_catalog_entry *e = find_mut(op, id);
+	int rc, existed;
+
+	if (!key) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = shred_file(key, &existed, err);
+	if (rc)
+		goto out;
+	if (e && e->state != XP_CATALOG_SHREDDED) {
+		e->state = XP_CATALOG_SHREDDED;
+		rc = xp_catalog_write(op, err);
+		if (rc)
+			goto out;
+	}
+	rc = xp_journal_put(op->repo, &op->js, id, "shredded", reason, NULL, err);
+out:
+	free(key);
+	return rc;
+}
+
+/* A crash inside xp_catalog_write can leave catalog.minisig.new: install it if it signs the
+ * catalog now in place, else it belongs to a catalog that never got there. */
+static int fix_signature(struct xp_op *op, struct xp_err *err)
+{
+	char *npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
+	char *spath = xp_asprintf("%s/catalog.minisig", op->repo);
+	char *cpath = xp_asprintf("%s/catalog", op->repo);
+	char *pub = xp_asprintf("%s/keys/signer.pub", op->repo);
+	char *sig = NULL, *text = NULL;
+	size_t len = 0;
+	struct xp_err ignored;
+	int rc;
+
+	if (!npath || !spath || !cpath || !pub) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_file_read(npath, 1 << 16, &sig, NULL, err);
+	if (rc == XP_ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = xp_file_read(cpath, (size_t)256 << 20, &text, &len, err);
+	if (rc && rc != XP_ENOENT)
+		goto out;
+	if (rc == 0 && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
+		xp_fault_point("recover: install signature");
+		if (rename(npath, spath) < 0) {
+			rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
+			goto out;
+		}
+	} else {
+		xp_fault_point("recover: drop signature");
+		rc = remove_file(npath, err);
+		if (rc)
+			goto out;
+	}
+	rc = xp_fsync_dir(spath, err);
+out:
+	free(npath);
+	free(spath);
+	free(cpath);
+	free(pub);
+	free(sig);
+	free(text);
+	return rc;
+}
+
+/* The journal records a hold or release before the catalog shows it: make the catalog agree. */
+static int reconcile_holds(struct xp_op *op, struct xp_err *err)
+{
+	int dirty = 0;
+
+	for (size_t i = 0; i < op->nids; i++) {
+		const struct xp_jid *j = &op->ids[i];
+		struct xp_catalog_entry *e = find_mut(op, j->id);
+		int held = (j->flags & XP_J_HELD) != 0;
+
+		if (!e || (!held && !e->hold) ||
+		    (held && e->hold && strcmp(e->hold, j->hold ? j->hold : "") == 0))
+			continue;
+		free(e->hold);
+		e->hold = held && j->hold && *j->hold ? strdup(j->hold) : NULL;
+		if (held && !e->hold)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		dirty = 1;
+	}
+	return dirty ? xp_catalog_write(op, err) : 0;
+}
+
+static int recover_locked(struct xp_op *op, struct xp_err *err)
+{
+	int rc;
+
+	rc = fix_signature(op, err);
+	for (size_t i = 0; rc == 0 && i < op->nids; i++) {
+		struct xp_jid *j = &op->ids[i];
+
+		if (j->flags & XP_J_DELETING) {
+			rc = finish_delete(op, j->id, j->flags, j->reason, err);
+			if (rc == 0)
+				j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) |
+				           XP_J_DELETED;
+		} else if (j->flags & XP_J_SHREDDING) {
+			rc = finish_shred(op, j->id, j->reason, err);
+			if (rc == 0)
+				j->flags &= ~XP_J_SHREDDING;
+		}
+	}
+	if (rc == 0)
+		rc = reconcile_holds(op, err);
+	if (rc)
+		xp_err_prefix(err, "%s: finishing an interrupted change", op->repo);
+	return rc;
+}
+
+int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
+                struct xp_err *err)
+{
+	int rc;
+
+	memset(op, 0, sizeof *op);
+	op->repo = repo;
+	op->key = key;
+	op->lock.fd = -1;
+	if (!key)
+		return xp_err_set(err, XP_EUSAGE, "%s: changing the catalog needs the signing key",
+		                  repo);
+	rc = xp_catalog_lock(repo, &op->lock, err);
+	if (rc == 0)
+		rc = xp_jids_load(repo, 1, &op->js, &op->ids, &op->nids, err);
+	if (rc == 0)
+		rc = xp_catalog_load(repo, &op->cat, err);
+	if (rc == 0)
+		rc = recover_locked(op, err);
+	if (rc)
+		xp_op_end(op);
+	return rc;
+}
+
+void xp_op_end(struct xp_op *op)
+{
+	xp_catalog_free(&op->cat);
+	xp_jids_free(op->ids, op->nids);
+	op->ids = NULL;
+	op->nids = 0;
+	xp_catalog_unlock(&op->lock);
+}
+
+int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err)
+{
+	struct xp_op op;
+	int rc;
+
+	rc = xp_op_begin(&op, repo, key, err);
+	if (rc == 0)
+		xp_op_end(&op);
+	return rc;
+}
+
+static int check_text(const char *what, const char *s, struct xp_err *err)
+{
+	if (s && strlen(s) > XP_CATALOG_TEXT_MAX)
+		return xp_err_set(err, XP_EUSAGE, "%s longer than %d bytes", what,
+		                  XP_CATALOG_TEXT_MAX);
+	return 0;
+}
+
+/* The file must be complete before the catalog names it: there, with its signature beside it
+ * and the size the caller says. */
+static int check_file(const char *repo, const struct xp_catalog_entry *e, struct xp_err *err)
+{
+	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, e->id, e->id);
+	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL;
+	struct stat st;
+	int rc = 0;
+
+	if (!xps || !sig) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (stat(xps, &st) < 0) {
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", xps);
+		goto out;
+	}
+	if ((uint64_t)st.st_size != e->size) {
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: %jd bytes, expected %ju", xps,
+		                (intmax_t)st.st_size, (uintmax_t)e->size);
+		goto out;
+	}
+	if (stat(sig, &st) < 0)
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", sig);
+out:
+	free(xps);
+	free(sig);
+	return rc;
+}
+
+int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
+                   struct xp_err *err)
+{
+	struct xp_catalog_entry *grown, copy;
+	const struct xp_jid *j;
+	char want[48];
+	struct xp_op op;
+	int rc;
+
+	if (!xp_catalog_valid_id(e->id))
+		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", e->id);
+	xp_catalog_data_path(e->id, want);
+	if (e->path && strcmp(e->path, want) != 0)
+		return xp_err_set(err, XP_EUSAGE, "%s: a backup's path must be %s", e->path, want);
+	rc = check_text("source", e->source, err);
+	if (rc == 0)
+		rc = check_text("hold reason", e->hold, err);
+	if (rc == 0)
+		rc = check_file(repo, e, err);
+	if (rc)
+		return rc;
+	rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		return rc;
+	j = xp_op_jid(&op, e->id);
+	if (xp_catalog_find(&op.cat, e->id)) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: already in the catalog", e->id);
+		goto out;
+	}
+	if (j && (j->flags & XP_J_DELETED)) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: the journal says this backup was deleted",
+		                e->id);
+		goto out;
+	}
+	grown = realloc(op.cat.entries, (op.cat.n + 1) * sizeof *grown);
+	if (!grown || xp_catalog_entry_copy(&copy, e)) {
+		if (grown)
+			op.cat.entries = grown;
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	op.cat.entries = grown;
+	free(copy.path);
+	free(copy.hold); /* a hold comes only through xp_catalog_hold, journaled */
+	copy.hold = NULL;
+	copy.path = strdup(want);
+	op.cat.entries[op.cat.n++] = copy;
+	if (!copy.path) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_journal_put(repo, &op.js, e->id, "sealed", NULL, NULL, err);
+	if (rc == 0)
+		rc = xp_catalog_write(&op, err);
+out:
+	xp_op_end(&op);
+	return rc;
+}
+
+/* Finds id for a change; XP_ENOENT if it is not listed, XP_EFAIL if held. */
+static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
+                           struct xp_catalog_entry **out, struct xp_err *err)
+{
+	*out = find_mut(op, id);
+	if (!*out)
+		return xp_err_set(err, XP_ENOENT, "%s: no such backup in the catalog", id);
+	if (refuse_held && (*out)->hold)
+		return xp_err_set(err, XP_EFAIL, "%s: on legal hold: %s", id, (*out)->hold);
+	return 0;
+}
+
+int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
+                      const char *rule, const char *policy, struct xp_err *err)
+{
+	struct xp_catalog_entry *e;
+	struct xp_op op;
+	int rc;
+
+	rc = check_text("rule", rule, err);
+	if (rc == 0)
+		rc = check_text("policy", policy, err);
+	if (rc == 0)
+		rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		return rc;
+	rc = find_for_change(&op, id, 1, &e, err);
+	if (rc == 0)
+		rc = xp_journal_put(repo, &op.js, id, "deleting", rule, policy, err);
+	if (rc == 0)
+		rc = finish_delete(&op, id, 0, rule, err);
+	xp_op_end(&op);
+	return rc;
+}
+
+int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
+                     const char *reason, struct xp_err *err)
+{
+	struct xp_catalog_entry *e;
+	struct xp_op op;
+	int rc;
+
+	rc = check_text("reason", reason, err);
+	if (rc == 0)
+		rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		return rc;
+	rc = find_for_change(&op, id, 1, &e, err);
+	if (rc)
+		goto out;
+	if (!e->shreddable) {
+		rc = xp_err_set(err, XP_EUSAGE,
+		                "%s: not sealed in shreddable mode; delete it instead", id);
+		goto out;
+	}
+	rc = xp_journal_put(repo, &op.js, id, "shredding", reason, NULL, err);
+	if (rc == 0)
+		rc = finish_shred(&op, id, reason, err);
+out:
+	xp_op_end(&op);
+	return rc;
+}
+
+static int set_hold(const char *repo, const struct xp_signkey *key, const char *id,
+                    const char *reason, struct xp_err *err)
+{
+	struct xp_catalog_entry *e;
+	struct xp_op op;
+	char *dup = NULL;
+	int rc;
+
+	rc = check_text("reason", reason, err);
+	if (rc == 0)
+		rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		return rc;
+	rc = find_for_change(&op, id, 0, &e, err);
+	if (rc)
+		goto out;
+	if (!reason && !e->hold) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: not on hold", id);
+		goto out;
+	}
+	if (reason) {
+		dup = strdup(reason);
+		if (!dup) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	/* Journal first: a crash before the catalog shows it is finished by reconcile_holds. */
+	rc = xp_journal_put(repo, &op.js, id, reason ? "held" : "released",
+	                    reason ? reason : e->hold, NULL, err);
+	if (rc)
+		goto out;
+	free(e->hold);
+	e->hold = dup;
+	dup = NULL;
+	rc = xp_catalog_write(&op, err);
+out:
+	free(dup);
+	xp_op_end(&op);
+	return rc;
+}
+
+int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *id,
+                    const char *reason, struct xp_err *err)
+{
+	if (!reason || !*reason)
+		return xp_err_set(err, XP_EUSAGE, "%s: a legal hold needs a reason", id);
+	return set_hold(repo, key, id, reason, err);
+}
+
+int xp_catalog_release(const char *repo, const struct xp_signkey *key, const char *id,
+                       struct xp_err *err)
+{
+	return set_hold(repo, key, id, NULL, err);
+}
+
+int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,
+                      const char *policy, struct xp_err *err)
+{
+	struct xp_catalog_lock lock;
+	struct xp_jstate js;
+	int rc;
+
+	if (!event || !*event || strpbrk(event, "\t\n\r\\"))
+		return xp_err_set(err, XP_EUSAGE, "journal: bad event name");
+	rc = xp_catalog_lock(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_journal_scan(repo, 1, NULL, NULL, &js, err);
+	if (rc == 0)
+		rc = xp_journal_put(repo, &js, id, event, reason, policy, err);
+	xp_catalog_unlock(&lock);
+	return rc;
+}

@@ -1,0 +1,418 @@
+#include "config.h"
+
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define JOURNAL_MAX ((size_t)1 << 30)
+#define JOURNAL_NF  6
+
+static int grow(struct xp_sbuf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (b->len + more + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void xp_sbuf_add(struct xp_sbuf *b, const void *s, size_t n)
+{
+	if (grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void xp_sbuf_puts(struct xp_sbuf *b, const char *s)
+{
+	xp_sbuf_add(b, s, strlen(s));
+}
+
+void xp_sbuf_printf(struct xp_sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = 1;
+		return;
+	}
+	if (grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void xp_sbuf_escape(struct xp_sbuf *b, const char *s)
+{
+	if (!s || !*s) {
+		xp_sbuf_add(b, "-", 1);
+		return;
+	}
+	if (strcmp(s, "-") == 0) {
+		xp_sbuf_add(b, "\\-", 2);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '\\': xp_sbuf_add(b, "\\\\", 2); break;
+		case '\t': xp_sbuf_add(b, "\\t", 2); break;
+		case '\n': xp_sbuf_add(b, "\\n", 2); break;
+		case '\r': xp_sbuf_add(b, "\\r", 2); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				xp_sbuf_printf(b, "\\x%02x", *p);
+			else
+				xp_sbuf_add(b, p, 1);
+		}
+	}
+}
+
+void xp_sbuf_free(struct xp_sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xp_field_unescape(char *s)
+{
+	char *w = s;
+
+	if (strcmp(s, "-") == 0) {
+		*s = '\0';
+		return 0;
+	}
+	if (strcmp(s, "\\-") == 0) {
+		strcpy(s, "-");
+		return 0;
+	}
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+
+		if (*r != '\\') {
+			*w++ = *r;
+			continue;
+		}
+		switch (*++r) {
+		case '\\': *w++ = '\\'; break;
+		case 't': *w++ = '\t'; break;
+		case 'n': *w++ = '\n'; break;
+		case 'r': *w++ = '\r'; break;
+		case 'x':
+			hi = hexval(r[1]);
+			lo = hi < 0 ? -1 : hexval(r[2]);
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+			break;
+		default: return -1;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+size_t xp_field_split(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	while (n < max) {
+		fields[n++] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			return n;
+		*p++ = '\0';
+	}
+	return n + 1; /* more fields than max: the caller treats it as malformed */
+}
+
+void xp_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digit[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digit[in[i] >> 4];
+		out[2 * i + 1] = digit[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int xp_unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void line_hash(const char *line, size_t len, uint8_t out[32])
+{
+	/* Cannot fail for these sizes and no key. */
+	(void)crypto_generichash(out, 32, (const unsigned char *)line, len, NULL, 0);
+}
+
+static void broken(struct xp_jstate *st, size_t line, const char *why)
+{
+	if (st->broken_line)
+		return;
+	st->broken_line = line;
+	snprintf(st->broken_msg, sizeof st->broken_msg, "%s", why);
+}
+
+/* Parses one event line (modified in place) and checks it chains to st->head. */
+static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_journal_event *ev)
+{
+	char *f[JOURNAL_NF];
+	uint8_t prev[32];
+
+	if (xp_field_split(line, f, JOURNAL_NF) != JOURNAL_NF || xp_unhex(f[5], prev, 32)) {
+		broken(st, no, "malformed line");
+		return -1;
+	}
+	if (sodium_memcmp(prev, st->head, 32) != 0)
+		broken(st, no, "chain broken: a line before it was removed, edited or reordered");
+	if (xp_time_parse(f[0], &ev->time, NULL) || xp_field_unescape(f[1]) ||
+	    xp_field_unescape(f[2]) || xp_field_unescape(f[3]) || xp_field_unescape(f[4]) ||
+	    !*f[2]) {
+		broken(st, no, "malformed line");
+		return -1;
+	}
+	ev->line = no;
+	ev->id = f[1];
+	ev->event = f[2];
+	ev->reason = f[3];
+	ev->policy = f[4];
+	return 0;
+}
+
+static int cut_torn_tail(const char *path, size_t keep, struct xp_err *err)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	xp_fault_point("journal: cut torn line");
+	if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: cutting a torn last line", path);
+	close(fd);
+	return rc;
+}
+
+int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
+                    struct xp_jstate *st, struct xp_err *err)
+{
+	char *path = NULL, *buf = NULL, *p, *end;
+	size_t len = 0, no = 0;
+	int rc, torn = 0;
+
+	memset(st, 0, sizeof *st);
+	st->empty = 1;
+	line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), st->head);
+	path = xp_asprintf("%s/journal", repo);
+	if (!path) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_file_read(path, JOURNAL_MAX, &buf, &len, err);
+	if (rc == XP_ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (len > 0 && buf[len - 1] != '\n') {
+		end = memrchr(buf, '\n', len);
+		len = end ? (size_t)(end - buf) + 1 : 0;
+		if (repair) {
+			rc = cut_torn_tail(path, len, err);
+			if (rc)
+				goto out;
+		} else {
+			torn = 1;
+		}
+		buf[len] = '\0';
+	}
+	st->empty = len == 0;
+	for (p = buf; p < buf + len; p = end + 1) {
+		struct xp_journal_event ev;
+		uint8_t h[32];
+
+		end = memchr(p, '\n', (size_t)(buf + len - p));
+		*end = '\0';
+		line_hash(p, (size_t)(end - p), h);
+		if (no++ == 0) {
+			if (strcmp(p, XP_JOURNAL_HEADER) != 0)
+				broken(st, 1, "first line is not the journal header");
+			memcpy(st->head, h, 32);
+			continue;
+		}
+		st->lines++;
+		if (event_line(p, no, st, &ev) == 0 && fn) {
+			rc = fn(ctx, &ev);
+			if (rc)
+				goto out;
+		}
+		memcpy(st->head, h, 32);
+	}
+	if (torn)
+		broken(st, no + 1, "torn line (an append was interrupted)");
+	rc = 0;
+out:
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const char *event,
+                   const char *reason, const char *policy, struct xp_err *err)
+{
+	struct xp_sbuf b = {0};
+	char *path = NULL, now[XP_TIME_LEN], prev[65];
+	uint8_t h[32];
+	size_t start;
+	int fd = -1, rc;
+
+	if ((reason && strlen(reason) > XP_CATALOG_TEXT_MAX) ||
+	    (policy && strlen(policy) > XP_CATALOG_TEXT_MAX))
+		return xp_err_set(err, XP_EUSAGE, "journal: reason or policy longer than %d bytes",
+		                  XP_CATALOG_TEXT_MAX);
+	path = xp_asprintf("%s/journal", repo);
+	if (!path) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (st->empty) {
+		xp_sbuf_puts(&b, XP_JOURNAL_HEADER "\n");
+		line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), st->head);
+	}
+	xp_time_format(xp_now(), now);
+	xp_hex(st->head, 32, prev);
+	start = b.len;
+	xp_sbuf_printf(&b, "%s\t", now);
+	xp_sbuf_escape(&b, id);
+	xp_sbuf_add(&b, "\t", 1);
+	xp_sbuf_escape(&b, event);
+	xp_sbuf_add(&b, "\t", 1);
+	xp_sbuf_escape(&b, reason);
+	xp_sbuf_add(&b, "\t", 1);
+	xp_sbuf_escape(&b, policy);
+	xp_sbuf_printf(&b, "\t%s", prev);
+	if (b.failed) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	line_hash(b.p + start, b.len - start, h);
+	xp_sbuf_add(&b, "\n", 1);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		goto out;
+	}
+	/* One write(2) per line: a crash leaves a whole line or a torn tail that the next
+	 * change under the lock cuts off. */
+	xp_fault_point("journal: append");
+	rc = xp_write_all(fd, b.p, b.len, err);
+	if (rc) {
+		xp_err_prefix(err, "%s", path);
+		goto out;
+	}
+	xp_fault_point("journal: fsync");
+	if (fsync(fd) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
+		goto out;
+	}
+	if (st->empty) {
+		rc = xp_fsync_dir(path, err);
+		if (rc)
+			goto out;
+		st->empty = 0;
+	}
+	memcpy(st->head, h, 32);
+	st->lines++;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	xp_sbuf_free(&b);
+	free(path);
+	return rc;
+}
+
+int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_err *err)
+{
+	struct xp_jstate st;
+	int rc;
+
+	rc = xp_journal_scan(repo, 0, fn, ctx, &st, err);
+	if (rc)
+		return rc;
+	if (st.broken_line)
+		return xp_err_set(err, XP_EINTEGRITY, "%s/journal: line %zu: %s", repo,
+		                  st.broken_line, st.broken_msg);
+	return 0;
+}
+
+int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err)
+{
+	struct xp_jstate st;
+	int rc;
+
+	rc = xp_journal_scan(repo, 0, NULL, NULL, &st, err);
+	if (rc)
+		return rc;
+	if (lines)
+		*lines = st.lines;
+	if (st.broken_line)
+		return xp_err_set(err, XP_EINTEGRITY, "%s/journal: line %zu: %s", repo,
+		                  st.broken_line, st.broken_msg);
+	return 0;
+}

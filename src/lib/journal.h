@@ -1,0 +1,57 @@
+/* Internal to the catalog module (catalog.c, catalog-check.c, journal.c): the journal's
+ * low-level reader and writer, and the text-field escaping the catalog and journal share.
+ * Tools use catalog.h only. */
+#ifndef XP_JOURNAL_H
+#define XP_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+
+/* The journal's first line; the first event chains the hash of this line. */
+#define XP_JOURNAL_HEADER "# xpbackup journal 1: time id event reason policy prev-blake2b256"
+
+/* A growable byte buffer; after an allocation failure it stays failed and drops writes. */
+struct xp_sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+void xp_sbuf_add(struct xp_sbuf *b, const void *s, size_t n);
+void xp_sbuf_puts(struct xp_sbuf *b, const char *s);
+void xp_sbuf_printf(struct xp_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s escaped as one field: "\\" "\t" "\n" "\r", other control bytes as "\xHH"; NULL or
+ * "" is written "-", and a value that is exactly "-" as "\-". UTF-8 passes through. */
+void xp_sbuf_escape(struct xp_sbuf *b, const char *s);
+void xp_sbuf_free(struct xp_sbuf *b);
+
+/* Undoes xp_sbuf_escape in place: "-" becomes "" (none). 0, or -1 on a bad escape. */
+int xp_field_unescape(char *s);
+/* Splits a line at tabs into at most max fields (in place); returns the number of fields. */
+size_t xp_field_split(char *line, char **fields, size_t max);
+
+/* The journal as found by a scan, and where the next line chains. */
+struct xp_jstate {
+	size_t lines;         /* events */
+	uint8_t head[32];     /* BLAKE2b-256 of the last line (header if no events) */
+	int empty;            /* no journal yet: the next append writes the header */
+	size_t broken_line;   /* first line that breaks the chain, or 0 */
+	char broken_msg[160]; /* why */
+};
+
+/* Reads the whole journal, checking the chain and calling fn (may be NULL) for every event
+ * that parses. A break in the chain is recorded in st, not returned, so the repository keeps
+ * working (xpverify reports it). With repair (caller holds the lock) a torn last line, which
+ * a crash mid-append can leave, is cut off; without, it counts as a break. */
+int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
+                    struct xp_jstate *st, struct xp_err *err);
+/* Appends one event after st's head (caller holds the lock) and advances st. */
+int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const char *event,
+                   const char *reason, const char *policy, struct xp_err *err);
+
+/* Hex of n bytes into out (2n+1 bytes), and back: 0 or -1. */
+void xp_hex(const uint8_t *in, size_t n, char *out);
+int xp_unhex(const char *s, uint8_t *out, size_t n);
+
+#endif
