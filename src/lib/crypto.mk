@@ -1,3 +1,9 @@
 # src/lib/crypto.mk: sources, tests and pages of this area (included by Makefile.am)
 src_lib_libxp_a_SOURCES += src/lib/secret.c src/lib/secret.h src/lib/keys.c src/lib/keys.h \
 	src/lib/sign.c src/lib/sign.h
+
+check_PROGRAMS += tests/unit/secret tests/unit/keys tests/unit/sign
+tests_unit_secret_LDADD = $(XP_LIBS)
+tests_unit_keys_LDADD = $(XP_LIBS)
+tests_unit_sign_LDADD = $(XP_LIBS)
+TESTS += tests/unit/secret tests/unit/keys tests/unit/sign

@@ -1,0 +1,259 @@
+#include "config.h"
+
+#include "keys.h"
+#include "secret.h"
+#include "sign.h"
+#include "util.h"
+
+#include "tap.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static char dir[] = "/tmp/xpkeys.XXXXXX";
+
+static char *path_of(const char *name)
+{
+	return xp_asprintf("%s/%s", dir, name);
+}
+
+static int mode_of(const char *name)
+{
+	char *p = path_of(name);
+	struct stat st;
+	int m = stat(p, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+
+	free(p);
+	return m;
+}
+
+static char *slurp(const char *path)
+{
+	char *buf = NULL;
+
+	if (xp_file_read(path, 1 << 16, &buf, NULL, NULL) != 0)
+		return NULL;
+	return buf;
+}
+
+static void write_file(const char *path, const char *buf, size_t len)
+{
+	if (xp_file_write_atomic(path, buf, len, 0600, NULL) != 0)
+		abort();
+}
+
+static void init_and_unlock(void)
+{
+	char *repo = path_of("repo"), *skey = path_of("host/sub/signer.key");
+	char *keyfile = path_of("repo/keys/repo.key"), *msg, *text, *pubtext = NULL;
+	uint8_t pk[XP_KEYS_PK_LEN], id[XP_KEYS_ID_LEN], h[crypto_generichash_BYTES];
+	uint8_t derived[XP_KEYS_PK_LEN], *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_signkey *k = NULL;
+	struct xp_err err;
+
+	is_int(xp_keys_init(repo, "pw1", 3, skey, 0, &err), 0, "init creates a repository");
+	is_int(mode_of("repo"), 0700, "repository directory is 0700");
+	is_int(mode_of("repo/keys"), 0700, "keys directory is 0700");
+	is_int(mode_of("repo/keys/repo.key"), 0600, "repo.key is 0600");
+	is_int(mode_of("repo/keys/repo.pub"), 0644, "repo.pub is 0644");
+	is_int(mode_of("repo/keys/signer.pub"), 0644, "signer.pub is 0644");
+	is_int(mode_of("host/sub"), 0700, "signing key directory is created 0700");
+	is_int(mode_of("host/sub/signer.key"), 0600, "signing key is 0600");
+
+	text = slurp(keyfile);
+	ok(text && strncmp(text, "xpbackup-repo-key 1\nargon2id13 1 8192 ", 38) == 0,
+	   "repo.key starts with its magic and the Argon2id limits");
+	free(text);
+
+	is_int(xp_keys_load_public(repo, pk, id, &err), 0, "load_public reads repo.pub");
+	crypto_generichash(h, sizeof h, pk, sizeof pk, NULL, 0);
+	ok(memcmp(id, h, XP_KEYS_ID_LEN) == 0, "key id is the first 8 bytes of BLAKE2b-256(pk)");
+
+	is_int(xp_keys_unlock(repo, "pw1", 3, sk, &err), 0, "unlock with the password");
+	crypto_scalarmult_base(derived, sk);
+	ok(memcmp(derived, pk, sizeof pk) == 0, "unlocked secret matches repo.pub");
+
+	is_int(xp_keys_unlock(repo, "pw2", 3, sk, &err), XP_EAUTH, "wrong password is XP_EAUTH");
+	msg = xp_asprintf("%s/keys/repo.key: wrong password", repo);
+	is_str(err.msg, msg, "wrong password message");
+	free(msg);
+	is_int(xp_keys_unlock(repo, "pw", 2, sk, &err), XP_EAUTH, "a prefix of the password fails");
+
+	is_int(xp_keys_init(repo, "pw1", 3, skey, 0, &err), XP_EFAIL, "init refuses a repository");
+	msg = xp_asprintf("%s: already a repository", repo);
+	is_str(err.msg, msg, "re-init message");
+	free(msg);
+
+	is_int(xp_sign_load_key(skey, &k, &err), 0, "the created signing key loads");
+	if (k)
+		xp_sign_public_text(k, &pubtext, &err);
+	msg = path_of("repo/keys/signer.pub");
+	text = slurp(msg);
+	is_str(text, pubtext, "signer.pub is the signing key's public half");
+	free(text);
+	free(msg);
+	xp_sign_free_key(k);
+
+	/* A second repository reuses the host key. */
+	free(repo);
+	repo = path_of("repo2");
+	is_int(xp_keys_init(repo, "other", 5, skey, 0, &err), 0, "init a second repository");
+	msg = path_of("repo2/keys/signer.pub");
+	text = slurp(msg);
+	is_str(text, pubtext, "second repository has the same signer.pub");
+	free(text);
+	free(msg);
+
+	free(pubtext);
+	free(keyfile);
+	free(skey);
+	free(repo);
+	xp_secret_free(sk);
+}
+
+static void passwd(void)
+{
+	char *repo = path_of("repo"), *pubpath = path_of("repo/keys/repo.pub");
+	char *pub1 = slurp(pubpath), *pub2;
+	uint8_t *sk1 = xp_secret_alloc(XP_KEYS_SK_LEN), *sk2 = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_err err;
+
+	is_int(xp_keys_unlock(repo, "pw1", 3, sk1, &err), 0, "unlock before passwd");
+	is_int(xp_keys_passwd(repo, "bad", 3, "new", 3, 0, &err), XP_EAUTH,
+	       "passwd with a wrong old password is XP_EAUTH");
+	is_int(xp_keys_passwd(repo, "pw1", 3, "new password", 12, 0, &err), 0, "passwd");
+	is_int(xp_keys_unlock(repo, "pw1", 3, sk2, &err), XP_EAUTH, "old password fails");
+	is_int(xp_keys_unlock(repo, "new password", 12, sk2, &err), 0, "new password works");
+	ok(sodium_memcmp(sk1, sk2, XP_KEYS_SK_LEN) == 0, "the secret key is unchanged");
+	pub2 = slurp(pubpath);
+	is_str(pub2, pub1, "repo.pub is unchanged");
+	is_int(mode_of("repo/keys/repo.key"), 0600, "re-sealed repo.key is 0600");
+	free(pub2);
+	free(pub1);
+	free(pubpath);
+	free(repo);
+	xp_secret_free(sk2);
+	xp_secret_free(sk1);
+}
+
+/* Every single-byte change of repo.key is caught by its checksum before Argon2id runs. */
+static void tamper(void)
+{
+	char *repo = path_of("repo"), *keyfile = path_of("repo/keys/repo.key");
+	char *orig = slurp(keyfile), *copy, *msg, *other;
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	size_t n = strlen(orig), integrity = 0, last = 0;
+	struct xp_err err;
+	int rc;
+
+	copy = malloc(n);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(copy, orig, n);
+		copy[i] ^= 0x01;
+		write_file(keyfile, copy, n);
+		rc = xp_keys_unlock(repo, "new password", 12, sk, &err);
+		if (rc == XP_EINTEGRITY)
+			integrity++;
+		else
+			last = i;
+	}
+	is_int((int64_t)integrity, (int64_t)n, "each of %zu flipped bytes is XP_EINTEGRITY", n);
+	if (integrity != n)
+		printf("# byte %zu was not caught\n", last);
+	msg = xp_asprintf("%s: corrupted key file", keyfile);
+	is_str(err.msg, msg, "corrupted key file message");
+	free(msg);
+
+	write_file(keyfile, orig, n - 1);
+	is_int(xp_keys_unlock(repo, "new password", 12, sk, &err), XP_EINTEGRITY,
+	       "truncated repo.key is XP_EINTEGRITY");
+	write_file(keyfile, orig, n);
+	is_int(xp_keys_unlock(repo, "new password", 12, sk, &err), 0, "restored repo.key unlocks");
+
+	/* A repo.pub from another repository: the key does not match. */
+	other = path_of("repo2/keys/repo.pub");
+	msg = slurp(other);
+	free(other);
+	other = path_of("repo/keys/repo.pub");
+	copy = realloc(copy, strlen(msg) + 1);
+	strcpy(copy, msg);
+	free(msg);
+	msg = slurp(other);
+	write_file(other, copy, strlen(copy));
+	is_int(xp_keys_unlock(repo, "new password", 12, sk, &err), XP_EINTEGRITY,
+	       "repo.key not matching repo.pub is XP_EINTEGRITY");
+	write_file(other, msg, strlen(msg));
+	free(msg);
+	free(other);
+
+	free(copy);
+	free(orig);
+	free(keyfile);
+	free(repo);
+	xp_secret_free(sk);
+}
+
+static void missing(void)
+{
+	char *repo = path_of("nothing");
+	uint8_t pk[XP_KEYS_PK_LEN], *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_err err;
+
+	is_int(xp_keys_load_public(repo, pk, NULL, &err), XP_ENOENT, "load_public: no repository");
+	is_int(xp_keys_unlock(repo, "x", 1, sk, &err), XP_ENOENT, "unlock: no repository");
+	free(repo);
+	xp_secret_free(sk);
+}
+
+/* One init at the real limits (slow under valgrind, so skipped there). */
+static void default_limits(void)
+{
+	char *repo = path_of("moderate"), *skey = path_of("host/sub/signer.key");
+	char *keyfile = path_of("moderate/keys/repo.key"), *text, *want;
+	struct xp_err err;
+
+	if (getenv("XP_VALGRIND")) {
+		ok(1, "# SKIP Argon2id at MODERATE limits is too slow under valgrind");
+		ok(1, "# SKIP Argon2id at MODERATE limits is too slow under valgrind");
+		goto out;
+	}
+	xp_keys_set_kdf_limits(0, 0);
+	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), 0, "init at default limits");
+	text = slurp(keyfile);
+	want = xp_asprintf("xpbackup-repo-key 1\nargon2id13 %llu %zu ",
+	                   (unsigned long long)crypto_pwhash_OPSLIMIT_MODERATE,
+	                   (size_t)crypto_pwhash_MEMLIMIT_MODERATE);
+	ok(text && strncmp(text, want, strlen(want)) == 0, "default limits are MODERATE");
+	free(want);
+	free(text);
+out:
+	free(keyfile);
+	free(skey);
+	free(repo);
+}
+
+int main(void)
+{
+	char *cmd;
+
+	if (sodium_init() < 0 || !mkdtemp(dir))
+		return 1;
+	umask(022);
+	setenv("XP_SIGNING_KEY", "/nonexistent/signer.key", 1);
+	is_str(xp_keys_default_signing_key(), "/nonexistent/signer.key",
+	       "XP_SIGNING_KEY names the default signing key");
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+	init_and_unlock();
+	passwd();
+	tamper();
+	missing();
+	default_limits();
+	cmd = xp_asprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		ok(0, "cleanup");
+	free(cmd);
+	return done_testing();
+}
