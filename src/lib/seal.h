@@ -106,4 +106,36 @@ void xp_seal_hex(const uint8_t *in, size_t n, char *out);
 /* Parses a 32-hex-digit backup id; 0 or XP_EUSAGE. */
 int xp_seal_parse_id(const char *hex, uint8_t id[XP_SEAL_ID_LEN]);
 
+/* The repository side: REPO/data/XX/ID.xps with ID.xps.minisig beside it, the data keys of
+ * shreddable backups in REPO/keys/shred/ID.key, defaults in REPO/config. */
+struct xp_signkey;
+
+/* Creates REPO: its keys (xp_keys_init) and REPO/config; shreddable sets the default mode. */
+int xp_seal_repo_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key,
+                      int strong, int shreddable, struct xp_err *err);
+/* Reads REPO/config: whether backups are shreddable unless told otherwise (no file: no). */
+int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *err);
+
+struct xp_seal_backup_opts {
+	const struct xp_signkey *key; /* signs the file; must be the key of REPO/keys/signer.pub */
+	int shreddable;               /* 1: shreddable; 0: the repository's default */
+	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
+	void *observe_ctx;
+};
+
+/* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)
+ * is in place before the .xps is renamed into place, so a visible .xps is always complete;
+ * after a failure none of them remains. *path (malloc'd, caller frees) names the .xps. */
+int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
+                   struct xp_seal_info *info, char **path, struct xp_err *err);
+
+/* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
+int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);
+/* Checks PATH.minisig against REPO/keys/signer.pub: 0 or XP_EINTEGRITY / XP_ENOENT. */
+int xp_seal_verify(const char *repo, const char *path, struct xp_err *err);
+/* Unlocks the repository key with the password and writes path's original bytes to out_fd
+ * (a prefix of them when it fails part way; see xp_seal_open). Messages start with path. */
+int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
+                    struct xp_seal_info *info, struct xp_err *err);
+
 #endif

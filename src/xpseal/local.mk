@@ -4,3 +4,7 @@ src_lib_libxp_a_SOURCES += src/lib/seal.c src/lib/seal.h
 check_PROGRAMS += tests/unit/seal
 tests_unit_seal_LDADD = $(XP_LIBS)
 TESTS += tests/unit/seal
+
+bin_PROGRAMS += src/xpseal/xpseal
+src_xpseal_xpseal_SOURCES = src/xpseal/main.c
+src_xpseal_xpseal_LDADD = $(XP_LIBS)

@@ -1,0 +1,343 @@
+/* xpseal: seal a dump stream into a repository, open it again, manage the repository keys. */
+#include "config.h"
+
+#include "keys.h"
+#include "seal.h"
+#include "secret.h"
+#include "sign.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <sodium.h>
+
+static const char usage_text[] =
+        "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
+        "              [--json]\n"
+        "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
+        "[--shreddable]\n"
+        "       xpseal open -r REPO [--password-file F] [-o FILE] ID|FILE\n"
+        "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
+        "\n"
+        "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
+        "password. `open` writes a backup's original bytes to standard output and needs the\n"
+        "configuration password. See xpseal(1).\n";
+
+static int usage(void)
+{
+	fputs(usage_text, stdout);
+	return XP_EXIT_OK;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the sealing loop shows and hands on while it reads the plaintext. */
+struct observer {
+	int progress; /* print a progress line on stderr */
+	double start, shown;
+	uint64_t bytes;
+};
+
+static void observe(void *ctx, const void *buf, size_t n)
+{
+	struct observer *o = ctx;
+	double t;
+
+	(void)buf;
+	o->bytes += n;
+	/* Readers of the dump stream (catalog: SUMMARY) hook in here with buf and n. */
+	if (!o->progress)
+		return;
+	t = now_seconds();
+	if (t - o->shown < 0.5)
+		return;
+	o->shown = t;
+	fprintf(stderr, "\r%s: %.1f MB read, %.1f MB/s  ", xp_progname, (double)o->bytes / 1e6,
+	        (double)o->bytes / 1e6 / (t - o->start));
+}
+
+/* Prints s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct xp_seal_info *info, const char *path, double seconds)
+{
+	char created[XP_TIME_LEN];
+	char hash[2 * XP_SEAL_HASH_LEN + 1];
+
+	xp_time_format(info->created, created);
+	xp_seal_hex(info->hash, sizeof info->hash, hash);
+	printf("{\"id\":\"%s\",\"path\":", info->id);
+	json_string(path);
+	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
+	       "\"blake2b\":\"%s\",\"workers\":%d}\n",
+	       (unsigned long long)info->bytes_in, (unsigned long long)info->bytes_out, created,
+	       seconds, hash, info->workers);
+}
+
+enum {
+	OPT_PASSWORD_FILE = 256,
+	OPT_NEW_PASSWORD_FILE,
+	OPT_SIGNING_KEY,
+	OPT_STRONG,
+	OPT_SHREDDABLE,
+	OPT_SOURCE,
+	OPT_JSON,
+};
+
+static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"repository", required_argument, NULL, 'r'},
+        {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+        {"new-password-file", required_argument, NULL, OPT_NEW_PASSWORD_FILE},
+        {"signing-key", required_argument, NULL, OPT_SIGNING_KEY},
+        {"strong", no_argument, NULL, OPT_STRONG},
+        {"shreddable", no_argument, NULL, OPT_SHREDDABLE},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {NULL, 0, NULL, 0},
+};
+
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD };
+
+/* Which options each command takes: the letters of its short options and "P" password file,
+ * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json. */
+static const char *const allowed[] = {
+        [CMD_SEAL] = "riqKDUJ",
+        [CMD_INIT] = "rPKSD",
+        [CMD_OPEN] = "roP",
+        [CMD_PASSWD] = "rPNS",
+};
+
+struct args {
+	enum cmd cmd;
+	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
+	const char *source, *target;
+	int quiet, strong, shreddable, json;
+};
+
+static int option_letter(int c)
+{
+	switch (c) {
+	case OPT_PASSWORD_FILE: return 'P';
+	case OPT_NEW_PASSWORD_FILE: return 'N';
+	case OPT_SIGNING_KEY: return 'K';
+	case OPT_STRONG: return 'S';
+	case OPT_SHREDDABLE: return 'D';
+	case OPT_SOURCE: return 'U';
+	case OPT_JSON: return 'J';
+	default: return c;
+	}
+}
+
+/* Parses argv into a; returns -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	static const char *const names[] = {"seal", "init", "open", "passwd"};
+	int c;
+
+	a->cmd = CMD_SEAL;
+	if (argc > 1 && argv[1][0] != '-') {
+		for (a->cmd = CMD_INIT; a->cmd <= CMD_PASSWD; a->cmd++)
+			if (strcmp(argv[1], names[a->cmd]) == 0)
+				break;
+		if (a->cmd > CMD_PASSWD)
+			return xp_usage_error("unknown command '%s'", argv[1]);
+		argc--;
+		argv++;
+	}
+	while ((c = getopt_long(argc, argv, "hr:i:o:q", options, NULL)) != -1) {
+		if (c == 'h')
+			return usage();
+		if (c == '?')
+			return xp_usage_error("bad option");
+		if (!strchr(allowed[a->cmd], option_letter(c)))
+			return xp_usage_error("%s: option '%s' does not apply", names[a->cmd],
+			                      argv[optind - 1]);
+		switch (c) {
+		case 'r': a->repo = optarg; break;
+		case 'i': a->input = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'q': a->quiet = 1; break;
+		case OPT_PASSWORD_FILE: a->password_file = optarg; break;
+		case OPT_NEW_PASSWORD_FILE: a->new_password_file = optarg; break;
+		case OPT_SIGNING_KEY: a->signing_key = optarg; break;
+		case OPT_STRONG: a->strong = 1; break;
+		case OPT_SHREDDABLE: a->shreddable = 1; break;
+		case OPT_SOURCE: a->source = optarg; break;
+		case OPT_JSON: a->json = 1; break;
+		}
+	}
+	if (a->cmd == CMD_OPEN) {
+		if (optind != argc - 1)
+			return xp_usage_error("open: name one backup (ID or FILE)");
+		a->target = argv[optind++];
+	}
+	if (optind < argc)
+		return xp_usage_error("unexpected argument '%s'", argv[optind]);
+	a->repo = xp_repo_path(a->repo);
+	if (!a->repo)
+		return xp_usage_error("no repository: give -r REPO or set XP_REPO");
+	if (!a->signing_key)
+		a->signing_key = xp_keys_default_signing_key();
+	return -1;
+}
+
+static int cmd_init(const struct args *a, struct xp_err *err)
+{
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = xp_secret_password(a->password_file, "New configuration password: ", 1, &pw, &len,
+	                        err);
+	if (rc == 0)
+		rc = xp_seal_repo_init(a->repo, pw, len, a->signing_key, a->strong, a->shreddable,
+		                       err);
+	xp_secret_free(pw);
+	return rc;
+}
+
+static int cmd_seal(const struct args *a, struct xp_err *err)
+{
+	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO)};
+	struct xp_seal_backup_opts o = {
+	        .shreddable = a->shreddable, .observe = observe, .observe_ctx = &obs};
+	struct xp_signkey *key = NULL;
+	struct xp_seal_info info;
+	char *path = NULL;
+	int fd = STDIN_FILENO, rc;
+
+	if (a->input && strcmp(a->input, "-") != 0) {
+		fd = open(a->input, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = xp_err_sys(err, XP_EFAIL, "%s", a->input);
+			goto out;
+		}
+	}
+	if ((rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
+		goto out;
+	o.key = key;
+	obs.start = obs.shown = now_seconds();
+	rc = xp_seal_backup(a->repo, fd, &o, &info, &path, err);
+	if (obs.progress && obs.shown > obs.start)
+		fputc('\n', stderr);
+	if (rc)
+		goto out;
+	/* The backup is complete on disk: the catalog names it here (info, path, a->source,
+	 * key, and whatever the observer gathered from the stream). */
+	if (a->json)
+		print_json(&info, path, now_seconds() - obs.start);
+	else
+		printf("%s\n", info.id);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = xp_err_sys(err, XP_EFAIL, "standard output");
+out:
+	if (fd != STDIN_FILENO && fd >= 0)
+		close(fd);
+	xp_sign_free_key(key);
+	free(path);
+	return rc;
+}
+
+static int cmd_open(const struct args *a, struct xp_err *err)
+{
+	struct xp_afile out = {.fd = -1};
+	char *path = NULL, *pw = NULL;
+	size_t len = 0;
+	int to_file = a->output && strcmp(a->output, "-") != 0;
+	int rc;
+
+	/* The signature first: a file that is not ours is refused before any password. */
+	if ((rc = xp_seal_locate(a->repo, a->target, &path, err)) != 0 ||
+	    (rc = xp_seal_verify(a->repo, path, err)) != 0 ||
+	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0)
+		goto out;
+	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
+		goto out;
+	rc = xp_seal_restore(a->repo, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL, err);
+	if (rc == 0 && to_file)
+		rc = xp_afile_commit(&out, err);
+out:
+	xp_afile_abort(&out);
+	xp_secret_free(pw);
+	free(path);
+	return rc;
+}
+
+static int cmd_passwd(const struct args *a, struct xp_err *err)
+{
+	char *old = NULL, *pw = NULL;
+	size_t oldlen = 0, len = 0;
+	int rc;
+
+	rc = xp_secret_password(a->password_file, "Current configuration password: ", 0, &old,
+	                        &oldlen, err);
+	if (rc)
+		goto out;
+	/* XP_PASSWORD_FILE holds the current password: the new one comes from its own file or
+	 * the terminal. */
+	if (!a->new_password_file)
+		unsetenv("XP_PASSWORD_FILE");
+	rc = xp_secret_password(a->new_password_file, "New configuration password: ", 1, &pw, &len,
+	                        err);
+	if (rc == 0)
+		rc = xp_keys_passwd(a->repo, old, oldlen, pw, len, a->strong, err);
+out:
+	xp_secret_free(old);
+	xp_secret_free(pw);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct xp_err err = {0};
+	struct args a = {0};
+	int rc;
+
+	xp_progname = "xpseal";
+	rc = parse(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (sodium_init() < 0) {
+		xp_warn("libsodium: cannot initialise");
+		return XP_EXIT_FAIL;
+	}
+	switch (a.cmd) {
+	case CMD_INIT: rc = cmd_init(&a, &err); break;
+	case CMD_OPEN: rc = cmd_open(&a, &err); break;
+	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
+	default: rc = cmd_seal(&a, &err); break;
+	}
+	return rc ? xp_fail(&err) : XP_EXIT_OK;
+}
