@@ -3,3 +3,6 @@ src_lib_libxp_a_SOURCES += src/lib/policy.c src/lib/policy.h
 check_PROGRAMS += tests/unit/policy
 tests_unit_policy_LDADD = $(XP_LIBS)
 TESTS += tests/unit/policy
+bin_PROGRAMS += src/xpexpire/xpexpire
+src_xpexpire_xpexpire_SOURCES = src/xpexpire/main.c
+src_xpexpire_xpexpire_LDADD = $(XP_LIBS)
