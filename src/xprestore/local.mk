@@ -1,1 +1,6 @@
-# src/xprestore: sources, tests and pages of this area (included by Makefile.am)
+# src/xprestore: loading a dump stream into a database (src/lib/load) and its tool
+src_lib_libxp_a_SOURCES += src/lib/load.c src/lib/load.h
+
+# the bare ODBC row-array fetch loop that scripts/bench-dump measures xpdump against
+check_PROGRAMS += scripts/bench-odbc-fetch
+scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)

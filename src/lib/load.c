@@ -1,0 +1,674 @@
+#include "config.h"
+
+#include "load.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+
+/* SQL Server's datetimeoffset, which sqlext.h does not name */
+#define SS_TIMESTAMPOFFSET (-155)
+
+enum family { FAM_OTHER, FAM_PG, FAM_SQLITE, FAM_MSSQL, FAM_MYSQL };
+
+static enum family family(const char *dbms)
+{
+	if (strcmp(dbms, "PostgreSQL") == 0)
+		return FAM_PG;
+	if (strncasecmp(dbms, "SQLite", 6) == 0)
+		return FAM_SQLITE;
+	if (strstr(dbms, "SQL Server"))
+		return FAM_MSSQL;
+	if (strcasestr(dbms, "MySQL") || strcasestr(dbms, "MariaDB"))
+		return FAM_MYSQL;
+	return FAM_OTHER;
+}
+
+/* The source's type code, corrected by its type name where drivers report a type as text
+ * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
+static int effective_type(const struct xp_column *col)
+{
+	const char *tn = col->type_name ? col->type_name : "";
+
+	if (strcasecmp(tn, "bool") == 0 || strcasecmp(tn, "boolean") == 0)
+		return SQL_BIT;
+	if (strcasecmp(tn, "uuid") == 0 || strcasecmp(tn, "uniqueidentifier") == 0)
+		return SQL_GUID;
+	if (col->sql_type == SQL_TYPE_TIMESTAMP &&
+	    (strcasestr(tn, "timestamptz") || strcasestr(tn, "time zone") ||
+	     strcasestr(tn, "datetimeoffset")))
+		return SS_TIMESTAMPOFFSET;
+	return col->sql_type;
+}
+
+static void text_type(enum family f, uint64_t size, char *buf, size_t len)
+{
+	switch (f) {
+	case FAM_PG: snprintf(buf, len, "text"); break;
+	case FAM_SQLITE: snprintf(buf, len, "TEXT"); break;
+	case FAM_MSSQL:
+		if (size >= 1 && size <= 4000)
+			snprintf(buf, len, "nvarchar(%llu)", (unsigned long long)size);
+		else
+			snprintf(buf, len, "nvarchar(max)");
+		break;
+	case FAM_MYSQL:
+		if (size >= 1 && size <= 16383)
+			snprintf(buf, len, "varchar(%llu)", (unsigned long long)size);
+		else
+			snprintf(buf, len, "longtext");
+		break;
+	default:
+		if (size >= 1 && size <= 4000)
+			snprintf(buf, len, "varchar(%llu)", (unsigned long long)size);
+		else
+			snprintf(buf, len, "clob");
+	}
+}
+
+static void numeric_type(enum family f, uint64_t p, int s, char *buf, size_t len)
+{
+	uint64_t pmax = f == FAM_MSSQL ? 38 : f == FAM_MYSQL ? 65 : 1000;
+
+	/* SQLite's NUMERIC affinity keeps 15 digits: text keeps every digit */
+	if (f == FAM_SQLITE)
+		snprintf(buf, len, "TEXT");
+	else if (p == 0 || p > pmax)
+		snprintf(buf, len, f == FAM_PG ? "numeric" : "decimal(%llu,%d)",
+		         (unsigned long long)pmax,
+		         s < 0           ? 0
+		         : s > (int)pmax ? (int)pmax
+		                         : s);
+	else
+		snprintf(buf, len, "numeric(%llu,%d)", (unsigned long long)p,
+		         s < 0        ? 0
+		         : s > (int)p ? (int)p
+		                      : s);
+}
+
+void xp_load_column_type(const char *dbms, const struct xp_column *col, char *buf, size_t len)
+{
+	enum family f = family(dbms);
+	int lite = f == FAM_SQLITE;
+
+	switch (effective_type(col)) {
+	case SQL_BIT:
+		snprintf(buf, len, "%s",
+		         lite             ? "BOOLEAN"
+		         : f == FAM_MSSQL ? "bit"
+		         : f == FAM_MYSQL ? "bool"
+		                          : "boolean");
+		break;
+	case SQL_TINYINT:
+	case SQL_SMALLINT: snprintf(buf, len, "%s", lite ? "SMALLINT" : "smallint"); break;
+	case SQL_INTEGER: snprintf(buf, len, "%s", lite ? "INTEGER" : "integer"); break;
+	case SQL_BIGINT: snprintf(buf, len, "%s", lite ? "BIGINT" : "bigint"); break;
+	case SQL_NUMERIC:
+	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
+	case SQL_REAL: snprintf(buf, len, "%s", lite ? "REAL" : "real"); break;
+	case SQL_FLOAT:
+	case SQL_DOUBLE:
+		snprintf(buf, len, "%s",
+		         lite             ? "DOUBLE"
+		         : f == FAM_MSSQL ? "float"
+		         : f == FAM_MYSQL ? "double"
+		                          : "double precision");
+		break;
+	case SQL_TYPE_DATE:
+	case SQL_DATE: snprintf(buf, len, "%s", lite ? "DATE" : "date"); break;
+	case SQL_TYPE_TIME:
+	case SQL_TIME: snprintf(buf, len, "%s", lite ? "TIME" : "time"); break;
+	case SQL_TYPE_TIMESTAMP:
+	case SQL_TIMESTAMP:
+		snprintf(buf, len, "%s",
+		         lite             ? "TIMESTAMP"
+		         : f == FAM_MSSQL ? "datetime2"
+		         : f == FAM_MYSQL ? "datetime(6)"
+		                          : "timestamp");
+		break;
+	case SS_TIMESTAMPOFFSET:
+		snprintf(buf, len, "%s",
+		         lite             ? "TIMESTAMP"
+		         : f == FAM_MSSQL ? "datetimeoffset"
+		         : f == FAM_MYSQL ? "datetime(6)"
+		                          : "timestamp with time zone");
+		break;
+	case SQL_GUID:
+		snprintf(buf, len, "%s",
+		         lite             ? "TEXT"
+		         : f == FAM_PG    ? "uuid"
+		         : f == FAM_MSSQL ? "uniqueidentifier"
+		                          : "char(36)");
+		break;
+	case SQL_BINARY:
+	case SQL_VARBINARY:
+	case SQL_LONGVARBINARY:
+		if (f == FAM_MSSQL && col->size >= 1 && col->size <= 8000)
+			snprintf(buf, len, "varbinary(%llu)", (unsigned long long)col->size);
+		else
+			snprintf(buf, len, "%s",
+			         lite             ? "BLOB"
+			         : f == FAM_PG    ? "bytea"
+			         : f == FAM_MSSQL ? "varbinary(max)"
+			         : f == FAM_MYSQL ? "longblob"
+			                          : "blob");
+		break;
+	case SQL_CHAR:
+	case SQL_VARCHAR:
+	case SQL_WCHAR:
+	case SQL_WVARCHAR: text_type(f, col->size, buf, len); break;
+	default: text_type(f, 0, buf, len); /* long text, intervals, anything unknown */
+	}
+}
+
+/* One bound parameter column: an array of rows of width bytes each. */
+struct pcol {
+	SQLSMALLINT ctype, sqltype, digits;
+	SQLULEN size;
+	int bit;      /* normalise booleans to 1/0 */
+	size_t width; /* bytes per row */
+	char *buf;    /* cap * width (owned) */
+	SQLLEN *ind;  /* cap (owned) */
+};
+
+/* The INSERT of one table and its parameter arrays. */
+struct batch {
+	struct xp_odbc *c;
+	const struct xp_dump_table *t;
+	SQLHSTMT st;
+	struct pcol *pc;      /* t->ncols (owned) */
+	SQLUSMALLINT *status; /* cap (owned) */
+	SQLULEN processed;
+	size_t n, cap; /* rows filled, rows that fit */
+	uint64_t done; /* rows of this table executed */
+};
+
+static int is_text_type(int t)
+{
+	return t == SQL_CHAR || t == SQL_VARCHAR || t == SQL_LONGVARCHAR || t == SQL_WCHAR ||
+	       t == SQL_WVARCHAR || t == SQL_WLONGVARCHAR;
+}
+
+static int is_binary_type(int t)
+{
+	return t == SQL_BINARY || t == SQL_VARBINARY || t == SQL_LONGVARBINARY;
+}
+
+static size_t initial_width(const struct xp_column *col)
+{
+	switch (xp_odbc_type_class(col->sql_type)) {
+	case 'i':
+	case 'o': return 24;
+	case 'n': return col->size && col->size < 1000 ? (size_t)col->size + 3 : 64;
+	case 'f':
+	case 'r': return 32;
+	case 'd':
+	case 'g': return 48;
+	default: return col->size && col->size < 256 ? (size_t)col->size * 4 + 1 : 256;
+	}
+}
+
+static void pcol_setup(struct pcol *p, const struct xp_column *col)
+{
+	int t = effective_type(col);
+
+	p->bit = t == SQL_BIT;
+	p->ctype = is_binary_type(t) ? SQL_C_BINARY : SQL_C_CHAR;
+	/* the value travels as text; the driver converts it for the column */
+	p->sqltype = t == SS_TIMESTAMPOFFSET ? SQL_VARCHAR : (SQLSMALLINT)col->sql_type;
+	if (p->bit)
+		p->sqltype = SQL_BIT;
+	p->size = (SQLULEN)col->size;
+	p->digits = (SQLSMALLINT)col->digits;
+	p->width = initial_width(col);
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Bytes field f needs in column p's buffer, or XP_EINTEGRITY for binary that is not \x hex. */
+static int field_need(const struct batch *b, size_t i, const struct xp_field *f, size_t *need,
+                      struct xp_err *err)
+{
+	if (f->null) {
+		*need = 0;
+		return 0;
+	}
+	if (b->pc[i].ctype == SQL_C_BINARY) {
+		if (f->len < 2 || f->p[0] != '\\' || f->p[1] != 'x' || f->len % 2)
+			return xp_err_set(err, XP_EINTEGRITY,
+			                  "%s: row %llu: column %s: not \\x hex", b->t->name,
+			                  (unsigned long long)(b->done + b->n + 1),
+			                  b->t->cols[i].name);
+		*need = (f->len - 2) / 2;
+		return 0;
+	}
+	*need = f->len + 1;
+	return 0;
+}
+
+static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct xp_err *err)
+{
+	struct pcol *p = &b->pc[i];
+	char *dst = p->buf + b->n * p->width;
+
+	if (f->null) {
+		p->ind[b->n] = SQL_NULL_DATA;
+		return 0;
+	}
+	if (p->ctype == SQL_C_BINARY) {
+		size_t n = (f->len - 2) / 2;
+
+		for (size_t k = 0; k < n; k++) {
+			int hi = hexval((unsigned char)f->p[2 + 2 * k]);
+			int lo = hexval((unsigned char)f->p[3 + 2 * k]);
+
+			if (hi < 0 || lo < 0)
+				return xp_err_set(
+				        err, XP_EINTEGRITY, "%s: row %llu: column %s: not \\x hex",
+				        b->t->name, (unsigned long long)(b->done + b->n + 1),
+				        b->t->cols[i].name);
+			dst[k] = (char)(hi << 4 | lo);
+		}
+		p->ind[b->n] = (SQLLEN)n;
+		return 0;
+	}
+	if (p->bit && f->len >= 1 && strchr("tTyY", f->p[0])) {
+		memcpy(dst, "1", 2);
+		p->ind[b->n] = 1;
+		return 0;
+	}
+	if (p->bit && f->len >= 1 && strchr("fFnN", f->p[0])) {
+		memcpy(dst, "0", 2);
+		p->ind[b->n] = 1;
+		return 0;
+	}
+	memcpy(dst, f->p, f->len);
+	dst[f->len] = '\0';
+	p->ind[b->n] = (SQLLEN)f->len;
+	return 0;
+}
+
+static int bind_all(struct batch *b, struct xp_err *err)
+{
+	for (size_t i = 0; i < b->t->ncols; i++) {
+		struct pcol *p = &b->pc[i];
+		SQLULEN size = p->size;
+		SQLRETURN r;
+
+		/* a text parameter declared narrower than its data is cut or refused */
+		if (is_text_type(p->sqltype) && size < p->width)
+			size = p->width;
+		if (is_binary_type(p->sqltype) && size < p->width)
+			size = p->width;
+		r = SQLBindParameter(b->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, p->ctype,
+		                     p->sqltype, size, p->digits, p->buf, (SQLLEN)p->width, p->ind);
+		if (!SQL_SUCCEEDED(r))
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: column %s",
+			                     b->t->name, b->t->cols[i].name);
+	}
+	return 0;
+}
+
+/* Sizes the arrays for the current widths: as many rows as fit in XP_LOAD_MEM, at least one. */
+static int resize(struct batch *b, struct xp_err *err)
+{
+	size_t row = sizeof *b->status, cap;
+
+	for (size_t i = 0; i < b->t->ncols; i++)
+		row += b->pc[i].width + sizeof(SQLLEN);
+	cap = XP_LOAD_MEM / row;
+	cap = cap < 1 ? 1 : cap > XP_LOAD_ROWS ? XP_LOAD_ROWS : cap;
+	for (size_t i = 0; i < b->t->ncols; i++) {
+		struct pcol *p = &b->pc[i];
+		char *nb = realloc(p->buf, cap * p->width);
+		SQLLEN *ni;
+
+		if (!nb)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		p->buf = nb;
+		ni = realloc(p->ind, cap * sizeof *ni);
+		if (!ni)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		p->ind = ni;
+	}
+	{
+		SQLUSMALLINT *ns = realloc(b->status, cap * sizeof *ns);
+
+		if (!ns)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		b->status = ns;
+	}
+	b->cap = cap;
+	if (!SQL_SUCCEEDED(SQLSetStmtAttr(b->st, SQL_ATTR_PARAM_STATUS_PTR, b->status, 0)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s", b->t->name);
+	return bind_all(b, err);
+}
+
+/* Executes the filled rows; names the first row the database refused. */
+static int flush(struct batch *b, struct xp_err *err)
+{
+	SQLRETURN r;
+	size_t bad = b->n;
+
+	if (!b->n)
+		return 0;
+	if (!SQL_SUCCEEDED(SQLSetStmtAttr(b->st, SQL_ATTR_PARAMSET_SIZE, (SQLPOINTER)b->n, 0)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: parameter arrays",
+		                     b->t->name);
+	for (size_t k = 0; k < b->n; k++)
+		b->status[k] = SQL_PARAM_UNUSED;
+	b->processed = 0;
+	r = SQLExecute(b->st);
+	for (size_t k = 0; k < b->n && k < b->processed; k++)
+		if (b->status[k] == SQL_PARAM_ERROR) {
+			bad = k;
+			break;
+		}
+	if (!SQL_SUCCEEDED(r) || bad < b->n)
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: row %llu",
+		                     b->t->name,
+		                     (unsigned long long)(b->done + (bad < b->n ? bad : 0) + 1));
+	if (b->processed != b->n)
+		return xp_err_set(err, XP_EFAIL, "%s: the driver inserted %llu of %zu rows",
+		                  b->t->name, (unsigned long long)b->processed, b->n);
+	b->done += b->n;
+	b->n = 0;
+	return 0;
+}
+
+/* Adds one row, executing first when it is full or a value outgrows its column's width. */
+static int add_row(struct batch *b, const struct xp_field *row, struct xp_err *err)
+{
+	int grow = 0, rc;
+
+	for (size_t i = 0; i < b->t->ncols; i++) {
+		size_t need = 0;
+
+		rc = field_need(b, i, &row[i], &need, err);
+		if (rc)
+			return rc;
+		if (need > b->pc[i].width) {
+			size_t w = b->pc[i].width * 2;
+
+			b->pc[i].width = w > need ? w : need;
+			grow = 1;
+		}
+	}
+	if (grow || b->n == b->cap) {
+		rc = flush(b, err);
+		if (rc)
+			return rc;
+	}
+	if (grow) {
+		rc = resize(b, err);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < b->t->ncols; i++) {
+		rc = put_field(b, i, &row[i], err);
+		if (rc)
+			return rc;
+	}
+	b->n++;
+	return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->pc)
+		for (size_t i = 0; i < b->t->ncols; i++) {
+			free(b->pc[i].buf);
+			free(b->pc[i].ind);
+		}
+	free(b->pc);
+	free(b->status);
+	if (b->st)
+		SQLFreeHandle(SQL_HANDLE_STMT, b->st);
+	memset(b, 0, sizeof *b);
+}
+
+/* A malloc'd identifier in the driver's quotes (no schema splitting: a column name is one
+ * part). */
+static char *quote_one(const struct xp_odbc *c, const char *name)
+{
+	char q = c->quote[0];
+	size_t n = strlen(name);
+	char *out = malloc(2 * n + 3), *o = out;
+
+	if (!out)
+		return NULL;
+	if (q)
+		*o++ = q;
+	for (const char *p = name; *p; p++) {
+		if (q && *p == q)
+			*o++ = q;
+		*o++ = *p;
+	}
+	if (q)
+		*o++ = q;
+	*o = '\0';
+	return out;
+}
+
+/* Appends s to the malloc'd string *sql; frees s. */
+static int append(char **sql, size_t *len, char *s, struct xp_err *err)
+{
+	size_t n;
+	char *ns;
+
+	if (!s)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	n = strlen(s);
+	ns = realloc(*sql, *len + n + 1);
+	if (!ns) {
+		free(s);
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	memcpy(ns + *len, s, n + 1);
+	*len += n;
+	*sql = ns;
+	free(s);
+	return 0;
+}
+
+static int exec_direct(struct xp_odbc *c, const char *sql, const char *what, struct xp_err *err)
+{
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	SQLRETURN r;
+	int rc = 0;
+
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", what);
+	r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA)
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s", what);
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return rc;
+}
+
+static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, struct xp_err *err)
+{
+	char *sql = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = append(&sql, &len, xp_asprintf("CREATE TABLE "), err);
+	if (!rc)
+		rc = append(&sql, &len, xp_odbc_quote(c, t->name), err);
+	for (size_t i = 0; !rc && i < t->ncols; i++) {
+		char type[64];
+
+		xp_load_column_type(c->dbms, &t->cols[i], type, sizeof type);
+		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
+		if (!rc)
+			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
+		if (!rc)
+			rc = append(&sql, &len,
+			            xp_asprintf(" %s%s", type,
+			                        t->cols[i].nullable == 0 ? " NOT NULL" : ""),
+			            err);
+	}
+	if (!rc)
+		rc = append(&sql, &len, xp_asprintf(")"), err);
+	if (!rc)
+		rc = exec_direct(c, sql, t->name, err);
+	free(sql);
+	return rc;
+}
+
+static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, char **out,
+                      struct xp_err *err)
+{
+	char *sql = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = append(&sql, &len, xp_asprintf("INSERT INTO "), err);
+	if (!rc)
+		rc = append(&sql, &len, xp_odbc_quote(c, t->name), err);
+	for (size_t i = 0; !rc && i < t->ncols; i++) {
+		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
+		if (!rc)
+			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
+	}
+	if (!rc)
+		rc = append(&sql, &len, xp_asprintf(") VALUES ("), err);
+	for (size_t i = 0; !rc && i < t->ncols; i++)
+		rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
+	if (!rc)
+		rc = append(&sql, &len, xp_asprintf(")"), err);
+	if (rc)
+		free(sql);
+	else
+		*out = sql;
+	return rc;
+}
+
+static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
+                      struct xp_err *err)
+{
+	char *sql = NULL;
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	b->c = c;
+	b->t = t;
+	if (!t->ncols)
+		return xp_err_set(err, XP_EINTEGRITY, "%s: no columns in MANIFEST", t->name);
+	b->pc = calloc(t->ncols, sizeof *b->pc);
+	if (!b->pc)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->ncols; i++)
+		pcol_setup(&b->pc[i], &t->cols[i]);
+	rc = insert_sql(c, t, &sql, err);
+	if (rc)
+		goto out;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
+		b->st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLSetStmtAttr(b->st, SQL_ATTR_PARAM_BIND_TYPE,
+	                                  (SQLPOINTER)SQL_PARAM_BIND_BY_COLUMN, 0)) ||
+	    !SQL_SUCCEEDED(
+	            SQLSetStmtAttr(b->st, SQL_ATTR_PARAMS_PROCESSED_PTR, &b->processed, 0))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: parameter arrays",
+		                   t->name);
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLPrepare(b->st, (SQLCHAR *)sql, SQL_NTS))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s", t->name);
+		goto out;
+	}
+	rc = resize(b, err);
+out:
+	free(sql);
+	return rc;
+}
+
+/* Loads the rows of the reader's current table t. */
+static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct xp_dump_table *t,
+                      const struct xp_load_opts *o, struct xp_load_stats *st, struct xp_err *err)
+{
+	struct batch b;
+	const struct xp_field *row;
+	uint64_t shown = 0;
+	int rc;
+
+	rc = batch_open(&b, c, t, err);
+	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
+		rc = add_row(&b, row, err);
+		if (!rc && b.done != shown && o->progress)
+			o->progress(o->progress_arg, t->name, st->rows + b.done);
+		shown = b.done;
+	}
+	if (!rc)
+		rc = flush(&b, err);
+	if (!rc) {
+		st->rows += b.done;
+		st->tables++;
+		if (o->progress)
+			o->progress(o->progress_arg, t->name, st->rows);
+	}
+	batch_free(&b);
+	return rc;
+}
+
+int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, struct xp_err *err)
+{
+	struct xp_dump_reader *r = NULL;
+	const struct xp_manifest *m;
+	struct xp_odbc c;
+	int rc, txn = 0;
+	size_t t;
+
+	memset(&c, 0, sizeof c);
+	memset(st, 0, sizeof *st);
+	rc = xp_dump_reader_open(&r, fd, err);
+	if (rc)
+		goto out;
+	m = xp_dump_reader_manifest(r);
+	rc = xp_odbc_connect(&c, o->connstr, err);
+	if (rc)
+		goto out;
+	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_AUTOCOMMIT,
+	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c.dbc, "%s: autocommit off",
+		                   c.source);
+		goto out;
+	}
+	txn = 1;
+	for (size_t i = 0; o->create && i < m->ntables; i++) {
+		rc = create_table(&c, &m->tables[i], err);
+		if (rc)
+			goto out;
+	}
+	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
+		rc = load_table(&c, r, &m->tables[t], o, st, err);
+		if (rc)
+			goto out;
+	}
+	if (rc)
+		goto out;
+	/* the reader has checked SUMMARY: only now may the rows become visible */
+	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, c.dbc, SQL_COMMIT))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c.dbc, "%s: commit", c.source);
+		goto out;
+	}
+	txn = 0;
+out:
+	if (txn)
+		SQLEndTran(SQL_HANDLE_DBC, c.dbc, SQL_ROLLBACK);
+	xp_odbc_close(&c);
+	xp_dump_reader_free(r);
+	return rc;
+}
