@@ -8,3 +8,6 @@ TESTS += tests/unit/seal
 bin_PROGRAMS += src/xpseal/xpseal
 src_xpseal_xpseal_SOURCES = src/xpseal/main.c
 src_xpseal_xpseal_LDADD = $(XP_LIBS)
+
+TESTS += tests/cli/seal-roundtrip.sh
+EXTRA_DIST += tests/cli/seal-roundtrip.sh

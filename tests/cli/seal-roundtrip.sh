@@ -1,0 +1,89 @@
+#!/bin/bash
+# xpseal round trips through the real binaries: sizes around the chunk size, ~100 MB, random
+# data, shreddable backups; the stock minisign accepts the signatures.
+. "$XP_SRCDIR/tests/lib.sh"
+
+export XP_SIGNING_KEY=$T/host/signer.key
+R=$T/repo
+C=1048576 # the chunk size xpseal writes
+password "$T/pw" 'correct horse'
+
+run xpseal init -r "$R" --password-file "$T/pw"
+is "$rc:$err" "0:" "init creates a repository"
+ok "$([ -s "$R/keys/repo.pub" ] && [ -s "$R/keys/repo.key" ] && [ -s "$R/keys/signer.pub" ] &&
+	[ -s "$XP_SIGNING_KEY" ])$?" "init writes repo.pub, repo.key, signer.pub and the signing key"
+is "$(grep -v '^#' "$R/config")" "shreddable no" "a repository is not shreddable by default"
+
+# rand N: N deterministic, incompressible bytes.
+rand() { openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv 0 \
+	</dev/zero 2>/dev/null | head -c "$1"; }
+
+# round NAME FILE: seal FILE, check the id, the files, the signature, and open it again.
+round() {
+	local id path
+	run xpseal -r "$R" -i "$2"
+	id=$out
+	like "$rc:$id" "0:[0-9a-f][0-9a-f]*" "$1: seal prints the backup id"
+	path=$R/data/${id:0:2}/$id.xps
+	ok "$([ ${#id} -eq 32 ] && [ -f "$path" ] && [ -f "$path.minisig" ])$?" \
+		"$1: data/XX/ID.xps and its .minisig exist"
+	run minisign -V -q -p "$R/keys/signer.pub" -m "$path"
+	is "$rc" 0 "$1: the stock minisign accepts the signature"
+	run xpseal open -r "$R" --password-file "$T/pw" "$id" -o "$T/back"
+	is "$rc:$err" "0:" "$1: open -o succeeds"
+	cmp -s "$2" "$T/back"
+	ok $? "$1: open gives back the exact bytes"
+	rm -f "$T/back"
+}
+
+for n in 0 1 $((C - 1)) $C $((C + 1)); do
+	head -c "$n" "$XP_SRCDIR/tests/lib.sh" >"$T/in"
+	[ "$n" -gt 100 ] && rand "$n" >"$T/in"
+	round "$n bytes" "$T/in"
+done
+rand 3000000 >"$T/rand"
+round "3 MB of random bytes" "$T/rand"
+seq 1 20000000 | head -c 100000000 >"$T/big"
+round "100 MB of text" "$T/big"
+
+# stdin and stdout, and XP_REPO.
+id=$(XP_REPO=$R xpseal <"$T/rand")
+is "$?" 0 "seal reads stdin with the repository from XP_REPO"
+XP_REPO=$R XP_PASSWORD_FILE=$T/pw xpseal open "$id" | cmp -s - "$T/rand"
+ok $? "open writes to stdout with the password from XP_PASSWORD_FILE"
+run xpseal open -r "$R" --password-file "$T/pw" "$R/data/${id:0:2}/$id.xps"
+is "$rc" 0 "open takes a file name as well as an id"
+
+# --json
+run xpseal -r "$R" --json -i "$T/rand"
+like "$out" '{"id":"*","path":"'"$R"'/data/*.xps","bytes_in":3000000,"bytes_out":*,"created":"20*Z","seconds":*}' \
+	"--json prints id, path, sizes, time"
+size=$(stat -c %s "$(echo "$out" | sed 's/.*"path":"\([^"]*\)".*/\1/')")
+like "$out" "*\"bytes_out\":$size,*" "--json bytes_out is the size of the file"
+hash=$(b2sum -l 256 "$(echo "$out" | sed 's/.*"path":"\([^"]*\)".*/\1/')" | cut -d' ' -f1)
+like "$out" "*\"blake2b\":\"$hash\"*" "--json blake2b is BLAKE2b-256 of the file"
+run xpseal -r "$R" -q -i "$T/rand"
+is "$(wc -l <"$T/.out"):$err" "1:" "-q: only the id, nothing on stderr"
+
+# Shreddable backups.
+run xpseal -r "$R" --shreddable -i "$T/rand"
+id=$out
+is "$rc" 0 "seal --shreddable"
+ok "$([ -s "$R/keys/shred/$id.key" ])$?" "its data key is keys/shred/ID.key"
+xpseal open -r "$R" --password-file "$T/pw" "$id" | cmp -s - "$T/rand"
+ok $? "a shreddable backup opens while its key file exists"
+cp "$R/keys/shred/$id.key" "$T/saved.key"
+rm "$R/keys/shred/$id.key"
+run xpseal open -r "$R" --password-file "$T/pw" "$id"
+like "$rc:$err" "1:xpseal: */$id.xps: backup $id has been shredded (*/keys/shred/$id.key is gone)" \
+	"without its key file it cannot be opened"
+cp "$T/saved.key" "$R/keys/shred/$id.key"
+
+R2=$T/shredrepo
+run xpseal init -r "$R2" --password-file "$T/pw" --shreddable
+is "$(grep -v '^#' "$R2/config")" "shreddable yes" "init --shreddable makes it the default"
+run xpseal -r "$R2" -i "$T/rand"
+ok "$([ "$rc" -eq 0 ] && [ -s "$R2/keys/shred/$out.key" ])$?" \
+	"in a shreddable repository every backup is shreddable"
+
+done_testing
