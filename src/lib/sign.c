@@ -547,33 +547,23 @@ int xp_sign_verify_buffer(const void *buf, size_t len, const char *sigtext, cons
 }
 
 /* BLAKE2b-512 of a whole file through one fixed buffer. */
-static int hash_file(const char *path, uint8_t hash[PREHASH_LEN], struct xp_err *err)
+static int hash_fd(int fd, const char *path, uint8_t hash[PREHASH_LEN], struct xp_err *err)
 {
 	struct xp_sign_state s;
-	uint8_t *buf = NULL;
+	uint8_t *buf = malloc(FILE_BUF);
 	ssize_t n;
-	int fd, rc = 0;
+	int rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	buf = malloc(FILE_BUF);
-	if (!buf) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!buf)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	xp_sign_init(&s);
 	while ((n = xp_read_full(fd, buf, FILE_BUF)) > 0)
 		xp_sign_update(&s, buf, (size_t)n);
-	if (n < 0) {
+	if (n < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		goto out;
-	}
-	if (crypto_generichash_blake2b_final(&s.h, hash, PREHASH_LEN) != 0)
+	else if (crypto_generichash_blake2b_final(&s.h, hash, PREHASH_LEN) != 0)
 		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
-out:
 	free(buf);
-	close(fd);
 	return rc;
 }
 
@@ -584,10 +574,14 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 	char *text = NULL;
 	struct sigfile sf;
 	struct pubkey pk;
-	int rc;
+	int fd, rc;
 
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+	/* The data file first, so a missing backup is named rather than its signature. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 	rc = load_pubkey(pubkey_path, &pk, err);
 	if (rc)
 		goto out;
@@ -603,13 +597,14 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 		xp_err_prefix(err, "%s", sigpath);
 		goto out;
 	}
-	rc = hash_file(path, hash, err);
+	rc = hash_fd(fd, path, hash, err);
 	if (rc)
 		goto out;
 	rc = check_sig(&sf, &pk, hash, err);
 	if (rc)
 		xp_err_prefix(err, "%s", path);
 out:
+	close(fd);
 	free(text);
 	return rc;
 }

@@ -1,1 +1,4 @@
 # src/xpverify: sources, tests and pages of this area (included by Makefile.am)
+bin_PROGRAMS += src/xpverify/xpverify
+src_xpverify_xpverify_SOURCES = src/xpverify/main.c
+src_xpverify_xpverify_LDADD = $(XP_LIBS)

@@ -1,0 +1,307 @@
+/* xpverify: checks the signatures of sealed backups, by file or by id in a repository. */
+#include "config.h"
+
+#include "sign.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ID_HEX 32
+
+enum status { GOOD, BAD, MISSING, FAILED };
+static const char *const status_name[] = {"good", "bad", "missing", "error"};
+
+/* One backup to check and, once checked, its outcome. */
+struct item {
+	char *id; /* NULL when a file's name is not ID.xps */
+	char *path;
+	int byid; /* named by id (-r REPO ID, or found in REPO/data): reported by id */
+	enum status status;
+};
+
+struct run {
+	const char *repo;   /* NULL without -r and XP_REPO */
+	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
+	int json;
+	struct item *items;
+	size_t n, cap;
+	size_t count[4];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
+	           "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
+	           "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
+	           "with -r, of the backups named by ID, or of every backup in REPO/data.\n"
+	           "  -r, --repo REPO      the repository (default $XP_REPO)\n"
+	           "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
+	           "                       the repository that holds the file)\n"
+	           "      --json           print one JSON object\n"
+	           "  -h, --help           print this help\n");
+}
+
+static int is_id(const char *s)
+{
+	return strlen(s) == ID_HEX && strspn(s, "0123456789abcdef") == ID_HEX;
+}
+
+/* The id in a path ending in "/ID.xps", or NULL. */
+static char *id_of_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n != ID_HEX + 4 || strcmp(base + ID_HEX, ".xps") != 0)
+		return NULL;
+	if (strspn(base, "0123456789abcdef") != ID_HEX)
+		return NULL;
+	return strndup(base, ID_HEX);
+}
+
+static int add(struct run *run, char *id, char *path, int byid, struct xp_err *err)
+{
+	struct item *grown;
+
+	if (!path) {
+		free(id);
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	if (run->n == run->cap) {
+		run->cap = run->cap ? 2 * run->cap : 16;
+		grown = realloc(run->items, run->cap * sizeof *grown);
+		if (!grown) {
+			free(id);
+			free(path);
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		}
+		run->items = grown;
+	}
+	run->items[run->n++] = (struct item){id, path, byid, GOOD};
+	return 0;
+}
+
+/* An argument is a backup id when it looks like one and a repository is known. */
+static int add_arg(struct run *run, const char *arg, struct xp_err *err)
+{
+	if (run->repo && is_id(arg))
+		return add(run, strdup(arg),
+		           xp_asprintf("%s/data/%.2s/%s.xps", run->repo, arg, arg), 1, err);
+	return add(run, id_of_path(arg), strdup(arg), 0, err);
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->path, ((const struct item *)b)->path);
+}
+
+/* Every REPO/data/XX/ID.xps, sorted. */
+static int scan_repo(struct run *run, struct xp_err *err)
+{
+	char *data = xp_asprintf("%s/data", run->repo), *sub = NULL;
+	DIR *d = NULL, *sd = NULL;
+	struct dirent *e, *f;
+	int rc = 0;
+
+	if (!data)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	d = opendir(data);
+	if (!d) {
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", data);
+		goto out;
+	}
+	while (rc == 0 && (e = readdir(d))) {
+		if (strlen(e->d_name) != 2 || strspn(e->d_name, "0123456789abcdef") != 2)
+			continue;
+		free(sub);
+		sub = xp_asprintf("%s/%s", data, e->d_name);
+		if (!sub || !(sd = opendir(sub))) {
+			rc = sub ? xp_err_sys(err, XP_EFAIL, "%s", sub)
+			         : xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		}
+		while (rc == 0 && (f = readdir(sd))) {
+			char *id = id_of_path(f->d_name);
+
+			if (id && strncmp(id, e->d_name, 2) == 0)
+				rc = add(run, id, xp_asprintf("%s/%s", sub, f->d_name), 1, err);
+			else
+				free(id);
+		}
+		closedir(sd);
+	}
+	if (rc == 0 && run->n > 1)
+		qsort(run->items, run->n, sizeof *run->items, by_path);
+out:
+	if (d)
+		closedir(d);
+	free(sub);
+	free(data);
+	return rc;
+}
+
+/* The signer.pub of the repository holding path: the first DIR/keys/signer.pub walking up. */
+static char *find_pubkey(const char *path)
+{
+	char dir[PATH_MAX], real[PATH_MAX], *p, *pub;
+
+	if (strlen(path) >= sizeof dir)
+		return NULL;
+	strcpy(dir, path);
+	if (!realpath(dirname(dir), real))
+		return NULL;
+	for (;;) {
+		pub = xp_asprintf("%s/keys/signer.pub", real[1] ? real : "");
+		if (!pub || access(pub, F_OK) == 0)
+			return pub;
+		free(pub);
+		if (!real[1])
+			return NULL;
+		p = strrchr(real, '/');
+		p[p == real] = '\0';
+	}
+}
+
+/* Checks one backup's signature; later checks of a backup belong here too. */
+static enum status check_item(const struct run *run, const struct item *it, struct xp_err *err)
+{
+	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL;
+	const char *pub = run->pubkey;
+	int rc;
+
+	if (!sig) {
+		xp_err_set(err, XP_ENOMEM, "out of memory");
+		return FAILED;
+	}
+	if (!pub && it->byid)
+		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+	else if (!pub)
+		pub = found = find_pubkey(it->path);
+	if (!pub && access(it->path, F_OK) != 0)
+		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
+	else if (!pub)
+		rc = xp_err_set(err, XP_EFAIL, "%s: no keys/signer.pub above it (use -p)",
+		                it->path);
+	else
+		rc = xp_sign_verify_file(it->path, sig, pub, err);
+	free(found);
+	free(sig);
+	switch (rc) {
+	case 0: return GOOD;
+	case XP_EINTEGRITY: return BAD;
+	case XP_ENOENT: return MISSING;
+	default: return FAILED;
+	}
+}
+
+/* Writes s as a JSON string. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct run *run)
+{
+	printf("{\"checked\":%zu,\"good\":%zu,\"bad\":%zu,\"missing\":%zu,\"error\":%zu,"
+	       "\"results\":[",
+	       run->n, run->count[GOOD], run->count[BAD], run->count[MISSING], run->count[FAILED]);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct item *it = &run->items[i];
+
+		printf("%s{\"id\":", i ? "," : "");
+		if (it->id)
+			json_str(it->id);
+		else
+			fputs("null", stdout);
+		fputs(",\"path\":", stdout);
+		json_str(it->path);
+		printf(",\"status\":\"%s\"}", status_name[it->status]);
+	}
+	puts("]}");
+}
+
+static int check_all(struct run *run)
+{
+	struct xp_err err;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct item *it = &run->items[i];
+
+		err = (struct xp_err){0, ""};
+		it->status = check_item(run, it, &err);
+		run->count[it->status]++;
+		if (it->status != GOOD)
+			xp_warn("%s", err.msg);
+		else if (!run->json)
+			printf("%s: good signature\n", it->byid ? it->id : it->path);
+	}
+	if (run->json)
+		print_json(run);
+	if (fflush(stdout) != 0)
+		return XP_EXIT_FAIL;
+	if (run->count[BAD])
+		return XP_EXIT_INTEGRITY;
+	return run->count[MISSING] || run->count[FAILED] ? XP_EXIT_FAIL : XP_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"repo", required_argument, NULL, 'r'},
+	        {"pubkey", required_argument, NULL, 'p'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct run run = {0};
+	struct xp_err err = {0, ""};
+	const char *repo_opt = NULL;
+	int c, rc = 0, status;
+
+	xp_progname = "xpverify";
+	while ((c = getopt_long(argc, argv, "r:p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': repo_opt = optarg; break;
+		case 'p': run.pubkey = optarg; break;
+		case 'j': run.json = 1; break;
+		case 'h': usage(stdout); return XP_EXIT_OK;
+		default: return xp_usage_error("unknown option");
+		}
+	}
+	run.repo = xp_repo_path(repo_opt);
+	if (optind == argc && !run.repo)
+		return xp_usage_error("nothing to check: give FILEs or -r REPO");
+	if (sodium_init() < 0)
+		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
+	if (optind == argc)
+		rc = scan_repo(&run, &err);
+	for (int i = optind; rc == 0 && i < argc; i++)
+		rc = add_arg(&run, argv[i], &err);
+	status = rc ? xp_fail(&err) : check_all(&run);
+	for (size_t i = 0; i < run.n; i++) {
+		free(run.items[i].id);
+		free(run.items[i].path);
+	}
+	free(run.items);
+	return status;
+}

@@ -1,0 +1,77 @@
+#!/bin/bash
+# Interoperability of our signatures and keys with the stock minisign tool.
+. "$XP_SRCDIR/tests/lib.sh"
+
+command -v minisign >/dev/null || skip_all "minisign is not installed"
+signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+cd "$T" || exit 1
+
+head -c 300000 /dev/urandom >data.xps
+run signtool keygen our.key our.pub
+is "$rc" 0 "signtool makes a key pair"
+run signtool sign our.key data.xps "timestamp:1764000000	file:data.xps"
+is "$rc" 0 "signtool signs a file"
+run minisign -V -p our.pub -m data.xps
+is "$rc" 0 "minisign verifies our signature"
+is "$out" "Signature and comment signature verified
+Trusted comment: timestamp:1764000000	file:data.xps" "minisign shows our trusted comment"
+
+cp data.xps copy.xps && cp data.xps.minisig copy.xps.minisig
+printf '\001' | dd of=copy.xps bs=1 seek=1000 conv=notrunc 2>/dev/null
+run minisign -V -p our.pub -m copy.xps
+is "$rc" 1 "minisign rejects our signature of a changed file"
+
+run minisign -S -s our.key -m data.xps -x by-minisign.minisig -t "signed by minisign" </dev/null
+is "$rc" 0 "minisign signs with our password-less secret key"
+run signtool verify data.xps by-minisign.minisig our.pub
+is "$rc" 0 "we verify minisign's signature made with our key"
+
+run minisign -G -W -p mk.pub -s mk.key
+is "$rc" 0 "minisign makes a password-less key pair"
+chmod 600 mk.key
+run minisign -S -s mk.key -m data.xps -t "from minisign"
+is "$rc" 0 "minisign signs a file"
+run signtool verify data.xps data.xps.minisig mk.pub
+is "$rc" 0 "we verify a signature by a minisign key"
+run xpverify -p mk.pub data.xps
+is "$rc" 0 "xpverify -p accepts a minisign key's signature"
+is "$out" "data.xps: good signature" "xpverify reports the good signature"
+run signtool verify data.xps data.xps.minisig our.pub
+is "$rc" 3 "another key's public key is rejected"
+like "$err" "signtool: data.xps: signature made by another key (key id *, expected *)" \
+	"the message names both key ids"
+
+run signtool sign mk.key other.xps
+is "$rc" 1 "signing a missing file fails"
+echo "other" >other.xps
+run signtool sign mk.key other.xps "with a minisign key"
+is "$rc" 0 "we sign with a minisign -W secret key"
+run minisign -V -p mk.pub -m other.xps
+is "$rc" 0 "minisign verifies it"
+
+run minisign -S -l -s mk.key -m data.xps -x legacy.minisig
+is "$rc" 0 "minisign makes a legacy signature"
+run signtool verify data.xps legacy.minisig mk.pub
+is "$rc" 3 "a legacy (not prehashed) signature is refused"
+is "$err" "signtool: legacy.minisig: legacy (not prehashed) signature: not supported" \
+	"the legacy message"
+
+run minisign -G -p enc.pub -s enc.key <<<"$(printf 'pw\npw\n')"
+if [ "$rc" -eq 0 ]; then
+	chmod 600 enc.key
+	run signtool sign enc.key data.xps
+	is "$rc" 1 "a password-protected minisign key is refused"
+	is "$err" "signtool: enc.key: secret key is encrypted with a password (use one made by xpseal init or minisign -G -W)" \
+		"the encrypted key message"
+else
+	skip "minisign cannot make an encrypted key without a terminal"
+	skip "minisign cannot make an encrypted key without a terminal"
+fi
+
+chmod 644 mk.key
+run signtool sign mk.key other.xps
+is "$rc" 1 "a world-readable secret key is refused"
+is "$err" "signtool: mk.key: signing key is accessible by group or others (chmod 600)" \
+	"the key mode message"
+
+done_testing

@@ -1,0 +1,113 @@
+#!/bin/bash
+# xpverify's signature checks, on backups signed by the test helper (no xpseal needed).
+. "$XP_SRCDIR/tests/lib.sh"
+
+signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+R=$T/repo
+A=0123456789abcdef0123456789abcdef
+B=ab000000000000000000000000000001
+C=ab000000000000000000000000000002
+mkdir -p "$R/keys" "$R/data/01" "$R/data/ab" "$T/elsewhere"
+signtool keygen "$T/host.key" "$R/keys/signer.pub" || exit 1
+signtool keygen "$T/other.key" "$T/other.pub" || exit 1
+for id in $A $B; do
+	head -c 70000 /dev/urandom >"$R/data/${id:0:2}/$id.xps"
+	signtool sign "$T/host.key" "$R/data/${id:0:2}/$id.xps" "timestamp:1764000000	file:$id.xps" || exit 1
+done
+PA=$R/data/01/$A.xps
+PB=$R/data/ab/$B.xps
+PC=$R/data/ab/$C.xps
+
+run xpverify -r "$R" $A
+is "$rc" 0 "a good backup by id exits 0"
+is "$out" "$A: good signature" "one line per good backup"
+is "$err" "" "nothing on stderr"
+
+run xpverify -r "$R"
+is "$rc" 0 "every backup in the repository"
+is "$out" "$A: good signature
+$B: good signature" "all backups, sorted"
+
+XP_REPO=$R run xpverify $B
+is "$rc" 0 "XP_REPO names the repository"
+is "$out" "$B: good signature" "XP_REPO result"
+
+run xpverify "$PA"
+is "$rc" 0 "a file finds its repository's signer.pub"
+is "$out" "$PA: good signature" "file results name the file"
+(cd "$R/data/ab" && run xpverify "$B.xps" && echo "$rc|$out") >"$T/rel"
+is "$(cat "$T/rel")" "0|$B.xps: good signature" "a relative file name works"
+
+cp "$PA" "$T/elsewhere/x.xps" && cp "$PA.minisig" "$T/elsewhere/x.xps.minisig"
+run xpverify "$T/elsewhere/x.xps"
+is "$rc" 1 "a file outside any repository needs -p"
+is "$err" "xpverify: $T/elsewhere/x.xps: no keys/signer.pub above it (use -p)" "the -p hint"
+run xpverify -p "$R/keys/signer.pub" "$T/elsewhere/x.xps"
+is "$rc" 0 "-p names the public key"
+
+run xpverify -p "$T/other.pub" -r "$R" $A
+is "$rc" 3 "another key's public key exits 3"
+like "$err" "xpverify: $PA: signature made by another key (key id *, expected *)" \
+	"the wrong-key message"
+
+cp "$PB" "$T/saved"
+printf '\377' | dd of="$PB" bs=1 seek=4096 conv=notrunc 2>/dev/null
+run xpverify -r "$R"
+is "$rc" 3 "a flipped byte in a backup exits 3"
+is "$out" "$A: good signature" "the good backup is still reported"
+is "$err" "xpverify: $PB: bad signature" "the flipped backup is named"
+cp "$T/saved" "$PB"
+
+cp "$PB.minisig" "$T/saved"
+awk 'NR == 2 { c = substr($0, 21, 1); $0 = substr($0, 1, 20) (c == "A" ? "B" : "A") substr($0, 22) } 1' \
+	"$T/saved" >"$PB.minisig"
+run xpverify -r "$R" $B
+is "$rc" 3 "a changed signature exits 3"
+is "$err" "xpverify: $PB: bad signature" "the changed signature message"
+sed 's/^trusted comment: timestamp:1764000000/trusted comment: timestamp:1764000001/' \
+	"$T/saved" >"$PB.minisig"
+run xpverify -r "$R" $B
+is "$rc" 3 "an edited trusted comment exits 3"
+is "$err" "xpverify: $PB: trusted comment altered" "the trusted comment message"
+echo "not a signature" >"$PB.minisig"
+run xpverify -r "$R" $B
+is "$rc" 3 "a malformed signature file exits 3"
+is "$err" "xpverify: $PB.minisig: malformed signature file" "the malformed message"
+cp "$T/saved" "$PB.minisig"
+
+rm "$PB.minisig"
+run xpverify -r "$R" $B
+is "$rc" 1 "a missing signature exits 1"
+is "$err" "xpverify: $PB.minisig: No such file or directory" "the missing signature message"
+cp "$T/saved" "$PB.minisig"
+
+run xpverify -r "$R" $C
+is "$rc" 1 "a missing backup exits 1"
+is "$err" "xpverify: $PC: No such file or directory" "the missing backup message"
+
+printf '\377' | dd of="$PA" bs=1 seek=10 conv=notrunc 2>/dev/null
+run xpverify --json -r "$R" $A $B $C
+is "$rc" 3 "bad and missing together exit 3"
+is "$out" "{\"checked\":3,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
+	"--json output"
+is "$err" "xpverify: $PA: bad signature
+xpverify: $PC: No such file or directory" "--json still reports failures on stderr"
+
+run xpverify --json -p "$R/keys/signer.pub" "$T/elsewhere/x.xps"
+is "$out" "{\"checked\":1,\"good\":1,\"bad\":0,\"missing\":0,\"error\":0,\"results\":[{\"id\":null,\"path\":\"$T/elsewhere/x.xps\",\"status\":\"good\"}]}" \
+	"--json names no id for a file not called ID.xps"
+
+run xpverify
+is "$rc" 2 "nothing to check is a usage error"
+is "$err" "xpverify: nothing to check: give FILEs or -r REPO
+Try 'xpverify --help' for more information." "the usage message"
+run xpverify --bogus
+is "$rc" 2 "an unknown option exits 2"
+run xpverify --help
+is "$rc" 0 "--help exits 0"
+like "$out" "usage: xpverify *" "--help prints usage on stdout"
+run xpverify -r "$T/none"
+is "$rc" 1 "a repository without data exits 1"
+is "$err" "xpverify: $T/none/data: No such file or directory" "the missing repository message"
+
+done_testing
