@@ -6,3 +6,5 @@ TESTS += tests/unit/policy
 bin_PROGRAMS += src/xpexpire/xpexpire
 src_xpexpire_xpexpire_SOURCES = src/xpexpire/main.c
 src_xpexpire_xpexpire_LDADD = $(XP_LIBS)
+TESTS += tests/cli/expire-policy.sh
+EXTRA_DIST += tests/cli/expire-fixture.sh tests/cli/expire-policy.sh

@@ -31,7 +31,8 @@ struct run {
 	struct xp_policy_decision *d;
 	char **failed; /* per backup: why its deletion failed, or NULL */
 	size_t n;
-	char policy[256];
+	char policy[256];  /* the rules, as text */
+	char journal[300]; /* the rules and the time they were evaluated at, for the journal */
 };
 
 static void usage(FILE *f)
@@ -209,6 +210,7 @@ static void run_free(struct run *r)
 /* Loads the catalog and decides on every backup of the chosen source (all without one). */
 static int decide(const struct opts *o, struct run *r, struct xp_err *err)
 {
+	char t[XP_TIME_LEN];
 	size_t i, cap;
 	int rc;
 
@@ -238,6 +240,8 @@ static int decide(const struct opts *o, struct run *r, struct xp_err *err)
 		b->hold_reason = e->hold;
 	}
 	xp_policy_format(&o->p, r->policy, sizeof r->policy);
+	xp_time_format(o->now, t);
+	snprintf(r->journal, sizeof r->journal, "%s now %s", r->policy, t);
 	if (!o->have_policy)
 		return 0;
 	return xp_policy_decide(&o->p, r->b, r->n, o->now, r->d, err);
@@ -266,7 +270,7 @@ static int delete_all(const struct opts *o, struct run *r, struct xp_err *err)
 
 		if (r->d[i].keep)
 			continue;
-		x = xp_catalog_delete(o->repo, key, r->b[i].id, r->d[i].reason, r->policy, &one);
+		x = xp_catalog_delete(o->repo, key, r->b[i].id, r->d[i].reason, r->journal, &one);
 		if (x < 0) {
 			xp_warn("%s", one.msg);
 			r->failed[i] = strdup(one.msg);
