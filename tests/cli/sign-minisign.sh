@@ -1,9 +1,11 @@
 #!/bin/bash
 # Interoperability of our signatures and keys with the stock minisign tool.
-. "$XP_SRCDIR/tests/lib.sh"
+# shellcheck source=tests/lib.sh
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-command -v minisign >/dev/null || skip_all "minisign is not installed"
+# shellcheck disable=SC2317 # called through run
 signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+command -v minisign >/dev/null || skip_all "minisign is not installed"
 cd "$T" || exit 1
 
 head -c 300000 /dev/urandom >data.xps
@@ -73,5 +75,17 @@ run signtool sign mk.key other.xps
 is "$rc" 1 "a world-readable secret key is refused"
 is "$err" "signtool: mk.key: signing key is accessible by group or others (chmod 600)" \
 	"the key mode message"
+
+# A repository made by xpseal: its backups verify with the stock tool and its signer.pub.
+password "$T/pw" "correct horse"
+run xpseal init -r "$T/repo" --password-file "$T/pw" --signing-key "$T/host/signer.key"
+is "$rc" 0 "xpseal init makes a repository"
+id=$(xpseal -r "$T/repo" --signing-key "$T/host/signer.key" -i data.xps)
+is "$?" 0 "xpseal seals a file"
+run minisign -V -p "$T/repo/keys/signer.pub" -m "$T/repo/data/${id:0:2}/$id.xps"
+is "$rc" 0 "minisign -V -p REPO/keys/signer.pub verifies a sealed backup"
+like "$out" "*Trusted comment: *$id.xps*" "the trusted comment names the backup"
+run xpverify -r "$T/repo" "$id"
+is "$out" "$id: good signature" "xpverify agrees"
 
 done_testing

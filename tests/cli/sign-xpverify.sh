@@ -1,6 +1,7 @@
 #!/bin/bash
 # xpverify's signature checks, on backups signed by the test helper (no xpseal needed).
-. "$XP_SRCDIR/tests/lib.sh"
+# shellcheck source=tests/lib.sh
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
 signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
 R=$T/repo
