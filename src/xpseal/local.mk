@@ -11,3 +11,5 @@ src_xpseal_xpseal_LDADD = $(XP_LIBS)
 
 TESTS += tests/cli/seal-roundtrip.sh
 EXTRA_DIST += tests/cli/seal-roundtrip.sh
+TESTS += tests/cli/seal-tamper.sh
+EXTRA_DIST += tests/cli/seal-tamper.sh
