@@ -45,6 +45,9 @@ int xp_odbc_error(struct xp_err *err, int code, SQLSMALLINT htype, SQLHANDLE h, 
  * the driver's quote char, embedded quote chars doubled. */
 char *xp_odbc_quote(const struct xp_odbc *c, const char *name);
 
+/* Runs one statement that returns no rows (e.g. "SET TIME ZONE 'UTC'"). */
+int xp_odbc_exec(struct xp_odbc *c, const char *sql, struct xp_err *err);
+
 /* Turns off autocommit and asks for the strongest snapshot-like isolation the driver grants
  * (SQL Server SNAPSHOT; REPEATABLE READ on PostgreSQL and MariaDB/MySQL, which gives a
  * snapshot there; SERIALIZABLE elsewhere), recording it in c->isolation. */

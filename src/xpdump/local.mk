@@ -1,3 +1,7 @@
 # src/xpdump: sources, tests and pages of this area (included by Makefile.am)
 src_lib_libxp_a_SOURCES += src/lib/odbc.c src/lib/odbc.h src/lib/csv.c src/lib/csv.h \
 	src/lib/dump.c src/lib/dump.h
+
+bin_PROGRAMS += src/xpdump/xpdump
+src_xpdump_xpdump_SOURCES = src/xpdump/main.c
+src_xpdump_xpdump_LDADD = $(XP_LIBS)

@@ -1,0 +1,214 @@
+/* xpdump: dump database tables over ODBC as a pax tar stream of CSV chunks. */
+#include "config.h"
+
+#include "dump.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
+	        "              [--time-column COL] [--since T] [--until T] [--exclude T1/T2]...\n"
+	        "              [--chunk-size N] [-o FILE] [-q]\n"
+	        "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
+	        "The connection string may also come from XP_DSN.\n");
+}
+
+struct progress {
+	struct timespec t0;
+	double last;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show(void *arg, uint64_t rows, uint64_t bytes)
+{
+	struct progress *p = arg;
+	double s = since(&p->t0);
+
+	if (s - p->last < 0.5 && p->last > 0)
+		return;
+	p->last = s;
+	fprintf(stderr, "\r%s: %llu rows, %.1f MB, %.1f MB/s ", xp_progname,
+	        (unsigned long long)rows, (double)bytes / 1e6,
+	        s > 0 ? (double)bytes / 1e6 / s : 0.0);
+}
+
+/* The connection string from --dsn-file (0600, first line) into a malloc'd string. */
+static int read_dsn_file(const char *path, char **out, struct xp_err *err)
+{
+	struct stat st;
+	size_t len;
+	int rc;
+
+	if (stat(path, &st) < 0)
+		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (st.st_mode & 077)
+		return xp_err_set(err, XP_EFAIL, "%s: readable by others; chmod 600 it", path);
+	rc = xp_file_read(path, 65536, out, &len, err);
+	if (rc)
+		return rc;
+	(*out)[strcspn(*out, "\r\n")] = '\0';
+	return 0;
+}
+
+static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err *err)
+{
+	const char *slash = strchr(arg, '/');
+	char *a;
+	int rc;
+
+	if (!slash)
+		return xp_err_set(err, XP_EUSAGE, "--exclude %s: want T1/T2", arg);
+	a = strndup(arg, (size_t)(slash - arg));
+	if (!a)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_time_parse(a, &iv->from, err);
+	free(a);
+	if (!rc)
+		rc = xp_time_parse(slash + 1, &iv->to, err);
+	if (!rc && iv->from >= iv->to)
+		rc = xp_err_set(err, XP_EUSAGE, "--exclude %s: the end is not after the start",
+		                arg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DSN = 256, O_DSN_FILE, O_TCOL, O_SINCE, O_UNTIL, O_EXCL, O_CHUNK };
+	static const struct option opts[] = {
+	        {"dsn", required_argument, NULL, O_DSN},
+	        {"dsn-file", required_argument, NULL, O_DSN_FILE},
+	        {"table", required_argument, NULL, 't'},
+	        {"time-column", required_argument, NULL, O_TCOL},
+	        {"since", required_argument, NULL, O_SINCE},
+	        {"until", required_argument, NULL, O_UNTIL},
+	        {"exclude", required_argument, NULL, O_EXCL},
+	        {"chunk-size", required_argument, NULL, O_CHUNK},
+	        {"output", required_argument, NULL, 'o'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct xp_dump_opts o = {0};
+	struct xp_interval *excl = NULL;
+	const char **tables = NULL;
+	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
+	char *dsn_buf = NULL;
+	struct xp_afile af = {.fd = -1};
+	struct progress prog = {0};
+	struct xp_err err = {0};
+	uint64_t chunk = 0;
+	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
+
+	xp_progname = "xpdump";
+	excl = calloc((size_t)argc, sizeof *excl);
+	tables = calloc((size_t)argc, sizeof *tables);
+	if (!excl || !tables) {
+		rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((c = getopt_long(argc, argv, "t:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DSN: dsn = optarg; break;
+		case O_DSN_FILE: dsn_file = optarg; break;
+		case 't': tables[o.ntables++] = optarg; break;
+		case O_TCOL: o.window.time_column = optarg; break;
+		case O_SINCE:
+			o.window.has_since = 1;
+			rc = xp_time_parse(optarg, &o.window.since, &err);
+			break;
+		case O_UNTIL:
+			o.window.has_until = 1;
+			rc = xp_time_parse(optarg, &o.window.until, &err);
+			break;
+		case O_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
+		case O_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
+		case 'o': output = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); goto out;
+		default: rc = xp_usage_error("unknown option"); goto done;
+		}
+		if (rc) {
+			rc = xp_usage_error("%s", err.msg);
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		rc = xp_usage_error("unexpected argument %s", argv[optind]);
+		goto done;
+	}
+	if (!dsn && !dsn_file && getenv("XP_DSN") && *getenv("XP_DSN"))
+		dsn = getenv("XP_DSN");
+	if (!dsn == !dsn_file || o.ntables == 0) {
+		rc = xp_usage_error("%s", o.ntables ? "give one of --dsn, --dsn-file or XP_DSN"
+		                                    : "no table (-t TABLE)");
+		goto done;
+	}
+	if (!o.window.time_column && (o.window.has_since || o.window.has_until || o.window.nexcl)) {
+		rc = xp_usage_error("--since, --until and --exclude need --time-column");
+		goto done;
+	}
+	if (o.window.has_since && o.window.has_until && o.window.since >= o.window.until) {
+		rc = xp_usage_error("--until is not after --since");
+		goto done;
+	}
+	if (chunk && (chunk < XP_DUMP_CHUNK_MIN || chunk > XP_DUMP_CHUNK_MAX)) {
+		rc = xp_usage_error("--chunk-size: not between %u and %u", XP_DUMP_CHUNK_MIN,
+		                    XP_DUMP_CHUNK_MAX);
+		goto done;
+	}
+	if (dsn_file) {
+		rc = read_dsn_file(dsn_file, &dsn_buf, &err);
+		if (rc)
+			goto out;
+		dsn = dsn_buf;
+	}
+	o.connstr = dsn;
+	o.tables = tables;
+	o.window.excl = excl;
+	o.chunk_size = (size_t)chunk;
+	if (output && strcmp(output, "-") != 0) {
+		rc = xp_afile_open(&af, output, 0600, &err);
+		if (rc)
+			goto out;
+		fd = af.fd;
+	} else if (isatty(STDOUT_FILENO)) {
+		rc = xp_usage_error(
+		        "not writing a dump stream to a terminal; use -o FILE or a pipe");
+		goto done;
+	}
+	if (!quiet && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+		o.progress = show;
+		o.progress_arg = &prog;
+	}
+	rc = xp_dump_run(&o, fd, &err);
+	if (o.progress)
+		fputc('\n', stderr);
+	if (!rc && af.path)
+		rc = xp_afile_commit(&af, &err);
+out:
+	if (af.path)
+		xp_afile_abort(&af);
+	rc = rc ? xp_fail(&err) : 0;
+done:
+	free(dsn_buf);
+	free(excl);
+	free(tables);
+	return rc;
+}
