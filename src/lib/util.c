@@ -80,15 +80,11 @@ void xp_err_prefix(struct xp_err *err, const char *fmt, ...)
 int xp_exit_status(int code)
 {
 	switch (code) {
-	case XP_OK:
-		return XP_EXIT_OK;
-	case XP_EUSAGE:
-		return XP_EXIT_USAGE;
+	case XP_OK: return XP_EXIT_OK;
+	case XP_EUSAGE: return XP_EXIT_USAGE;
 	case XP_EINTEGRITY:
-	case XP_EAUTH:
-		return XP_EXIT_INTEGRITY;
-	default:
-		return XP_EXIT_FAIL;
+	case XP_EAUTH: return XP_EXIT_INTEGRITY;
+	default: return XP_EXIT_FAIL;
 	}
 }
 
@@ -222,7 +218,7 @@ int xp_time_parse(const char *s, int64_t *out, struct xp_err *err)
 	return 0;
 bad:
 	return xp_err_set(err, XP_EUSAGE, "%s: not an ISO-8601 time (e.g. 2026-11-24T03:00:00Z)",
-			  s ? s : "(null)");
+	                  s ? s : "(null)");
 }
 
 void xp_time_format(int64_t t, char buf[XP_TIME_LEN])
@@ -236,11 +232,12 @@ void xp_time_format(int64_t t, char buf[XP_TIME_LEN])
 	}
 	xp_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		snprintf(buf, XP_TIME_LEN, "%s", y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+		snprintf(buf, XP_TIME_LEN, "%s",
+		         y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
 		return;
 	}
-	snprintf(buf, XP_TIME_LEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(rem / 3600),
-		 (int)(rem / 60 % 60), (int)(rem % 60));
+	snprintf(buf, XP_TIME_LEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d,
+	         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
 int64_t xp_now(void)
@@ -282,8 +279,8 @@ int xp_duration_parse(const char *s, int64_t *seconds, struct xp_err *err)
 	return 0;
 bad:
 	return xp_err_set(err, XP_EUSAGE,
-			  "%s: not a duration (NUMBER and unit s, m, h, d, w or y, e.g. 90d)",
-			  s ? s : "(null)");
+	                  "%s: not a duration (NUMBER and unit s, m, h, d, w or y, e.g. 90d)",
+	                  s ? s : "(null)");
 }
 
 int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err)
@@ -300,9 +297,19 @@ int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err)
 		goto bad;
 	switch (*end) {
 	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	default: goto bad;
 	}
 	if (*end || (shift && v > (UINT64_MAX >> shift)))
@@ -502,7 +509,7 @@ void xp_afile_abort(struct xp_afile *af)
 }
 
 int xp_file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
-			 struct xp_err *err)
+                         struct xp_err *err)
 {
 	struct xp_afile af;
 	int rc;

@@ -29,10 +29,10 @@ struct xp_err {
 /* Records a message and returns code, so `return xp_err_set(err, XP_EFAIL, ...)` reads well.
  * err may be NULL. A later call overwrites an earlier message. */
 int xp_err_set(struct xp_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* Same, with ": strerror(errno)" appended. */
 int xp_err_sys(struct xp_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* Prefixes the recorded message with "subject: " (for adding a file name at a higher level). */
 void xp_err_prefix(struct xp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a library code to the contract's exit status. */
@@ -92,7 +92,7 @@ int xp_afile_commit(struct xp_afile *af, struct xp_err *err);
 void xp_afile_abort(struct xp_afile *af);
 /* Writes a whole buffer to path atomically, as above. */
 int xp_file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
-			 struct xp_err *err);
+                         struct xp_err *err);
 
 /* Crash tests: with XP_FAULT_AT=N in the environment (and fault injection compiled in),
  * the Nth call in the process kills it with SIGKILL before the step named by `what` is done.

@@ -32,7 +32,7 @@ static inline __attribute__((format(printf, 2, 3))) int ok(int pass, const char 
 }
 
 static inline __attribute__((format(printf, 3, 4))) int is_int(int64_t got, int64_t want,
-								 const char *fmt, ...)
+                                                               const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -46,7 +46,7 @@ static inline __attribute__((format(printf, 3, 4))) int is_int(int64_t got, int6
 }
 
 static inline __attribute__((format(printf, 3, 4))) int is_str(const char *got, const char *want,
-								 const char *fmt, ...)
+                                                               const char *fmt, ...)
 {
 	va_list ap;
 	int r;

@@ -13,19 +13,25 @@ static void times(void)
 		const char *in;
 		const char *out;
 	} t[] = {
-		{"1970-01-01", "1970-01-01T00:00:00Z"},
-		{"2026-11-24", "2026-11-24T00:00:00Z"},
-		{"2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z"},
-		{"2026-11-24T03:00", "2026-11-24T03:00:00Z"},
-		{"2026-11-24 03:00:00.999", "2026-11-24T03:00:00Z"},
-		{"2026-11-24T03:00:00+01:00", "2026-11-24T02:00:00Z"},
-		{"2026-11-24T03:00:00-0530", "2026-11-24T08:30:00Z"},
-		{"2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"},
-		{"2000-03-01", "2000-03-01T00:00:00Z"},
-		{"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"},
+	        {"1970-01-01", "1970-01-01T00:00:00Z"},
+	        {"2026-11-24", "2026-11-24T00:00:00Z"},
+	        {"2026-11-24T03:00:00Z", "2026-11-24T03:00:00Z"},
+	        {"2026-11-24T03:00", "2026-11-24T03:00:00Z"},
+	        {"2026-11-24 03:00:00.999", "2026-11-24T03:00:00Z"},
+	        {"2026-11-24T03:00:00+01:00", "2026-11-24T02:00:00Z"},
+	        {"2026-11-24T03:00:00-0530", "2026-11-24T08:30:00Z"},
+	        {"2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"},
+	        {"2000-03-01", "2000-03-01T00:00:00Z"},
+	        {"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"},
 	};
-	static const char *bad[] = {"", "2026", "2026-13-01", "2023-02-29", "2026-11-24T25:00",
-				    "2026-11-24X", "2026-11-24T03:00:00Q", "26-11-24"};
+	static const char *bad[] = {"",
+	                            "2026",
+	                            "2026-13-01",
+	                            "2023-02-29",
+	                            "2026-11-24T25:00",
+	                            "2026-11-24X",
+	                            "2026-11-24T03:00:00Q",
+	                            "26-11-24"};
 	char buf[XP_TIME_LEN];
 	struct xp_err err;
 	int64_t v;
@@ -56,8 +62,14 @@ static void durations(void)
 	static const struct {
 		const char *in;
 		int64_t secs;
-	} t[] = {{"90d", 90 * 86400}, {"12h", 12 * 3600}, {"4w", 28 * 86400}, {"1y", 365 * 86400},
-		 {"1d12h", 86400 + 12 * 3600}, {"30s", 30}, {"5m", 300}, {"0d", 0}};
+	} t[] = {{"90d", 90 * 86400},
+	         {"12h", 12 * 3600},
+	         {"4w", 28 * 86400},
+	         {"1y", 365 * 86400},
+	         {"1d12h", 86400 + 12 * 3600},
+	         {"30s", 30},
+	         {"5m", 300},
+	         {"0d", 0}};
 	static const char *bad[] = {"", "d", "90", "90x", "-1d", "1d-", "99999999999999999999y"};
 	struct xp_err err;
 	int64_t v;
@@ -69,7 +81,8 @@ static void durations(void)
 		is_int(v, t[i].secs, "duration %s is %" PRId64 "s", t[i].in, t[i].secs);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		is_int(xp_duration_parse(bad[i], &v, &err), XP_EUSAGE, "duration refuses \"%s\"", bad[i]);
+		is_int(xp_duration_parse(bad[i], &v, &err), XP_EUSAGE, "duration refuses \"%s\"",
+		       bad[i]);
 	ok(xp_size_parse("4M", &sz, &err) == 0 && sz == 4u << 20, "size 4M is 4194304");
 	ok(xp_size_parse("512", &sz, &err) == 0 && sz == 512, "size 512 is 512");
 	is_int(xp_size_parse("4X", &sz, &err), XP_EUSAGE, "size refuses 4X");
@@ -79,7 +92,8 @@ static void errors(void)
 {
 	struct xp_err err;
 
-	is_int(xp_err_set(&err, XP_EINTEGRITY, "chunk %d", 12), XP_EINTEGRITY, "err_set returns its code");
+	is_int(xp_err_set(&err, XP_EINTEGRITY, "chunk %d", 12), XP_EINTEGRITY,
+	       "err_set returns its code");
 	xp_err_prefix(&err, "%s", "backup.xps");
 	is_str(err.msg, "backup.xps: chunk 12", "err_prefix names the subject");
 	is_int(xp_exit_status(XP_EAUTH), 3, "wrong password exits 3");
@@ -105,7 +119,8 @@ static void atomic_files(void)
 	ok(xp_file_read(path, 100, &got, &len, &err) == 0 && len == 5 && strcmp(got, "hello") == 0,
 	   "atomic write leaves the exact bytes");
 	free(got);
-	is_int(xp_file_read(path, 3, &got, &len, &err), XP_EFAIL, "file_read refuses a file over max");
+	is_int(xp_file_read(path, 3, &got, &len, &err), XP_EFAIL,
+	       "file_read refuses a file over max");
 	ok(xp_afile_open(&af, path, 0600, &err) == 0, "afile opens a temp file");
 	xp_write_all(af.fd, "new", 3, &err);
 	xp_afile_abort(&af);
