@@ -8,3 +8,5 @@ src_xpexpire_xpexpire_SOURCES = src/xpexpire/main.c
 src_xpexpire_xpexpire_LDADD = $(XP_LIBS)
 TESTS += tests/cli/expire-policy.sh
 EXTRA_DIST += tests/cli/expire-fixture.sh tests/cli/expire-policy.sh
+TESTS += tests/cli/expire-hold.sh
+EXTRA_DIST += tests/cli/expire-hold.sh
