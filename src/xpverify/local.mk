@@ -2,3 +2,4 @@
 bin_PROGRAMS += src/xpverify/xpverify
 src_xpverify_xpverify_SOURCES = src/xpverify/main.c
 src_xpverify_xpverify_LDADD = $(XP_LIBS)
+dist_man_MANS += man/xpverify.1
