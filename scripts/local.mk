@@ -1,2 +1,3 @@
 # scripts: setup, the cron job and benchmarks
 EXTRA_DIST += scripts/setup
+EXTRA_DIST += examples/demo
