@@ -482,6 +482,8 @@ struct col {
 	SQLLEN *ind;       /* bound indicators (bulk only) */
 	char *raw;         /* SQLGetData buffer (row by row only) */
 	size_t rawcap;
+	int lower; /* print in lower case (GUIDs, as RFC 4122 writes them) */
+	int utc;   /* append "+00": a zoned timestamp the driver printed in UTC */
 	char *out; /* text form of the current value */
 	size_t outcap;
 };
@@ -624,9 +626,13 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
-		f->p = raw;
-		f->len = len;
-		return 0;
+		if (!k->lower && !k->utc) {
+			f->p = raw;
+			f->len = len;
+			return 0;
+		}
+		need = len + 3;
+		break;
 	}
 	if (grow(&k->out, &k->outcap, need + 1))
 		return -1;
@@ -644,6 +650,13 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
 
 		f->len = utf16_to_utf8(w, len / sizeof(SQLWCHAR), k->out);
+	} else if (k->ctype != SQL_C_BINARY) {
+		for (size_t i = 0; i < len; i++)
+			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)
+			                                                       : raw[i];
+		if (k->utc)
+			memcpy(k->out + len, "+00", 3);
+		f->len = len + (k->utc ? 3 : 0);
 	} else {
 		k->out[0] = '\\';
 		k->out[1] = 'x';
@@ -844,9 +857,17 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < ncols; i++) {
 		if (!plan(&cur->cb[i], &cols[i]))
 			cur->bulk = 0;
+		cur->cb[i].lower = cur->cb[i].cls == 'g';
+		/* psqlODBC drops the zone of timestamptz; the session runs in UTC (xp_dump_run) */
+		cur->cb[i].utc = strcmp(c->dbms, "PostgreSQL") == 0 &&
+		                 strcmp(cols[i].type_name, "timestamptz") == 0;
 		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0)
 			tcls = cur->cb[i].cls;
 	}
+	/* SQLite's declared sizes bind nothing (any column holds any length), and its driver
+	 * cannot reposition in a row array to read a longer value: fetch row by row */
+	if (strcmp(c->dbms, "SQLite") == 0)
+		cur->bulk = 0;
 	sql = build_query(c, table, cols, ncols, w);
 	if (!sql) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -955,14 +976,25 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 		}
 		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_FLOAT)
 			len = k->width;
-		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - term(k->ctype))
-			return xp_err_set(err, XP_EFAIL,
-			                  "table %s: column %s: value longer than the %llu the "
-			                  "driver declared",
-			                  cur->table, cur->cols[i].name,
-			                  (unsigned long long)cur->cols[i].size);
-		else
+		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - term(k->ctype)) {
+			/* longer than the driver declared (SQLite declares anything): read this
+			 * row's whole value with SQLGetData */
+			int rc;
+
+			if (!SQL_SUCCEEDED(SQLSetPos(cur->st, (SQLSETPOSIROW)(r + 1), SQL_POSITION,
+			                             SQL_LOCK_NO_CHANGE)))
+				return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+				                     "table %s: column %s: value longer than "
+				                     "the %llu declared",
+				                     cur->table, cur->cols[i].name,
+				                     (unsigned long long)cur->cols[i].size);
+			rc = get_value(cur, i, &cur->row[i], err);
+			if (rc)
+				return rc;
+			continue;
+		} else {
 			len = (size_t)ind;
+		}
 		if (convert(k, v, len, &cur->row[i]))
 			return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
