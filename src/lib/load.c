@@ -182,8 +182,10 @@ struct batch {
 	struct pcol *pc;      /* t->ncols (owned) */
 	SQLUSMALLINT *status; /* cap (owned) */
 	SQLULEN processed;
-	size_t n, cap; /* rows filled, rows that fit */
-	uint64_t done; /* rows of this table executed */
+	size_t n, cap;   /* rows filled, rows that fit */
+	size_t max_rows; /* rows per execute this driver gets right */
+	int rebind;      /* bind again before each execute */
+	uint64_t done;   /* rows of this table executed */
 };
 
 static int is_text_type(int t)
@@ -326,7 +328,7 @@ static int resize(struct batch *b, struct xp_err *err)
 	for (size_t i = 0; i < b->t->ncols; i++)
 		row += b->pc[i].width + sizeof(SQLLEN);
 	cap = XP_LOAD_MEM / row;
-	cap = cap < 1 ? 1 : cap > XP_LOAD_ROWS ? XP_LOAD_ROWS : cap;
+	cap = cap < 1 ? 1 : cap > b->max_rows ? b->max_rows : cap;
 	for (size_t i = 0; i < b->t->ncols; i++) {
 		struct pcol *p = &b->pc[i];
 		char *nb = realloc(p->buf, cap * p->width);
@@ -367,6 +369,12 @@ static int flush(struct batch *b, struct xp_err *err)
 	for (size_t k = 0; k < b->n; k++)
 		b->status[k] = SQL_PARAM_UNUSED;
 	b->processed = 0;
+	if (b->rebind) {
+		int rc = bind_all(b, err);
+
+		if (rc)
+			return rc;
+	}
 	r = SQLExecute(b->st);
 	for (size_t k = 0; k < b->n && k < b->processed; k++)
 		if (b->status[k] == SQL_PARAM_ERROR) {
@@ -567,8 +575,17 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	b->pc = calloc(t->ncols, sizeof *b->pc);
 	if (!b->pc)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < t->ncols; i++)
+	b->max_rows = XP_LOAD_ROWS;
+	for (size_t i = 0; i < t->ncols; i++) {
 		pcol_setup(&b->pc[i], &t->cols[i]);
+		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
+		 * for every row of an array and every later execute, until the parameter is
+		 * bound again: such tables go one row per execute there, bound each time */
+		if (b->pc[i].ctype == SQL_C_BINARY && family(c->dbms) == FAM_SQLITE) {
+			b->max_rows = 1;
+			b->rebind = 1;
+		}
+	}
 	rc = insert_sql(c, t, &sql, err);
 	if (rc)
 		goto out;
