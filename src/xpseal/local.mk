@@ -13,3 +13,5 @@ TESTS += tests/cli/seal-roundtrip.sh
 EXTRA_DIST += tests/cli/seal-roundtrip.sh
 TESTS += tests/cli/seal-tamper.sh
 EXTRA_DIST += tests/cli/seal-tamper.sh
+TESTS += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh
+EXTRA_DIST += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh

@@ -175,11 +175,16 @@ static int parse(int argc, char **argv, struct args *a)
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, "hr:i:o:q", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hr:i:o:q", options, NULL)) != -1) {
 		if (c == 'h')
 			return usage();
+		if (c == ':')
+			return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		if (c == '?' && optopt)
+			return xp_usage_error("unknown option '-%c'", optopt);
 		if (c == '?')
-			return xp_usage_error("bad option");
+			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
 		if (!strchr(allowed[a->cmd], option_letter(c)))
 			return xp_usage_error("%s: option '%s' does not apply", names[a->cmd],
 			                      argv[optind - 1]);
