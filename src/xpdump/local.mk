@@ -5,3 +5,11 @@ src_lib_libxp_a_SOURCES += src/lib/odbc.c src/lib/odbc.h src/lib/csv.c src/lib/c
 bin_PROGRAMS += src/xpdump/xpdump
 src_xpdump_xpdump_SOURCES = src/xpdump/main.c
 src_xpdump_xpdump_LDADD = $(XP_LIBS)
+
+check_PROGRAMS += tests/unit/csv
+tests_unit_csv_LDADD = $(XP_LIBS)
+TESTS += tests/unit/csv
+
+check_PROGRAMS += tests/unit/dump
+tests_unit_dump_LDADD = $(XP_LIBS)
+TESTS += tests/unit/dump
