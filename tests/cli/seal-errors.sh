@@ -61,11 +61,11 @@ if [ "$steps" -gt 0 ]; then
 	bad=
 	for ((n = 1; n <= steps; n++)); do
 		XP_FAULT_AT=$n xpseal -r "$R" --shreddable -i "$T/in" >/dev/null 2>&1
-		for f in $(find "$R/data" -name '*.xps'); do
+		while read -r f; do
 			id=$(basename "$f" .xps)
 			[ -f "$f.minisig" ] && [ -f "$R/keys/shred/$id.key" ] || bad="$bad $n"
 			minisign -V -q -p "$R/keys/signer.pub" -m "$f" || bad="$bad $n"
-		done
+		done < <(find "$R/data" -name '*.xps')
 		find "$R/data" "$R/keys/shred" -type f -delete
 	done
 	is "$bad" "" "a crash at any of the $steps durable steps never shows a .xps without its signature and key"

@@ -58,9 +58,11 @@ is "$rc" 0 "open takes a file name as well as an id"
 run xpseal -r "$R" --json -i "$T/rand"
 like "$out" '{"id":"*","path":"'"$R"'/data/*.xps","bytes_in":3000000,"bytes_out":*,"created":"20*Z","seconds":*}' \
 	"--json prints id, path, sizes, time"
-size=$(stat -c %s "$(echo "$out" | sed 's/.*"path":"\([^"]*\)".*/\1/')")
+path=${out#*\"path\":\"}
+path=${path%%\"*}
+size=$(stat -c %s "$path")
 like "$out" "*\"bytes_out\":$size,*" "--json bytes_out is the size of the file"
-hash=$(b2sum -l 256 "$(echo "$out" | sed 's/.*"path":"\([^"]*\)".*/\1/')" | cut -d' ' -f1)
+hash=$(b2sum -l 256 "$path" | cut -d' ' -f1)
 like "$out" "*\"blake2b\":\"$hash\"*" "--json blake2b is BLAKE2b-256 of the file"
 run xpseal -r "$R" -q -i "$T/rand"
 is "$(wc -l <"$T/.out"):$err" "1:" "-q: only the id, nothing on stderr"

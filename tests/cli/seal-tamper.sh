@@ -21,6 +21,7 @@ is "$((size > 2 * F + H))" 1 "the test backup has three chunks"
 flip() {
 	local b
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
 	printf "\\$(printf %03o $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 resign() { minisign -S -s "$XP_SIGNING_KEY" -m "$1" -x "$1.minisig" -t test </dev/null >/dev/null; }
