@@ -38,7 +38,7 @@ static int effective_type(const struct xp_column *col)
 	if (strcasecmp(tn, "uuid") == 0 || strcasecmp(tn, "uniqueidentifier") == 0)
 		return SQL_GUID;
 	if (col->sql_type == SQL_TYPE_TIMESTAMP &&
-	    (strcasestr(tn, "timestamptz") || strcasestr(tn, "time zone") ||
+	    (strcasestr(tn, "timestamptz") || strcasestr(tn, "with time zone") ||
 	     strcasestr(tn, "datetimeoffset")))
 		return SS_TIMESTAMPOFFSET;
 	return col->sql_type;

@@ -7,3 +7,6 @@ src_xprestore_xprestore_LDADD = $(XP_LIBS)
 # the bare ODBC row-array fetch loop that scripts/bench-dump measures xpdump against
 check_PROGRAMS += scripts/bench-odbc-fetch
 scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
+
+TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh
+EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh
