@@ -10,3 +10,4 @@ TESTS += tests/cli/expire-policy.sh
 EXTRA_DIST += tests/cli/expire-fixture.sh tests/cli/expire-policy.sh
 TESTS += tests/cli/expire-hold.sh
 EXTRA_DIST += tests/cli/expire-hold.sh
+dist_noinst_SCRIPTS += scripts/bench-expire
