@@ -3,6 +3,13 @@
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
+# flip FILE OFFSET: inverts the lowest bit of one byte.
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059 # the format is the byte
+	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 # shellcheck disable=SC2317 # called through run
 signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
 command -v minisign >/dev/null || skip_all "minisign is not installed"
@@ -19,7 +26,7 @@ is "$out" "Signature and comment signature verified
 Trusted comment: timestamp:1764000000	file:data.xps" "minisign shows our trusted comment"
 
 cp data.xps copy.xps && cp data.xps.minisig copy.xps.minisig
-printf '\001' | dd of=copy.xps bs=1 seek=1000 conv=notrunc 2>/dev/null
+flip copy.xps 1000
 run minisign -V -p our.pub -m copy.xps
 is "$rc" 1 "minisign rejects our signature of a changed file"
 

@@ -3,6 +3,13 @@
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
+# flip FILE OFFSET: inverts the lowest bit of one byte.
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059 # the format is the byte
+	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
 R=$T/repo
 A=0123456789abcdef0123456789abcdef
@@ -52,7 +59,7 @@ like "$err" "xpverify: $PA: signature made by another key (key id *, expected *)
 	"the wrong-key message"
 
 cp "$PB" "$T/saved"
-printf '\377' | dd of="$PB" bs=1 seek=4096 conv=notrunc 2>/dev/null
+flip "$PB" 4096
 run xpverify -r "$R"
 is "$rc" 3 "a flipped byte in a backup exits 3"
 is "$out" "$A: good signature" "the good backup is still reported"
@@ -86,7 +93,7 @@ run xpverify -r "$R" $C
 is "$rc" 1 "a missing backup exits 1"
 is "$err" "xpverify: $PC: No such file or directory" "the missing backup message"
 
-printf '\377' | dd of="$PA" bs=1 seek=10 conv=notrunc 2>/dev/null
+flip "$PA" 10
 run xpverify --json -r "$R" $A $B $C
 is "$rc" 3 "bad and missing together exit 3"
 is "$out" "{\"checked\":3,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
