@@ -11,3 +11,4 @@ EXTRA_DIST += tests/cli/expire-fixture.sh tests/cli/expire-policy.sh
 TESTS += tests/cli/expire-hold.sh
 EXTRA_DIST += tests/cli/expire-hold.sh
 dist_noinst_SCRIPTS += scripts/bench-expire
+dist_man_MANS += man/xpexpire.1
