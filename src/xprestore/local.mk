@@ -8,5 +8,7 @@ src_xprestore_xprestore_LDADD = $(XP_LIBS)
 check_PROGRAMS += scripts/bench-odbc-fetch
 scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
 
-TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh
-EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh
+TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-integrity.sh \
+	tests/cli/restore-errors.sh
+EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh \
+	tests/cli/restore-integrity.sh tests/cli/restore-errors.sh
