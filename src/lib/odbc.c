@@ -482,9 +482,10 @@ struct col {
 	SQLLEN *ind;       /* bound indicators (bulk only) */
 	char *raw;         /* SQLGetData buffer (row by row only) */
 	size_t rawcap;
-	int lower; /* print in lower case (GUIDs, as RFC 4122 writes them) */
-	int utc;   /* append "+00": a zoned timestamp the driver printed in UTC */
-	char *out; /* text form of the current value */
+	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
+	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
+	int sqlite_real; /* a double fetched as SQLite's 20-digit text */
+	char *out;       /* text form of the current value */
 	size_t outcap;
 };
 
@@ -626,6 +627,19 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
+		if (k->sqlite_real) {
+			char t[48];
+			double d;
+
+			if (len >= sizeof t || grow(&k->out, &k->outcap, 32))
+				return -1;
+			memcpy(t, raw, len);
+			t[len] = '\0';
+			d = strtod(t, NULL);
+			f->len = xp_odbc_format_double(d, 0, k->out);
+			f->p = k->out;
+			return 0;
+		}
 		if (!k->lower && !k->utc) {
 			f->p = raw;
 			f->len = len;
@@ -732,8 +746,22 @@ static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, in
 }
 
 /* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... */
+/* Writes a quoted identifier: one part, dots and all. */
+static void put_ident(FILE *f, char q, const char *name)
+{
+	if (q)
+		fputc(q, f);
+	for (const char *p = name; *p; p++) {
+		if (*p == q)
+			fputc(q, f);
+		fputc(*p, f);
+	}
+	if (q)
+		fputc(q, f);
+}
+
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
-                         size_t ncols, const struct xp_window *w)
+                         const struct col *cb, size_t ncols, const struct xp_window *w)
 {
 	char *sql = NULL, *q = NULL, *tc = NULL;
 	const char *sep = " WHERE ";
@@ -744,20 +772,18 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 		return NULL;
 	fputs("SELECT ", f);
 	for (size_t i = 0; i < ncols; i++) {
-		char q1 = c->quote[0];
-
 		if (i)
 			fputc(',', f);
-		/* a column name is one identifier, dots and all */
-		if (q1)
-			fputc(q1, f);
-		for (const char *p = cols[i].name; *p; p++) {
-			if (*p == q1)
-				fputc(q1, f);
-			fputc(*p, f);
+		if (cb[i].sqlite_real) {
+			/* 20 digits: SQLite's own printf is not exact at 17 */
+			fputs("CASE WHEN ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(" IS NULL THEN NULL ELSE printf('%!.20g', ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(") END", f);
+		} else {
+			put_ident(f, c->quote[0], cols[i].name);
 		}
-		if (q1)
-			fputc(q1, f);
 	}
 	q = xp_odbc_quote(c, table);
 	if (w && w->time_column) {
@@ -866,9 +892,20 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	/* SQLite's declared sizes bind nothing (any column holds any length), and its driver
 	 * cannot reposition in a row array to read a longer value: fetch row by row */
-	if (strcmp(c->dbms, "SQLite") == 0)
+	if (strcmp(c->dbms, "SQLite") == 0) {
 		cur->bulk = 0;
-	sql = build_query(c, table, cols, ncols, w);
+		/* its driver passes doubles through 15-digit text: fetch exact text instead */
+		for (size_t i = 0; i < ncols; i++) {
+			struct col *k = &cur->cb[i];
+
+			if (k->cls == 'f' || k->cls == 'r') {
+				k->sqlite_real = 1;
+				k->ctype = SQL_C_CHAR;
+				k->width = 40;
+			}
+		}
+	}
+	sql = build_query(c, table, cols, cur->cb, ncols, w);
 	if (!sql) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;

@@ -13,3 +13,6 @@ TESTS += tests/unit/csv
 check_PROGRAMS += tests/unit/dump
 tests_unit_dump_LDADD = $(XP_LIBS)
 TESTS += tests/unit/dump
+
+TESTS += tests/cli/dump-sqlite.sh
+EXTRA_DIST += tests/cli/dump-sqlite.sh

@@ -289,7 +289,7 @@ static void tap(const char *path)
 
 static void bad_input(const char *path)
 {
-	struct xp_manifest m;
+	struct xp_manifest m, m2;
 	struct xp_dump_writer *w = NULL;
 	struct xp_err err;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -297,10 +297,11 @@ static void bad_input(const char *path)
 	make_manifest(&m);
 	is_int(xp_dump_writer_open(&w, fd, &m, 100, &err), XP_EUSAGE,
 	       "writer refuses a chunk size below the minimum");
-	is_int(xp_manifest_parse("xpdump-manifest\t1\nsource\tx\n", 27, &m, &err), XP_EINTEGRITY,
+	is_int(xp_manifest_parse("xpdump-manifest\t1\nsource\tx\n", 27, &m2, &err), XP_EINTEGRITY,
 	       "MANIFEST without end is refused");
-	is_int(xp_manifest_parse("xpdump-manifest\t9\n", 18, &m, &err), XP_EINTEGRITY,
+	is_int(xp_manifest_parse("xpdump-manifest\t9\n", 18, &m2, &err), XP_EINTEGRITY,
 	       "MANIFEST of an unknown version is refused");
+	xp_manifest_free(&m);
 	close(fd);
 }
 

@@ -1,0 +1,138 @@
+#!/bin/bash
+# xpdump against the SQLite 3 ODBC driver: stream layout, value classes, windows, chunks, errors.
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
+odbcinst -q -d -n SQLite3 >/dev/null 2>&1 || skip_all "the SQLite3 ODBC driver is not registered"
+
+db=$T/audit.db
+dsn=$(sqlite_dsn "$db")
+sqlite3 "$db" <<'SQL' || exit 1
+CREATE TABLE audit(id INTEGER PRIMARY KEY, ts TEXT, who VARCHAR(20), msg TEXT, big BIGINT,
+                   f DOUBLE, ok BOOLEAN, data BLOB, day DATE);
+INSERT INTO audit VALUES (1, '2026-11-24 03:00:00', 'alice', 'plain', 9223372036854775807,
+                          0.1, 1, x'00ff10', '2026-11-24');
+INSERT INTO audit VALUES (2, '2026-11-24 04:00:00', 'bob', '', -9223372036854775808,
+                          1e-300, 0, x'', '1999-12-31');
+INSERT INTO audit VALUES (3, '2026-11-25 00:00:00', '日本語 😀', NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO audit VALUES (4, '2026-11-25 12:00:00', ' lead', 'say "hi", then' || char(13) || char(10) || 'go',
+                          0, -2.5, 1, NULL, NULL);
+INSERT INTO audit VALUES (5, '2026-11-26 00:00:00', 'carol', 'a' || char(10) || 'b', 42, 1.7976931348623157e308, 0, NULL, NULL);
+INSERT INTO audit VALUES (6, NULL, 'dave', '\.', 7, 3, 1, NULL, NULL);
+CREATE TABLE ev(id INTEGER, at BIGINT, what TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+INSERT INTO ev SELECT i, 1764000000 + i * 60, printf('event %d, "x"', i) FROM n;
+INSERT INTO ev VALUES (9999, 1764999999, printf('%.*c', 1048576, 'L'));
+CREATE TABLE "we ""ird"(x INTEGER);
+SQL
+
+run xpdump --dsn "$dsn" -t audit -o "$T/a.tar"
+is "$rc:$err" "0:" "dump of a table exits 0, silent"
+run tar tf "$T/a.tar"
+is "$(echo "$out" | tr '\n' ' ')" "MANIFEST audit/000001.csv SUMMARY " \
+	"tar lists MANIFEST, the chunk and SUMMARY in that order"
+is "$(stat -c %a "$T/a.tar")" 600 "the dump file is private (0600)"
+
+mkdir "$T/x" && tar xf "$T/a.tar" -C "$T/x"
+want='id,ts,who,msg,big,f,ok,data,day
+1,2026-11-24 03:00:00,alice,plain,9223372036854775807,0.1,1,\x00ff10,2026-11-24
+2,2026-11-24 04:00:00,bob,"",-9223372036854775808,1e-300,0,\x,1999-12-31
+3,2026-11-25 00:00:00,日本語 😀,,,,,,
+4,2026-11-25 12:00:00," lead","say ""hi"", then'$'\r''
+go",0,-2.5,1,,
+5,2026-11-26 00:00:00,carol,"a
+b",42,1.7976931348623157e+308,0,,
+6,,dave,"\.",7,3,1,,'
+is "$(cat "$T/x/audit/000001.csv")" "$want" "the chunk holds every value class in its exact CSV form"
+like "$(cat "$T/x/MANIFEST")" $'xpdump-manifest\t1\nsource\tDriver=SQLite3;Database='"$db"$'\ndbms\tSQLite\nisolation\tserializable\n*' \
+	"MANIFEST starts with version, source, DBMS and isolation"
+like "$(grep $'^column\tbig' "$T/x/MANIFEST")" $'column\tbig\t-5\tBIGINT\tBIGINT\t*' \
+	"MANIFEST gives column types"
+like "$(cat "$T/x/SUMMARY")" $'xpdump-summary\t1\ntable\taudit\t6\t*\t1\t*\t-\t-\nend' \
+	"SUMMARY counts 6 rows in 1 chunk, no time column"
+sum=$(b2sum -l 256 "$T/x/audit/000001.csv" | cut -d' ' -f1)
+is "$(cut -f6 <<<"$(grep $'^table\taudit' "$T/x/SUMMARY")")" "$sum" "SUMMARY's BLAKE2b-256 is the chunk's"
+
+# the chunk loads into SQLite as it is
+sqlite3 "$T/back.db" "CREATE TABLE audit(id INTEGER, ts TEXT, who TEXT, msg TEXT, big BIGINT, f TEXT, ok INT, data TEXT, day TEXT);"
+sqlite3 "$T/back.db" ".import --csv --skip 1 $T/x/audit/000001.csv audit"
+q="SELECT id, ifnull(ts,''), who, ifnull(msg,''), ifnull(big,'') FROM audit ORDER BY id"
+is "$(sqlite3 "$T/back.db" "$q")" "$(sqlite3 "$db" "$q")" "sqlite3 .import of the chunk gives the same rows"
+
+# time windows: text times, half-open, with exclusions
+# ids TAR TABLE: the ids of the rows in the first chunk (lines that start a row: "N,digit")
+ids() { tar xOf "$1" "$2/000001.csv" | grep -oE '^[0-9]+,[0-9]' | cut -d, -f1 | tr '\n' ' '; }
+run xpdump --dsn "$dsn" -t audit --time-column ts --since 2026-11-24T04:00:00Z --until 2026-11-26 -o "$T/w.tar"
+is "$rc:$(ids "$T/w.tar" audit)" "0:2 3 4 " "--since/--until select [since, until)"
+run xpdump --dsn "$dsn" -t audit --time-column ts --since 2026-11-24 --exclude 2026-11-24T04:00/2026-11-25T12:00 -o "$T/w.tar"
+is "$rc:$(ids "$T/w.tar" audit)" "0:1 4 5 " "--exclude drops [T1, T2) and NULL times fall outside a window"
+like "$(tar xOf "$T/w.tar" MANIFEST)" $'*time-column\tts\nsince\t2026-11-24T00:00:00Z\nexclude\t2026-11-24T04:00:00Z\t2026-11-25T12:00:00Z\n*' \
+	"MANIFEST records the time column, window and exclusion"
+like "$(tar xOf "$T/w.tar" SUMMARY)" $'*\t2026-11-24T03:00:00Z\t2026-11-26T00:00:00Z\n*' \
+	"SUMMARY records the oldest and newest time seen"
+
+# an integer time column holds epoch seconds; many small chunks
+run xpdump --dsn "$dsn" -t ev --time-column at --since @ -o "$T/e.tar"
+is "$rc" 2 "a bad time is a usage error"
+run xpdump --dsn "$dsn" -t ev --time-column at --since 2025-11-24T16:10:00Z --until 2025-11-24T16:20:00Z -o "$T/e.tar"
+is "$rc:$(ids "$T/e.tar" ev)" "0:10 11 12 13 14 15 16 17 18 19 " "an integer time column compares as epoch seconds"
+run xpdump --dsn "$dsn" -t ev -t audit --chunk-size 2k -o "$T/c.tar"
+is "$rc" 0 "dump with 2 KiB chunks exits 0"
+tar tvf "$T/c.tar" | awk '$6 ~ /^ev\// {n++; if ($3 > 2048) big++} END {print n, big + 0}' >"$T/sizes"
+n=$(cut -d' ' -f1 "$T/sizes")
+ok "$([ "$n" -gt 50 ] && echo 0 || echo 1)" "a small --chunk-size makes many chunks ($n)"
+is "$(cut -d' ' -f2 "$T/sizes")" 1 "only the chunk of the 1 MiB row exceeds the chunk size"
+mkdir "$T/c" && tar xf "$T/c.tar" -C "$T/c"
+is "$(head -qn1 "$T"/c/ev/*.csv | sort -u)" "id,at,what" "every chunk starts with the header row"
+is "$(for f in "$T"/c/ev/*.csv; do tail -n +2 "$f"; done | wc -l)" 3001 "the chunks hold all 3001 rows"
+is "$(tail -c 20 "$T"/c/ev/"$(ls "$T/c/ev" | tail -1)")" "LLLLLLLLLLLLLLLLLLL" "the 1 MiB text arrives whole"
+like "$(cat "$T/c/SUMMARY")" $'*table\tev\t3001\t*\ntable\taudit\t6\t*' "SUMMARY lists the tables in order"
+
+# names that need quoting, and the ways to pass a connection string
+run xpdump --dsn "$dsn" -t 'we "ird' -o "$T/q.tar"
+is "$rc:$(tar tf "$T/q.tar" | sed -n 2p)" '0:we "ird/000001.csv' "a table name with a quote and a space is quoted"
+password "$T/dsn" "$dsn;PWD=hunter2"
+run xpdump --dsn-file "$T/dsn" -t audit -o "$T/p.tar"
+is "$rc" 0 "--dsn-file reads the connection string"
+like "$(tar xOf "$T/p.tar" MANIFEST | sed -n 2p)" $'source\t*;PWD=***' "MANIFEST shows the source without its password"
+ok "$(grep -qa hunter2 "$T/p.tar" && echo 1 || echo 0)" "the password is nowhere in the stream"
+chmod 644 "$T/dsn"
+run xpdump --dsn-file "$T/dsn" -t audit -o "$T/p2.tar"
+like "$rc:$err" "1:xpdump: $T/dsn: readable by others; chmod 600 it" "--dsn-file refuses a file others can read"
+XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
+is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
+
+# failures: one line, exit 1, no file left behind
+mkdir "$T/out"
+run xpdump --dsn "$dsn" -t audit -t nosuch -o "$T/out/f.tar"
+is "$rc" 1 "a missing table exits 1"
+like "$err" "xpdump: table nosuch: *no such table*" "a missing table is named in one line"
+is "$(ls -A "$T/out")" "" "a failed dump leaves no file"
+run xpdump --dsn "Driver=SQLite3;Database=$T/nodir/x.db;PWD=hunter2" -t audit -o "$T/out/f.tar"
+is "$rc:$(echo "$err" | wc -l)" "1:1" "a bad connection string exits 1 with one line"
+like "$err" "xpdump: Driver=SQLite3;Database=$T/nodir/x.db;PWD=***: *" "the error shows the source without its password"
+run xpdump --dsn "Driver=NoSuchDriver" -t audit -o "$T/out/f.tar"
+like "$rc:$err" "1:xpdump: Driver=NoSuchDriver: *" "an unknown driver exits 1"
+run xpdump --dsn "$dsn" -t audit --time-column nope -o "$T/out/f.tar"
+is "$rc:$err" "1:xpdump: table audit: no column nope" "a missing time column exits 1"
+is "$(ls -A "$T/out")" "" "still no file left"
+if [ -w /dev/full ]; then
+	xpdump --dsn "$dsn" -t ev >/dev/full 2>"$T/full.err"
+	is "$?:$(cat "$T/full.err")" "1:xpdump: write: No space left on device" "a full disk exits 1 with one line"
+else
+	skip "/dev/full is not writable here"
+fi
+
+# usage
+run xpdump --dsn "$dsn"
+is "$rc" 2 "no table is a usage error"
+run xpdump --dsn "$dsn" -t audit --since 2026-01-01
+is "$rc" 2 "--since without --time-column is a usage error"
+run xpdump --dsn "$dsn" -t audit --time-column ts --exclude 2026-01-02/2026-01-01
+is "$rc" 2 "an empty exclusion is a usage error"
+run xpdump --dsn "$dsn" -t audit --chunk-size 10
+is "$rc" 2 "a chunk size below 1 KiB is a usage error"
+run xpdump --help
+like "$rc:$out" "0:usage: xpdump*" "--help prints usage and exits 0"
+
+done_testing
