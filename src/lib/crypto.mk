@@ -15,3 +15,7 @@ TESTS += tests/cli/sign-minisign.sh
 EXTRA_DIST += tests/cli/sign-minisign.sh
 TESTS += tests/cli/sign-xpverify.sh
 EXTRA_DIST += tests/cli/sign-xpverify.sh
+
+# Benchmark: xpseal against zstd and zstd | age on a generated audit log (never run by make check).
+dist_noinst_SCRIPTS += scripts/bench-seal
+EXTRA_DIST += scripts/gen-auditlog.awk
