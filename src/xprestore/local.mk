@@ -3,6 +3,7 @@ src_lib_libxp_a_SOURCES += src/lib/load.c src/lib/load.h
 bin_PROGRAMS += src/xprestore/xprestore
 src_xprestore_xprestore_SOURCES = src/xprestore/main.c
 src_xprestore_xprestore_LDADD = $(XP_LIBS)
+dist_man_MANS += man/xprestore.1
 
 # the bare ODBC row-array fetch loop that scripts/bench-dump measures xpdump against
 check_PROGRAMS += scripts/bench-odbc-fetch
