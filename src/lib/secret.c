@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,24 +74,46 @@ static int read_file(const char *path, char *buf, size_t *len, struct xp_err *er
 	return rc;
 }
 
-/* Prompts on the terminal with echo off and reads one line. */
+/* While echo is off, a signal that ends the process first turns echo back on. */
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void tty_restore_and_die(int sig)
+{
+	if (tty_fd >= 0)
+		(void)tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Prompts on the terminal with echo off and reads one line into buf (XP_SECRET_MAX + 2). */
 static int read_tty(int fd, const char *prompt, char *buf, size_t *len, struct xp_err *err)
 {
-	struct termios old, quiet;
-	size_t n = 0;
-	int rc = 0, restored = 0;
+	struct sigaction sa, old_sa[sizeof tty_signals / sizeof tty_signals[0]];
+	struct termios quiet;
+	size_t n = 0, i;
+	int rc = 0;
 	char c;
 
-	if (tcgetattr(fd, &old) < 0)
+	if (tcgetattr(fd, &tty_saved) < 0)
 		return xp_err_sys(err, XP_EFAIL, "/dev/tty");
-	quiet = old;
+	quiet = tty_saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (xp_write_all(fd, prompt, strlen(prompt), err) < 0)
-		return XP_EFAIL;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
-		return xp_err_sys(err, XP_EFAIL, "/dev/tty");
-	for (;;) {
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tty_restore_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+		sigaction(tty_signals[i], &sa, &old_sa[i]);
+	tty_fd = fd;
+	/* Echo goes off before the prompt appears, so nothing typed after it is echoed. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "/dev/tty");
+		goto out;
+	}
+	rc = xp_write_all(fd, prompt, strlen(prompt), err);
+	while (rc == 0) {
 		ssize_t r = read(fd, &c, 1);
 
 		if (r < 0 && errno == EINTR)
@@ -109,13 +132,15 @@ static int read_tty(int fd, const char *prompt, char *buf, size_t *len, struct x
 		buf[n++] = c;
 	}
 	c = 0;
+	if (tcsetattr(fd, TCSAFLUSH, &tty_saved) < 0 && rc == 0)
+		rc = xp_err_sys(err, XP_EFAIL, "/dev/tty: cannot turn echo back on");
+	(void)!write(fd, "\n", 1);
+out:
+	tty_fd = -1;
+	for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+		sigaction(tty_signals[i], &old_sa[i], NULL);
 	buf[n] = '\0';
 	*len = n;
-	if (tcsetattr(fd, TCSAFLUSH, &old) == 0)
-		restored = 1;
-	(void)!write(fd, "\n", 1);
-	if (!restored && rc == 0)
-		rc = xp_err_sys(err, XP_EFAIL, "/dev/tty: cannot restore echo");
 	return rc;
 }
 

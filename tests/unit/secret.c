@@ -6,6 +6,9 @@
 #include "tap.h"
 
 #include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -158,6 +161,116 @@ static void no_tty(void)
 	is_str(msg, "no password: use --password-file or XP_PASSWORD_FILE", "no tty message");
 }
 
+/* Reads from the pty master until want has appeared (or the child closed the terminal);
+ * appends everything read to seen. */
+static int wait_for(int master, const char *want, char *seen, size_t cap)
+{
+	size_t n = strlen(seen);
+	ssize_t r;
+
+	while (!strstr(seen, want) && n + 1 < cap) {
+		r = read(master, seen + n, cap - 1 - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		seen[n] = '\0';
+	}
+	return strstr(seen, want) ? 0 : -1;
+}
+
+/* Runs xp_secret_password on a new controlling terminal, typing each line after its prompt.
+ * Returns the code; the password (or error message) in out, the terminal output in seen. */
+static int on_tty(int confirm, const char *line1, const char *line2, char *out, size_t outcap,
+                  char *seen, size_t seencap)
+{
+	int p[2], master, status = 0, rc = -100;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		abort();
+	seen[0] = out[0] = '\0';
+	pid = forkpty(&master, NULL, NULL, NULL);
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		struct xp_err err = {0, ""};
+		char *pw = NULL;
+		size_t len;
+		int code;
+
+		close(p[0]);
+		unsetenv("XP_PASSWORD_FILE");
+		code = xp_secret_password(NULL, "Prompt: ", confirm, &pw, &len, &err);
+		(void)!write(p[1], &code, sizeof code);
+		(void)!write(p[1], code ? err.msg : pw, code ? strlen(err.msg) : len);
+		xp_secret_free(pw);
+		_exit(0);
+	}
+	close(p[1]);
+	if (wait_for(master, "Prompt: ", seen, seencap) == 0 &&
+	    write(master, line1, strlen(line1)) == (ssize_t)strlen(line1) && line2 &&
+	    wait_for(master, "Repeat password: ", seen, seencap) == 0)
+		(void)!write(master, line2, strlen(line2));
+	if (read(p[0], &rc, sizeof rc) != sizeof rc)
+		rc = -100;
+	n = read(p[0], out, outcap - 1);
+	out[n > 0 ? n : 0] = '\0';
+	wait_for(master, "\n\n\n", seen, seencap); /* drain until the child closes the pty */
+	close(p[0]);
+	close(master);
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+/* A signal while echo is off: the process dies of it, and the terminal echoes again. */
+static void tty_signal(void)
+{
+	struct termios t;
+	char seen[256] = "";
+	int master, status = 0, echo = -1;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		char *pw;
+		size_t len;
+
+		unsetenv("XP_PASSWORD_FILE");
+		xp_secret_password(NULL, "Prompt: ", 0, &pw, &len, NULL);
+		_exit(0);
+	}
+	if (wait_for(master, "Prompt: ", seen, sizeof seen) == 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		if (tcgetattr(master, &t) == 0)
+			echo = (t.c_lflag & ECHO) != 0;
+	}
+	close(master);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "SIGTERM at the prompt kills");
+	is_int(echo, 1, "echo is back on after the signal");
+}
+
+static void tty(void)
+{
+	char out[256], seen[1024];
+
+	is_int(on_tty(0, "tty secret\n", NULL, out, sizeof out, seen, sizeof seen), 0,
+	       "password from the terminal");
+	is_str(out, "tty secret", "terminal password content");
+	ok(strstr(seen, "Prompt: ") != NULL, "the prompt is written to the terminal");
+	ok(strstr(seen, "tty secret") == NULL, "the password is not echoed");
+	is_int(on_tty(1, "twice\n", "twice\n", out, sizeof out, seen, sizeof seen), 0,
+	       "confirmed password");
+	is_str(out, "twice", "confirmed password content");
+	is_int(on_tty(1, "twice\n", "twice!\n", out, sizeof out, seen, sizeof seen), XP_EUSAGE,
+	       "a confirmation mismatch is refused");
+	is_str(out, "passwords do not match", "mismatch message");
+	is_int(on_tty(0, "\n", NULL, out, sizeof out, seen, sizeof seen), XP_EUSAGE,
+	       "an empty terminal password is refused");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -165,6 +278,8 @@ int main(void)
 	files();
 	env_and_fd();
 	no_tty();
+	tty();
+	tty_signal();
 	char *m = xp_secret_alloc(16);
 	ok(m != NULL, "xp_secret_alloc returns memory");
 	xp_secret_free(m);
