@@ -3,6 +3,7 @@
 #include "odbc.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -464,6 +465,9 @@ size_t xp_odbc_format_double(double d, int as_float, char buf[32])
 		return (size_t)snprintf(buf, 32, "NaN");
 	if (isinf(d))
 		return (size_t)snprintf(buf, 32, d < 0 ? "-Infinity" : "Infinity");
+	/* subnormals carry fewer digits: search them from one */
+	if (d != 0 && fabs(d) < (as_float ? FLT_MIN : DBL_MIN))
+		p0 = 1;
 	/* %g strips trailing zeros, so the first precision that reads back is the shortest */
 	for (int p = p0; p <= p1; p++) {
 		n = snprintf(buf, 32, "%.*g", p, d);

@@ -16,3 +16,5 @@ TESTS += tests/unit/dump
 
 TESTS += tests/cli/dump-sqlite.sh
 EXTRA_DIST += tests/cli/dump-sqlite.sh
+TESTS += tests/cli/dump-pg.sh
+EXTRA_DIST += tests/cli/dump-pg.sh

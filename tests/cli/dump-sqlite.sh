@@ -1,5 +1,6 @@
 #!/bin/bash
 # xpdump against the SQLite 3 ODBC driver: stream layout, value classes, windows, chunks, errors.
+# shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
