@@ -4,6 +4,7 @@
 #include "dump.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,16 +90,16 @@ static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err 
 
 int main(int argc, char **argv)
 {
-	enum { O_DSN = 256, O_DSN_FILE, O_TCOL, O_SINCE, O_UNTIL, O_EXCL, O_CHUNK };
+	enum { OPT_DSN = 256, OPT_DSN_FILE, OPT_TCOL, OPT_SINCE, OPT_UNTIL, OPT_EXCL, OPT_CHUNK };
 	static const struct option opts[] = {
-	        {"dsn", required_argument, NULL, O_DSN},
-	        {"dsn-file", required_argument, NULL, O_DSN_FILE},
+	        {"dsn", required_argument, NULL, OPT_DSN},
+	        {"dsn-file", required_argument, NULL, OPT_DSN_FILE},
 	        {"table", required_argument, NULL, 't'},
-	        {"time-column", required_argument, NULL, O_TCOL},
-	        {"since", required_argument, NULL, O_SINCE},
-	        {"until", required_argument, NULL, O_UNTIL},
-	        {"exclude", required_argument, NULL, O_EXCL},
-	        {"chunk-size", required_argument, NULL, O_CHUNK},
+	        {"time-column", required_argument, NULL, OPT_TCOL},
+	        {"since", required_argument, NULL, OPT_SINCE},
+	        {"until", required_argument, NULL, OPT_UNTIL},
+	        {"exclude", required_argument, NULL, OPT_EXCL},
+	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
 	char *dsn_buf = NULL;
 	struct xp_afile af = {.fd = -1};
+	struct stat st;
 	struct progress prog = {0};
 	struct xp_err err = {0};
 	uint64_t chunk = 0;
@@ -124,20 +126,20 @@ int main(int argc, char **argv)
 	}
 	while ((c = getopt_long(argc, argv, "t:o:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DSN: dsn = optarg; break;
-		case O_DSN_FILE: dsn_file = optarg; break;
+		case OPT_DSN: dsn = optarg; break;
+		case OPT_DSN_FILE: dsn_file = optarg; break;
 		case 't': tables[o.ntables++] = optarg; break;
-		case O_TCOL: o.window.time_column = optarg; break;
-		case O_SINCE:
+		case OPT_TCOL: o.window.time_column = optarg; break;
+		case OPT_SINCE:
 			o.window.has_since = 1;
 			rc = xp_time_parse(optarg, &o.window.since, &err);
 			break;
-		case O_UNTIL:
+		case OPT_UNTIL:
 			o.window.has_until = 1;
 			rc = xp_time_parse(optarg, &o.window.until, &err);
 			break;
-		case O_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
-		case O_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
+		case OPT_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
+		case OPT_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
 		case 'o': output = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); goto out;
@@ -182,7 +184,14 @@ int main(int argc, char **argv)
 	o.tables = tables;
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
-	if (output && strcmp(output, "-") != 0) {
+	if (output && strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or FIFO is written in place: renaming over it would replace it */
+		fd = open(output, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
+			goto out;
+		}
+	} else if (output && strcmp(output, "-") != 0) {
 		rc = xp_afile_open(&af, output, 0600, &err);
 		if (rc)
 			goto out;
@@ -202,12 +211,17 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
+	if (!af.path && fd != STDOUT_FILENO && fd >= 0 && close(fd) < 0 && !rc)
+		rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
 out:
 	if (af.path)
 		xp_afile_abort(&af);
 	rc = rc ? xp_fail(&err) : 0;
 done:
-	free(dsn_buf);
+	if (dsn_buf) {
+		explicit_bzero(dsn_buf, strlen(dsn_buf));
+		free(dsn_buf);
+	}
 	free(excl);
 	free(tables);
 	return rc;

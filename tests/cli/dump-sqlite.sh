@@ -103,6 +103,14 @@ like "$rc:$err" "1:xpdump: $T/dsn: readable by others; chmod 600 it" "--dsn-file
 XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
 is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
 
+# -o onto a FIFO (or a device) writes into it instead of replacing it
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/from-fifo" &
+run xpdump --dsn "$dsn" -t audit -o "$T/fifo"
+wait
+is "$rc:$(stat -c %F "$T/fifo"):$(tar tf "$T/from-fifo" | head -1)" "0:fifo:MANIFEST" \
+	"-o FIFO writes the stream into the FIFO and leaves it one"
+
 # failures: one line, exit 1, no file left behind
 mkdir "$T/out"
 run xpdump --dsn "$dsn" -t audit -t nosuch -o "$T/out/f.tar"
