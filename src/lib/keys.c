@@ -13,8 +13,6 @@
 #include "secret.h"
 #include "sign.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +63,7 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 {
 	uint8_t h[crypto_generichash_BYTES];
 
+	/* Cannot fail: an unkeyed hash of a valid length. */
 	(void)crypto_generichash(h, sizeof h, pk, XP_KEYS_PK_LEN, NULL, 0);
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
@@ -174,7 +173,11 @@ static int seal_secret(const uint8_t sk[XP_KEYS_SK_LEN], const char *pw, size_t 
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	(void)crypto_generichash(chk, sizeof chk, (const uint8_t *)text, strlen(text), NULL, 0);
+	if (crypto_generichash(chk, sizeof chk, (const uint8_t *)text, strlen(text), NULL, 0) !=
+	    0) {
+		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
+		goto out;
+	}
 	*out = xp_asprintf("%scheck %s\n", text, b64(chk, sizeof chk, chk64, sizeof chk64));
 	if (!*out)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
