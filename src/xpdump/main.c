@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	struct progress prog = {0};
 	struct xp_err err = {0};
 	uint64_t chunk = 0;
-	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
+	int quiet = 0, direct = 0, c, rc = 0, fd = STDOUT_FILENO;
 
 	xp_progname = "xpdump";
 	excl = calloc((size_t)argc, sizeof *excl);
@@ -191,6 +191,7 @@ int main(int argc, char **argv)
 			rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
 			goto out;
 		}
+		direct = 1;
 	} else if (output && strcmp(output, "-") != 0) {
 		rc = xp_afile_open(&af, output, 0600, &err);
 		if (rc)
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
-	if (!af.path && fd != STDOUT_FILENO && fd >= 0 && close(fd) < 0 && !rc)
+	if (direct && close(fd) < 0 && !rc)
 		rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
 out:
 	if (af.path)
