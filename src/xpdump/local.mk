@@ -18,3 +18,5 @@ TESTS += tests/cli/dump-sqlite.sh
 EXTRA_DIST += tests/cli/dump-sqlite.sh
 TESTS += tests/cli/dump-pg.sh
 EXTRA_DIST += tests/cli/dump-pg.sh
+
+dist_man_MANS += man/xpdump.1
