@@ -188,6 +188,8 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
 	else if (!pub)
 		pub = found = find_pubkey(it->path);
+	if (!pub && run->repo) /* a copy outside any repository: the one named by -r */
+		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
 	if (!pub && access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
 	else if (!pub)

@@ -52,6 +52,9 @@ is "$rc" 1 "a file outside any repository needs -p"
 is "$err" "xpverify: $T/elsewhere/x.xps: no keys/signer.pub above it (use -p)" "the -p hint"
 run xpverify -p "$R/keys/signer.pub" "$T/elsewhere/x.xps"
 is "$rc" 0 "-p names the public key"
+run xpverify -r "$R" "$T/elsewhere/x.xps"
+is "$rc" 0 "a copy outside any repository is checked against -r's key"
+is "$out" "$T/elsewhere/x.xps: good signature" "the copy is reported by file name"
 
 run xpverify -p "$T/other.pub" -r "$R" $A
 is "$rc" 3 "another key's public key exits 3"
