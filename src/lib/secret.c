@@ -16,6 +16,9 @@
 
 void *xp_secret_alloc(size_t n)
 {
+	/* sodium_malloc before sodium_init aborts; init is cheap once done. */
+	if (sodium_init() < 0)
+		return NULL;
 	return sodium_malloc(n);
 }
 

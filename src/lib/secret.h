@@ -19,7 +19,8 @@
 int xp_secret_password(const char *file, const char *prompt, int confirm, char **pw, size_t *len,
                        struct xp_err *err);
 
-/* n bytes of sodium_malloc memory (guarded, mlocked); NULL when out of memory. */
+/* n bytes of sodium_malloc memory (guarded, mlocked; initialises libsodium first, so it is
+ * safe before sodium_init); NULL when out of memory. */
 void *xp_secret_alloc(size_t n);
 /* Zeroes and frees memory from xp_secret_alloc; NULL is fine. */
 void xp_secret_free(void *p);

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -18,6 +19,16 @@ static char dir[] = "/tmp/xpkeys.XXXXXX";
 static char *path_of(const char *name)
 {
 	return xp_asprintf("%s/%s", dir, name);
+}
+
+/* A path in the temp dir that stays valid until the next call. */
+static const char *path_of_static(const char *name)
+{
+	static char *last;
+
+	free(last);
+	last = path_of(name);
+	return last;
 }
 
 static int mode_of(const char *name)
@@ -196,6 +207,93 @@ static void tamper(void)
 	xp_secret_free(sk);
 }
 
+/* A ciphertext change behind a recomputed checksum looks like a wrong password. */
+static void forged(void)
+{
+	char *repo = path_of("repo"), *keyfile = path_of("repo/keys/repo.key");
+	char *orig = slurp(keyfile), *copy = strdup(orig), *line3, *check;
+	char chk64[sodium_base64_ENCODED_LEN(crypto_generichash_BYTES,
+	                                     sodium_base64_VARIANT_ORIGINAL)];
+	uint8_t chk[crypto_generichash_BYTES], *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_err err;
+	size_t n;
+
+	line3 = strchr(strchr(strchr(copy, '\n') + 1, '\n') + 1, '\n') + 1;
+	line3[0] = line3[0] == 'A' ? 'B' : 'A'; /* the first base64 digit of the ciphertext */
+	check = strstr(copy, "check ") + 6;
+	crypto_generichash(chk, sizeof chk, (const uint8_t *)copy, (size_t)(check - 6 - copy), NULL,
+	                   0);
+	sodium_bin2base64(chk64, sizeof chk64, chk, sizeof chk, sodium_base64_VARIANT_ORIGINAL);
+	n = (size_t)(check - copy);
+	copy = realloc(copy, n + strlen(chk64) + 2);
+	sprintf(copy + n, "%s\n", chk64);
+	write_file(keyfile, copy, strlen(copy));
+	is_int(xp_keys_unlock(repo, "new password", 12, sk, &err), XP_EAUTH,
+	       "a re-checksummed ciphertext change is XP_EAUTH");
+	write_file(keyfile, orig, strlen(orig));
+	free(copy);
+	free(orig);
+	free(keyfile);
+	free(repo);
+	xp_secret_free(sk);
+}
+
+/* A crash before repo.pub is in place leaves a directory that init completes. */
+static void crash(const char *self)
+{
+	char *repo = path_of("crashed"), *skey = path_of("host/sub/signer.key"), *pub;
+	struct xp_err err;
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* A fresh process counts fault points from 1. Its renames: signer.pub, repo.key,
+		 * repo.pub (the host key exists already). */
+		setenv("XP_FAULT_AT", "3", 1);
+		execl(self, self, "init", repo, skey, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFSIGNALED(status)) {
+		ok(1, "# SKIP fault injection is not compiled in");
+		ok(1, "# SKIP fault injection is not compiled in");
+		ok(1, "# SKIP fault injection is not compiled in");
+		goto out;
+	}
+	pub = path_of("crashed/keys/repo.pub");
+	ok(access(pub, F_OK) != 0, "killed at the repo.pub rename: no repo.pub");
+	free(pub);
+	is_int(mode_of("crashed/keys/repo.key"), 0600, "repo.key was written before");
+	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), 0, "init completes the repository");
+out:
+	free(skey);
+	free(repo);
+}
+
+static void init_edges(void)
+{
+	char *repo = path_of("empty"), *skey = path_of("loose.key"), *msg;
+	struct xp_err err;
+
+	if (mkdir(repo, 0755) < 0)
+		abort();
+	is_int(xp_keys_init(repo, "pw", 2, path_of_static("host/sub/signer.key"), 0, &err), 0,
+	       "init accepts an existing empty directory");
+	free(repo);
+	repo = path_of("loose");
+	write_file(skey, "x", 1);
+	chmod(skey, 0644);
+	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), XP_EFAIL,
+	       "init refuses a group-readable signing key");
+	msg = xp_asprintf("%s: signing key is accessible by group or others (chmod 600)", skey);
+	is_str(err.msg, msg, "init passes on the key's message");
+	free(msg);
+	free(skey);
+	free(repo);
+}
+
 static void missing(void)
 {
 	char *repo = path_of("nothing");
@@ -235,9 +333,15 @@ out:
 	free(repo);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char *cmd;
+
+	/* The crash test's child: init with the limits below, killed by XP_FAULT_AT. */
+	if (argc == 4 && strcmp(argv[1], "init") == 0) {
+		xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+		return xp_keys_init(argv[2], "pw", 2, argv[3], 0, NULL) ? 1 : 0;
+	}
 
 	if (sodium_init() < 0 || !mkdtemp(dir))
 		return 1;
@@ -249,6 +353,9 @@ int main(void)
 	init_and_unlock();
 	passwd();
 	tamper();
+	forged();
+	crash(argv[0]);
+	init_edges();
 	missing();
 	default_limits();
 	cmd = xp_asprintf("rm -rf %s", dir);
