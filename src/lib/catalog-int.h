@@ -40,8 +40,8 @@ void xp_op_end(struct xp_op *op);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_op_jid(const struct xp_op *op, const char *id);
 /* Reads the journal into per-id flags (no lock needed); the caller frees with xp_jids_free. */
-int xp_jids_load(const char *repo, int repair, struct xp_jstate *js, struct xp_jid **ids,
-                 size_t *nids, struct xp_err *err);
+int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js,
+                 struct xp_jid **ids, size_t *nids, struct xp_err *err);
 void xp_jids_free(struct xp_jid *ids, size_t nids);
 
 /* Sorts, formats, signs and installs op->cat (recording the journal head). */

@@ -95,13 +95,13 @@ void xp_jids_free(struct xp_jid *ids, size_t nids)
 	free(ids);
 }
 
-int xp_jids_load(const char *repo, int repair, struct xp_jstate *js, struct xp_jid **ids,
-                 size_t *nids, struct xp_err *err)
+int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js,
+                 struct xp_jid **ids, size_t *nids, struct xp_err *err)
 {
 	struct jids_ctx c = {0};
 	int rc;
 
-	rc = xp_journal_scan(repo, repair, on_event, &c, js, err);
+	rc = xp_journal_scan(repo, repair, mark, on_event, &c, js, err);
 	if (c.oom)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc) {
@@ -304,17 +304,13 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read(npath, 1 << 16, &sig, NULL, err);
-	if (rc == XP_ENOENT) {
-		rc = 0;
+	rc = xp_file_read_optional(npath, 1 << 16, &sig, NULL, err);
+	if (rc || !sig)
 		goto out;
-	}
+	rc = xp_file_read_optional(cpath, (size_t)256 << 20, &text, &len, err);
 	if (rc)
 		goto out;
-	rc = xp_file_read(cpath, (size_t)256 << 20, &text, &len, err);
-	if (rc && rc != XP_ENOENT)
-		goto out;
-	if (rc == 0 && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
+	if (text && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
 		xp_fault_point("recover: install signature");
 		if (rename(npath, spath) < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
@@ -399,7 +395,7 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 		                  repo);
 	rc = xp_catalog_lock(repo, &op->lock, err);
 	if (rc == 0)
-		rc = xp_jids_load(repo, 1, &op->js, &op->ids, &op->nids, err);
+		rc = xp_jids_load(repo, 1, 0, &op->js, &op->ids, &op->nids, err);
 	if (rc == 0)
 		rc = xp_catalog_load(repo, &op->cat, err);
 	if (rc == 0)
@@ -533,8 +529,16 @@ static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
 	*out = find_mut(op, id);
 	if (!*out)
 		return xp_err_set(err, XP_ENOENT, "%s: no such backup in the catalog", id);
-	if (refuse_held && (*out)->hold)
-		return xp_err_set(err, XP_EFAIL, "%s: on legal hold: %s", id, (*out)->hold);
+	if (refuse_held && (*out)->hold) {
+		struct xp_sbuf b = {0};
+		int rc;
+
+		xp_sbuf_escape(&b, (*out)->hold); /* one line on stderr */
+		rc = xp_err_set(err, XP_EFAIL, "%s: on legal hold: %s", id,
+		                b.failed ? "(reason not shown: out of memory)" : b.p);
+		xp_sbuf_free(&b);
+		return rc;
+	}
 	return 0;
 }
 
@@ -657,7 +661,7 @@ int xp_journal_append(const char *repo, const char *id, const char *event, const
 	rc = xp_catalog_lock(repo, &lock, err);
 	if (rc)
 		return rc;
-	rc = xp_journal_scan(repo, 1, NULL, NULL, &js, err);
+	rc = xp_journal_scan(repo, 1, 0, NULL, NULL, &js, err);
 	if (rc == 0)
 		rc = xp_journal_put(repo, &js, id, event, reason, policy, err);
 	xp_catalog_unlock(&lock);

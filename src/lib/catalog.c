@@ -278,12 +278,8 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 		*text = NULL;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read(path, CATALOG_MAX, &buf, &len, err);
-	if (rc == XP_ENOENT) {
-		rc = 0;
-		goto out;
-	}
-	if (rc)
+	rc = xp_file_read_optional(path, CATALOG_MAX, &buf, &len, err);
+	if (rc || !buf)
 		goto out;
 	if (text) {
 		*text = malloc(len + 1);

@@ -193,6 +193,22 @@ int xp_unhex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	struct xp_err e = {0};
+	int rc;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	rc = xp_file_read(path, max, buf, len, &e);
+	if (rc == XP_ENOENT)
+		return 0;
+	if (rc && err)
+		*err = e;
+	return rc;
+}
+
 static void line_hash(const char *line, size_t len, uint8_t out[32])
 {
 	/* Cannot fail for these sizes and no key. */
@@ -247,7 +263,7 @@ static int cut_torn_tail(const char *path, size_t keep, struct xp_err *err)
 	return rc;
 }
 
-int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
+int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn, void *ctx,
                     struct xp_jstate *st, struct xp_err *err)
 {
 	char *path = NULL, *buf = NULL, *p, *end;
@@ -262,12 +278,8 @@ int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read(path, JOURNAL_MAX, &buf, &len, err);
-	if (rc == XP_ENOENT) {
-		rc = 0;
-		goto out;
-	}
-	if (rc)
+	rc = xp_file_read_optional(path, JOURNAL_MAX, &buf, &len, err);
+	if (rc || !buf)
 		goto out;
 	if (len > 0 && buf[len - 1] != '\n') {
 		end = memrchr(buf, '\n', len);
@@ -302,6 +314,8 @@ int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
 				goto out;
 		}
 		memcpy(st->head, h, 32);
+		if (st->lines == mark)
+			memcpy(st->mark_hash, h, 32);
 	}
 	if (torn)
 		broken(st, no + 1, "torn line (an append was interrupted)");
@@ -392,7 +406,7 @@ int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_er
 	struct xp_jstate st;
 	int rc;
 
-	rc = xp_journal_scan(repo, 0, fn, ctx, &st, err);
+	rc = xp_journal_scan(repo, 0, 0, fn, ctx, &st, err);
 	if (rc)
 		return rc;
 	if (st.broken_line)
@@ -406,7 +420,7 @@ int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err)
 	struct xp_jstate st;
 	int rc;
 
-	rc = xp_journal_scan(repo, 0, NULL, NULL, &st, err);
+	rc = xp_journal_scan(repo, 0, 0, NULL, NULL, &st, err);
 	if (rc)
 		return rc;
 	if (lines)

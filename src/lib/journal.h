@@ -33,22 +33,28 @@ size_t xp_field_split(char *line, char **fields, size_t max);
 
 /* The journal as found by a scan, and where the next line chains. */
 struct xp_jstate {
-	size_t lines;         /* events */
-	uint8_t head[32];     /* BLAKE2b-256 of the last line (header if no events) */
-	int empty;            /* no journal yet: the next append writes the header */
-	size_t broken_line;   /* first line that breaks the chain, or 0 */
-	char broken_msg[160]; /* why */
+	size_t lines;          /* events */
+	uint8_t head[32];      /* BLAKE2b-256 of the last line (header if no events) */
+	int empty;             /* no journal yet: the next append writes the header */
+	uint8_t mark_hash[32]; /* see xp_journal_scan */
+	size_t broken_line;    /* first line that breaks the chain, or 0 */
+	char broken_msg[160];  /* why */
 };
 
 /* Reads the whole journal, checking the chain and calling fn (may be NULL) for every event
  * that parses. A break in the chain is recorded in st, not returned, so the repository keeps
  * working (xpverify reports it). With repair (caller holds the lock) a torn last line, which
- * a crash mid-append can leave, is cut off; without, it counts as a break. */
-int xp_journal_scan(const char *repo, int repair, xp_journal_fn *fn, void *ctx,
+ * a crash mid-append can leave, is cut off; without, it counts as a break. st->mark_hash gets
+ * the hash of event number mark (1-based; 0 for none). */
+int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn, void *ctx,
                     struct xp_jstate *st, struct xp_err *err);
 /* Appends one event after st's head (caller holds the lock) and advances st. */
 int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const char *event,
                    const char *reason, const char *policy, struct xp_err *err);
+
+/* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched). */
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
+                          struct xp_err *err);
 
 /* Hex of n bytes into out (2n+1 bytes), and back: 0 or -1. */
 void xp_hex(const uint8_t *in, size_t n, char *out);

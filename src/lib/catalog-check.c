@@ -1,0 +1,546 @@
+#include "config.h"
+
+#include "catalog-int.h"
+#include "seal.h"
+#include "sign.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+const char *xp_catalog_finding_name(int kind)
+{
+	static const char *const names[] = {
+	        [XP_FIND_MISSING] = "missing",
+	        [XP_FIND_ORPHAN] = "orphan",
+	        [XP_FIND_SIZE] = "size",
+	        [XP_FIND_HASH] = "hash",
+	        [XP_FIND_SIGNATURE] = "signature",
+	        [XP_FIND_CATALOG] = "catalog",
+	        [XP_FIND_JOURNAL] = "journal",
+	        [XP_FIND_PENDING] = "pending",
+	        [XP_FIND_SHRED_KEY] = "shred-key",
+	        [XP_FIND_ADOPTED] = "adopted",
+	        [XP_FIND_NOT_ADOPTED] = "not-adopted",
+	};
+
+	if (kind < 0 || (size_t)kind >= sizeof names / sizeof *names || !names[kind])
+		return "unknown";
+	return names[kind];
+}
+
+/* Reporting state shared by check and adopt. */
+struct rep {
+	xp_catalog_report_fn *fn;
+	void *ctx;
+	int count;
+};
+
+static void __attribute__((format(printf, 5, 6)))
+report(struct rep *r, int kind, const char *id, const char *path, const char *fmt, ...)
+{
+	struct xp_catalog_finding f;
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	f.kind = kind;
+	f.id = id ? id : "";
+	f.path = path ? path : "";
+	f.msg = msg;
+	r->count++;
+	if (r->fn)
+		r->fn(r->ctx, &f);
+}
+
+/* BLAKE2b-256 and size of a file, read in one pass. */
+static int hash_file(const char *path, uint8_t hash[XP_CATALOG_HASH_LEN], uint64_t *size,
+                     struct xp_err *err)
+{
+	crypto_generichash_state st;
+	uint8_t *buf = NULL;
+	uint64_t total = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	buf = malloc(1 << 16);
+	if (!buf || crypto_generichash_init(&st, NULL, 0, XP_CATALOG_HASH_LEN) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((n = xp_read_full(fd, buf, 1 << 16)) > 0) {
+		crypto_generichash_update(&st, buf, (unsigned long long)n);
+		total += (uint64_t)n;
+	}
+	if (n < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		goto out;
+	}
+	crypto_generichash_final(&st, hash, XP_CATALOG_HASH_LEN);
+	*size = total;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static int filter_visible(const struct dirent *d)
+{
+	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
+/* Calls fn(ctx, dir name, file name) for every file under REPO/data/XX/ in sorted order. */
+typedef int walk_fn(void *ctx, const char *sub, const char *name);
+static int walk_data(const char *repo, walk_fn *fn, void *ctx, struct xp_err *err)
+{
+	struct dirent **subs = NULL, **files = NULL;
+	int nsub = -1, nfiles = -1, rc = 0;
+	char *data = xp_asprintf("%s/data", repo), *dir = NULL;
+
+	if (!data)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	nsub = scandir(data, &subs, filter_visible, alphasort);
+	if (nsub < 0) {
+		if (errno != ENOENT)
+			rc = xp_err_sys(err, XP_EFAIL, "%s", data);
+		goto out;
+	}
+	for (int i = 0; i < nsub && rc == 0; i++) {
+		free(dir);
+		dir = xp_asprintf("%s/%s", data, subs[i]->d_name);
+		if (!dir) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		}
+		nfiles = scandir(dir, &files, filter_visible, alphasort);
+		if (nfiles < 0) {
+			if (errno == ENOTDIR)
+				rc = fn(ctx, NULL, subs[i]->d_name);
+			else
+				rc = xp_err_sys(err, XP_EFAIL, "%s", dir);
+			continue;
+		}
+		for (int j = 0; j < nfiles; j++) {
+			if (rc == 0)
+				rc = fn(ctx, subs[i]->d_name, files[j]->d_name);
+			free(files[j]);
+		}
+		free(files);
+		files = NULL;
+	}
+out:
+	for (int i = 0; i < nsub; i++)
+		free(subs[i]);
+	free(subs);
+	free(dir);
+	free(data);
+	return rc;
+}
+
+/* The id of a file name "ID.xps" (kind 1) or "ID.xps.minisig" (kind 2) under data/XX/. */
+static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX])
+{
+	size_t n = strlen(name);
+	int kind;
+
+	if (n == 36 && strcmp(name + 32, ".xps") == 0)
+		kind = 1;
+	else if (n == 44 && strcmp(name + 32, ".xps.minisig") == 0)
+		kind = 2;
+	else
+		return 0;
+	memcpy(id, name, 32);
+	id[32] = '\0';
+	if (!xp_catalog_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
+		return 0;
+	return kind;
+}
+
+struct check {
+	const char *repo;
+	const char *pub;
+	struct xp_catalog cat;
+	struct xp_jstate js;
+	struct xp_jid *ids;
+	size_t nids;
+	struct rep r;
+};
+
+static const struct xp_jid *jid(const struct check *c, const char *id)
+{
+	for (size_t i = c->nids; i > 0; i--)
+		if (strcmp(c->ids[i - 1].id, id) == 0)
+			return &c->ids[i - 1];
+	return NULL;
+}
+
+static int orphan(void *ctx, const char *sub, const char *name)
+{
+	struct check *c = ctx;
+	char id[XP_CATALOG_ID_HEX], rel[128];
+	const struct xp_jid *j;
+	int kind = data_name(sub, name, id);
+
+	snprintf(rel, sizeof rel, "data/%s%s%s", sub ? sub : "", sub ? "/" : "", name);
+	if (kind && xp_catalog_find(&c->cat, id))
+		return 0;
+	j = kind ? jid(c, id) : NULL;
+	if (j && (j->flags & XP_J_DELETING))
+		return 0; /* reported as pending */
+	if (kind == 1)
+		report(&c->r, XP_FIND_ORPHAN, id, rel, "%s: not in the catalog%s", rel,
+		       j && (j->flags & XP_J_DELETED) ? " (the journal says it was deleted)"
+		                                      : " (xpverify --adopt takes it back)");
+	else if (kind == 2)
+		report(&c->r, XP_FIND_ORPHAN, id, rel,
+		       "%s: signature of a backup not in the catalog", rel);
+	else if (strstr(name, ".tmp."))
+		report(&c->r, XP_FIND_ORPHAN, NULL, rel,
+		       "%s: temporary file of a seal in progress or interrupted", rel);
+	else
+		report(&c->r, XP_FIND_ORPHAN, NULL, rel, "%s: not a backup file", rel);
+	return 0;
+}
+
+static int orphan_keys(struct check *c, struct xp_err *err)
+{
+	char *dir = xp_asprintf("%s/keys/shred", c->repo);
+	struct dirent **ents = NULL;
+	int n, rc = 0;
+
+	if (!dir)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	n = scandir(dir, &ents, filter_visible, alphasort);
+	if (n < 0 && errno != ENOENT)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", dir);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char id[XP_CATALOG_ID_HEX] = "";
+
+		if (strlen(name) == 36 && strcmp(name + 32, ".key") == 0) {
+			memcpy(id, name, 32);
+			id[32] = '\0';
+		}
+		if (!xp_catalog_valid_id(id) || !xp_catalog_find(&c->cat, id)) {
+			const struct xp_jid *j = xp_catalog_valid_id(id) ? jid(c, id) : NULL;
+
+			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
+				report(&c->r, XP_FIND_ORPHAN, id, name,
+				       "keys/shred/%s: shred key of no backup in the catalog",
+				       name);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	free(dir);
+	return rc;
+}
+
+/* A message of sign.c's without its leading "PATH: " (the finding names the file already). */
+static const char *after_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
+}
+
+static void check_entry(struct check *c, const struct xp_catalog_entry *e)
+{
+	char rel[48], *xps = NULL, *sig = NULL, *key = NULL;
+	uint8_t hash[XP_CATALOG_HASH_LEN];
+	const struct xp_jid *j = jid(c, e->id);
+	struct xp_err err = {0};
+	uint64_t size;
+	int rc;
+
+	if (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
+		return; /* reported as pending */
+	xp_catalog_data_path(e->id, rel);
+	xps = xp_asprintf("%s/%s", c->repo, rel);
+	sig = xp_asprintf("%s/%s.minisig", c->repo, rel);
+	key = xp_asprintf("%s/keys/shred/%s.key", c->repo, e->id);
+	if (!xps || !sig || !key) {
+		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s: out of memory", rel);
+		goto out;
+	}
+	rc = hash_file(xps, hash, &size, &err);
+	if (rc == XP_ENOENT)
+		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
+	else if (rc)
+		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s", err.msg);
+	else if (size != e->size)
+		report(&c->r, XP_FIND_SIZE, e->id, rel,
+		       "%s: %" PRIu64 " bytes, catalog says %" PRIu64, rel, size, e->size);
+	else if (sodium_memcmp(hash, e->hash, sizeof hash) != 0)
+		report(&c->r, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog",
+		       rel);
+	if (rc == 0) {
+		if (!exists(sig))
+			report(&c->r, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
+		else if (xp_sign_verify_file(xps, sig, c->pub, &err) != 0)
+			report(&c->r, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
+			       after_path(err.msg, xps));
+	}
+	if (e->shreddable && e->state == XP_CATALOG_SEALED && !exists(key))
+		report(&c->r, XP_FIND_SHRED_KEY, e->id, rel,
+		       "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
+		       rel, e->id);
+	else if (e->state == XP_CATALOG_SHREDDED && exists(key))
+		report(&c->r, XP_FIND_SHRED_KEY, e->id, rel,
+		       "%s: shredded, but keys/shred/%s.key is still there", rel, e->id);
+out:
+	free(xps);
+	free(sig);
+	free(key);
+}
+
+static void check_catalog_signature(struct check *c, const char *text, size_t len)
+{
+	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
+	struct xp_err err = {0};
+	int rc;
+
+	if (!spath) {
+		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
+		return;
+	}
+	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
+	if (rc == XP_ENOENT)
+		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: not signed");
+	else if (rc)
+		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "%s", err.msg);
+	else if (xp_sign_verify_buffer(text, len, sig, c->pub, &err) != 0)
+		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: %s", err.msg);
+	free(sig);
+	free(spath);
+}
+
+static void check_journal(struct check *c)
+{
+	char hex[65];
+
+	if (c->js.broken_line)
+		report(&c->r, XP_FIND_JOURNAL, NULL, "journal", "journal: line %zu: %s",
+		       c->js.broken_line, c->js.broken_msg);
+	if (c->cat.journal_lines > c->js.lines) {
+		report(&c->r, XP_FIND_JOURNAL, NULL, "journal",
+		       "journal: %zu events, but the catalog was written after %zu: lines were "
+		       "removed",
+		       c->js.lines, c->cat.journal_lines);
+	} else if (c->cat.journal_lines) {
+		xp_hex(c->js.mark_hash, 32, hex);
+		if (strcmp(hex, c->cat.journal_head) != 0)
+			report(&c->r, XP_FIND_JOURNAL, NULL, "journal",
+			       "journal: event %zu is not the one the catalog recorded",
+			       c->cat.journal_lines);
+	}
+	for (size_t i = 0; i < c->nids; i++) {
+		const struct xp_jid *j = &c->ids[i];
+
+		if (j->flags & XP_J_DELETING)
+			report(&c->r, XP_FIND_PENDING, j->id, "",
+			       "%s: deletion interrupted; the next catalog change finishes it",
+			       j->id);
+		else if (j->flags & XP_J_SHREDDING)
+			report(&c->r, XP_FIND_PENDING, j->id, "",
+			       "%s: shredding interrupted; the next catalog change finishes it",
+			       j->id);
+	}
+}
+
+int xp_catalog_check(const char *repo, xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
+{
+	struct check c = {.repo = repo, .r = {fn, ctx, 0}};
+	struct xp_catalog_lock lock = {-1};
+	struct xp_err cerr = {0};
+	char *text = NULL, *pub = NULL;
+	size_t len = 0;
+	int rc;
+
+	pub = xp_asprintf("%s/keys/signer.pub", repo);
+	if (!pub)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	c.pub = pub;
+	rc = xp_catalog_lock_shared(repo, &lock, err);
+	if (rc)
+		goto out;
+	rc = xp_catalog_read(repo, &c.cat, &text, &len, &cerr);
+	if (rc == XP_ENOMEM) {
+		*err = cerr;
+		goto out;
+	}
+	if (rc) {
+		report(&c.r, XP_FIND_CATALOG, NULL, "catalog", "%s", cerr.msg);
+		rc = 0;
+		goto out; /* without a catalog, every file would be an orphan: say it once */
+	}
+	rc = xp_jids_load(repo, 0, c.cat.journal_lines, &c.js, &c.ids, &c.nids, err);
+	if (rc)
+		goto out;
+	if (text)
+		check_catalog_signature(&c, text, len);
+	else if (c.js.lines)
+		report(&c.r, XP_FIND_CATALOG, NULL, "catalog",
+		       "catalog: missing, but the journal has %zu events", c.js.lines);
+	check_journal(&c);
+	for (size_t i = 0; i < c.cat.n; i++)
+		check_entry(&c, &c.cat.entries[i]);
+	rc = walk_data(repo, orphan, &c, err);
+	if (rc == 0)
+		rc = orphan_keys(&c, err);
+out:
+	xp_catalog_unlock(&lock);
+	xp_catalog_free(&c.cat);
+	xp_jids_free(c.ids, c.nids);
+	free(text);
+	free(pub);
+	return rc ? rc : c.r.count;
+}
+
+struct adopt {
+	struct xp_op *op;
+	const char *pub;
+	struct rep r;
+	size_t adopted;
+	struct xp_err *err;
+};
+
+/* Reads what a backup says about itself into e; a reason it cannot be adopted otherwise. */
+static int describe(struct adopt *a, const char *id, const char *xps, struct xp_catalog_entry *e,
+                    struct xp_err *why)
+{
+	struct xp_seal_header h;
+	char *sig = xp_asprintf("%s.minisig", xps), *key = NULL;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	if (!sig)
+		return xp_err_set(why, XP_ENOMEM, "out of memory");
+	rc = xp_sign_verify_file(xps, sig, a->pub, why);
+	if (rc == 0)
+		rc = xp_seal_read_header(xps, &h, why);
+	if (rc == 0 && strcmp(h.id_hex, id) != 0)
+		rc = xp_err_set(why, XP_EINTEGRITY, "its header names backup %s", h.id_hex);
+	if (rc == 0)
+		rc = hash_file(xps, e->hash, &e->size, why);
+	if (rc)
+		goto out;
+	memcpy(e->id, id, XP_CATALOG_ID_HEX);
+	e->created = h.created;
+	e->shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
+	key = xp_asprintf("%s/keys/shred/%s.key", a->op->repo, id);
+	if (!key) {
+		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	e->state = e->shreddable && !exists(key) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
+	e->path = malloc(48);
+	if (!e->path) {
+		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	xp_catalog_data_path(id, e->path);
+out:
+	free(sig);
+	free(key);
+	return rc;
+}
+
+static int adopt_one(void *ctx, const char *sub, const char *name)
+{
+	struct adopt *a = ctx;
+	struct xp_catalog_entry e, *grown;
+	char id[XP_CATALOG_ID_HEX], rel[128], *xps = NULL;
+	const struct xp_jid *j;
+	struct xp_err why = {0};
+	int rc;
+
+	if (data_name(sub, name, id) != 1 || xp_catalog_find(&a->op->cat, id))
+		return 0;
+	snprintf(rel, sizeof rel, "data/%s/%s", sub, name);
+	j = xp_op_jid(a->op, id);
+	if (j && (j->flags & XP_J_DELETED)) {
+		report(&a->r, XP_FIND_NOT_ADOPTED, id, rel,
+		       "%s: not adopted: the journal says it was deleted", rel);
+		return 0;
+	}
+	xps = xp_asprintf("%s/%s", a->op->repo, rel);
+	if (!xps)
+		return xp_err_set(a->err, XP_ENOMEM, "out of memory");
+	rc = describe(a, id, xps, &e, &why);
+	free(xps);
+	if (rc == XP_ENOMEM) {
+		*a->err = why;
+		return rc;
+	}
+	if (rc) {
+		report(&a->r, XP_FIND_NOT_ADOPTED, id, rel, "%s: not adopted: %s", rel, why.msg);
+		return 0;
+	}
+	grown = realloc(a->op->cat.entries, (a->op->cat.n + 1) * sizeof *grown);
+	if (!grown) {
+		free(e.path);
+		return xp_err_set(a->err, XP_ENOMEM, "out of memory");
+	}
+	a->op->cat.entries = grown;
+	rc = xp_journal_put(a->op->repo, &a->op->js, id, "adopted", NULL, NULL, a->err);
+	if (rc) {
+		free(e.path);
+		return rc;
+	}
+	a->op->cat.entries[a->op->cat.n++] = e;
+	a->adopted++;
+	report(&a->r, XP_FIND_ADOPTED, id, rel, "%s: adopted (%s)", rel,
+	       xp_catalog_state_name(e.state));
+	return 0;
+}
+
+int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_report_fn *fn,
+                     void *ctx, size_t *adopted, struct xp_err *err)
+{
+	struct adopt a = {.r = {fn, ctx, 0}, .err = err};
+	struct xp_op op;
+	char *pub;
+	int rc;
+
+	if (adopted)
+		*adopted = 0;
+	pub = xp_asprintf("%s/keys/signer.pub", repo);
+	if (!pub)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	a.pub = pub;
+	rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		goto out;
+	a.op = &op;
+	rc = walk_data(repo, adopt_one, &a, err);
+	if (rc == 0 && a.adopted)
+		rc = xp_catalog_write(&op, err);
+	xp_op_end(&op);
+	if (rc == 0 && adopted)
+		*adopted = a.adopted;
+out:
+	free(pub);
+	return rc;
+}

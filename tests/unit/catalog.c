@@ -1,0 +1,518 @@
+/* Unit tests of the catalog and journal: round trips, the hash chain, recovery, the lock,
+ * checks and adoption, on real sealed files in a temp repository. */
+#include "config.h"
+
+#include "catalog.h"
+#include "keys.h"
+#include "seal.h"
+#include "sign.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static char tmp[64], repo[128];
+static struct xp_signkey *key;
+
+static char *slurp(const char *rel)
+{
+	char path[512], *buf = NULL;
+
+	snprintf(path, sizeof path, "%s/%s", repo, rel);
+	if (xp_file_read(path, 1 << 24, &buf, NULL, NULL))
+		return NULL;
+	return buf;
+}
+
+static void spit(const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", repo, rel);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) == EOF || fclose(f))
+		perror(path);
+}
+
+static int exists(const char *rel)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", repo, rel);
+	return stat(path, &st) == 0;
+}
+
+/* Seals some bytes into the repository; fills e from the seal info. */
+static int seal(const char *text, int shreddable, struct xp_catalog_entry *e)
+{
+	struct xp_seal_backup_opts o = {.key = key, .shreddable = shreddable};
+	struct xp_seal_info info;
+	struct xp_err err = {0};
+	char *path = NULL;
+	int p[2], rc;
+
+	if (pipe(p))
+		return -1;
+	if (write(p[1], text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(p[1]);
+	rc = xp_seal_backup(repo, p[0], &o, &info, &path, &err);
+	close(p[0]);
+	free(path);
+	if (rc) {
+		printf("# seal: %s\n", err.msg);
+		return rc;
+	}
+	memset(e, 0, sizeof *e);
+	memcpy(e->id, info.id, sizeof e->id);
+	e->created = info.created;
+	e->size = info.bytes_out;
+	memcpy(e->hash, info.hash, sizeof e->hash);
+	e->shreddable = shreddable;
+	return 0;
+}
+
+struct findings {
+	int n;
+	char all[4096];
+};
+
+static void collect(void *ctx, const struct xp_catalog_finding *f)
+{
+	struct findings *fs = ctx;
+	size_t len = strlen(fs->all);
+
+	fs->n++;
+	snprintf(fs->all + len, sizeof fs->all - len, "%s%s: %s", len ? "|" : "",
+	         xp_catalog_finding_name(f->kind), f->msg);
+}
+
+static int check(struct findings *fs)
+{
+	struct xp_err err = {0};
+	int n;
+
+	memset(fs, 0, sizeof *fs);
+	n = xp_catalog_check(repo, collect, fs, &err);
+	if (n < 0)
+		printf("# check: %s\n", err.msg);
+	if (n > 0)
+		printf("# findings: %s\n", fs->all);
+	return n;
+}
+
+static int verify(void)
+{
+	struct xp_err err = {0};
+	int rc = xp_journal_verify(repo, NULL, &err);
+
+	if (rc)
+		printf("# journal: %s\n", err.msg);
+	return rc;
+}
+
+static const char *last_event(void)
+{
+	static char line[512];
+	char *j = slurp("journal"), *p;
+
+	line[0] = '\0';
+	if (!j)
+		return line;
+	j[strlen(j) - 1] = '\0';
+	p = strrchr(j, '\n');
+	snprintf(line, sizeof line, "%s", p ? p + 1 : j);
+	free(j);
+	/* drop the time and the chain: "ID\tevent\treason\tpolicy" */
+	p = strchr(line, '\t');
+	memmove(line, p ? p + 1 : line, strlen(p ? p + 1 : line) + 1);
+	p = strrchr(line, '\t');
+	if (p)
+		*p = '\0';
+	return line;
+}
+
+static void test_round_trip(struct xp_catalog_entry *a, struct xp_catalog_entry *b)
+{
+	struct xp_catalog cat = {0};
+	const struct xp_catalog_entry *ga, *gb;
+	struct xp_err err = {0};
+	char *text;
+
+	a->source = "Zürich\tVMS \\ main\nsecond line";
+	a->has_window = 1;
+	a->oldest = 1700000000;
+	a->newest = 1700086399;
+	b->source = "-";
+	is_int(xp_catalog_add(repo, key, a, &err), 0, "add a backup with an awkward source (%s)",
+	       err.msg);
+	is_int(xp_catalog_add(repo, key, b, &err), 0, "add a backup whose source is \"-\"");
+	is_int(xp_catalog_add(repo, key, a, &err), XP_EFAIL, "adding the same id twice is refused");
+	is_int(xp_catalog_hold(repo, key, a->id, "case 42\tcourt order\nline two", &err), 0,
+	       "hold with tabs and newlines in the reason");
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
+	is_int((int64_t)cat.n, 2, "two entries");
+	ga = xp_catalog_find(&cat, a->id);
+	gb = xp_catalog_find(&cat, b->id);
+	ok(ga && gb, "both ids found");
+	if (ga && gb) {
+		is_str(ga->source, a->source,
+		       "source with tab, newline, backslash and UTF-8 survives");
+		is_str(gb->source, "-", "a source that is exactly \"-\" survives");
+		ok(ga->has_window && ga->oldest == a->oldest && ga->newest == a->newest,
+		   "data window survives");
+		ok(!gb->has_window, "no window stays no window");
+		ok(ga->size == a->size && memcmp(ga->hash, a->hash, 32) == 0 &&
+		           ga->created == a->created,
+		   "size, hash and creation time survive");
+		is_str(ga->hold, "case 42\tcourt order\nline two", "hold reason survives");
+		ok(gb->hold == NULL, "no hold is NULL");
+		is_str(xp_catalog_state_name(ga->state), "sealed", "state sealed");
+		char want[48];
+
+		xp_catalog_data_path(a->id, want);
+		is_str(ga->path, want, "path is data/XX/ID.xps");
+	}
+	xp_catalog_free(&cat);
+	text = slurp("catalog");
+	ok(text && strncmp(text, "#xpbackup-catalog-1 id\tstate\tcreated\t", 37) == 0,
+	   "catalog starts with its versioned header");
+	ok(text && strstr(text, "Zürich\\tVMS \\\\ main\\nsecond line") != NULL,
+	   "tab, backslash and newline are escaped in the file");
+	ok(text && strstr(text, "\t\\-\t") != NULL, "a literal \"-\" is written \\-");
+	free(text);
+	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong");
+}
+
+/* Rewrites the journal with line `drop` removed, line `edit` altered, or lines `swap` and
+ * swap+1 exchanged (1-based, counting the header); returns what verify says, then puts the
+ * journal back. */
+static int tamper(int drop, int edit, int swap)
+{
+	char *orig = slurp("journal"), *copy, *lines[64] = {0}, *p;
+	struct xp_sbuf_lite {
+		char buf[1 << 14];
+		size_t len;
+	} out = {{0}, 0};
+	size_t n = 0;
+	int rc;
+
+	if (!orig)
+		return -100;
+	copy = strdup(orig);
+	for (p = strtok(copy, "\n"); p && n < 64; p = strtok(NULL, "\n"))
+		lines[n++] = p;
+	if (swap) {
+		p = lines[swap - 1];
+		lines[swap - 1] = lines[swap];
+		lines[swap] = p;
+	}
+	if (edit)
+		lines[edit - 1][strlen(lines[edit - 1]) - 68] ^= 1; /* a byte of the reason */
+	for (size_t i = 0; i < n; i++)
+		if ((int)i + 1 != drop)
+			out.len += (size_t)snprintf(out.buf + out.len, sizeof out.buf - out.len,
+			                            "%s\n", lines[i]);
+	spit("journal", out.buf);
+	rc = verify();
+	spit("journal", orig);
+	free(copy);
+	free(orig);
+	return rc;
+}
+
+static void test_chain(void)
+{
+	struct xp_err err = {0};
+	struct findings fs;
+	char *orig, *torn;
+	size_t n = 0;
+
+	is_int(xp_journal_verify(repo, &n, &err), 0, "journal chain verifies");
+	is_int((int64_t)n, 3, "three events: sealed, sealed, held");
+	is_int(tamper(3, 0, 0), XP_EINTEGRITY, "a removed line is detected");
+	is_int(tamper(0, 3, 0), XP_EINTEGRITY, "an edited line is detected");
+	is_int(tamper(0, 0, 2), XP_EINTEGRITY, "a reordered pair is detected");
+	is_int(tamper(1, 0, 0), XP_EINTEGRITY, "a removed header is detected");
+	is_int(tamper(4, 0, 0), 0, "removing the last line leaves a valid chain...");
+	orig = slurp("journal");
+	{
+		char *copy = strdup(orig);
+		size_t len = strlen(copy);
+
+		copy[len - 1 - 66] ^= 1;
+		spit("journal", copy);
+		ok(check(&fs) == 1 && strstr(fs.all, "is not the one the catalog recorded"),
+		   "...but check sees the last line differs from the one the signed catalog "
+		   "recorded");
+		spit("journal", orig);
+		free(copy);
+	}
+	is_int(verify(), 0, "the restored journal verifies again");
+	torn = xp_asprintf("%s2026-11-27T00:00:00Z\tab", orig);
+	spit("journal", torn);
+	is_int(xp_journal_verify(repo, NULL, &err), XP_EINTEGRITY,
+	       "a torn last line fails verification");
+	ok(check(&fs) == 1 && strstr(fs.all, "journal: line 5: torn") != NULL,
+	   "check reports the torn line");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover");
+	is_int(verify(), 0, "recover cut the torn line off");
+	{
+		char *now = slurp("journal");
+
+		is_str(now, orig, "and only that");
+		free(now);
+	}
+	free(torn);
+	free(orig);
+}
+
+static void test_changes(const struct xp_catalog_entry *a, const struct xp_catalog_entry *b)
+{
+	struct xp_catalog cat = {0};
+	struct xp_err err = {0};
+	char rel[48], sig[64];
+
+	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), XP_EFAIL,
+	       "a held backup is not deleted");
+	ok(strstr(err.msg, "on legal hold") != NULL, "and the message says why (%s)", err.msg);
+	is_int(xp_catalog_shred(repo, key, a->id, "erasure request", &err), XP_EFAIL,
+	       "a held backup is not shredded");
+	is_int(xp_catalog_release(repo, key, a->id, &err), 0, "release");
+	is_int(xp_catalog_release(repo, key, a->id, &err), XP_EFAIL, "release when not held fails");
+	is_int(xp_catalog_hold(repo, key, a->id, "", &err), XP_EUSAGE, "a hold needs a reason");
+	is_int(xp_catalog_shred(repo, key, a->id, "erasure request", &err), XP_EUSAGE,
+	       "a backup sealed without shredding cannot be shredded");
+	is_int(xp_catalog_delete(repo, key, "0123456789abcdef0123456789abcdef", NULL, NULL, &err),
+	       XP_ENOENT, "deleting an unknown id: XP_ENOENT");
+
+	/* A crash right after the "deleting" record: recover finishes the job. */
+	xp_catalog_data_path(b->id, rel);
+	snprintf(sig, sizeof sig, "%s.minisig", rel);
+	is_int(xp_journal_append(repo, b->id, "deleting", "keep-last 1", "--keep-last 1", &err), 0,
+	       "journal a deletion and stop there");
+	ok(exists(rel) && exists(sig), "the files are still there");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover (%s)", err.msg);
+	ok(!exists(rel) && !exists(sig), "recover removed the .xps and .minisig");
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
+	ok(cat.n == 1 && xp_catalog_find(&cat, b->id) == NULL, "and the catalog entry");
+	xp_catalog_free(&cat);
+	{
+		char want[128];
+
+		snprintf(want, sizeof want, "%s\tdeleted\tkeep-last 1\t-", b->id);
+		is_str(last_event(), want, "and journaled \"deleted\" with the rule");
+	}
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover again is a no-op");
+	is_str(last_event() + 33, "deleted\tkeep-last 1\t-", "nothing more journaled");
+
+	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), 0,
+	       "delete");
+	xp_catalog_data_path(a->id, rel);
+	ok(!exists(rel), "the file is gone");
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
+	is_int((int64_t)cat.n, 0, "the catalog is empty");
+	xp_catalog_free(&cat);
+	is_int(verify(), 0, "journal verifies after deletions");
+	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong");
+}
+
+static void test_shred(void)
+{
+	struct xp_catalog_entry s;
+	struct xp_catalog cat = {0};
+	struct xp_err err = {0};
+	char keyrel[64];
+
+	if (seal("shred me", 1, &s)) {
+		ok(0, "seal a shreddable backup");
+		return;
+	}
+	snprintf(keyrel, sizeof keyrel, "keys/shred/%s.key", s.id);
+	ok(exists(keyrel), "a shreddable backup has a key file");
+	is_int(xp_catalog_add(repo, key, &s, &err), 0, "add it");
+	is_int(xp_catalog_shred(repo, key, s.id, "art. 17 request #7", &err), 0, "shred (%s)",
+	       err.msg);
+	ok(!exists(keyrel), "the key file is gone");
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
+	ok(cat.n == 1 && cat.entries[0].state == XP_CATALOG_SHREDDED, "the entry says shredded");
+	xp_catalog_free(&cat);
+	is_str(last_event() + 33, "shredded\tart. 17 request #7\t-", "journaled with the reason");
+	is_int(check(&(struct findings){0}), 0, "check accepts a shredded backup without key");
+	is_int(xp_catalog_delete(repo, key, s.id, "erased", NULL, &err), 0, "delete it");
+	is_int(verify(), 0, "journal verifies");
+}
+
+static void test_lock(void)
+{
+	struct xp_catalog_lock lock;
+	struct xp_err err = {0};
+	int status = -1;
+	pid_t pid;
+
+	is_int(xp_catalog_lock(repo, &lock, &err), 0, "take the lock");
+	pid = fork();
+	if (pid == 0) {
+		struct xp_catalog_lock other;
+		int rc = xp_catalog_trylock(repo, &other, NULL);
+
+		_exit(rc == XP_EFAIL ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "another process cannot take it while held");
+	xp_catalog_unlock(&lock);
+	pid = fork();
+	if (pid == 0) {
+		struct xp_catalog_lock other;
+		int rc = xp_catalog_trylock(repo, &other, NULL);
+
+		xp_catalog_unlock(&other);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and can once it is released");
+	xp_catalog_unlock(&lock);
+}
+
+static void test_check_and_adopt(void)
+{
+	struct xp_catalog_entry a, b;
+	struct xp_err err = {0};
+	struct findings fs;
+	char rel[48], path[512], *text;
+	size_t n = 0;
+
+	if (seal("first", 0, &a) || seal("second", 0, &b)) {
+		ok(0, "seal two backups");
+		return;
+	}
+	is_int(xp_catalog_add(repo, key, &a, &err), 0, "add one of two sealed files");
+	ok(check(&fs) == 2 && strstr(fs.all, ".xps: not in the catalog (xpverify --adopt") &&
+	           strstr(fs.all, ".xps.minisig: signature of a backup not in the catalog"),
+	   "check reports the other and its signature as orphans");
+	memset(&fs, 0, sizeof fs);
+	is_int(xp_catalog_adopt(repo, key, collect, &fs, &n, &err), 0, "adopt");
+	ok(n == 1 && strstr(fs.all, "adopted: data/") != NULL, "adopts it (%s)", fs.all);
+	is_int(check(&fs), 0, "then check finds nothing wrong");
+	{
+		struct xp_catalog cat = {0};
+		const struct xp_catalog_entry *e;
+
+		xp_catalog_load(repo, &cat, &err);
+		e = xp_catalog_find(&cat, b.id);
+		ok(e && e->size == b.size && memcmp(e->hash, b.hash, 32) == 0 &&
+		           e->created == b.created && !e->has_window && !e->source,
+		   "from its own header, size and hash");
+		xp_catalog_free(&cat);
+	}
+
+	xp_catalog_data_path(b.id, rel);
+	snprintf(path, sizeof path, "%s/%s", repo, rel);
+	{
+		int fd = open(path, O_WRONLY);
+
+		if (pwrite(fd, "x", 1, 100) != 1)
+			perror(path);
+		close(fd);
+	}
+	ok(check(&fs) == 2 && strstr(fs.all, "hash: ") && strstr(fs.all, "signature: "),
+	   "a changed byte: hash and signature findings");
+	if (truncate(path, 100))
+		perror(path);
+	ok(check(&fs) == 2 && strstr(fs.all, "size: ") && strstr(fs.all, "bytes, catalog says") &&
+	           strstr(fs.all, "signature: "),
+	   "a truncated file: size and signature findings");
+	unlink(path);
+	ok(check(&fs) == 1 && strstr(fs.all, "missing: "), "a removed file: missing");
+	spit("data/zz", "");
+	ok(check(&fs) == 2 && strstr(fs.all, "data/zz: not a backup file"), "a stray file: orphan");
+	snprintf(path, sizeof path, "%s/data/zz", repo);
+	unlink(path);
+	is_int(xp_catalog_delete(repo, key, b.id, "test", NULL, &err), 0, "delete the broken one");
+
+	text = slurp("catalog");
+	text[strlen(text) - 2] ^= 1;
+	spit("catalog", text);
+	ok(check(&fs) >= 1 && strstr(fs.all, "catalog: "), "an altered catalog: signature finding");
+	text[strlen(text) - 2] ^= 1;
+	spit("catalog", text);
+	free(text);
+	is_int(check(&fs), 0, "restored: clean");
+
+	/* A deleted backup's files put back are not adopted. */
+	{
+		struct xp_catalog_entry c;
+		char xps[512], sig[512], kx[512], ks[512];
+
+		if (seal("third", 0, &c) || xp_catalog_add(repo, key, &c, &err)) {
+			ok(0, "seal and add a third backup");
+			return;
+		}
+		xp_catalog_data_path(c.id, rel);
+		snprintf(xps, sizeof xps, "%s/%s", repo, rel);
+		snprintf(sig, sizeof sig, "%s/%s.minisig", repo, rel);
+		snprintf(kx, sizeof kx, "%s/kept.xps", tmp);
+		snprintf(ks, sizeof ks, "%s/kept.minisig", tmp);
+		ok(link(xps, kx) == 0 && link(sig, ks) == 0, "keep a copy");
+		is_int(xp_catalog_delete(repo, key, c.id, "test", NULL, &err), 0, "delete it");
+		ok(rename(kx, xps) == 0 && rename(ks, sig) == 0, "put the copy back");
+		memset(&fs, 0, sizeof fs);
+		is_int(xp_catalog_adopt(repo, key, collect, &fs, &n, &err), 0, "adopt");
+		ok(n == 0 && strstr(fs.all, "not-adopted: ") &&
+		           strstr(fs.all, "the journal says it was deleted"),
+		   "a deleted backup is not taken back (%s)", fs.all);
+		ok(check(&fs) == 2 && strstr(fs.all, "(the journal says it was deleted)"),
+		   "check says so too");
+		unlink(xps);
+		unlink(sig);
+	}
+	is_int(check(&fs), 0, "clean at the end");
+	is_int(verify(), 0, "journal verifies at the end");
+}
+
+int main(void)
+{
+	struct xp_catalog_entry a, b;
+	struct xp_err err = {0};
+	char skpath[128], cmd[160];
+
+	xp_progname = "catalog";
+	if (sodium_init() < 0)
+		return 1;
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+	snprintf(tmp, sizeof tmp, "%s/xpcat.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp))
+		return 1;
+	snprintf(repo, sizeof repo, "%s/repo", tmp);
+	snprintf(skpath, sizeof skpath, "%s/signer.key", tmp);
+	if (xp_keys_init(repo, "pw", 2, skpath, 0, &err) || xp_sign_load_key(skpath, &key, &err)) {
+		printf("Bail out! %s\n", err.msg);
+		return 1;
+	}
+	if (seal("audit rows", 0, &a) || seal("more rows", 0, &b)) {
+		printf("Bail out! cannot seal\n");
+		return 1;
+	}
+	test_round_trip(&a, &b);
+	test_chain();
+	test_changes(&a, &b);
+	test_shred();
+	test_lock();
+	test_check_and_adopt();
+	xp_sign_free_key(key);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmp);
+	return done_testing();
+}
