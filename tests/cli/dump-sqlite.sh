@@ -44,7 +44,12 @@ go",0,-2.5,1,,
 5,2026-11-26 00:00:00,carol,"a
 b",42,1.7976931348623157e+308,0,,
 6,,dave,"\.",7,3,1,,'
-is "$(cat "$T/x/audit/000001.csv")" "$want" "the chunk holds every value class in its exact CSV form"
+if [ -n "${XP_VALGRIND:-}" ]; then
+	# SQLite prints doubles with long double arithmetic, which valgrind runs at double precision
+	skip "exact doubles from SQLite cannot be checked under valgrind"
+else
+	is "$(cat "$T/x/audit/000001.csv")" "$want" "the chunk holds every value class in its exact CSV form"
+fi
 like "$(cat "$T/x/MANIFEST")" $'xpdump-manifest\t1\nsource\tDriver=SQLite3;Database='"$db"$'\ndbms\tSQLite\nisolation\tserializable\n*' \
 	"MANIFEST starts with version, source, DBMS and isolation"
 like "$(grep $'^column\tbig' "$T/x/MANIFEST")" $'column\tbig\t-5\tBIGINT\tBIGINT\t*' \
