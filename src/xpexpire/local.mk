@@ -12,3 +12,5 @@ TESTS += tests/cli/expire-hold.sh
 EXTRA_DIST += tests/cli/expire-hold.sh
 dist_noinst_SCRIPTS += scripts/bench-expire
 dist_man_MANS += man/xpexpire.1
+TESTS += tests/cli/expire-real.sh
+EXTRA_DIST += tests/cli/expire-real.sh
