@@ -39,6 +39,8 @@ char *xp_odbc_redact(const char *s)
 			continue;
 		}
 		v = p + 1;
+		while (isspace((unsigned char)*v))
+			v++;
 		end = v;
 		if (*end == '{') { /* braced value: may hold ';', "}}" is an escaped brace */
 			end++;
@@ -698,7 +700,7 @@ static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, in
                        struct xp_err *err)
 {
 	size_t n = 0, max = 2 + 2 * w->nexcl;
-	int64_t *t = cur->param_i;
+	int64_t *t;
 
 	cur->param_i = calloc(max, sizeof *cur->param_i);
 	cur->param_s = calloc(max, sizeof *cur->param_s);
