@@ -51,6 +51,13 @@ struct observer {
 	uint64_t bytes;
 };
 
+static void progress_show(struct observer *o, double t, const char *end)
+{
+	o->shown = t;
+	fprintf(stderr, "\r%s: %.1f MB read, %.1f MB/s  %s", xp_progname, (double)o->bytes / 1e6,
+	        t > o->start ? (double)o->bytes / 1e6 / (t - o->start) : 0.0, end);
+}
+
 static void observe(void *ctx, const void *buf, size_t n)
 {
 	struct observer *o = ctx;
@@ -62,11 +69,8 @@ static void observe(void *ctx, const void *buf, size_t n)
 	if (!o->progress)
 		return;
 	t = now_seconds();
-	if (t - o->shown < 0.5)
-		return;
-	o->shown = t;
-	fprintf(stderr, "\r%s: %.1f MB read, %.1f MB/s  ", xp_progname, (double)o->bytes / 1e6,
-	        (double)o->bytes / 1e6 / (t - o->start));
+	if (t - o->shown >= 0.5)
+		progress_show(o, t, "");
 }
 
 /* Prints s as a JSON string. */
@@ -254,8 +258,8 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	o.key = key;
 	obs.start = obs.shown = now_seconds();
 	rc = xp_seal_backup(a->repo, fd, &o, &info, &path, err);
-	if (obs.progress && obs.shown > obs.start)
-		fputc('\n', stderr);
+	if (obs.progress)
+		progress_show(&obs, now_seconds(), "\n");
 	if (rc)
 		goto out;
 	/* The backup is complete on disk: the catalog names it here (info, path, a->source,

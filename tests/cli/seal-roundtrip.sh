@@ -67,6 +67,19 @@ like "$out" "*\"blake2b\":\"$hash\"*" "--json blake2b is BLAKE2b-256 of the file
 run xpseal -r "$R" -q -i "$T/rand"
 is "$(wc -l <"$T/.out"):$err" "1:" "-q: only the id, nothing on stderr"
 
+run xpseal -r "$R" -i "$T/rand"
+is "$err" "" "no progress line when stderr is not a terminal"
+if command -v script >/dev/null; then
+	script -qec "$XP_BUILDDIR/src/xpseal/xpseal -r $R -i $T/rand" /dev/null >"$T/tty"
+	like "$(tr '\r' '\n' <"$T/tty" | grep 'MB/s' | tail -1)" "xpseal: 3.0 MB read, * MB/s*" \
+		"on a terminal a progress line shows MB read and MB/s"
+	script -qec "$XP_BUILDDIR/src/xpseal/xpseal -q -r $R -i $T/rand" /dev/null >"$T/tty"
+	is "$(tr -d '\r' <"$T/tty" | grep -c 'MB/s')" 0 "-q: no progress line on a terminal"
+else
+	skip "progress line: script(1) is not installed"
+	skip "progress line: script(1) is not installed"
+fi
+
 # Shreddable backups.
 run xpseal -r "$R" --shreddable -i "$T/rand"
 id=$out
