@@ -146,6 +146,12 @@ run xpdump --dsn "$dsn" -t audit --time-column ts --exclude 2026-01-02/2026-01-0
 is "$rc" 2 "an empty exclusion is a usage error"
 run xpdump --dsn "$dsn" -t audit --chunk-size 10
 is "$rc" 2 "a chunk size below 1 KiB is a usage error"
+if command -v script >/dev/null; then
+	run script -qec "'$XP_BUILDDIR/src/xpdump/xpdump' --dsn '$dsn' -t audit" /dev/null
+	like "$rc:$out" "2:xpdump: not writing a dump stream to a terminal*" "xpdump refuses to write the stream to a terminal"
+else
+	skip "script(1) is not installed to give xpdump a terminal"
+fi
 run xpdump --help
 like "$rc:$out" "0:usage: xpdump*" "--help prints usage and exits 0"
 
