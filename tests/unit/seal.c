@@ -456,6 +456,34 @@ static void observers(void)
 	free(d);
 }
 
+static void headers(void)
+{
+	struct xp_seal_params p = params(4096, 0);
+	struct xp_seal_info info;
+	struct xp_seal_header h;
+	struct xp_err err;
+	struct buf s;
+	char *path = xp_asprintf("%s/h.xps", dir);
+	int rc;
+
+	p.workers = 0;
+	seal(&p, "abc", 3, &s, &info);
+	is_int(info.workers, 0, "workers 0: compressed in the calling thread");
+	xp_file_write_atomic(path, s.p, s.n, 0600, &err);
+	rc = xp_seal_read_header(path, &h, &err);
+	ok(rc == 0 && strcmp(h.id_hex, info.id) == 0 && h.created == p.created && h.len == 160,
+	   "read_header reads a file's header without a key");
+	xp_file_write_atomic(path, s.p, 100, 0600, &err);
+	rc = xp_seal_read_header(path, &h, &err);
+	ok(rc == XP_EINTEGRITY && strstr(err.msg, "h.xps: truncated in the header"),
+	   "read_header names a short header (%s)", err.msg);
+	unlink(path);
+	rc = xp_seal_read_header(path, &h, &err);
+	is_int(rc, XP_ENOENT, "read_header of a missing file is XP_ENOENT");
+	free(path);
+	free(s.p);
+}
+
 static void ids(void)
 {
 	uint8_t id[XP_SEAL_ID_LEN], back[XP_SEAL_ID_LEN];
@@ -482,6 +510,7 @@ int main(void)
 	damage();
 	splicing();
 	keys();
+	headers();
 	shreddable();
 	observers();
 	rmdir(dir);
