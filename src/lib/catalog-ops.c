@@ -546,6 +546,7 @@ int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char
                       const char *rule, const char *policy, struct xp_err *err)
 {
 	struct xp_catalog_entry *e;
+	const struct xp_jid *j;
 	struct xp_op op;
 	int rc;
 
@@ -556,11 +557,15 @@ int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char
 		rc = xp_op_begin(&op, repo, key, err);
 	if (rc)
 		return rc;
+	j = xp_op_jid(&op, id);
+	if (!xp_catalog_find(&op.cat, id) && j && (j->flags & XP_J_DELETED))
+		goto out; /* already deleted (perhaps just now, by the recovery): done */
 	rc = find_for_change(&op, id, 1, &e, err);
 	if (rc == 0)
 		rc = xp_journal_put(repo, &op.js, id, "deleting", rule, policy, err);
 	if (rc == 0)
 		rc = finish_delete(&op, id, 0, rule, err);
+out:
 	xp_op_end(&op);
 	return rc;
 }
@@ -580,6 +585,8 @@ int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char 
 	rc = find_for_change(&op, id, 1, &e, err);
 	if (rc)
 		goto out;
+	if (e->state == XP_CATALOG_SHREDDED)
+		goto out; /* already shredded (perhaps just now, by the recovery): done */
 	if (!e->shreddable) {
 		rc = xp_err_set(err, XP_EUSAGE,
 		                "%s: not sealed in shreddable mode; delete it instead", id);

@@ -89,7 +89,8 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
  * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
- * A held backup is refused (XP_EFAIL); an unknown id is XP_ENOENT. */
+ * A held backup is refused (XP_EFAIL); an unknown id is XP_ENOENT, unless the
+ * journal says it was deleted: then nothing is left to do and the call succeeds. */
 int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
                       const char *rule, const char *policy, struct xp_err *err);
 
@@ -102,7 +103,7 @@ int xp_catalog_release(const char *repo, const struct xp_signkey *key, const cha
 /* Erasure request for a shreddable backup: journal "shredding" (reason), overwrite and remove
  * REPO/keys/shred/ID.key, mark the entry "shredded", journal "shredded". The .xps stays until
  * retention deletes it; no copy of it can be opened any more. A backup that is not shreddable
- * is refused (XP_EUSAGE), as is a held one (XP_EFAIL). */
+ * is refused (XP_EUSAGE), as is a held one (XP_EFAIL); one already shredded succeeds at once. */
 int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
                      const char *reason, struct xp_err *err);
 

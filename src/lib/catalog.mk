@@ -5,3 +5,9 @@ src_lib_libxp_a_SOURCES += src/lib/catalog.c src/lib/catalog.h src/lib/catalog-i
 check_PROGRAMS += tests/unit/catalog
 tests_unit_catalog_LDADD = $(XP_LIBS)
 TESTS += tests/unit/catalog
+
+# Test helper for the crash and concurrency tests: the catalog API, one operation per run.
+check_PROGRAMS += tests/unit/catalog-tool
+tests_unit_catalog_tool_LDADD = $(XP_LIBS)
+TESTS += tests/cli/crash-catalog.sh
+EXTRA_DIST += tests/cli/crash-catalog.sh
