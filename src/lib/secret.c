@@ -43,11 +43,15 @@ static int read_secret_fd(int fd, const char *name, char *buf, size_t *len, stru
 	return 0;
 }
 
-/* Drops one trailing "\n" or "\r\n". */
-static void chomp(char *buf, size_t *len)
+/* Keeps the first line, without its "\n" or "\r\n"; what follows is wiped. */
+static void first_line(char *buf, size_t *len)
 {
-	if (*len > 0 && buf[*len - 1] == '\n')
-		buf[--*len] = '\0';
+	char *nl = memchr(buf, '\n', *len);
+
+	if (nl) {
+		sodium_memzero(nl, *len - (size_t)(nl - buf));
+		*len = (size_t)(nl - buf);
+	}
 	if (*len > 0 && buf[*len - 1] == '\r')
 		buf[--*len] = '\0';
 }
@@ -195,7 +199,7 @@ int xp_secret_password(const char *file, const char *prompt, int confirm, char *
 		rc = from_tty(prompt, confirm, buf, &n, err);
 	if (rc)
 		goto out;
-	chomp(buf, &n);
+	first_line(buf, &n);
 	if (n == 0) {
 		rc = xp_err_set(err, XP_EUSAGE, "empty password refused");
 		goto out;

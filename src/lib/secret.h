@@ -12,9 +12,9 @@
 /* Reads a password into *pw (xp_secret_alloc memory, NUL-terminated; free with xp_secret_free)
  * and its length into *len. Source, first that applies: `file` (a path; "/dev/fd/N" and "-"
  * for stdin work), $XP_PASSWORD_FILE, the controlling terminal (/dev/tty, echo off, `prompt`
- * written there; `confirm` asks twice and refuses a mismatch). One trailing "\n" or "\r\n" is
- * stripped. A regular password file that group or others may read is refused (XP_EFAIL;
- * pipes and /dev/fd descriptors are not checked). Empty password, or no file and no
+ * written there; `confirm` asks twice and refuses a mismatch). The password is the first line,
+ * without its "\n" or "\r\n". A regular password file that group or others may read is refused
+ * (XP_EFAIL; pipes and /dev/fd descriptors are not checked). Empty password, or no file and no
  * terminal: XP_EUSAGE. */
 int xp_secret_password(const char *file, const char *prompt, int confirm, char **pw, size_t *len,
                        struct xp_err *err);

@@ -55,9 +55,10 @@ static void files(void)
 		const char *want;
 		size_t wantlen;
 	} t[] = {
-	        {"secret\n", 7, "secret", 6},     {"secret", 6, "secret", 6},
-	        {"secret\r\n", 8, "secret", 6},   {"two\n\n", 5, "two\n", 4},
-	        {" spaced \n", 9, " spaced ", 8}, {"a\0b\n", 4, "a\0b", 3},
+	        {"secret\n", 7, "secret", 6},        {"secret", 6, "secret", 6},
+	        {"secret\r\n", 8, "secret", 6},      {"two\n\n", 5, "two", 3},
+	        {" spaced \n", 9, " spaced ", 8},    {"a\0b\n", 4, "a\0b", 3},
+	        {"first\nsecond\n", 13, "first", 5},
 	};
 	struct xp_err err;
 	char *pw, *path;
