@@ -423,7 +423,7 @@ void xp_manifest_free(struct xp_manifest *m)
 }
 
 /* The time value of a field as UTC seconds: epoch seconds for an integer column, else
- * ISO-8601 text as databases print it. */
+ * ISO-8601 text as databases print it. 0 with *t set, 1 for no time (infinity), -1. */
 static int field_time(const struct xp_field *f, int integer, int64_t *t)
 {
 	char s[80];
@@ -433,6 +433,11 @@ static int field_time(const struct xp_field *f, int integer, int64_t *t)
 		return -1;
 	memcpy(s, f->p, f->len);
 	s[f->len] = '\0';
+	/* infinite timestamps date nothing, nor do years before Christ (psqlODBC prints
+	 * -infinity as "9999-01-01 00:00:00 BC") */
+	if (strcmp(s, "infinity") == 0 || strcmp(s, "-infinity") == 0 ||
+	    (f->len > 3 && strcmp(s + f->len - 3, " BC") == 0))
+		return 1;
 	if (integer) {
 		long long v;
 
@@ -462,11 +467,12 @@ static int row_time(struct xp_dump_table *t, const struct xp_field *f)
 
 	if (t->time_col < 0 || f[t->time_col].null)
 		return 0;
-	if (field_time(&f[t->time_col], xp_odbc_type_class(t->cols[t->time_col].sql_type) == 'i',
-	               &v))
-		return -1;
-	see_time(t, v);
-	return 0;
+	switch (field_time(&f[t->time_col],
+	                   xp_odbc_type_class(t->cols[t->time_col].sql_type) == 'i', &v)) {
+	case 0: see_time(t, v); return 0;
+	case 1: return 0;
+	default: return -1;
+	}
 }
 
 struct xp_dump_writer {

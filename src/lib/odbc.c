@@ -674,9 +674,12 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 		for (size_t i = 0; i < len; i++)
 			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)
 			                                                       : raw[i];
-		if (k->utc)
+		f->len = len;
+		/* not after "infinity" or "... BC" */
+		if (k->utc && len && raw[len - 1] >= '0' && raw[len - 1] <= '9') {
 			memcpy(k->out + len, "+00", 3);
-		f->len = len + (k->utc ? 3 : 0);
+			f->len += 3;
+		}
 	} else {
 		k->out[0] = '\\';
 		k->out[1] = 'x';
@@ -1054,10 +1057,13 @@ int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struc
 		if (cur->pos < cur->fetched) {
 			SQLULEN r = cur->pos++;
 
-			if (cur->bulk && cur->status[r] != SQL_ROW_SUCCESS &&
-			    cur->status[r] != SQL_ROW_SUCCESS_WITH_INFO)
-				continue;
-			break;
+			if (!cur->bulk || cur->status[r] == SQL_ROW_SUCCESS ||
+			    cur->status[r] == SQL_ROW_SUCCESS_WITH_INFO)
+				break;
+			if (cur->status[r] != SQL_ROW_NOROW) /* never drop a row silently */
+				return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+				                     "table %s: row %llu of a fetch", cur->table,
+				                     (unsigned long long)r + 1);
 		}
 		rc = fetch_block(cur, err);
 		if (rc)
