@@ -281,13 +281,18 @@ int main(int argc, char **argv)
 	int c, rc = 0, status;
 
 	xp_progname = "xpverify";
-	while ((c = getopt_long(argc, argv, "r:p:h", longopts, NULL)) != -1) {
+	opterr = 0; /* one message, in the house format */
+	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': repo_opt = optarg; break;
 		case 'p': run.pubkey = optarg; break;
 		case 'j': run.json = 1; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
-		default: return xp_usage_error("unknown option");
+		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				return xp_usage_error("unknown option '-%c'", optopt);
+			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	run.repo = xp_repo_path(repo_opt);
