@@ -93,6 +93,18 @@ like "$(tar xOf "$T/big.tar" MANIFEST | sed -n 2p)" "source	$dsn" "MANIFEST keep
 is "$(tar tf "$T/big.tar" | grep -c '^big/')" "$(tar tvf "$T/big.tar" | awk '$6 ~ /^big\// && $3 <= 1048576' | wc -l)" \
 	"every chunk of the big table is at most 1 MiB"
 
+# one snapshot for all tables: a row committed while the dump runs (stalled on its output
+# after the first 200 KB, so the snapshot has been taken) is not in a later table
+psql -qX -c "CREATE TABLE later(id int)" -c "INSERT INTO later VALUES (1)" >/dev/null
+xpdump --dsn "$PG_DSN" -t big -t later | {
+	head -c 200000 >"$T/snap.tar"
+	psql -qX -c "INSERT INTO later VALUES (2)" >/dev/null
+	cat >>"$T/snap.tar"
+}
+is "$(tar xOf "$T/snap.tar" later/000001.csv | tr '\n' ' ')" "id 1 " \
+	"a row committed during the dump is not in it (one snapshot)"
+is "$(psql -qXAt -c "SELECT count(*) FROM later")" 2 "the row was committed meanwhile"
+
 # the server dies while the dump is running: the reader stalls after the first 200 KB, the
 # server is stopped, then the reader drains; xpdump's next fetch fails
 (

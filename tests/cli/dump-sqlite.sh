@@ -94,6 +94,25 @@ is "$(for f in "$T"/c/ev/*.csv; do tail -n +2 "$f"; done | wc -l)" 3001 "the chu
 is "$(tail -c 20 "$T"/c/ev/"$(ls "$T/c/ev" | tail -1)")" "LLLLLLLLLLLLLLLLLLL" "the 1 MiB text arrives whole"
 like "$(cat "$T/c/SUMMARY")" $'*table\tev\t3001\t*\ntable\taudit\t6\t*' "SUMMARY lists the tables in order"
 
+# one read transaction for all tables; the dump stalls on its output after 100 KB, when the
+# transaction has begun. Rollback journal: a writer is locked out. WAL: the writer goes on and
+# the dump does not see its row.
+xpdump --dsn "$dsn" -t ev -t audit | {
+	head -c 100000 >/dev/null
+	sqlite3 "$db" "INSERT INTO audit(id, who) VALUES (7, 'eve')" 2>"$T/locked"
+	cat >/dev/null
+}
+like "$(cat "$T/locked")" "*database is locked*" "a dump holds its read transaction: writers wait (rollback journal)"
+sqlite3 "$db" "PRAGMA journal_mode=WAL" >/dev/null
+xpdump --dsn "$dsn" -t ev -t audit | {
+	head -c 100000 >"$T/snap.tar"
+	sqlite3 "$db" "INSERT INTO audit(id, who) VALUES (8, 'eve')"
+	cat >>"$T/snap.tar"
+}
+is "$(tar xOf "$T/snap.tar" audit/000001.csv | grep -c eve):$(sqlite3 "$db" "SELECT count(*) FROM audit")" \
+	"0:7" "WAL: a row committed during the dump is not in it (one snapshot)"
+sqlite3 "$db" "DELETE FROM audit WHERE id = 8; PRAGMA journal_mode=DELETE" >/dev/null
+
 # names that need quoting, and the ways to pass a connection string
 run xpdump --dsn "$dsn" -t 'we "ird' -o "$T/q.tar"
 is "$rc:$(tar tf "$T/q.tar" | sed -n 2p)" '0:we "ird/000001.csv' "a table name with a quote and a space is quoted"
