@@ -1,3 +1,3 @@
 # examples: the demo database generator and ODBC configuration samples
-# (EXTRA_DIST, not dist_noinst_SCRIPTS: Makefile.am does not initialise the latter)
-EXTRA_DIST += examples/make-demo-db examples/odbc.ini examples/odbcinst.ini
+dist_noinst_SCRIPTS += examples/make-demo-db
+EXTRA_DIST += examples/odbc.ini examples/odbcinst.ini

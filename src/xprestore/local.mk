@@ -8,8 +8,7 @@ dist_man_MANS += man/xprestore.1
 # the bare ODBC row-array fetch loop that scripts/bench-dump measures xpdump against
 check_PROGRAMS += scripts/bench-odbc-fetch
 scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
-# (EXTRA_DIST: Makefile.am does not initialise dist_noinst_SCRIPTS)
-EXTRA_DIST += scripts/bench-dump
+dist_noinst_SCRIPTS += scripts/bench-dump
 
 TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-integrity.sh \
 	tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh
