@@ -29,6 +29,24 @@ is "$(types_pg vals | tr '\n' ',')" \
 is "$(psqlq -c "SELECT attname FROM pg_attribute WHERE attrelid = 'vals'::regclass AND attnum > 0 AND attnotnull ORDER BY attnum" | tr '\n' ' ')" \
 	"id i32 " "NOT NULL columns stay NOT NULL"
 
+# PostgreSQL to SQLite: every column but the floats (SQLite prints 15 digits) as quoted text
+run xprestore -q --dsn "$(sqlite_dsn "$T/fromp.db")" --create -i "$T/vals.tar"
+is "$rc" 0 "restore --create of a PostgreSQL dump into SQLite exits 0"
+q="'''' || replace(CAST(%s AS TEXT), '''', '''''') || ''''"
+pgsel='' litesel=''
+for c in id i64 i32 i16 num txt vc d ts tz u flag; do
+	# shellcheck disable=SC2059
+	pgsel+="coalesce($(printf "$q" "$c$([ $c = flag ] && echo '::int')"), 'NULL') || '|' || "
+	# shellcheck disable=SC2059
+	litesel+="coalesce($(printf "$q" "$c"), 'NULL') || '|' || "
+done
+is "$(sqlite3 "$T/fromp.db" "SELECT ${litesel}CASE WHEN b IS NULL THEN 'NULL' ELSE 'X''' || hex(b) || '''' END FROM vals ORDER BY id")" \
+	"$(psqlq -c "SET TIME ZONE 'UTC'; SELECT ${pgsel}coalesce('X''' || upper(encode(b, 'hex')) || '''', 'NULL') FROM orig ORDER BY id")" \
+	"every PostgreSQL value arrives in SQLite (numeric(38,10) as exact text, zones, uuid, bytea, boolean)"
+is "$(sqlite3 "$T/fromp.db" "SELECT group_concat(name || ' ' || type, ',') FROM pragma_table_info('vals')")" \
+	"id INTEGER,i64 BIGINT,i32 INTEGER,i16 SMALLINT,num TEXT,f64 DOUBLE,f32 REAL,txt TEXT,vc TEXT,d DATE,ts TIMESTAMP,tz TIMESTAMP,u TEXT,b BLOB,flag BOOLEAN" \
+	"PostgreSQL's types map to SQLite's"
+
 # SQLite to PostgreSQL
 vals_sqlite "$T/src.db"
 run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t vals -o "$T/lite.tar"
