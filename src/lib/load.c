@@ -624,9 +624,10 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	rc = batch_open(&b, c, t, err);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
 		rc = add_row(&b, row, err);
-		if (!rc && b.done != shown && o->progress)
+		if (!rc && b.done - shown >= XP_LOAD_ROWS && o->progress) {
 			o->progress(o->progress_arg, t->name, st->rows + b.done);
-		shown = b.done;
+			shown = b.done;
+		}
 	}
 	if (!rc)
 		rc = flush(&b, err);

@@ -17,7 +17,8 @@
 struct xp_load_opts {
 	const char *connstr;
 	int create; /* CREATE TABLE each table (from the MANIFEST's column types) before loading */
-	/* called every batch when set: the table being loaded and the rows loaded so far in all */
+	/* called every XP_LOAD_ROWS rows or so and at each table's end when set: the table being
+	 * loaded and the rows loaded so far in all */
 	void (*progress)(void *arg, const char *table, uint64_t rows);
 	void *progress_arg;
 };

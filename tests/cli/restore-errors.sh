@@ -55,6 +55,23 @@ is "$(count_sqlite "$T/viafile.db" audit_log)" 2500 "and loads every row"
 run xprestore --dsn-file "$T/dsn-empty" -i "$T/log.tar"
 is "$rc" 2 "an empty --dsn-file exits 2"
 
+# progress on a terminal (script(1) gives xprestore one), none with -q
+if command -v script >/dev/null; then
+	script -qec "$XP_BUILDDIR/src/xprestore/xprestore --dsn '$(sqlite_dsn "$T/tty.db")' --create -i '$T/log.tar'" \
+		/dev/null >"$T/tty.out" 2>&1
+	is "$(tr '\r' '\n' <"$T/tty.out" | grep -c 'rows loaded')" 4 \
+		"on a terminal xprestore shows progress every 1000 rows and at the end"
+	like "$(tr '\r' '\n' <"$T/tty.out" | grep -v '^$' | tail -1)" "xprestore: 2500 rows loaded into 1 table" \
+		"then the summary line"
+	script -qec "$XP_BUILDDIR/src/xprestore/xprestore -q --dsn '$(sqlite_dsn "$T/tty2.db")' --create -i '$T/log.tar'" \
+		/dev/null >"$T/tty.out" 2>&1
+	is "$(cat "$T/tty.out")" "" "-q keeps it quiet on a terminal"
+else
+	skip "no script(1) to give xprestore a terminal"
+	skip "no script(1) to give xprestore a terminal"
+	skip "no script(1) to give xprestore a terminal"
+fi
+
 # the server goes away mid-restore: the stream arrives through a FIFO; the server is stopped
 # once xprestore is connected and has loaded the first chunk, before the rest is written
 if pg_start; then
