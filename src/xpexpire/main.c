@@ -70,12 +70,11 @@ static int parse_duration(const char *name, const char *s, int64_t *out)
 	return 0;
 }
 
-static int set_mode(struct opts *o, int mode, const char *id)
+static void set_mode(struct opts *o, int mode, const char *id)
 {
 	o->mode = mode;
 	o->id = id;
 	o->modes++;
-	return 0;
 }
 
 /* Parses argv into o; returns -1 to go on, or the exit status. */
@@ -170,9 +169,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		        "--hold, --release and --shred take no policy or output options");
 	if (o->mode == LIST && o->dry_run)
 		return xp_usage_error("--list deletes nothing; --dry-run is for expiry");
-	if (o->mode == EXPIRE && xp_policy_check(&o->p, &err) < 0)
-		return xp_usage_error("%s", err.msg);
-	if (o->have_policy && xp_policy_check(&o->p, &err) < 0)
+	if ((o->mode == EXPIRE || o->have_policy) && xp_policy_check(&o->p, &err) < 0)
 		return xp_usage_error("%s", err.msg);
 	o->now = xp_now();
 	if (now && xp_time_parse(now, &o->now, &err) < 0)
