@@ -586,8 +586,7 @@ static int plan(struct col *k, const struct xp_column *c)
 	return size <= XP_ODBC_BIND_MAX && k->width <= 4 * XP_ODBC_BIND_MAX;
 }
 
-/* UTF-16 (n units) to UTF-8 in out (3 bytes per unit suffice); lone surrogates become U+FFFD. */
-static size_t utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
+size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
 {
 	unsigned char *o = (unsigned char *)out;
 
@@ -669,7 +668,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	} else if (k->ctype == SQL_C_WCHAR) {
 		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
 
-		f->len = utf16_to_utf8(w, len / sizeof(SQLWCHAR), k->out);
+		f->len = xp_odbc_utf16_to_utf8(w, len / sizeof(SQLWCHAR), k->out);
 	} else if (k->ctype != SQL_C_BINARY) {
 		for (size_t i = 0; i < len; i++)
 			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)

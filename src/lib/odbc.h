@@ -110,6 +110,10 @@ int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struc
 int xp_odbc_cursor_bulk(const struct xp_odbc_cursor *cur);
 void xp_odbc_cursor_free(struct xp_odbc_cursor *cur);
 
+/* Converts n UTF-16 units to UTF-8 in out (3n bytes suffice); lone surrogates become U+FFFD.
+ * Returns the bytes written. */
+size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out);
+
 /* The shortest decimal text of d (or "NaN", "Infinity", "-Infinity") that reads back exactly
  * with strtod; as_float: shortest for a float (SQL REAL). buf holds 32 bytes. Returns length. */
 size_t xp_odbc_format_double(double d, int as_float, char buf[32]);

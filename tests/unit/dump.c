@@ -331,8 +331,10 @@ static void odbc_helpers(void)
 	        {0.1f, 1, "0.1"},        {5.60519386e-45f, 1, "6e-45"},
 	        {3.4e38f, 1, "3.4e+38"},
 	};
+	static const SQLWCHAR w[] = {'a', 0xE9, 0x20AC, 0xD83D, 0xDE00, 0xD800, 'z', 0xDC00};
 	struct xp_odbc c = {0};
 	char buf[32], *q;
+	size_t n;
 
 	for (size_t i = 0; i < sizeof red / sizeof red[0]; i++) {
 		char *r = xp_odbc_redact(red[i].in);
@@ -348,6 +350,10 @@ static void odbc_helpers(void)
 	is_str(buf, "NaN", "NaN prints as PostgreSQL does");
 	xp_odbc_format_double(-INFINITY, 0, buf);
 	is_str(buf, "-Infinity", "-Infinity prints as PostgreSQL does");
+	n = xp_odbc_utf16_to_utf8(w, 8, buf);
+	buf[n] = '\0';
+	is_str(buf, "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbdz\xef\xbf\xbd",
+	       "UTF-16 to UTF-8: 1-4 byte forms, surrogate pairs, lone surrogates as U+FFFD");
 	strcpy(c.quote, "\"");
 	q = xp_odbc_quote(&c, "app.we\"ird");
 	is_str(q, "\"app\".\"we\"\"ird\"", "schema.table is quoted per part, quotes doubled");
