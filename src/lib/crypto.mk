@@ -8,13 +8,11 @@ tests_unit_keys_LDADD = $(XP_LIBS)
 tests_unit_sign_LDADD = $(XP_LIBS)
 TESTS += tests/unit/secret tests/unit/keys tests/unit/sign
 
-# Test helper for the shell tests: makes keys and signatures without xpseal.
+# Shell tests, and their helper that makes keys and signatures without xpseal (not a test).
 check_PROGRAMS += tests/unit/signtool
 tests_unit_signtool_LDADD = $(XP_LIBS)
-TESTS += tests/cli/sign-minisign.sh
-EXTRA_DIST += tests/cli/sign-minisign.sh
-TESTS += tests/cli/sign-xpverify.sh
-EXTRA_DIST += tests/cli/sign-xpverify.sh
+TESTS += tests/cli/sign-minisign.sh tests/cli/sign-xpverify.sh
+EXTRA_DIST += tests/cli/sign-minisign.sh tests/cli/sign-xpverify.sh
 
 # Benchmark: xpseal against zstd and zstd | age on a generated audit log (never run by make check).
 dist_noinst_SCRIPTS += scripts/bench-seal
