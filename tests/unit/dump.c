@@ -288,6 +288,47 @@ static void tap(const char *path)
 	free(buf);
 }
 
+/* A table name longer than ustar holds: chunk names go into pax 'x' headers. */
+static void long_name(const char *path)
+{
+	struct xp_manifest m;
+	struct xp_dump_writer *w = NULL;
+	struct xp_dump_reader *r = NULL;
+	struct xp_dump_brief b;
+	struct xp_err err;
+	struct xp_field f[1] = {{"7", 1, 0}};
+	char name[200], *buf;
+	size_t len, t;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	make_manifest(&m);
+	free(m.tables[1].name);
+	m.tables[1].name = strdup(name);
+	rc = xp_dump_writer_open(&w, fd, &m, 0, &err);
+	for (int i = 0; !rc && i < 3; i++)
+		rc = xp_dump_writer_row(w, 1, f, &err);
+	if (!rc)
+		rc = xp_dump_writer_finish(w, &err);
+	xp_dump_writer_free(w);
+	close(fd);
+	xp_manifest_free(&m);
+	is_int(rc, 0, "writer takes a 199-byte table name");
+	buf = slurp(path, &len);
+	ok(memmem(buf, len, "path=", 5) != NULL, "the chunk name is in a pax extended header");
+	ok(tap_split(buf, len, 7, 1, &b) == 1 && b.rows == 3 && b.tables == 2,
+	   "tap follows pax headers, fed one byte at a time");
+	free(buf);
+	fd = open(path, O_RDONLY);
+	rc = xp_dump_reader_open(&r, fd, &err);
+	while (!rc && (rc = xp_dump_reader_next_table(r, &t, &err)) == 1)
+		rc = 0;
+	is_int(rc, 0, "reader reads the long-named table and checks SUMMARY");
+	xp_dump_reader_free(r);
+	close(fd);
+}
+
 static void bad_input(const char *path)
 {
 	struct xp_manifest m, m2;
@@ -377,6 +418,7 @@ int main(void)
 	damage(path);
 	tap(path);
 	bad_input(path);
+	long_name(path);
 	odbc_helpers();
 	unlink(path);
 	rmdir(dir);
