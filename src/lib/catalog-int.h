@@ -44,10 +44,11 @@ int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js
                  struct xp_jid **ids, size_t *nids, struct xp_err *err);
 void xp_jids_free(struct xp_jid *ids, size_t nids);
 
-/* Sorts, formats, signs and installs op->cat (recording the journal head). */
+/* Sorts, formats, signs and installs op->cat; the signature's trusted comment records the
+ * journal's length and head ("journal:N:HEX"), so lines cut from its end are detected. */
 int xp_catalog_write(struct xp_op *op, struct xp_err *err);
 /* Formats cat as the catalog file's text. */
-void xp_catalog_format(const struct xp_catalog *cat, const struct xp_jstate *js, struct xp_sbuf *b);
+void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b);
 /* Parses catalog text (modified in place); name is for messages. */
 int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog *cat,
                      struct xp_err *err);

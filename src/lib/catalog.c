@@ -193,18 +193,29 @@ static const char *parse_entry(char *line, struct xp_catalog_entry *e)
 	return NULL;
 }
 
-static int parse_trailer(char *line, struct xp_catalog *cat)
+/* The journal's length and last line when the catalog was written, from the trusted comment
+ * of catalog.minisig ("...\tjournal:N:HEX"); left empty when absent. Trusted only once the
+ * signature verifies (xp_catalog_check). */
+static void read_journal_mark(const char *repo, struct xp_catalog *cat)
 {
-	char *f[3], *end;
+	char *path = xp_asprintf("%s/catalog.minisig", repo), *sig = NULL, *p, *nl;
+	char hex[65];
+	size_t n;
 
-	if (xp_field_split(line, f, 3) != 3 || strcmp(f[0], "#journal") != 0)
-		return -1;
-	errno = 0;
-	cat->journal_lines = strtoul(f[1], &end, 10);
-	if (errno || *end || strlen(f[2]) != 64)
-		return -1;
-	memcpy(cat->journal_head, f[2], 65);
-	return 0;
+	if (!path || xp_file_read_optional(path, 1 << 16, &sig, NULL, NULL) || !sig)
+		goto out;
+	p = strstr(sig, "\ntrusted comment: ");
+	nl = p ? strchr(p + 1, '\n') : NULL;
+	if (nl)
+		*nl = '\0';
+	p = p ? strstr(p, "\tjournal:") : NULL;
+	if (p && sscanf(p, "\tjournal:%zu:%64[0-9a-f]", &n, hex) == 2 && strlen(hex) == 64) {
+		cat->journal_lines = n;
+		memcpy(cat->journal_head, hex, sizeof hex);
+	}
+out:
+	free(sig);
+	free(path);
 }
 
 int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog *cat,
@@ -234,12 +245,9 @@ int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog 
 			continue;
 		}
 		if (p[0] == '#') {
-			if (parse_trailer(p, cat)) {
-				rc = xp_err_set(err, XP_EINTEGRITY,
-				                "%s: line %zu: bad journal record", name, no);
-				goto out;
-			}
-			continue;
+			rc = xp_err_set(err, XP_EINTEGRITY, "%s: line %zu: unexpected comment",
+			                name, no);
+			goto out;
 		}
 		grown = realloc(cat->entries, (cat->n + 1) * sizeof *grown);
 		if (!grown) {
@@ -291,6 +299,8 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 		*textlen = len;
 	}
 	rc = xp_catalog_parse(path, buf, len, cat, err);
+	if (rc == 0)
+		read_journal_mark(repo, cat);
 	if (rc && text) {
 		free(*text);
 		*text = NULL;
@@ -315,7 +325,7 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-void xp_catalog_format(const struct xp_catalog *cat, const struct xp_jstate *js, struct xp_sbuf *b)
+void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b)
 {
 	char t[XP_TIME_LEN], hex[65];
 
@@ -342,10 +352,6 @@ void xp_catalog_format(const struct xp_catalog *cat, const struct xp_jstate *js,
 		xp_sbuf_escape(b, e->hold);
 		xp_sbuf_add(b, "\n", 1);
 	}
-	if (js && js->lines) {
-		xp_hex(js->head, 32, hex);
-		xp_sbuf_printf(b, "#journal\t%zu\t%s\n", js->lines, hex);
-	}
 }
 
 /* Signature first (as catalog.minisig.new), then the catalog, then the signature into place:
@@ -354,19 +360,22 @@ void xp_catalog_format(const struct xp_catalog *cat, const struct xp_jstate *js,
 int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 {
 	struct xp_sbuf b = {0};
-	char *sig = NULL, *cpath = NULL, *spath = NULL, *npath = NULL;
+	char *sig = NULL, *cpath = NULL, *spath = NULL, *npath = NULL, *comment = NULL, head[65];
 	int rc;
 
 	qsort(op->cat.entries, op->cat.n, sizeof *op->cat.entries, cmp_entry);
-	xp_catalog_format(&op->cat, &op->js, &b);
+	xp_catalog_format(&op->cat, &b);
+	xp_hex(op->js.head, 32, head);
+	comment = xp_asprintf("timestamp:%lld\tfile:catalog\tjournal:%zu:%s", (long long)xp_now(),
+	                      op->js.lines, head);
 	cpath = xp_asprintf("%s/catalog", op->repo);
 	spath = xp_asprintf("%s/catalog.minisig", op->repo);
 	npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
-	if (b.failed || !cpath || !spath || !npath) {
+	if (b.failed || !cpath || !spath || !npath || !comment) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_sign_buffer(op->key, b.p, b.len, NULL, &sig, err);
+	rc = xp_sign_buffer(op->key, b.p, b.len, comment, &sig, err);
 	if (rc)
 		goto out;
 	xp_fault_point("catalog: write signature");
@@ -385,6 +394,7 @@ int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 	rc = xp_fsync_dir(spath, err);
 out:
 	free(sig);
+	free(comment);
 	free(cpath);
 	free(spath);
 	free(npath);

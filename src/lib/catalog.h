@@ -20,6 +20,8 @@
 #include "util.h"
 
 struct xp_signkey;
+struct xp_seal_info;
+struct xp_dump_brief;
 
 #define XP_CATALOG_VERSION  1
 #define XP_CATALOG_ID_HEX   33   /* 32 hex digits and NUL */
@@ -50,6 +52,7 @@ struct xp_catalog_entry {
 struct xp_catalog {
 	struct xp_catalog_entry *entries;
 	size_t n;
+	/* From catalog.minisig's trusted comment, unverified (xp_catalog_check verifies): */
 	size_t journal_lines;  /* journal length when the catalog was written (0: unknown) */
 	char journal_head[65]; /* hex BLAKE2b-256 of the journal's last line then, or "" */
 };
@@ -85,6 +88,14 @@ void xp_catalog_data_path(const char *id, char buf[48]);
  * already listed is refused. */
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err);
+
+/* xp_catalog_add for a backup xp_seal_backup just wrote: id, size and hash from info, creation
+ * time and shreddable mode from the file's header, source and data window from the dump
+ * stream's brief (NULL when the input was not a dump stream). source, when not NULL (the
+ * --source option), names the backup instead of the stream's own source. */
+int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
+                          const struct xp_seal_info *info, const struct xp_dump_brief *brief,
+                          const char *source, struct xp_err *err);
 
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
