@@ -1,6 +1,8 @@
 /* xpseal: seal a dump stream into a repository, open it again, manage the repository keys. */
 #include "config.h"
 
+#include "catalog.h"
+#include "dump.h"
 #include "keys.h"
 #include "seal.h"
 #include "secret.h"
@@ -49,6 +51,7 @@ struct observer {
 	int progress; /* print a progress line on stderr */
 	double start, shown;
 	uint64_t bytes;
+	struct xp_dump_tap *tap; /* source and data window of a dump stream, for the catalog */
 };
 
 static void progress_show(struct observer *o, double t, const char *end)
@@ -63,9 +66,8 @@ static void observe(void *ctx, const void *buf, size_t n)
 	struct observer *o = ctx;
 	double t;
 
-	(void)buf;
 	o->bytes += n;
-	/* Readers of the dump stream (catalog: SUMMARY) hook in here with buf and n. */
+	xp_dump_tap_feed(o->tap, buf, n);
 	if (!o->progress)
 		return;
 	t = now_seconds();
@@ -243,6 +245,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	        .shreddable = a->shreddable, .observe = observe, .observe_ctx = &obs};
 	struct xp_signkey *key = NULL;
 	struct xp_seal_info info;
+	struct xp_dump_brief brief;
 	char *path = NULL;
 	int fd = STDIN_FILENO, rc;
 
@@ -256,14 +259,26 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	if ((rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
 		goto out;
 	o.key = key;
+	obs.tap = xp_dump_tap_new();
+	if (!obs.tap) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
 	obs.start = obs.shown = now_seconds();
 	rc = xp_seal_backup(a->repo, fd, &o, &info, &path, err);
 	if (obs.progress)
 		progress_show(&obs, now_seconds(), "\n");
 	if (rc)
 		goto out;
-	/* The backup is complete on disk: the catalog names it here (info, path, a->source,
-	 * key, and whatever the observer gathered from the stream). */
+	/* The backup is complete on disk: now the catalog may name it. */
+	rc = xp_catalog_add_sealed(a->repo, key, &info,
+	                           xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
+	                           err);
+	if (rc) {
+		xp_err_prefix(err, "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
+		              info.id);
+		goto out;
+	}
 	if (a->json)
 		print_json(&info, path, now_seconds() - obs.start);
 	else
@@ -274,6 +289,7 @@ out:
 	if (fd != STDIN_FILENO && fd >= 0)
 		close(fd);
 	xp_sign_free_key(key);
+	xp_dump_tap_free(obs.tap);
 	free(path);
 	return rc;
 }
