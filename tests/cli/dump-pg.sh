@@ -77,6 +77,12 @@ run xpdump --dsn "$PG_DSN" -t v --time-column at --since 2026-11-24T03:00:00Z --
 is "$rc:$(tar xOf "$T/w.tar" v/000001.csv | grep -oE '^[0-9]+,2026' | cut -d, -f1 | tr '\n' ' ')" \
 	"0:2 4 " "a window with an exclusion selects rows 2 and 4"
 
+# schema-qualified names are quoted per part
+psql -qX -c 'CREATE SCHEMA app' -c 'CREATE TABLE app."Log ""x"""(id int)' -c 'INSERT INTO app."Log ""x""" VALUES (42)' >/dev/null
+run xpdump --dsn "$PG_DSN" -t 'app.Log "x"' -o "$T/s.tar"
+is "$rc:$(tar xOf "$T/s.tar" 'app.Log "x"/000001.csv' | tr '\n' ' ')" "0:id 42 " \
+	"schema.table with a quote and mixed case is quoted per part"
+
 # psqlODBC prints infinity as 9999-12-31 23:59:59 and -infinity as a year BC, which dates nothing
 psql -qX -c "CREATE TABLE inf(id int, at timestamptz)" \
 	-c "INSERT INTO inf VALUES (1, '-infinity'), (2, '2026-01-01Z'), (3, 'infinity'), (4, NULL)" >/dev/null
