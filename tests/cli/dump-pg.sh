@@ -83,6 +83,14 @@ run xpdump --dsn "$PG_DSN" -t 'app.Log "x"' -o "$T/s.tar"
 is "$rc:$(tar xOf "$T/s.tar" 'app.Log "x"/000001.csv' | tr '\n' ' ')" "0:id 42 " \
 	"schema.table with a quote and mixed case is quoted per part"
 
+# psqlODBC declares arrays and json as varchar(255); a longer value is read again whole
+psql -qX -c "CREATE TABLE arr(id int, xs text[], j json)" \
+	-c "INSERT INTO arr VALUES (1, array[repeat('a', 600), repeat('b', 600)], '{\"k\": [1, 2]}')" >/dev/null
+psql -qX -c "\\copy arr TO '$T/arr.csv' CSV HEADER"
+run xpdump --dsn "$PG_DSN" -t arr -o "$T/arr.tar"
+is "$rc:$(tar xOf "$T/arr.tar" arr/000001.csv | cmp - "$T/arr.csv" && echo same)" "0:same" \
+	"a value longer than the driver declares is read whole (row arrays, then SQLGetData)"
+
 # psqlODBC prints infinity as 9999-12-31 23:59:59 and -infinity as a year BC, which dates nothing
 psql -qX -c "CREATE TABLE inf(id int, at timestamptz)" \
 	-c "INSERT INTO inf VALUES (1, '-infinity'), (2, '2026-01-01Z'), (3, 'infinity'), (4, NULL)" >/dev/null
