@@ -646,6 +646,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	struct xp_dump_reader *r = NULL;
 	const struct xp_manifest *m;
 	struct xp_odbc c;
+	SQLUSMALLINT tc = 0;
 	int rc, txn = 0;
 	size_t t;
 
@@ -658,6 +659,12 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	rc = xp_odbc_connect(&c, o->connstr, err);
 	if (rc)
 		goto out;
+	/* without transactions a failed load could not be taken back */
+	if (SQL_SUCCEEDED(SQLGetInfo(c.dbc, SQL_TXN_CAPABLE, &tc, sizeof tc, NULL)) &&
+	    tc == SQL_TC_NONE) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: the database has no transactions", c.source);
+		goto out;
+	}
 	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_AUTOCOMMIT,
 	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c.dbc, "%s: autocommit off",
