@@ -176,6 +176,11 @@ const char *xp_catalog_finding_name(int kind);
  * once per finding; returns the number of findings (>= 0), or a negative code when the check
  * itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
+/* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
+ * tool that verifies them itself: each file is then read once here, for its hash). */
+#define XP_CHECK_NO_SIGNATURES 0x1u
+int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *report,
+                           void *ctx, struct xp_err *err);
 
 /* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
  * whose id matches the file name) back into the catalog from their own headers: journal

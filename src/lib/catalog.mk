@@ -9,6 +9,7 @@ TESTS += tests/unit/catalog
 # Test helper for the crash and concurrency tests: the catalog API, one operation per run.
 check_PROGRAMS += tests/unit/catalog-tool
 tests_unit_catalog_tool_LDADD = $(XP_LIBS)
-TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrency-catalog.sh
+TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrency-catalog.sh \
+	tests/cli/catalog-verify.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
-	tests/cli/concurrency-catalog.sh
+	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh
