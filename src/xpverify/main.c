@@ -1,6 +1,8 @@
 /* xpverify: checks the signatures of sealed backups, by file or by id in a repository. */
 #include "config.h"
 
+#include "catalog.h"
+#include "keys.h"
 #include "sign.h"
 #include "util.h"
 
@@ -28,8 +30,17 @@ struct item {
 	enum status status;
 };
 
+/* A catalog finding (xp_catalog_check, xp_catalog_adopt), kept for --json. */
+struct finding {
+	int kind;
+	char *id, *path, *msg;
+};
+
 struct run {
-	const char *repo;   /* NULL without -r and XP_REPO */
+	const char *repo; /* NULL without -r and XP_REPO */
+	int catalog;      /* -r without ids: the catalog and journal are checked too */
+	struct finding *found;
+	size_t nfound, found_fail, found_integrity;
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
 	int json;
 	struct item *items;
@@ -41,8 +52,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
 	           "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
+	           "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
 	           "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
-	           "with -r, of the backups named by ID, or of every backup in REPO/data.\n"
+	           "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
+	           "then the catalog against the files, its signature and the journal chain.\n"
+	           "      --adopt          take complete backups missing from the catalog back in\n"
+	           "      --signing-key F  the host's signing key for --adopt\n"
 	           "  -r, --repo REPO      the repository (default $XP_REPO)\n"
 	           "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
 	           "                       the repository that holds the file)\n"
@@ -239,12 +254,59 @@ static void print_json(const struct run *run)
 		json_str(it->path);
 		printf(",\"status\":\"%s\"}", status_name[it->status]);
 	}
-	puts("]}");
+	fputs("]", stdout);
+	if (run->catalog || run->nfound) {
+		fputs(",\"catalog\":[", stdout);
+		for (size_t i = 0; i < run->nfound; i++) {
+			const struct finding *f = &run->found[i];
+
+			printf("%s{\"kind\":\"%s\",\"id\":", i ? "," : "",
+			       xp_catalog_finding_name(f->kind));
+			json_str(f->id);
+			fputs(",\"path\":", stdout);
+			json_str(f->path);
+			fputs(",\"message\":", stdout);
+			json_str(f->msg);
+			fputs("}", stdout);
+		}
+		fputs("]", stdout);
+	}
+	puts("}");
+}
+
+/* Keeps a catalog finding for the report and the exit status. */
+static void on_finding(void *ctx, const struct xp_catalog_finding *f)
+{
+	struct run *run = ctx;
+	struct finding *grown = realloc(run->found, (run->nfound + 1) * sizeof *grown);
+
+	switch (f->kind) {
+	case XP_FIND_ADOPTED: break;
+	case XP_FIND_SIZE:
+	case XP_FIND_HASH:
+	case XP_FIND_SIGNATURE:
+	case XP_FIND_CATALOG:
+	case XP_FIND_JOURNAL: run->found_integrity++; break;
+	default: run->found_fail++;
+	}
+	struct finding k = {f->kind, strdup(f->id), strdup(f->path), strdup(f->msg)};
+
+	if (grown)
+		run->found = grown;
+	if (!grown || !k.id || !k.path || !k.msg) {
+		xp_warn("%s", f->msg); /* out of memory: at least say it */
+		free(k.id);
+		free(k.path);
+		free(k.msg);
+		return;
+	}
+	run->found[run->nfound++] = k;
 }
 
 static int check_all(struct run *run)
 {
 	struct xp_err err;
+	int rc;
 
 	for (size_t i = 0; i < run->n; i++) {
 		struct item *it = &run->items[i];
@@ -257,13 +319,62 @@ static int check_all(struct run *run)
 		else if (!run->json)
 			printf("%s: good signature\n", it->byid ? it->id : it->path);
 	}
+	if (run->catalog) {
+		size_t before = run->nfound;
+
+		err = (struct xp_err){0, ""};
+		rc = xp_catalog_check_flags(run->repo, XP_CHECK_NO_SIGNATURES, on_finding, run,
+		                            &err);
+		if (rc < 0) {
+			xp_warn("%s", err.msg);
+			run->found_fail++;
+		}
+		for (size_t i = before; !run->json && i < run->nfound; i++)
+			xp_warn("%s", run->found[i].msg);
+		if (rc == 0 && !run->json)
+			printf("catalog and journal: no findings\n");
+	}
 	if (run->json)
 		print_json(run);
 	if (fflush(stdout) != 0)
 		return XP_EXIT_FAIL;
-	if (run->count[BAD])
+	if (run->count[BAD] || run->found_integrity)
 		return XP_EXIT_INTEGRITY;
-	return run->count[MISSING] || run->count[FAILED] ? XP_EXIT_FAIL : XP_EXIT_OK;
+	return run->count[MISSING] || run->count[FAILED] || run->found_fail ? XP_EXIT_FAIL
+	                                                                    : XP_EXIT_OK;
+}
+
+/* A repository that never had a catalog (made by hand, or before catalogs) gets the signature
+ * checks only; once it has a catalog, signature or journal, all three are checked. */
+static int has_catalog(const char *repo)
+{
+	static const char *const names[] = {"catalog", "catalog.minisig", "journal"};
+	int found = 0;
+
+	for (size_t i = 0; i < 3 && !found; i++) {
+		char *p = xp_asprintf("%s/%s", repo, names[i]);
+
+		found = !p || access(p, F_OK) == 0; /* out of memory: check rather than skip */
+		free(p);
+	}
+	return found;
+}
+
+/* --adopt: complete backups that the catalog does not name come back into it. */
+static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
+{
+	struct xp_signkey *key = NULL;
+	size_t before = run->nfound;
+	int rc;
+
+	rc = xp_sign_load_key(signing_key ? signing_key : xp_keys_default_signing_key(), &key, err);
+	if (rc == 0)
+		rc = xp_catalog_adopt(run->repo, key, on_finding, run, NULL, err);
+	xp_sign_free_key(key);
+	run->found_fail = 0; /* what could not be adopted shows again in the check */
+	for (size_t i = before; !run->json && i < run->nfound; i++)
+		printf("%s\n", run->found[i].msg);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -272,13 +383,15 @@ int main(int argc, char **argv)
 	        {"repo", required_argument, NULL, 'r'},
 	        {"pubkey", required_argument, NULL, 'p'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"adopt", no_argument, NULL, 'a'},
+	        {"signing-key", required_argument, NULL, 'k'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
 	struct xp_err err = {0, ""};
-	const char *repo_opt = NULL;
-	int c, rc = 0, status;
+	const char *repo_opt = NULL, *signing_key = NULL;
+	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
 	opterr = 0; /* one message, in the house format */
@@ -287,6 +400,8 @@ int main(int argc, char **argv)
 		case 'r': repo_opt = optarg; break;
 		case 'p': run.pubkey = optarg; break;
 		case 'j': run.json = 1; break;
+		case 'a': adopting = 1; break;
+		case 'k': signing_key = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
 		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
@@ -298,9 +413,14 @@ int main(int argc, char **argv)
 	run.repo = xp_repo_path(repo_opt);
 	if (optind == argc && !run.repo)
 		return xp_usage_error("nothing to check: give FILEs or -r REPO");
+	if (adopting && (!run.repo || optind < argc))
+		return xp_usage_error("--adopt takes -r REPO and no FILE or ID");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
-	if (optind == argc)
+	run.catalog = optind == argc && (adopting || has_catalog(run.repo));
+	if (adopting)
+		rc = adopt(&run, signing_key, &err);
+	if (rc == 0 && optind == argc)
 		rc = scan_repo(&run, &err);
 	for (int i = optind; rc == 0 && i < argc; i++)
 		rc = add_arg(&run, argv[i], &err);
@@ -310,5 +430,11 @@ int main(int argc, char **argv)
 		free(run.items[i].path);
 	}
 	free(run.items);
+	for (size_t i = 0; i < run.nfound; i++) {
+		free(run.found[i].id);
+		free(run.found[i].path);
+		free(run.found[i].msg);
+	}
+	free(run.found);
 	return status;
 }
