@@ -194,19 +194,28 @@ static const char *rule_name(unsigned rule)
 	}
 }
 
-/* Appends at most `max` bytes of a hold reason, cut at a UTF-8 character boundary. */
+/* Appends at most `max` bytes of a hold reason, cut at a UTF-8 character boundary, with
+ * control characters shown as spaces so the reason stays one line. */
 static void add_hold_text(char *reason, const char *text, size_t max)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(text), used = strlen(reason), i;
+	int cut = n > max;
 
-	if (n > max) {
+	if (cut) {
 		n = max;
 		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
 			n--;
-		add(reason, "%.*s...", (int)n, text);
-	} else {
-		add(reason, "%s", text);
 	}
+	if (n > XP_POLICY_REASON_LEN - 1 - used)
+		n = XP_POLICY_REASON_LEN - 1 - used;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		reason[used + i] = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
+	}
+	reason[used + n] = '\0';
+	if (cut)
+		add(reason, "...");
 }
 
 static void explain(const struct xp_policy *p, const struct xp_policy_backup *b, int64_t base,

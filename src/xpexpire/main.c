@@ -442,6 +442,17 @@ static void print_decisions(const struct opts *o, const struct run *r)
 	       o->dry_run ? "would be deleted" : "deleted");
 }
 
+/* A catalog text field in a tab-separated line: control characters show as '?'. */
+static void put_field(const char *s)
+{
+	if (!s || !*s) {
+		putchar('-');
+		return;
+	}
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* --list: every backup with its catalog facts, and the verdict when a policy is given. */
 static void print_list(const struct opts *o, const struct run *r)
 {
@@ -455,11 +466,13 @@ static void print_list(const struct opts *o, const struct run *r)
 
 		xp_time_format(e->created, t);
 		xp_time_format(e->oldest, w);
-		printf("%s\t%s\t%s\t%s\t%" PRIu64 "\t%s\t", e->id, t,
-		       xp_catalog_state_name(e->state), e->has_window ? w : "-", e->size,
-		       e->source ? e->source : "-");
+		printf("%s\t%s\t%s\t%s\t%" PRIu64 "\t", e->id, t, xp_catalog_state_name(e->state),
+		       e->has_window ? w : "-", e->size);
+		put_field(e->source);
+		putchar('\t');
 		if (!o->have_policy) {
-			printf("%s\n", e->hold ? e->hold : "-");
+			put_field(e->hold);
+			putchar('\n');
 			continue;
 		}
 		fputs(r->d[i].keep ? "keep\t" : "delete\t", stdout);

@@ -390,6 +390,9 @@ static void test_hold_text(void)
 	b.hold_reason = NULL;
 	xp_policy_decide(&p, &b, 1, 100, &d, NULL);
 	is_str(d.reason, "hold; keep-last #1", "a hold without reason text");
+	b.hold_reason = "case\n17\tx\x7f";
+	xp_policy_decide(&p, &b, 1, 100, &d, NULL);
+	is_str(d.reason, "hold: case 17 x ; keep-last #1", "control characters in a hold reason");
 }
 
 static void test_refusals(void)
