@@ -1,6 +1,6 @@
 #!/bin/bash
-# Concurrent changes to one repository: 4 seals at once for 5 rounds, while other processes
-# hold, release and delete backups. The lock serialises every catalog change, so the catalog
+# Concurrent changes to one repository: 4 xpseal processes at once for 5 rounds, while other
+# processes hold and release (xpexpire) and delete backups. The lock serialises every catalog change, so the catalog
 # ends with exactly the right ids, the journal chain verifies and every event is recorded once.
 . "$XP_SRCDIR/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/crash-lib.sh"
@@ -13,12 +13,13 @@ is "$(wc -l <"$T/old")" 6 "six backups to start with"
 HOLDS=$(sed -n 1,2p "$T/old")
 DELS=$(sed -n 3,6p "$T/old")
 
-# Holders: each takes one backup through 10 hold/release pairs.
+# Holders: each takes one backup through 10 hold/release pairs with xpexpire.
 holder() {
 	local id=$1 n
 	for n in 1 2 3 4 5 6 7 8 9 10; do
-		ct "$R" "$K" hold "$id" "case $n" || echo "hold $id $n failed" >&2
-		ct "$R" "$K" release "$id" || echo "release $id $n failed" >&2
+		xpexpire -r "$R" --hold "$id" --reason "case $n" >/dev/null ||
+			echo "hold $id $n failed" >&2
+		xpexpire -r "$R" --release "$id" >/dev/null || echo "release $id $n failed" >&2
 	done
 }
 # Deleter: removes the other four old backups one by one.
@@ -39,7 +40,7 @@ pids+=($!)
 for round in 1 2 3 4 5; do
 	spids=()
 	for p in 1 2 3 4; do
-		ct "$R" "$K" seal <"$T/data" >"$T/new.$round.$p" 2>>"$T/errors" &
+		xpseal -r "$R" -i "$T/data" >"$T/new.$round.$p" 2>>"$T/errors" &
 		spids+=($!)
 	done
 	wait "${spids[@]}"

@@ -13,16 +13,16 @@ KEEP1=$(ct "$R" "$K" seal <"$T/data")
 KEEP2=$(ct "$R" "$K" seal --shreddable <"$T/data")
 like "$KEEP1 $KEEP2" "[0-9a-f]* [0-9a-f]*" "two backups to keep"
 
-# --- seal ---
-XP_FAULT_TRACE=1 ct "$R" "$K" seal <"$T/data" >/dev/null 2>"$T/trace"
+# --- seal (xpseal itself: seal, signature, key file, catalog) ---
+XP_FAULT_TRACE=1 xpseal -r "$R" --shreddable <"$T/data" >/dev/null 2>"$T/trace"
 n=$(count_points "$T/trace")
-ok "$([ "$n" -ge 8 ])$?" "a seal passes $n fault points"
+ok "$([ "$n" -ge 10 ])$?" "xpseal --shreddable passes $n fault points"
 for i in $(seq 1 "$n"); do
-	XP_FAULT_AT=$i ct "$R" "$K" seal --shreddable <"$T/data" >/dev/null 2>&1
+	XP_FAULT_AT=$i xpseal -r "$R" --shreddable <"$T/data" >/dev/null 2>&1
 	rc=$?
-	is "$rc" 137 "seal killed at fault point $i ($(sed -n "${i}p" "$T/trace" | sed 's/^[^:]*: fault point [0-9]*: //'))"
-	run ct "$R" "$K" seal <"$T/data"
-	is "$rc" 0 "seal after the kill at $i succeeds"
+	is "$rc" 137 "xpseal killed at fault point $i ($(sed -n "${i}p" "$T/trace" | sed 's/^[^:]*: fault point [0-9]*: //'))"
+	run xpseal -r "$R" <"$T/data"
+	is "$rc" 0 "xpseal after the kill at $i succeeds"
 	invariants "seal $i" "$KEEP1" "$KEEP2" "$out"
 done
 

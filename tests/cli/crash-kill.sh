@@ -28,7 +28,7 @@ killat() {
 
 for round in 1 2 3 4 5 6; do
 	delay=0.$(printf '%03d' $((RANDOM % 700)))
-	killat "$delay" ct "$R" "$K" seal --shreddable <"$T/big"
+	killat "$delay" xpseal -r "$R" --shreddable -i "$T/big"
 	invariants "seal killed after ${delay}s" "$KEEP"
 done
 
