@@ -669,6 +669,23 @@ static int backup_paths(struct backup_files *f, const char *repo, const char *id
 	return f->dir && f->sig && f->key ? 0 : XP_ENOMEM;
 }
 
+/* mkdir -p REPO/TOP/SUB, then syncs REPO and REPO/TOP so that directories made here survive a
+ * crash along with the files later renamed into them. */
+static int make_dir(const char *repo, const char *top, const char *sub, struct xp_err *err)
+{
+	char *dir = xp_asprintf("%s/%s/%s", repo, top, sub);
+	char *parent = xp_asprintf("%s/%s", repo, top);
+	int rc;
+
+	if (!dir || !parent)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else if ((rc = xp_mkdirs(dir, 0700, err)) == 0 && (rc = xp_fsync_dir(parent, err)) == 0)
+		rc = xp_fsync_dir(repo, err);
+	free(dir);
+	free(parent);
+	return rc;
+}
+
 /* Seals into the temp file, then puts the key file and the signature in place. */
 static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
                         struct xp_seal_params *p, struct backup_files *f, struct xp_seal_info *info,
@@ -676,6 +693,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 {
 	struct xp_sign_state st;
 	char *sigtext = NULL, *xps = NULL, *comment = NULL;
+	char sub[3] = {info->id[0], info->id[1], '\0'};
 	int rc;
 
 	xps = xp_asprintf("%s/%s.xps", f->dir, info->id);
@@ -684,7 +702,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_mkdirs(f->dir, 0700, err)) != 0 ||
+	if ((rc = make_dir(repo, "data", sub, err)) != 0 ||
 	    (rc = xp_afile_open(&f->xps, xps, 0600, err)) != 0)
 		goto out;
 	xp_sign_init(&st);
@@ -696,10 +714,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 		goto out;
 	}
 	if (p->flags & XP_SEAL_SHREDDABLE) {
-		char *dir = xp_asprintf("%s/keys/shred", repo);
-
-		rc = dir ? xp_mkdirs(dir, 0700, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
-		free(dir);
+		rc = make_dir(repo, "keys", "shred", err);
 		if (rc || (rc = xp_file_write_atomic(f->key, info->shred_key,
 		                                     sizeof info->shred_key, 0600, err)) != 0)
 			goto out;

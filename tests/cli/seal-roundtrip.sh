@@ -51,8 +51,8 @@ id=$(XP_REPO=$R xpseal <"$T/rand")
 is "$?" 0 "seal reads stdin with the repository from XP_REPO"
 XP_REPO=$R XP_PASSWORD_FILE=$T/pw xpseal open "$id" | cmp -s - "$T/rand"
 ok $? "open writes to stdout with the password from XP_PASSWORD_FILE"
-run xpseal open -r "$R" --password-file "$T/pw" "$R/data/${id:0:2}/$id.xps"
-is "$rc" 0 "open takes a file name as well as an id"
+xpseal open -r "$R" --password-file "$T/pw" "$R/data/${id:0:2}/$id.xps" | cmp -s - "$T/rand"
+ok $? "open takes a file name as well as an id"
 
 # --json
 run xpseal -r "$R" --json -i "$T/rand"
