@@ -397,26 +397,28 @@ static int flush(struct batch *b, struct xp_err *err)
 static int add_row(struct batch *b, const struct xp_field *row, struct xp_err *err)
 {
 	int grow = 0, rc;
+	size_t need;
 
 	for (size_t i = 0; i < b->t->ncols; i++) {
-		size_t need = 0;
-
 		rc = field_need(b, i, &row[i], &need, err);
 		if (rc)
 			return rc;
-		if (need > b->pc[i].width) {
-			size_t w = b->pc[i].width * 2;
-
-			b->pc[i].width = w > need ? w : need;
-			grow = 1;
-		}
+		grow |= need > b->pc[i].width;
 	}
+	/* the rows already filled go out with the layout they were written in */
 	if (grow || b->n == b->cap) {
 		rc = flush(b, err);
 		if (rc)
 			return rc;
 	}
 	if (grow) {
+		for (size_t i = 0; i < b->t->ncols; i++) {
+			size_t w = b->pc[i].width * 2;
+
+			field_need(b, i, &row[i], &need, err);
+			if (need > b->pc[i].width)
+				b->pc[i].width = w > need ? w : need;
+		}
 		rc = resize(b, err);
 		if (rc)
 			return rc;
