@@ -14,3 +14,5 @@ dist_noinst_SCRIPTS += scripts/bench-expire
 dist_man_MANS += man/xpexpire.1
 TESTS += tests/cli/expire-real.sh
 EXTRA_DIST += tests/cli/expire-real.sh
+TESTS += tests/cli/expire-crash.sh
+EXTRA_DIST += tests/cli/expire-crash.sh

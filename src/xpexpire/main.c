@@ -248,25 +248,19 @@ static int decide(const struct opts *o, struct run *r, struct xp_err *err)
  * a backup sealed meanwhile is newer than all of them and can only push older ones out of
  * their buckets, never back in, and a hold placed meanwhile makes the catalog refuse the
  * deletion; so the deletions stay right. One failure does not stop the others. */
-static int delete_all(const struct opts *o, struct run *r, struct xp_err *err)
+static int delete_all(const struct opts *o, const struct xp_signkey *key, struct run *r,
+                      struct xp_err *err)
 {
-	struct xp_signkey *key = NULL;
 	size_t i, todo = 0, bad = 0;
 	int rc = 0;
 
-	for (i = 0; i < r->n; i++)
-		todo += !r->d[i].keep;
-	if (todo == 0 || o->dry_run)
-		return 0;
-	rc = xp_sign_load_key(o->signing_key, &key, err);
-	if (rc < 0)
-		return rc;
 	for (i = 0; i < r->n; i++) {
 		struct xp_err one = {0};
 		int x;
 
 		if (r->d[i].keep)
 			continue;
+		todo++;
 		x = xp_catalog_delete(o->repo, key, r->b[i].id, r->d[i].reason, r->journal, &one);
 		if (x < 0) {
 			xp_warn("%s", one.msg);
@@ -278,7 +272,6 @@ static int delete_all(const struct opts *o, struct run *r, struct xp_err *err)
 	}
 	if (bad)
 		xp_err_set(err, rc, "%zu of %zu deletions failed", bad, todo);
-	xp_sign_free_key(key);
 	return rc;
 }
 
@@ -486,18 +479,25 @@ static void print_list(const struct opts *o, const struct run *r)
 
 static int expire_or_list(const struct opts *o, struct xp_err *err)
 {
+	struct xp_signkey *key = NULL;
 	struct run r;
-	int rc;
+	int rc, changing = o->mode == EXPIRE && !o->dry_run;
 
 	memset(&r, 0, sizeof r);
 	rc = check_repo(o->repo, err);
+	if (rc == 0 && changing)
+		rc = xp_sign_load_key(o->signing_key, &key, err);
+	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
+	 * catalog, so no decision below would touch it: finish it first, whatever this run
+	 * deletes. */
+	if (rc == 0 && changing)
+		rc = xp_catalog_recover(o->repo, key, err);
+	if (rc == 0)
+		rc = decide(o, &r, err);
 	if (rc < 0)
 		goto out;
-	rc = decide(o, &r, err);
-	if (rc < 0)
-		goto out;
-	if (o->mode == EXPIRE)
-		rc = delete_all(o, &r, err);
+	if (changing)
+		rc = delete_all(o, key, &r, err);
 	if (o->json)
 		print_json(o, &r);
 	else if (o->mode == LIST)
@@ -505,6 +505,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 	else
 		print_decisions(o, &r);
 out:
+	xp_sign_free_key(key);
 	run_free(&r);
 	return rc;
 }

@@ -142,7 +142,9 @@ like "$err" "xpexpire: $T/nothing: not a repository*" "not a repository: message
 
 # Deletion needs the signing key; without it nothing is deleted.
 XP_SIGNING_KEY="$T/no-such-key" run xpexpire -r "$R" --keep-last 1
-is "$rc" 1 "expiry without the signing key fails"
+is "$rc:$out" "1:" "expiry without the signing key fails before deciding anything"
 is "$(catalog_ids "$R")" "4 6 7 8 9" "and deletes nothing"
+XP_SIGNING_KEY="$T/no-such-key" run xpexpire -r "$R" --keep-last 1 --dry-run
+is "$rc" 0 "a dry run needs no signing key"
 
 done_testing

@@ -1,0 +1,54 @@
+#!/bin/bash
+# xpexpire killed at every durable step of its deletions: the next run finishes the job, and
+# the repository ends exactly as an uninterrupted run leaves it.
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+for t in xpseal xpverify; do
+	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
+done
+R0=$T/template
+export XP_SIGNING_KEY=$T/signer.key
+password "$T/pw" "expire crash test"
+xpseal init -r "$R0" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
+head -c 20000 /dev/urandom >"$T/in"
+for _ in 1 2 3 4 5; do
+	xpseal -r "$R0" -i "$T/in" >/dev/null || { echo "Bail out! xpseal failed"; exit 1; }
+done
+xpseal -r "$R0" --shreddable -i "$T/in" >/dev/null || { echo "Bail out! xpseal failed"; exit 1; }
+[ -f "$R0/catalog" ] || skip_all "xpseal does not name its backups in the catalog (yet)"
+# keep-last 2 keeps the last two in the catalog's own order (created, then id).
+want=$(awk -F'\t' '$1 !~ /^#/ { print $3 "\t" $1 }' "$R0/catalog" | sort | tail -2 | cut -f2 | sort | paste -sd' ')
+ids() { awk -F'\t' '$1 !~ /^#/ { print $1 }' "$1/catalog" | sort | paste -sd' '; }
+files() { find "$1/data" -name '*.xps' | sed 's|.*/||; s|\.xps$||' | sort | paste -sd' '; }
+
+cp -a "$R0" "$T/r"
+XP_FAULT_TRACE=1 run xpexpire -r "$T/r" --keep-last 2
+steps=$(grep -c 'fault point' "$T/.err")
+is "$rc:$(ids "$T/r")" "0:$want" "an uninterrupted run keeps the two newest"
+[ "$steps" -gt 0 ] || { skip "crash steps: built without fault injection"; done_testing; }
+
+bad_ids='' bad_files='' bad_journal='' bad_verify='' bad_rc='' crashed=0
+for ((n = 1; n <= steps; n++)); do
+	rm -rf "$T/r" && cp -a "$R0" "$T/r"
+	# in a subshell, so the shell's "Killed" notice goes with its stderr
+	(
+		XP_FAULT_AT=$n "$XP_BUILDDIR/src/xpexpire/xpexpire" -r "$T/r" --keep-last 2
+		echo $? >"$T/crash.rc"
+	) >/dev/null 2>&1
+	[ "$(cat "$T/crash.rc")" -eq 137 ] && crashed=$((crashed + 1))
+	xpexpire -r "$T/r" --keep-last 2 >/dev/null 2>"$T/rerun.err" || bad_rc="$bad_rc $n"
+	[ "$(ids "$T/r")" = "$want" ] || bad_ids="$bad_ids $n"
+	[ "$(files "$T/r")" = "$want" ] || bad_files="$bad_files $n"
+	# every backup that went is journaled deleted exactly once, and nothing else is
+	[ "$(awk -F'\t' '$3 == "deleted" { print $2 }' "$T/r/journal" | sort | uniq -u | wc -l)" = 4 ] &&
+		[ "$(awk -F'\t' '$3 == "deleted"' "$T/r/journal" | wc -l)" = 4 ] || bad_journal="$bad_journal $n"
+	xpverify -r "$T/r" >/dev/null 2>&1 || bad_verify="$bad_verify $n"
+done
+is "$crashed" "$steps" "each of the $steps fault points kills the run"
+is "$bad_rc" "" "the run after a crash succeeds"
+is "$bad_ids" "" "after a crash and a rerun the catalog lists exactly the two newest"
+is "$bad_files" "" "after a crash and a rerun exactly their files remain"
+is "$bad_journal" "" "after a crash and a rerun each deleted backup is journaled deleted once"
+is "$bad_verify" "" "after a crash and a rerun xpverify finds the repository consistent"
+
+done_testing
