@@ -184,19 +184,20 @@ struct check {
 	const char *pub;
 	struct xp_catalog cat;
 	struct xp_jstate js;
-	struct xp_jid *ids;
-	size_t nids;
+	struct xp_jids j;
+	struct xp_idset listed; /* cat's ids */
 	struct rep r;
 };
 
 static const struct xp_jid *jid(const struct check *c, const char *id)
 {
-	for (size_t i = c->nids; i > 0; i--)
-		if (strcmp(c->ids[i - 1].id, id) == 0)
-			return &c->ids[i - 1];
-	return NULL;
+	return xp_jids_find(&c->j, id);
 }
 
+static int listed(const struct check *c, const char *id)
+{
+	return xp_idset_has(&c->listed, id);
+}
 static int xps_beside(const char *repo, const char *sub, const char *id)
 {
 	char *path = xp_asprintf("%s/data/%s/%s.xps", repo, sub, id);
@@ -214,7 +215,7 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	int kind = data_name(sub, name, id);
 
 	snprintf(rel, sizeof rel, "data/%s%s%s", sub ? sub : "", sub ? "/" : "", name);
-	if (kind && xp_catalog_find(&c->cat, id))
+	if (kind && listed(c, id))
 		return 0;
 	j = kind ? jid(c, id) : NULL;
 	if (j && (j->flags & XP_J_DELETING))
@@ -255,7 +256,7 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 			memcpy(id, name, 32);
 			id[32] = '\0';
 		}
-		if (!xp_catalog_valid_id(id) || !xp_catalog_find(&c->cat, id)) {
+		if (!xp_catalog_valid_id(id) || !listed(c, id)) {
 			const struct xp_jid *j = xp_catalog_valid_id(id) ? jid(c, id) : NULL;
 
 			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
@@ -368,8 +369,8 @@ static void check_journal(struct check *c)
 			       "journal: event %zu is not the one the catalog recorded",
 			       c->cat.journal_lines);
 	}
-	for (size_t i = 0; i < c->nids; i++) {
-		const struct xp_jid *j = &c->ids[i];
+	for (size_t i = 0; i < c->j.n; i++) {
+		const struct xp_jid *j = &c->j.v[i];
 
 		if (j->flags & XP_J_DELETING)
 			report(&c->r, XP_FIND_PENDING, j->id, "",
@@ -414,7 +415,11 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 		rc = 0;
 		goto out; /* without a catalog, every file would be an orphan: say it once */
 	}
-	rc = xp_jids_load(repo, 0, c.cat.journal_lines, &c.js, &c.ids, &c.nids, err);
+	if (xp_idset_make(&c.listed, &c.cat, NULL)) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_jids_load(repo, 0, c.cat.journal_lines, &c.js, &c.j, err);
 	if (rc)
 		goto out;
 	if (text)
@@ -431,7 +436,8 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 out:
 	xp_catalog_unlock(&lock);
 	xp_catalog_free(&c.cat);
-	xp_jids_free(c.ids, c.nids);
+	xp_jids_free(&c.j);
+	xp_idset_free(&c.listed);
 	free(text);
 	free(pub);
 	return rc ? rc : c.r.count;
@@ -439,6 +445,7 @@ out:
 
 struct adopt {
 	struct xp_op *op;
+	struct xp_idset listed; /* the catalog's ids before adopting */
 	const char *pub;
 	struct rep r;
 	size_t adopted;
@@ -495,10 +502,10 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 	struct xp_err why = {0};
 	int rc;
 
-	if (data_name(sub, name, id) != 1 || xp_catalog_find(&a->op->cat, id))
+	if (data_name(sub, name, id) != 1 || xp_idset_has(&a->listed, id))
 		return 0;
 	snprintf(rel, sizeof rel, "data/%s/%s", sub, name);
-	j = xp_op_jid(a->op, id);
+	j = xp_jids_find(&a->op->j, id);
 	if (j && (j->flags & XP_J_DELETED)) {
 		report(&a->r, XP_FIND_NOT_ADOPTED, id, rel,
 		       "%s: not adopted: the journal says it was deleted", rel);
@@ -553,7 +560,11 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 	if (rc)
 		goto out;
 	a.op = &op;
-	rc = walk_data(repo, adopt_one, &a, err);
+	if (xp_idset_make(&a.listed, &op.cat, NULL))
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = walk_data(repo, adopt_one, &a, err);
+	xp_idset_free(&a.listed);
 	if (rc == 0 && a.adopted)
 		rc = xp_catalog_write(&op, err);
 	xp_op_end(&op);

@@ -21,6 +21,16 @@ struct xp_jid {
 	char *hold;   /* the last "held" reason */
 };
 
+/* The journal's records by backup id: an array, and an open-addressing table over it (slot
+ * holds index + 1, 0 is empty; nslot is a power of two) so that a journal of any length is
+ * read in linear time. */
+struct xp_jids {
+	struct xp_jid *v;
+	size_t n, cap;
+	size_t *slot;
+	size_t nslot;
+};
+
 /* A changing operation: the exclusive lock, the journal's head, the catalog as loaded. */
 struct xp_op {
 	const char *repo;
@@ -28,8 +38,7 @@ struct xp_op {
 	struct xp_catalog_lock lock;
 	struct xp_jstate js;
 	struct xp_catalog cat;
-	struct xp_jid *ids;
-	size_t nids;
+	struct xp_jids j;
 };
 
 /* Locks, repairs the journal's tail, reads the journal and the catalog, finishes what a crash
@@ -38,11 +47,21 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
                 struct xp_err *err);
 void xp_op_end(struct xp_op *op);
 /* The journal's record of id, or NULL. */
-const struct xp_jid *xp_op_jid(const struct xp_op *op, const char *id);
-/* Reads the journal into per-id flags (no lock needed); the caller frees with xp_jids_free. */
-int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js,
-                 struct xp_jid **ids, size_t *nids, struct xp_err *err);
-void xp_jids_free(struct xp_jid *ids, size_t nids);
+const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
+/* Reads the journal into per-id records (no lock needed); free with xp_jids_free. */
+int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
+                 struct xp_err *err);
+void xp_jids_free(struct xp_jids *j);
+
+/* The catalog's ids, sorted, for many lookups (a copy: the catalog may change meanwhile). */
+struct xp_idset {
+	char (*v)[XP_CATALOG_ID_HEX];
+	size_t n;
+};
+/* 0, or -1 when out of memory. dup (may be NULL) gets an id listed twice, or "". */
+int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_CATALOG_ID_HEX]);
+int xp_idset_has(const struct xp_idset *s, const char *id);
+void xp_idset_free(struct xp_idset *s);
 
 /* Sorts, formats, signs and installs op->cat; the signature's trusted comment records the
  * journal's length and head ("journal:N:HEX"), so lines cut from its end are detected. */

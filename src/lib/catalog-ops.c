@@ -13,28 +13,80 @@
 
 #include <sodium.h>
 
+static size_t id_hash(const char *id)
+{
+	uint64_t h = 0;
+
+	/* Ids are random: their first 16 hex digits are as good as any hash. */
+	for (int i = 0; i < 16; i++)
+		h = h << 4 | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+	return (size_t)h;
+}
+
+const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id)
+{
+	if (!j->nslot)
+		return NULL;
+	for (size_t i = id_hash(id) & (j->nslot - 1);; i = (i + 1) & (j->nslot - 1)) {
+		size_t k = j->slot[i];
+
+		if (!k)
+			return NULL;
+		if (strcmp(j->v[k - 1].id, id) == 0)
+			return &j->v[k - 1];
+	}
+}
+
+/* Doubles the table and re-inserts every record. */
+static int rehash(struct xp_jids *j)
+{
+	size_t nslot = j->nslot ? 2 * j->nslot : 64, *slot = calloc(nslot, sizeof *slot);
+
+	if (!slot)
+		return -1;
+	for (size_t k = 0; k < j->n; k++) {
+		size_t i = id_hash(j->v[k].id) & (nslot - 1);
+
+		while (slot[i])
+			i = (i + 1) & (nslot - 1);
+		slot[i] = k + 1;
+	}
+	free(j->slot);
+	j->slot = slot;
+	j->nslot = nslot;
+	return 0;
+}
+
+static struct xp_jid *jid_get(struct xp_jids *j, const char *id)
+{
+	struct xp_jid *found = (struct xp_jid *)xp_jids_find(j, id);
+	size_t i;
+
+	if (found)
+		return found;
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? 2 * j->cap : 64;
+		struct xp_jid *grown = realloc(j->v, cap * sizeof *grown);
+
+		if (!grown)
+			return NULL;
+		j->v = grown;
+		j->cap = cap;
+	}
+	if (2 * (j->n + 1) > j->nslot && rehash(j))
+		return NULL;
+	memset(&j->v[j->n], 0, sizeof *j->v);
+	memcpy(j->v[j->n].id, id, XP_CATALOG_ID_HEX);
+	for (i = id_hash(id) & (j->nslot - 1); j->slot[i]; i = (i + 1) & (j->nslot - 1))
+		;
+	j->slot[i] = ++j->n;
+	return &j->v[j->n - 1];
+}
+
 struct jids_ctx {
-	struct xp_jid *ids;
-	size_t n;
+	struct xp_jids *j;
 	int oom;
 };
-
-static struct xp_jid *jid_get(struct jids_ctx *c, const char *id)
-{
-	struct xp_jid *grown;
-
-	/* Events about one backup cluster near each other: search from the newest. */
-	for (size_t i = c->n; i > 0; i--)
-		if (strcmp(c->ids[i - 1].id, id) == 0)
-			return &c->ids[i - 1];
-	grown = realloc(c->ids, (c->n + 1) * sizeof *grown);
-	if (!grown)
-		return NULL;
-	c->ids = grown;
-	memset(&c->ids[c->n], 0, sizeof *c->ids);
-	memcpy(c->ids[c->n].id, id, XP_CATALOG_ID_HEX);
-	return &c->ids[c->n++];
-}
 
 static int set_reason(struct xp_jid *j, const char *reason)
 {
@@ -54,7 +106,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 	if (strcmp(e, "deleting") && strcmp(e, "deleted") && strcmp(e, "shredding") &&
 	    strcmp(e, "shredded") && strcmp(e, "held") && strcmp(e, "released"))
 		return 0;
-	j = jid_get(c, ev->id);
+	j = jid_get(c->j, ev->id);
 	if (!j)
 		goto oom;
 	if (strcmp(e, "deleting") == 0) {
@@ -86,39 +138,30 @@ oom:
 	return XP_ENOMEM;
 }
 
-void xp_jids_free(struct xp_jid *ids, size_t nids)
+void xp_jids_free(struct xp_jids *j)
 {
-	for (size_t i = 0; i < nids; i++) {
-		free(ids[i].reason);
-		free(ids[i].hold);
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->v[i].reason);
+		free(j->v[i].hold);
 	}
-	free(ids);
+	free(j->v);
+	free(j->slot);
+	memset(j, 0, sizeof *j);
 }
 
-int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js,
-                 struct xp_jid **ids, size_t *nids, struct xp_err *err)
+int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
+                 struct xp_err *err)
 {
-	struct jids_ctx c = {0};
+	struct jids_ctx c = {j, 0};
 	int rc;
 
+	memset(j, 0, sizeof *j);
 	rc = xp_journal_scan(repo, repair, mark, on_event, &c, js, err);
 	if (c.oom)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (rc) {
-		xp_jids_free(c.ids, c.n);
-		return rc;
-	}
-	*ids = c.ids;
-	*nids = c.n;
-	return 0;
-}
-
-const struct xp_jid *xp_op_jid(const struct xp_op *op, const char *id)
-{
-	for (size_t i = op->nids; i > 0; i--)
-		if (strcmp(op->ids[i - 1].id, id) == 0)
-			return &op->ids[i - 1];
-	return NULL;
+	if (rc)
+		xp_jids_free(j);
+	return rc;
 }
 
 static struct xp_catalog_entry *find_mut(struct xp_op *op, const char *id)
@@ -338,8 +381,8 @@ static int reconcile_holds(struct xp_op *op, struct xp_err *err)
 {
 	int dirty = 0;
 
-	for (size_t i = 0; i < op->nids; i++) {
-		const struct xp_jid *j = &op->ids[i];
+	for (size_t i = 0; i < op->j.n; i++) {
+		const struct xp_jid *j = &op->j.v[i];
 		struct xp_catalog_entry *e = find_mut(op, j->id);
 		int held = (j->flags & XP_J_HELD) != 0;
 
@@ -360,8 +403,8 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 	int rc;
 
 	rc = fix_signature(op, err);
-	for (size_t i = 0; rc == 0 && i < op->nids; i++) {
-		struct xp_jid *j = &op->ids[i];
+	for (size_t i = 0; rc == 0 && i < op->j.n; i++) {
+		struct xp_jid *j = &op->j.v[i];
 
 		if (j->flags & XP_J_DELETING) {
 			rc = finish_delete(op, j->id, j->flags, j->reason, err);
@@ -395,7 +438,7 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 		                  repo);
 	rc = xp_catalog_lock(repo, &op->lock, err);
 	if (rc == 0)
-		rc = xp_jids_load(repo, 1, 0, &op->js, &op->ids, &op->nids, err);
+		rc = xp_jids_load(repo, 1, 0, &op->js, &op->j, err);
 	if (rc == 0)
 		rc = xp_catalog_load(repo, &op->cat, err);
 	if (rc == 0)
@@ -408,9 +451,7 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 void xp_op_end(struct xp_op *op)
 {
 	xp_catalog_free(&op->cat);
-	xp_jids_free(op->ids, op->nids);
-	op->ids = NULL;
-	op->nids = 0;
+	xp_jids_free(&op->j);
 	xp_catalog_unlock(&op->lock);
 }
 
@@ -487,7 +528,7 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 	rc = xp_op_begin(&op, repo, key, err);
 	if (rc)
 		return rc;
-	j = xp_op_jid(&op, e->id);
+	j = xp_jids_find(&op.j, e->id);
 	if (xp_catalog_find(&op.cat, e->id)) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: already in the catalog", e->id);
 		goto out;
@@ -557,7 +598,7 @@ int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char
 		rc = xp_op_begin(&op, repo, key, err);
 	if (rc)
 		return rc;
-	j = xp_op_jid(&op, id);
+	j = xp_jids_find(&op.j, id);
 	if (!xp_catalog_find(&op.cat, id) && j && (j->flags & XP_J_DELETED))
 		goto out; /* already deleted (perhaps just now, by the recovery): done */
 	rc = find_for_change(&op, id, 1, &e, err);

@@ -218,6 +218,55 @@ out:
 	free(path);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_CATALOG_ID_HEX])
+{
+	s->n = 0;
+	s->v = cat->n ? malloc(cat->n * sizeof *s->v) : NULL;
+	if (dup)
+		dup[0] = '\0';
+	if (cat->n && !s->v)
+		return -1;
+	for (size_t i = 0; i < cat->n; i++)
+		memcpy(s->v[i], cat->entries[i].id, XP_CATALOG_ID_HEX);
+	s->n = cat->n;
+	qsort(s->v, s->n, sizeof *s->v, cmp_id);
+	for (size_t i = 1; dup && !dup[0] && i < s->n; i++)
+		if (strcmp(s->v[i - 1], s->v[i]) == 0)
+			memcpy(dup, s->v[i], XP_CATALOG_ID_HEX);
+	return 0;
+}
+
+int xp_idset_has(const struct xp_idset *s, const char *id)
+{
+	return s->n && bsearch(id, s->v, s->n, sizeof *s->v, cmp_id) != NULL;
+}
+
+void xp_idset_free(struct xp_idset *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int no_duplicates(const char *name, const struct xp_catalog *cat, struct xp_err *err)
+{
+	struct xp_idset set;
+	char dup[XP_CATALOG_ID_HEX];
+	int rc = 0;
+
+	if (xp_idset_make(&set, cat, dup))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (dup[0])
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: %s listed twice", name, dup);
+	xp_idset_free(&set);
+	return rc;
+}
+
 int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog *cat,
                      struct xp_err *err)
 {
@@ -261,13 +310,8 @@ int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog 
 			rc = xp_err_set(err, XP_EINTEGRITY, "%s: line %zu: %s", name, no, why);
 			goto out;
 		}
-		if (xp_catalog_find(cat, cat->entries[cat->n - 1].id) !=
-		    &cat->entries[cat->n - 1]) {
-			rc = xp_err_set(err, XP_EINTEGRITY, "%s: line %zu: id listed twice", name,
-			                no);
-			goto out;
-		}
 	}
+	rc = no_duplicates(name, cat, err);
 out:
 	if (rc)
 		xp_catalog_free(cat);
