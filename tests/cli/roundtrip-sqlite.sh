@@ -46,4 +46,21 @@ is "$rc" 0 "restore --create of the demo log exits 0"
 is "$(canon_sqlite "$T/demo-copy.db" audit_log | cksum)" "$(canon_sqlite "$T/demo.db" audit_log | cksum)" \
 	"the demo log comes back row for row"
 
+# two tables in one stream, into tables whose columns are in another order
+sqlite3 "$T/src.db" "ATTACH '$T/demo.db' AS d; CREATE TABLE audit_log AS SELECT * FROM d.audit_log"
+run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t vals -t audit_log -o "$T/two.tar"
+is "$rc" 0 "xpdump writes two tables into one stream"
+sqlite3 "$T/two.db" "CREATE TABLE audit_log (object_guid TEXT, result TEXT, message TEXT, action TEXT,
+	category TEXT, source TEXT, client_address TEXT, user_name TEXT, utc_time TIMESTAMP, id INTEGER);
+	CREATE TABLE vals (flag BOOLEAN, b BLOB, u TEXT, ts TIMESTAMP, d DATE, txt TEXT, f64 DOUBLE,
+	num NUMERIC(12,4), i32 INTEGER NOT NULL, i64 BIGINT, id INTEGER PRIMARY KEY)"
+run xprestore --dsn "$(sqlite_dsn "$T/two.db")" -i "$T/two.tar"
+is "$rc.$err" "0.xprestore: 5009 rows loaded into 2 tables" "both tables load, columns matched by name"
+is "$(sqlite3 "$T/two.db" "SELECT id, i64, quote(b), txt FROM vals WHERE id IN (2, 6) ORDER BY id")" \
+	"$(sqlite3 "$T/src.db" "SELECT id, i64, quote(b), txt FROM vals WHERE id IN (2, 6) ORDER BY id")" \
+	"values land in the columns of their names"
+is "$(sqlite3 "$T/two.db" "SELECT id, utc_time, user_name, object_guid FROM audit_log ORDER BY id" | cksum)" \
+	"$(sqlite3 "$T/demo.db" "SELECT id, utc_time, user_name, object_guid FROM audit_log ORDER BY id" | cksum)" \
+	"the second table arrives whole"
+
 done_testing
