@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,8 +187,22 @@ static void info_str(struct xp_odbc *c, SQLUSMALLINT what, char *buf, size_t len
 	buf[len - 1] = '\0';
 }
 
+/* What to add to the connection string so the driver streams a result instead of holding all
+ * of it in memory; NULL when nothing is needed or the string already decides. */
+static const char *streaming_option(const char *driver, const char *connstr)
+{
+	/* psqlODBC reads through a cursor only with UseDeclareFetch */
+	if (strncasecmp(driver, "psqlodbc", 8) == 0 && !has_key(connstr, "UseDeclareFetch"))
+		return "UseDeclareFetch=1;Fetch=" XP_ODBC_ROWS_TEXT;
+	/* sqlite3odbc copies a whole result (sqlite3_get_table) unless it steps */
+	if (strstr(driver, "sqlite3odbc") && !has_key(connstr, "StepAPI"))
+		return "StepAPI=1";
+	return NULL;
+}
+
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 {
+	const char *extra;
 	char *streaming = NULL;
 	int rc;
 
@@ -209,12 +224,12 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	if (rc)
 		goto out;
 	info_str(c, SQL_DRIVER_NAME, c->driver, sizeof c->driver);
-	/* psqlODBC keeps a whole result in memory unless it fetches through a cursor */
-	if (strncasecmp(c->driver, "psqlodbc", 8) == 0 && !has_key(connstr, "UseDeclareFetch")) {
+	extra = streaming_option(c->driver, connstr);
+	if (extra) {
 		size_t l = strlen(connstr);
 
-		streaming = xp_asprintf("%s%sUseDeclareFetch=1;Fetch=%d", connstr,
-		                        l && connstr[l - 1] != ';' ? ";" : "", XP_ODBC_ROWS);
+		streaming = xp_asprintf("%s%s%s", connstr, l && connstr[l - 1] != ';' ? ";" : "",
+		                        extra);
 		if (!streaming) {
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			goto out;
@@ -245,7 +260,7 @@ void xp_odbc_close(struct xp_odbc *c)
 {
 	if (c->dbc) {
 		if (c->in_txn)
-			SQLEndTran(SQL_HANDLE_DBC, c->dbc, SQL_ROLLBACK);
+			xp_odbc_end(c, 0, NULL);
 		SQLDisconnect(c->dbc);
 		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
 	}
@@ -287,7 +302,18 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 	        {SQL_TXN_READ_COMMITTED, "read-committed"},
 	};
 	const char *got = NULL;
+	int rc;
 
+	/* SQLite transactions are serializable; a deferred BEGIN takes the read snapshot at the
+	 * first SELECT and keeps it to the end */
+	if (strcmp(c->dbms, "SQLite") == 0) {
+		rc = xp_odbc_exec(c, "BEGIN", err);
+		if (rc)
+			return rc;
+		c->in_txn = c->txn_sql = 1;
+		snprintf(c->isolation, sizeof c->isolation, "serializable");
+		return 0;
+	}
 	/* SQL Server's SNAPSHOT (SQL_TXN_SS_SNAPSHOT) reads one version without locks */
 	if (strstr(c->dbms, "SQL Server") && try_isolation(c, 0x20))
 		got = "snapshot";
@@ -316,6 +342,10 @@ int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err)
 	if (!c->in_txn)
 		return 0;
 	c->in_txn = 0;
+	if (c->txn_sql) {
+		c->txn_sql = 0;
+		return xp_odbc_exec(c, commit ? "COMMIT" : "ROLLBACK", err);
+	}
 	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, c->dbc, commit ? SQL_COMMIT : SQL_ROLLBACK)))
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: end of transaction",
 		                   c->source);
@@ -513,7 +543,7 @@ struct xp_odbc_cursor {
 	int done;
 };
 
-#define GETDATA_PIECE (64 * 1024)
+#define GETDATA_PIECE (1024 * 1024) /* largest piece asked for when the size is unknown */
 #define VALUE_MAX     ((size_t)1 << 30)
 
 static int grow(char **buf, size_t *cap, size_t need)
@@ -753,7 +783,6 @@ static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, in
 	return 0;
 }
 
-/* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... */
 /* Writes a quoted identifier: one part, dots and all. */
 static void put_ident(FILE *f, char q, const char *name)
 {
@@ -768,8 +797,27 @@ static void put_ident(FILE *f, char q, const char *name)
 		fputc(q, f);
 }
 
+/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
+ * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
+static void put_bound(FILE *f, int64_t t, int tcls, int literal)
+{
+	char iso[XP_TIME_LEN];
+
+	if (!literal)
+		fputc('?', f);
+	else if (tcls == 'i')
+		fprintf(f, "%" PRId64, t);
+	else {
+		xp_time_format(t, iso);
+		fprintf(f, "'%.10s %.8s'", iso, iso + 11);
+	}
+}
+
+/* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...
+ * ORDER BY "tc"; tcls is the time column's type class. */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
-                         const struct col *cb, size_t ncols, const struct xp_window *w)
+                         const struct col *cb, size_t ncols, const struct xp_window *w, int tcls,
+                         int literal)
 {
 	char *sql = NULL, *q = NULL, *tc = NULL;
 	const char *sep = " WHERE ";
@@ -818,15 +866,21 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 	fprintf(f, " FROM %s", q);
 	if (tc) {
 		if (w->has_since) {
-			fprintf(f, "%s%s >= ?", sep, tc);
+			fprintf(f, "%s%s >= ", sep, tc);
+			put_bound(f, w->since, tcls, literal);
 			sep = " AND ";
 		}
 		if (w->has_until) {
-			fprintf(f, "%s%s < ?", sep, tc);
+			fprintf(f, "%s%s < ", sep, tc);
+			put_bound(f, w->until, tcls, literal);
 			sep = " AND ";
 		}
 		for (size_t i = 0; i < w->nexcl; i++) {
-			fprintf(f, "%sNOT (%s >= ? AND %s < ?)", sep, tc, tc);
+			fprintf(f, "%sNOT (%s >= ", sep, tc);
+			put_bound(f, w->excl[i].from, tcls, literal);
+			fprintf(f, " AND %s < ", tc);
+			put_bound(f, w->excl[i].to, tcls, literal);
+			fputc(')', f);
 			sep = " AND ";
 		}
 		fprintf(f, " ORDER BY %s", tc);
@@ -875,7 +929,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 {
 	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
 	char *sql = NULL;
-	int rc = 0, tcls = 's';
+	int rc = 0, tcls = 's', literal;
 
 	*out = NULL;
 	if (!cur || !(cur->cb = calloc(ncols, sizeof *cur->cb)) ||
@@ -913,7 +967,10 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 			}
 		}
 	}
-	sql = build_query(c, table, cols, cur->cb, ncols, w);
+	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
+	 * the bounds into the SQL there (they are formatted from integers, never from input) */
+	literal = strcmp(c->dbms, "SQLite") == 0;
+	sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal);
 	if (!sql) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -923,7 +980,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
 		goto out;
 	}
-	if (w && w->time_column) {
+	if (w && w->time_column && !literal) {
 		rc = bind_window(cur, w, tcls, err);
 		if (rc)
 			goto out;
@@ -950,16 +1007,17 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 {
 	struct col *k = &cur->cb[i];
 	size_t have = 0, t = term(k->ctype);
+	/* start small: some drivers (sqlite3odbc) pad the whole buffer they are given */
+	size_t piece = 256;
 	SQLLEN ind = 0;
 	SQLRETURN r;
 
 	for (;;) {
-		size_t room;
+		size_t room = piece + t;
 
-		if (grow(&k->raw, &k->rawcap, have + GETDATA_PIECE + t))
+		if (grow(&k->raw, &k->rawcap, have + room))
 			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
 			                  cur->table, cur->cols[i].name);
-		room = k->rawcap - have;
 		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
 		               (SQLLEN)room, &ind);
 		if (r == SQL_NO_DATA)
@@ -978,12 +1036,17 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 			break;
 		}
 		/* the last piece: ind is its length */
-		if (r == SQL_SUCCESS || (ind != SQL_NO_TOTAL && (size_t)ind <= room - t)) {
+		if (r == SQL_SUCCESS || (ind != SQL_NO_TOTAL && (size_t)ind <= piece)) {
 			have += (size_t)ind;
 			break;
 		}
-		/* truncated piece: the buffer is full but for the terminator */
-		have += room - t;
+		/* a full piece: ask next for what is left when the driver says, else twice as much
+		 */
+		have += piece;
+		if (ind != SQL_NO_TOTAL && (size_t)ind > piece)
+			piece = (size_t)ind - piece;
+		else if (piece < GETDATA_PIECE)
+			piece *= 2;
 	}
 	return convert(k, k->raw, have, f) ? xp_err_set(err, XP_ENOMEM, "out of memory") : 0;
 }

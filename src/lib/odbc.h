@@ -23,11 +23,12 @@ struct xp_odbc {
 	char *source;       /* the connection string with passwords removed (owned) */
 	char isolation[64]; /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
 	int in_txn;
+	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
 };
 
-/* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). For psqlODBC
- * without UseDeclareFetch it reconnects with UseDeclareFetch=1;Fetch=XP_ODBC_ROWS so results
- * stream. On failure c needs no close. */
+/* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
+ * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000 and
+ * sqlite3odbc without StepAPI with StepAPI=1. On failure c needs no close. */
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err);
 /* Rolls back an open transaction, disconnects, frees. Safe on a zeroed or closed struct. */
 void xp_odbc_close(struct xp_odbc *c);
@@ -50,13 +51,15 @@ int xp_odbc_exec(struct xp_odbc *c, const char *sql, struct xp_err *err);
 
 /* Turns off autocommit and asks for the strongest snapshot-like isolation the driver grants
  * (SQL Server SNAPSHOT; REPEATABLE READ on PostgreSQL and MariaDB/MySQL, which gives a
- * snapshot there; SERIALIZABLE elsewhere), recording it in c->isolation. */
+ * snapshot there; SERIALIZABLE elsewhere), recording it in c->isolation. On SQLite it runs
+ * BEGIN instead: sqlite3odbc holds whole results in memory when autocommit is off. */
 int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err);
 /* Ends the transaction (commit when commit is set, else rollback) and restores autocommit. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 
-/* Rows per SQLFetch with column-wise binding. */
-#define XP_ODBC_ROWS 1000
+/* Rows per SQLFetch with column-wise binding (and the same as text). */
+#define XP_ODBC_ROWS      1000
+#define XP_ODBC_ROWS_TEXT "1000"
 /* Columns whose bound buffer would exceed this are read with SQLGetData in pieces. */
 #define XP_ODBC_BIND_MAX (64 * 1024)
 
