@@ -109,6 +109,14 @@ is "$(grep -c "	deleting	no rule keeps it	keep-daily 3 now 2026-11-27T00:00:00Z	
 run xpexpire -r "$R" --keep-daily 3 --now $NOW
 is "$rc:$(verdicts delete)" "0:" "a second run deletes nothing"
 
+# An empty repository: nothing to decide, nothing to delete.
+mkrepo "$T/empty" || { echo "Bail out! cannot make a repository"; exit 1; }
+run xpexpire -r "$T/empty" --keep-last 1 --now $NOW
+is "$rc:$out" "0:0 of 0 backups deleted" "an empty repository: nothing deleted"
+run xpexpire -r "$T/empty" --keep-last 1 --now $NOW --json
+is "$out" '{"now":"2026-11-27T00:00:00Z","dry_run":false,"policy":"keep-last 1","kept":[],"deleted":[]}' \
+	"an empty repository in JSON"
+
 # Usage errors exit 2 and say why.
 run xpexpire -r "$R" --now $NOW
 is "$rc" 2 "no rule at all is a usage error"
