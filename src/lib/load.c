@@ -185,7 +185,9 @@ struct batch {
 	size_t n, cap;   /* rows filled, rows that fit */
 	size_t max_rows; /* rows per execute this driver gets right */
 	int rebind;      /* bind again before each execute */
-	uint64_t done;   /* rows of this table executed */
+	SQLHSTMT multi;  /* INSERT of mrows rows in one VALUES list, or null */
+	size_t mrows;
+	uint64_t done; /* rows of this table executed */
 };
 
 static int is_text_type(int t)
@@ -299,25 +301,38 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 	return 0;
 }
 
+/* Binds column i's value of array row r as parameter number pno of statement st. */
+static int bind_one(struct batch *b, SQLHSTMT st, size_t pno, size_t i, size_t r,
+                    struct xp_err *err)
+{
+	struct pcol *p = &b->pc[i];
+	SQLULEN size = p->size;
+	SQLRETURN rc;
+
+	/* a text parameter declared narrower than its data is cut or refused */
+	if ((is_text_type(p->sqltype) || is_binary_type(p->sqltype)) && size < p->width)
+		size = p->width;
+	rc = SQLBindParameter(st, (SQLUSMALLINT)pno, SQL_PARAM_INPUT, p->ctype, p->sqltype, size,
+	                      p->digits, p->buf + r * p->width, (SQLLEN)p->width, p->ind + r);
+	if (!SQL_SUCCEEDED(rc))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s: column %s",
+		                     b->t->name, b->t->cols[i].name);
+	return 0;
+}
+
 static int bind_all(struct batch *b, struct xp_err *err)
 {
-	for (size_t i = 0; i < b->t->ncols; i++) {
-		struct pcol *p = &b->pc[i];
-		SQLULEN size = p->size;
-		SQLRETURN r;
+	size_t nc = b->t->ncols;
+	int rc = 0;
 
-		/* a text parameter declared narrower than its data is cut or refused */
-		if (is_text_type(p->sqltype) && size < p->width)
-			size = p->width;
-		if (is_binary_type(p->sqltype) && size < p->width)
-			size = p->width;
-		r = SQLBindParameter(b->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, p->ctype,
-		                     p->sqltype, size, p->digits, p->buf, (SQLLEN)p->width, p->ind);
-		if (!SQL_SUCCEEDED(r))
-			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: column %s",
-			                     b->t->name, b->t->cols[i].name);
-	}
-	return 0;
+	for (size_t i = 0; !rc && i < nc; i++)
+		rc = bind_one(b, b->st, i + 1, i, 0, err);
+	/* the many-rows INSERT takes row r's values from the arrays' row r */
+	if (b->multi && b->cap >= b->mrows)
+		for (size_t r = 0; !rc && r < b->mrows; r++)
+			for (size_t i = 0; !rc && i < nc; i++)
+				rc = bind_one(b, b->multi, r * nc + i + 1, i, r, err);
+	return rc;
 }
 
 /* Sizes the arrays for the current widths: as many rows as fit in XP_LOAD_MEM, at least one. */
@@ -355,6 +370,23 @@ static int resize(struct batch *b, struct xp_err *err)
 	return bind_all(b, err);
 }
 
+/* Executes a full batch as one many-rows INSERT. */
+static int flush_multi(struct batch *b, struct xp_err *err)
+{
+	SQLLEN count = -1;
+
+	if (!SQL_SUCCEEDED(SQLExecute(b->multi)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->multi, "%s: rows %llu-%llu",
+		                     b->t->name, (unsigned long long)(b->done + 1),
+		                     (unsigned long long)(b->done + b->n));
+	if (SQL_SUCCEEDED(SQLRowCount(b->multi, &count)) && count != (SQLLEN)b->n)
+		return xp_err_set(err, XP_EFAIL, "%s: the driver inserted %lld of %zu rows",
+		                  b->t->name, (long long)count, b->n);
+	b->done += b->n;
+	b->n = 0;
+	return 0;
+}
+
 /* Executes the filled rows; names the first row the database refused. */
 static int flush(struct batch *b, struct xp_err *err)
 {
@@ -363,6 +395,8 @@ static int flush(struct batch *b, struct xp_err *err)
 
 	if (!b->n)
 		return 0;
+	if (b->multi && b->n == b->mrows && b->cap >= b->mrows)
+		return flush_multi(b, err);
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(b->st, SQL_ATTR_PARAMSET_SIZE, (SQLPOINTER)b->n, 0)))
 		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s: parameter arrays",
 		                     b->t->name);
@@ -443,6 +477,8 @@ static void batch_free(struct batch *b)
 	free(b->status);
 	if (b->st)
 		SQLFreeHandle(SQL_HANDLE_STMT, b->st);
+	if (b->multi)
+		SQLFreeHandle(SQL_HANDLE_STMT, b->multi);
 	memset(b, 0, sizeof *b);
 }
 
@@ -535,7 +571,7 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, struct
 	return rc;
 }
 
-static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, char **out,
+static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, size_t rows, char **out,
                       struct xp_err *err)
 {
 	char *sql = NULL;
@@ -551,15 +587,40 @@ static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, char **o
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
 	}
 	if (!rc)
-		rc = append(&sql, &len, xp_asprintf(") VALUES ("), err);
-	for (size_t i = 0; !rc && i < t->ncols; i++)
-		rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
-	if (!rc)
-		rc = append(&sql, &len, xp_asprintf(")"), err);
+		rc = append(&sql, &len, xp_asprintf(") VALUES "), err);
+	for (size_t r = 0; !rc && r < rows; r++) {
+		rc = append(&sql, &len, xp_asprintf("%s(", r ? ", " : ""), err);
+		for (size_t i = 0; !rc && i < t->ncols; i++)
+			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(")"), err);
+	}
 	if (rc)
 		free(sql);
 	else
 		*out = sql;
+	return rc;
+}
+
+static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
+                         struct xp_err *err)
+{
+	char *sql = NULL;
+	int rc;
+
+	rc = insert_sql(c, t, XP_LOAD_VALUES_ROWS, &sql, err);
+	if (rc)
+		return rc;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->multi))) {
+		b->multi = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+	} else if (!SQL_SUCCEEDED(SQLPrepare(b->multi, (SQLCHAR *)sql, SQL_NTS))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->multi, "%s", t->name);
+	} else {
+		b->mrows = XP_LOAD_VALUES_ROWS;
+		b->max_rows = XP_LOAD_VALUES_ROWS;
+	}
+	free(sql);
 	return rc;
 }
 
@@ -588,7 +649,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 			b->rebind = 1;
 		}
 	}
-	rc = insert_sql(c, t, &sql, err);
+	rc = insert_sql(c, t, 1, &sql, err);
 	if (rc)
 		goto out;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
@@ -607,6 +668,13 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	if (!SQL_SUCCEEDED(SQLPrepare(b->st, (SQLCHAR *)sql, SQL_NTS))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s", t->name);
 		goto out;
+	}
+	/* psqlODBC runs a parameter array one row per round trip: full batches go to the
+	 * server as one INSERT of many rows instead (partial ones use the array) */
+	if (family(c->dbms) == FAM_PG && XP_LOAD_VALUES_ROWS * t->ncols <= XP_LOAD_VALUES_PARAMS) {
+		rc = prepare_multi(b, c, t, err);
+		if (rc)
+			goto out;
 	}
 	rc = resize(b, err);
 out:

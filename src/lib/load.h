@@ -13,6 +13,10 @@
  * wide values get smaller batches. */
 #define XP_LOAD_ROWS 1000
 #define XP_LOAD_MEM  (32u << 20)
+/* Where parameter arrays go one row per round trip (psqlODBC), rows per many-rows INSERT,
+ * and the most parameters one may have. */
+#define XP_LOAD_VALUES_ROWS   100
+#define XP_LOAD_VALUES_PARAMS 30000
 
 struct xp_load_opts {
 	const char *connstr;

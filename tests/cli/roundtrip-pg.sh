@@ -59,4 +59,23 @@ is "$(types_pg vals | tr '\n' ',')" \
 	"id integer,i64 bigint,i32 integer,num double precision,f64 double precision,txt text,d date,ts timestamp without time zone,u text,b bytea,flag boolean," \
 	"SQLite's types map to PostgreSQL's"
 
+# the demo log, 5050 rows: full batches go as many-rows INSERTs, the last 50 as an array
+"$XP_SRCDIR/examples/make-demo-db" -n 5050 -e 2026-11-24 "$T/demo.db"
+xpdump --dsn "$(sqlite_dsn "$T/demo.db")" -t audit_log -o "$T/demo.tar"
+run xprestore -q --dsn "$PG_DSN" --create -i "$T/demo.tar"
+is "$rc" 0 "restore --create of the demo log into PostgreSQL exits 0"
+rest="user_name, client_address, source, category, action, message, result, object_guid"
+is "$(psqlq -F '|' -c "SELECT id, to_char(utc_time, 'YYYY-MM-DD HH24:MI:SS.MS'), $rest FROM audit_log ORDER BY id" | cksum)" \
+	"$(sqlite3 "$T/demo.db" "SELECT id, utc_time, $rest FROM audit_log ORDER BY id" | cksum)" \
+	"the demo log arrives row for row"
+
+# a row PostgreSQL refuses inside a full batch: nothing of the stream stays
+psqlq -c "TRUNCATE audit_log; ALTER TABLE audit_log ADD PRIMARY KEY (id);
+	INSERT INTO audit_log (id, utc_time, category, action, result)
+	VALUES (4321, '2026-01-01', 'c', 'a', 'r')"
+run xprestore -q --dsn "$PG_DSN" -i "$T/demo.tar"
+is "$rc" 1 "a duplicate key in the 44th batch exits 1"
+like "$err" "xprestore: audit_log: rows 4301-4400: *duplicate key*" "and names the batch's rows"
+is "$(count_pg audit_log)" 1 "the 4300 rows before it are rolled back"
+
 done_testing
