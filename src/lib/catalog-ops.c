@@ -381,12 +381,14 @@ static int reconcile_holds(struct xp_op *op, struct xp_err *err)
 {
 	int dirty = 0;
 
-	for (size_t i = 0; i < op->j.n; i++) {
-		const struct xp_jid *j = &op->j.v[i];
-		struct xp_catalog_entry *e = find_mut(op, j->id);
-		int held = (j->flags & XP_J_HELD) != 0;
+	for (size_t i = 0; i < op->cat.n; i++) {
+		struct xp_catalog_entry *e = &op->cat.entries[i];
+		const struct xp_jid *j = xp_jids_find(&op->j, e->id);
+		int held = j && (j->flags & XP_J_HELD);
 
-		if (!e || (!held && !e->hold) ||
+		/* No record at all leaves the catalog alone: a damaged journal must not lift a
+		 * legal hold. */
+		if (!j || (!held && !e->hold) ||
 		    (held && e->hold && strcmp(e->hold, j->hold ? j->hold : "") == 0))
 			continue;
 		free(e->hold);
