@@ -242,6 +242,12 @@ void xp_time_format(int64_t t, char buf[XP_TIME_LEN])
 
 int64_t xp_now(void)
 {
+	const char *fake = getenv("XP_NOW");
+	int64_t t;
+
+	/* Tests and rehearsals move the clock; a bad value is ignored rather than trusted. */
+	if (fake && *fake && xp_time_parse(fake, &t, NULL) == 0)
+		return t;
 	return (int64_t)time(NULL);
 }
 

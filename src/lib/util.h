@@ -57,7 +57,8 @@ void xp_time_format(int64_t t, char buf[XP_TIME_LEN]);
 /* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian, any year). */
 int64_t xp_days_from_civil(int64_t y, unsigned m, unsigned d);
 void xp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-/* The current time (the clock is read only here). */
+/* The current time (the clock is read only here). XP_NOW=ISO-TIME in the environment
+ * replaces it, for tests and rehearsals of a schedule. */
 int64_t xp_now(void);
 
 /* Parses a duration: one or more NUMBER UNIT pairs, units s m h d w y (y = 365 days),

@@ -135,8 +135,18 @@ static void atomic_files(void)
 	free(path);
 }
 
+static void clock_override(void)
+{
+	setenv("XP_NOW", "2026-11-24T03:00:00Z", 1);
+	is_int(xp_now(), 1795489200, "XP_NOW sets the clock");
+	setenv("XP_NOW", "yesterday", 1);
+	ok(xp_now() > 1795489200, "a bad XP_NOW is ignored");
+	unsetenv("XP_NOW");
+}
+
 int main(void)
 {
+	clock_override();
 	times();
 	durations();
 	errors();
