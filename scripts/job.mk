@@ -1,0 +1,5 @@
+# The nightly job, its examples (cron, systemd, restore drill), the overview page, and the
+# tests that run the job end to end and every documented command.
+dist_bin_SCRIPTS += scripts/xpbackup-job
+EXTRA_DIST += tests/cli/job-lib.sh
+TESTS += tests/cli/job-run.sh

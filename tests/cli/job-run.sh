@@ -1,0 +1,103 @@
+#!/bin/bash
+# scripts/xpbackup-job on a demo SQLite database: a run seals exactly one backup, verifies it
+# and applies retention; each step is logged; a failing dump leaves nothing in the repository.
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$XP_SRCDIR/tests/cli/job-lib.sh"
+
+"$MKDB" -n 500 -d 30 -e 2026-11-20 "$T/audit.db" || { echo "Bail out! make-demo-db failed"; exit 1; }
+conf "$T/job.conf"
+
+# --- the first run ----------------------------------------------------------------------------
+XP_NOW=2026-11-21T03:15:00Z run "$JOB" -c "$T/job.conf"
+is "$rc" 0 "the job exits 0"
+id1=$(ids)
+like "$id1" "[0-9a-f]*" "the catalog names one backup"
+is "${#id1}" 32 "exactly one backup, a 32-digit id"
+is "$(printf '%s\n' "$err" | sed -n 's/^xpbackup-job: \([a-z]*\):.*/\1/p' | paste -sd' ')" \
+	"dump seal verify open expire done" "one log line per step, in order"
+like "$err" "*xpbackup-job: seal: backup $id1 in $R*" "the log names the new backup"
+is "$(grep -v '^#' "$R/journal" | cut -f1-3)" "2026-11-21T03:15:00Z	$id1	sealed" \
+	"the journal records the sealing at XP_NOW"
+is "$(awk -F'\t' '!/^#/ { print $4, $5, $6 }' "$R/catalog")" \
+	"2026-10-22T00:00:00Z 2026-11-20T23:59:59Z demo" "the catalog holds the data window and the source"
+like "$err" "*keep $id1 created 2026-11-21T03:15:00Z until 2027-01-20T00:00:00Z: keep-last #1*" \
+	"xpexpire ran with the configured policy"
+is "$(files)" 2 "one backup and its signature under REPO/data"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is left empty"
+
+# --- the next day: keep-last 1 deletes the first; syslog gets the same lines --------------
+cat >"$T/bin/logger" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$T/syslog"
+EOF
+chmod 755 "$T/bin/logger"
+conf "$T/job.conf" SYSLOG=yes
+XP_NOW=2026-11-22T03:15:00Z run "$JOB" -c "$T/job.conf"
+is "$rc" 0 "the second run exits 0"
+id2=$(ids)
+is "${#id2}" 32 "keep-last 1: one backup left"
+[ "$id2" != "$id1" ]
+ok $? "and it is the new one"
+is "$(grep -v '^#' "$R/journal" | cut -f2-5 | sed "s/$id1/ID1/; s/$id2/ID2/")" \
+	"ID1	sealed	-	-
+ID2	sealed	-	-
+ID1	deleting	no rule keeps it	keep-last 1 max-age 90d now 2026-11-22T03:15:00Z
+ID1	deleted	no rule keeps it	-" "the journal: sealed, sealed, the deletion with rule and policy"
+is "$(files)" 2 "the first backup's file and signature are gone"
+is "$(cut -d' ' -f1-4 "$T/syslog" | sed 's/ -- .*//' | sort | uniq -c | sed 's/^ *//')" \
+	"6 -t xpbackup -p daemon.info" "six lines to syslog, tag xpbackup"
+like "$(cat "$T/syslog")" "*-- expire: 1 of 2 backups deleted*" "syslog has the expire summary"
+rm -f "$T/bin/logger"
+conf "$T/job.conf"
+
+# --- a failing dump leaves nothing ------------------------------------------------------
+before=$(cat "$R/catalog" "$R/journal")
+conf "$T/bad.conf" TABLES="audit_log nosuch"
+run "$JOB" -c "$T/bad.conf"
+is "$rc" 1 "a missing table: the job exits 1"
+like "$err" "*xpbackup-job: dump failed (status 1): xpdump: table nosuch: *no such table*" \
+	"the log says which step failed and why"
+is "$(cat "$R/catalog" "$R/journal")" "$before" "no new catalog entry, no journal record"
+is "$(files)" 2 "no new file under REPO/data"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the partial dump is removed"
+
+conf "$T/bad.conf" DSN="Driver=SQLite3;Database=$T/no/such/dir/audit.db"
+run "$JOB" -c "$T/bad.conf"
+is "$rc" 1 "a bad DSN: the job exits 1"
+like "$err" "*dump failed (status 1): xpdump: *" "the dump step is named"
+is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed"
+
+conf "$T/bad.conf" DSN='"Driver=NoSuchDriver;Database=x"'
+run "$JOB" -c "$T/bad.conf"
+is "$rc" 1 "an unknown ODBC driver: the job exits 1"
+is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed"
+
+# --- a wrong password: the backup is sealed and signed, the open check fails with 3 --------
+password "$T/wrong" "not the password"
+conf "$T/bad.conf" PASSWORD_FILE="$T/wrong" KEEP_LAST=5
+run "$JOB" -c "$T/bad.conf"
+is "$rc" 3 "a wrong password: the job exits 3 (authentication)"
+like "$err" "*xpbackup-job: open failed (status 3): *" "the open step is named"
+is "$(ids | wc -w)" 2 "the sealed backup stays (it is sound; only the check failed)"
+
+# --- a dump left by a run that was killed outright is removed under the lock --------------
+mkdir -p "$W/xpbackup-job.Zz9Yy8"
+echo "plaintext rows" >"$W/xpbackup-job.Zz9Yy8/dump.tar"
+conf "$T/job.conf" KEEP_LAST=5
+run "$JOB" -c "$T/job.conf"
+is "$rc" 0 "a run after a killed one exits 0"
+like "$err" "*removed $W/xpbackup-job.Zz9Yy8 left by an interrupted run*" "it says so"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the stale dump is gone"
+
+# --- values are data, never code ----------------------------------------------------------
+conf "$T/job.conf" KEEP_LAST=5 SOURCE="'demo \$(touch $T/pwned) \`touch $T/pwned\`'"
+run "$JOB" -c "$T/job.conf"
+is "$rc" 0 "a quoted value with \$( and backquotes is accepted"
+[ ! -e "$T/pwned" ]
+ok $? "and nothing in it ran"
+is "$(awk -F'\t' '!/^#/ { print $6 }' "$R/catalog" | sort -u | tail -1)" \
+	"demo \$(touch $T/pwned) \`touch $T/pwned\`" "the source is recorded literally"
+
+run xpverify -r "$R"
+is "$rc" 0 "xpverify -r finds the repository consistent"
+done_testing
