@@ -353,6 +353,73 @@ static void test_shred(void)
 	is_int(verify(), 0, "journal verifies");
 }
 
+/* Refusals and repairs around the edges: bad input to add, a damaged catalog, a signature
+ * left half installed by a crash. */
+static void test_edges(void)
+{
+	struct xp_catalog_entry e, good;
+	struct xp_catalog cat = {0};
+	struct xp_err err = {0};
+	char *text, *line, *copy, *sig;
+
+	if (seal("edge", 0, &e)) {
+		ok(0, "seal");
+		return;
+	}
+	good = e;
+	e.size++;
+	is_int(xp_catalog_add(repo, key, &e, &err), XP_EINTEGRITY,
+	       "add refuses a size that is not the file's");
+	e.size--;
+	memcpy(e.id, "0123456789abcdef0123456789abcdef", 32);
+	is_int(xp_catalog_add(repo, key, &e, &err), XP_ENOENT,
+	       "add refuses a file that is not there");
+	memcpy(e.id, "0123456789ABCDEF0123456789abcdef", 32);
+	is_int(xp_catalog_add(repo, key, &e, &err), XP_EUSAGE,
+	       "add refuses an id that is not lower-case hex");
+	is_int(xp_catalog_add(repo, NULL, &e, &err), XP_EUSAGE, "changes need the signing key");
+	is_int(xp_journal_append(repo, NULL, "bad\tevent", NULL, NULL, &err), XP_EUSAGE,
+	       "an event name with a tab is refused");
+	is_int(xp_catalog_add(repo, key, &good, &err), 0, "the good entry is added");
+
+	/* A crash between writing catalog.minisig.new and installing it. */
+	sig = slurp("catalog.minisig");
+	spit("catalog.minisig.new", "untrusted comment: x\nnot a signature\n");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover with a stale catalog.minisig.new");
+	ok(!exists("catalog.minisig.new"), "one that does not sign the catalog is removed");
+	spit("catalog.minisig.new", sig);
+	spit("catalog.minisig", "untrusted comment: x\nbroken\n");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover with a good catalog.minisig.new");
+	ok(!exists("catalog.minisig.new"), "one that signs the catalog is installed");
+	{
+		char *now = slurp("catalog.minisig");
+
+		is_str(now, sig, "as catalog.minisig");
+		free(now);
+	}
+	free(sig);
+
+	/* A catalog with the same id on two lines, and one with a bad line. */
+	text = slurp("catalog");
+	line = strchr(text, '\n') + 1;
+	copy = xp_asprintf("%s%.*s", text, (int)(strchr(line, '\n') - line + 1), line);
+	spit("catalog", copy);
+	is_int(xp_catalog_load(repo, &cat, &err), XP_EINTEGRITY, "an id listed twice is refused");
+	ok(strstr(err.msg, "listed twice") != NULL, "and named (%s)", err.msg);
+	free(copy);
+	copy = xp_asprintf("%s%s", text, "0123\tsealed\n");
+	spit("catalog", copy);
+	is_int(xp_catalog_load(repo, &cat, &err), XP_EINTEGRITY, "a short line is refused");
+	ok(strstr(err.msg, "expected 11 tab-separated fields") != NULL, "with the line (%s)",
+	   err.msg);
+	free(copy);
+	spit("catalog", text);
+	free(text);
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "the restored catalog loads");
+	xp_catalog_free(&cat);
+	is_int(xp_catalog_delete(repo, key, good.id, "test", NULL, &err), 0, "and the edge goes");
+}
+
 static void test_lock(void)
 {
 	struct xp_catalog_lock lock;
@@ -507,6 +574,7 @@ int main(void)
 	test_chain();
 	test_changes(&a, &b);
 	test_shred();
+	test_edges();
 	test_lock();
 	test_check_and_adopt();
 	xp_sign_free_key(key);
