@@ -447,10 +447,31 @@ int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 
+	struct stat st;
+
 	af->fd = -1;
+	af->tmp = NULL;
 	af->path = strdup(path);
+	if (!af->path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	/* A device or FIFO (/dev/null, a pipe) is written in place: renaming over it would
+	 * replace the device node with a regular file. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			xp_afile_abort(af);
+			return xp_err_set(err, XP_EFAIL, "%s: is a directory", path);
+		}
+		af->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (af->fd < 0) {
+			int rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+
+			xp_afile_abort(af);
+			return rc;
+		}
+		return 0;
+	}
 	af->tmp = xp_asprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, slash ? slash + 1 : path);
-	if (!af->path || !af->tmp) {
+	if (!af->tmp) {
 		xp_afile_abort(af);
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
@@ -476,6 +497,12 @@ int xp_afile_commit(struct xp_afile *af, struct xp_err *err)
 {
 	int rc;
 
+	if (!af->tmp) { /* written in place: nothing to rename */
+		rc = close(af->fd) < 0 ? xp_err_sys(err, XP_EFAIL, "%s: close", af->path) : 0;
+		af->fd = -1;
+		xp_afile_abort(af);
+		return rc;
+	}
 	if (fsync(af->fd) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", af->path);
 		goto fail;

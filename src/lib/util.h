@@ -85,7 +85,8 @@ struct xp_afile {
 	char *path; /* final name (owned) */
 	char *tmp;  /* temp name (owned) */
 };
-/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing. */
+/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing.
+ * An existing device or FIFO at path is opened and written in place instead. */
 int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
 /* fsync, close, rename over path, fsync the directory; frees af's names. */
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err);

@@ -5,6 +5,7 @@
 #include "tap.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void times(void)
@@ -129,6 +130,15 @@ static void atomic_files(void)
 	free(got);
 	unlink(path);
 	free(path);
+	ok(xp_afile_open(&af, "/dev/null", 0600, &err) == 0 &&
+	           xp_write_all(af.fd, "x", 1, &err) == 0 && xp_afile_commit(&af, &err) == 0,
+	   "afile writes into a device in place");
+	{
+		struct stat st;
+
+		ok(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode),
+		   "/dev/null is still a device");
+	}
 	path = xp_asprintf("rm -rf '%s'", dir);
 	if (system(path) != 0)
 		ok(0, "cleanup");
