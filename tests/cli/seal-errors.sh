@@ -2,6 +2,7 @@
 # xpseal's usage errors (exit 2), failures (exit 1, one line), and no file left behind by a
 # failed or interrupted seal.
 . "$XP_SRCDIR/tests/lib.sh"
+command -v minisign >/dev/null || skip_all "minisign is not installed"
 
 export XP_SIGNING_KEY=$T/host/signer.key
 R=$T/repo

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Passwords: a wrong one is refused (exit 3), passwd re-seals the key and old backups still open.
 . "$XP_SRCDIR/tests/lib.sh"
+command -v setsid >/dev/null || skip_all "setsid is not installed"
 
 export XP_SIGNING_KEY=$T/host/signer.key
 R=$T/repo

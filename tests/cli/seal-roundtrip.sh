@@ -2,6 +2,9 @@
 # xpseal round trips through the real binaries: sizes around the chunk size, ~100 MB, random
 # data, shreddable backups; the stock minisign accepts the signatures.
 . "$XP_SRCDIR/tests/lib.sh"
+for tool in openssl minisign b2sum; do
+	command -v "$tool" >/dev/null || skip_all "$tool is not installed"
+done
 
 export XP_SIGNING_KEY=$T/host/signer.key
 R=$T/repo

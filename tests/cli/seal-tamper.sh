@@ -2,6 +2,9 @@
 # xpseal open refuses damaged backups with exit 3 and one line naming the damage: first on the
 # signature, and, for files re-signed after the damage, on the format itself.
 . "$XP_SRCDIR/tests/lib.sh"
+for tool in openssl minisign; do
+	command -v "$tool" >/dev/null || skip_all "$tool is not installed"
+done
 
 export XP_SIGNING_KEY=$T/host/signer.key
 R=$T/repo
