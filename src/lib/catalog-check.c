@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include "catalog-int.h"
-#include "dump.h"
 #include "seal.h"
 #include "sign.h"
 
@@ -573,38 +572,4 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 out:
 	free(pub);
 	return rc;
-}
-
-int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
-                          const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                          const char *source, struct xp_err *err)
-{
-	struct xp_catalog_entry e = {0};
-	struct xp_seal_header h;
-	char *path;
-	int rc;
-
-	if (!xp_catalog_valid_id(info->id))
-		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", info->id);
-	path = xp_asprintf("%s/data/%.2s/%s.xps", repo, info->id, info->id);
-	if (!path)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_seal_read_header(path, &h, err);
-	free(path);
-	if (rc)
-		return rc;
-	memcpy(e.id, info->id, sizeof e.id);
-	e.created = h.created;
-	e.shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
-	e.size = info->bytes_out;
-	memcpy(e.hash, info->hash, sizeof e.hash);
-	e.source = (char *)(source && *source         ? source
-	                    : brief && *brief->source ? brief->source
-	                                              : NULL);
-	if (brief && brief->has_time) {
-		e.has_window = 1;
-		e.oldest = brief->oldest;
-		e.newest = brief->newest;
-	}
-	return xp_catalog_add(repo, key, &e, err);
 }

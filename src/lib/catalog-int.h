@@ -46,6 +46,15 @@ struct xp_op {
 int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
                 struct xp_err *err);
 void xp_op_end(struct xp_op *op);
+/* The catalog entry of id in op, or NULL. */
+struct xp_catalog_entry *xp_op_find(struct xp_op *op, const char *id);
+/* Everything after a "deleting" record: shred key (journal "shredded" unless jflags has
+ * XP_J_DEL_SHREDDED), .xps, .minisig, catalog entry, journal "deleted". Safe to run again from
+ * any point. */
+int xp_op_finish_delete(struct xp_op *op, const char *id, unsigned jflags, const char *rule,
+                        struct xp_err *err);
+/* Everything after a "shredding" record: shred key, state "shredded", journal "shredded". */
+int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
 /* Reads the journal into per-id records (no lock needed); free with xp_jids_free. */

@@ -1,472 +1,16 @@
+/* The changes to the catalog: add, delete, shred, hold and release, each under the lock and
+ * journaled. */
 #include "config.h"
 
 #include "catalog-int.h"
-#include "sign.h"
+#include "dump.h"
+#include "seal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-static size_t id_hash(const char *id)
-{
-	uint64_t h = 0;
-
-	/* Ids are random: their first 16 hex digits are as good as any hash. */
-	for (int i = 0; i < 16; i++)
-		h = h << 4 | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
-	return (size_t)h;
-}
-
-const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id)
-{
-	if (!j->nslot)
-		return NULL;
-	for (size_t i = id_hash(id) & (j->nslot - 1);; i = (i + 1) & (j->nslot - 1)) {
-		size_t k = j->slot[i];
-
-		if (!k)
-			return NULL;
-		if (strcmp(j->v[k - 1].id, id) == 0)
-			return &j->v[k - 1];
-	}
-}
-
-/* Doubles the table and re-inserts every record. */
-static int rehash(struct xp_jids *j)
-{
-	size_t nslot = j->nslot ? 2 * j->nslot : 64, *slot = calloc(nslot, sizeof *slot);
-
-	if (!slot)
-		return -1;
-	for (size_t k = 0; k < j->n; k++) {
-		size_t i = id_hash(j->v[k].id) & (nslot - 1);
-
-		while (slot[i])
-			i = (i + 1) & (nslot - 1);
-		slot[i] = k + 1;
-	}
-	free(j->slot);
-	j->slot = slot;
-	j->nslot = nslot;
-	return 0;
-}
-
-static struct xp_jid *jid_get(struct xp_jids *j, const char *id)
-{
-	struct xp_jid *found = (struct xp_jid *)xp_jids_find(j, id);
-	size_t i;
-
-	if (found)
-		return found;
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * j->cap : 64;
-		struct xp_jid *grown = realloc(j->v, cap * sizeof *grown);
-
-		if (!grown)
-			return NULL;
-		j->v = grown;
-		j->cap = cap;
-	}
-	if (2 * (j->n + 1) > j->nslot && rehash(j))
-		return NULL;
-	memset(&j->v[j->n], 0, sizeof *j->v);
-	memcpy(j->v[j->n].id, id, XP_CATALOG_ID_HEX);
-	for (i = id_hash(id) & (j->nslot - 1); j->slot[i]; i = (i + 1) & (j->nslot - 1))
-		;
-	j->slot[i] = ++j->n;
-	return &j->v[j->n - 1];
-}
-
-struct jids_ctx {
-	struct xp_jids *j;
-	int oom;
-};
-
-static int set_reason(struct xp_jid *j, const char *reason)
-{
-	free(j->reason);
-	j->reason = *reason ? strdup(reason) : NULL;
-	return *reason && !j->reason ? -1 : 0;
-}
-
-static int on_event(void *ctx, const struct xp_journal_event *ev)
-{
-	struct jids_ctx *c = ctx;
-	const char *e = ev->event;
-	struct xp_jid *j;
-
-	if (!xp_catalog_valid_id(ev->id))
-		return 0;
-	if (strcmp(e, "deleting") && strcmp(e, "deleted") && strcmp(e, "shredding") &&
-	    strcmp(e, "shredded") && strcmp(e, "held") && strcmp(e, "released"))
-		return 0;
-	j = jid_get(c->j, ev->id);
-	if (!j)
-		goto oom;
-	if (strcmp(e, "deleting") == 0) {
-		j->flags = (j->flags | XP_J_DELETING) & ~XP_J_DEL_SHREDDED;
-		if (set_reason(j, ev->reason))
-			goto oom;
-	} else if (strcmp(e, "deleted") == 0) {
-		j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) | XP_J_DELETED;
-	} else if (strcmp(e, "shredding") == 0) {
-		j->flags |= XP_J_SHREDDING;
-		if (set_reason(j, ev->reason))
-			goto oom;
-	} else if (strcmp(e, "shredded") == 0) {
-		if (j->flags & XP_J_DELETING)
-			j->flags |= XP_J_DEL_SHREDDED;
-		j->flags &= ~XP_J_SHREDDING;
-	} else if (strcmp(e, "held") == 0) {
-		j->flags |= XP_J_HELD;
-		free(j->hold);
-		j->hold = strdup(ev->reason);
-		if (!j->hold)
-			goto oom;
-	} else {
-		j->flags &= ~XP_J_HELD;
-	}
-	return 0;
-oom:
-	c->oom = 1;
-	return XP_ENOMEM;
-}
-
-void xp_jids_free(struct xp_jids *j)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		free(j->v[i].reason);
-		free(j->v[i].hold);
-	}
-	free(j->v);
-	free(j->slot);
-	memset(j, 0, sizeof *j);
-}
-
-int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
-                 struct xp_err *err)
-{
-	struct jids_ctx c = {j, 0};
-	int rc;
-
-	memset(j, 0, sizeof *j);
-	rc = xp_journal_scan(repo, repair, mark, on_event, &c, js, err);
-	if (c.oom)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (rc)
-		xp_jids_free(j);
-	return rc;
-}
-
-static struct xp_catalog_entry *find_mut(struct xp_op *op, const char *id)
-{
-	return (struct xp_catalog_entry *)xp_catalog_find(&op->cat, id);
-}
-
-static char *key_path(const struct xp_op *op, const char *id)
-{
-	return xp_asprintf("%s/keys/shred/%s.key", op->repo, id);
-}
-
-static char *xps_path(const struct xp_op *op, const char *id, const char *suffix)
-{
-	return xp_asprintf("%s/data/%.2s/%s.xps%s", op->repo, id, id, suffix);
-}
-
-/* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
- * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
- * together with there being no other copy of the key.) */
-static int shred_file(const char *path, int *existed, struct xp_err *err)
-{
-	static const uint8_t zero[512];
-	struct stat st;
-	int fd, rc = 0;
-
-	*existed = 0;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", path);
-	*existed = 1;
-	if (fstat(fd, &st) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		goto out;
-	}
-	xp_fault_point("shred: overwrite key");
-	for (off_t done = 0; done < st.st_size && !rc;) {
-		size_t n = (size_t)(st.st_size - done) < sizeof zero ? (size_t)(st.st_size - done)
-		                                                     : sizeof zero;
-		rc = xp_write_all(fd, zero, n, err);
-		done += (off_t)n;
-	}
-	if (rc)
-		goto out;
-	xp_fault_point("shred: fsync key");
-	if (fsync(fd) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
-		goto out;
-	}
-	xp_fault_point("shred: unlink key");
-	if (unlink(path) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
-		goto out;
-	}
-	rc = xp_fsync_dir(path, err);
-out:
-	close(fd);
-	return rc;
-}
-
-/* fsyncs the directory holding path, if that directory exists. */
-static int fsync_parent(const char *path, struct xp_err *err)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
-	struct stat st;
-	int rc = 0;
-
-	if (!dir)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (stat(dir, &st) == 0)
-		rc = xp_fsync_dir(dir, err);
-	free(dir);
-	return rc;
-}
-
-static void entry_remove(struct xp_op *op, struct xp_catalog_entry *e)
-{
-	size_t i = (size_t)(e - op->cat.entries);
-
-	free(e->source);
-	free(e->path);
-	free(e->hold);
-	memmove(e, e + 1, (op->cat.n - i - 1) * sizeof *e);
-	op->cat.n--;
-}
-
-static int remove_file(const char *path, struct xp_err *err)
-{
-	if (unlink(path) < 0 && errno != ENOENT)
-		return xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
-	return 0;
-}
-
-/* Everything after the "deleting" record; safe to run again from any point. */
-static int finish_delete(struct xp_op *op, const char *id, unsigned jflags, const char *rule,
-                         struct xp_err *err)
-{
-	char *key = key_path(op, id);
-	char *xps = xps_path(op, id, "");
-	char *sig = xps_path(op, id, ".minisig");
-	struct xp_catalog_entry *e = find_mut(op, id);
-	int rc, existed;
-
-	if (!key || !xps || !sig) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = shred_file(key, &existed, err);
-	if (rc)
-		goto out;
-	if (!(jflags & XP_J_DEL_SHREDDED) &&
-	    (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED))) {
-		rc = xp_journal_put(op->repo, &op->js, id, "shredded", rule, NULL, err);
-		if (rc)
-			goto out;
-	}
-	xp_fault_point("delete: unlink xps");
-	rc = remove_file(xps, err);
-	if (rc)
-		goto out;
-	xp_fault_point("delete: unlink minisig");
-	rc = remove_file(sig, err);
-	if (rc)
-		goto out;
-	rc = fsync_parent(xps, err);
-	if (rc)
-		goto out;
-	if (e) {
-		entry_remove(op, e);
-		rc = xp_catalog_write(op, err);
-		if (rc)
-			goto out;
-	}
-	rc = xp_journal_put(op->repo, &op->js, id, "deleted", rule, NULL, err);
-out:
-	free(key);
-	free(xps);
-	free(sig);
-	return rc;
-}
-
-/* Everything after the "shredding" record; safe to run again from any point. */
-static int finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err)
-{
-	char *key = key_path(op, id);
-	struct xp_catalog_entry *e = find_mut(op, id);
-	int rc, existed;
-
-	if (!key) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = shred_file(key, &existed, err);
-	if (rc)
-		goto out;
-	if (e && e->state != XP_CATALOG_SHREDDED) {
-		e->state = XP_CATALOG_SHREDDED;
-		rc = xp_catalog_write(op, err);
-		if (rc)
-			goto out;
-	}
-	rc = xp_journal_put(op->repo, &op->js, id, "shredded", reason, NULL, err);
-out:
-	free(key);
-	return rc;
-}
-
-/* A crash inside xp_catalog_write can leave catalog.minisig.new: install it if it signs the
- * catalog now in place, else it belongs to a catalog that never got there. */
-static int fix_signature(struct xp_op *op, struct xp_err *err)
-{
-	char *npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
-	char *spath = xp_asprintf("%s/catalog.minisig", op->repo);
-	char *cpath = xp_asprintf("%s/catalog", op->repo);
-	char *pub = xp_asprintf("%s/keys/signer.pub", op->repo);
-	char *sig = NULL, *text = NULL;
-	size_t len = 0;
-	struct xp_err ignored;
-	int rc;
-
-	if (!npath || !spath || !cpath || !pub) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = xp_file_read_optional(npath, 1 << 16, &sig, NULL, err);
-	if (rc || !sig)
-		goto out;
-	rc = xp_file_read_optional(cpath, (size_t)256 << 20, &text, &len, err);
-	if (rc)
-		goto out;
-	if (text && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
-		xp_fault_point("recover: install signature");
-		if (rename(npath, spath) < 0) {
-			rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
-			goto out;
-		}
-	} else {
-		xp_fault_point("recover: drop signature");
-		rc = remove_file(npath, err);
-		if (rc)
-			goto out;
-	}
-	rc = xp_fsync_dir(spath, err);
-out:
-	free(npath);
-	free(spath);
-	free(cpath);
-	free(pub);
-	free(sig);
-	free(text);
-	return rc;
-}
-
-/* The journal records a hold or release before the catalog shows it: make the catalog agree. */
-static int reconcile_holds(struct xp_op *op, struct xp_err *err)
-{
-	int dirty = 0;
-
-	for (size_t i = 0; i < op->cat.n; i++) {
-		struct xp_catalog_entry *e = &op->cat.entries[i];
-		const struct xp_jid *j = xp_jids_find(&op->j, e->id);
-		int held = j && (j->flags & XP_J_HELD);
-
-		/* No record at all leaves the catalog alone: a damaged journal must not lift a
-		 * legal hold. */
-		if (!j || (!held && !e->hold) ||
-		    (held && e->hold && strcmp(e->hold, j->hold ? j->hold : "") == 0))
-			continue;
-		free(e->hold);
-		e->hold = held && j->hold && *j->hold ? strdup(j->hold) : NULL;
-		if (held && !e->hold)
-			return xp_err_set(err, XP_ENOMEM, "out of memory");
-		dirty = 1;
-	}
-	return dirty ? xp_catalog_write(op, err) : 0;
-}
-
-static int recover_locked(struct xp_op *op, struct xp_err *err)
-{
-	int rc;
-
-	rc = fix_signature(op, err);
-	for (size_t i = 0; rc == 0 && i < op->j.n; i++) {
-		struct xp_jid *j = &op->j.v[i];
-
-		if (j->flags & XP_J_DELETING) {
-			rc = finish_delete(op, j->id, j->flags, j->reason, err);
-			if (rc == 0)
-				j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) |
-				           XP_J_DELETED;
-		} else if (j->flags & XP_J_SHREDDING) {
-			rc = finish_shred(op, j->id, j->reason, err);
-			if (rc == 0)
-				j->flags &= ~XP_J_SHREDDING;
-		}
-	}
-	if (rc == 0)
-		rc = reconcile_holds(op, err);
-	if (rc)
-		xp_err_prefix(err, "%s: finishing an interrupted change", op->repo);
-	return rc;
-}
-
-int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
-                struct xp_err *err)
-{
-	int rc;
-
-	memset(op, 0, sizeof *op);
-	op->repo = repo;
-	op->key = key;
-	op->lock.fd = -1;
-	if (!key)
-		return xp_err_set(err, XP_EUSAGE, "%s: changing the catalog needs the signing key",
-		                  repo);
-	rc = xp_catalog_lock(repo, &op->lock, err);
-	if (rc == 0)
-		rc = xp_jids_load(repo, 1, 0, &op->js, &op->j, err);
-	if (rc == 0)
-		rc = xp_catalog_load(repo, &op->cat, err);
-	if (rc == 0)
-		rc = recover_locked(op, err);
-	if (rc)
-		xp_op_end(op);
-	return rc;
-}
-
-void xp_op_end(struct xp_op *op)
-{
-	xp_catalog_free(&op->cat);
-	xp_jids_free(&op->j);
-	xp_catalog_unlock(&op->lock);
-}
-
-int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err)
-{
-	struct xp_op op;
-	int rc;
-
-	rc = xp_op_begin(&op, repo, key, err);
-	if (rc == 0)
-		xp_op_end(&op);
-	return rc;
-}
 
 static int check_text(const char *what, const char *s, struct xp_err *err)
 {
@@ -569,7 +113,7 @@ out:
 static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
                            struct xp_catalog_entry **out, struct xp_err *err)
 {
-	*out = find_mut(op, id);
+	*out = xp_op_find(op, id);
 	if (!*out)
 		return xp_err_set(err, XP_ENOENT, "%s: no such backup in the catalog", id);
 	if (refuse_held && (*out)->hold) {
@@ -607,7 +151,7 @@ int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char
 	if (rc == 0)
 		rc = xp_journal_put(repo, &op.js, id, "deleting", rule, policy, err);
 	if (rc == 0)
-		rc = finish_delete(&op, id, 0, rule, err);
+		rc = xp_op_finish_delete(&op, id, 0, rule, err);
 out:
 	xp_op_end(&op);
 	return rc;
@@ -637,7 +181,7 @@ int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char 
 	}
 	rc = xp_journal_put(repo, &op.js, id, "shredding", reason, NULL, err);
 	if (rc == 0)
-		rc = finish_shred(&op, id, reason, err);
+		rc = xp_op_finish_shred(&op, id, reason, err);
 out:
 	xp_op_end(&op);
 	return rc;
@@ -716,4 +260,38 @@ int xp_journal_append(const char *repo, const char *id, const char *event, const
 		rc = xp_journal_put(repo, &js, id, event, reason, policy, err);
 	xp_catalog_unlock(&lock);
 	return rc;
+}
+
+int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
+                          const struct xp_seal_info *info, const struct xp_dump_brief *brief,
+                          const char *source, struct xp_err *err)
+{
+	struct xp_catalog_entry e = {0};
+	struct xp_seal_header h;
+	char *path;
+	int rc;
+
+	if (!xp_catalog_valid_id(info->id))
+		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", info->id);
+	path = xp_asprintf("%s/data/%.2s/%s.xps", repo, info->id, info->id);
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_seal_read_header(path, &h, err);
+	free(path);
+	if (rc)
+		return rc;
+	memcpy(e.id, info->id, sizeof e.id);
+	e.created = h.created;
+	e.shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
+	e.size = info->bytes_out;
+	memcpy(e.hash, info->hash, sizeof e.hash);
+	e.source = (char *)(source && *source         ? source
+	                    : brief && *brief->source ? brief->source
+	                                              : NULL);
+	if (brief && brief->has_time) {
+		e.has_window = 1;
+		e.oldest = brief->oldest;
+		e.newest = brief->newest;
+	}
+	return xp_catalog_add(repo, key, &e, err);
 }
