@@ -31,7 +31,14 @@ static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, st
 	lock->fd = -1;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* A reader needs no write access: it opens without creating, and where no writer has
+	 * ever made the lock file there is nothing to wait for. */
+	if (how & LOCK_SH)
+		lock->fd = open(path, O_RDONLY | O_CLOEXEC);
+	else
+		lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock->fd < 0 && (how & LOCK_SH) && errno == ENOENT)
+		goto out;
 	if (lock->fd < 0) {
 		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 		goto out;

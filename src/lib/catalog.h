@@ -66,7 +66,8 @@ struct xp_catalog_lock {
 int xp_catalog_lock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
 /* The same without waiting: XP_EFAIL "REPO: catalog is locked by another process" if held. */
 int xp_catalog_trylock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
-/* A shared lock (readers that want a stable picture: xp_catalog_check). */
+/* A shared lock (readers that want a stable picture: xp_catalog_check, xp_journal_verify).
+ * Needs no write access; without a REPO/lock file yet it succeeds holding nothing. */
 int xp_catalog_lock_shared(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err);
 /* Releases the lock; safe on a lock that was never taken (fd -1) or twice. */
 void xp_catalog_unlock(struct xp_catalog_lock *lock);
@@ -139,7 +140,8 @@ struct xp_journal_event {
 };
 typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
 
-/* Checks the whole hash chain: 0, or XP_EINTEGRITY naming the first bad line. lines (may be
+/* Checks the whole hash chain under the shared lock: 0, or XP_EINTEGRITY naming the first
+ * bad line. lines (may be
  * NULL) gets the number of events. A missing journal is an empty one. */
 int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err);
 /* Verifies the chain while calling fn for each event in order; fn returning non-zero stops

@@ -403,10 +403,16 @@ out:
 
 int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_err *err)
 {
+	struct xp_catalog_lock lock;
 	struct xp_jstate st;
 	int rc;
 
+	/* Shared: no append is seen half done. */
+	rc = xp_catalog_lock_shared(repo, &lock, err);
+	if (rc)
+		return rc;
 	rc = xp_journal_scan(repo, 0, 0, fn, ctx, &st, err);
+	xp_catalog_unlock(&lock);
 	if (rc)
 		return rc;
 	if (st.broken_line)
@@ -417,10 +423,15 @@ int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_er
 
 int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err)
 {
+	struct xp_catalog_lock lock;
 	struct xp_jstate st;
 	int rc;
 
+	rc = xp_catalog_lock_shared(repo, &lock, err);
+	if (rc)
+		return rc;
 	rc = xp_journal_scan(repo, 0, 0, NULL, NULL, &st, err);
+	xp_catalog_unlock(&lock);
 	if (rc)
 		return rc;
 	if (lines)

@@ -14,8 +14,11 @@ head -c 100000 "$T/big" >"$T/small"
 KEEP=$(ct "$R" "$K" seal <"$T/small")
 like "$KEEP" "????????????????????????????????" "a backup to keep"
 
-# killat SECONDS CMD...: runs CMD in the background, kills it with SIGKILL after SECONDS
-# (or finds it already finished), and waits for it.
+# killat SECONDS PROGRAM ARGS...: runs PROGRAM (a file, not a shell function, so that the
+# kill reaches the process itself) in the background, kills it with SIGKILL after SECONDS (or
+# finds it already finished), and waits for it.
+XPSEAL=$XP_BUILDDIR/src/xpseal/xpseal
+CT=$XP_BUILDDIR/tests/unit/catalog-tool
 killat() {
 	local delay=$1 pid
 	shift
@@ -27,9 +30,12 @@ killat() {
 }
 
 for round in 1 2 3 4 5 6; do
-	delay=0.$(printf '%03d' $((RANDOM % 700)))
-	killat "$delay" xpseal -r "$R" --shreddable -i "$T/big"
+	delay=0.$(printf '%03d' $((RANDOM % 350)))
+	before=$(listed | wc -l)
+	killat "$delay" "$XPSEAL" -r "$R" --shreddable -i "$T/big"
 	invariants "seal killed after ${delay}s" "$KEEP"
+	diag "seal killed after ${delay}s: $(($(listed | wc -l) - before)) backup(s) more," \
+		"$(find "$R/data" -name '.*.tmp.*' | wc -l) temp file(s) left in all"
 done
 
 # Changes racing a kill: seal small backups, then hold, shred and delete them with kills at
@@ -37,12 +43,12 @@ done
 for round in 1 2 3 4 5 6; do
 	X=$(ct "$R" "$K" seal --shreddable <"$T/small")
 	delay=0.0$(printf '%02d' $((RANDOM % 40)))
-	killat "$delay" ct "$R" "$K" hold "$X" "case $round"
+	killat "$delay" "$CT" "$R" "$K" hold "$X" "case $round"
 	run ct "$R" "$K" recover
 	is "$rc:$err" "0:" "recover after a hold killed after ${delay}s"
 	ct "$R" "$K" release "$X" >/dev/null 2>&1
-	killat "$delay" ct "$R" "$K" shred "$X" "request $round"
-	killat "0.0$((RANDOM % 10))" ct "$R" "$K" delete "$X"
+	killat "$delay" "$CT" "$R" "$K" shred "$X" "request $round"
+	killat "0.0$((RANDOM % 10))" "$CT" "$R" "$K" delete "$X"
 	run ct "$R" "$K" delete "$X"
 	is "$rc:$err" "0:" "delete after kills at random moments"
 	ok "$( ! grep -q "^$X\$" <<<"$(listed)" && [ ! -e "$R/data/${X:0:2}/$X.xps" ] &&
