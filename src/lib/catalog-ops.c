@@ -257,6 +257,8 @@ int xp_journal_append(const char *repo, const char *id, const char *event, const
 		return rc;
 	rc = xp_journal_scan(repo, 1, 0, NULL, NULL, &js, err);
 	if (rc == 0)
+		rc = xp_journal_repaired(repo, &js, err);
+	if (rc == 0)
 		rc = xp_journal_put(repo, &js, id, event, reason, policy, err);
 	xp_catalog_unlock(&lock);
 	return rc;

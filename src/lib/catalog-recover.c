@@ -442,6 +442,8 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 	if (rc == 0)
 		rc = xp_jids_load(repo, 1, 0, &op->js, &op->j, err);
 	if (rc == 0)
+		rc = xp_journal_repaired(repo, &op->js, err);
+	if (rc == 0)
 		rc = xp_catalog_load(repo, &op->cat, err);
 	if (rc == 0)
 		rc = recover_locked(op, err);

@@ -283,7 +283,8 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 		goto out;
 	if (len > 0 && buf[len - 1] != '\n') {
 		end = memrchr(buf, '\n', len);
-		len = end ? (size_t)(end - buf) + 1 : 0;
+		st->cut = len - (end ? (size_t)(end - buf) + 1 : 0);
+		len -= st->cut;
 		if (repair) {
 			rc = cut_torn_tail(path, len, err);
 			if (rc)
@@ -323,6 +324,20 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 out:
 	free(buf);
 	free(path);
+	return rc;
+}
+
+int xp_journal_repaired(const char *repo, struct xp_jstate *st, struct xp_err *err)
+{
+	char why[80];
+	int rc;
+
+	if (!st->cut)
+		return 0;
+	snprintf(why, sizeof why, "cut a torn last line of %zu bytes", st->cut);
+	rc = xp_journal_put(repo, st, NULL, "repaired", why, NULL, err);
+	if (rc == 0)
+		st->cut = 0;
 	return rc;
 }
 

@@ -36,6 +36,7 @@ struct xp_jstate {
 	size_t lines;          /* events */
 	uint8_t head[32];      /* BLAKE2b-256 of the last line (header if no events) */
 	int empty;             /* no journal yet: the next append writes the header */
+	size_t cut;            /* bytes of a torn last line cut off (repair) */
 	uint8_t mark_hash[32]; /* see xp_journal_scan */
 	size_t broken_line;    /* first line that breaks the chain, or 0 */
 	char broken_msg[160];  /* why */
@@ -55,6 +56,10 @@ int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const
 /* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched). */
 int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
                           struct xp_err *err);
+
+/* After a repairing scan cut a torn line off: journals "repaired" with the byte count, so the
+ * cut is on record. 0 when there was nothing to cut. */
+int xp_journal_repaired(const char *repo, struct xp_jstate *st, struct xp_err *err);
 
 /* Hex of n bytes into out (2n+1 bytes), and back: 0 or -1. */
 void xp_hex(const uint8_t *in, size_t n, char *out);
