@@ -5,6 +5,7 @@
 #include "catalog-int.h"
 #include "sign.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -400,11 +401,40 @@ static int reconcile_holds(struct xp_op *op, struct xp_err *err)
 	return dirty ? xp_catalog_write(op, err) : 0;
 }
 
+/* Temp files of the catalog's own atomic writes: only a holder of the exclusive lock makes
+ * them, so under the lock any that exist were left by a crash. */
+static int remove_stale_temps(struct xp_op *op, struct xp_err *err)
+{
+	static const char *const prefixes[] = {".catalog.tmp.", ".catalog.minisig.new.tmp."};
+	DIR *d = opendir(op->repo);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return xp_err_sys(err, XP_EFAIL, "%s", op->repo);
+	while (rc == 0 && (e = readdir(d))) {
+		for (size_t i = 0; i < 2; i++) {
+			char *path;
+
+			if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) != 0)
+				continue;
+			path = xp_asprintf("%s/%s", op->repo, e->d_name);
+			rc = path ? remove_file(path, err)
+			          : xp_err_set(err, XP_ENOMEM, "out of memory");
+			free(path);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
 static int recover_locked(struct xp_op *op, struct xp_err *err)
 {
 	int rc;
 
-	rc = fix_signature(op, err);
+	rc = remove_stale_temps(op, err);
+	if (rc == 0)
+		rc = fix_signature(op, err);
 	for (size_t i = 0; rc == 0 && i < op->j.n; i++) {
 		struct xp_jid *j = &op->j.v[i];
 

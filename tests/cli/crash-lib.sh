@@ -39,6 +39,8 @@ invariants() {
 	names=$(find "$R/data" -type f ! -name '.*' | sed 's|.*/||' |
 		grep -v -E '^[0-9a-f]{32}\.xps(\.minisig)?$')
 	is "$names" "" "$label: nothing but ID.xps and ID.xps.minisig under a visible name"
+	is "$(find "$R" -maxdepth 1 -name '.catalog*.tmp.*' -o -maxdepth 1 -name 'catalog.minisig.new')" "" \
+		"$label: no temp file of the catalog is left behind"
 	run ct "$R" - journal
 	is "$rc:$err" "0:" "$label: the journal chain verifies"
 	for id in "$@"; do

@@ -384,6 +384,13 @@ static void test_edges(void)
 	       "an event name with a tab is refused");
 	is_int(xp_catalog_add(repo, key, &good, &err), 0, "the good entry is added");
 
+	/* Temp files of an interrupted catalog write. */
+	spit(".catalog.tmp.AbC123", "half");
+	spit(".catalog.minisig.new.tmp.XyZ789", "half");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover with stale temp files");
+	ok(!exists(".catalog.tmp.AbC123") && !exists(".catalog.minisig.new.tmp.XyZ789"),
+	   "the catalog's stale temp files are removed");
+
 	/* A crash between writing catalog.minisig.new and installing it. */
 	sig = slurp("catalog.minisig");
 	spit("catalog.minisig.new", "untrusted comment: x\nnot a signature\n");
