@@ -287,9 +287,10 @@ int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
 	e.shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
 	e.size = info->bytes_out;
 	memcpy(e.hash, info->hash, sizeof e.hash);
-	e.source = (char *)(source && *source         ? source
-	                    : brief && *brief->source ? brief->source
-	                                              : NULL);
+	if (!(source && *source) && brief && *brief->source)
+		source = brief->source;
+	/* e only lends its strings: xp_catalog_add copies what it keeps. */
+	e.source = (char *)source;
 	if (brief && brief->has_time) {
 		e.has_window = 1;
 		e.oldest = brief->oldest;

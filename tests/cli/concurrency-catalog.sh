@@ -30,6 +30,18 @@ deleter() {
 	done
 }
 
+# Reader: checks the repository over and over meanwhile. Under the shared lock it never sees
+# a change half done; the only legitimate finding is an orphan (sealed, not yet catalogued).
+reader() {
+	while [ ! -e "$T/stop" ]; do
+		ct "$R" - check 2>/dev/null | grep -v -e 'not in the catalog' -e 'temporary file of a seal' \
+			-e 'shred key of no backup' -e 'signature of a backup not in the catalog'
+		ct "$R" - journal || echo "journal failed to verify"
+	done
+}
+reader >"$T/seen" 2>&1 &
+rpid=$!
+
 pids=()
 for id in $HOLDS; do
 	holder "$id" 2>>"$T/errors" &
@@ -46,6 +58,9 @@ for round in 1 2 3 4 5; do
 	wait "${spids[@]}"
 done
 wait "${pids[@]}"
+touch "$T/stop"
+wait "$rpid"
+is "$(cat "$T/seen")" "" "a reader checking all the while saw no half-done change"
 
 is "$(cat "$T/errors")" "" "no process failed"
 cat "$T"/new.* >"$T/new"
