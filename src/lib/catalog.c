@@ -241,7 +241,8 @@ int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_
 	for (size_t i = 0; i < cat->n; i++)
 		memcpy(s->v[i], cat->entries[i].id, XP_CATALOG_ID_HEX);
 	s->n = cat->n;
-	qsort(s->v, s->n, sizeof *s->v, cmp_id);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_id);
 	for (size_t i = 1; dup && !dup[0] && i < s->n; i++)
 		if (strcmp(s->v[i - 1], s->v[i]) == 0)
 			memcpy(dup, s->v[i], XP_CATALOG_ID_HEX);
@@ -414,7 +415,8 @@ int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 	char *sig = NULL, *cpath = NULL, *spath = NULL, *npath = NULL, *comment = NULL, head[65];
 	int rc;
 
-	qsort(op->cat.entries, op->cat.n, sizeof *op->cat.entries, cmp_entry);
+	if (op->cat.n > 1)
+		qsort(op->cat.entries, op->cat.n, sizeof *op->cat.entries, cmp_entry);
 	xp_catalog_format(&op->cat, &b);
 	xp_hex(op->js.head, 32, head);
 	comment = xp_asprintf("timestamp:%lld\tfile:catalog\tjournal:%zu:%s", (long long)xp_now(),
