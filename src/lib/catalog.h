@@ -84,9 +84,11 @@ const char *xp_catalog_state_name(int state);
 /* The relative path of a backup's file: "data/XX/ID.xps" into buf. */
 void xp_catalog_data_path(const char *id, char buf[48]);
 
-/* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog. The
- * file at e->path must already exist with e->size bytes (XP_EINTEGRITY otherwise); an id
- * already listed is refused. */
+/* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
+ * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if
+ * the size differs), its .minisig beside it; an id already listed, or one the journal says was
+ * deleted, is refused (XP_EFAIL). e->hold is ignored: holds go through xp_catalog_hold. The
+ * caller keeps ownership of e. */
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err);
 
