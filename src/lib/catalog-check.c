@@ -177,6 +177,15 @@ static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HE
 	return kind;
 }
 
+/* A finding about a file's presence or absence, made without the lock: a change may have
+ * happened meanwhile, so it is confirmed against the catalog and journal of the end. */
+struct later {
+	int kind;
+	char id[XP_CATALOG_ID_HEX];
+	char rel[128]; /* relative to REPO */
+	char *msg;
+};
+
 struct check {
 	const char *repo;
 	unsigned flags;
@@ -186,6 +195,9 @@ struct check {
 	struct xp_jids j;
 	struct xp_idset listed; /* cat's ids */
 	struct rep r;
+	struct later *later; /* findings to confirm under the lock at the end */
+	size_t nlater;
+	int oom;
 };
 
 static const struct xp_jid *jid(const struct check *c, const char *id)
@@ -197,6 +209,34 @@ static int listed(const struct check *c, const char *id)
 {
 	return xp_idset_has(&c->listed, id);
 }
+static void __attribute__((format(printf, 5, 6)))
+defer(struct check *c, int kind, const char *id, const char *rel, const char *fmt, ...)
+{
+	struct later *grown = realloc(c->later, (c->nlater + 1) * sizeof *grown);
+	struct later *l;
+	va_list ap;
+	int n;
+
+	if (!grown) {
+		c->oom = 1;
+		return;
+	}
+	c->later = grown;
+	l = &c->later[c->nlater];
+	memset(l, 0, sizeof *l);
+	l->kind = kind;
+	snprintf(l->id, sizeof l->id, "%s", id ? id : "");
+	snprintf(l->rel, sizeof l->rel, "%s", rel);
+	va_start(ap, fmt);
+	n = vasprintf(&l->msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		c->oom = 1;
+		return;
+	}
+	c->nlater++;
+}
+
 static int xps_beside(const char *repo, const char *sub, const char *id)
 {
 	char *path = xp_asprintf("%s/data/%s/%s.xps", repo, sub, id);
@@ -220,19 +260,19 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	if (j && (j->flags & XP_J_DELETING))
 		return 0; /* reported as pending */
 	if (kind == 1)
-		report(&c->r, XP_FIND_ORPHAN, id, rel, "%s: not in the catalog%s", rel,
-		       j && (j->flags & XP_J_DELETED) ? " (the journal says it was deleted)"
-		                                      : " (xpverify --adopt takes it back)");
+		defer(c, XP_FIND_ORPHAN, id, rel, "%s: not in the catalog%s", rel,
+		      j && (j->flags & XP_J_DELETED) ? " (the journal says it was deleted)"
+		                                     : " (xpverify --adopt takes it back)");
 	else if (kind == 2 && xps_beside(c->repo, sub, id))
 		return 0; /* its .xps is the finding */
 	else if (kind == 2)
-		report(&c->r, XP_FIND_ORPHAN, id, rel,
-		       "%s: signature of a backup not in the catalog", rel);
+		defer(c, XP_FIND_ORPHAN, id, rel, "%s: signature of a backup not in the catalog",
+		      rel);
 	else if (strstr(name, ".tmp."))
-		report(&c->r, XP_FIND_ORPHAN, NULL, rel,
-		       "%s: temporary file of a seal in progress or interrupted", rel);
+		defer(c, XP_FIND_ORPHAN, NULL, rel,
+		      "%s: temporary file of a seal in progress or interrupted", rel);
 	else
-		report(&c->r, XP_FIND_ORPHAN, NULL, rel, "%s: not a backup file", rel);
+		defer(c, XP_FIND_ORPHAN, NULL, rel, "%s: not a backup file", rel);
 	return 0;
 }
 
@@ -258,10 +298,13 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 		if (!xp_catalog_valid_id(id) || !listed(c, id)) {
 			const struct xp_jid *j = xp_catalog_valid_id(id) ? jid(c, id) : NULL;
 
-			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
-				report(&c->r, XP_FIND_ORPHAN, id, name,
-				       "keys/shred/%s: shred key of no backup in the catalog",
-				       name);
+			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING))) {
+				char rel[64];
+
+				snprintf(rel, sizeof rel, "keys/shred/%s", name);
+				defer(c, XP_FIND_ORPHAN, id, rel,
+				      "%s: shred key of no backup in the catalog", rel);
+			}
 		}
 		free(ents[i]);
 	}
@@ -299,29 +342,28 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 	}
 	rc = hash_file(xps, hash, &size, &err);
 	if (rc == XP_ENOENT)
-		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
+		defer(c, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
 	else if (rc)
 		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s", err.msg);
 	else if (size != e->size)
-		report(&c->r, XP_FIND_SIZE, e->id, rel,
-		       "%s: %" PRIu64 " bytes, catalog says %" PRIu64, rel, size, e->size);
+		defer(c, XP_FIND_SIZE, e->id, rel, "%s: %" PRIu64 " bytes, catalog says %" PRIu64,
+		      rel, size, e->size);
 	else if (sodium_memcmp(hash, e->hash, sizeof hash) != 0)
-		report(&c->r, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog",
-		       rel);
+		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
 	if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES)) {
 		if (!exists(sig))
-			report(&c->r, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
 		else if (xp_sign_verify_file(xps, sig, c->pub, &err) != 0)
-			report(&c->r, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
-			       after_path(err.msg, xps));
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
+			      after_path(err.msg, xps));
 	}
 	if (e->shreddable && e->state == XP_CATALOG_SEALED && !exists(key))
-		report(&c->r, XP_FIND_SHRED_KEY, e->id, rel,
-		       "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
-		       rel, e->id);
+		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
+		      "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
+		      rel, e->id);
 	else if (e->state == XP_CATALOG_SHREDDED && exists(key))
-		report(&c->r, XP_FIND_SHRED_KEY, e->id, rel,
-		       "%s: shredded, but keys/shred/%s.key is still there", rel, e->id);
+		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
+		      "%s: shredded, but keys/shred/%s.key is still there", rel, e->id);
 out:
 	free(xps);
 	free(sig);
@@ -382,6 +424,69 @@ static void check_journal(struct check *c)
 	}
 }
 
+/* Whether a finding made without the lock still holds in the repository as it is now (cat, j
+ * read under the lock). */
+static int still_true(const struct check *c, const struct later *l, const struct xp_catalog *cat,
+                      const struct xp_idset *now, const struct xp_jids *j)
+{
+	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
+	const struct xp_catalog_entry *e;
+	char *path = xp_asprintf("%s/%s", c->repo, l->rel), *key;
+	int there = path && exists(path), is = 0;
+
+	free(path);
+	if (r && (r->flags & (XP_J_DELETING | XP_J_SHREDDING)))
+		return 0; /* reported as pending */
+	switch (l->kind) {
+	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
+	case XP_FIND_ORPHAN: return there && !(l->id[0] && xp_idset_has(now, l->id));
+	case XP_FIND_SHRED_KEY:
+		e = xp_catalog_find(cat, l->id);
+		key = xp_asprintf("%s/keys/shred/%s.key", c->repo, l->id);
+		if (e && key)
+			is = e->state == XP_CATALOG_SHREDDED ? exists(key)
+			                                     : e->shreddable && !exists(key);
+		free(key);
+		return is;
+	default: return xp_idset_has(now, l->id) && there; /* the content findings */
+	}
+}
+
+/* Reports the deferred findings that still hold, reading catalog and journal again under the
+ * shared lock. */
+static int confirm(struct check *c, struct xp_err *err)
+{
+	struct xp_catalog_lock lock = {-1};
+	struct xp_catalog cat = {0};
+	struct xp_idset now = {0};
+	struct xp_jstate js;
+	struct xp_jids j = {0};
+	int rc;
+
+	if (c->oom)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (!c->nlater)
+		return 0;
+	rc = xp_catalog_lock_shared(c->repo, &lock, err);
+	if (rc == 0)
+		rc = xp_catalog_load(c->repo, &cat, err);
+	if (rc == 0 && xp_idset_make(&now, &cat, NULL))
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = xp_jids_load(c->repo, 0, 0, &js, &j, err);
+	for (size_t i = 0; rc == 0 && i < c->nlater; i++) {
+		const struct later *l = &c->later[i];
+
+		if (still_true(c, l, &cat, &now, &j))
+			report(&c->r, l->kind, l->id, l->rel, "%s", l->msg);
+	}
+	xp_catalog_unlock(&lock);
+	xp_jids_free(&j);
+	xp_idset_free(&now);
+	xp_catalog_free(&cat);
+	return rc;
+}
+
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
 {
 	return xp_catalog_check_flags(repo, 0, fn, ctx, err);
@@ -427,16 +532,24 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 		report(&c.r, XP_FIND_CATALOG, NULL, "catalog",
 		       "catalog: missing, but the journal has %zu events", c.js.lines);
 	check_journal(&c);
+	/* Hashing every file may take long: do it without the lock, so that backups and
+	 * retention go on meanwhile, and confirm what depends on the files' presence after. */
+	xp_catalog_unlock(&lock);
 	for (size_t i = 0; i < c.cat.n; i++)
 		check_entry(&c, &c.cat.entries[i]);
 	rc = walk_data(repo, orphan, &c, err);
 	if (rc == 0)
 		rc = orphan_keys(&c, err);
+	if (rc == 0)
+		rc = confirm(&c, err);
 out:
 	xp_catalog_unlock(&lock);
 	xp_catalog_free(&c.cat);
 	xp_jids_free(&c.j);
 	xp_idset_free(&c.listed);
+	for (size_t i = 0; i < c.nlater; i++)
+		free(c.later[i].msg);
+	free(c.later);
 	free(text);
 	free(pub);
 	return rc ? rc : c.r.count;

@@ -175,10 +175,12 @@ typedef void xp_catalog_report_fn(void *ctx, const struct xp_catalog_finding *f)
 /* Short lower-case name of a finding kind ("missing", "orphan", ...). */
 const char *xp_catalog_finding_name(int kind);
 
-/* Checks the repository against its catalog under a shared lock: missing files, orphans, sizes,
- * hashes, each backup's signature, the catalog's signature, the journal chain. Calls report
- * once per finding; returns the number of findings (>= 0), or a negative code when the check
- * itself could not run. */
+/* Checks the repository against its catalog: missing files, orphans, sizes, hashes, each
+ * backup's signature, the catalog's signature, the journal chain. Catalog and journal are read
+ * under the shared lock; the files are read without it, so backups and retention go on during
+ * a long check, and what a change may have made untrue meanwhile (a missing file, an orphan) is
+ * confirmed under the lock at the end. Calls report once per finding; returns the number of
+ * findings (>= 0), or a negative code when the check itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
 /* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
  * tool that verifies them itself: each file is then read once here, for its hash). */
