@@ -3,18 +3,6 @@
 # Source it after tests/lib.sh.
 # shellcheck shell=bash
 
-# Under valgrind (make check-valgrind), errors inside psqlODBC itself (uninitialised reads in
-# its SQLDisconnect) are not ours: a suppression file in $T keeps them from failing the tools.
-if [ -n "${XP_VALGRIND:-}" ]; then
-	for _kind in Cond Value8 Addr8; do
-		printf '{\n   psqlodbc-%s\n   Memcheck:%s\n   ...\n   obj:*/psqlodbc*.so\n}\n' \
-			"$_kind" "$_kind"
-	done >"$T/psqlodbc.supp"
-	printf '{\n   psqlodbc-leak\n   Memcheck:Leak\n   match-leak-kinds: definite\n   ...\n   obj:*/psqlodbc*.so\n}\n' \
-		>>"$T/psqlodbc.supp"
-	export VALGRIND_OPTS="${VALGRIND_OPTS:-} --suppressions=$T/psqlodbc.supp"
-fi
-
 # psqlq ARGS...: psql without rc files, quiet, unaligned, stopping at the first error.
 psqlq() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 

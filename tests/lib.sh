@@ -67,7 +67,7 @@ _tool() {
 	shift
 	if [ -n "${XP_VALGRIND:-}" ]; then
 		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-			"$XP_BUILDDIR/src/$t/$t" "$@"
+			--suppressions="$XP_SRCDIR/tests/valgrind.supp" "$XP_BUILDDIR/src/$t/$t" "$@"
 	else
 		"$XP_BUILDDIR/src/$t/$t" "$@"
 	fi

@@ -2,4 +2,4 @@
 check_PROGRAMS += tests/unit/util
 tests_unit_util_LDADD = $(XP_LIBS)
 TESTS += tests/unit/util
-EXTRA_DIST += tests/valgrind-wrap
+EXTRA_DIST += tests/valgrind-wrap tests/valgrind.supp

@@ -6,22 +6,6 @@
 
 odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1 || skip_all "psqlODBC is not registered"
 pg_start || skip_all "PostgreSQL 15 server binaries are not installed"
-# psqlODBC reads uninitialised memory of its own inside SQLDisconnect: not ours to fix
-cat >"$T/psqlodbc.supp" <<'SUPP'
-{
-   psqlodbc-disconnect-cond
-   Memcheck:Cond
-   ...
-   fun:SQLDisconnect
-}
-{
-   psqlodbc-disconnect-value8
-   Memcheck:Value8
-   ...
-   fun:SQLDisconnect
-}
-SUPP
-export VALGRIND_OPTS="--suppressions=$T/psqlodbc.supp"
 
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
 CREATE TABLE v(id int8 PRIMARY KEY, at timestamptz NOT NULL, n numeric(38,10), f float8, r real,
