@@ -2,4 +2,4 @@
 # tests that run the job end to end and every documented command.
 dist_bin_SCRIPTS += scripts/xpbackup-job
 EXTRA_DIST += tests/cli/job-lib.sh
-TESTS += tests/cli/job-run.sh
+TESTS += tests/cli/job-run.sh tests/cli/job-lock.sh tests/cli/job-config.sh

@@ -9,7 +9,9 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 command -v flock >/dev/null || skip_all "flock is not installed"
 odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
 
+# shellcheck disable=SC2034 # used by the tests that source this file
 JOB=$XP_SRCDIR/scripts/xpbackup-job
+# shellcheck disable=SC2034
 MKDB=$XP_SRCDIR/examples/make-demo-db
 
 # The job runs the tools found on PATH: wrappers that honour XP_VALGRIND like tests/lib.sh.
@@ -46,6 +48,7 @@ conf() {
 		[PASSWORD_FILE]=$T/pw [KEEP_LAST]=1 [MAX_AGE]=90d [WORK_DIR]=$W [SYSLOG]=no
 		[LOCK]=$T/job.lock)
 	for kv in "$@"; do v[${kv%%=*}]=${kv#*=}; done
+	rm -f "$f"
 	(
 		umask 077
 		echo "# xpbackup-job test configuration"
