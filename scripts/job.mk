@@ -1,6 +1,7 @@
 # The nightly job, its examples (cron, systemd, restore drill), the overview page, and the
 # tests that run the job end to end and every documented command.
 dist_bin_SCRIPTS += scripts/xpbackup-job
+dist_man_MANS += man/xpbackup.7
 EXTRA_DIST += examples/xpbackup.conf examples/crontab examples/systemd/xpbackup.service \
 	examples/systemd/xpbackup.timer examples/restore-drill tests/cli/job-lib.sh
 TESTS += tests/cli/job-run.sh tests/cli/job-lock.sh tests/cli/job-config.sh tests/cli/e2e-job.sh
