@@ -275,7 +275,8 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	                           xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
 	                           err);
 	if (rc) {
-		xp_err_prefix(err, "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
+		xp_err_prefix(err,
+		              "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
 		              info.id);
 		goto out;
 	}
