@@ -118,7 +118,12 @@ run_doc() {
 		return
 	fi
 	cmd=$(sandbox "$2")
-	(cd "$P/cwd" && bash -o pipefail -c "$cmd") >"$T/doc.out" 2>"$T/doc.err"
+	# LeakSanitizer cannot tell the SQLite ODBC driver's own leak on a named DSN (the driver
+	# is unloaded by then) from ours; valgrind can, and suppresses just that (job-lib.sh).
+	case $cmd in
+	*DSN=[a-z]*) (export LSAN_OPTIONS=detect_leaks=0 && cd "$P/cwd" && bash -o pipefail -c "$cmd") ;;
+	*) (cd "$P/cwd" && bash -o pipefail -c "$cmd") ;;
+	esac >"$T/doc.out" 2>"$T/doc.err"
 	rc=$?
 	is "$rc" 0 "$1: $2"
 	[ "$rc" -eq 0 ] || { diag "ran: $cmd"; sed 's/^/# /' "$T/doc.err" | tail -5; }
