@@ -178,6 +178,7 @@ struct pcol {
 struct batch {
 	struct xp_odbc *c;
 	const struct xp_dump_table *t;
+	const char *prefix; /* xp_load_opts.prefix */
 	SQLHSTMT st;
 	struct pcol *pc;      /* t->ncols (owned) */
 	SQLUSMALLINT *status; /* cap (owned) */
@@ -541,7 +542,24 @@ static int exec_direct(struct xp_odbc *c, const char *sql, const char *what, str
 	return rc;
 }
 
-static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, struct xp_err *err)
+/* The malloc'd, quoted name table t is loaded into (see xp_load_opts.prefix). */
+static char *target_name(const struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix)
+{
+	char *name, *q;
+
+	if (!prefix)
+		return xp_odbc_quote(c, t->name);
+	name = xp_asprintf("%s%s", prefix, t->name);
+	for (char *p = name; p && *p; p++)
+		if (*p == '.')
+			*p = '_';
+	q = name ? xp_odbc_quote(c, name) : NULL;
+	free(name);
+	return q;
+}
+
+static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
+                        struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -549,7 +567,7 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, struct
 
 	rc = append(&sql, &len, xp_asprintf("CREATE TABLE "), err);
 	if (!rc)
-		rc = append(&sql, &len, xp_odbc_quote(c, t->name), err);
+		rc = append(&sql, &len, target_name(c, t, prefix), err);
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		char type[64];
 
@@ -571,8 +589,8 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, struct
 	return rc;
 }
 
-static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, size_t rows, char **out,
-                      struct xp_err *err)
+static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
+                      size_t rows, char **out, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -580,7 +598,7 @@ static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, size_t r
 
 	rc = append(&sql, &len, xp_asprintf("INSERT INTO "), err);
 	if (!rc)
-		rc = append(&sql, &len, xp_odbc_quote(c, t->name), err);
+		rc = append(&sql, &len, target_name(c, t, prefix), err);
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
 		if (!rc)
@@ -608,7 +626,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	char *sql = NULL;
 	int rc;
 
-	rc = insert_sql(c, t, XP_LOAD_VALUES_ROWS, &sql, err);
+	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, &sql, err);
 	if (rc)
 		return rc;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->multi))) {
@@ -625,7 +643,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 }
 
 static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      struct xp_err *err)
+                      const char *prefix, struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -633,6 +651,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	memset(b, 0, sizeof *b);
 	b->c = c;
 	b->t = t;
+	b->prefix = prefix;
 	if (!t->ncols)
 		return xp_err_set(err, XP_EINTEGRITY, "%s: no columns in MANIFEST", t->name);
 	b->pc = calloc(t->ncols, sizeof *b->pc);
@@ -649,7 +668,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 			b->rebind = 1;
 		}
 	}
-	rc = insert_sql(c, t, 1, &sql, err);
+	rc = insert_sql(c, t, b->prefix, 1, &sql, err);
 	if (rc)
 		goto out;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
@@ -691,7 +710,7 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	uint64_t shown = 0;
 	int rc;
 
-	rc = batch_open(&b, c, t, err);
+	rc = batch_open(&b, c, t, o->prefix, err);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
 		rc = add_row(&b, row, err);
 		if (!rc && b.done - shown >= XP_LOAD_ROWS && o->progress) {
@@ -743,7 +762,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	}
 	txn = 1;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
-		rc = create_table(&c, &m->tables[i], err);
+		rc = create_table(&c, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
 	}

@@ -21,6 +21,9 @@
 struct xp_load_opts {
 	const char *connstr;
 	int create; /* CREATE TABLE each table (from the MANIFEST's column types) before loading */
+	/* when set, each table is created and loaded as this prefix followed by its name with
+	 * dots turned into underscores ("app.audit" -> PREFIXapp_audit): scratch tables */
+	const char *prefix;
 	/* called every XP_LOAD_ROWS rows or so and at each table's end when set: the table being
 	 * loaded and the rows loaded so far in all */
 	void (*progress)(void *arg, const char *table, uint64_t rows);
