@@ -1,10 +1,14 @@
-/* xpverify: checks the signatures of sealed backups, by file or by id in a repository. */
+/* xpverify: checks the signatures of sealed backups, by file or by id in a repository; with
+ * --deep their whole content, with --drill a restore into a scratch database. */
 #include "config.h"
 
 #include "catalog.h"
 #include "keys.h"
+#include "seal.h"
+#include "secret.h"
 #include "sign.h"
 #include "util.h"
+#include "verify.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,12 +26,20 @@
 enum status { GOOD, BAD, MISSING, FAILED };
 static const char *const status_name[] = {"good", "bad", "missing", "error"};
 
+/* Outcome of a deep check or drill of one backup. */
+enum outcome { NOT_RUN, PASSED, SKIPPED, FAIL_INTEGRITY, FAIL_ERROR };
+static const char *const outcome_name[] = {"not-run", "passed", "skipped", "failed", "error"};
+
 /* One backup to check and, once checked, its outcome. */
 struct item {
 	char *id; /* NULL when a file's name is not ID.xps */
 	char *path;
 	int byid; /* named by id (-r REPO ID, or found in REPO/data): reported by id */
 	enum status status;
+	enum outcome deep, drill;
+	struct xp_verify_result res; /* of the deep check */
+	char *msg;                   /* why the deep check or drill failed or was skipped */
+	int journaled;               /* -1: not tried, 0: failed, 1: done */
 };
 
 /* A catalog finding (xp_catalog_check, xp_catalog_adopt), kept for --json. */
@@ -43,6 +55,11 @@ struct run {
 	size_t nfound, found_fail, found_integrity;
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
 	int json;
+	int deep;          /* --deep or --drill */
+	const char *drill; /* --drill CONNSTR */
+	struct xp_verify_keys keys;
+	struct xp_catalog cat; /* for the state of each backup (shredded ones are not opened) */
+	size_t deep_integrity, deep_fail;
 	struct item *items;
 	size_t n, cap;
 	size_t count[4];
@@ -50,19 +67,27 @@ struct run {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
-	           "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
-	           "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
-	           "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
-	           "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
-	           "then the catalog against the files, its signature and the journal chain.\n"
-	           "      --adopt          take complete backups missing from the catalog back in\n"
-	           "      --signing-key F  the host's signing key for --adopt\n"
-	           "  -r, --repo REPO      the repository (default $XP_REPO)\n"
-	           "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
-	           "                       the repository that holds the file)\n"
-	           "      --json           print one JSON object\n"
-	           "  -h, --help           print this help\n");
+	fprintf(f,
+	        "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
+	        "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
+	        "       xpverify -r REPO --deep [--drill CONNSTR] [--password-file F] [--json]\n"
+	        "                [ID|FILE]...\n"
+	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
+	        "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
+	        "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
+	        "then the catalog against the files, its signature and the journal chain.\n"
+	        "      --deep           also decrypt everything and check each dump's tables\n"
+	        "                       against its SUMMARY (needs the password)\n"
+	        "      --drill CONNSTR  also restore each dump into scratch tables in CONNSTR,\n"
+	        "                       compare them with the backup, drop them (implies --deep)\n"
+	        "      --password-file F  read the configuration password from F\n"
+	        "      --adopt          take complete backups missing from the catalog back in\n"
+	        "      --signing-key F  the host's signing key for --adopt\n"
+	        "  -r, --repo REPO      the repository (default $XP_REPO)\n"
+	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
+	        "                       the repository that holds the file)\n"
+	        "      --json           print one JSON object\n"
+	        "  -h, --help           print this help\n");
 }
 
 static int is_id(const char *s)
@@ -103,7 +128,7 @@ static int add(struct run *run, char *id, char *path, int byid, struct xp_err *e
 		}
 		run->items = grown;
 	}
-	run->items[run->n++] = (struct item){id, path, byid, GOOD};
+	run->items[run->n++] = (struct item){id, path, byid, GOOD, NOT_RUN, NOT_RUN, {0}, NULL, -1};
 	return 0;
 }
 
@@ -132,8 +157,11 @@ static int scan_repo(struct run *run, struct xp_err *err)
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	d = opendir(data);
+	if (!d && errno == ENOENT && access(run->repo, F_OK) == 0)
+		goto out; /* a repository without backups yet */
 	if (!d) {
-		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", data);
+		rc = errno == ENOENT ? xp_err_sys(err, XP_ENOENT, "%s", run->repo)
+		                     : xp_err_sys(err, XP_EFAIL, "%s", data);
 		goto out;
 	}
 	while (rc == 0 && (e = readdir(d))) {
@@ -210,6 +238,8 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 	else if (!pub)
 		rc = xp_err_set(err, XP_EFAIL, "%s: no keys/signer.pub above it (use -p)",
 		                it->path);
+	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
 	else
 		rc = xp_sign_verify_file(it->path, sig, pub, err);
 	free(found);
@@ -220,6 +250,122 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 	case XP_ENOENT: return MISSING;
 	default: return FAILED;
 	}
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Journals a result as evidence. A failure to journal is reported and makes the run fail;
+ * the check's own verdict stands. */
+static void journal(struct run *run, struct item *it, const char *event, const char *reason)
+{
+	struct xp_err err = {0, ""};
+	const char *name = it->byid ? it->id : it->path;
+
+	if (!run->repo || !it->id)
+		return;
+	if (!reason) {
+		xp_err_set(&err, XP_ENOMEM, "out of memory");
+	} else if (xp_journal_append(run->repo, it->id, event, reason, NULL, &err) == 0) {
+		if (it->journaled)
+			it->journaled = 1;
+		return;
+	}
+	it->journaled = 0;
+	run->deep_fail++;
+	xp_warn("%s: %s result not journaled: %s", name, event, err.msg);
+}
+
+static enum outcome failed(struct run *run, int rc)
+{
+	if (rc == XP_EINTEGRITY || rc == XP_EAUTH) {
+		run->deep_integrity++;
+		return FAIL_INTEGRITY;
+	}
+	run->deep_fail++;
+	return FAIL_ERROR;
+}
+
+/* --drill: restores one backup that passed the deep check into scratch tables. */
+static void drill_item(struct run *run, struct item *it, const char *name)
+{
+	struct xp_err err = {0, ""};
+	struct xp_seal_header h;
+	char prefix[18], *reason = NULL;
+	int rc = 0;
+
+	if (!it->res.dump) {
+		it->drill = SKIPPED;
+		if (!run->json)
+			printf("%s: drill skipped: not a dump stream\n", name);
+		journal(run, it, "drill", "skipped: not a dump stream");
+		return;
+	}
+	if (!it->id)
+		rc = xp_seal_read_header(it->path, &h, &err);
+	if (rc == 0) {
+		xp_verify_drill_prefix(it->id ? it->id : h.id_hex, prefix);
+		rc = xp_verify_drill(&run->keys, it->path, run->drill, prefix, &it->res, &err);
+	}
+	if (rc == 0) {
+		it->drill = PASSED;
+		reason = xp_asprintf("drill passed: %zu table%s, %llu row%s restored and compared",
+		                     it->res.ntables, plural(it->res.ntables),
+		                     (unsigned long long)it->res.rows, plural(it->res.rows));
+		if (!run->json && reason)
+			printf("%s: %s\n", name, reason);
+	} else {
+		it->drill = failed(run, rc);
+		free(it->msg);
+		it->msg = strdup(err.msg);
+		xp_warn("%s: drill failed: %s", name, err.msg);
+		reason = xp_asprintf("drill failed: %s", err.msg);
+	}
+	journal(run, it, "drill", reason);
+	free(reason);
+}
+
+/* --deep: decrypts one backup whose signature is good and checks its dump stream. */
+static void deep_item(struct run *run, struct item *it)
+{
+	struct xp_err err = {0, ""};
+	const struct xp_catalog_entry *e = it->id ? xp_catalog_find(&run->cat, it->id) : NULL;
+	const char *name = it->byid ? it->id : it->path;
+	char *reason = NULL;
+	int rc;
+
+	if (e && e->state == XP_CATALOG_SHREDDED) {
+		it->deep = SKIPPED;
+		if (!run->json)
+			printf("%s: shredded: not opened\n", name);
+		return;
+	}
+	rc = xp_verify_deep(&run->keys, it->path, &it->res, &err);
+	if (rc == 0) {
+		it->deep = PASSED;
+		if (it->res.dump)
+			reason =
+			        xp_asprintf("deep check passed: %zu table%s, %llu row%s",
+			                    it->res.ntables, plural(it->res.ntables),
+			                    (unsigned long long)it->res.rows, plural(it->res.rows));
+		else
+			reason = xp_asprintf("deep check passed: %llu byte%s, not a dump stream",
+			                     (unsigned long long)it->res.bytes,
+			                     plural(it->res.bytes));
+		if (!run->json && reason)
+			printf("%s: %s\n", name, reason);
+	} else {
+		it->deep = failed(run, rc);
+		it->msg = strdup(err.msg);
+		xp_warn("%s", err.msg);
+		reason = xp_asprintf("deep check failed: %s", err.msg);
+	}
+	journal(run, it, "verified", reason);
+	free(reason);
+	if (rc == 0 && run->drill)
+		drill_item(run, it, name);
 }
 
 /* Writes s as a JSON string. */
@@ -237,6 +383,41 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* The "deep", "drill" and "journaled" members of a result. */
+static void print_json_deep(const struct run *run, const struct item *it)
+{
+	const struct xp_verify_result *r = &it->res;
+
+	printf(",\"deep\":{\"status\":\"%s\"", outcome_name[it->deep]);
+	if (it->deep == PASSED) {
+		printf(",\"dump\":%s,\"bytes\":%llu,\"rows\":%llu,\"tables\":[",
+		       r->dump ? "true" : "false", (unsigned long long)r->bytes,
+		       (unsigned long long)r->rows);
+		for (size_t t = 0; t < r->ntables; t++) {
+			printf("%s{\"name\":", t ? "," : "");
+			json_str(r->tables[t].name);
+			printf(",\"rows\":%llu}", (unsigned long long)r->tables[t].rows);
+		}
+		putchar(']');
+	} else if (it->msg) {
+		fputs(",\"message\":", stdout);
+		json_str(it->msg);
+	}
+	putchar('}');
+	if (run->drill) {
+		printf(",\"drill\":{\"status\":\"%s\"", outcome_name[it->drill]);
+		if (it->drill == PASSED)
+			printf(",\"tables\":%zu,\"rows\":%llu", r->ntables,
+			       (unsigned long long)r->rows);
+		else if (it->drill != NOT_RUN && it->msg) {
+			fputs(",\"message\":", stdout);
+			json_str(it->msg);
+		}
+		putchar('}');
+	}
+	printf(",\"journaled\":%s", it->journaled < 0 ? "null" : it->journaled ? "true" : "false");
+}
+
 static void print_json(const struct run *run)
 {
 	printf("{\"checked\":%zu,\"good\":%zu,\"bad\":%zu,\"missing\":%zu,\"error\":%zu,"
@@ -252,7 +433,10 @@ static void print_json(const struct run *run)
 			fputs("null", stdout);
 		fputs(",\"path\":", stdout);
 		json_str(it->path);
-		printf(",\"status\":\"%s\"}", status_name[it->status]);
+		printf(",\"status\":\"%s\"", status_name[it->status]);
+		if (run->deep)
+			print_json_deep(run, it);
+		putchar('}');
 	}
 	fputs("]", stdout);
 	if (run->catalog || run->nfound) {
@@ -318,6 +502,8 @@ static int check_all(struct run *run)
 			xp_warn("%s", err.msg);
 		else if (!run->json)
 			printf("%s: good signature\n", it->byid ? it->id : it->path);
+		if (it->status == GOOD && run->deep)
+			deep_item(run, it);
 	}
 	if (run->catalog) {
 		size_t before = run->nfound;
@@ -338,10 +524,11 @@ static int check_all(struct run *run)
 		print_json(run);
 	if (fflush(stdout) != 0)
 		return XP_EXIT_FAIL;
-	if (run->count[BAD] || run->found_integrity)
+	if (run->count[BAD] || run->found_integrity || run->deep_integrity)
 		return XP_EXIT_INTEGRITY;
-	return run->count[MISSING] || run->count[FAILED] || run->found_fail ? XP_EXIT_FAIL
-	                                                                    : XP_EXIT_OK;
+	return run->count[MISSING] || run->count[FAILED] || run->found_fail || run->deep_fail
+	               ? XP_EXIT_FAIL
+	               : XP_EXIT_OK;
 }
 
 /* A repository that never had a catalog (made by hand, or before catalogs) gets the signature
@@ -385,12 +572,15 @@ int main(int argc, char **argv)
 	        {"json", no_argument, NULL, 'j'},
 	        {"adopt", no_argument, NULL, 'a'},
 	        {"signing-key", required_argument, NULL, 'k'},
+	        {"deep", no_argument, NULL, 'd'},
+	        {"drill", required_argument, NULL, 'D'},
+	        {"password-file", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
 	struct xp_err err = {0, ""};
-	const char *repo_opt = NULL, *signing_key = NULL;
+	const char *repo_opt = NULL, *signing_key = NULL, *pwfile = NULL;
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
@@ -402,6 +592,12 @@ int main(int argc, char **argv)
 		case 'j': run.json = 1; break;
 		case 'a': adopting = 1; break;
 		case 'k': signing_key = optarg; break;
+		case 'd': run.deep = 1; break;
+		case 'D':
+			run.deep = 1;
+			run.drill = optarg;
+			break;
+		case 'P': pwfile = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
 		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
@@ -415,8 +611,24 @@ int main(int argc, char **argv)
 		return xp_usage_error("nothing to check: give FILEs or -r REPO");
 	if (adopting && (!run.repo || optind < argc))
 		return xp_usage_error("--adopt takes -r REPO and no FILE or ID");
+	if (run.deep && !run.repo)
+		return xp_usage_error(
+		        "--deep and --drill need -r REPO (its key opens the backups)");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
+	if (run.deep) {
+		char *pw = NULL;
+		size_t pwlen = 0;
+
+		rc = xp_secret_password(pwfile, "Configuration password: ", 0, &pw, &pwlen, &err);
+		if (rc == 0)
+			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
+		xp_secret_free(pw);
+		if (rc)
+			return xp_fail(&err);
+		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
+			xp_catalog_free(&run.cat); /* the catalog check reports why */
+	}
 	run.catalog = optind == argc && (adopting || has_catalog(run.repo));
 	if (adopting)
 		rc = adopt(&run, signing_key, &err);
@@ -428,7 +640,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < run.n; i++) {
 		free(run.items[i].id);
 		free(run.items[i].path);
+		free(run.items[i].msg);
+		xp_verify_result_free(&run.items[i].res);
 	}
+	xp_verify_keys_free(&run.keys);
+	xp_catalog_free(&run.cat);
 	free(run.items);
 	for (size_t i = 0; i < run.nfound; i++) {
 		free(run.found[i].id);

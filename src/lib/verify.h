@@ -1,0 +1,62 @@
+/* Deep checks and restore drills of sealed backups (xpverify --deep, --drill): the payload is
+ * decrypted in a thread and streamed through a pipe into the dump reader or the loader, so
+ * memory stays constant and nothing touches the disk. */
+#ifndef XP_VERIFY_H
+#define XP_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* The repository's opening keys, unlocked once for many backups. */
+struct xp_verify_keys {
+	uint8_t pk[32];
+	uint8_t key_id[8];
+	uint8_t *sk;     /* 32 bytes of secret memory (owned) */
+	char *shred_dir; /* REPO/keys/shred (owned) */
+};
+/* Unlocks REPO/keys/repo.key with the password: XP_EAUTH for a wrong one. */
+int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_verify_keys *k,
+                     struct xp_err *err);
+void xp_verify_keys_free(struct xp_verify_keys *k);
+
+/* One table as read from the stream: rows, and the order-independent digest of its rows (the
+ * sum modulo 2^256 of each row's BLAKE2b-256 over its fields' NULL flags, lengths and bytes),
+ * which a drill compares with the rows read back from the database. */
+struct xp_verify_table {
+	char *name; /* owned */
+	uint64_t rows;
+	uint8_t digest[32];
+};
+
+/* What a deep check found. */
+struct xp_verify_result {
+	int dump;                       /* the payload is a dump stream (then tables are filled) */
+	uint64_t bytes;                 /* plaintext bytes */
+	struct xp_verify_table *tables; /* owned */
+	size_t ntables;
+	uint64_t rows;
+};
+void xp_verify_result_free(struct xp_verify_result *res);
+
+/* Decrypts and decompresses the whole file at path; when the payload is a dump stream, reads
+ * every table through the dump reader, which checks each table's rows, bytes and BLAKE2b
+ * against SUMMARY. 0, XP_EINTEGRITY or XP_EAUTH for damaged or tampered data, XP_EFAIL or
+ * XP_ENOENT for I/O. Messages start with path. res is filled on success (free it either way). */
+int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_verify_result *res,
+                   struct xp_err *err);
+
+/* The scratch-table prefix of a drill of backup id: "xpdrill_" and the id's first 8 digits
+ * and "_" into buf. */
+void xp_verify_drill_prefix(const char *id, char buf[18]);
+
+/* Restores the dump stream in path into the database connstr as scratch tables (prefix plus
+ * the table name with dots turned into underscores), reads each back through the same ODBC
+ * fetch the dump uses and compares its rows and digest with deep (the result of
+ * xp_verify_deep on the same file), then drops the scratch tables, also after a failure. A
+ * scratch table that already exists is refused and left alone. A mismatch is XP_EINTEGRITY. */
+int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char *connstr,
+                    const char *prefix, const struct xp_verify_result *deep, struct xp_err *err);
+
+#endif
