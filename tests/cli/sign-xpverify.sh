@@ -88,8 +88,8 @@ cp "$T/saved" "$PB.minisig"
 
 rm "$PB.minisig"
 run xpverify -r "$R" $B
-is "$rc" 1 "a missing signature exits 1"
-is "$err" "xpverify: $PB.minisig: No such file or directory" "the missing signature message"
+is "$rc" 3 "a missing signature beside an existing backup is an integrity finding: exit 3"
+is "$err" "xpverify: $PB.minisig: signature missing" "the missing signature message"
 cp "$T/saved" "$PB.minisig"
 
 run xpverify -r "$R" $C
@@ -124,7 +124,10 @@ run xpverify --help
 is "$rc" 0 "--help exits 0"
 like "$out" "usage: xpverify *" "--help prints usage on stdout"
 run xpverify -r "$T/none"
-is "$rc" 1 "a repository without data exits 1"
-is "$err" "xpverify: $T/none/data: No such file or directory" "the missing repository message"
+is "$rc" 1 "a repository that does not exist exits 1"
+is "$err" "xpverify: $T/none: No such file or directory" "the missing repository message"
+mkdir -p "$T/empty/keys" && cp "$R/keys/signer.pub" "$T/empty/keys/"
+run xpverify -r "$T/empty"
+is "$rc.$out.$err" "0.." "a repository without a data directory is empty: exit 0, nothing to say"
 
 done_testing
