@@ -15,6 +15,9 @@ bad() {
 	is "$rc:$err" "2:xpbackup-job: $want" "$name"
 }
 bad "REPO missing" "$c: REPO is not set" REPO=
+conf "$c" REPO=
+C_REPO=$R run "$JOB" -c "$c"
+is "$rc:$err" "2:xpbackup-job: $c: REPO is not set" "settings come from the file only, not the environment"
 bad "no DSN" "$c: DSN or DSN_FILE is not set" DSN=
 bad "DSN and DSN_FILE" "$c: set DSN or DSN_FILE, not both" DSN_FILE=/etc/hostname
 bad "no tables" "$c: TABLES is not set" TABLES=
