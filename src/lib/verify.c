@@ -169,6 +169,7 @@ static int walk(int fd, struct xp_verify_result *res, struct xp_err *err)
 	rc = xp_dump_reader_open(&r, fd, err);
 	if (rc)
 		goto out;
+	res->dump = 1; /* a MANIFEST came first: from here on, any failure is damage */
 	m = xp_dump_reader_manifest(r);
 	res->tables = calloc(m->ntables ? m->ntables : 1, sizeof *res->tables);
 	if (!res->tables) {
@@ -295,7 +296,7 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_v
 		goto out;
 	}
 	res->bytes = rl.bytes;
-	is_dump = xp_dump_tap_result(rl.tap, &brief);
+	is_dump = xp_dump_tap_result(rl.tap, &brief) || res->dump;
 	if (wrc == 0) {
 		res->dump = 1;
 	} else if (is_dump) { /* a dump stream whose content does not match its SUMMARY */

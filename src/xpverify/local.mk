@@ -4,3 +4,5 @@ src_xpverify_xpverify_SOURCES = src/xpverify/main.c
 src_xpverify_xpverify_LDADD = $(XP_LIBS)
 dist_man_MANS += man/xpverify.1
 src_lib_libxp_a_SOURCES += src/lib/verify.c src/lib/verify.h
+TESTS += tests/cli/verify-deep.sh
+EXTRA_DIST += tests/cli/verify-deep.sh

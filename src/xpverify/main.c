@@ -390,15 +390,17 @@ static void print_json_deep(const struct run *run, const struct item *it)
 
 	printf(",\"deep\":{\"status\":\"%s\"", outcome_name[it->deep]);
 	if (it->deep == PASSED) {
-		printf(",\"dump\":%s,\"bytes\":%llu,\"rows\":%llu,\"tables\":[",
-		       r->dump ? "true" : "false", (unsigned long long)r->bytes,
-		       (unsigned long long)r->rows);
-		for (size_t t = 0; t < r->ntables; t++) {
+		printf(",\"dump\":%s,\"bytes\":%llu", r->dump ? "true" : "false",
+		       (unsigned long long)r->bytes);
+		if (r->dump)
+			printf(",\"rows\":%llu,\"tables\":[", (unsigned long long)r->rows);
+		for (size_t t = 0; r->dump && t < r->ntables; t++) {
 			printf("%s{\"name\":", t ? "," : "");
 			json_str(r->tables[t].name);
 			printf(",\"rows\":%llu}", (unsigned long long)r->tables[t].rows);
 		}
-		putchar(']');
+		if (r->dump)
+			putchar(']');
 	} else if (it->msg) {
 		fputs(",\"message\":", stdout);
 		json_str(it->msg);
