@@ -6,3 +6,5 @@ dist_man_MANS += man/xpverify.1
 src_lib_libxp_a_SOURCES += src/lib/verify.c src/lib/verify.h
 TESTS += tests/cli/verify-deep.sh
 EXTRA_DIST += tests/cli/verify-deep.sh
+TESTS += tests/cli/verify-drill.sh
+EXTRA_DIST += tests/cli/verify-drill.sh
