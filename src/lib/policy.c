@@ -115,40 +115,48 @@ static __attribute__((format(printf, 2, 3))) void add(char *reason, const char *
 	va_end(ap);
 }
 
+/* Appends one space-separated word group to buf (len bytes), cutting at the end. */
+static __attribute__((format(printf, 3, 4))) void word(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used && used + 1 < len) {
+		buf[used++] = ' ';
+		buf[used] = '\0';
+	}
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
 void xp_policy_format(const struct xp_policy *p, char *buf, size_t len)
 {
 	char d[32];
-	size_t used;
 
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		used = strlen(buf);                                                                \
-		snprintf(buf + used, len - used, "%s", used ? " " : "");                           \
-		used = strlen(buf);                                                                \
-		snprintf(buf + used, len - used, __VA_ARGS__);                                     \
-	} while (0)
 	if (p->keep_last)
-		ADD("keep-last %lld", (long long)p->keep_last);
+		word(buf, len, "keep-last %lld", (long long)p->keep_last);
 	if (p->keep_within) {
 		xp_policy_duration_format(p->keep_within, d, sizeof d);
-		ADD("keep-within %s", d);
+		word(buf, len, "keep-within %s", d);
 	}
 	if (p->keep_daily)
-		ADD("keep-daily %lld", (long long)p->keep_daily);
+		word(buf, len, "keep-daily %lld", (long long)p->keep_daily);
 	if (p->keep_weekly)
-		ADD("keep-weekly %lld", (long long)p->keep_weekly);
+		word(buf, len, "keep-weekly %lld", (long long)p->keep_weekly);
 	if (p->keep_monthly)
-		ADD("keep-monthly %lld", (long long)p->keep_monthly);
+		word(buf, len, "keep-monthly %lld", (long long)p->keep_monthly);
 	if (p->keep_yearly)
-		ADD("keep-yearly %lld", (long long)p->keep_yearly);
+		word(buf, len, "keep-yearly %lld", (long long)p->keep_yearly);
 	if (p->max_age) {
 		xp_policy_duration_format(p->max_age, d, sizeof d);
-		ADD("max-age %s", d);
+		word(buf, len, "max-age %s", d);
 	}
-#undef ADD
 }
 
 static int has_keep_rule(const struct xp_policy *p)
