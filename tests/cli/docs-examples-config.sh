@@ -27,8 +27,8 @@ is "$(grep -o '^#\?[A-Z_]*=' "$E/xpbackup.conf" | tr -d '#=' | sort -u | paste -
 # --- cron and systemd start the same command ---------------------------------------------
 cron_cmd=$(awk '!/^#/ && NF >= 7 && $1 ~ /^[0-9*]/ { $1 = $2 = $3 = $4 = $5 = $6 = ""; sub(/^ +/, ""); print }' "$E/crontab")
 svc_cmd=$(sed -n 's/^ExecStart=//p' "$E/systemd/xpbackup.service")
-is "$cron_cmd" "/usr/local/bin/xpbackup-job -c /etc/xpbackup/xpbackup.conf" "the crontab line runs the job as root"
-is "$svc_cmd" "$cron_cmd" "the service runs the same command"
+is "$cron_cmd" "/usr/local/bin/xpbackup-job -q -c /etc/xpbackup/xpbackup.conf" "the crontab line runs the job, quiet unless it fails"
+is "$svc_cmd" "${cron_cmd/ -q/}" "the service runs the same command, its output going to the journal"
 like "$(awk '!/^#/ && NF >= 7 && $1 ~ /^[0-9*]/ { print $6 }' "$E/crontab")" root "crontab: the user field is root"
 for k in ProtectSystem=strict PrivateTmp=yes NoNewPrivileges=yes ProtectHome=yes \
 	"ReadWritePaths=/srv/xpbackup /var/lib/xpbackup"; do

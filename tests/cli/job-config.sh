@@ -60,12 +60,12 @@ is "$rc:$err" "2:xpbackup-job: $T/none.conf: no such configuration file" "a miss
 run "$JOB" -x
 is "$rc" 2 "an unknown option exits 2"
 like "$err" "xpbackup-job: -x: unknown option
-usage: xpbackup-job ?-c CONFIG?*" "with a message and the usage on stderr"
+usage: xpbackup-job ?-q? ?-c CONFIG?*" "with a message and the usage on stderr"
 run "$JOB" -c "$c" extra
 is "$rc" 2 "an operand exits 2"
 run "$JOB" -h
 is "$rc" 0 "-h exits 0"
-like "$out" "usage: xpbackup-job ?-c CONFIG?*" "and prints the usage on stdout"
+like "$out" "usage: xpbackup-job ?-q? ?-c CONFIG?*" "and prints the usage on stdout"
 
 conf "$c" REPO="$T/norepo"
 run "$JOB" -c "$c"

@@ -80,6 +80,15 @@ is "$rc" 3 "a wrong password: the job exits 3 (authentication)"
 like "$err" "*xpbackup-job: open failed (status 3): *" "the open step is named"
 is "$(ids | wc -w)" 2 "the sealed backup stays (it is sound; only the check failed)"
 
+# --- -q: silent on success; on failure the held-back lines come out with the error -------
+run "$JOB" -q -c "$T/bad.conf"
+is "$rc" 3 "-q: a failing run still exits 3"
+is "$(printf '%s\n' "$err" | sed -n 's/^xpbackup-job: \([a-z]*\)[: ].*/\1/p' | paste -sd' ')" \
+	"dump seal verify open" "-q: a failing run prints the steps so far and the failure"
+conf "$T/job.conf" KEEP_LAST=5
+run "$JOB" -q -c "$T/job.conf"
+is "$rc:$out:$err" "0::" "-q: a good run prints nothing"
+
 # --- a dump left by a run that was killed outright is removed under the lock --------------
 mkdir -p "$W/xpbackup-job.Zz9Yy8"
 echo "plaintext rows" >"$W/xpbackup-job.Zz9Yy8/dump.tar"
