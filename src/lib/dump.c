@@ -1226,6 +1226,7 @@ struct xp_dump_tap {
 	char *pax_path; /* from a pax 'x' header, for the next entry (owned) */
 	int64_t pax_size;
 	unsigned long entries;
+	int zeros; /* zero blocks seen after SUMMARY: the end of archive is two */
 };
 
 struct xp_dump_tap *xp_dump_tap_new(void)
@@ -1311,8 +1312,10 @@ static int tap_header(struct xp_dump_tap *tap)
 
 	for (size_t i = 0; i < 512 && zero; i++)
 		zero = h[i] == 0;
-	if (zero) /* end of archive: complete only if SUMMARY came last */
-		return tap->summary ? TAP_END : TAP_DEAD;
+	if (zero) /* end of archive: complete only if SUMMARY came last, then two zero blocks */
+		return !tap->summary ? TAP_DEAD : ++tap->zeros == 2 ? TAP_END : TAP_HEADER;
+	if (tap->zeros)
+		return TAP_DEAD;
 	for (size_t i = 0; i < 512; i++)
 		sum += i >= 148 && i < 156 ? ' ' : h[i];
 	chk = octal(h + 148, 8);

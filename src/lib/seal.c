@@ -758,7 +758,8 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = backup_write(repo, in_fd, o, &p, &f, info, err)) != 0)
+	if ((rc = backup_write(repo, in_fd, o, &p, &f, info, err)) != 0 ||
+	    (o->accept && (rc = o->accept(o->observe_ctx, err)) != 0))
 		goto out;
 	final = strdup(f.xps.path);
 	if (!final) {

@@ -121,6 +121,9 @@ struct xp_seal_backup_opts {
 	int shreddable;               /* 1: shreddable; 0: the repository's default */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
+	/* optional: called once all input is sealed, before anything becomes visible; a
+	 * non-zero return (after xp_err_set) discards the backup. */
+	int (*accept)(void *observe_ctx, struct xp_err *err);
 };
 
 /* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)

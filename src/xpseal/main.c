@@ -22,7 +22,7 @@
 
 static const char usage_text[] =
         "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
-        "              [--json]\n"
+        "              [--json] [--require-dump]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-o FILE] ID|FILE\n"
@@ -115,6 +115,7 @@ enum {
 	OPT_SHREDDABLE,
 	OPT_SOURCE,
 	OPT_JSON,
+	OPT_REQUIRE_DUMP,
 };
 
 static const struct option options[] = {
@@ -130,15 +131,17 @@ static const struct option options[] = {
         {"shreddable", no_argument, NULL, OPT_SHREDDABLE},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"require-dump", no_argument, NULL, OPT_REQUIRE_DUMP},
         {NULL, 0, NULL, 0},
 };
 
 enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
- * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json. */
+ * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
+ * "X" require a dump stream. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJ",
+        [CMD_SEAL] = "riqKDUJX",
         [CMD_INIT] = "rPKSD",
         [CMD_OPEN] = "roP",
         [CMD_PASSWD] = "rPNS",
@@ -148,7 +151,7 @@ struct args {
 	enum cmd cmd;
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
 	const char *source, *target;
-	int quiet, strong, shreddable, json;
+	int quiet, strong, shreddable, json, require_dump;
 };
 
 static int option_letter(int c)
@@ -161,6 +164,7 @@ static int option_letter(int c)
 	case OPT_SHREDDABLE: return 'D';
 	case OPT_SOURCE: return 'U';
 	case OPT_JSON: return 'J';
+	case OPT_REQUIRE_DUMP: return 'X';
 	default: return c;
 	}
 }
@@ -206,6 +210,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_SHREDDABLE: a->shreddable = 1; break;
 		case OPT_SOURCE: a->source = optarg; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_REQUIRE_DUMP: a->require_dump = 1; break;
 		}
 	}
 	if (a->cmd == CMD_OPEN) {
@@ -238,11 +243,25 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	return rc;
 }
 
+/* --require-dump: a dump that died part way never becomes a backup. */
+static int require_dump(void *ctx, struct xp_err *err)
+{
+	struct observer *o = ctx;
+	struct xp_dump_brief brief;
+
+	if (xp_dump_tap_result(o->tap, &brief) == 1)
+		return 0;
+	return xp_err_set(err, XP_EFAIL,
+	                  "input is not a complete dump stream (no SUMMARY): nothing sealed");
+}
+
 static int cmd_seal(const struct args *a, struct xp_err *err)
 {
 	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO)};
-	struct xp_seal_backup_opts o = {
-	        .shreddable = a->shreddable, .observe = observe, .observe_ctx = &obs};
+	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
+	                                .observe = observe,
+	                                .observe_ctx = &obs,
+	                                .accept = a->require_dump ? require_dump : NULL};
 	struct xp_signkey *key = NULL;
 	struct xp_seal_info info;
 	struct xp_dump_brief brief;
