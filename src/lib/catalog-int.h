@@ -48,11 +48,18 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 void xp_op_end(struct xp_op *op);
 /* The catalog entry of id in op, or NULL. */
 struct xp_catalog_entry *xp_op_find(struct xp_op *op, const char *id);
-/* Everything after a "deleting" record: shred key (journal "shredded" unless jflags has
- * XP_J_DEL_SHREDDED), .xps, .minisig, catalog entry, journal "deleted". Safe to run again from
- * any point. */
-int xp_op_finish_delete(struct xp_op *op, const char *id, unsigned jflags, const char *rule,
-                        struct xp_err *err);
+/* A deletion whose "deleting" record is in the journal (strings lent by the caller). */
+struct xp_pending_delete {
+	const char *id;
+	unsigned jflags;  /* XP_J_DEL_SHREDDED: its "shredded" is journaled already */
+	const char *rule; /* may be NULL */
+};
+/* Everything after the "deleting" records of n distinct backups: shred their key files,
+ * journal "shredded" (one write), remove their .xps and .minisig, fsync the directories,
+ * rewrite the catalog once without them, journal "deleted" (one write). Safe to run again
+ * from any point. */
+int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, size_t n,
+                         struct xp_err *err);
 /* Everything after a "shredding" record: shred key, state "shredded", journal "shredded". */
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
 /* The journal's record of id, or NULL. */

@@ -129,31 +129,122 @@ static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
 	return 0;
 }
 
-int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
-                      const char *rule, const char *policy, struct xp_err *err)
+static int cmp_deletion(const void *a, const void *b)
+{
+	const struct xp_catalog_deletion *const *x = a, *const *y = b;
+	int c = strcmp((*x)->id, (*y)->id);
+
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* Refuses, before anything is done, what no group could delete: a rule too long, an id
+ * listed twice (the later ones). 0, or -1 when out of memory. */
+static int precheck(struct xp_catalog_deletion *v, size_t n)
+{
+	struct xp_catalog_deletion **s = calloc(n ? n : 1, sizeof *s);
+	size_t i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < n; i++) {
+		s[i] = &v[i];
+		memset(&v[i].err, 0, sizeof v[i].err);
+		v[i].rc = check_text("rule", v[i].rule, &v[i].err);
+	}
+	qsort(s, n, sizeof *s, cmp_deletion);
+	for (i = 1; i < n; i++)
+		if (strcmp(s[i]->id, s[i - 1]->id) == 0)
+			s[i]->rc = xp_err_set(&s[i]->err, XP_EUSAGE,
+			                      "%s: listed twice for deletion", s[i]->id);
+	free(s);
+	return 0;
+}
+
+/* One group: journal "deleting" for each backup that may go (one write), then finish them
+ * all. Backups refused get their rc here; the group's own failure is returned. */
+static int delete_group(struct xp_op *op, struct xp_catalog_deletion *v, size_t n,
+                        const char *policy, struct xp_pending_delete *p, struct xp_jline *lines,
+                        struct xp_err *err)
 {
 	struct xp_catalog_entry *e;
-	const struct xp_jid *j;
+	size_t i, np = 0;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const struct xp_jid *j = xp_jids_find(&op->j, v[i].id);
+
+		if (v[i].rc)
+			continue;
+		if (!xp_catalog_find(&op->cat, v[i].id) && j && (j->flags & XP_J_DELETED))
+			continue; /* already deleted (perhaps just now, by the recovery): done */
+		v[i].rc = find_for_change(op, v[i].id, 1, &e, &v[i].err);
+		if (v[i].rc)
+			continue;
+		p[np] = (struct xp_pending_delete){v[i].id, 0, v[i].rule};
+		lines[np++] = (struct xp_jline){v[i].id, "deleting", v[i].rule, policy};
+	}
+	rc = xp_journal_put_lines(op->repo, &op->js, lines, np, err);
+	if (rc == 0)
+		rc = xp_op_finish_deletes(op, p, np, err);
+	return rc;
+}
+
+int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
+                           struct xp_catalog_deletion *v, size_t n, const char *policy,
+                           struct xp_err *err)
+{
+	size_t group = n < XP_CATALOG_DELETE_GROUP ? n : XP_CATALOG_DELETE_GROUP, at = 0;
+	struct xp_pending_delete *p = NULL;
+	struct xp_jline *lines = NULL;
 	struct xp_op op;
 	int rc;
 
-	rc = check_text("rule", rule, err);
-	if (rc == 0)
-		rc = check_text("policy", policy, err);
-	if (rc == 0)
-		rc = xp_op_begin(&op, repo, key, err);
+	rc = check_text("policy", policy, err);
 	if (rc)
-		return rc;
-	j = xp_jids_find(&op.j, id);
-	if (!xp_catalog_find(&op.cat, id) && j && (j->flags & XP_J_DELETED))
-		goto out; /* already deleted (perhaps just now, by the recovery): done */
-	rc = find_for_change(&op, id, 1, &e, err);
-	if (rc == 0)
-		rc = xp_journal_put(repo, &op.js, id, "deleting", rule, policy, err);
-	if (rc == 0)
-		rc = xp_op_finish_delete(&op, id, 0, rule, err);
-out:
+		goto out;
+	p = calloc(group ? group : 1, sizeof *p);
+	lines = calloc(group ? group : 1, sizeof *lines);
+	if (!p || !lines || precheck(v, n)) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		goto out;
+	for (; at < n; at += group) {
+		rc = delete_group(&op, v + at, n - at < group ? n - at : group, policy, p, lines,
+		                  err);
+		if (rc)
+			break;
+	}
 	xp_op_end(&op);
+out:
+	/* The failed group and those after it carry the failure (a later run finishes what
+	 * was journaled); earlier groups are done. */
+	for (size_t i = at; rc && i < n; i++) {
+		if (v[i].rc == 0) {
+			v[i].rc = rc;
+			if (err)
+				v[i].err = *err;
+		}
+	}
+	free(p);
+	free(lines);
+	return rc;
+}
+
+int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
+                      const char *rule, const char *policy, struct xp_err *err)
+{
+	struct xp_catalog_deletion d = {.id = id, .rule = rule};
+	int rc;
+
+	rc = xp_catalog_delete_many(repo, key, &d, 1, policy, err);
+	if (rc == 0 && d.rc) {
+		if (err)
+			*err = d.err;
+		rc = d.rc;
+	}
 	return rc;
 }
 

@@ -241,17 +241,6 @@ static int fsync_parent(const char *path, struct xp_err *err)
 	return rc;
 }
 
-static void entry_remove(struct xp_op *op, struct xp_catalog_entry *e)
-{
-	size_t i = (size_t)(e - op->cat.entries);
-
-	free(e->source);
-	free(e->path);
-	free(e->hold);
-	memmove(e, e + 1, (op->cat.n - i - 1) * sizeof *e);
-	op->cat.n--;
-}
-
 static int remove_file(const char *path, struct xp_err *err)
 {
 	if (unlink(path) < 0 && errno != ENOENT)
@@ -259,50 +248,183 @@ static int remove_file(const char *path, struct xp_err *err)
 	return 0;
 }
 
-int xp_op_finish_delete(struct xp_op *op, const char *id, unsigned jflags, const char *rule,
-                        struct xp_err *err)
-{
-	char *key = key_path(op, id);
-	char *xps = xps_path(op, id, "");
-	char *sig = xps_path(op, id, ".minisig");
-	struct xp_catalog_entry *e = xp_op_find(op, id);
-	int rc, existed;
+/* A batch being finished: its ids sorted for lookups, and each one's catalog entry. */
+struct fin_key {
+	const char *id;
+	size_t i; /* index in the batch */
+};
+struct fin {
+	const struct xp_pending_delete *v;
+	size_t n;
+	struct fin_key *order; /* sorted by id */
+	size_t *entry;         /* per v[i]: index in op->cat, SIZE_MAX if not listed */
+};
 
-	if (!key || !xps || !sig) {
+static int cmp_fin_key(const void *a, const void *b)
+{
+	return strcmp(((const struct fin_key *)a)->id, ((const struct fin_key *)b)->id);
+}
+
+/* The position in f->v of id, or SIZE_MAX. */
+static size_t fin_lookup(const struct fin *f, const char *id)
+{
+	struct fin_key k = {id, 0};
+	const struct fin_key *hit = bsearch(&k, f->order, f->n, sizeof k, cmp_fin_key);
+
+	return hit ? hit->i : SIZE_MAX;
+}
+
+static int fin_init(struct fin *f, struct xp_op *op, const struct xp_pending_delete *v, size_t n)
+{
+	size_t i;
+
+	f->v = v;
+	f->n = n;
+	f->order = calloc(n, sizeof *f->order);
+	f->entry = calloc(n, sizeof *f->entry);
+	if (!f->order || !f->entry)
+		return -1;
+	for (i = 0; i < n; i++) {
+		f->order[i] = (struct fin_key){v[i].id, i};
+		f->entry[i] = SIZE_MAX;
+	}
+	qsort(f->order, n, sizeof *f->order, cmp_fin_key);
+	for (i = 0; i < op->cat.n; i++) {
+		size_t k = fin_lookup(f, op->cat.entries[i].id);
+
+		if (k != SIZE_MAX)
+			f->entry[k] = i;
+	}
+	return 0;
+}
+
+static void fin_free(struct fin *f)
+{
+	free(f->order);
+	free(f->entry);
+}
+
+/* Shreds every key file of the batch, then journals "shredded" for those that had one, or
+ * should have had one (a crash may have removed it before its line was written). */
+static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
+{
+	struct xp_jline *lines = calloc(f->n ? f->n : 1, sizeof *lines);
+	size_t i, nl = 0;
+	int rc = 0;
+
+	if (!lines)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (i = 0; i < f->n && rc == 0; i++) {
+		const struct xp_catalog_entry *e =
+		        f->entry[i] == SIZE_MAX ? NULL : &op->cat.entries[f->entry[i]];
+		char *key = key_path(op, f->v[i].id);
+		int existed = 0;
+
+		rc = key ? shred_file(key, &existed, err)
+		         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		free(key);
+		if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
+		    (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED)))
+			lines[nl++] = (struct xp_jline){f->v[i].id, "shredded", f->v[i].rule, NULL};
+	}
+	if (rc == 0)
+		rc = xp_journal_put_lines(op->repo, &op->js, lines, nl, err);
+	free(lines);
+	return rc;
+}
+
+/* Removes the batch's .xps and .minisig files, then fsyncs each data/XX directory once. */
+static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *err)
+{
+	uint8_t dirty[256] = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < f->n && rc == 0; i++) {
+		const char *id = f->v[i].id;
+		char *xps = xps_path(op, id, "");
+		char *sig = xps_path(op, id, ".minisig");
+
+		if (!xps || !sig) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		} else {
+			xp_fault_point("delete: unlink xps");
+			rc = remove_file(xps, err);
+			if (rc == 0) {
+				xp_fault_point("delete: unlink minisig");
+				rc = remove_file(sig, err);
+			}
+			/* ids are 32 hex digits: the directory is their first two */
+			dirty[(unsigned)strtoul((char[3]){id[0], id[1], 0}, NULL, 16)] = 1;
+		}
+		free(xps);
+		free(sig);
+	}
+	for (unsigned d = 0; d < 256 && rc == 0; d++) {
+		char *any;
+
+		if (!dirty[d])
+			continue;
+		any = xp_asprintf("%s/data/%02x/.", op->repo, d);
+		rc = any ? fsync_parent(any, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
+		free(any);
+	}
+	return rc;
+}
+
+/* Drops the batch's entries from the catalog in one pass, keeping the others in order. */
+static void drop_entries(struct xp_op *op, const struct fin *f)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < op->cat.n; i++) {
+		struct xp_catalog_entry *e = &op->cat.entries[i];
+
+		if (fin_lookup(f, e->id) != SIZE_MAX) {
+			free(e->source);
+			free(e->path);
+			free(e->hold);
+			continue;
+		}
+		if (w != i)
+			op->cat.entries[w] = *e;
+		w++;
+	}
+	op->cat.n = w;
+}
+
+int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, size_t n,
+                         struct xp_err *err)
+{
+	struct xp_jline *lines = NULL;
+	struct fin f = {0};
+	int listed = 0, rc;
+
+	if (n == 0)
+		return 0;
+	lines = calloc(n, sizeof *lines);
+	if (!lines || fin_init(&f, op, v, n)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = shred_file(key, &existed, err);
+	rc = shred_keys(op, &f, err);
+	if (rc == 0)
+		rc = remove_files(op, &f, err);
 	if (rc)
 		goto out;
-	if (!(jflags & XP_J_DEL_SHREDDED) &&
-	    (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED))) {
-		rc = xp_journal_put(op->repo, &op->js, id, "shredded", rule, NULL, err);
-		if (rc)
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		listed |= f.entry[i] != SIZE_MAX;
+		lines[i] = (struct xp_jline){v[i].id, "deleted", v[i].rule, NULL};
 	}
-	xp_fault_point("delete: unlink xps");
-	rc = remove_file(xps, err);
-	if (rc)
-		goto out;
-	xp_fault_point("delete: unlink minisig");
-	rc = remove_file(sig, err);
-	if (rc)
-		goto out;
-	rc = fsync_parent(xps, err);
-	if (rc)
-		goto out;
-	if (e) {
-		entry_remove(op, e);
+	if (listed) {
+		drop_entries(op, &f);
 		rc = xp_catalog_write(op, err);
 		if (rc)
 			goto out;
 	}
-	rc = xp_journal_put(op->repo, &op->js, id, "deleted", rule, NULL, err);
+	rc = xp_journal_put_lines(op->repo, &op->js, lines, n, err);
 out:
-	free(key);
-	free(xps);
-	free(sig);
+	fin_free(&f);
+	free(lines);
 	return rc;
 }
 
@@ -428,6 +550,41 @@ static int remove_stale_temps(struct xp_op *op, struct xp_err *err)
 	return rc;
 }
 
+/* Every deletion the journal shows pending is finished in one batch: one catalog rewrite
+ * however many a crash left. */
+static int finish_pending(struct xp_op *op, struct xp_err *err)
+{
+	struct xp_pending_delete *v = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < op->j.n; i++)
+		n += (op->j.v[i].flags & XP_J_DELETING) != 0;
+	if (n) {
+		v = calloc(n, sizeof *v);
+		if (!v)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		for (n = 0, i = 0; i < op->j.n; i++)
+			if (op->j.v[i].flags & XP_J_DELETING)
+				v[n++] = (struct xp_pending_delete){op->j.v[i].id, op->j.v[i].flags,
+				                                    op->j.v[i].reason};
+		rc = xp_op_finish_deletes(op, v, n, err);
+		free(v);
+	}
+	for (i = 0; rc == 0 && i < op->j.n; i++) {
+		struct xp_jid *j = &op->j.v[i];
+
+		if (j->flags & XP_J_DELETING) {
+			j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) | XP_J_DELETED;
+		} else if (j->flags & XP_J_SHREDDING) {
+			rc = xp_op_finish_shred(op, j->id, j->reason, err);
+			if (rc == 0)
+				j->flags &= ~XP_J_SHREDDING;
+		}
+	}
+	return rc;
+}
+
 static int recover_locked(struct xp_op *op, struct xp_err *err)
 {
 	int rc;
@@ -435,20 +592,8 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 	rc = remove_stale_temps(op, err);
 	if (rc == 0)
 		rc = fix_signature(op, err);
-	for (size_t i = 0; rc == 0 && i < op->j.n; i++) {
-		struct xp_jid *j = &op->j.v[i];
-
-		if (j->flags & XP_J_DELETING) {
-			rc = xp_op_finish_delete(op, j->id, j->flags, j->reason, err);
-			if (rc == 0)
-				j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) |
-				           XP_J_DELETED;
-		} else if (j->flags & XP_J_SHREDDING) {
-			rc = xp_op_finish_shred(op, j->id, j->reason, err);
-			if (rc == 0)
-				j->flags &= ~XP_J_SHREDDING;
-		}
-	}
+	if (rc == 0)
+		rc = finish_pending(op, err);
 	if (rc == 0)
 		rc = reconcile_holds(op, err);
 	if (rc)

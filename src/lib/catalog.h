@@ -108,6 +108,28 @@ int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
 int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
                       const char *rule, const char *policy, struct xp_err *err);
 
+/* One backup of a batch deletion: id and rule in, the outcome out. */
+struct xp_catalog_deletion {
+	const char *id;
+	const char *rule;  /* why ("max-age 90d"); may be NULL */
+	int rc;            /* out: 0 deleted (or the journal says it already was), else XP_E* */
+	struct xp_err err; /* out: why, when rc is not 0 */
+};
+/* Backups a batch deletion finishes per catalog rewrite: a crash loses at most one group's
+ * progress (the next run finishes what is journaled), and memory stays bounded. */
+#define XP_CATALOG_DELETE_GROUP 1000
+
+/* xp_catalog_delete for n backups under one lock: per group of XP_CATALOG_DELETE_GROUP,
+ * journal "deleting" for each (one write, one fsync), shred their key files (journal
+ * "shredded"), remove their files, rewrite and sign the catalog once, journal "deleted".
+ * policy is the whole policy text (may be NULL). A backup refused (held, unknown, listed
+ * twice) gets its own rc and err and does not stop the others; the call then still returns
+ * 0. A failure of the batch itself (lock, I/O) is returned, and every backup of the failed
+ * group and after it that was not refused carries it too. */
+int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
+                           struct xp_catalog_deletion *v, size_t n, const char *policy,
+                           struct xp_err *err);
+
 /* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. */
 int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *id,
                     const char *reason, struct xp_err *err);

@@ -344,50 +344,67 @@ int xp_journal_repaired(const char *repo, struct xp_jstate *st, struct xp_err *e
 int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const char *event,
                    const char *reason, const char *policy, struct xp_err *err)
 {
+	const struct xp_jline line = {id, event, reason, policy};
+
+	return xp_journal_put_lines(repo, st, &line, 1, err);
+}
+
+int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp_jline *v, size_t n,
+                         struct xp_err *err)
+{
 	struct xp_sbuf b = {0};
 	char *path = NULL, now[XP_TIME_LEN], prev[65];
-	uint8_t h[32];
-	size_t start;
+	uint8_t head[32];
+	size_t i, start;
 	int fd = -1, rc;
 
-	if ((reason && strlen(reason) > XP_CATALOG_TEXT_MAX) ||
-	    (policy && strlen(policy) > XP_CATALOG_TEXT_MAX))
-		return xp_err_set(err, XP_EUSAGE, "journal: reason or policy longer than %d bytes",
-		                  XP_CATALOG_TEXT_MAX);
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((v[i].reason && strlen(v[i].reason) > XP_CATALOG_TEXT_MAX) ||
+		    (v[i].policy && strlen(v[i].policy) > XP_CATALOG_TEXT_MAX))
+			return xp_err_set(err, XP_EUSAGE,
+			                  "journal: reason or policy longer than %d bytes",
+			                  XP_CATALOG_TEXT_MAX);
 	path = xp_asprintf("%s/journal", repo);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
+	memcpy(head, st->head, sizeof head);
 	if (st->empty) {
 		xp_sbuf_puts(&b, XP_JOURNAL_HEADER "\n");
-		line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), st->head);
+		line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), head);
 	}
 	xp_time_format(xp_now(), now);
-	xp_hex(st->head, 32, prev);
-	start = b.len;
-	xp_sbuf_printf(&b, "%s\t", now);
-	xp_sbuf_escape(&b, id);
-	xp_sbuf_add(&b, "\t", 1);
-	xp_sbuf_escape(&b, event);
-	xp_sbuf_add(&b, "\t", 1);
-	xp_sbuf_escape(&b, reason);
-	xp_sbuf_add(&b, "\t", 1);
-	xp_sbuf_escape(&b, policy);
-	xp_sbuf_printf(&b, "\t%s", prev);
+	for (i = 0; i < n; i++) {
+		xp_hex(head, 32, prev);
+		start = b.len;
+		xp_sbuf_printf(&b, "%s\t", now);
+		xp_sbuf_escape(&b, v[i].id);
+		xp_sbuf_add(&b, "\t", 1);
+		xp_sbuf_escape(&b, v[i].event);
+		xp_sbuf_add(&b, "\t", 1);
+		xp_sbuf_escape(&b, v[i].reason);
+		xp_sbuf_add(&b, "\t", 1);
+		xp_sbuf_escape(&b, v[i].policy);
+		xp_sbuf_printf(&b, "\t%s", prev);
+		if (b.failed)
+			break;
+		line_hash(b.p + start, b.len - start, head);
+		xp_sbuf_add(&b, "\n", 1);
+	}
 	if (b.failed) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	line_hash(b.p + start, b.len - start, h);
-	xp_sbuf_add(&b, "\n", 1);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}
-	/* One write(2) per line: a crash leaves a whole line or a torn tail that the next
-	 * change under the lock cuts off. */
+	/* One write(2) for all the lines: a crash leaves whole lines and perhaps a torn tail
+	 * that the next change under the lock cuts off. */
 	xp_fault_point("journal: append");
 	rc = xp_write_all(fd, b.p, b.len, err);
 	if (rc) {
@@ -405,8 +422,8 @@ int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const
 			goto out;
 		st->empty = 0;
 	}
-	memcpy(st->head, h, 32);
-	st->lines++;
+	memcpy(st->head, head, 32);
+	st->lines += n;
 	rc = 0;
 out:
 	if (fd >= 0)

@@ -52,6 +52,14 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 /* Appends one event after st's head (caller holds the lock) and advances st. */
 int xp_journal_put(const char *repo, struct xp_jstate *st, const char *id, const char *event,
                    const char *reason, const char *policy, struct xp_err *err);
+/* One event for xp_journal_put_lines (strings lent by the caller). */
+struct xp_jline {
+	const char *id, *event, *reason, *policy;
+};
+/* Appends n events, chained in order, with one write(2) and one fsync; st advances only when
+ * all are durable. A crash leaves a prefix of them, perhaps with a torn tail. */
+int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp_jline *v, size_t n,
+                         struct xp_err *err);
 
 /* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched). */
 int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
