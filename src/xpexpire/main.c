@@ -244,34 +244,47 @@ static int decide(const struct opts *o, struct run *r, struct xp_err *err)
 	return xp_policy_decide(&o->p, r->b, r->n, o->now, r->d, err);
 }
 
-/* Deletes what the policy lets go. The decision was taken on a catalog read without the lock:
- * a backup sealed meanwhile is newer than all of them and can only push older ones out of
- * their buckets, never back in, and a hold placed meanwhile makes the catalog refuse the
- * deletion; so the deletions stay right. One failure does not stop the others. */
+/* Deletes what the policy lets go, in one batch (one lock, a catalog rewrite per group). The
+ * decision was taken on a catalog read without the lock: a backup sealed meanwhile is newer
+ * than all of them and can only push older ones out of their buckets, never back in, and a
+ * hold placed meanwhile makes the catalog refuse the deletion; so the deletions stay right.
+ * One refusal does not stop the others. */
 static int delete_all(const struct opts *o, const struct xp_signkey *key, struct run *r,
                       struct xp_err *err)
 {
-	size_t i, todo = 0, bad = 0;
+	struct xp_catalog_deletion *v;
+	size_t *at, i, todo = 0, bad = 0;
 	int rc = 0;
 
+	v = calloc(r->n ? r->n : 1, sizeof *v);
+	at = calloc(r->n ? r->n : 1, sizeof *at);
+	if (!v || !at) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory for %zu deletions", r->n);
+		goto out;
+	}
 	for (i = 0; i < r->n; i++) {
-		struct xp_err one = {0};
-		int x;
-
 		if (r->d[i].keep)
 			continue;
-		todo++;
-		x = xp_catalog_delete(o->repo, key, r->b[i].id, r->d[i].reason, r->journal, &one);
-		if (x < 0) {
-			xp_warn("%s", one.msg);
-			r->failed[i] = strdup(one.msg);
-			if (rc == 0)
-				rc = x;
-			bad++;
-		}
+		v[todo] = (struct xp_catalog_deletion){.id = r->b[i].id, .rule = r->d[i].reason};
+		at[todo++] = i;
+	}
+	if (todo == 0)
+		goto out;
+	xp_catalog_delete_many(o->repo, key, v, todo, r->journal, err);
+	for (i = 0; i < todo; i++) {
+		if (v[i].rc == 0)
+			continue;
+		xp_warn("%s", v[i].err.msg);
+		r->failed[at[i]] = strdup(v[i].err.msg);
+		if (rc == 0)
+			rc = v[i].rc;
+		bad++;
 	}
 	if (bad)
 		xp_err_set(err, rc, "%zu of %zu deletions failed", bad, todo);
+out:
+	free(v);
+	free(at);
 	return rc;
 }
 
