@@ -556,6 +556,154 @@ static void test_check_and_adopt(void)
 	is_int(verify(), 0, "journal verifies at the end");
 }
 
+/* The journal's events after line `after`, as "ID event reason policy|..." (no times). */
+struct events {
+	size_t after;
+	char all[4096];
+};
+
+static int add_event(void *ctx, const struct xp_journal_event *ev)
+{
+	struct events *e = ctx;
+	size_t len = strlen(e->all);
+
+	if (ev->line > e->after)
+		snprintf(e->all + len, sizeof e->all - len, "%s%.4s %s %s %s", len ? "|" : "",
+		         ev->id, ev->event, ev->reason, ev->policy);
+	return 0;
+}
+
+static size_t journal_lines(void)
+{
+	size_t n = 0;
+
+	xp_journal_verify(repo, &n, NULL);
+	return n + 1; /* and the header */
+}
+
+/* The ids the catalog lists, sorted, space-separated, as their first 4 hex digits. */
+static void listed(char *out, size_t size)
+{
+	struct xp_catalog cat = {0};
+	char ids[16][5];
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (xp_catalog_load(repo, &cat, NULL))
+		return;
+	for (size_t i = 0; i < cat.n && n < 16; i++)
+		snprintf(ids[n++], sizeof ids[0], "%.4s", cat.entries[i].id);
+	qsort(ids, n, sizeof ids[0], (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", ids[i]);
+	xp_catalog_free(&cat);
+}
+
+static void test_batch(void)
+{
+	static const char *const text[6] = {"b0", "b1", "b2", "b3", "b4", "b5"};
+	struct xp_catalog_entry s[6];
+	struct xp_err err = {0};
+	struct events ev = {0};
+	char rel[64], want[4096], before[256], got[256];
+	int sealed = 1;
+
+	listed(before, sizeof before);
+	for (int i = 0; i < 6; i++)
+		sealed = sealed && seal(text[i], i == 1, &s[i]) == 0 &&
+		         xp_catalog_add(repo, key, &s[i], &err) == 0;
+	if (!ok(sealed, "seal and add six backups, one shreddable") ||
+	    !ok(xp_catalog_hold(repo, key, s[2].id, "case 7", &err) == 0, "hold one"))
+		return;
+	ev.after = journal_lines();
+	{
+		struct xp_catalog_deletion v[] = {
+		        {.id = s[0].id, .rule = "max-age 1y"},
+		        {.id = s[1].id, .rule = "no keep rule"},
+		        {.id = s[2].id, .rule = "max-age 1y"},
+		        {.id = "0123456789abcdef0123456789abcdee", .rule = "max-age 1y"},
+		        {.id = s[3].id, .rule = "max-age 1y"},
+		        {.id = s[0].id, .rule = "again"},
+		        {.id = s[4].id, .rule = NULL},
+		};
+
+		is_int(xp_catalog_delete_many(repo, key, v, 7, "the policy", &err), 0,
+		       "a batch with refusals in it runs (%s)", err.msg);
+		ok(v[0].rc == 0 && v[1].rc == 0 && v[4].rc == 0 && v[6].rc == 0,
+		   "the deletable ones are deleted");
+		is_int(v[2].rc, XP_EFAIL, "the held one is refused");
+		ok(strstr(v[2].err.msg, "on legal hold: case 7") != NULL, "and says why (%s)",
+		   v[2].err.msg);
+		is_int(v[3].rc, XP_ENOENT, "an unknown id: XP_ENOENT");
+		is_int(v[5].rc, XP_EUSAGE, "an id listed twice: refused the second time (%s)",
+		       v[5].err.msg);
+	}
+	snprintf(want, sizeof want, "%s%s%.4s %.4s", before, *before ? " " : "", s[2].id, s[5].id);
+	{
+		/* sort the expected ids the way listed() does */
+		char ids[16][5], *p = want;
+		size_t n = 0;
+
+		for (char *t = strtok(p, " "); t && n < 16; t = strtok(NULL, " "))
+			snprintf(ids[n++], sizeof ids[0], "%s", t);
+		qsort(ids, n, sizeof ids[0], (int (*)(const void *, const void *))strcmp);
+		want[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+			         i ? " " : "", ids[i]);
+	}
+	listed(got, sizeof got);
+	is_str(got, want, "the catalog lists exactly the others and the held one");
+	{
+		int gone = 1, kept = 1;
+
+		for (int i = 0; i < 6; i++) {
+			char sig[80];
+
+			xp_catalog_data_path(s[i].id, rel);
+			snprintf(sig, sizeof sig, "%s.minisig", rel);
+			if (i == 2 || i == 5)
+				kept = kept && exists(rel) && exists(sig);
+			else
+				gone = gone && !exists(rel) && !exists(sig);
+		}
+		ok(gone, "the deleted ones' .xps and .minisig are gone");
+		ok(kept, "the held one's and the kept one's remain");
+		snprintf(rel, sizeof rel, "keys/shred/%s.key", s[1].id);
+		ok(!exists(rel), "the shreddable one's key file is gone");
+	}
+	xp_journal_read(repo, add_event, &ev, &err);
+	snprintf(want, sizeof want,
+	         "%.4s deleting max-age 1y the policy|%.4s deleting no keep rule the policy|"
+	         "%.4s deleting max-age 1y the policy|%.4s deleting  the policy|"
+	         "%.4s shredded no keep rule |"
+	         "%.4s deleted max-age 1y |%.4s deleted no keep rule |%.4s deleted max-age 1y |"
+	         "%.4s deleted  ",
+	         s[0].id, s[1].id, s[3].id, s[4].id, s[1].id, s[0].id, s[1].id, s[3].id, s[4].id);
+	is_str(ev.all, want, "journal: every deleting first, then shredded, then every deleted");
+	is_int(verify(), 0, "the journal verifies after a batch");
+	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong after a batch");
+	is_int(xp_catalog_delete_many(repo, key, NULL, 0, "p", &err), 0, "an empty batch is fine");
+
+	/* A crash after a batch's "deleting" records: the next change finishes them all. */
+	ok(xp_catalog_release(repo, key, s[2].id, &err) == 0 &&
+	           xp_journal_append(repo, s[2].id, "deleting", "max-age 1y", "p", &err) == 0 &&
+	           xp_journal_append(repo, s[5].id, "deleting", "keep-last 0", "p", &err) == 0,
+	   "journal two deletions and stop there");
+	ev.after = journal_lines();
+	ev.all[0] = '\0';
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover (%s)", err.msg);
+	listed(got, sizeof got);
+	is_str(got, before, "both leave the catalog");
+	xp_catalog_data_path(s[5].id, rel);
+	ok(!exists(rel), "and their files go");
+	xp_journal_read(repo, add_event, &ev, &err);
+	snprintf(want, sizeof want, "%.4s deleted max-age 1y |%.4s deleted keep-last 0 ", s[2].id,
+	         s[5].id);
+	is_str(ev.all, want, "each journaled deleted once");
+	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong after recovery");
+}
+
 int main(void)
 {
 	struct xp_catalog_entry a, b;
@@ -586,6 +734,7 @@ int main(void)
 	test_edges();
 	test_lock();
 	test_check_and_adopt();
+	test_batch();
 	xp_sign_free_key(key);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
