@@ -109,24 +109,32 @@ out:
 	return rc;
 }
 
-/* Finds id for a change; XP_ENOENT if it is not listed, XP_EFAIL if held. */
-static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
-                           struct xp_catalog_entry **out, struct xp_err *err)
+/* Why e (the entry of id, or NULL) cannot change: XP_ENOENT if not listed, XP_EFAIL if held
+ * and refuse_held; else 0. */
+static int refusal(const struct xp_catalog_entry *e, const char *id, int refuse_held,
+                   struct xp_err *err)
 {
-	*out = xp_op_find(op, id);
-	if (!*out)
+	if (!e)
 		return xp_err_set(err, XP_ENOENT, "%s: no such backup in the catalog", id);
-	if (refuse_held && (*out)->hold) {
+	if (refuse_held && e->hold) {
 		struct xp_sbuf b = {0};
 		int rc;
 
-		xp_sbuf_escape(&b, (*out)->hold); /* one line on stderr */
+		xp_sbuf_escape(&b, e->hold); /* one line on stderr */
 		rc = xp_err_set(err, XP_EFAIL, "%s: on legal hold: %s", id,
 		                b.failed ? "(reason not shown: out of memory)" : b.p);
 		xp_sbuf_free(&b);
 		return rc;
 	}
 	return 0;
+}
+
+/* Finds id for a change; XP_ENOENT if it is not listed, XP_EFAIL if held. */
+static int find_for_change(struct xp_op *op, const char *id, int refuse_held,
+                           struct xp_catalog_entry **out, struct xp_err *err)
+{
+	*out = xp_op_find(op, id);
+	return refusal(*out, id, refuse_held, err);
 }
 
 static int cmp_deletion(const void *a, const void *b)
@@ -160,32 +168,66 @@ static int precheck(struct xp_catalog_deletion *v, size_t n)
 	return 0;
 }
 
+/* A group's working arrays, allocated once per batch. */
+struct xp_group {
+	struct xp_pending_delete *p;
+	struct xp_jline *lines;
+	struct xp_catalog_deletion **sorted;
+	struct xp_catalog_entry **ent;
+};
+
+/* The catalog entry of each of v[0..n) into ent: one pass over the catalog, a binary search
+ * in the group (a lookup per backup would make a large batch quadratic). */
+static void group_entries(struct xp_op *op, struct xp_catalog_deletion *v, size_t n,
+                          struct xp_catalog_deletion **sorted, struct xp_catalog_entry **ent)
+{
+	for (size_t i = 0; i < n; i++) {
+		sorted[i] = &v[i];
+		ent[i] = NULL;
+	}
+	qsort(sorted, n, sizeof *sorted, cmp_deletion);
+	for (size_t i = 0; i < op->cat.n; i++) {
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) { /* the first of the group with this id */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(sorted[mid]->id, op->cat.entries[i].id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && strcmp(sorted[lo]->id, op->cat.entries[i].id) == 0; lo++)
+			ent[sorted[lo] - v] = &op->cat.entries[i];
+	}
+}
+
 /* One group: journal "deleting" for each backup that may go (one write), then finish them
  * all. Backups refused get their rc here; the group's own failure is returned. */
 static int delete_group(struct xp_op *op, struct xp_catalog_deletion *v, size_t n,
-                        const char *policy, struct xp_pending_delete *p, struct xp_jline *lines,
-                        struct xp_err *err)
+                        const char *policy, struct xp_group *g, struct xp_err *err)
 {
-	struct xp_catalog_entry *e;
 	size_t i, np = 0;
 	int rc;
 
+	group_entries(op, v, n, g->sorted, g->ent);
 	for (i = 0; i < n; i++) {
-		const struct xp_jid *j = xp_jids_find(&op->j, v[i].id);
+		const struct xp_jid *j;
 
 		if (v[i].rc)
 			continue;
-		if (!xp_catalog_find(&op->cat, v[i].id) && j && (j->flags & XP_J_DELETED))
+		j = xp_jids_find(&op->j, v[i].id);
+		if (!g->ent[i] && j && (j->flags & XP_J_DELETED))
 			continue; /* already deleted (perhaps just now, by the recovery): done */
-		v[i].rc = find_for_change(op, v[i].id, 1, &e, &v[i].err);
+		v[i].rc = refusal(g->ent[i], v[i].id, 1, &v[i].err);
 		if (v[i].rc)
 			continue;
-		p[np] = (struct xp_pending_delete){v[i].id, 0, v[i].rule};
-		lines[np++] = (struct xp_jline){v[i].id, "deleting", v[i].rule, policy};
+		g->p[np] = (struct xp_pending_delete){v[i].id, 0, v[i].rule};
+		g->lines[np++] = (struct xp_jline){v[i].id, "deleting", v[i].rule, policy};
 	}
-	rc = xp_journal_put_lines(op->repo, &op->js, lines, np, err);
+	rc = xp_journal_put_lines(op->repo, &op->js, g->lines, np, err);
 	if (rc == 0)
-		rc = xp_op_finish_deletes(op, p, np, err);
+		rc = xp_op_finish_deletes(op, g->p, np, err);
 	return rc;
 }
 
@@ -194,17 +236,19 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
                            struct xp_err *err)
 {
 	size_t group = n < XP_CATALOG_DELETE_GROUP ? n : XP_CATALOG_DELETE_GROUP, at = 0;
-	struct xp_pending_delete *p = NULL;
-	struct xp_jline *lines = NULL;
+	size_t cap = group ? group : 1;
+	struct xp_group g;
 	struct xp_op op;
 	int rc;
 
+	g.p = calloc(cap, sizeof *g.p);
+	g.lines = calloc(cap, sizeof *g.lines);
+	g.sorted = calloc(cap, sizeof *g.sorted);
+	g.ent = calloc(cap, sizeof *g.ent);
 	rc = check_text("policy", policy, err);
 	if (rc)
 		goto out;
-	p = calloc(group ? group : 1, sizeof *p);
-	lines = calloc(group ? group : 1, sizeof *lines);
-	if (!p || !lines || precheck(v, n)) {
+	if (!g.p || !g.lines || !g.sorted || !g.ent || precheck(v, n)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -212,8 +256,7 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
 	if (rc)
 		goto out;
 	for (; at < n; at += group) {
-		rc = delete_group(&op, v + at, n - at < group ? n - at : group, policy, p, lines,
-		                  err);
+		rc = delete_group(&op, v + at, n - at < group ? n - at : group, policy, &g, err);
 		if (rc)
 			break;
 	}
@@ -228,8 +271,10 @@ out:
 				v[i].err = *err;
 		}
 	}
-	free(p);
-	free(lines);
+	free(g.p);
+	free(g.lines);
+	free(g.sorted);
+	free(g.ent);
 	return rc;
 }
 
