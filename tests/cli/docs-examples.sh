@@ -14,7 +14,16 @@ unset ODBCSYSINI
 extract() {
 	case $1 in
 	*.md)
-		awk -v f="${1##*/}" '/^```/ { inb = !inb; next } inb && NF { print f "\t" $0 }' "$1"
+		awk -v f="${1##*/}" '
+			/^```/ { inb = !inb; next }
+			inb && NF {
+				if (cont) sub(/^[ \t]+/, "")
+				l = cont ? l " " $0 : $0
+				sub(/[ \t]+#.*$/, "", l); gsub(/\t/, " ", l)
+				cont = (l ~ /[|\\]$/)
+				sub(/[ \t]*\\$/, "", l)
+				if (!cont) print f "\t" l
+			}' "$1"
 		;;
 	*)
 		awk -v f="${1##*/}" '
@@ -142,16 +151,25 @@ for f in "${pages[@]}"; do
 	done <"$T/cmds"
 done
 
-# README.md: the commands after scripts/setup run here from a tree made of the sources and
-# the build (examples/demo finds the tools under its own ../src).
+# README.md: in a sandbox of its own. scripts/setup is skipped; what follows it runs here
+# from a tree made of the sources and the build (examples/demo finds the tools under its own
+# ../src); a crontab line runs its command.
 extract "$XP_SRCDIR/README.md" >"$T/cmds"
-is "$(cut -f2 "$T/cmds" | sed 's/ *#.*//')" "scripts/setup && examples/demo
-scripts/setup && make check" "README.md: the documented commands are the ones this test knows"
+[ -s "$T/cmds" ]
+ok $? "README.md: has commands"
+page_setup README.md "xpseal init"
 while IFS=$'\t' read -r src cmd; do
-	run_doc "$src" "scripts/setup"
-	cmd=${cmd#scripts/setup && }
-	cmd=${cmd%%#*}
-	cmd=${cmd%"${cmd##*[! ]}"}
+	case $cmd in
+	'scripts/setup && '*)
+		[ -n "${setup_skipped:-}" ] || run_doc "$src" "scripts/setup"
+		setup_skipped=1
+		cmd=${cmd#scripts/setup && }
+		;;
+	[0-9*]*' '[0-9*]*' '[0-9*]*' '[0-9*]*' '[0-9*]*' root '*)
+		cmd=${cmd#* * * * * root }
+		cmd=${cmd/#\/usr\/local\/bin\/xpbackup-job /xpbackup-job }
+		;;
+	esac
 	case $cmd in
 	examples/demo)
 		top=$T/top
@@ -164,7 +182,7 @@ while IFS=$'\t' read -r src cmd; do
 		[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/doc.err" | tail -5
 		;;
 	'make check') skip "README.md: make check: the suite this test is part of" ;;
-	*) ok 1 "README.md: $cmd: unknown command" ;;
+	*) run_doc "$src" "$cmd" ;;
 	esac
 done <"$T/cmds"
 diag "$n man page example commands"
