@@ -11,6 +11,14 @@ password "$T/pw" 'correct horse'
 xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || exit 1
 
 vals_sqlite "$T/src.db"
+if [ -n "${XP_VALGRIND:-}" ]; then
+	# valgrind has no 80-bit long double, so SQLite itself reads and prints some doubles one
+	# unit in the last place off; the drill's exact comparison sees that: no floats there
+	sqlite3 "$T/src.db" "CREATE TABLE v2 (id INTEGER PRIMARY KEY, i64 BIGINT, i32 INTEGER NOT NULL,
+		txt TEXT, d DATE, ts TIMESTAMP, u TEXT, b BLOB, flag BOOLEAN);
+		INSERT INTO v2 SELECT id, i64, i32, txt, d, ts, u, b, flag FROM vals;
+		DROP TABLE vals; ALTER TABLE v2 RENAME TO vals"
+fi
 sqlite3 "$T/src.db" "CREATE TABLE audit (id INTEGER PRIMARY KEY, who TEXT);
 	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
 	INSERT INTO audit SELECT i, 'user' || (i % 13) FROM n"
@@ -76,6 +84,7 @@ psqlq -c "CREATE TABLE ${Q}vals_other (x int)"
 run xpverify -r "$R" --drill "$PG_DSN" --password-file "$T/pw" "$B" "$A"
 is "$rc" 0 "drills of a PostgreSQL and a SQLite dump into PostgreSQL exit 0"
 is "$(grep -c 'drill passed' <<<"$out")" 2 "both pass"
+[ "$rc" -eq 0 ] || diag "$err"
 is "$(psqlq -c "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
 	"vals ${Q}vals_other" "only the tables that were there before are left"
 
