@@ -40,11 +40,14 @@ is "$(find "$R/data" -type f | sed 's|.*/||' | sort | paste -sd' ')" \
 
 is "$(grep -v '^#' "$R/journal" | cut -f1-5 | sed "s/$a/A/; s/$b/B/; s/$c/C/")" \
 	"2026-11-01T03:15:00Z	A	sealed	-	-
+2026-11-01T03:15:00Z	A	verified	deep check passed: 1 table, 600 rows	-
 2026-11-15T03:15:00Z	B	sealed	-	-
+2026-11-15T03:15:00Z	B	verified	deep check passed: 1 table, 700 rows	-
 2026-12-15T03:15:00Z	C	sealed	-	-
+2026-12-15T03:15:00Z	C	verified	deep check passed: 1 table, 800 rows	-
 2026-12-15T03:15:00Z	A	deleting	max-age 65d exceeded: oldest row 2026-10-02T00:00:00Z	keep-last 3 max-age 65d now 2026-12-15T03:15:00Z
 2026-12-15T03:15:00Z	A	deleted	max-age 65d exceeded: oldest row 2026-10-02T00:00:00Z	-" \
-	"the journal: three sealings, then the deletion with its rule and policy, in order"
+	"the journal: three sealings with their deep checks, then the deletion with its rule and policy, in order"
 
 run "$DRILL" -r "$R" -p "$T/pw" -S "$T/audit.db"
 is "$rc" 0 "the restore drill of the newest backup passes"

@@ -15,34 +15,31 @@ before=$(cat "$R/catalog" "$R/journal")
 mkdir -p "$T/fake"
 cat >"$T/fake/xpdump" <<EOF
 #!/bin/bash
-out=
-while [ \$# -gt 0 ]; do [ "\$1" = -o ] && out=\$2; shift; done
-"$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log | head -c 20000 >"\$out"
+"$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log | head -c 20000
 echo "xpdump: connection lost" >&2
 exit 1
 EOF
 chmod 755 "$T/fake/xpdump"
 PATH=$T/fake:$PATH run "$JOB" -c "$T/job.conf"
 is "$rc" 1 "a dump that dies half way: the job exits 1"
-like "$err" "*xpbackup-job: dump failed (status 1): xpdump: connection lost*" "the log names the dump"
+like "$err" "*xpseal: input is not a complete dump stream*xpbackup-job: dump failed (status 1): xpdump: connection lost; nothing sealed" \
+	"xpseal refuses the partial stream; the log names the dump as the cause"
 is "$(cat "$R/catalog" "$R/journal")" "$before" "no catalog entry, no journal record"
 is "$(files)" 2 "no new file under REPO/data"
-is "$(find "$W" -mindepth 1 | wc -l)" 0 "the partial dump is removed"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
 
-# A seal that fails (no signing key): the complete plaintext dump is removed all the same.
+# A seal that fails (no signing key): the dump is stopped, nothing is left.
 conf "$T/bad.conf" KEEP_LAST=10 SIGNING_KEY="$T/no-such-key"
 run "$JOB" -c "$T/bad.conf"
 is "$rc" 1 "a failing seal: the job exits 1"
 like "$err" "*xpbackup-job: seal failed (status 1): xpseal: *" "the log names the seal"
 is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed"
-is "$(find "$W" -mindepth 1 | wc -l)" 0 "the dump is removed"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
 
 # SIGTERM while the dump runs: the dump is stopped, the work directory removed, status 143.
 cat >"$T/fake/xpdump" <<EOF
 #!/bin/bash
-out=
-while [ \$# -gt 0 ]; do [ "\$1" = -o ] && out=\$2; shift; done
-echo "rows" >"\$out"
+"$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log | head -c 20000
 echo \$\$ >"$T/dump.pid"
 exec sleep 600
 EOF
@@ -59,7 +56,8 @@ is "$?" 143 "the job stopped by SIGTERM exits 143"
 kill -0 "$dump" 2>/dev/null
 is "$?" 1 "the dump was stopped with it"
 is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
-is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed"
+is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed, no temporary file in REPO/data"
+is "$(tail -n 1 "$T/term.err")" "xpbackup-job: stopped by SIGTERM" "the log says why it stopped"
 run "$JOB" -c "$T/job.conf"
 is "$rc" 0 "the lock is free for the next run"
 

@@ -14,10 +14,11 @@ id1=$(ids)
 like "$id1" "[0-9a-f]*" "the catalog names one backup"
 is "${#id1}" 32 "exactly one backup, a 32-digit id"
 is "$(printf '%s\n' "$err" | sed -n 's/^xpbackup-job: \([a-z]*\):.*/\1/p' | paste -sd' ')" \
-	"dump seal verify open expire done" "one log line per step, in order"
+	"dump seal verify expire done" "one log line per step, in order"
 like "$err" "*xpbackup-job: seal: backup $id1 in $R*" "the log names the new backup"
-is "$(grep -v '^#' "$R/journal" | cut -f1-3)" "2026-11-21T03:15:00Z	$id1	sealed" \
-	"the journal records the sealing at XP_NOW"
+is "$(grep -v '^#' "$R/journal" | cut -f1-4)" "2026-11-21T03:15:00Z	$id1	sealed	-
+2026-11-21T03:15:00Z	$id1	verified	deep check passed: 1 table, 500 rows" \
+	"the journal records the sealing and the deep check at XP_NOW"
 is "$(awk -F'\t' '!/^#/ { print $4, $5, $6 }' "$R/catalog")" \
 	"2026-10-22T00:00:00Z 2026-11-20T23:59:59Z demo" "the catalog holds the data window and the source"
 like "$err" "*keep $id1 created 2026-11-21T03:15:00Z until 2027-01-20T00:00:00Z: keep-last #1*" \
@@ -40,12 +41,14 @@ is "${#id2}" 32 "keep-last 1: one backup left"
 ok $? "and it is the new one"
 is "$(grep -v '^#' "$R/journal" | cut -f2-5 | sed "s/$id1/ID1/; s/$id2/ID2/")" \
 	"ID1	sealed	-	-
+ID1	verified	deep check passed: 1 table, 500 rows	-
 ID2	sealed	-	-
+ID2	verified	deep check passed: 1 table, 500 rows	-
 ID1	deleting	no rule keeps it	keep-last 1 max-age 90d now 2026-11-22T03:15:00Z
-ID1	deleted	no rule keeps it	-" "the journal: sealed, sealed, the deletion with rule and policy"
+ID1	deleted	no rule keeps it	-" "the journal: sealed and verified twice, the deletion with rule and policy"
 is "$(files)" 2 "the first backup's file and signature are gone"
 is "$(cut -d' ' -f1-4 "$T/syslog" | sed 's/ -- .*//' | sort | uniq -c | sed 's/^ *//')" \
-	"6 -t xpbackup -p daemon.info" "six lines to syslog, tag xpbackup"
+	"5 -t xpbackup -p daemon.info" "five lines to syslog, tag xpbackup"
 like "$(cat "$T/syslog")" "*-- expire: 1 of 2 backups deleted*" "syslog has the expire summary"
 rm -f "$T/bin/logger"
 conf "$T/job.conf"
@@ -55,11 +58,11 @@ before=$(cat "$R/catalog" "$R/journal")
 conf "$T/bad.conf" TABLES="audit_log nosuch"
 run "$JOB" -c "$T/bad.conf"
 is "$rc" 1 "a missing table: the job exits 1"
-like "$err" "*xpbackup-job: dump failed (status 1): xpdump: table nosuch: *no such table*" \
+like "$err" "*xpbackup-job: dump failed (status 1): xpdump: table nosuch: *no such table*; nothing sealed" \
 	"the log says which step failed and why"
 is "$(cat "$R/catalog" "$R/journal")" "$before" "no new catalog entry, no journal record"
 is "$(files)" 2 "no new file under REPO/data"
-is "$(find "$W" -mindepth 1 | wc -l)" 0 "the partial dump is removed"
+is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
 
 conf "$T/bad.conf" DSN="Driver=SQLite3;Database=$T/no/such/dir/audit.db"
 run "$JOB" -c "$T/bad.conf"
@@ -72,19 +75,19 @@ run "$JOB" -c "$T/bad.conf"
 is "$rc" 1 "an unknown ODBC driver: the job exits 1"
 is "$(cat "$R/catalog" "$R/journal"):$(files)" "$before:2" "nothing sealed"
 
-# --- a wrong password: the backup is sealed and signed, the open check fails with 3 --------
+# --- a wrong password: the backup is sealed and signed, the deep check fails with 3 --------
 password "$T/wrong" "not the password"
 conf "$T/bad.conf" PASSWORD_FILE="$T/wrong" KEEP_LAST=5
 run "$JOB" -c "$T/bad.conf"
 is "$rc" 3 "a wrong password: the job exits 3 (authentication)"
-like "$err" "*xpbackup-job: open failed (status 3): *" "the open step is named"
+like "$err" "*xpbackup-job: verify failed (status 3): xpverify: *: wrong password" "the verify step is named"
 is "$(ids | wc -w)" 2 "the sealed backup stays (it is sound; only the check failed)"
 
 # --- -q: silent on success; on failure the held-back lines come out with the error -------
 run "$JOB" -q -c "$T/bad.conf"
 is "$rc" 3 "-q: a failing run still exits 3"
 is "$(printf '%s\n' "$err" | sed -n 's/^xpbackup-job: \([a-z]*\)[: ].*/\1/p' | paste -sd' ')" \
-	"dump seal verify open" "-q: a failing run prints the steps so far and the failure"
+	"dump seal verify" "-q: a failing run prints the steps so far and the failure"
 conf "$T/job.conf" KEEP_LAST=5
 run "$JOB" -q -c "$T/job.conf"
 is "$rc:$out:$err" "0::" "-q: a good run prints nothing"
