@@ -57,6 +57,15 @@ run xpverify -r "$R" --drill "$(sqlite_dsn "$T/no/such/dir/x.db")" --password-fi
 is "$rc" 1 "a database that cannot be opened fails with exit 1"
 like "$err" "xpverify: $A: drill failed: *" "in one drill line"
 
+# a dump changed inside but sealed validly fails its deep check and is not restored
+xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t audit -o "$T/a.tar" || exit 1
+off=$(grep -obUa 'user12' "$T/a.tar" | head -1 | cut -d: -f1)
+printf '3' | dd of="$T/a.tar" bs=1 seek=$((off + 5)) conv=notrunc 2>/dev/null
+E=$(xpseal -r "$R" -i "$T/a.tar") || exit 1
+run xpverify -r "$R" --drill "$(sqlite_dsn "$T/e.db")" --password-file "$T/pw" "$E"
+is "$rc.$out" "3.$E: good signature" "a tampered dump fails the deep check with exit 3, no drill runs"
+is "$(sqlite3 "$T/e.db" "SELECT count(*) FROM sqlite_master")" 0 "nothing was created in the scratch database"
+
 jl() { grep -P "\t$1\t$2\t" "$R/journal" | cut -f4; }
 is "$(jl "$A" drill)" "drill passed: 2 tables, 3009 rows restored and compared
 drill failed: ${P}audit: scratch table already exists
@@ -64,6 +73,8 @@ $(jl "$A" drill | tail -1)" "the journal has every drill with its outcome"
 like "$(jl "$A" drill | tail -1)" "drill failed: *" "the last one failed"
 is "$(jl "$N" drill)" "skipped: not a dump stream" "and the skipped one"
 is "$(jl "$A" verified | head -1)" "deep check passed: 2 tables, 3009 rows" "each drill journals its deep check"
+is "$(jl "$E" drill)" "" "the tampered one has no drill in the journal"
+like "$(jl "$E" verified)" "deep check failed: *table audit: BLAKE2b does not match SUMMARY" "but its failed deep check"
 
 run xpverify -r "$R" --json --drill "$(sqlite_dsn "$T/j.db")" --password-file "$T/pw" "$A" "$N"
 is "$rc" 0 "--json with drills exits 0"
@@ -76,7 +87,7 @@ for r in json.loads(sys.stdin.read())["results"]:
 ' <<<"$out")" "passed {'status': 'passed', 'tables': 2, 'rows': 3009} True
 passed {'status': 'skipped'} True" "--json carries each drill's result"
 
-pg_start || { skip "no PostgreSQL server binaries (5 tests)"; done_testing; }
+pg_start || { skip "no PostgreSQL server binaries (6 tests)"; done_testing; }
 vals_pg
 B=$(xpdump --dsn "$PG_DSN" -t vals | xpseal -r "$R") || exit 1
 Q=xpdrill_${B:0:8}_
@@ -87,6 +98,7 @@ is "$(grep -c 'drill passed' <<<"$out")" 2 "both pass"
 [ "$rc" -eq 0 ] || diag "$err"
 is "$(psqlq -c "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
 	"vals ${Q}vals_other" "only the tables that were there before are left"
+is "$(count_pg vals)" 9 "the table the backup came from keeps its rows"
 
 # a database that changes what it stores: the comparison fails, and the tables still go
 psqlq <<'EOF'
