@@ -8,3 +8,6 @@ TESTS += tests/cli/verify-deep.sh
 EXTRA_DIST += tests/cli/verify-deep.sh
 TESTS += tests/cli/verify-drill.sh
 EXTRA_DIST += tests/cli/verify-drill.sh
+check_PROGRAMS += tests/unit/verify
+tests_unit_verify_LDADD = $(XP_LIBS)
+TESTS += tests/unit/verify
