@@ -333,6 +333,15 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 	return rc;
 }
 
+/* The data/XX directory of an id (32 lower-case hex digits: XX are its first two) as 0..255. */
+static unsigned dir_index(const char *id)
+{
+	unsigned hi = (unsigned)(id[0] <= '9' ? id[0] - '0' : id[0] - 'a' + 10);
+	unsigned lo = (unsigned)(id[1] <= '9' ? id[1] - '0' : id[1] - 'a' + 10);
+
+	return (hi << 4 | lo) & 0xffu;
+}
+
 /* Removes the batch's .xps and .minisig files, then fsyncs each data/XX directory once. */
 static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *err)
 {
@@ -353,8 +362,7 @@ static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *er
 				xp_fault_point("delete: unlink minisig");
 				rc = remove_file(sig, err);
 			}
-			/* ids are 32 hex digits: the directory is their first two */
-			dirty[(unsigned)strtoul((char[3]){id[0], id[1], 0}, NULL, 16)] = 1;
+			dirty[dir_index(id)] = 1;
 		}
 		free(xps);
 		free(sig);
