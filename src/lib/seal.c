@@ -7,6 +7,7 @@
 #include "sign.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #define SHRED_MAGIC "\x89XPK\r\n\x1a\n"
 #define FIXED_LEN   80 /* header bytes before the sealed data key */
 #define LEN_BYTES   4  /* chunk length prefix */
+#define FRAMES      4  /* sealed chunks queued for the writer thread */
 #define ABYTES      crypto_secretstream_xchacha20poly1305_ABYTES
 #define READ_SIZE   (1u << 20)
 
@@ -195,8 +197,19 @@ struct sealer {
 	uint8_t ad[32]; /* BLAKE2b-256 of the header: the AD of every chunk */
 	uint8_t *in;    /* READ_SIZE plaintext */
 	uint8_t *plain; /* chunk_size compressed bytes, the next chunk's plaintext */
-	uint8_t *frame; /* length prefix + ciphertext */
 	ZSTD_CCtx *cctx;
+	/* Sealed chunks go to a writer thread that writes, hashes and signs them, so the
+	 * main thread goes back to feeding zstd's workers at once. */
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		pthread_t th;
+		int started, done, rc;
+		unsigned head, tail;    /* frames queued, frames written */
+		uint8_t *frame[FRAMES]; /* length prefix + ciphertext */
+		size_t len[FRAMES];
+		struct xp_err err;
+	} q;
 };
 
 static int emit(struct sealer *s, const void *buf, size_t n, struct xp_err *err)
@@ -213,16 +226,86 @@ static int emit(struct sealer *s, const void *buf, size_t n, struct xp_err *err)
 	return 0;
 }
 
+static void *writer_main(void *arg)
+{
+	struct sealer *s = arg;
+	unsigned i;
+	int rc;
+
+	pthread_mutex_lock(&s->q.mu);
+	for (;;) {
+		while (s->q.tail == s->q.head && !s->q.done)
+			pthread_cond_wait(&s->q.cv, &s->q.mu);
+		if (s->q.tail == s->q.head)
+			break;
+		i = s->q.tail % FRAMES;
+		pthread_mutex_unlock(&s->q.mu);
+		rc = emit(s, s->q.frame[i], s->q.len[i], &s->q.err);
+		pthread_mutex_lock(&s->q.mu);
+		s->q.tail++;
+		pthread_cond_broadcast(&s->q.cv);
+		if (rc) {
+			s->q.rc = rc;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->q.mu);
+	return NULL;
+}
+
+static int writer_start(struct sealer *s, struct xp_err *err)
+{
+	if (pthread_create(&s->q.th, NULL, writer_main, s) != 0)
+		return xp_err_set(err, XP_EFAIL, "cannot start the writer thread");
+	s->q.started = 1;
+	return 0;
+}
+
+/* Waits for the writer to finish what is queued; returns its verdict. Safe to call twice. */
+static int writer_stop(struct sealer *s, struct xp_err *err)
+{
+	if (!s->q.started)
+		return 0;
+	pthread_mutex_lock(&s->q.mu);
+	s->q.done = 1;
+	pthread_cond_broadcast(&s->q.cv);
+	pthread_mutex_unlock(&s->q.mu);
+	pthread_join(s->q.th, NULL);
+	s->q.started = 0;
+	if (s->q.rc && err)
+		*err = s->q.err;
+	return s->q.rc;
+}
+
 static int emit_chunk(struct sealer *s, size_t n, unsigned char tag, struct xp_err *err)
 {
 	unsigned long long clen;
+	uint8_t *frame;
+	unsigned i;
+	int rc;
 
-	if (crypto_secretstream_xchacha20poly1305_push(s->ss, s->frame + LEN_BYTES, &clen, s->plain,
-	                                               n, s->ad, sizeof s->ad, tag) != 0)
+	pthread_mutex_lock(&s->q.mu);
+	while (s->q.head - s->q.tail == FRAMES && !s->q.rc)
+		pthread_cond_wait(&s->q.cv, &s->q.mu);
+	rc = s->q.rc;
+	pthread_mutex_unlock(&s->q.mu);
+	if (rc) {
+		*err = s->q.err;
+		return rc;
+	}
+	i = s->q.head % FRAMES;
+	frame = s->q.frame[i];
+	if (crypto_secretstream_xchacha20poly1305_push(s->ss, frame + LEN_BYTES, &clen, s->plain, n,
+	                                               s->ad, sizeof s->ad, tag) != 0)
 		return xp_err_set(err, XP_EFAIL, "encryption failed");
-	put32(s->frame, (uint32_t)clen);
+	put32(frame, (uint32_t)clen);
 	s->info->chunks++;
-	return emit(s, s->frame, LEN_BYTES + (size_t)clen, err);
+	pthread_mutex_lock(&s->q.mu);
+	s->q.len[i] = LEN_BYTES + (size_t)clen;
+	s->q.head++;
+	pthread_cond_signal(&s->q.cv);
+	pthread_mutex_unlock(&s->q.mu);
+	return 0;
 }
 
 static int zstd_err(struct xp_err *err, size_t r, const char *what)
@@ -241,9 +324,11 @@ static int sealer_setup(struct sealer *s, struct xp_err *err)
 	s->cctx = ZSTD_createCCtx();
 	s->in = malloc(READ_SIZE);
 	s->plain = malloc(p->chunk_size);
-	s->frame = malloc(LEN_BYTES + p->chunk_size + ABYTES);
+	for (int i = 0; i < FRAMES; i++)
+		if (!(s->q.frame[i] = malloc(LEN_BYTES + p->chunk_size + ABYTES)))
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
 	s->ss = sodium_malloc(sizeof *s->ss);
-	if (!s->cctx || !s->in || !s->plain || !s->frame || !s->ss)
+	if (!s->cctx || !s->in || !s->plain || !s->ss)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, p->level ? p->level : 3);
 	if (ZSTD_isError(r))
@@ -328,7 +413,10 @@ static int compress(struct sealer *s, ZSTD_inBuffer *in, ZSTD_outBuffer *out,
 int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct xp_seal_info *info,
                    struct xp_err *err)
 {
-	struct sealer s = {.out_fd = out_fd, .p = p, .info = info};
+	struct sealer s = {.out_fd = out_fd,
+	                   .p = p,
+	                   .info = info,
+	                   .q = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
 	uint8_t *key = NULL;
 	ZSTD_inBuffer in;
 	ZSTD_outBuffer out;
@@ -347,7 +435,8 @@ int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = sealer_setup(&s, err)) != 0 || (rc = seal_header(&s, key, err)) != 0)
+	if ((rc = sealer_setup(&s, err)) != 0 || (rc = seal_header(&s, key, err)) != 0 ||
+	    (rc = writer_start(&s, err)) != 0)
 		goto out;
 	out = (ZSTD_outBuffer){s.plain, p->chunk_size, 0};
 	for (;;) {
@@ -368,11 +457,13 @@ int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct
 	in = (ZSTD_inBuffer){s.in, 0, 0};
 	if ((rc = compress(&s, &in, &out, ZSTD_e_end, err)) != 0 ||
 	    (rc = emit_chunk(&s, out.pos, crypto_secretstream_xchacha20poly1305_TAG_FINAL, err)) !=
-	            0)
+	            0 ||
+	    (rc = writer_stop(&s, err)) != 0)
 		goto out;
 	if (crypto_generichash_final(&s.hash, info->hash, sizeof info->hash) != 0)
 		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
 out:
+	writer_stop(&s, NULL);
 	sodium_free(key);
 	sodium_free(s.ss);
 	ZSTD_freeCCtx(s.cctx);
@@ -380,7 +471,10 @@ out:
 	if (s.plain)
 		sodium_memzero(s.plain, p->chunk_size);
 	free(s.plain);
-	free(s.frame);
+	for (int i = 0; i < FRAMES; i++)
+		free(s.q.frame[i]);
+	pthread_cond_destroy(&s.q.cv);
+	pthread_mutex_destroy(&s.q.mu);
 	return rc;
 }
 
