@@ -4,4 +4,6 @@ tests_unit_util_LDADD = $(XP_LIBS)
 TESTS += tests/unit/util
 EXTRA_DIST += tests/valgrind-wrap tests/valgrind.supp
 TESTS += tests/cli/seal-require-dump.sh
+EXTRA_DIST += tests/cli/seal-require-dump.sh
 TESTS += tests/cli/demo.sh
+EXTRA_DIST += tests/cli/demo.sh
