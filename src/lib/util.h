@@ -104,6 +104,10 @@ void xp_fault_point(const char *what);
 /* REPO from the -r option or XP_REPO; NULL when neither is set. */
 const char *xp_repo_path(const char *opt);
 
+/* Prints s (NULL as "") to stdout as a JSON string; bytes >= 0x80 pass through (UTF-8 stays UTF-8).
+ */
+void xp_json_string(const char *s);
+
 /* printf into a fresh malloc'd string; NULL on failure. */
 char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -288,23 +288,6 @@ out:
 	return rc;
 }
 
-/* A JSON string; bytes >= 0x80 pass through (UTF-8 stays UTF-8). */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void json_time(int64_t t, int valid)
 {
 	char buf[XP_TIME_LEN];
@@ -346,10 +329,10 @@ static void json_backup(const struct run *r, size_t i, int with_decision)
 	const struct xp_policy_decision *d = &r->d[i];
 
 	fputs("{\"id\":", stdout);
-	json_str(e->id);
+	xp_json_string(e->id);
 	fputs(",\"source\":", stdout);
 	if (e->source)
-		json_str(e->source);
+		xp_json_string(e->source);
 	else
 		fputs("null", stdout);
 	printf(",\"state\":\"%s\",\"size\":%" PRIu64 ",\"created\":",
@@ -361,7 +344,7 @@ static void json_backup(const struct run *r, size_t i, int with_decision)
 	json_time(e->newest, e->has_window);
 	printf(",\"held\":%s,\"hold_reason\":", e->hold ? "true" : "false");
 	if (e->hold)
-		json_str(e->hold);
+		xp_json_string(e->hold);
 	else
 		fputs("null", stdout);
 	if (with_decision) {
@@ -369,13 +352,13 @@ static void json_backup(const struct run *r, size_t i, int with_decision)
 		json_rules(d->rules);
 		printf(",\"max_age_exceeded\":%s,\"reason\":",
 		       d->max_age_exceeded ? "true" : "false");
-		json_str(d->reason);
+		xp_json_string(d->reason);
 		fputs(",\"until\":", stdout);
 		json_time(d->until, d->keep && d->until != XP_POLICY_NEVER);
 	}
 	if (r->failed[i]) {
 		fputs(",\"error\":", stdout);
-		json_str(r->failed[i]);
+		xp_json_string(r->failed[i]);
 	}
 	putchar('}');
 }
@@ -389,7 +372,7 @@ static void print_json(const struct opts *o, const struct run *r)
 	fputs("{\"now\":", stdout);
 	json_time(o->now, 1);
 	printf(",\"dry_run\":%s,\"policy\":", o->dry_run ? "true" : "false");
-	json_str(o->have_policy ? r->policy : "");
+	xp_json_string(o->have_policy ? r->policy : "");
 	if (o->mode == LIST && !o->have_policy) {
 		fputs(",\"backups\":[", stdout);
 		for (i = 0; i < r->n; i++) {

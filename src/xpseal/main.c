@@ -75,23 +75,6 @@ static void observe(void *ctx, const void *buf, size_t n)
 		progress_show(o, t, "");
 }
 
-/* Prints s as a JSON string. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct xp_seal_info *info, const char *path, double seconds)
 {
 	char created[XP_TIME_LEN];
@@ -100,7 +83,7 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	xp_time_format(info->created, created);
 	xp_seal_hex(info->hash, sizeof info->hash, hash);
 	printf("{\"id\":\"%s\",\"path\":", info->id);
-	json_string(path);
+	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
 	       "\"blake2b\":\"%s\",\"workers\":%d}\n",
 	       (unsigned long long)info->bytes_in, (unsigned long long)info->bytes_out, created,

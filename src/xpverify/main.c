@@ -369,21 +369,6 @@ static void deep_item(struct run *run, struct item *it)
 		drill_item(run, it, name);
 }
 
-/* Writes s as a JSON string. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* The "deep", "drill" and "journaled" members of a result. */
 static void print_json_deep(const struct run *run, const struct item *it)
 {
@@ -397,14 +382,14 @@ static void print_json_deep(const struct run *run, const struct item *it)
 			printf(",\"rows\":%llu,\"tables\":[", (unsigned long long)r->rows);
 		for (size_t t = 0; r->dump && t < r->ntables; t++) {
 			printf("%s{\"name\":", t ? "," : "");
-			json_str(r->tables[t].name);
+			xp_json_string(r->tables[t].name);
 			printf(",\"rows\":%llu}", (unsigned long long)r->tables[t].rows);
 		}
 		if (r->dump)
 			putchar(']');
 	} else if (it->msg) {
 		fputs(",\"message\":", stdout);
-		json_str(it->msg);
+		xp_json_string(it->msg);
 	}
 	putchar('}');
 	if (run->drill) {
@@ -414,7 +399,7 @@ static void print_json_deep(const struct run *run, const struct item *it)
 			       (unsigned long long)r->rows);
 		else if (it->drill != NOT_RUN && it->msg) {
 			fputs(",\"message\":", stdout);
-			json_str(it->msg);
+			xp_json_string(it->msg);
 		}
 		putchar('}');
 	}
@@ -431,11 +416,11 @@ static void print_json(const struct run *run)
 
 		printf("%s{\"id\":", i ? "," : "");
 		if (it->id)
-			json_str(it->id);
+			xp_json_string(it->id);
 		else
 			fputs("null", stdout);
 		fputs(",\"path\":", stdout);
-		json_str(it->path);
+		xp_json_string(it->path);
 		printf(",\"status\":\"%s\"", status_name[it->status]);
 		if (run->deep)
 			print_json_deep(run, it);
@@ -449,11 +434,11 @@ static void print_json(const struct run *run)
 
 			printf("%s{\"kind\":\"%s\",\"id\":", i ? "," : "",
 			       xp_catalog_finding_name(f->kind));
-			json_str(f->id);
+			xp_json_string(f->id);
 			fputs(",\"path\":", stdout);
-			json_str(f->path);
+			xp_json_string(f->path);
 			fputs(",\"message\":", stdout);
-			json_str(f->msg);
+			xp_json_string(f->msg);
 			fputs("}", stdout);
 		}
 		fputs("]", stdout);
