@@ -78,20 +78,6 @@ static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 	return sodium_bin2base64(out, outlen, bin, len, B64);
 }
 
-/* Decodes exactly want bytes from s[0..len). */
-static int unb64(const char *s, size_t len, uint8_t *out, size_t want)
-{
-	size_t got = 0;
-	const char *end;
-
-	/* libsodium 1.0.18 decodes some bytes above 0x7f as letters: accept only the alphabet. */
-	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") < len)
-		return -1;
-	if (sodium_base642bin(out, want, s, len, NULL, &got, &end, B64) != 0)
-		return -1;
-	return got == want && end == s + len ? 0 : -1;
-}
-
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
@@ -112,7 +98,7 @@ int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
 	nl = strchr(text, '\n');
 	if (nl != l - 1 || memcmp(text, PUB_MAGIC, sizeof PUB_MAGIC - 1) != 0 ||
 	    !(nl = strchr(l, '\n')) || nl[1] != '\0' ||
-	    unb64(l, (size_t)(nl - l), pk, XP_KEYS_PK_LEN) != 0) {
+	    xp_base64_decode(l, (size_t)(nl - l), pk, XP_KEYS_PK_LEN) != 0) {
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: not a repository public key", path);
 		goto out;
 	}
@@ -232,7 +218,7 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 		line[++n] = p + 1;
 	}
 	if (n != 5 || ll[4] < 6 || memcmp(line[4], "check ", 6) != 0 ||
-	    unb64(line[4] + 6, ll[4] - 6, want, sizeof want) != 0)
+	    xp_base64_decode(line[4] + 6, ll[4] - 6, want, sizeof want) != 0)
 		return -1;
 	(void)crypto_generichash(chk, sizeof chk, (const uint8_t *)text, (size_t)(line[4] - text),
 	                         NULL, 0);
@@ -243,14 +229,14 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 	if (ll[1] >= 128 ||
 	    sscanf(line[1], "%15s %llu %zu %63s%c", alg, &kf->ops, &kf->mem, salt64, &tail) != 5 ||
 	    tail != '\n' || strcmp(alg, KEY_ALG) != 0 ||
-	    unb64(salt64, strlen(salt64), kf->salt, sizeof kf->salt) != 0)
+	    xp_base64_decode(salt64, strlen(salt64), kf->salt, sizeof kf->salt) != 0)
 		return -1;
 	/* Limits beyond SENSITIVE would only let a damaged file exhaust memory or time. */
 	if (kf->ops < crypto_pwhash_OPSLIMIT_MIN || kf->ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
 	    kf->mem < crypto_pwhash_MEMLIMIT_MIN || kf->mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
 		return -1;
-	if (unb64(line[2], ll[2], kf->nonce, sizeof kf->nonce) != 0 ||
-	    unb64(line[3], ll[3], kf->ct, sizeof kf->ct) != 0)
+	if (xp_base64_decode(line[2], ll[2], kf->nonce, sizeof kf->nonce) != 0 ||
+	    xp_base64_decode(line[3], ll[3], kf->ct, sizeof kf->ct) != 0)
 		return -1;
 	kf->headlen = (size_t)(line[3] - text);
 	return 0;

@@ -76,20 +76,6 @@ static const char *line_at(const char *text, int n, size_t *len)
 	return p;
 }
 
-/* Decodes exactly want bytes of base64 from one line. */
-static int b64_line(const char *s, size_t len, uint8_t *out, size_t want)
-{
-	size_t got = 0;
-	const char *end;
-
-	/* libsodium 1.0.18 decodes some bytes above 0x7f as letters: accept only the alphabet. */
-	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") < len)
-		return -1;
-	if (sodium_base642bin(out, want, s, len, NULL, &got, &end, B64) != 0)
-		return -1;
-	return got == want && end == s + len ? 0 : -1;
-}
-
 static char *b64_encode(const uint8_t *bin, size_t len)
 {
 	size_t n = sodium_base64_ENCODED_LEN(len, B64);
@@ -109,7 +95,7 @@ static int parse_pubkey_text(const char *text, struct pubkey *pk)
 	l = line_at(text, 0, &len);
 	if (l && len >= sizeof UNTRUSTED - 1 && memcmp(l, UNTRUSTED, sizeof UNTRUSTED - 1) == 0)
 		l = line_at(text, 1, &len);
-	if (!l || b64_line(l, len, bin, sizeof bin) != 0 || memcmp(bin, "Ed", ALG_LEN) != 0)
+	if (!l || xp_base64_decode(l, len, bin, sizeof bin) != 0 || memcmp(bin, "Ed", ALG_LEN) != 0)
 		return -1;
 	memcpy(pk->id, bin + ALG_LEN, XP_SIGN_KEYID_LEN);
 	memcpy(pk->pk, bin + ALG_LEN + XP_SIGN_KEYID_LEN, sizeof pk->pk);
@@ -184,7 +170,7 @@ static int read_seckey(const char *path, uint8_t *bin, struct xp_err *err)
 	}
 	text[n] = '\0';
 	l = line_at(text, 1, &len);
-	if (!l || b64_line(l, len, bin, SK_LEN) != 0 || memcmp(bin, "Ed", ALG_LEN) != 0 ||
+	if (!l || xp_base64_decode(l, len, bin, SK_LEN) != 0 || memcmp(bin, "Ed", ALG_LEN) != 0 ||
 	    memcmp(bin + 2 * ALG_LEN, "B2", ALG_LEN) != 0) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: not a minisign secret key", path);
 		goto out;
@@ -474,7 +460,7 @@ static int parse_sig(const char *text, struct sigfile *sf, struct xp_err *err)
 	if (!l || len < sizeof UNTRUSTED - 1 || memcmp(l, UNTRUSTED, sizeof UNTRUSTED - 1) != 0)
 		goto bad;
 	l = line_at(text, 1, &len);
-	if (!l || b64_line(l, len, sf->bin, sizeof sf->bin) != 0)
+	if (!l || xp_base64_decode(l, len, sf->bin, sizeof sf->bin) != 0)
 		goto bad;
 	l = line_at(text, 2, &len);
 	if (!l || len < sizeof TRUSTED - 1 || memcmp(l, TRUSTED, sizeof TRUSTED - 1) != 0)
@@ -482,7 +468,7 @@ static int parse_sig(const char *text, struct sigfile *sf, struct xp_err *err)
 	sf->tc = l + sizeof TRUSTED - 1;
 	sf->tclen = len - (sizeof TRUSTED - 1);
 	l = line_at(text, 3, &len);
-	if (!l || b64_line(l, len, sf->global, sizeof sf->global) != 0)
+	if (!l || xp_base64_decode(l, len, sf->global, sizeof sf->global) != 0)
 		goto bad;
 	if (memcmp(sf->bin, "ED", ALG_LEN) == 0)
 		return 0;

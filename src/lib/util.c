@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 const char *xp_progname = "xpbackup";
 
 static void vset(struct xp_err *err, int code, const char *fmt, va_list ap)
@@ -610,4 +612,20 @@ void xp_json_string(const char *s)
 			putchar(*p);
 	}
 	putchar('"');
+}
+
+int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want)
+{
+	static const char alphabet[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	size_t got = 0;
+	const char *end;
+
+	for (size_t i = 0; i < len; i++)
+		if (!s[i] || !strchr(alphabet, s[i]))
+			return -1;
+	if (sodium_base642bin(out, want, s, len, NULL, &got, &end,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	return got == want && end == s + len ? 0 : -1;
 }

@@ -108,6 +108,10 @@ const char *xp_repo_path(const char *opt);
  */
 void xp_json_string(const char *s);
 
+/* Decodes exactly want bytes of standard base64 from s[0..len), refusing any byte outside the
+ * alphabet (libsodium 1.0.18 alone decodes some bytes above 0x7f as letters). 0 or -1. */
+int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want);
+
 /* printf into a fresh malloc'd string; NULL on failure. */
 char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
