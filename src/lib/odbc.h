@@ -17,11 +17,12 @@
 struct xp_odbc {
 	SQLHENV env;
 	SQLHDBC dbc;
-	char dbms[128];     /* SQL_DBMS_NAME, e.g. "PostgreSQL", "SQLite" */
-	char driver[128];   /* SQL_DRIVER_NAME, e.g. "psqlodbcw.so" */
-	char quote[8];      /* SQL_IDENTIFIER_QUOTE_CHAR; "" when the driver quotes nothing */
-	char *source;       /* the connection string with passwords removed (owned) */
-	char isolation[64]; /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
+	char dbms[128];      /* SQL_DBMS_NAME, e.g. "PostgreSQL", "SQLite" */
+	char driver[128];    /* SQL_DRIVER_NAME, e.g. "psqlodbcw.so" */
+	char quote[8];       /* SQL_IDENTIFIER_QUOTE_CHAR; "" when the driver quotes nothing */
+	char *source;        /* the connection string with passwords removed (owned) */
+	char isolation[64];  /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
+	SQLUINTEGER getdata; /* SQL_GETDATA_EXTENSIONS: SQL_GD_BOUND, SQL_GD_BLOCK, ... */
 	int in_txn;
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
 };
@@ -60,7 +61,8 @@ int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 /* Rows per SQLFetch with column-wise binding (and the same as text). */
 #define XP_ODBC_ROWS      1000
 #define XP_ODBC_ROWS_TEXT "1000"
-/* Columns whose bound buffer would exceed this are read with SQLGetData in pieces. */
+/* A column declared wider than this is bound as a long one (1 KiB), and a longer value is
+ * read whole with SQLGetData. */
 #define XP_ODBC_BIND_MAX (64 * 1024)
 
 /* A column as the driver describes it. */

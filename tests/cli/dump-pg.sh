@@ -75,6 +75,23 @@ run xpdump --dsn "$PG_DSN" -t arr -o "$T/arr.tar"
 is "$rc:$(tar xOf "$T/arr.tar" arr/000001.csv | cmp - "$T/arr.csv" && echo same)" "0:same" \
 	"a value longer than the driver declares is read whole (row arrays, then SQLGetData)"
 
+# text and bytea are long columns: bound 1 KiB wide in arrays of many rows, a longer value
+# read whole with SQLGetData; lengths cross the bound width at and around every byte, with
+# multi-byte characters (2 and 4 bytes, a surrogate pair in UTF-16) across it
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
+CREATE TABLE lv AS SELECT i AS id,
+	CASE WHEN i % 11 = 0 THEN NULL WHEN i % 13 = 0 THEN ''
+	     WHEN i <= 40 THEN repeat('a', 1000 + i) || 'é😀' || repeat('z', i % 5)
+	     ELSE repeat('a', (i * 37) % 3000) || 'é' || repeat('z', i % 5) END AS t,
+	repeat('v', i % 1500)::varchar(2000) AS vc,
+	CASE WHEN i % 7 = 0 THEN NULL ELSE decode(repeat('0f', (i * 13) % 2500), 'hex') END AS b
+	FROM generate_series(1, 2500) i;
+SQL
+psql -qX -c "\\copy (SELECT * FROM lv ORDER BY id) TO '$T/lv.csv' CSV HEADER"
+run xpdump --dsn "$PG_DSN" -t lv --chunk-size 64M -o "$T/lv.tar"
+is "$rc:$(tar xOf "$T/lv.tar" lv/000001.csv | cmp - "$T/lv.csv" && echo same)" "0:same" \
+	"2500 rows of long text and bytea around the 1 KiB bound width equal psql's CSV"
+
 # psqlODBC prints infinity as 9999-12-31 23:59:59 and -infinity as a year BC, which dates nothing
 psql -qX -c "CREATE TABLE inf(id int, at timestamptz)" \
 	-c "INSERT INTO inf VALUES (1, '-infinity'), (2, '2026-01-01Z'), (3, 'infinity'), (4, NULL)" >/dev/null

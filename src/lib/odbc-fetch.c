@@ -1,0 +1,718 @@
+#include "config.h"
+
+#include "odbc.h"
+
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cursors: a table's rows fetched in row arrays (or value by value with SQLGetData) and
+ * handed out as text fields in the dump's CSV form. */
+
+size_t xp_odbc_format_double(double d, int as_float, char buf[32])
+{
+	int p0 = as_float ? 6 : 15, p1 = as_float ? 9 : 17;
+	int n = 0;
+
+	if (isnan(d))
+		return (size_t)snprintf(buf, 32, "NaN");
+	if (isinf(d))
+		return (size_t)snprintf(buf, 32, d < 0 ? "-Infinity" : "Infinity");
+	/* subnormals carry fewer digits: search them from one */
+	if (d != 0 && fabs(d) < (as_float ? FLT_MIN : DBL_MIN))
+		p0 = 1;
+	/* %g strips trailing zeros, so the first precision that reads back is the shortest */
+	for (int p = p0; p <= p1; p++) {
+		n = snprintf(buf, 32, "%.*g", p, d);
+		if (as_float ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
+			break;
+	}
+	return (size_t)n;
+}
+
+/* One column of a cursor: how it is fetched and where its text form goes. */
+struct col {
+	int cls;           /* xp_odbc_type_class, 'w' for wide text */
+	SQLSMALLINT ctype; /* C type fetched */
+	size_t width;      /* bytes per row in the bound array */
+	char *data;        /* bound array, rows * width (bulk only) */
+	SQLLEN *ind;       /* bound indicators (bulk only) */
+	char *raw;         /* SQLGetData buffer (row by row only) */
+	size_t rawcap;
+	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
+	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
+	int sqlite_real; /* a double fetched as SQLite's 20-digit text */
+	char *out;       /* text form of the current value */
+	size_t outcap;
+};
+
+struct xp_odbc_cursor {
+	struct xp_odbc *c;
+	const char *table;
+	const struct xp_column *cols;
+	size_t ncols;
+	SQLHSTMT st;
+	int bulk;        /* columns bound in row arrays (else all read with SQLGetData) */
+	SQLULEN rows;    /* rows per fetch (bulk) */
+	SQLULEN fetched; /* rows in the current block */
+	SQLULEN pos;     /* next row of the block to hand out */
+	SQLUSMALLINT *status;
+	struct col *cb;
+	struct xp_field *row;
+	int64_t *param_i; /* bound time parameters (owned) */
+	char (*param_s)[32];
+	SQLLEN *param_ind;
+	int done;
+};
+
+#define GETDATA_PIECE (1024 * 1024) /* largest piece asked for when the size is unknown */
+#define VALUE_MAX     ((size_t)1 << 30)
+#define LONG_BIND     1024      /* bytes bound for a long column; longer values: SQLGetData */
+#define BIND_BUDGET   (8 << 20) /* bytes of bound row arrays a cursor may take */
+
+/* Bytes of NUL terminator SQLGetData / bound buffers reserve for the C type. */
+static size_t term(SQLSMALLINT ctype)
+{
+	return ctype == SQL_C_CHAR ? 1 : ctype == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0;
+}
+
+static int grow(char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 256;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > VALUE_MAX + 64)
+		return -1;
+	while (n < need)
+		n *= 2;
+	p = realloc(*buf, n);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Plans the fetch of one column: its C type and the width bound for it in a row array.
+ * Returns 1 when every value fits that width, 0 when a value may be longer (a long or
+ * unsized column): it is bound LONG_BIND wide, and a longer value is read with SQLGetData. */
+static int plan(struct col *k, const struct xp_column *c)
+{
+	uint64_t size = c->size;
+	int fits = 1;
+
+	k->cls = xp_odbc_type_class(c->sql_type);
+	switch (k->cls) {
+	case 'i':
+		k->ctype = SQL_C_CHAR;
+		k->width = 32;
+		return 1;
+	case 'f':
+		k->ctype = SQL_C_DOUBLE;
+		k->width = sizeof(double);
+		return 1;
+	case 'r':
+		k->ctype = SQL_C_FLOAT;
+		k->width = sizeof(float);
+		return 1;
+	case 'n':
+		k->ctype = SQL_C_CHAR;
+		k->width = (size < 200 ? 200 : size) + 8;
+		break;
+	case 'd':
+	case 'g':
+	case 'o':
+		k->ctype = SQL_C_CHAR;
+		k->width = 72;
+		return 1;
+	case 'w': /* two code units a character, for pairs of surrogates */
+		k->ctype = SQL_C_WCHAR;
+		k->width = (size + 1) * 2 * sizeof(SQLWCHAR);
+		fits = c->sql_type != SQL_WLONGVARCHAR && size;
+		break;
+	case 'b':
+		k->ctype = SQL_C_BINARY;
+		k->width = size ? size : 1;
+		fits = c->sql_type != SQL_LONGVARBINARY && size;
+		break;
+	default: /* text, and types the driver knows best how to print */
+		k->ctype = SQL_C_CHAR;
+		k->width = size * 4 + 1;
+		fits = c->sql_type != SQL_LONGVARCHAR && size;
+		break;
+	}
+	if (fits && size <= XP_ODBC_BIND_MAX && k->width <= 4 * XP_ODBC_BIND_MAX)
+		return 1;
+	k->width = LONG_BIND + term(k->ctype);
+	return 0;
+}
+
+size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
+{
+	unsigned char *o = (unsigned char *)out;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = w[i];
+
+		if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n && w[i + 1] >= 0xDC00 &&
+		    w[i + 1] <= 0xDFFF) {
+			u = 0x10000 + ((u - 0xD800) << 10) + (w[i + 1] - 0xDC00u);
+			i++;
+		} else if (u >= 0xD800 && u <= 0xDFFF) {
+			u = 0xFFFD;
+		}
+		if (u < 0x80) {
+			*o++ = (unsigned char)u;
+		} else if (u < 0x800) {
+			*o++ = (unsigned char)(0xC0 | u >> 6);
+			*o++ = (unsigned char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			*o++ = (unsigned char)(0xE0 | u >> 12);
+			*o++ = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+			*o++ = (unsigned char)(0x80 | (u & 0x3F));
+		} else {
+			*o++ = (unsigned char)(0xF0 | u >> 18);
+			*o++ = (unsigned char)(0x80 | (u >> 12 & 0x3F));
+			*o++ = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+			*o++ = (unsigned char)(0x80 | (u & 0x3F));
+		}
+	}
+	return (size_t)(o - (unsigned char *)out);
+}
+
+/* Turns a fetched value (len bytes at raw) into the field's text form. */
+static int convert(struct col *k, const char *raw, size_t len, struct xp_field *f)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t need;
+
+	f->null = 0;
+	switch (k->ctype) {
+	case SQL_C_DOUBLE:
+	case SQL_C_FLOAT: need = 32; break;
+	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
+	case SQL_C_BINARY: need = 2 + 2 * len; break;
+	default: /* text as the driver gave it */
+		if (k->sqlite_real) {
+			char t[48];
+			double d;
+
+			if (len >= sizeof t || grow(&k->out, &k->outcap, 32))
+				return -1;
+			memcpy(t, raw, len);
+			t[len] = '\0';
+			d = strtod(t, NULL);
+			f->len = xp_odbc_format_double(d, 0, k->out);
+			f->p = k->out;
+			return 0;
+		}
+		if (!k->lower && !k->utc) {
+			f->p = raw;
+			f->len = len;
+			return 0;
+		}
+		need = len + 3;
+		break;
+	}
+	if (grow(&k->out, &k->outcap, need + 1))
+		return -1;
+	if (k->ctype == SQL_C_DOUBLE) {
+		double d;
+
+		memcpy(&d, raw, sizeof d);
+		f->len = xp_odbc_format_double(d, 0, k->out);
+	} else if (k->ctype == SQL_C_FLOAT) {
+		float v;
+
+		memcpy(&v, raw, sizeof v);
+		f->len = xp_odbc_format_double(v, 1, k->out);
+	} else if (k->ctype == SQL_C_WCHAR) {
+		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
+
+		f->len = xp_odbc_utf16_to_utf8(w, len / sizeof(SQLWCHAR), k->out);
+	} else if (k->ctype != SQL_C_BINARY) {
+		for (size_t i = 0; i < len; i++)
+			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)
+			                                                       : raw[i];
+		f->len = len;
+		/* not after "infinity" or "... BC" */
+		if (k->utc && len && raw[len - 1] >= '0' && raw[len - 1] <= '9') {
+			memcpy(k->out + len, "+00", 3);
+			f->len += 3;
+		}
+	} else {
+		k->out[0] = '\\';
+		k->out[1] = 'x';
+		for (size_t i = 0; i < len; i++) {
+			k->out[2 + 2 * i] = hex[(unsigned char)raw[i] >> 4];
+			k->out[3 + 2 * i] = hex[(unsigned char)raw[i] & 15];
+		}
+		f->len = need;
+	}
+	f->p = k->out;
+	return 0;
+}
+
+static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls,
+                       struct xp_err *err)
+{
+	size_t n = 0, max = 2 + 2 * w->nexcl;
+	int64_t *t;
+
+	cur->param_i = calloc(max, sizeof *cur->param_i);
+	cur->param_s = calloc(max, sizeof *cur->param_s);
+	cur->param_ind = calloc(max, sizeof *cur->param_ind);
+	t = calloc(max, sizeof *t);
+	if (!cur->param_i || !cur->param_s || !cur->param_ind || !t) {
+		free(t);
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	if (w->has_since)
+		t[n++] = w->since;
+	if (w->has_until)
+		t[n++] = w->until;
+	for (size_t i = 0; i < w->nexcl; i++) {
+		t[n++] = w->excl[i].from;
+		t[n++] = w->excl[i].to;
+	}
+	for (size_t i = 0; i < n; i++) {
+		SQLRETURN r;
+
+		/* an integer time column holds epoch seconds; otherwise compare as
+		 * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and
+		 * which sorts right against SQLite's text times */
+		if (tcls == 'i') {
+			cur->param_i[i] = t[i];
+			cur->param_ind[i] = 0;
+			r = SQLBindParameter(cur->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT,
+			                     SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &cur->param_i[i], 0,
+			                     &cur->param_ind[i]);
+		} else {
+			char iso[XP_TIME_LEN];
+
+			xp_time_format(t[i], iso);
+			snprintf(cur->param_s[i], sizeof cur->param_s[i], "%.10s %.8s", iso,
+			         iso + 11);
+			cur->param_ind[i] = (SQLLEN)strlen(cur->param_s[i]);
+			r = SQLBindParameter(cur->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT,
+			                     SQL_C_CHAR, SQL_VARCHAR, 19, 0, cur->param_s[i],
+			                     sizeof cur->param_s[i], &cur->param_ind[i]);
+		}
+		if (!SQL_SUCCEEDED(r)) {
+			free(t);
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+			                     "table %s: time parameter", cur->table);
+		}
+	}
+	free(t);
+	return 0;
+}
+
+/* Writes a quoted identifier: one part, dots and all. */
+static void put_ident(FILE *f, char q, const char *name)
+{
+	if (q)
+		fputc(q, f);
+	for (const char *p = name; *p; p++) {
+		if (*p == q)
+			fputc(q, f);
+		fputc(*p, f);
+	}
+	if (q)
+		fputc(q, f);
+}
+
+/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
+ * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
+static void put_bound(FILE *f, int64_t t, int tcls, int literal)
+{
+	char iso[XP_TIME_LEN];
+
+	if (!literal)
+		fputc('?', f);
+	else if (tcls == 'i')
+		fprintf(f, "%" PRId64, t);
+	else {
+		xp_time_format(t, iso);
+		fprintf(f, "'%.10s %.8s'", iso, iso + 11);
+	}
+}
+
+/* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...
+ * ORDER BY "tc"; tcls is the time column's type class. */
+static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
+                         const struct col *cb, size_t ncols, const struct xp_window *w, int tcls,
+                         int literal)
+{
+	char *sql = NULL, *q = NULL, *tc = NULL;
+	const char *sep = " WHERE ";
+	size_t len = 0;
+	FILE *f = open_memstream(&sql, &len);
+
+	if (!f)
+		return NULL;
+	fputs("SELECT ", f);
+	for (size_t i = 0; i < ncols; i++) {
+		if (i)
+			fputc(',', f);
+		if (cb[i].sqlite_real) {
+			/* 20 digits: SQLite's own printf is not exact at 17 */
+			fputs("CASE WHEN ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(" IS NULL THEN NULL ELSE printf('%!.20g', ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(") END", f);
+		} else {
+			put_ident(f, c->quote[0], cols[i].name);
+		}
+	}
+	q = xp_odbc_quote(c, table);
+	if (w && w->time_column) {
+		char *t = strdup(w->time_column);
+
+		/* quote the column as one part: xp_odbc_quote would split at dots */
+		if (t) {
+			for (char *p = t; *p; p++)
+				if (*p == '.')
+					*p = '\x01';
+			tc = xp_odbc_quote(c, t);
+			for (char *p = tc; tc && *p; p++)
+				if (*p == '\x01')
+					*p = '.';
+			free(t);
+		}
+	}
+	if (!q || (w && w->time_column && !tc)) {
+		fclose(f);
+		free(sql);
+		sql = NULL;
+		goto out;
+	}
+	fprintf(f, " FROM %s", q);
+	if (tc) {
+		if (w->has_since) {
+			fprintf(f, "%s%s >= ", sep, tc);
+			put_bound(f, w->since, tcls, literal);
+			sep = " AND ";
+		}
+		if (w->has_until) {
+			fprintf(f, "%s%s < ", sep, tc);
+			put_bound(f, w->until, tcls, literal);
+			sep = " AND ";
+		}
+		for (size_t i = 0; i < w->nexcl; i++) {
+			fprintf(f, "%sNOT (%s >= ", sep, tc);
+			put_bound(f, w->excl[i].from, tcls, literal);
+			fprintf(f, " AND %s < ", tc);
+			put_bound(f, w->excl[i].to, tcls, literal);
+			fputc(')', f);
+			sep = " AND ";
+		}
+		fprintf(f, " ORDER BY %s", tc);
+	}
+	if (fclose(f) != 0) {
+		free(sql);
+		sql = NULL;
+	}
+out:
+	free(q);
+	free(tc);
+	return sql;
+}
+
+static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	SQLHSTMT st = cur->st;
+
+	cur->status = calloc(cur->rows, sizeof *cur->status);
+	if (!cur->status)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
+	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0)) ||
+	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, cur->status, 0)) ||
+	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROWS_FETCHED_PTR, &cur->fetched, 0)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: row arrays",
+		                     cur->table);
+	for (size_t i = 0; i < cur->ncols; i++) {
+		struct col *k = &cur->cb[i];
+
+		k->data = malloc(k->width * cur->rows);
+		k->ind = malloc(sizeof *k->ind * cur->rows);
+		if (!k->data || !k->ind)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (!SQL_SUCCEEDED(SQLBindCol(st, (SQLUSMALLINT)(i + 1), k->ctype, k->data,
+		                              (SQLLEN)k->width, k->ind)))
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st,
+			                     "table %s: column %s", cur->table, cur->cols[i].name);
+	}
+	return 0;
+}
+
+int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column *cols, size_t ncols,
+                   const struct xp_window *w, struct xp_odbc_cursor **out, struct xp_err *err)
+{
+	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
+	char *sql = NULL;
+	int rc = 0, tcls = 's', literal, loose = 0;
+
+	*out = NULL;
+	if (!cur || !(cur->cb = calloc(ncols, sizeof *cur->cb)) ||
+	    !(cur->row = calloc(ncols, sizeof *cur->row))) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	cur->c = c;
+	cur->table = table;
+	cur->cols = cols;
+	cur->ncols = ncols;
+	for (size_t i = 0; i < ncols; i++) {
+		if (!plan(&cur->cb[i], &cols[i]))
+			loose = 1;
+		cur->cb[i].lower = cur->cb[i].cls == 'g';
+		/* psqlODBC drops the zone of timestamptz; the session runs in UTC (xp_dump_run) */
+		cur->cb[i].utc = strcmp(c->dbms, "PostgreSQL") == 0 &&
+		                 strcmp(cols[i].type_name, "timestamptz") == 0;
+		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0)
+			tcls = cur->cb[i].cls;
+	}
+	if (strcmp(c->dbms, "SQLite") == 0) {
+		/* SQLite's declared sizes bound nothing: any column holds any length */
+		loose = 1;
+		/* its driver passes doubles through 15-digit text: fetch exact text instead */
+		for (size_t i = 0; i < ncols; i++) {
+			struct col *k = &cur->cb[i];
+
+			if (k->cls == 'f' || k->cls == 'r') {
+				k->sqlite_real = 1;
+				k->ctype = SQL_C_CHAR;
+				k->width = 40;
+			}
+		}
+	}
+	/* Bind every column in row arrays when each value fits its width, or when the driver
+	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of
+	 * one row, or of many when it can also position in one (SQL_GD_BLOCK). Else read every
+	 * value with SQLGetData. */
+	cur->bulk = !loose || (c->getdata & SQL_GD_BOUND);
+	cur->rows = 1;
+	if (!loose || (c->getdata & SQL_GD_BLOCK)) {
+		size_t row = 0;
+
+		for (size_t i = 0; i < ncols; i++)
+			row += cur->cb[i].width + sizeof(SQLLEN);
+		cur->rows = BIND_BUDGET / (row ? row : 1);
+		if (cur->rows > XP_ODBC_ROWS)
+			cur->rows = XP_ODBC_ROWS;
+		if (cur->rows < 1)
+			cur->rows = 1;
+	}
+	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
+	 * the bounds into the SQL there (they are formatted from integers, never from input) */
+	literal = strcmp(c->dbms, "SQLite") == 0;
+	sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal);
+	if (!sql) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &cur->st))) {
+		cur->st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+		goto out;
+	}
+	if (w && w->time_column && !literal) {
+		rc = bind_window(cur, w, tcls, err);
+		if (rc)
+			goto out;
+	}
+	if (cur->bulk) {
+		rc = setup_bulk(cur, err);
+		if (rc)
+			goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLExecDirect(cur->st, (SQLCHAR *)sql, SQL_NTS))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s", table);
+		goto out;
+	}
+	*out = cur;
+	cur = NULL;
+out:
+	free(sql);
+	xp_odbc_cursor_free(cur);
+	return rc;
+}
+
+/* Reads column i of the current row with SQLGetData, in pieces, into k->raw. */
+static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, struct xp_err *err)
+{
+	struct col *k = &cur->cb[i];
+	size_t have = 0, t = term(k->ctype);
+	/* start small: some drivers (sqlite3odbc) pad the whole buffer they are given */
+	size_t piece = 256;
+	SQLLEN ind = 0;
+	SQLRETURN r;
+
+	for (;;) {
+		size_t room = piece + t;
+
+		if (grow(&k->raw, &k->rawcap, have + room))
+			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
+			                  cur->table, cur->cols[i].name);
+		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
+		               (SQLLEN)room, &ind);
+		if (r == SQL_NO_DATA)
+			break;
+		if (!SQL_SUCCEEDED(r))
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+			                     "table %s: column %s", cur->table, cur->cols[i].name);
+		if (ind == SQL_NULL_DATA) {
+			f->null = 1;
+			f->p = "";
+			f->len = 0;
+			return 0;
+		}
+		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_FLOAT) {
+			have = k->width;
+			break;
+		}
+		/* the last piece: ind is its length */
+		if (r == SQL_SUCCESS || (ind != SQL_NO_TOTAL && (size_t)ind <= piece)) {
+			have += (size_t)ind;
+			break;
+		}
+		/* a full piece: ask next for what is left when the driver says, else twice as much
+		 */
+		have += piece;
+		if (ind != SQL_NO_TOTAL && (size_t)ind > piece)
+			piece = (size_t)ind - piece;
+		else if (piece < GETDATA_PIECE)
+			piece *= 2;
+	}
+	return convert(k, k->raw, have, f) ? xp_err_set(err, XP_ENOMEM, "out of memory") : 0;
+}
+
+static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	SQLRETURN r;
+
+	cur->fetched = 0;
+	cur->pos = 0;
+	r = SQLFetch(cur->st);
+	if (r == SQL_NO_DATA) {
+		cur->done = 1;
+		return 0;
+	}
+	if (!SQL_SUCCEEDED(r))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
+		                     cur->table);
+	if (!cur->bulk)
+		cur->fetched = 1;
+	return 0;
+}
+
+static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
+{
+	for (size_t i = 0; i < cur->ncols; i++) {
+		struct col *k = &cur->cb[i];
+		SQLLEN ind = k->ind[r];
+		const char *v = k->data + r * k->width;
+		size_t len;
+
+		if (ind == SQL_NULL_DATA) {
+			cur->row[i] = (struct xp_field){"", 0, 1};
+			continue;
+		}
+		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_FLOAT)
+			len = k->width;
+		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - term(k->ctype)) {
+			/* longer than bound (a long column, or SQLite, which declares anything):
+			 * read this row's whole value with SQLGetData */
+			int rc;
+
+			if (cur->rows > 1 &&
+			    !SQL_SUCCEEDED(SQLSetPos(cur->st, (SQLSETPOSIROW)(r + 1), SQL_POSITION,
+			                             SQL_LOCK_NO_CHANGE)))
+				return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+				                     "table %s: column %s: value longer than "
+				                     "the %llu declared",
+				                     cur->table, cur->cols[i].name,
+				                     (unsigned long long)cur->cols[i].size);
+			rc = get_value(cur, i, &cur->row[i], err);
+			if (rc)
+				return rc;
+			continue;
+		} else {
+			len = (size_t)ind;
+		}
+		if (convert(k, v, len, &cur->row[i]))
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struct xp_err *err)
+{
+	int rc;
+
+	for (;;) {
+		if (cur->done)
+			return 0;
+		if (cur->pos < cur->fetched) {
+			SQLULEN r = cur->pos++;
+
+			if (!cur->bulk || cur->status[r] == SQL_ROW_SUCCESS ||
+			    cur->status[r] == SQL_ROW_SUCCESS_WITH_INFO)
+				break;
+			if (cur->status[r] != SQL_ROW_NOROW) /* never drop a row silently */
+				return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+				                     "table %s: row %llu of a fetch", cur->table,
+				                     (unsigned long long)r + 1);
+		}
+		rc = fetch_block(cur, err);
+		if (rc)
+			return rc;
+	}
+	if (cur->bulk) {
+		rc = bulk_row(cur, cur->pos - 1, err);
+	} else {
+		rc = 0;
+		for (size_t i = 0; i < cur->ncols && !rc; i++)
+			rc = get_value(cur, i, &cur->row[i], err);
+	}
+	if (rc)
+		return rc;
+	*row = cur->row;
+	return 1;
+}
+
+int xp_odbc_cursor_bulk(const struct xp_odbc_cursor *cur)
+{
+	return cur->bulk;
+}
+
+void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
+{
+	if (!cur)
+		return;
+	if (cur->st) {
+		SQLCloseCursor(cur->st);
+		SQLFreeHandle(SQL_HANDLE_STMT, cur->st);
+	}
+	for (size_t i = 0; cur->cb && i < cur->ncols; i++) {
+		free(cur->cb[i].data);
+		free(cur->cb[i].ind);
+		free(cur->cb[i].raw);
+		free(cur->cb[i].out);
+	}
+	free(cur->cb);
+	free(cur->row);
+	free(cur->status);
+	free(cur->param_i);
+	free(cur->param_s);
+	free(cur->param_ind);
+	free(cur);
+}
