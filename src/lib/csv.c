@@ -2,27 +2,92 @@
 
 #include "csv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum { S_START, S_PLAIN, S_QUOTED, S_QUOTE, S_CR };
 
-static int needs_quotes(const struct xp_field *f)
-{
-	const char *p = f->p;
-	size_t n = f->len;
+/* Bytes that make a field quoted wherever they are. */
+static const unsigned char special[256] = {['\n'] = 1, ['\r'] = 1, ['"'] = 1, [','] = 1};
 
+#ifdef __SSE2__
+static int special16(__m128i v)
+{
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+	                         _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+
+	return _mm_movemask_epi8(m) != 0;
+}
+#endif
+
+/* Copies p[0..n) to o unless it holds a special byte; returns 1 when it does (o[0..n) then
+ * holds part of a copy). With SSE2 (every x86-64) it checks and copies 16 bytes a step, the
+ * last step overlapping the one before, and a field of 4 to 15 bytes in one step of two
+ * overlapping loads; nothing is read or written outside the n bytes. */
+static int copy_plain(char *o, const char *p, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		for (size_t i = 0;; i += 16) {
+			__m128i v;
+
+			if (i + 16 > n)
+				i = n - 16;
+			v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			if (special16(v))
+				return 1;
+			_mm_storeu_si128((__m128i *)(void *)(o + i), v);
+			if (i + 16 == n)
+				return 0;
+		}
+	}
+	if (n >= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		if (special16(_mm_set_epi64x((long long)a, (long long)b)))
+			return 1;
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &b, 8);
+		return 0;
+	}
+	if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		if (special16(_mm_set_epi32(0, 0, (int)a, (int)b)))
+			return 1;
+		memcpy(o, &a, 4);
+		memcpy(o + n - 4, &b, 4);
+		return 0;
+	}
+#endif
+	for (size_t i = 0; i < n; i++) {
+		if (special[(unsigned char)p[i]])
+			return 1;
+		o[i] = p[i];
+	}
+	return 0;
+}
+
+/* Whether a field must be quoted for what it starts or ends with, or is. */
+static int edge_quotes(const char *p, size_t n)
+{
 	if (n == 0)
 		return 1;
 	if (p[0] == ' ' || p[0] == '\t' || p[n - 1] == ' ' || p[n - 1] == '\t')
 		return 1;
 	/* PostgreSQL reads an unquoted \. line as the end of data. */
-	if (n == 2 && p[0] == '\\' && p[1] == '.')
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
-			return 1;
-	return 0;
+	return n == 2 && p[0] == '\\' && p[1] == '.';
 }
 
 size_t xp_csv_row_bound(const struct xp_field *f, size_t n)
@@ -44,8 +109,7 @@ size_t xp_csv_encode_row(char *out, const struct xp_field *f, size_t n)
 			*o++ = ',';
 		if (f[i].null)
 			continue;
-		if (!needs_quotes(&f[i])) {
-			memcpy(o, f[i].p, f[i].len);
+		if (!edge_quotes(f[i].p, f[i].len) && !copy_plain(o, f[i].p, f[i].len)) {
 			o += f[i].len;
 			continue;
 		}

@@ -183,9 +183,64 @@ static void long_field(void)
 	free(v);
 }
 
+/* The plain reference: quoted when empty, edged with space or tab, "\." or holding any of
+ * , " LF CR; quotes doubled. */
+static size_t encode_ref(char *o, const char *p, size_t n)
+{
+	int q = n == 0 || p[0] == ' ' || p[0] == '\t' || p[n - 1] == ' ' || p[n - 1] == '\t' ||
+	        (n == 2 && p[0] == '\\' && p[1] == '.');
+	char *s = o;
+
+	for (size_t i = 0; i < n; i++)
+		q |= p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
+	if (q)
+		*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			*o++ = '"';
+		*o++ = p[i];
+	}
+	if (q)
+		*o++ = '"';
+	*o++ = '\n';
+	return (size_t)(o - s);
+}
+
+/* Fields of every length up to 70 (the vector steps are 4, 8 and 16 bytes) with each special
+ * byte at each place, each in a buffer ending at its last byte, against the reference. */
+static void encode_every_place(void)
+{
+	static const char specials[] = ",\"\n\r \t";
+	size_t bad = 0, cases = 0;
+
+	for (size_t n = 0; n <= 70; n++)
+		for (size_t at = 0; at <= n; at++)
+			for (size_t k = 0; k < sizeof specials - 1 + (at == n); k++) {
+				char *v = malloc(n ? n : 1), got[200], want[200];
+				struct xp_field f;
+				size_t gl, wl;
+
+				for (size_t i = 0; i < n; i++)
+					v[i] = (char)('a' + i % 26);
+				if (at < n)
+					v[at] = specials[k];
+				f = (struct xp_field){v, n, 0};
+				gl = xp_csv_encode_row(got, &f, 1);
+				wl = encode_ref(want, v, n);
+				cases++;
+				if (gl != wl || memcmp(got, want, wl) != 0 ||
+				    gl > xp_csv_row_bound(&f, 1))
+					bad++;
+				free(v);
+			}
+	ok(bad == 0, "encode: %zu fields of 0..70 bytes, a special byte at every place: %zu differ",
+	   cases, bad);
+}
+
 int main(void)
 {
 	encode();
+	encode_every_place();
 	decode();
 	decode_quirks();
 	long_field();
