@@ -60,10 +60,11 @@ int xp_summary_parse(const char *buf, size_t len, struct xp_manifest *m, struct 
 
 /* Writing a stream from rows the caller supplies (xp_dump_run supplies them from ODBC). */
 struct xp_dump_writer;
-/* Writes MANIFEST to fd. m must outlive the writer; its SUMMARY fields are filled as rows
- * arrive. chunk_size: 0 for the default. */
-int xp_dump_writer_open(struct xp_dump_writer **w, int fd, struct xp_manifest *m, size_t chunk_size,
-                        struct xp_err *err);
+/* Writes MANIFEST to fd, named fdname in messages (NULL: "standard output"); a child
+ * process writes the stream from here on. m must outlive the writer; its SUMMARY fields are
+ * filled as rows arrive. chunk_size: 0 for the default. */
+int xp_dump_writer_open(struct xp_dump_writer **w, int fd, const char *fdname,
+                        struct xp_manifest *m, size_t chunk_size, struct xp_err *err);
 /* Appends a row of table t (tables in order: t never goes back). A row larger than the
  * chunk size gets a chunk of its own. */
 int xp_dump_writer_row(struct xp_dump_writer *w, size_t t, const struct xp_field *f,
@@ -81,7 +82,8 @@ struct xp_dump_opts {
 	const char *const *tables;
 	size_t ntables;
 	struct xp_window window;
-	size_t chunk_size; /* 0: default */
+	size_t chunk_size;  /* 0: default */
+	const char *output; /* the output's name in messages; NULL: standard output */
 	/* called every few thousand rows when set */
 	void (*progress)(void *arg, uint64_t rows, uint64_t bytes);
 	void *progress_arg;

@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 	o.tables = tables;
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
+	o.output = output && strcmp(output, "-") != 0 ? output : NULL;
 	if (output && strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* a device or FIFO is written in place: renaming over it would replace it */
 		fd = open(output, O_WRONLY | O_CLOEXEC);

@@ -191,10 +191,32 @@ is "$rc:$err" "1:xpdump: table audit: no column nope" "a missing time column exi
 is "$(ls -A "$T/out")" "" "still no file left"
 if [ -w /dev/full ]; then
 	xpdump --dsn "$dsn" -t ev >/dev/full 2>"$T/full.err"
-	is "$?:$(cat "$T/full.err")" "1:xpdump: write: No space left on device" "a full disk exits 1 with one line"
+	is "$?:$(cat "$T/full.err")" "1:xpdump: standard output: write: No space left on device" \
+		"a full disk exits 1 with one line naming the output"
 else
 	skip "/dev/full is not writable here"
 fi
+
+# the stream is written by a child process of xpdump: killed, xpdump says so and exits 1,
+# and the stream stops without its end (no SUMMARY)
+mkfifo "$T/wk.fifo"
+xpdump --dsn "$dsn" -t ev -o "$T/wk.fifo" 2>"$T/wk.err" &
+wk=$!
+exec 3<"$T/wk.fifo"
+head -c 4096 <&3 >/dev/null # MANIFEST is out: the child has started
+pids=$(pgrep -f -- "$T/wk.fifo")
+child=''
+for p in $pids; do # the writer: an xpdump whose parent is an xpdump
+	pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+	grep -qx -- "$pp" <<<"$pids" && child=$p
+done
+[ -n "$child" ] && kill -9 "$child"
+cat <&3 >"$T/wk.rest"
+exec 3<&-
+wait "$wk"
+is "$?:$(cat "$T/wk.err")" "1:xpdump: dump: the writer process was killed by signal 9" \
+	"a killed writer process makes xpdump exit 1 and say so"
+ok "$(grep -q SUMMARY "$T/wk.rest" && echo 1 || echo 0)" "and the stream has no SUMMARY"
 
 # usage
 run xpdump --dsn "$dsn"

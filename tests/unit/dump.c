@@ -80,7 +80,7 @@ static int write_stream(const char *path, size_t chunk, struct xp_manifest *m)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
 
 	make_manifest(m);
-	rc = xp_dump_writer_open(&w, fd, m, chunk, &err);
+	rc = xp_dump_writer_open(&w, fd, "test", m, chunk, &err);
 	for (int i = 0; !rc && i < NROWS; i++) {
 		make_row(i, f, id, ts, msg);
 		rc = xp_dump_writer_row(w, 0, f, &err);
@@ -306,7 +306,7 @@ static void long_name(const char *path)
 	make_manifest(&m);
 	free(m.tables[1].name);
 	m.tables[1].name = strdup(name);
-	rc = xp_dump_writer_open(&w, fd, &m, 0, &err);
+	rc = xp_dump_writer_open(&w, fd, "test", &m, 0, &err);
 	for (int i = 0; !rc && i < 3; i++)
 		rc = xp_dump_writer_row(w, 1, f, &err);
 	if (!rc)
@@ -337,7 +337,7 @@ static void bad_input(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	make_manifest(&m);
-	is_int(xp_dump_writer_open(&w, fd, &m, 100, &err), XP_EUSAGE,
+	is_int(xp_dump_writer_open(&w, fd, "test", &m, 100, &err), XP_EUSAGE,
 	       "writer refuses a chunk size below the minimum");
 	is_int(xp_manifest_parse("xpdump-manifest\t1\nsource\tx\n", 27, &m2, &err), XP_EINTEGRITY,
 	       "MANIFEST without end is refused");

@@ -47,7 +47,7 @@ static int write_dump(const char *name, int reverse, int changed)
 	                         .isolation = "serializable",
 	                         .tables = &t,
 	                         .ntables = 1};
-	rc = xp_dump_writer_open(&w, fd, &m, 1024, &err);
+	rc = xp_dump_writer_open(&w, fd, "test", &m, 1024, &err);
 	for (int k = 0; !rc && k < NROWS; k++) {
 		int i = reverse ? NROWS - 1 - k : k;
 		struct xp_field f[2] = {{id, 0, 0}, {msg, 0, i % 10 == 3}};
