@@ -24,8 +24,8 @@
  * (SQLite several per value), and glibc makes those locks cheap only in a process with one
  * thread.
  *
- * Chunks are filled in SLOTS buffers of shared memory, taken in turn; one is being filled
- * while the child writes the others. A chunk that outgrows its slot (a row longer than the
+ * Chunks are filled in SLOTS buffers of shared memory, taken in turn: one is filled while
+ * the child writes the other. A chunk that outgrows its slot (a row longer than the
  * chunk size) is filled in private memory and sent through the socket pair instead.
  * Messages, parent to child: M_CHUNK (in a slot, or followed by its bytes), M_END when no
  * chunk follows, M_SUMMARY with the SUMMARY text. Notes, child to parent: N_FREED when a
@@ -33,7 +33,7 @@
  * M_SUMMARY, or at once on a failure (then followed by the error), after which the child
  * exits. A parent that closes the socket without M_SUMMARY abandons the stream: the child
  * exits without the end-of-archive blocks. */
-#define SLOTS  3
+#define SLOTS  2
 #define INLINE UINT32_MAX   /* the chunk's bytes follow its message */
 #define PIECE  (256 * 1024) /* bytes the child reads from the socket at a time */
 

@@ -45,6 +45,7 @@ struct col {
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
 	int sqlite_real; /* a double fetched as SQLite's 20-digit text */
+	int plain;       /* text passed on as the driver gives it */
 	char *out;       /* text form of the current value */
 	size_t outcap;
 };
@@ -210,6 +211,17 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 			f->len = xp_odbc_format_double(d, 0, k->out);
 			f->p = k->out;
 			return 0;
+		}
+		if (k->lower && !k->utc) { /* most drivers print GUIDs in lower case already */
+			size_t i = 0;
+
+			while (i < len && !(raw[i] >= 'A' && raw[i] <= 'Z'))
+				i++;
+			if (i == len) {
+				f->p = raw;
+				f->len = len;
+				return 0;
+			}
 		}
 		if (!k->lower && !k->utc) {
 			f->p = raw;
@@ -494,6 +506,11 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 			}
 		}
 	}
+	for (size_t i = 0; i < ncols; i++) {
+		struct col *k = &cur->cb[i];
+
+		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real;
+	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of
 	 * one row, or of many when it can also position in one (SQL_GD_BLOCK). Else read every
@@ -622,6 +639,10 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 		const char *v = k->data + r * k->width;
 		size_t len;
 
+		if (k->plain && ind >= 0 && (size_t)ind < k->width) { /* text as given */
+			cur->row[i] = (struct xp_field){v, (size_t)ind, 0};
+			continue;
+		}
 		if (ind == SQL_NULL_DATA) {
 			cur->row[i] = (struct xp_field){"", 0, 1};
 			continue;

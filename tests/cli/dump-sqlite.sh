@@ -145,7 +145,7 @@ if [ -x /usr/bin/time ] && [ -z "${XP_VALGRIND:-}" ]; then
 		CREATE TABLE s AS SELECT * FROM m WHERE id <= 2000;"
 	# (AddressSanitizer's quarantine of freed memory would count as growth)
 	rss() { ASAN_OPTIONS=quarantine_size_mb=1 /usr/bin/time -f %M "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$(sqlite_dsn "$T/many.db")" \
-		-t "$1" --time-column at --since 2025-01-01 -o "$T/m.tar" 2>&1 >/dev/null | tail -1; }
+		-t "$1" --time-column at --since 2025-01-01 --chunk-size 1M -o "$T/m.tar" 2>&1 >/dev/null | tail -1; }
 	small=$(rss s) big=$(rss m)
 	ok "$([ $((big - small)) -lt 16384 ] && echo 0 || echo 1)" \
 		"dumping 200000 rows takes no more memory than 2000 ($small KiB, $big KiB)"
