@@ -1,5 +1,6 @@
 # src/xpseal: sources, tests and pages of this area (included by Makefile.am)
-src_lib_libxp_a_SOURCES += src/lib/seal.c src/lib/seal.h
+src_lib_libxp_a_SOURCES += src/lib/seal.c src/lib/seal-open.c src/lib/seal-repo.c src/lib/seal.h \
+	src/lib/seal-int.h
 
 check_PROGRAMS += tests/unit/seal
 tests_unit_seal_LDADD = $(XP_LIBS)

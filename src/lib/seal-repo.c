@@ -1,0 +1,280 @@
+/* The repository: backups sealed, signed and cataloged; found, verified and restored. */
+#include "config.h"
+
+#include "seal-int.h"
+#include "keys.h"
+#include "secret.h"
+#include "sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+int xp_seal_repo_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key,
+                      int strong, int shreddable, struct xp_err *err)
+{
+	char *path = NULL, *text = NULL;
+	int rc;
+
+	rc = xp_keys_init(repo, pw, pwlen, signing_key, strong, err);
+	if (rc)
+		return rc;
+	path = xp_asprintf("%s/config", repo);
+	text = xp_asprintf("# xpbackup repository settings (see xpseal(5))\nshreddable %s\n",
+	                   shreddable ? "yes" : "no");
+	if (!path || !text)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_file_write_atomic(path, text, strlen(text), 0600, err);
+	free(path);
+	free(text);
+	return rc;
+}
+
+int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *err)
+{
+	char *path = xp_asprintf("%s/config", repo), *text = NULL, *line, *save = NULL;
+	char value[8];
+	size_t n = 0;
+	int rc;
+
+	*shreddable = 0;
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_file_read(path, 65536, &text, NULL, err);
+	if (rc == XP_ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	for (line = rc ? NULL : strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		n++;
+		if (sscanf(line, "shreddable %7s", value) != 1)
+			continue; /* comments and settings of later versions */
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			rc = xp_err_set(err, XP_EFAIL, "%s: line %zu: shreddable is yes or no",
+			                path, n);
+			goto out;
+		}
+		*shreddable = strcmp(value, "yes") == 0;
+	}
+out:
+	free(path);
+	free(text);
+	return rc;
+}
+
+static void sign_update(void *ctx, const void *buf, size_t n)
+{
+	xp_sign_update(ctx, buf, n);
+}
+
+/* What a backup writes, so the error path can take back whatever already exists. */
+struct backup_files {
+	struct xp_afile xps;
+	char *dir, *sig, *key;
+	int sig_done, key_done;
+};
+
+static int backup_paths(struct backup_files *f, const char *repo, const char *id)
+{
+	f->dir = xp_asprintf("%s/data/%.2s", repo, id);
+	f->sig = xp_asprintf("%s/%s.xps.minisig", f->dir ? f->dir : "", id);
+	f->key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
+	return f->dir && f->sig && f->key ? 0 : XP_ENOMEM;
+}
+
+/* mkdir -p REPO/TOP/SUB, then syncs REPO and REPO/TOP so that directories made here survive a
+ * crash along with the files later renamed into them. */
+static int make_dir(const char *repo, const char *top, const char *sub, struct xp_err *err)
+{
+	char *dir = xp_asprintf("%s/%s/%s", repo, top, sub);
+	char *parent = xp_asprintf("%s/%s", repo, top);
+	int rc;
+
+	if (!dir || !parent)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else if ((rc = xp_mkdirs(dir, 0700, err)) == 0 && (rc = xp_fsync_dir(parent, err)) == 0)
+		rc = xp_fsync_dir(repo, err);
+	free(dir);
+	free(parent);
+	return rc;
+}
+
+/* Seals into the temp file, then puts the key file and the signature in place. */
+static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
+                        struct xp_seal_params *p, struct backup_files *f, struct xp_seal_info *info,
+                        struct xp_err *err)
+{
+	struct xp_sign_state st;
+	char *sigtext = NULL, *xps = NULL, *comment = NULL;
+	char sub[3] = {info->id[0], info->id[1], '\0'};
+	int rc;
+
+	xps = xp_asprintf("%s/%s.xps", f->dir, info->id);
+	comment = xp_asprintf("timestamp:%lld\tfile:%s.xps", (long long)p->created, info->id);
+	if (!xps || !comment) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = make_dir(repo, "data", sub, err)) != 0 ||
+	    (rc = xp_afile_open(&f->xps, xps, 0600, err)) != 0)
+		goto out;
+	xp_sign_init(&st);
+	p->on_output = sign_update;
+	p->on_output_ctx = &st;
+	rc = xp_seal_stream(in_fd, f->xps.fd, p, info, err);
+	if (rc) {
+		xp_err_prefix(err, "%s", xps);
+		goto out;
+	}
+	if (p->flags & XP_SEAL_SHREDDABLE) {
+		rc = make_dir(repo, "keys", "shred", err);
+		if (rc || (rc = xp_file_write_atomic(f->key, info->shred_key,
+		                                     sizeof info->shred_key, 0600, err)) != 0)
+			goto out;
+		f->key_done = 1;
+	}
+	if ((rc = xp_sign_final(&st, o->key, comment, &sigtext, err)) != 0 ||
+	    (rc = xp_file_write_atomic(f->sig, sigtext, strlen(sigtext), 0600, err)) != 0)
+		goto out;
+	f->sig_done = 1;
+out:
+	free(sigtext);
+	free(comment);
+	free(xps);
+	return rc;
+}
+
+int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
+                   struct xp_seal_info *info, char **path, struct xp_err *err)
+{
+	struct backup_files f = {.xps = {.fd = -1}};
+	struct xp_seal_params p;
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	char *pub = xp_asprintf("%s/keys/signer.pub", repo), *final = NULL;
+	int shreddable = 0, rc;
+
+	*path = NULL;
+	if (!pub) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
+	    (rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
+	    (!o->shreddable && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
+		goto out;
+	xp_seal_params_init(&p, pk, kid);
+	p.flags = o->shreddable || shreddable ? XP_SEAL_SHREDDABLE : 0;
+	p.observe = o->observe;
+	p.observe_ctx = o->observe_ctx;
+	xp_seal_hex(p.id, XP_SEAL_ID_LEN, info->id);
+	if (backup_paths(&f, repo, info->id) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = backup_write(repo, in_fd, o, &p, &f, info, err)) != 0 ||
+	    (o->accept && (rc = o->accept(o->observe_ctx, err)) != 0))
+		goto out;
+	final = strdup(f.xps.path);
+	if (!final) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Last: the .xps appears only once its signature (and key file) are durable. */
+	rc = xp_afile_commit(&f.xps, err);
+	if (rc)
+		unlink(final); /* renamed but its directory not synced: take it back too */
+out:
+	xp_afile_abort(&f.xps);
+	if (rc && f.sig_done)
+		unlink(f.sig);
+	if (rc && f.key_done)
+		unlink(f.key);
+	if (rc == 0)
+		*path = final;
+	else
+		free(final);
+	free(pub);
+	free(f.dir);
+	free(f.sig);
+	free(f.key);
+	return rc;
+}
+
+int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err)
+{
+	uint8_t id[XP_SEAL_ID_LEN];
+	struct stat st;
+
+	if (xp_seal_parse_id(id_or_file, id) == 0)
+		*path = xp_asprintf("%s/data/%.2s/%s.xps", repo, id_or_file, id_or_file);
+	else
+		*path = strdup(id_or_file);
+	if (!*path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (stat(*path, &st) < 0) {
+		int rc = errno == ENOENT && xp_seal_parse_id(id_or_file, id) == 0
+		                 ? xp_err_set(err, XP_ENOENT, "%s: no such backup", id_or_file)
+		                 : xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s",
+		                              *path);
+
+		free(*path);
+		*path = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int xp_seal_verify(const char *repo, const char *path, struct xp_err *err)
+{
+	char *sig = xp_asprintf("%s.minisig", path), *pub = xp_asprintf("%s/keys/signer.pub", repo);
+	int rc;
+
+	if (!sig || !pub)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_sign_verify_file(path, sig, pub, err);
+	free(sig);
+	free(pub);
+	return rc;
+}
+
+int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
+                    struct xp_seal_info *info, struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	char *shred = xp_asprintf("%s/keys/shred", repo);
+	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .shred_dir = shred};
+	int fd = -1, rc;
+
+	if (!sk || !shred) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
+	    (rc = xp_keys_unlock(repo, pw, pwlen, sk, err)) != 0)
+		goto out;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+		goto out;
+	}
+	rc = xp_seal_open(fd, out_fd, &k, info, err);
+	if (rc)
+		xp_err_prefix(err, "%s", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	xp_secret_free(sk);
+	free(shred);
+	return rc;
+}
