@@ -1,5 +1,5 @@
 # src/xprestore: loading a dump stream into a database (src/lib/load) and its tool
-src_lib_libxp_a_SOURCES += src/lib/load.c src/lib/load.h
+src_lib_libxp_a_SOURCES += src/lib/load.c src/lib/load-types.c src/lib/load.h src/lib/load-int.h
 bin_PROGRAMS += src/xprestore/xprestore
 src_xprestore_xprestore_SOURCES = src/xprestore/main.c
 src_xprestore_xprestore_LDADD = $(XP_LIBS)

@@ -1,0 +1,19 @@
+/* Internals shared by the loader (load.c) and its type map (load-types.c). */
+#ifndef XP_LOAD_INT_H
+#define XP_LOAD_INT_H
+
+#include "load.h"
+#include "odbc.h"
+
+/* SQL Server's datetimeoffset, which sqlext.h does not name */
+#define SS_TIMESTAMPOFFSET (-155)
+
+enum xp_load_family { FAM_OTHER, FAM_PG, FAM_SQLITE, FAM_MSSQL, FAM_MYSQL };
+
+/* The family of a target from its SQL_DBMS_NAME. */
+enum xp_load_family xp_load_family(const char *dbms);
+/* The source's type code, corrected by its type name where drivers report a type as text
+ * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
+int xp_load_effective_type(const struct xp_column *col);
+
+#endif
