@@ -32,7 +32,34 @@ struct xp_dump_reader {
 	const char *blk;  /* the data block being decoded */
 	size_t blen, boff;
 	struct archive_entry *e;
+	int fd;
+	char *raw;               /* the input as libarchive reads it */
+	struct xp_dump_tap *tap; /* sees it too: libarchive ends at SUMMARY without end blocks */
+	int rerrno;              /* errno of a failed read */
 };
+
+#define RAW_SIZE (64 * 1024)
+
+/* 1 when the tap has seen the end blocks, -1 when it has given up on the stream, else 0. */
+static int tap_ended(const struct xp_dump_tap *tap);
+
+static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
+{
+	struct xp_dump_reader *r = arg;
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->raw, RAW_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->rerrno = errno;
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	xp_dump_tap_feed(r->tap, r->raw, (size_t)n);
+	*buf = r->raw;
+	return n;
+}
 
 static int rd_err(struct xp_dump_reader *r, struct xp_err *err, const char *what)
 {
@@ -97,13 +124,15 @@ int xp_dump_reader_open(struct xp_dump_reader **out, int fd, struct xp_err *err)
 	int rc = 0;
 
 	*out = NULL;
-	if (!r || sodium_init() < 0 || !(r->a = archive_read_new())) {
+	if (!r || sodium_init() < 0 || !(r->a = archive_read_new()) ||
+	    !(r->raw = malloc(RAW_SIZE)) || !(r->tap = xp_dump_tap_new())) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
+	r->fd = fd;
 	xp_csv_dec_init(&r->dec, 0);
 	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
-	    archive_read_open_fd(r->a, fd, 64 * 1024) != ARCHIVE_OK) {
+	    archive_read_open2(r->a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
 		rc = rd_err(r, err, "dump stream");
 		goto out;
 	}
@@ -297,6 +326,21 @@ static int finish(struct xp_dump_reader *r, struct xp_err *err)
 		rc = peek(r, err);
 	if (!rc && r->peeked)
 		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: %s after SUMMARY", r->name);
+	/* the rest of the input (the end blocks and the record's padding) goes by the tap,
+	 * which knows whether the two end blocks came */
+	while (!rc && tap_ended(r->tap) == 0) {
+		const void *b;
+		la_ssize_t n = read_cb(r->a, r, &b);
+
+		if (n < 0)
+			rc = xp_err_set(err, XP_EFAIL, "dump stream: read: %s",
+			                strerror(r->rerrno));
+		else if (n == 0)
+			rc = xp_err_set(err, XP_EINTEGRITY,
+			                "dump stream truncated: no end-of-archive after SUMMARY");
+	}
+	if (!rc && tap_ended(r->tap) < 0)
+		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: damaged tar structure");
 	return rc;
 }
 
@@ -348,6 +392,8 @@ void xp_dump_reader_free(struct xp_dump_reader *r)
 		archive_read_free(r->a);
 	xp_manifest_free(&r->m);
 	xp_csv_dec_free(&r->dec);
+	xp_dump_tap_free(r->tap);
+	free(r->raw);
 	free(r->got);
 	free(r);
 }
@@ -371,6 +417,11 @@ struct xp_dump_tap {
 	unsigned long entries;
 	int zeros; /* zero blocks seen after SUMMARY: the end of archive is two */
 };
+
+static int tap_ended(const struct xp_dump_tap *tap)
+{
+	return tap->state == TAP_END ? 1 : tap->state == TAP_DEAD ? -1 : 0;
+}
 
 struct xp_dump_tap *xp_dump_tap_new(void)
 {

@@ -214,7 +214,7 @@ static void damage(const char *path)
 	spill(bad, buf, len);
 	rc = read_stream(bad, &rows_ok, &err);
 	is_int(rc, XP_EINTEGRITY, "reader detects a SUMMARY row count mismatch: %s", err.msg);
-	s[13] = '2';
+	s[13] = '0';
 	/* cut short: inside MANIFEST, inside a chunk, at SUMMARY, before the end blocks */
 	cuts[0] = 700;
 	cuts[1] = (size_t)(p - buf);
@@ -225,6 +225,22 @@ static void damage(const char *path)
 		rc = read_stream(bad, &rows_ok, &err);
 		ok(rc == XP_EINTEGRITY && strstr(err.msg, "truncated"),
 		   "reader reports a stream cut at byte %zu as truncated: %s", cuts[i], err.msg);
+	}
+	{
+		/* after SUMMARY and its padding: no end blocks, one, both (no record padding) */
+		char *sum = memmem(buf, len, "xpdump-summary", 14);
+		size_t end = ((size_t)(sum - buf) + strlen(sum) + 511) / 512 * 512;
+
+		for (size_t k = 0; k < 2; k++) {
+			spill(bad, buf, end + 512 * k);
+			rc = read_stream(bad, &rows_ok, &err);
+			ok(rc == XP_EINTEGRITY && strstr(err.msg, "no end-of-archive"),
+			   "reader refuses a stream with %zu of its 2 end blocks: %s", k, err.msg);
+		}
+		spill(bad, buf, end + 1024);
+		rc = read_stream(bad, &rows_ok, &err);
+		ok(rc == 0, "reader takes a stream that stops right after its end blocks%s%s",
+		   rc ? ": " : "", rc ? err.msg : "");
 	}
 	spill(bad, "", 0);
 	is_int(read_stream(bad, &rows_ok, &err), XP_EINTEGRITY, "reader refuses an empty stream");
