@@ -44,7 +44,7 @@ struct col {
 	size_t rawcap;
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
-	int sqlite_real; /* a double fetched as SQLite's 20-digit text */
+	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
 	int plain;       /* text passed on as the driver gives it */
 	char *out;       /* text form of the current value */
 	size_t outcap;
@@ -200,16 +200,27 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
 		if (k->sqlite_real) {
-			char t[48];
+			/* a real printed with 20 digits, in its shortest exact form; an integer
+			 * (no '.', no exponent) or text (not all a number) as it is */
+			char t[48], *end;
 			double d;
 
-			if (len >= sizeof t || grow(&k->out, &k->outcap, 32))
-				return -1;
-			memcpy(t, raw, len);
-			t[len] = '\0';
-			d = strtod(t, NULL);
-			f->len = xp_odbc_format_double(d, 0, k->out);
-			f->p = k->out;
+			if (len && len < sizeof t &&
+			    (memchr(raw, '.', len) || memchr(raw, 'e', len) ||
+			     memchr(raw, 'I', len))) {
+				memcpy(t, raw, len);
+				t[len] = '\0';
+				d = strtod(t, &end);
+				if (end == t + len) {
+					if (grow(&k->out, &k->outcap, 32))
+						return -1;
+					f->len = xp_odbc_format_double(d, 0, k->out);
+					f->p = k->out;
+					return 0;
+				}
+			}
+			f->p = raw;
+			f->len = len;
 			return 0;
 		}
 		if (k->lower && !k->utc) { /* most drivers print GUIDs in lower case already */
@@ -373,12 +384,15 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 		if (i)
 			fputc(',', f);
 		if (cb[i].sqlite_real) {
-			/* 20 digits: SQLite's own printf is not exact at 17 */
-			fputs("CASE WHEN ", f);
+			/* a real as 20 digits (SQLite's own printf is not exact at 17); an integer
+			 * or text, which any SQLite column may hold, as itself */
+			fputs("CASE typeof(", f);
 			put_ident(f, c->quote[0], cols[i].name);
-			fputs(" IS NULL THEN NULL ELSE printf('%!.20g', ", f);
+			fputs(") WHEN 'real' THEN printf('%!.20g', ", f);
 			put_ident(f, c->quote[0], cols[i].name);
-			fputs(") END", f);
+			fputs(") ELSE ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(" END", f);
 		} else {
 			put_ident(f, c->quote[0], cols[i].name);
 		}
