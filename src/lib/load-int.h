@@ -7,6 +7,8 @@
 
 /* SQL Server's datetimeoffset, which sqlext.h does not name */
 #define SS_TIMESTAMPOFFSET (-155)
+/* A decimal whose precision and scale the source did not say (SQLite's NUMERIC) */
+#define XP_LOAD_ANY_DECIMAL (-1000)
 
 enum xp_load_family { FAM_OTHER, FAM_PG, FAM_SQLITE, FAM_MSSQL, FAM_MYSQL };
 

@@ -29,6 +29,11 @@ int xp_load_effective_type(const struct xp_column *col)
 		return SQL_BIT;
 	if (strcasecmp(tn, "uuid") == 0 || strcasecmp(tn, "uniqueidentifier") == 0)
 		return SQL_GUID;
+	/* SQLite's driver reports a declared NUMERIC as DOUBLE and DECIMAL as VARCHAR, without
+	 * the scale: a decimal of unknown precision (XP_LOAD_ANY_DECIMAL) */
+	if ((strncasecmp(tn, "NUMERIC", 7) == 0 || strncasecmp(tn, "DECIMAL", 7) == 0) &&
+	    col->sql_type != SQL_NUMERIC && col->sql_type != SQL_DECIMAL)
+		return XP_LOAD_ANY_DECIMAL;
 	if (col->sql_type == SQL_TYPE_TIMESTAMP &&
 	    (strcasestr(tn, "timestamptz") || strcasestr(tn, "with time zone") ||
 	     strcasestr(tn, "datetimeoffset")))
@@ -100,6 +105,13 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 	case SQL_BIGINT: snprintf(buf, len, "%s", lite ? "BIGINT" : "bigint"); break;
 	case SQL_NUMERIC:
 	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
+	case XP_LOAD_ANY_DECIMAL: /* SQLite's NUMERIC affinity holds what its source held */
+		snprintf(buf, len, "%s",
+		         lite             ? "NUMERIC"
+		         : f == FAM_PG    ? "numeric"
+		         : f == FAM_MYSQL ? "decimal(65,30)"
+		                          : "decimal(38,10)");
+		break;
 	case SQL_REAL: snprintf(buf, len, "%s", lite ? "REAL" : "real"); break;
 	case SQL_FLOAT:
 	case SQL_DOUBLE:

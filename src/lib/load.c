@@ -68,7 +68,9 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col)
 	p->bit = t == SQL_BIT;
 	p->ctype = is_binary_type(t) ? SQL_C_BINARY : SQL_C_CHAR;
 	/* the value travels as text; the driver converts it for the column */
-	p->sqltype = t == SS_TIMESTAMPOFFSET ? SQL_VARCHAR : (SQLSMALLINT)col->sql_type;
+	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL
+	                     ? SQL_VARCHAR
+	                     : (SQLSMALLINT)col->sql_type;
 	if (p->bit)
 		p->sqltype = SQL_BIT;
 	p->size = (SQLULEN)col->size;

@@ -56,8 +56,22 @@ run xprestore -q --dsn "$PG_DSN" --create -i "$T/lite.tar"
 is "$rc" 0 "restore --create of a SQLite dump into PostgreSQL exits 0"
 is "$(canon_pg vals)" "$(canon_sqlite "$T/src.db" vals)" "every SQLite value arrives in PostgreSQL"
 is "$(types_pg vals | tr '\n' ',')" \
-	"id integer,i64 bigint,i32 integer,num double precision,f64 double precision,txt text,d date,ts timestamp without time zone,u text,b bytea,flag boolean," \
+	"id integer,i64 bigint,i32 integer,num numeric,f64 double precision,txt text,d date,ts timestamp without time zone,u text,b bytea,flag boolean," \
 	"SQLite's types map to PostgreSQL's"
+
+# SQLite's NUMERIC and REAL columns hold integers past 2^53 and text too: xpdump passes them
+# on as they are, and --create makes a NUMERIC column numeric, loaded from text
+sqlite3 "$T/aff.db" "CREATE TABLE aff(id INTEGER, n NUMERIC(12,4), r REAL);
+	INSERT INTO aff VALUES (1, 9007199254740993, 0.1), (2, -9223372036854775808, 1e300),
+	(3, 1.25, 3), (4, NULL, NULL), (5, 123456789012345678, -2.5)"
+run xpdump --dsn "$(sqlite_dsn "$T/aff.db")" -t aff -o "$T/aff.tar"
+is "$rc:$(tar xOf "$T/aff.tar" aff/000001.csv | tr '\n' ' ')" \
+	"0:id,n,r 1,9007199254740993,0.1 2,-9223372036854775808,1e+300 3,1.25,3 4,, 5,123456789012345678,-2.5 " \
+	"integers past 2^53 in a SQLite NUMERIC column keep every digit"
+run xprestore -q --dsn "$PG_DSN" --create -i "$T/aff.tar"
+is "$rc:$(psqlq -F , -c "SELECT id, n, r FROM aff ORDER BY id" | tr '\n' ' ')" \
+	"0:1,9007199254740993,0.1 2,-9223372036854775808,1e+300 3,1.25,3 4,, 5,123456789012345678,-2.5 " \
+	"and arrive exactly in PostgreSQL's numeric"
 
 # the demo log, 5050 rows: full batches go as many-rows INSERTs, the last 50 as an array
 "$XP_SRCDIR/examples/make-demo-db" -n 5050 -e 2026-11-24 "$T/demo.db"

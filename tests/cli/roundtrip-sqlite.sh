@@ -23,7 +23,7 @@ is "$rc" 0 "restore --create from stdin exits 0"
 is "$err" "xprestore: 9 rows loaded into 1 table" "it reports what it loaded"
 is "$(canon_sqlite "$T/new.db" vals)" "$(canon_sqlite "$T/src.db" vals)" "--create gives the same content"
 is "$(sqlite3 "$T/new.db" "SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('vals')")" \
-	"id INTEGER, i64 BIGINT, i32 INTEGER, num DOUBLE, f64 DOUBLE, txt TEXT, d DATE, ts TIMESTAMP, u TEXT, b BLOB, flag BOOLEAN" \
+	"id INTEGER, i64 BIGINT, i32 INTEGER, num NUMERIC, f64 DOUBLE, txt TEXT, d DATE, ts TIMESTAMP, u TEXT, b BLOB, flag BOOLEAN" \
 	"--create maps the manifest's types for SQLite"
 
 run xprestore --dsn "$(sqlite_dsn "$T/new.db")" --create -i "$T/vals.tar"
