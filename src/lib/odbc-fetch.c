@@ -5,9 +5,11 @@
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Cursors: a table's rows fetched in row arrays (or value by value with SQLGetData) and
  * handed out as text fields in the dump's CSV form. */
@@ -577,6 +579,50 @@ out:
 	return rc;
 }
 
+/* Set while a driver fetches: the table it fetches from; NULL elsewhere. */
+static const char *volatile in_driver;
+const char *volatile xp_odbc_crash_unlink;
+
+static void put(const char *s)
+{
+	ssize_t n = write(STDERR_FILENO, s, strlen(s));
+
+	(void)n;
+}
+
+static void on_crash(int sig)
+{
+	const char *t = in_driver;
+
+	if (!t)
+		return; /* not the driver's: SA_RESETHAND lets the fault happen again, unhandled */
+	put(xp_progname);
+	put(": table ");
+	put(t);
+	put(sig == SIGBUS ? ": the ODBC driver crashed (SIGBUS) while fetching"
+	                  : ": the ODBC driver crashed (SIGSEGV) while fetching");
+	put("; was the connection lost?\n");
+	if (xp_odbc_crash_unlink)
+		unlink(xp_odbc_crash_unlink);
+	_exit(1);
+}
+
+void xp_odbc_guard_crashes(void)
+{
+	static int done;
+	struct sigaction sa;
+
+	if (done)
+		return;
+	done = 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 /* Reads column i of the current row with SQLGetData, in pieces, into k->raw. */
 static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, struct xp_err *err)
 {
@@ -593,8 +639,10 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 		if (grow(&k->raw, &k->rawcap, have + room))
 			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
 			                  cur->table, cur->cols[i].name);
+		in_driver = cur->table;
 		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
 		               (SQLLEN)room, &ind);
+		in_driver = NULL;
 		if (r == SQL_NO_DATA)
 			break;
 		if (!SQL_SUCCEEDED(r))
@@ -632,7 +680,9 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 
 	cur->fetched = 0;
 	cur->pos = 0;
+	in_driver = cur->table;
 	r = SQLFetch(cur->st);
+	in_driver = NULL;
 	if (r == SQL_NO_DATA) {
 		cur->done = 1;
 		return 0;

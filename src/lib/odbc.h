@@ -27,6 +27,14 @@ struct xp_odbc {
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
 };
 
+/* A driver that crashes while it fetches (psqlODBC 13 can, in SQLFetch into bound columns,
+ * when the server goes away in the middle) ends the program with status 1 and one line
+ * naming the table, not a bare segmentation fault; a crash anywhere else stays a crash.
+ * xp_odbc_connect installs the handler. xp_odbc_crash_unlink, when set, names a file to
+ * remove on the way out (a temp file the program was writing). */
+extern const char *volatile xp_odbc_crash_unlink;
+void xp_odbc_guard_crashes(void);
+
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
  * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000 and
  * sqlite3odbc without StepAPI with StepAPI=1. On failure c needs no close. */

@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 		if (rc)
 			goto out;
 		fd = af.fd;
+		xp_odbc_crash_unlink = af.tmp;
 	} else if (isatty(STDOUT_FILENO)) {
 		rc = xp_usage_error(
 		        "not writing a dump stream to a terminal; use -o FILE or a pipe");
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 	rc = xp_dump_run(&o, fd, &err);
 	if (o.progress)
 		fputc('\n', stderr);
+	xp_odbc_crash_unlink = NULL;
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
 	if (direct && close(fd) < 0 && !rc)
