@@ -287,6 +287,7 @@ static int gone(struct xp_dump_writer *w, struct xp_err *err)
  * a failure the child reports instead ends it. */
 static int get_note(struct xp_dump_writer *w, int want, struct xp_err *err)
 {
+	struct xp_err e;
 	struct note nt;
 
 	for (;;) {
@@ -303,9 +304,11 @@ static int get_note(struct xp_dump_writer *w, int want, struct xp_err *err)
 		if (!nt.rc)
 			return 0;
 		w->ended = 1;
-		if (recv_all(w->sock, err, sizeof *err))
+		if (recv_all(w->sock, &e, sizeof e))
 			return gone(w, err);
-		err->msg[sizeof err->msg - 1] = '\0';
+		e.msg[sizeof e.msg - 1] = '\0';
+		if (err)
+			*err = e;
 		return nt.rc;
 	}
 }
