@@ -345,6 +345,7 @@ static int take_slot(struct xp_dump_writer *w, struct xp_err *err)
 static int grow_buf(struct xp_dump_writer *w, size_t need, struct xp_err *err)
 {
 	size_t cap = w->privcap ? w->privcap : 4096;
+	int in_slot = w->buf != w->priv; /* else realloc moves the chunk itself */
 	char *b;
 
 	if (need <= w->cap)
@@ -359,7 +360,7 @@ static int grow_buf(struct xp_dump_writer *w, size_t need, struct xp_err *err)
 		w->priv = b;
 		w->privcap = cap;
 	}
-	if (w->buf != w->priv)
+	if (in_slot)
 		memcpy(w->priv, w->buf, w->len);
 	w->buf = w->priv;
 	w->cap = w->privcap;

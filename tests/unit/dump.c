@@ -421,6 +421,57 @@ static void odbc_helpers(void)
 	free(q);
 }
 
+/* Rows larger than a chunk's shared slot, growing (the chunk in private memory grows and
+ * moves), between small ones: each comes back whole. */
+static void big_rows(const char *path)
+{
+	static const size_t sizes[] = {10, 100000, 500000, 3, 2000000, 200000, 7};
+	const size_t n = sizeof sizes / sizeof *sizes;
+	struct xp_dump_writer *w = NULL;
+	struct xp_dump_reader *r = NULL;
+	const struct xp_field *row;
+	struct xp_manifest m;
+	struct xp_err err;
+	char id[32], ts[40], *msg = malloc(2000001);
+	struct xp_field f[3];
+	size_t t, got = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc, same = 1;
+
+	make_manifest(&m);
+	rc = xp_dump_writer_open(&w, fd, "test", &m, 1024, &err);
+	for (size_t i = 0; !rc && i < n; i++) {
+		make_row((int)i + 100, f, id, ts, msg);
+		memset(msg, 'a' + (int)i, sizes[i]);
+		f[2] = (struct xp_field){msg, sizes[i], 0};
+		rc = xp_dump_writer_row(w, 0, f, &err);
+	}
+	if (!rc)
+		rc = xp_dump_writer_finish(w, &err);
+	xp_dump_writer_free(w);
+	close(fd);
+	is_int(rc, 0, "rows of 3 B to 2 MB, growing, written with 1 KiB chunks%s%s", rc ? ": " : "",
+	       rc ? err.msg : "");
+	fd = open(path, O_RDONLY);
+	rc = xp_dump_reader_open(&r, fd, &err);
+	if (!rc && (rc = xp_dump_reader_next_table(r, &t, &err)) == 1)
+		while ((rc = xp_dump_reader_next_row(r, &row, &err)) == 1) {
+			if (got >= n || row[2].len != sizes[got])
+				same = 0;
+			for (size_t k = 0; same && k < row[2].len; k++)
+				same = row[2].p[k] == 'a' + (int)got;
+			got++;
+		}
+	while (rc == 0 && (rc = xp_dump_reader_next_table(r, &t, &err)) == 1)
+		while ((rc = xp_dump_reader_next_row(r, &row, &err)) == 1)
+			;
+	ok(rc == 0 && same && got == n, "and every one reads back whole (%zu of %zu)%s%s", got, n,
+	   rc ? ": " : "", rc ? err.msg : "");
+	xp_dump_reader_free(r);
+	close(fd);
+	xp_manifest_free(&m);
+	free(msg);
+}
+
 int main(void)
 {
 	char path[64];
@@ -435,6 +486,7 @@ int main(void)
 	tap(path);
 	bad_input(path);
 	long_name(path);
+	big_rows(path);
 	odbc_helpers();
 	unlink(path);
 	rmdir(dir);
