@@ -84,6 +84,44 @@ password() { (umask 077 && printf '%s\n' "$2" >"$1"); }
 # sqlite_dsn FILE: a connection string for the SQLite 3 ODBC driver.
 sqlite_dsn() { echo "Driver=SQLite3;Database=$1"; }
 
+# my_start: starts Debian's MariaDB server (mariadbd) in $T/my on a socket and a free loopback
+# port, creates database xp, sets MY_SOCK, MY_PORT and MY_DSN (MariaDB Connector/ODBC
+# connection string) and stops it when the test exits. Returns 1 when no server is installed.
+# myq ARGS...: the mariadb client on that server, database xp, batch mode, no column names.
+myq() { mariadb --no-defaults --default-character-set=utf8mb4 -S "$MY_SOCK" -u root -N -B xp "$@"; }
+my_start() {
+	local port i
+	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || return 1
+	mkdir -p "$T/my"
+	[ "$(id -u)" -eq 0 ] && chown mysql: "$T/my"
+	mariadb-install-db --no-defaults --user="$(id -un | sed 's/^root$/mysql/')" --datadir="$T/my/data" \
+		--auth-root-authentication-method=normal --skip-test-db >"$T/my/install.log" 2>&1 ||
+		{ cat "$T/my/install.log" >&2; return 1; }
+	MY_SOCK=$T/my/sock
+	for _ in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 20000))
+		PATH=$PATH:/usr/sbin mariadbd --no-defaults --user="$(id -un | sed 's/^root$/mysql/')" \
+			--datadir="$T/my/data" --socket="$MY_SOCK" --port="$port" --bind-address=127.0.0.1 \
+			--pid-file="$T/my/pid" --log-error="$T/my/server.log" --skip-log-bin \
+			--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
+			--character-set-server=utf8mb4 --collation-server=utf8mb4_bin >/dev/null 2>&1 &
+		for i in $(seq 1 100); do
+			[ -S "$MY_SOCK" ] && mariadb --no-defaults -S "$MY_SOCK" -u root -e 'SELECT 1' >/dev/null 2>&1 && break
+			kill -0 $! 2>/dev/null || break
+			sleep 0.2
+		done
+		if [ -S "$MY_SOCK" ] && kill -0 $! 2>/dev/null; then
+			at_exit "kill $! 2>/dev/null; for _ in \$(seq 1 50); do kill -0 $! 2>/dev/null || break; sleep 0.1; done"
+			mariadb --no-defaults -S "$MY_SOCK" -u root -e 'CREATE DATABASE xp' || return 1
+			MY_PORT=$port
+			export MY_SOCK MY_PORT MY_DSN="Driver=MariaDB Unicode;Socket=$MY_SOCK;Database=xp;Uid=root"
+			return 0
+		fi
+	done
+	cat "$T/my/server.log" >&2
+	return 1
+}
+
 # pg_start: starts PostgreSQL 15 in $T/pg on a free loopback port, sets PGHOST PGPORT PGUSER
 # PGDATABASE and PG_DSN (psqlODBC connection string), and stops it when the test exits.
 # Returns 1 (caller should skip_all) when no server binaries are installed.

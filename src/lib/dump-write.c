@@ -689,12 +689,6 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 	rc = xp_odbc_connect(&c, o->connstr, err);
 	if (rc)
 		goto out;
-	/* timestamps with zone print as UTC, and window bounds without zone mean UTC */
-	if (strcmp(c.dbms, "PostgreSQL") == 0) {
-		rc = xp_odbc_exec(&c, "SET TIME ZONE 'UTC'", err);
-		if (rc)
-			goto out;
-	}
 	rc = xp_odbc_begin_snapshot(&c, err);
 	if (!rc)
 		rc = describe_all(&c, o, &m, err);

@@ -112,7 +112,9 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 		         : f == FAM_MYSQL ? "decimal(65,30)"
 		                          : "decimal(38,10)");
 		break;
-	case SQL_REAL: snprintf(buf, len, "%s", lite ? "REAL" : "real"); break;
+	case SQL_REAL: /* MariaDB's and MySQL's real is a double */
+		snprintf(buf, len, "%s", lite ? "REAL" : f == FAM_MYSQL ? "float" : "real");
+		break;
 	case SQL_FLOAT:
 	case SQL_DOUBLE:
 		snprintf(buf, len, "%s",

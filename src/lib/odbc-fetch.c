@@ -120,8 +120,11 @@ static int plan(struct col *k, const struct xp_column *c)
 		k->width = sizeof(double);
 		return 1;
 	case 'r':
-		k->ctype = SQL_C_FLOAT;
-		k->width = sizeof(float);
+		/* fetched as a double (exact for every float) and printed as a float: MariaDB
+		 * Connector/ODBC 3.1 steps 8 bytes between SQL_C_FLOAT elements of a row array,
+		 * which overruns a float array and misplaces every other value */
+		k->ctype = SQL_C_DOUBLE;
+		k->width = sizeof(double);
 		return 1;
 	case 'n':
 		k->ctype = SQL_C_CHAR;
@@ -196,8 +199,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 
 	f->null = 0;
 	switch (k->ctype) {
-	case SQL_C_DOUBLE:
-	case SQL_C_FLOAT: need = 32; break;
+	case SQL_C_DOUBLE: need = 32; break;
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
@@ -250,12 +252,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 		double d;
 
 		memcpy(&d, raw, sizeof d);
-		f->len = xp_odbc_format_double(d, 0, k->out);
-	} else if (k->ctype == SQL_C_FLOAT) {
-		float v;
-
-		memcpy(&v, raw, sizeof v);
-		f->len = xp_odbc_format_double(v, 1, k->out);
+		f->len = xp_odbc_format_double(d, k->cls == 'r', k->out);
 	} else if (k->ctype == SQL_C_WCHAR) {
 		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
 
@@ -654,7 +651,7 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 			f->len = 0;
 			return 0;
 		}
-		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_FLOAT) {
+		if (k->ctype == SQL_C_DOUBLE) {
 			have = k->width;
 			break;
 		}
@@ -711,7 +708,7 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 			cur->row[i] = (struct xp_field){"", 0, 1};
 			continue;
 		}
-		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_FLOAT)
+		if (k->ctype == SQL_C_DOUBLE)
 			len = k->width;
 		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - term(k->ctype)) {
 			/* longer than bound (a long column, or SQLite, which declares anything):

@@ -200,6 +200,18 @@ static const char *streaming_option(const char *driver, const char *connstr)
 	return NULL;
 }
 
+/* Dumps print times in UTC and window bounds without a zone mean UTC: sessions of databases
+ * with a session time zone run in UTC (MariaDB's TIMESTAMP and PostgreSQL's timestamptz
+ * print in it, and read zone-less text in it). */
+static int session_utc(struct xp_odbc *c, struct xp_err *err)
+{
+	if (strcmp(c->dbms, "PostgreSQL") == 0)
+		return xp_odbc_exec(c, "SET TIME ZONE 'UTC'", err);
+	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))
+		return xp_odbc_exec(c, "SET time_zone = '+00:00'", err);
+	return 0;
+}
+
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 {
 	const char *extra;
@@ -250,6 +262,7 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	                              sizeof c->getdata, NULL)))
 		c->getdata = 0;
 	snprintf(c->isolation, sizeof c->isolation, "autocommit");
+	rc = session_utc(c, err);
 out:
 	if (streaming) {
 		memset(streaming, 0, strlen(streaming));

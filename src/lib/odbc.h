@@ -37,7 +37,8 @@ void xp_odbc_guard_crashes(void);
 
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
  * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000 and
- * sqlite3odbc without StepAPI with StepAPI=1. On failure c needs no close. */
+ * sqlite3odbc without StepAPI with StepAPI=1. The session's time zone is UTC on PostgreSQL,
+ * MariaDB and MySQL. On failure c needs no close. */
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err);
 /* Rolls back an open transaction, disconnects, frees. Safe on a zeroed or closed struct. */
 void xp_odbc_close(struct xp_odbc *c);

@@ -411,8 +411,6 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 		goto out;
 	}
 	rc = xp_odbc_connect(&c, connstr, err);
-	if (!rc && strcmp(c.dbms, "PostgreSQL") == 0) /* as xpdump reads: zones printed as UTC */
-		rc = xp_odbc_exec(&c, "SET TIME ZONE 'UTC'", err);
 	for (size_t i = 0; !rc && i < deep->ntables; i++) {
 		struct xp_column *cols = NULL;
 		struct xp_err e = {0, ""};

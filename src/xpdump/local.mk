@@ -17,7 +17,7 @@ TESTS += tests/unit/dump
 
 TESTS += tests/cli/dump-sqlite.sh
 EXTRA_DIST += tests/cli/dump-sqlite.sh
-TESTS += tests/cli/dump-pg.sh
-EXTRA_DIST += tests/cli/dump-pg.sh
+TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
+EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 
 dist_man_MANS += man/xpdump.1
