@@ -90,7 +90,7 @@ sqlite_dsn() { echo "Driver=SQLite3;Database=$1"; }
 # myq ARGS...: the mariadb client on that server, database xp, batch mode, no column names.
 myq() { mariadb --no-defaults --default-character-set=utf8mb4 -S "$MY_SOCK" -u root -N -B xp "$@"; }
 my_start() {
-	local port i
+	local port
 	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || return 1
 	mkdir -p "$T/my"
 	[ "$(id -u)" -eq 0 ] && chown mysql: "$T/my"
@@ -105,7 +105,7 @@ my_start() {
 			--pid-file="$T/my/pid" --log-error="$T/my/server.log" --skip-log-bin \
 			--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_bin >/dev/null 2>&1 &
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			[ -S "$MY_SOCK" ] && mariadb --no-defaults -S "$MY_SOCK" -u root -e 'SELECT 1' >/dev/null 2>&1 && break
 			kill -0 $! 2>/dev/null || break
 			sleep 0.2
