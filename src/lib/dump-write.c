@@ -679,6 +679,21 @@ static int copy_table(struct xp_odbc *c, struct xp_dump_writer *w, const struct 
 	return rc;
 }
 
+static int count_older(struct xp_odbc *c, const struct xp_dump_table *t,
+                       const struct xp_dump_opts *o, struct xp_err *err)
+{
+	uint64_t rows = 0;
+	int64_t oldest = 0;
+	int rc;
+
+	if (t->time_col < 0)
+		return 0;
+	rc = xp_odbc_older(c, t->name, &t->cols[t->time_col], o->older_than, &rows, &oldest, err);
+	if (!rc && rows && o->older)
+		o->older(o->older_arg, t->name, rows, oldest);
+	return rc;
+}
+
 int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 {
 	struct xp_odbc c = {0};
@@ -696,6 +711,8 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 		rc = xp_dump_writer_open(&w, fd, o->output, &m, o->chunk_size, err);
 	for (size_t i = 0; !rc && i < m.ntables; i++)
 		rc = copy_table(&c, w, &m, i, o, err);
+	for (size_t i = 0; !rc && o->has_older_than && i < m.ntables; i++)
+		rc = count_older(&c, &m.tables[i], o, err);
 	if (!rc)
 		rc = xp_dump_writer_finish(w, err);
 	if (!rc)

@@ -87,6 +87,13 @@ struct xp_dump_opts {
 	/* called every few thousand rows when set */
 	void (*progress)(void *arg, uint64_t rows, uint64_t bytes);
 	void *progress_arg;
+	/* when set: in the dump's snapshot, each table's rows whose time is before older_than
+	 * (rows past a legal limit, which the window leaves out) are counted and passed to
+	 * older, with the oldest row's time, for every table that has any */
+	int has_older_than;
+	int64_t older_than;
+	void (*older)(void *arg, const char *table, uint64_t rows, int64_t oldest);
+	void *older_arg;
 };
 /* Dumps the tables in one snapshot transaction as a stream on fd. */
 int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err);

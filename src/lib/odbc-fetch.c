@@ -2,6 +2,7 @@
 
 #include "odbc.h"
 
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -280,6 +281,27 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	return 0;
 }
 
+/* Binds time t as parameter i of st: epoch seconds for an integer time column; otherwise
+ * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and which sorts right
+ * against SQLite's text times. The storage must outlive the statement's execution. */
+static SQLRETURN bind_time(SQLHSTMT st, size_t i, int64_t t, int tcls, int64_t *pi, char ps[32],
+                           SQLLEN *ind)
+{
+	char iso[XP_TIME_LEN];
+
+	if (tcls == 'i') {
+		*pi = t;
+		*ind = 0;
+		return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_SBIGINT,
+		                        SQL_BIGINT, 0, 0, pi, 0, ind);
+	}
+	xp_time_format(t, iso);
+	snprintf(ps, 32, "%.10s %.8s", iso, iso + 11);
+	*ind = (SQLLEN)strlen(ps);
+	return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
+	                        19, 0, ps, 32, ind);
+}
+
 static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls,
                        struct xp_err *err)
 {
@@ -303,29 +325,8 @@ static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, in
 		t[n++] = w->excl[i].to;
 	}
 	for (size_t i = 0; i < n; i++) {
-		SQLRETURN r;
-
-		/* an integer time column holds epoch seconds; otherwise compare as
-		 * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and
-		 * which sorts right against SQLite's text times */
-		if (tcls == 'i') {
-			cur->param_i[i] = t[i];
-			cur->param_ind[i] = 0;
-			r = SQLBindParameter(cur->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT,
-			                     SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &cur->param_i[i], 0,
-			                     &cur->param_ind[i]);
-		} else {
-			char iso[XP_TIME_LEN];
-
-			xp_time_format(t[i], iso);
-			snprintf(cur->param_s[i], sizeof cur->param_s[i], "%.10s %.8s", iso,
-			         iso + 11);
-			cur->param_ind[i] = (SQLLEN)strlen(cur->param_s[i]);
-			r = SQLBindParameter(cur->st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT,
-			                     SQL_C_CHAR, SQL_VARCHAR, 19, 0, cur->param_s[i],
-			                     sizeof cur->param_s[i], &cur->param_ind[i]);
-		}
-		if (!SQL_SUCCEEDED(r)) {
+		if (!SQL_SUCCEEDED(bind_time(cur->st, i, t[i], tcls, &cur->param_i[i],
+		                             cur->param_s[i], &cur->param_ind[i]))) {
 			free(t);
 			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
 			                     "table %s: time parameter", cur->table);
@@ -365,6 +366,24 @@ static void put_bound(FILE *f, int64_t t, int tcls, int literal)
 	}
 }
 
+/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
+static char *quote_column(const struct xp_odbc *c, const char *name)
+{
+	char *t = strdup(name), *q;
+
+	if (!t)
+		return NULL;
+	for (char *p = t; *p; p++)
+		if (*p == '.')
+			*p = '\x01';
+	q = xp_odbc_quote(c, t);
+	for (char *p = q; q && *p; p++)
+		if (*p == '\x01')
+			*p = '.';
+	free(t);
+	return q;
+}
+
 /* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...
  * ORDER BY "tc"; tcls is the time column's type class. */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
@@ -397,21 +416,8 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 		}
 	}
 	q = xp_odbc_quote(c, table);
-	if (w && w->time_column) {
-		char *t = strdup(w->time_column);
-
-		/* quote the column as one part: xp_odbc_quote would split at dots */
-		if (t) {
-			for (char *p = t; *p; p++)
-				if (*p == '.')
-					*p = '\x01';
-			tc = xp_odbc_quote(c, t);
-			for (char *p = tc; tc && *p; p++)
-				if (*p == '\x01')
-					*p = '.';
-			free(t);
-		}
-	}
+	if (w && w->time_column)
+		tc = quote_column(c, w->time_column);
 	if (!q || (w && w->time_column && !tc)) {
 		fclose(f);
 		free(sql);
@@ -573,6 +579,70 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 out:
 	free(sql);
 	xp_odbc_cursor_free(cur);
+	return rc;
+}
+
+int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
+                  int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
+{
+	int tcls = xp_odbc_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
+	char *q = xp_odbc_quote(c, table), *tc = quote_column(c, tcol->name), *sql = NULL;
+	char count[32] = "", min[80] = "", ps[32], *end;
+	SQLLEN ind = 0, nind = 0, mind = 0;
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	int64_t pi;
+	size_t len = 0;
+	FILE *f;
+	int rc = 0;
+
+	*rows = 0;
+	f = q && tc ? open_memstream(&sql, &len) : NULL;
+	if (f) {
+		fprintf(f, "SELECT COUNT(*), MIN(%s) FROM %s WHERE %s < ", tc, q, tc);
+		put_bound(f, before, tcls, literal);
+		if (fclose(f) != 0) {
+			free(sql);
+			sql = NULL;
+		}
+	}
+	if (!sql) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+		goto out;
+	}
+	if ((!literal && !SQL_SUCCEEDED(bind_time(st, 0, before, tcls, &pi, ps, &ind))) ||
+	    !SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
+	    !SQL_SUCCEEDED(SQLFetch(st)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, count, sizeof count, &nind)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 2, SQL_C_CHAR, min, sizeof min, &mind))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: rows before %s",
+		                   table, tcol->name);
+		goto out;
+	}
+	/* the database's own text, checked like any value it sends */
+	errno = 0;
+	*rows = nind > 0 && (size_t)nind < sizeof count ? strtoull(count, &end, 10) : 0;
+	if (nind <= 0 || (size_t)nind >= sizeof count || *end || errno) {
+		rc = xp_err_set(err, XP_EFAIL, "table %s: a row count that is not a number", table);
+		goto out;
+	}
+	if (!*rows)
+		goto out;
+	if (mind <= 0 || (size_t)mind >= sizeof min ||
+	    (tcls == 'i' ? (*oldest = strtoll(min, &end, 10), *end != '\0')
+	                 : xp_time_parse(min, oldest, NULL) != 0))
+		rc = xp_err_set(err, XP_EFAIL, "table %s: %s: not a time: %.40s", table, tcol->name,
+		                mind > 0 ? min : "NULL");
+out:
+	if (st)
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	free(sql);
+	free(q);
+	free(tc);
 	return rc;
 }
 

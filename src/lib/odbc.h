@@ -120,6 +120,10 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
  * driver prints them, floats as the shortest text that reads back exactly, binary as \x hex,
  * wide text converted from UTF-16 to UTF-8. */
 int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struct xp_err *err);
+/* Counts the rows of table whose time column tcol is before `before` (UTC seconds), and
+ * the oldest of them in *oldest when there are any. */
+int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
+                  int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err);
 /* Whether the cursor fetches in row arrays (1) or row by row with SQLGetData (0). */
 int xp_odbc_cursor_bulk(const struct xp_odbc_cursor *cur);
 void xp_odbc_cursor_free(struct xp_odbc_cursor *cur);

@@ -18,7 +18,15 @@ enum {
 };
 
 /* Exit statuses of the command-line contract. */
-enum { XP_EXIT_OK = 0, XP_EXIT_FAIL = 1, XP_EXIT_USAGE = 2, XP_EXIT_INTEGRITY = 3 };
+/* XP_EXIT_WARN: the work is done and whole, but something needs a person (xpdump --max-age:
+ * the source holds rows past the legal limit). */
+enum {
+	XP_EXIT_OK = 0,
+	XP_EXIT_FAIL = 1,
+	XP_EXIT_USAGE = 2,
+	XP_EXIT_INTEGRITY = 3,
+	XP_EXIT_WARN = 4
+};
 
 /* One human sentence about the first failure; filled by the function that failed. */
 struct xp_err {

@@ -15,12 +15,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
-	        "              [--time-column COL] [--since T] [--until T] [--exclude T1/T2]...\n"
-	        "              [--chunk-size N] [-o FILE] [-q]\n"
-	        "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
-	        "The connection string may also come from XP_DSN.\n");
+	fprintf(f, "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
+	           "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
+	           "              [--exclude T1/T2]...\n"
+	           "              [--chunk-size N] [-o FILE] [-q]\n"
+	           "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
+	           "The connection string may also come from XP_DSN.\n");
 }
 
 struct progress {
@@ -47,6 +47,27 @@ static void show(void *arg, uint64_t rows, uint64_t bytes)
 	fprintf(stderr, "\r%s: %llu rows, %.1f MB, %.1f MB/s ", xp_progname,
 	        (unsigned long long)rows, (double)bytes / 1e6,
 	        s > 0 ? (double)bytes / 1e6 / s : 0.0);
+}
+
+/* Rows past the legal limit (--max-age): reported, table by table, then exit 4. */
+struct older {
+	const char *max_age;
+	int64_t limit;
+	int found;
+};
+
+static void report_older(void *arg, const char *table, uint64_t rows, int64_t oldest)
+{
+	struct older *o = arg;
+	char lim[XP_TIME_LEN], old[XP_TIME_LEN];
+
+	xp_time_format(o->limit, lim);
+	xp_time_format(oldest, old);
+	fprintf(stderr,
+	        "%s: table %s: %llu rows past --max-age %s (at or before %s), the oldest from %s: "
+	        "not in this dump; the source keeps them longer than the legal limit\n",
+	        xp_progname, table, (unsigned long long)rows, o->max_age, lim, old);
+	o->found = 1;
 }
 
 /* The connection string from --dsn-file (0600, first line) into a malloc'd string. */
@@ -90,12 +111,22 @@ static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err 
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DSN = 256, OPT_DSN_FILE, OPT_TCOL, OPT_SINCE, OPT_UNTIL, OPT_EXCL, OPT_CHUNK };
+	enum {
+		OPT_DSN = 256,
+		OPT_DSN_FILE,
+		OPT_TCOL,
+		OPT_MAXAGE,
+		OPT_SINCE,
+		OPT_UNTIL,
+		OPT_EXCL,
+		OPT_CHUNK
+	};
 	static const struct option opts[] = {
 	        {"dsn", required_argument, NULL, OPT_DSN},
 	        {"dsn-file", required_argument, NULL, OPT_DSN_FILE},
 	        {"table", required_argument, NULL, 't'},
 	        {"time-column", required_argument, NULL, OPT_TCOL},
+	        {"max-age", required_argument, NULL, OPT_MAXAGE},
 	        {"since", required_argument, NULL, OPT_SINCE},
 	        {"until", required_argument, NULL, OPT_UNTIL},
 	        {"exclude", required_argument, NULL, OPT_EXCL},
@@ -113,6 +144,8 @@ int main(int argc, char **argv)
 	struct xp_afile af = {.fd = -1};
 	struct stat st;
 	struct progress prog = {0};
+	struct older older = {0};
+	int64_t max_age = 0;
 	struct xp_err err = {0};
 	uint64_t chunk = 0;
 	int quiet = 0, direct = 0, c, rc = 0, fd = STDOUT_FILENO;
@@ -130,6 +163,13 @@ int main(int argc, char **argv)
 		case OPT_DSN_FILE: dsn_file = optarg; break;
 		case 't': tables[o.ntables++] = optarg; break;
 		case OPT_TCOL: o.window.time_column = optarg; break;
+		case OPT_MAXAGE:
+			older.max_age = optarg;
+			rc = xp_duration_parse(optarg, &max_age, &err);
+			if (!rc && max_age <= 0)
+				rc = xp_err_set(&err, XP_EUSAGE, "--max-age %s: not positive",
+				                optarg);
+			break;
 		case OPT_SINCE:
 			o.window.has_since = 1;
 			rc = xp_time_parse(optarg, &o.window.since, &err);
@@ -164,6 +204,21 @@ int main(int argc, char **argv)
 	if (!o.window.time_column && (o.window.has_since || o.window.has_until || o.window.nexcl)) {
 		rc = xp_usage_error("--since, --until and --exclude need --time-column");
 		goto done;
+	}
+	if (older.max_age && !o.window.time_column) {
+		rc = xp_usage_error("--max-age needs --time-column");
+		goto done;
+	}
+	if (older.max_age) {
+		/* a row of age max-age has reached it (as xpexpire counts): leave it out */
+		older.limit = xp_now() - max_age;
+		o.has_older_than = 1;
+		o.older_than = older.limit + 1;
+		o.older = report_older;
+		o.older_arg = &older;
+		if (!o.window.has_since || o.window.since < o.older_than)
+			o.window.since = o.older_than;
+		o.window.has_since = 1;
 	}
 	if (o.window.has_since && o.window.has_until && o.window.since >= o.window.until) {
 		rc = xp_usage_error("--until is not after --since");
@@ -220,7 +275,7 @@ int main(int argc, char **argv)
 out:
 	if (af.path)
 		xp_afile_abort(&af);
-	rc = rc ? xp_fail(&err) : 0;
+	rc = rc ? xp_fail(&err) : older.found ? XP_EXIT_WARN : 0;
 done:
 	if (dsn_buf) {
 		explicit_bzero(dsn_buf, strlen(dsn_buf));

@@ -87,6 +87,14 @@ is "$(tar xOf "$T/f.tar" f/000001.csv | sed -n '2,5p' | tr '\n' ' ')" \
 	"each FLOAT is its own value, in its shortest exact text"
 is "$(tar xOf "$T/f.tar" SUMMARY | awk '$1 == "table" { print $3, $7, $8 }')" \
 	"20000 2025-11-24T16:00:01Z 2025-11-24T21:33:20Z" "SUMMARY counts every row, its window in UTC"
+# --max-age: rows at or past the limit are left out, counted and reported, status 4
+XP_NOW=2026-11-24T17:00:00Z run xpdump --dsn "$MY_DSN" -t f --time-column ts --max-age 365d -o "$T/fa.tar"
+is "$rc:$err" "4:xpdump: table f: 3600 rows past --max-age 365d (at or before 2025-11-24T17:00:00Z), the oldest from 2025-11-24T16:00:01Z: not in this dump; the source keeps them longer than the legal limit" \
+	"--max-age: the rows past the limit are counted, the oldest named, status 4"
+is "$(tar xOf "$T/fa.tar" SUMMARY | awk '$1 == "table" { print $3, $7 }')" "16400 2025-11-24T17:00:01Z" \
+	"and left out of the dump"
+XP_NOW=2025-11-24T16:00:00Z run xpdump --dsn "$MY_DSN" -t f --time-column ts --max-age 365d -o "$T/fa.tar"
+is "$rc:$err" "0:" "--max-age with no row past it: status 0, nothing said"
 run xprestore -q --dsn "$PG_DSN" --create -i "$T/f.tar"
 is "$rc:$err" "0:" "the FLOAT rows load into PostgreSQL"
 is "$(psqlq -F , -c "SELECT id, x::float8, d FROM f ORDER BY id" | md5sum)" \

@@ -228,6 +228,16 @@ is "$?:$(cat "$T/wk.err")" "1:xpdump: dump: the writer process was killed by sig
 	"a killed writer process makes xpdump exit 1 and say so"
 ok "$(grep -q SUMMARY "$T/wk.rest" && echo 1 || echo 0)" "and the stream has no SUMMARY"
 
+# --max-age on an integer time column (epoch seconds): the limit itself is past it
+sqlite3 "$T/epoch.db" "CREATE TABLE ev (id INTEGER, t INTEGER);
+	INSERT INTO ev VALUES (1, 1000), (2, 1999), (3, 2000), (4, 2001), (5, NULL)"
+XP_NOW=1970-01-01T00:50:00Z run xpdump --dsn "$(sqlite_dsn "$T/epoch.db")" -t ev --time-column t --max-age 1000s -o "$T/ep.tar"
+is "$rc:$err" "4:xpdump: table ev: 3 rows past --max-age 1000s (at or before 1970-01-01T00:33:20Z), the oldest from 1970-01-01T00:16:40Z: not in this dump; the source keeps them longer than the legal limit" \
+	"--max-age on epoch seconds: rows at or before now - D are counted (status 4)"
+is "$(tar xOf "$T/ep.tar" ev/000001.csv | tr '\n' ' ')" "id,t 4,2001 " "only the rows inside the limit are dumped"
+run xpdump --dsn "$(sqlite_dsn "$T/epoch.db")" -t ev --max-age 1000s -o "$T/ep.tar"
+is "$rc" 2 "--max-age without --time-column is a usage error"
+
 # usage
 run xpdump --dsn "$dsn"
 is "$rc" 2 "no table is a usage error"
