@@ -69,7 +69,8 @@ like "$out" "usage: xpbackup-job ?-q? ?-c CONFIG?*" "and prints the usage on std
 
 conf "$c" REPO="$T/norepo"
 run "$JOB" -c "$c"
-is "$rc:$err" "1:xpbackup-job: $T/norepo: no such repository (create it with xpseal init)" \
+is "$rc:$err" "1:xpbackup-job: REPO=$T/norepo: no such repository (create it with xpseal init)
+xpbackup-job: 1 problem(s); nothing was run" \
 	"a missing repository exits 1"
 is "$(find "$W" -mindepth 1 | wc -l)" 0 "no run left anything in the work directory"
 done_testing

@@ -28,8 +28,9 @@ is "$(cat "$R/catalog" "$R/journal")" "$before" "no catalog entry, no journal re
 is "$(files)" 2 "no new file under REPO/data"
 is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
 
-# A seal that fails (no signing key): the dump is stopped, nothing is left.
-conf "$T/bad.conf" KEEP_LAST=10 SIGNING_KEY="$T/no-such-key"
+# A seal that fails (a signing key that is not one): the dump is stopped, nothing is left.
+(umask 077 && echo "not a key" >"$T/bad-key")
+conf "$T/bad.conf" KEEP_LAST=10 SIGNING_KEY="$T/bad-key"
 run "$JOB" -c "$T/bad.conf"
 is "$rc" 1 "a failing seal: the job exits 1"
 like "$err" "*xpbackup-job: seal failed (status 1): xpseal: *" "the log names the seal"
