@@ -31,6 +31,7 @@ const char *xp_catalog_finding_name(int kind)
 	        [XP_FIND_SHRED_KEY] = "shred-key",
 	        [XP_FIND_ADOPTED] = "adopted",
 	        [XP_FIND_NOT_ADOPTED] = "not-adopted",
+	        [XP_FIND_UNREADABLE] = "unreadable",
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof names / sizeof *names || !names[kind])
@@ -337,14 +338,14 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 	sig = xp_asprintf("%s/%s.minisig", c->repo, rel);
 	key = xp_asprintf("%s/keys/shred/%s.key", c->repo, e->id);
 	if (!xps || !sig || !key) {
-		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s: out of memory", rel);
+		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
 	}
 	rc = hash_file(xps, hash, &size, &err);
 	if (rc == XP_ENOENT)
 		defer(c, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
 	else if (rc)
-		report(&c->r, XP_FIND_MISSING, e->id, rel, "%s", err.msg);
+		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s", err.msg);
 	else if (size != e->size)
 		defer(c, XP_FIND_SIZE, e->id, rel, "%s: %" PRIu64 " bytes, catalog says %" PRIu64,
 		      rel, size, e->size);
@@ -384,9 +385,10 @@ static void check_catalog_signature(struct check *c, const char *text, size_t le
 	if (rc == XP_ENOENT)
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: not signed");
 	else if (rc)
-		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "%s", err.msg);
-	else if (xp_sign_verify_buffer(text, len, sig, c->pub, &err) != 0)
-		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: %s", err.msg);
+		report(&c->r, XP_FIND_UNREADABLE, NULL, "catalog.minisig", "%s", err.msg);
+	else if ((rc = xp_sign_verify_buffer(text, len, sig, c->pub, &err)) != 0)
+		report(&c->r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE, NULL,
+		       "catalog.minisig", "catalog: %s", err.msg);
 	free(sig);
 	free(spath);
 }
@@ -515,7 +517,8 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 		goto out;
 	}
 	if (rc) {
-		report(&c.r, XP_FIND_CATALOG, NULL, "catalog", "%s", cerr.msg);
+		report(&c.r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE, NULL,
+		       "catalog", "%s", cerr.msg);
 		rc = 0;
 		goto out; /* without a catalog, every file would be an orphan: say it once */
 	}

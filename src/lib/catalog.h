@@ -174,17 +174,19 @@ int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_er
 
 /* What xp_catalog_check and xp_catalog_adopt report, one finding per problem. */
 enum xp_catalog_finding_kind {
-	XP_FIND_MISSING,    /* the catalog names a file that is not there */
-	XP_FIND_ORPHAN,     /* a file under data/ or keys/shred/ the catalog does not name */
-	XP_FIND_SIZE,       /* size differs from the catalog */
-	XP_FIND_HASH,       /* BLAKE2b differs from the catalog */
-	XP_FIND_SIGNATURE,  /* a backup's .minisig is missing or does not verify */
-	XP_FIND_CATALOG,    /* catalog unreadable, unsigned or its signature does not verify */
-	XP_FIND_JOURNAL,    /* journal chain broken, or shorter than the catalog says */
-	XP_FIND_PENDING,    /* a deletion or shredding was interrupted (the next change ends it) */
-	XP_FIND_SHRED_KEY,  /* a shreddable backup lacks its key, or a shredded one still has it */
-	XP_FIND_ADOPTED,    /* xp_catalog_adopt: taken back into the catalog */
-	XP_FIND_NOT_ADOPTED /* xp_catalog_adopt: an orphan left alone, and why */
+	XP_FIND_MISSING,     /* the catalog names a file that is not there */
+	XP_FIND_ORPHAN,      /* a file under data/ or keys/shred/ the catalog does not name */
+	XP_FIND_SIZE,        /* size differs from the catalog */
+	XP_FIND_HASH,        /* BLAKE2b differs from the catalog */
+	XP_FIND_SIGNATURE,   /* a backup's .minisig is missing or does not verify */
+	XP_FIND_CATALOG,     /* catalog damaged, unsigned or its signature does not verify */
+	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says */
+	XP_FIND_PENDING,     /* a deletion or shredding was interrupted (the next change ends it) */
+	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
+	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
+	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
+	XP_FIND_UNREADABLE   /* a backup, the catalog, its signature or signer.pub could not be
+	                      * read (I/O, permissions): a failure, never an integrity finding */
 };
 
 struct xp_catalog_finding {

@@ -13,6 +13,8 @@
 #include "secret.h"
 #include "sign.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,41 @@ const char *xp_keys_default_signing_key(void)
 	else
 		snprintf(path, sizeof path, "%s/.config/xpbackup/signer.key", home);
 	return path;
+}
+
+/* Why REPO cannot be a repository, in a few words; NULL for a directory with something in it. */
+static const char *not_repo_why(const char *repo)
+{
+	struct stat st;
+	struct dirent *e;
+	int empty = 1;
+	DIR *d;
+
+	if (stat(repo, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? "no such directory" : strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return "not a directory";
+	d = opendir(repo);
+	if (!d)
+		return strerror(errno);
+	while (empty && (e = readdir(d)))
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty ? "empty directory: nothing mounted there?" : NULL;
+}
+
+int xp_keys_check_repo(const char *repo, struct xp_err *err)
+{
+	const char *why = not_repo_why(repo);
+	uint8_t pk[XP_KEYS_PK_LEN];
+	int rc;
+
+	if (why)
+		return xp_err_set(err, XP_EFAIL, "%s: not a repository (%s)", repo, why);
+	rc = xp_keys_load_public(repo, pk, NULL, err);
+	if (rc == XP_ENOENT)
+		rc = xp_err_set(err, XP_EFAIL, "%s: not a repository (no keys/repo.pub)", repo);
+	return rc;
 }
 
 void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN])

@@ -26,6 +26,12 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
  * else $HOME/.config/xpbackup/signer.key. Static string, computed once. */
 const char *xp_keys_default_signing_key(void);
 
+/* Whether REPO is a repository: a directory holding keys/repo.pub, which init writes last.
+ * 0; XP_EFAIL "REPO: not a repository (why)" for a path that does not exist, is not a
+ * directory, is empty (a mount point with nothing mounted) or lacks keys/repo.pub; otherwise
+ * xp_keys_load_public's error (an unreadable or damaged repo.pub). */
+int xp_keys_check_repo(const char *repo, struct xp_err *err);
+
 /* Reads REPO/keys/repo.pub; key_id may be NULL. */
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err);

@@ -560,6 +560,7 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 	char *text = NULL;
 	struct sigfile sf;
 	struct pubkey pk;
+	struct stat st;
 	int fd, rc;
 
 	if (sodium_init() < 0)
@@ -573,7 +574,9 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 		goto out;
 	rc = xp_file_read(sigpath, SIGFILE_MAX, &text, NULL, err);
 	if (rc) {
-		if (rc == XP_EFAIL && access(sigpath, F_OK) == 0)
+		/* Too large to be a signature is damage; a file that cannot be read is not. */
+		if (rc == XP_EFAIL && stat(sigpath, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > SIGFILE_MAX)
 			xp_err_set(err, rc = XP_EINTEGRITY, "%s: malformed signature file",
 			           sigpath);
 		goto out;

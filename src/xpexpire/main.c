@@ -179,18 +179,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* A repository has keys/repo.pub; a path without one is refused before the catalog (which
- * reads as empty when missing) could make a typo look like an empty repository. */
-static int check_repo(const char *repo, struct xp_err *err)
-{
-	uint8_t pk[XP_KEYS_PK_LEN];
-	int rc = xp_keys_load_public(repo, pk, NULL, err);
-
-	if (rc == XP_ENOENT)
-		xp_err_set(err, XP_EFAIL, "%s: not a repository (no keys/repo.pub)", repo);
-	return rc;
-}
-
 static void run_free(struct run *r)
 {
 	size_t i;
@@ -480,7 +468,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 	int rc, changing = o->mode == EXPIRE && !o->dry_run;
 
 	memset(&r, 0, sizeof r);
-	rc = check_repo(o->repo, err);
+	rc = xp_keys_check_repo(o->repo, err);
 	if (rc == 0 && changing)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
@@ -514,7 +502,7 @@ static int change_one(const struct opts *o, struct xp_err *err)
 	int rc;
 
 	memset(&cat, 0, sizeof cat);
-	rc = check_repo(o->repo, err);
+	rc = xp_keys_check_repo(o->repo, err);
 	if (rc < 0)
 		goto out;
 	rc = xp_catalog_load(o->repo, &cat, err);

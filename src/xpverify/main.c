@@ -23,8 +23,11 @@
 
 #define ID_HEX 32
 
+/* A backup's verdict: the worst of its signature, the catalog's findings about it, its deep
+ * check and its drill (worst: BAD, then MISSING, then FAILED). */
 enum status { GOOD, BAD, MISSING, FAILED };
 static const char *const status_name[] = {"good", "bad", "missing", "error"};
+static const int status_rank[] = {[GOOD] = 0, [FAILED] = 1, [MISSING] = 2, [BAD] = 3};
 
 /* Outcome of a deep check or drill of one backup. */
 enum outcome { NOT_RUN, PASSED, SKIPPED, FAIL_INTEGRITY, FAIL_ERROR };
@@ -48,21 +51,25 @@ struct finding {
 	char *id, *path, *msg;
 };
 
+#define NKINDS (XP_FIND_UNREADABLE + 1)
+
 struct run {
 	const char *repo; /* NULL without -r and XP_REPO */
 	int catalog;      /* -r without ids: the catalog and journal are checked too */
+	int checking;     /* findings now come from the catalog check (not --adopt) */
 	struct finding *found;
-	size_t nfound, found_fail, found_integrity;
+	size_t nfound, kinds[NKINDS]; /* findings, and how many of each kind */
+	int check_failed;             /* the catalog check could not run */
+	char *error;        /* why the run failed as a whole ("nothing checked"), or NULL */
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
 	int json;
 	int deep;          /* --deep or --drill */
 	const char *drill; /* --drill CONNSTR */
 	struct xp_verify_keys keys;
 	struct xp_catalog cat; /* for the state of each backup (shredded ones are not opened) */
-	size_t deep_integrity, deep_fail;
 	struct item *items;
 	size_t n, cap;
-	size_t count[4];
+	size_t count[4]; /* backups by status, counted once every check is done */
 };
 
 static void usage(FILE *f)
@@ -258,8 +265,8 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* Journals a result as evidence. A failure to journal is reported and makes the run fail;
- * the check's own verdict stands. */
+/* Journals a result as evidence. A failure to journal (a read-only repository) is a warning:
+ * the check's own verdict decides the exit status. */
 static void journal(struct run *run, struct item *it, const char *event, const char *reason)
 {
 	struct xp_err err = {0, ""};
@@ -275,17 +282,24 @@ static void journal(struct run *run, struct item *it, const char *event, const c
 		return;
 	}
 	it->journaled = 0;
-	run->deep_fail++;
 	xp_warn("%s: %s result not journaled: %s", name, event, err.msg);
 }
 
-static enum outcome failed(struct run *run, int rc)
+static void worsen(struct item *it, enum status s)
+{
+	if (status_rank[s] > status_rank[it->status])
+		it->status = s;
+}
+
+/* A failed deep check or drill: damage or a wrong password makes the backup bad, anything else
+ * (I/O, the database) an error. */
+static enum outcome failed(struct item *it, int rc)
 {
 	if (rc == XP_EINTEGRITY || rc == XP_EAUTH) {
-		run->deep_integrity++;
+		worsen(it, BAD);
 		return FAIL_INTEGRITY;
 	}
-	run->deep_fail++;
+	worsen(it, FAILED);
 	return FAIL_ERROR;
 }
 
@@ -318,7 +332,7 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 		if (!run->json && reason)
 			printf("%s: %s\n", name, reason);
 	} else {
-		it->drill = failed(run, rc);
+		it->drill = failed(it, rc);
 		free(it->msg);
 		it->msg = strdup(err.msg);
 		xp_warn("%s: drill failed: %s", name, err.msg);
@@ -358,7 +372,7 @@ static void deep_item(struct run *run, struct item *it)
 		if (!run->json && reason)
 			printf("%s: %s\n", name, reason);
 	} else {
-		it->deep = failed(run, rc);
+		it->deep = failed(it, rc);
 		it->msg = strdup(err.msg);
 		xp_warn("%s", err.msg);
 		reason = xp_asprintf("deep check failed: %s", err.msg);
@@ -408,9 +422,22 @@ static void print_json_deep(const struct run *run, const struct item *it)
 
 static void print_json(const struct run *run)
 {
-	printf("{\"checked\":%zu,\"good\":%zu,\"bad\":%zu,\"missing\":%zu,\"error\":%zu,"
-	       "\"results\":[",
-	       run->n, run->count[GOOD], run->count[BAD], run->count[MISSING], run->count[FAILED]);
+	printf("{\"checked\":%zu,\"good\":%zu,\"bad\":%zu,\"missing\":%zu,\"error\":%zu,",
+	       run->n - run->count[MISSING], run->count[GOOD], run->count[BAD], run->count[MISSING],
+	       run->count[FAILED]);
+	if (run->catalog || run->nfound) {
+		fputs("\"findings\":{", stdout);
+		for (int k = 0; k < NKINDS; k++)
+			printf("%s\"%s\":%zu", k ? "," : "", xp_catalog_finding_name(k),
+			       run->kinds[k]);
+		fputs("},", stdout);
+	}
+	if (run->error) {
+		fputs("\"message\":", stdout);
+		xp_json_string(run->error);
+		putchar(',');
+	}
+	fputs("\"results\":[", stdout);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct item *it = &run->items[i];
 
@@ -446,23 +473,52 @@ static void print_json(const struct run *run)
 	puts("}");
 }
 
+/* The catalog check's verdict on a backup, for the findings that are about one; GOOD for the
+ * others (orphans, the catalog, the journal, interrupted changes). */
+static enum status finding_status(int kind)
+{
+	switch (kind) {
+	case XP_FIND_MISSING: return MISSING;
+	case XP_FIND_SIZE:
+	case XP_FIND_HASH:
+	case XP_FIND_SIGNATURE: return BAD;
+	case XP_FIND_SHRED_KEY:
+	case XP_FIND_UNREADABLE: return FAILED;
+	default: return GOOD;
+	}
+}
+
+/* A finding of the catalog check about a backup makes its verdict worse; a backup the catalog
+ * names but that is not there joins the results as missing. */
+static void judge(struct run *run, const struct xp_catalog_finding *f)
+{
+	enum status s = finding_status(f->kind);
+	struct xp_err err = {0, ""};
+	size_t i;
+
+	if (!run->checking || s == GOOD || !f->id[0])
+		return;
+	for (i = 0; i < run->n && !(run->items[i].id && strcmp(run->items[i].id, f->id) == 0); i++)
+		;
+	if (i == run->n &&
+	    add(run, strdup(f->id), xp_asprintf("%s/%s", run->repo, f->path), 1, &err) != 0) {
+		xp_warn("%s", err.msg);
+		run->check_failed = 1;
+		return;
+	}
+	worsen(&run->items[i], s);
+}
+
 /* Keeps a catalog finding for the report and the exit status. */
 static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 {
 	struct run *run = ctx;
 	struct finding *grown = realloc(run->found, (run->nfound + 1) * sizeof *grown);
-
-	switch (f->kind) {
-	case XP_FIND_ADOPTED: break;
-	case XP_FIND_SIZE:
-	case XP_FIND_HASH:
-	case XP_FIND_SIGNATURE:
-	case XP_FIND_CATALOG:
-	case XP_FIND_JOURNAL: run->found_integrity++; break;
-	default: run->found_fail++;
-	}
 	struct finding k = {f->kind, strdup(f->id), strdup(f->path), strdup(f->msg)};
 
+	if (f->kind >= 0 && f->kind < NKINDS)
+		run->kinds[f->kind]++;
+	judge(run, f);
 	if (grown)
 		run->found = grown;
 	if (!grown || !k.id || !k.path || !k.msg) {
@@ -475,7 +531,37 @@ static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 	run->found[run->nfound++] = k;
 }
 
-static int check_all(struct run *run)
+/* Findings that make the run fail with status 3, and with status 1 (what could not be adopted
+ * shows again as an orphan). */
+static int integrity_findings(const struct run *run)
+{
+	return run->kinds[XP_FIND_SIZE] || run->kinds[XP_FIND_HASH] ||
+	       run->kinds[XP_FIND_SIGNATURE] || run->kinds[XP_FIND_CATALOG] ||
+	       run->kinds[XP_FIND_JOURNAL];
+}
+
+static int failure_findings(const struct run *run)
+{
+	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
+	       run->kinds[XP_FIND_PENDING] || run->kinds[XP_FIND_SHRED_KEY] ||
+	       run->kinds[XP_FIND_UNREADABLE];
+}
+
+/* Nothing checked is a failure, never "no findings": no backup was there to check. */
+static void nothing_checked(struct run *run, int asked)
+{
+	const char *why = asked    ? "none of the backups asked for is there"
+	                  : run->n ? "none of its backups is there"
+	                           : "no backups";
+
+	if (run->repo)
+		run->error = xp_asprintf("%s: nothing checked: %s", run->repo, why);
+	else
+		run->error = xp_asprintf("nothing checked: none of the files is there");
+	xp_warn("%s", run->error ? run->error : "nothing checked");
+}
+
+static int check_all(struct run *run, int asked)
 {
 	struct xp_err err;
 	int rc;
@@ -485,7 +571,6 @@ static int check_all(struct run *run)
 
 		err = (struct xp_err){0, ""};
 		it->status = check_item(run, it, &err);
-		run->count[it->status]++;
 		if (it->status != GOOD)
 			xp_warn("%s", err.msg);
 		else if (!run->json)
@@ -493,28 +578,39 @@ static int check_all(struct run *run)
 		if (it->status == GOOD && run->deep)
 			deep_item(run, it);
 	}
+	rc = 0;
 	if (run->catalog) {
 		size_t before = run->nfound;
 
 		err = (struct xp_err){0, ""};
+		run->checking = 1;
 		rc = xp_catalog_check_flags(run->repo, XP_CHECK_NO_SIGNATURES, on_finding, run,
 		                            &err);
+		run->checking = 0;
 		if (rc < 0) {
 			xp_warn("%s", err.msg);
-			run->found_fail++;
+			run->check_failed = 1;
+			run->error = strdup(err.msg);
 		}
-		for (size_t i = before; !run->json && i < run->nfound; i++)
+		for (size_t i = before; i < run->nfound; i++)
 			xp_warn("%s", run->found[i].msg);
-		if (rc == 0 && !run->json)
-			printf("catalog and journal: no findings\n");
+		if (run->n > 1)
+			qsort(run->items, run->n, sizeof *run->items, by_path);
 	}
+	for (size_t i = 0; i < run->n; i++)
+		run->count[run->items[i].status]++;
+	if (run->n == run->count[MISSING] && !run->error)
+		nothing_checked(run, asked);
+	else if (run->catalog && rc == 0 && !run->json)
+		printf("catalog and journal: no findings\n");
 	if (run->json)
 		print_json(run);
 	if (fflush(stdout) != 0)
 		return XP_EXIT_FAIL;
-	if (run->count[BAD] || run->found_integrity || run->deep_integrity)
+	if (run->count[BAD] || integrity_findings(run))
 		return XP_EXIT_INTEGRITY;
-	return run->count[MISSING] || run->count[FAILED] || run->found_fail || run->deep_fail
+	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
+	                       run->check_failed || run->error
 	               ? XP_EXIT_FAIL
 	               : XP_EXIT_OK;
 }
@@ -546,7 +642,6 @@ static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
 	if (rc == 0)
 		rc = xp_catalog_adopt(run->repo, key, on_finding, run, NULL, err);
 	xp_sign_free_key(key);
-	run->found_fail = 0; /* what could not be adopted shows again in the check */
 	for (size_t i = before; !run->json && i < run->nfound; i++)
 		printf("%s\n", run->found[i].msg);
 	return rc;
@@ -604,6 +699,14 @@ int main(int argc, char **argv)
 		        "--deep and --drill need -r REPO (its key opens the backups)");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
+	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0) {
+		if (run.json) {
+			fputs("{\"message\":", stdout);
+			xp_json_string(err.msg);
+			puts("}");
+		}
+		return xp_fail(&err);
+	}
 	if (run.deep) {
 		char *pw = NULL;
 		size_t pwlen = 0;
@@ -624,7 +727,7 @@ int main(int argc, char **argv)
 		rc = scan_repo(&run, &err);
 	for (int i = optind; rc == 0 && i < argc; i++)
 		rc = add_arg(&run, argv[i], &err);
-	status = rc ? xp_fail(&err) : check_all(&run);
+	status = rc ? xp_fail(&err) : check_all(&run, optind < argc);
 	for (size_t i = 0; i < run.n; i++) {
 		free(run.items[i].id);
 		free(run.items[i].path);
@@ -640,5 +743,6 @@ int main(int argc, char **argv)
 		free(run.found[i].msg);
 	}
 	free(run.found);
+	free(run.error);
 	return status;
 }

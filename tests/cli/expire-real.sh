@@ -53,6 +53,7 @@ is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); 
 	"0 True" "released, it goes by max-age"
 is "$(find "$R/data" -name '*.xps' | wc -l)" "0" "no backup file is left"
 run xpverify -r "$R"
-is "$rc" 0 "xpverify finds the emptied repository consistent"
+is "$rc:$out:$err" "1::xpverify: $R: nothing checked: no backups" \
+	"xpverify checks nothing in the emptied repository, and fails saying so"
 
 done_testing

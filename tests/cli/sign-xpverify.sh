@@ -18,6 +18,8 @@ C=ab000000000000000000000000000002
 mkdir -p "$R/keys" "$R/data/01" "$R/data/ab" "$T/elsewhere"
 signtool keygen "$T/host.key" "$R/keys/signer.pub" || exit 1
 signtool keygen "$T/other.key" "$T/other.pub" || exit 1
+# What makes a directory a repository for -r (xpseal init writes it last).
+printf 'xpbackup-repo-pub 1\n%s\n' "$(head -c 32 /dev/urandom | base64)" >"$R/keys/repo.pub"
 for id in $A $B; do
 	head -c 70000 /dev/urandom >"$R/data/${id:0:2}/$id.xps"
 	signtool sign "$T/host.key" "$R/data/${id:0:2}/$id.xps" "timestamp:1764000000	file:$id.xps" || exit 1
@@ -94,12 +96,14 @@ cp "$T/saved" "$PB.minisig"
 
 run xpverify -r "$R" $C
 is "$rc" 1 "a missing backup exits 1"
-is "$err" "xpverify: $PC: No such file or directory" "the missing backup message"
+is "$err" "xpverify: $PC: No such file or directory
+xpverify: $R: nothing checked: none of the backups asked for is there" \
+	"the missing backup message, and that nothing was checked"
 
 flip "$PA" 10
 run xpverify --json -r "$R" $A $B $C
 is "$rc" 3 "bad and missing together exit 3"
-is "$out" "{\"checked\":3,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
+is "$out" "{\"checked\":2,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
 	"--json output"
 is "$err" "xpverify: $PA: bad signature
 xpverify: $PC: No such file or directory" "--json still reports failures on stderr"
@@ -125,9 +129,10 @@ is "$rc" 0 "--help exits 0"
 like "$out" "usage: xpverify *" "--help prints usage on stdout"
 run xpverify -r "$T/none"
 is "$rc" 1 "a repository that does not exist exits 1"
-is "$err" "xpverify: $T/none: No such file or directory" "the missing repository message"
-mkdir -p "$T/empty/keys" && cp "$R/keys/signer.pub" "$T/empty/keys/"
+is "$err" "xpverify: $T/none: not a repository (no such directory)" "the missing repository message"
+mkdir -p "$T/empty/keys" && cp "$R/keys/signer.pub" "$R/keys/repo.pub" "$T/empty/keys/"
 run xpverify -r "$T/empty"
-is "$rc.$out.$err" "0.." "a repository without a data directory is empty: exit 0, nothing to say"
+is "$rc.$out.$err" "1..xpverify: $T/empty: nothing checked: no backups" \
+	"a repository without a data directory has nothing to check: exit 1, saying so"
 
 done_testing
