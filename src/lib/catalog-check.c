@@ -31,6 +31,7 @@ const char *xp_catalog_finding_name(int kind)
 	        [XP_FIND_SHRED_KEY] = "shred-key",
 	        [XP_FIND_ADOPTED] = "adopted",
 	        [XP_FIND_NOT_ADOPTED] = "not-adopted",
+	        [XP_FIND_DISCARDED] = "discarded",
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof names / sizeof *names || !names[kind])

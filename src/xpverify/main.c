@@ -535,6 +535,13 @@ static int has_catalog(const char *repo)
 	return found;
 }
 
+/* What a change cleaned up on the way (a temp file of an interrupted seal). */
+static void on_notice(void *ctx, const struct xp_catalog_finding *f)
+{
+	(void)ctx;
+	xp_warn("%s", f->msg);
+}
+
 /* --adopt: complete backups that the catalog does not name come back into it. */
 static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
 {
@@ -572,6 +579,7 @@ int main(int argc, char **argv)
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
+	xp_catalog_set_notice(on_notice, NULL);
 	opterr = 0; /* one message, in the house format */
 	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
 		switch (c) {
