@@ -186,8 +186,9 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
-	XP_FIND_DISCARDED    /* a change removed the temp file of an interrupted seal (see
-	                      * xp_catalog_set_notice) */
+	XP_FIND_SEAL_TEMP,   /* a warning, not counted: the temp file of a seal in progress or
+	                      * interrupted (the next change removes it once no seal holds it) */
+	XP_FIND_DISCARDED    /* a change removed such a temp file (see xp_catalog_set_notice) */
 };
 
 struct xp_catalog_finding {
@@ -204,8 +205,9 @@ const char *xp_catalog_finding_name(int kind);
  * backup's signature, the catalog's signature, the journal chain. Catalog and journal are read
  * under the shared lock; the files are read without it, so backups and retention go on during
  * a long check, and what a change may have made untrue meanwhile (a missing file, an orphan) is
- * confirmed under the lock at the end. Calls report once per finding; returns the number of
- * findings (>= 0), or a negative code when the check itself could not run. */
+ * confirmed under the lock at the end. Calls report once per finding and once per warning
+ * (XP_FIND_SEAL_TEMP); returns the number of findings, warnings not counted (>= 0), or a
+ * negative code when the check itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
 /* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
  * tool that verifies them itself: each file is then read once here, for its hash). */

@@ -52,7 +52,7 @@ struct run {
 	const char *repo; /* NULL without -r and XP_REPO */
 	int catalog;      /* -r without ids: the catalog and journal are checked too */
 	struct finding *found;
-	size_t nfound, found_fail, found_integrity;
+	size_t nfound, found_fail, found_integrity, warnings;
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
 	int json;
 	int deep;          /* --deep or --drill */
@@ -441,7 +441,7 @@ static void print_json(const struct run *run)
 			xp_json_string(f->msg);
 			fputs("}", stdout);
 		}
-		fputs("]", stdout);
+		printf("],\"warnings\":%zu", run->warnings);
 	}
 	puts("}");
 }
@@ -454,6 +454,7 @@ static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 
 	switch (f->kind) {
 	case XP_FIND_ADOPTED: break;
+	case XP_FIND_SEAL_TEMP: run->warnings++; break;
 	case XP_FIND_SIZE:
 	case XP_FIND_HASH:
 	case XP_FIND_SIGNATURE:
@@ -504,7 +505,8 @@ static int check_all(struct run *run)
 			run->found_fail++;
 		}
 		for (size_t i = before; !run->json && i < run->nfound; i++)
-			xp_warn("%s", run->found[i].msg);
+			xp_warn("%s%s", run->found[i].kind == XP_FIND_SEAL_TEMP ? "warning: " : "",
+			        run->found[i].msg);
 		if (rc == 0 && !run->json)
 			printf("catalog and journal: no findings\n");
 	}
