@@ -32,6 +32,8 @@ const char *xp_catalog_finding_name(int kind)
 	        [XP_FIND_ADOPTED] = "adopted",
 	        [XP_FIND_NOT_ADOPTED] = "not-adopted",
 	        [XP_FIND_UNREADABLE] = "unreadable",
+	        [XP_FIND_SEAL_TEMP] = "seal-temp",
+	        [XP_FIND_DISCARDED] = "discarded",
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof names / sizeof *names || !names[kind])
@@ -60,7 +62,8 @@ report(struct rep *r, int kind, const char *id, const char *path, const char *fm
 	f.id = id ? id : "";
 	f.path = path ? path : "";
 	f.msg = msg;
-	r->count++;
+	if (kind != XP_FIND_SEAL_TEMP) /* a warning: what it names is not wrong */
+		r->count++;
 	if (r->fn)
 		r->fn(r->ctx, &f);
 }
@@ -269,6 +272,11 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	else if (kind == 2)
 		defer(c, XP_FIND_ORPHAN, id, rel, "%s: signature of a backup not in the catalog",
 		      rel);
+	else if (xp_seal_temp_name(sub, name, id))
+		defer(c, XP_FIND_SEAL_TEMP, id, rel,
+		      "%s: temporary file of a seal in progress or interrupted (the next xpseal or "
+		      "xpexpire removes it once no seal holds it)",
+		      rel);
 	else if (strstr(name, ".tmp."))
 		defer(c, XP_FIND_ORPHAN, NULL, rel,
 		      "%s: temporary file of a seal in progress or interrupted", rel);
@@ -442,6 +450,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
 	case XP_FIND_ORPHAN: return there && !(l->id[0] && xp_idset_has(now, l->id));
+	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
 		key = xp_asprintf("%s/keys/shred/%s.key", c->repo, l->id);

@@ -94,5 +94,12 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_entry *src);
 /* 32 lower-case hex digits. */
 int xp_catalog_valid_id(const char *id);
+/* Removes the temp files of seals that no live process holds (their flock(2) can be taken),
+ * then journals "discarded" for each (a crash between loses only the record of a file no backup
+ * ever named) and reports it to the tool's notice function (xp_catalog_set_notice). */
+int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err);
+/* Whether name, in data/sub/, is a seal's temp file ".ID.xps.tmp.XXXXXX" (xp_afile_open's
+ * name for data/sub/ID.xps); id gets ID. */
+int xp_seal_temp_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX]);
 
 #endif

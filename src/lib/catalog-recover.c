@@ -599,6 +599,8 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 
 	rc = remove_stale_temps(op, err);
 	if (rc == 0)
+		rc = xp_op_discard_seal_temps(op, err);
+	if (rc == 0)
 		rc = fix_signature(op, err);
 	if (rc == 0)
 		rc = finish_pending(op, err);

@@ -7,10 +7,11 @@
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
  * Every changing call takes the lock, first finishes any half-done deletion or shredding left by
- * a crash (xp_catalog_recover), then does its work in an order that is safe to interrupt at any
- * step. A deleted backup leaves the catalog; the journal keeps its record. A shredded backup
- * stays listed in state "shredded" (its file is unreadable everywhere) until retention deletes
- * it. Backups on legal hold are neither deleted nor shredded. */
+ * a crash and removes the temp files of interrupted seals (xp_catalog_recover), then does its work
+ * in an order that is safe to interrupt at any step. A deleted backup leaves the catalog; the
+ * journal keeps its record. A shredded backup stays listed in state "shredded" (its file is
+ * unreadable everywhere) until retention deletes it. Backups on legal hold are neither deleted nor
+ * shredded. */
 #ifndef XP_CATALOG_H
 #define XP_CATALOG_H
 
@@ -144,8 +145,8 @@ int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char 
                      const char *reason, struct xp_err *err);
 
 /* Finishes what a crash interrupted: a deletion or shredding journaled but not completed, a
- * catalog signature not yet in place, a torn last journal line. Takes the lock. Every changing
- * call above does this first. */
+ * catalog signature not yet in place, a torn last journal line, the temp file of a seal (see
+ * xp_catalog_set_notice). Takes the lock. Every changing call above does this first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
 /* Appends one event to the journal under the lock (for events outside the catalog: "verified",
@@ -185,8 +186,11 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
-	XP_FIND_UNREADABLE   /* a backup, the catalog, its signature or signer.pub could not be
+	XP_FIND_UNREADABLE,  /* a backup, the catalog, its signature or signer.pub could not be
 	                      * read (I/O, permissions): a failure, never an integrity finding */
+	XP_FIND_SEAL_TEMP,   /* a warning, not counted: the temp file of a seal in progress or
+	                      * interrupted (the next change removes it once no seal holds it) */
+	XP_FIND_DISCARDED    /* a change removed such a temp file (see xp_catalog_set_notice) */
 };
 
 struct xp_catalog_finding {
@@ -203,8 +207,9 @@ const char *xp_catalog_finding_name(int kind);
  * backup's signature, the catalog's signature, the journal chain. Catalog and journal are read
  * under the shared lock; the files are read without it, so backups and retention go on during
  * a long check, and what a change may have made untrue meanwhile (a missing file, an orphan) is
- * confirmed under the lock at the end. Calls report once per finding; returns the number of
- * findings (>= 0), or a negative code when the check itself could not run. */
+ * confirmed under the lock at the end. Calls report once per finding and once per warning
+ * (XP_FIND_SEAL_TEMP); returns the number of findings, warnings not counted (>= 0), or a
+ * negative code when the check itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
 /* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
  * tool that verifies them itself: each file is then read once here, for its hash). */
@@ -215,9 +220,18 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 /* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
  * whose id matches the file name) back into the catalog from their own headers: journal
  * "adopted". The data window and source are unknown ("-") afterwards. A backup the journal
- * says was deleted is never taken back. Reports each adopted or refused file; adopted (may be
- * NULL) gets the count. */
+ * says was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
+ * change removes it if its seal was interrupted). Reports each adopted or refused file; adopted
+ * (may be NULL) gets the count. */
 int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_report_fn *report,
                      void *ctx, size_t *adopted, struct xp_err *err);
+
+/* Every change, once it holds the lock, removes the temp files (data/XX/.ID.xps.tmp.*) of
+ * seals that were interrupted: those on which it can take the flock(2) that a running seal
+ * holds from creating its temp file until renaming it (xp_seal_backup). Each one removed is
+ * journaled "discarded" (reason: the sentence below) and, when a tool set fn, reported to it
+ * as XP_FIND_DISCARDED, msg "removed data/XX/.ID.xps.tmp.XXXXXX left by an interrupted seal".
+ * Process-wide: set once in main, like xp_progname. fn NULL (the default): journaled only. */
+void xp_catalog_set_notice(xp_catalog_report_fn *fn, void *ctx);
 
 #endif

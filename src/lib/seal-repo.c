@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "seal-int.h"
+#include "catalog.h"
 #include "keys.h"
 #include "secret.h"
 #include "sign.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +110,24 @@ static int make_dir(const char *repo, const char *top, const char *sub, struct x
 	return rc;
 }
 
+/* Creates the .xps temp file (data/XX/.ID.xps.tmp.XXXXXX) and holds an flock(2) on it until
+ * it is renamed or removed. Both happen under the repository lock, which a change holds while
+ * it removes the temp files of interrupted seals: it never sees this one before it is locked. */
+static int open_temp(const char *repo, struct xp_afile *af, const char *xps, struct xp_err *err)
+{
+	struct xp_catalog_lock lock;
+	int rc;
+
+	rc = xp_catalog_lock(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_afile_open(af, xps, 0600, err);
+	if (rc == 0 && flock(af->fd, LOCK_EX | LOCK_NB) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: lock", xps);
+	xp_catalog_unlock(&lock);
+	return rc;
+}
+
 /* Seals into the temp file, then puts the key file and the signature in place. */
 static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
                         struct xp_seal_params *p, struct backup_files *f, struct xp_seal_info *info,
@@ -125,7 +145,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 		goto out;
 	}
 	if ((rc = make_dir(repo, "data", sub, err)) != 0 ||
-	    (rc = xp_afile_open(&f->xps, xps, 0600, err)) != 0)
+	    (rc = open_temp(repo, &f->xps, xps, err)) != 0)
 		goto out;
 	xp_sign_init(&st);
 	p->on_output = sign_update;

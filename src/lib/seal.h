@@ -128,7 +128,9 @@ struct xp_seal_backup_opts {
 
 /* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)
  * is in place before the .xps is renamed into place, so a visible .xps is always complete;
- * after a failure none of them remains. *path (malloc'd, caller frees) names the .xps. */
+ * after a failure none of them remains. *path (malloc'd, caller frees) names the .xps. The
+ * temp file data/XX/.ID.xps.tmp.XXXXXX is created under the repository lock and flock(2)ed
+ * until renamed, so the next change removes it only if this process died (catalog.h). */
 int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
                    struct xp_seal_info *info, char **path, struct xp_err *err);
 

@@ -510,12 +510,8 @@ int xp_afile_commit(struct xp_afile *af, struct xp_err *err)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", af->path);
 		goto fail;
 	}
-	if (close(af->fd) < 0) {
-		af->fd = -1;
-		rc = xp_err_sys(err, XP_EFAIL, "%s: close", af->path);
-		goto fail;
-	}
-	af->fd = -1;
+	/* Renamed while still open: an flock(2) its writer holds on it (a seal's) lasts until
+	 * the temp name is gone, so no one takes it for a leftover in between. */
 	xp_fault_point("rename");
 	if (rename(af->tmp, af->path) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: rename", af->path);
@@ -523,7 +519,10 @@ int xp_afile_commit(struct xp_afile *af, struct xp_err *err)
 	}
 	free(af->tmp);
 	af->tmp = NULL;
-	rc = xp_fsync_dir(af->path, err);
+	rc = close(af->fd) < 0 ? xp_err_sys(err, XP_EFAIL, "%s: close", af->path) : 0;
+	af->fd = -1;
+	if (rc == 0)
+		rc = xp_fsync_dir(af->path, err);
 	free(af->path);
 	af->path = NULL;
 	return rc;

@@ -96,7 +96,8 @@ struct xp_afile {
 /* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing.
  * An existing device or FIFO at path is opened and written in place instead. */
 int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
-/* fsync, close, rename over path, fsync the directory; frees af's names. */
+/* fsync, rename over path, close, fsync the directory; frees af's names. The temp file is
+ * open (and any flock(2) on it held) until it has its final name. */
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err);
 /* Closes and unlinks the temp file; safe to call after a failed commit or twice. */
 void xp_afile_abort(struct xp_afile *af);

@@ -535,6 +535,13 @@ out:
 	return rc;
 }
 
+/* What a change cleaned up on the way (a temp file of an interrupted seal): one line. */
+static void on_notice(void *ctx, const struct xp_catalog_finding *f)
+{
+	(void)ctx;
+	xp_warn("%s", f->msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -542,6 +549,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpexpire";
+	xp_catalog_set_notice(on_notice, NULL);
 	memset(&o, 0, sizeof o);
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)

@@ -17,3 +17,5 @@ EXTRA_DIST += tests/cli/seal-tamper.sh
 TESTS += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh
 EXTRA_DIST += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh
 dist_man_MANS += man/xpseal.1 man/xpseal.5
+TESTS += tests/cli/seal-interrupted.sh
+EXTRA_DIST += tests/cli/seal-interrupted.sh

@@ -347,6 +347,13 @@ out:
 	return rc;
 }
 
+/* What a change cleaned up on the way (a temp file of an interrupted seal): one line. */
+static void on_notice(void *ctx, const struct xp_catalog_finding *f)
+{
+	(void)ctx;
+	xp_warn("%s", f->msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct xp_err err = {0};
@@ -354,6 +361,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
+	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)
 		return rc;

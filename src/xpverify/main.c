@@ -59,6 +59,7 @@ struct run {
 	int checking;     /* findings now come from the catalog check (not --adopt) */
 	struct finding *found;
 	size_t nfound, kinds[NKINDS]; /* findings, and how many of each kind */
+	size_t warnings;              /* seal temp files seen (not findings) */
 	int check_failed;             /* the catalog check could not run */
 	char *error;        /* why the run failed as a whole ("nothing checked"), or NULL */
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
@@ -468,7 +469,7 @@ static void print_json(const struct run *run)
 			xp_json_string(f->msg);
 			fputs("}", stdout);
 		}
-		fputs("]", stdout);
+		printf("],\"warnings\":%zu", run->warnings);
 	}
 	puts("}");
 }
@@ -518,6 +519,8 @@ static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 
 	if (f->kind >= 0 && f->kind < NKINDS)
 		run->kinds[f->kind]++;
+	else if (f->kind == XP_FIND_SEAL_TEMP)
+		run->warnings++;
 	judge(run, f);
 	if (grown)
 		run->found = grown;
@@ -593,7 +596,8 @@ static int check_all(struct run *run, int asked)
 			run->error = strdup(err.msg);
 		}
 		for (size_t i = before; i < run->nfound; i++)
-			xp_warn("%s", run->found[i].msg);
+			xp_warn("%s%s", run->found[i].kind == XP_FIND_SEAL_TEMP ? "warning: " : "",
+			        run->found[i].msg);
 		if (run->n > 1)
 			qsort(run->items, run->n, sizeof *run->items, by_path);
 	}
@@ -629,6 +633,13 @@ static int has_catalog(const char *repo)
 		free(p);
 	}
 	return found;
+}
+
+/* What a change cleaned up on the way (a temp file of an interrupted seal). */
+static void on_notice(void *ctx, const struct xp_catalog_finding *f)
+{
+	(void)ctx;
+	xp_warn("%s", f->msg);
 }
 
 /* --adopt: complete backups that the catalog does not name come back into it. */
@@ -667,6 +678,7 @@ int main(int argc, char **argv)
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
+	xp_catalog_set_notice(on_notice, NULL);
 	opterr = 0; /* one message, in the house format */
 	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -704,6 +705,85 @@ static void test_batch(void)
 	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong after recovery");
 }
 
+/* The notices of what changes cleaned up, one "kind id path: msg" line each. */
+static void notice(void *ctx, const struct xp_catalog_finding *f)
+{
+	struct findings *fs = ctx;
+	size_t len = strlen(fs->all);
+
+	fs->n++;
+	snprintf(fs->all + len, sizeof fs->all - len, "%s %s %s: %s\n",
+	         xp_catalog_finding_name(f->kind), f->id, f->path, f->msg);
+}
+
+/* Temp files of seals: a change removes one only when it can take its flock, never follows a
+ * link or blocks on a FIFO named like one, journals and reports each removal once. */
+static void test_seal_temps(void)
+{
+	static const char id[] = "ab0123456789abcdef0123456789abcd";
+	char dead[64], live[64], link[64], fifo[64], odd[64], path[512], want[1024];
+	struct findings fs, notes = {0};
+	struct events ev = {0};
+	struct xp_err err = {0};
+	struct stat st;
+	int fd;
+
+	snprintf(dead, sizeof dead, "data/ab/.%s.xps.tmp.Dead01", id);
+	snprintf(live, sizeof live, "data/ab/.%s.xps.tmp.Live01", id);
+	snprintf(link, sizeof link, "data/ab/.%s.xps.tmp.Link01", id);
+	snprintf(fifo, sizeof fifo, "data/ab/.%s.xps.tmp.Fifo01", id);
+	snprintf(odd, sizeof odd, "data/ab/.%s.xps.tmp.Odd", id);
+	snprintf(path, sizeof path, "%s/data/ab", repo);
+	if (!ok(xp_mkdirs(path, 0700, &err) == 0, "data/ab"))
+		return;
+	spit(dead, "half a seal");
+	spit(live, "half a seal");
+	spit(odd, "half a seal");
+	snprintf(path, sizeof path, "%s/%s", repo, live);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!ok(fd >= 0 && flock(fd, LOCK_EX) == 0, "a running seal's lock on its temp file"))
+		return;
+	snprintf(path, sizeof path, "%s/%s", repo, link);
+	ok(symlink("../../journal", path) == 0, "a link named like a temp file");
+	snprintf(path, sizeof path, "%s/%s", repo, fifo);
+	ok(mkfifo(path, 0600) == 0, "a FIFO named like one");
+
+	ok(check(&fs) == 1 && fs.n == 5 && strstr(fs.all, "seal-temp: data/ab/") &&
+	           strstr(fs.all,
+	                  "temporary file of a seal in progress or interrupted (the next") &&
+	           !strstr(fs.all, "Odd: temporary file of a seal in progress or interrupted ("),
+	   "check: a warning, not counted, for each seal temp name; an orphan for the odd one");
+	ev.after = journal_lines();
+	xp_catalog_set_notice(notice, &notes);
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover with seal temp files (%s)",
+	       err.msg);
+	ok(!exists(dead), "the temp file no process holds is removed");
+	ok(exists(live), "the one a running seal holds is kept");
+	snprintf(path, sizeof path, "%s/%s", repo, link);
+	ok(lstat(path, &st) == 0 && exists("journal"), "a link is neither followed nor removed");
+	ok(exists(fifo), "a FIFO is left alone (and opening it did not block)");
+	ok(exists(odd), "a name that is not a seal's temp name is left alone");
+	snprintf(want, sizeof want, "discarded %s %s: removed %s left by an interrupted seal\n", id,
+	         dead, dead);
+	is_str(notes.all, want, "reported once, with its id and path");
+	xp_journal_read(repo, add_event, &ev, &err);
+	snprintf(want, sizeof want, "ab01 discarded removed %s left by an interrupted seal ", dead);
+	is_str(ev.all, want, "journaled \"discarded\"");
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover again");
+	is_int(notes.n, 1, "with nothing more to report");
+	close(fd);
+	is_int(xp_catalog_recover(repo, key, &err), 0, "recover once the seal died");
+	ok(!exists(live) && notes.n == 2, "its temp file goes then");
+	xp_catalog_set_notice(NULL, NULL);
+	is_int(xp_journal_verify(repo, NULL, &err), 0, "the journal chain verifies");
+	snprintf(path, sizeof path, "%s/%s", repo, link);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", repo, fifo);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", repo, odd);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct xp_catalog_entry a, b;
@@ -735,6 +815,7 @@ int main(void)
 	test_lock();
 	test_check_and_adopt();
 	test_batch();
+	test_seal_temps();
 	xp_sign_free_key(key);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
