@@ -136,7 +136,8 @@ sandbox() {
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
 		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/var/tmp/#$T/#g" \
-		-e "s#^xpbackup-job #$JOB #; s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"
+		-e "s#^xpbackup-job #$JOB #; s#^xpbackup-drill #$XP_SRCDIR/scripts/xpbackup-drill #" \
+		-e "s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"
 }
 
 # why_skip CMD: the reason a documented command cannot run in this sandbox, if any.
@@ -214,6 +215,7 @@ while IFS=$'\t' read -r src cmd; do
 		[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/doc.err" | tail -5
 		;;
 	'make check') skip "README.md: make check: the suite this test is part of" ;;
+	'make install') skip "README.md: make install: installs under the prefix (tests/cli/install.sh installs into a staging directory)" ;;
 	*) run_doc "$src" "$cmd" ;;
 	esac
 done <"$T/cmds"
