@@ -95,7 +95,8 @@ Database = $T/vms.db
 Driver = SQLite3
 Database = $T/scratch.db
 EOF
-(umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn")
+(umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn" &&
+	sqlite_dsn "$T/scratch.db" >"$T/drill-dsn")
 export DSN="Driver=SQLite3;Database=$T/audit.db"
 export XP_PASSWORD_FILE=$T/pw
 
@@ -135,7 +136,7 @@ sandbox() {
 		-e "s#\<[0-9a-f]{4}\.\.\.[0-9a-f]+\>#$id#g; s#\<[0-9a-f]{32}\>#$id#g; s#( open -r [^ ]+) ID\>#\1 $id#g" \
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
-		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/var/tmp/#$T/#g" \
+		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/etc/xpbackup/drill-dsn#$T/drill-dsn#g; s#/var/tmp/#$T/#g" \
 		-e "s#^xpbackup-job #$JOB #; s#^xpbackup-drill #$XP_SRCDIR/scripts/xpbackup-drill #" \
 		-e "s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"
 }
