@@ -7,6 +7,7 @@
 # written in its source (an escape that roff eats, such as \t for \et, shows up there).
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/job-lib.sh"
+command -v mandoc >/dev/null || skip_all "mandoc is not installed (the examples are read as it renders them)"
 unset ODBCSYSINI
 
 # render PAGE: the page as a reader sees it (mandoc -Tascii, without overstrike).
