@@ -1,3 +1,8 @@
 # scripts: setup, the cron job and benchmarks
 EXTRA_DIST += scripts/setup
 EXTRA_DIST += examples/demo
+# The restore drill, installed as xpbackup-drill, its page, and the test that installs the tree.
+dist_bin_SCRIPTS += scripts/xpbackup-drill
+dist_man_MANS += man/xpbackup-drill.1
+TESTS += tests/cli/install.sh
+EXTRA_DIST += tests/cli/install.sh

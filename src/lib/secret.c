@@ -81,6 +81,34 @@ static int read_file(const char *path, char *buf, size_t *len, struct xp_err *er
 	return rc;
 }
 
+int xp_secret_dsn_file(const char *path, char **connstr, struct xp_err *err)
+{
+	struct stat st;
+	size_t len, n;
+	int rc;
+
+	*connstr = NULL;
+	if (stat(path, &st) < 0)
+		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (st.st_mode & 077)
+		return xp_err_set(err, XP_EFAIL, "%s: readable by others; chmod 600 it", path);
+	rc = xp_file_read(path, 65536, connstr, &len, err);
+	if (rc)
+		return rc;
+	/* the first line ends there; what follows it is wiped */
+	n = strcspn(*connstr, "\r\n");
+	sodium_memzero(*connstr + n, len - n);
+	return 0;
+}
+
+void xp_secret_dsn_free(char *connstr)
+{
+	if (connstr) {
+		sodium_memzero(connstr, strlen(connstr));
+		free(connstr);
+	}
+}
+
 /* While echo is off, a signal that ends the process first turns echo back on. */
 static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct termios tty_saved;

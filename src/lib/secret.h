@@ -19,6 +19,14 @@
 int xp_secret_password(const char *file, const char *prompt, int confirm, char **pw, size_t *len,
                        struct xp_err *err);
 
+/* Reads a connection string (it may hold a password) from the first line of the file at path
+ * into *connstr (malloc'd, NUL-terminated; the caller wipes and frees it with
+ * xp_secret_dsn_free). A file that group or others may access is refused (XP_EFAIL), as is one
+ * larger than 64 KiB. */
+int xp_secret_dsn_file(const char *path, char **connstr, struct xp_err *err);
+/* Zeroes and frees a string from xp_secret_dsn_file; NULL is fine. */
+void xp_secret_dsn_free(char *connstr);
+
 /* n bytes of sodium_malloc memory (guarded, mlocked; initialises libsodium first, so it is
  * safe before sodium_init); NULL when out of memory. */
 void *xp_secret_alloc(size_t n);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "dump.h"
+#include "secret.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -68,24 +69,6 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	        "not in this dump; the source keeps them longer than the legal limit\n",
 	        xp_progname, table, (unsigned long long)rows, o->max_age, lim, old);
 	o->found = 1;
-}
-
-/* The connection string from --dsn-file (0600, first line) into a malloc'd string. */
-static int read_dsn_file(const char *path, char **out, struct xp_err *err)
-{
-	struct stat st;
-	size_t len;
-	int rc;
-
-	if (stat(path, &st) < 0)
-		return xp_err_sys(err, XP_EFAIL, "%s", path);
-	if (st.st_mode & 077)
-		return xp_err_set(err, XP_EFAIL, "%s: readable by others; chmod 600 it", path);
-	rc = xp_file_read(path, 65536, out, &len, err);
-	if (rc)
-		return rc;
-	(*out)[strcspn(*out, "\r\n")] = '\0';
-	return 0;
 }
 
 static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err *err)
@@ -230,7 +213,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (dsn_file) {
-		rc = read_dsn_file(dsn_file, &dsn_buf, &err);
+		rc = xp_secret_dsn_file(dsn_file, &dsn_buf, &err);
 		if (rc)
 			goto out;
 		dsn = dsn_buf;
@@ -277,10 +260,7 @@ out:
 		xp_afile_abort(&af);
 	rc = rc ? xp_fail(&err) : older.found ? XP_EXIT_WARN : 0;
 done:
-	if (dsn_buf) {
-		explicit_bzero(dsn_buf, strlen(dsn_buf));
-		free(dsn_buf);
-	}
+	xp_secret_dsn_free(dsn_buf);
 	free(excl);
 	free(tables);
 	return rc;

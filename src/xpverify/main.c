@@ -78,8 +78,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
 	        "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
-	        "       xpverify -r REPO --deep [--drill CONNSTR] [--password-file F] [--json]\n"
-	        "                [ID|FILE]...\n"
+	        "       xpverify -r REPO --deep [--drill CONNSTR | --drill-dsn-file F]\n"
+	        "                [--password-file F] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
 	        "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
 	        "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
@@ -88,6 +88,8 @@ static void usage(FILE *f)
 	        "                       against its SUMMARY (needs the password)\n"
 	        "      --drill CONNSTR  also restore each dump into scratch tables in CONNSTR,\n"
 	        "                       compare them with the backup, drop them (implies --deep)\n"
+	        "      --drill-dsn-file F\n"
+	        "                       --drill with the connection string read from F\n"
 	        "      --password-file F\n"
 	        "                       read the configuration password from F\n"
 	        "      --adopt          take complete backups missing from the catalog back in\n"
@@ -668,13 +670,15 @@ int main(int argc, char **argv)
 	        {"signing-key", required_argument, NULL, 'k'},
 	        {"deep", no_argument, NULL, 'd'},
 	        {"drill", required_argument, NULL, 'D'},
+	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
 	struct xp_err err = {0, ""};
-	const char *repo_opt = NULL, *signing_key = NULL, *pwfile = NULL;
+	const char *repo_opt = NULL, *signing_key = NULL, *pwfile = NULL, *drill_file = NULL;
+	char *drill_buf = NULL;
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
@@ -691,6 +695,10 @@ int main(int argc, char **argv)
 		case 'D':
 			run.deep = 1;
 			run.drill = optarg;
+			break;
+		case 'F':
+			run.deep = 1;
+			drill_file = optarg;
 			break;
 		case 'P': pwfile = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
@@ -709,6 +717,8 @@ int main(int argc, char **argv)
 	if (run.deep && !run.repo)
 		return xp_usage_error(
 		        "--deep and --drill need -r REPO (its key opens the backups)");
+	if (run.drill && drill_file)
+		return xp_usage_error("give one of --drill and --drill-dsn-file");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
 	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0) {
@@ -719,6 +729,11 @@ int main(int argc, char **argv)
 		}
 		return xp_fail(&err);
 	}
+	if (drill_file) {
+		if (xp_secret_dsn_file(drill_file, &drill_buf, &err))
+			return xp_fail(&err);
+		run.drill = drill_buf;
+	}
 	if (run.deep) {
 		char *pw = NULL;
 		size_t pwlen = 0;
@@ -727,8 +742,10 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
 		xp_secret_free(pw);
-		if (rc)
+		if (rc) {
+			xp_secret_dsn_free(drill_buf);
 			return xp_fail(&err);
+		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
 			xp_catalog_free(&run.cat); /* the catalog check reports why */
 	}
@@ -746,6 +763,7 @@ int main(int argc, char **argv)
 		free(run.items[i].msg);
 		xp_verify_result_free(&run.items[i].res);
 	}
+	xp_secret_dsn_free(drill_buf);
 	xp_verify_keys_free(&run.keys);
 	xp_catalog_free(&run.cat);
 	free(run.items);

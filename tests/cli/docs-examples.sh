@@ -1,16 +1,51 @@
 #!/bin/bash
 # The docs cannot drift: every command in README.md's code blocks and in the EXAMPLES section
-# of every man page is extracted and run, in order, in a sandbox per page (paths such as
-# /srv/backup, ids such as 3f2a...c1 and DSN names are mapped onto a real repository, backup
-# and SQLite databases). Each must exit 0; the few that cannot run here are skipped by name,
-# with the reason.
+# of every man page, as mandoc renders it for a reader, is extracted and run, in order, in a
+# sandbox per page (paths such as /srv/backup, ids such as 3f2a...c1 and DSN names are mapped
+# onto a real repository, backup and SQLite databases). Each must exit 0; the few that cannot
+# run here are skipped by name, with the reason. Each page's examples must also render as
+# written in its source (an escape that roff eats, such as \t for \et, shows up there).
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/job-lib.sh"
+command -v mandoc >/dev/null || skip_all "mandoc is not installed (the examples are read as it renders them)"
 unset ODBCSYSINI
 
+# render PAGE: the page as a reader sees it (mandoc -Tascii, without overstrike).
+render() { mandoc -Tascii "$1" | sed 's/.\x08//g'; }
+
+# displays PAGE: the lines of the displays in the rendered EXAMPLES section, each display's
+# indentation removed, a blank line after each display.
+displays() {
+	render "$1" | awk '
+		BEGIN { d = -1 }
+		function end() { if (d >= 0) print ""; d = -1 }
+		/^[^ ]/ { end(); ex = ($0 == "EXAMPLES"); base = -1; next }
+		!ex { next }
+		/^ *$/ { end(); next }
+		{ match($0, /^ */) }
+		base < 0 { base = RLENGTH }
+		RLENGTH <= base { end(); next }
+		d < 0 { d = RLENGTH }
+		{ l = substr($0, d + 1); sub(/ +$/, "", l); print l }
+		END { end() }'
+}
+
+# source_displays PAGE: the same lines as written in the page's source, with the escapes
+# that stand for a character in a display decoded.
+source_displays() {
+	awk '
+		/^\.Sh / { ex = ($2 == "EXAMPLES"); next }
+		ex && /^\.Bd -literal/ { inb = 1; next }
+		ex && /^\.Ed/ { inb = 0; print ""; next }
+		inb {
+			gsub(/\\e/, "\\"); gsub(/\\\(aq/, "'\''"); gsub(/\\\(dq/, "\""); gsub(/\\-/, "-")
+			gsub(/\\&/, ""); sub(/ +$/, ""); print
+		}' "$1"
+}
+
 # extract FILE: one line per documented command, "FILE<TAB>COMMAND": lines of a man page's
-# EXAMPLES displays (joined at a trailing \ or |; with prompts, only the prompted lines) or
-# of README.md's fenced code blocks.
+# EXAMPLES displays as rendered (joined at a trailing \ or |; with prompts, only the prompted
+# lines) or of README.md's fenced code blocks.
 extract() {
 	case $1 in
 	*.md)
@@ -26,25 +61,22 @@ extract() {
 			}' "$1"
 		;;
 	*)
-		awk -v f="${1##*/}" '
-			/^\.Sh / { ex = ($2 == "EXAMPLES"); next }
-			ex && /^\.Bd -literal/ { inb = 1; n = 0; prompted = 0; next }
-			ex && /^\.Ed/ {
+		displays "$1" | awk -v f="${1##*/}" '
+			/^$/ {
 				for (i = 1; i <= n; i++) {
 					l = L[i]
 					if (prompted) { if (l !~ /^[$#] /) continue; l = substr(l, 3) }
 					print f "\t" l
 				}
-				inb = 0; next
+				n = 0; prompted = 0; cont = 0; next
 			}
-			inb {
-				gsub(/\\e/, "\\"); gsub(/\\\(aq/, "'\''"); gsub(/\\-/, "-"); gsub(/\\&/, "")
+			{
 				if (cont) { sub(/^[ \t]+/, ""); L[n] = L[n] " " $0 } else { L[++n] = $0 }
 				if (!cont && $0 ~ /^[$#] /) prompted = 1
 				cont = 0
 				if (L[n] ~ /\\$/) { sub(/[ \t]*\\$/, "", L[n]); cont = 1 }
 				else if (L[n] ~ /\|$/) cont = 1
-			}' "$1"
+			}'
 		;;
 	esac
 }
@@ -64,7 +96,8 @@ Database = $T/vms.db
 Driver = SQLite3
 Database = $T/scratch.db
 EOF
-(umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn")
+(umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn" &&
+	sqlite_dsn "$T/scratch.db" >"$T/drill-dsn")
 export DSN="Driver=SQLite3;Database=$T/audit.db"
 export XP_PASSWORD_FILE=$T/pw
 
@@ -104,8 +137,9 @@ sandbox() {
 		-e "s#\<[0-9a-f]{4}\.\.\.[0-9a-f]+\>#$id#g; s#\<[0-9a-f]{32}\>#$id#g; s#( open -r [^ ]+) ID\>#\1 $id#g" \
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
-		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/var/tmp/#$T/#g" \
-		-e "s#^xpbackup-job #$JOB #; s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"
+		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/etc/xpbackup/drill-dsn#$T/drill-dsn#g; s#/var/tmp/#$T/#g" \
+		-e "s#^xpbackup-job #$JOB #; s#^xpbackup-drill #$XP_SRCDIR/scripts/xpbackup-drill #" \
+		-e "s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"
 }
 
 # why_skip CMD: the reason a documented command cannot run in this sandbox, if any.
@@ -142,6 +176,7 @@ pages=("$XP_SRCDIR"/man/*.[1-8])
 [ "${#pages[@]}" -ge 7 ] || { echo "Bail out! expected at least 7 man pages, found ${#pages[@]}"; exit 1; }
 n=0
 for f in "${pages[@]}"; do
+	is "$(displays "$f")" "$(source_displays "$f")" "${f##*/}: EXAMPLES render as written"
 	extract "$f" >"$T/cmds"
 	[ -s "$T/cmds" ] || { ok 1 "${f##*/}: has examples"; continue; }
 	page_setup "${f##*/}" "$(head -n 1 "$T/cmds" | cut -f2)"
@@ -182,6 +217,7 @@ while IFS=$'\t' read -r src cmd; do
 		[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/doc.err" | tail -5
 		;;
 	'make check') skip "README.md: make check: the suite this test is part of" ;;
+	'make install') skip "README.md: make install: installs under the prefix (tests/cli/install.sh installs into a staging directory)" ;;
 	*) run_doc "$src" "$cmd" ;;
 	esac
 done <"$T/cmds"

@@ -5,7 +5,7 @@
 # story in order, the newest backup restores with equal row counts, and xpverify is clean.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/job-lib.sh"
-DRILL=$XP_SRCDIR/examples/restore-drill
+DRILL=$XP_SRCDIR/scripts/xpbackup-drill
 
 # keep-last 3 keeps all three; the legal limit of 65 days, counted from the oldest row, is
 # what deletes the first.
@@ -51,13 +51,13 @@ is "$(grep -v '^#' "$R/journal" | cut -f1-5 | sed "s/$a/A/; s/$b/B/; s/$c/C/")" 
 
 run "$DRILL" -r "$R" -p "$T/pw" -S "$T/audit.db"
 is "$rc" 0 "the restore drill of the newest backup passes"
-is "$out" "restore-drill: $c: table audit_log: SUMMARY 800, restored 800, source 800
-restore-drill: $c: 1 table(s) restored, row counts match" "it restored the newest backup, 800 rows"
+is "$out" "xpbackup-drill: $c: table audit_log: SUMMARY 800, restored 800, source 800
+xpbackup-drill: $c: 1 table(s) restored, row counts match" "it restored the newest backup, 800 rows"
 
 "$MKDB" -n 801 -d 30 -e 2026-12-14 "$T/grown.db" >/dev/null
 run "$DRILL" -r "$R" -p "$T/pw" -S "$T/grown.db" "$b"
 is "$rc" 1 "a drill against a source with other counts fails"
-like "$out" "*restore-drill: $b: table audit_log: SUMMARY 700, restored 700, source 801*" "and shows the counts"
+like "$out" "*xpbackup-drill: $b: table audit_log: SUMMARY 700, restored 700, source 801*" "and shows the counts"
 like "$err" "*row counts differ: the drill FAILED*" "and says so"
 
 run xpverify -r "$R"

@@ -87,6 +87,32 @@ for r in json.loads(sys.stdin.read())["results"]:
 ' <<<"$out")" "passed {'status': 'passed', 'tables': 2, 'rows': 3009} True
 passed {'status': 'skipped'} True" "--json carries each drill's result"
 
+# --drill-dsn-file: the connection string from a file only its owner may read, as xpdump's
+(umask 077 && sqlite_dsn "$T/f.db" >"$T/drill-dsn")
+run xpverify -r "$R" --drill-dsn-file "$T/drill-dsn" --password-file "$T/pw" "$A"
+is "$rc.$out" "0.$A: good signature
+$A: deep check passed: 2 tables, 3009 rows
+$A: drill passed: 2 tables, 3009 rows restored and compared" "--drill-dsn-file reads the connection string from a file"
+sqlite3 "$T/f.db" "CREATE TABLE ${P}audit (x TEXT)"
+run xpverify -r "$R" --drill-dsn-file "$T/drill-dsn" --password-file "$T/pw" "$A"
+is "$rc.$err" "1.xpverify: $A: drill failed: ${P}audit: scratch table already exists" \
+	"the database it names is the one drilled into"
+chmod 640 "$T/drill-dsn"
+run xpverify -r "$R" --drill-dsn-file "$T/drill-dsn" --password-file "$T/pw" "$A"
+is "$rc.$out" "1." "a connection string file that its group may read is refused with exit 1, nothing checked"
+is "$err" "xpverify: $T/drill-dsn: readable by others; chmod 600 it" "and says why"
+dump_err=$(xpdump --dsn-file "$T/drill-dsn" -t audit 2>&1 >/dev/null)
+is "${err#xpverify: }" "${dump_err#xpdump: }" "in the words of xpdump --dsn-file"
+chmod 604 "$T/drill-dsn"
+run xpverify -r "$R" --drill-dsn-file "$T/drill-dsn" --password-file "$T/pw" "$A"
+is "$rc.$err" "1.xpverify: $T/drill-dsn: readable by others; chmod 600 it" "so is one that others may read"
+chmod 600 "$T/drill-dsn"
+run xpverify -r "$R" --drill-dsn-file "$T/drill-dsn" --drill "$(sqlite_dsn "$T/f.db")" --password-file "$T/pw" "$A"
+is "$rc" 2 "--drill and --drill-dsn-file together are a usage error"
+like "$err" "xpverify: give one of --drill and --drill-dsn-file*" "that says so"
+run xpverify -r "$R" --drill-dsn-file "$T/no-such-file" --password-file "$T/pw" "$A"
+is "$rc.$err" "1.xpverify: $T/no-such-file: No such file or directory" "a missing file fails with exit 1"
+
 pg_start || { skip "no PostgreSQL server binaries (6 tests)"; done_testing; }
 vals_pg
 B=$(xpdump --dsn "$PG_DSN" -t vals | xpseal -r "$R") || exit 1
