@@ -92,6 +92,13 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
                     struct xp_err *err);
 /* Deep copy of src into dst (dst empty); -1 when out of memory. */
 int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_entry *src);
+/* What a backup's own files say about it, all of it signed by the host's key: the signature
+ * of data/XX/ID.xps must verify with pub, its header name this id; created and shreddable from
+ * the header, size and hash from the file, source and data window from the signature's trusted
+ * comment (unknown when absent), state "shredded" if a shreddable one's key file is gone.
+ * Strings in e are malloc'd (free them); why says why not otherwise. */
+int xp_catalog_describe(const char *repo, const char *pub, const char *id,
+                        struct xp_catalog_entry *e, struct xp_err *why);
 /* 32 lower-case hex digits. */
 int xp_catalog_valid_id(const char *id);
 

@@ -100,6 +100,14 @@ int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
                           const struct xp_seal_info *info, const struct xp_dump_brief *brief,
                           const char *source, struct xp_err *err);
 
+/* The fields a backup's signature carries for the catalog, so that a backup taken back from
+ * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source and data
+ * window: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment (xpseal(5)),
+ * each only when known; the same source and brief as xp_catalog_add_sealed. *fields is
+ * malloc'd (caller frees), "" when nothing is known. */
+int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
+                          struct xp_err *err);
+
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
  * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
@@ -211,8 +219,9 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
                            void *ctx, struct xp_err *err);
 
 /* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
- * whose id matches the file name) back into the catalog from their own headers: journal
- * "adopted". The data window and source are unknown ("-") afterwards. A backup the journal
+ * whose id matches the file name) back into the catalog from their own headers and signatures:
+ * journal "adopted". Source and data window come from the signature's trusted comment
+ * (xp_catalog_sig_fields); a backup signed without them gets "-". A backup the journal
  * says was deleted is never taken back. Reports each adopted or refused file; adopted (may be
  * NULL) gets the count. */
 int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_report_fn *report,
