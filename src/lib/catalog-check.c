@@ -259,7 +259,12 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	j = kind ? jid(c, id) : NULL;
 	if (j && (j->flags & XP_J_DELETING))
 		return 0; /* reported as pending */
-	if (kind == 1)
+	if (kind == 1 && j && (j->flags & XP_J_SEALED) && !(j->flags & XP_J_DELETED))
+		defer(c, XP_FIND_PENDING, id, rel,
+		      "%s: sealed, but the catalog write was interrupted; the next catalog change "
+		      "finishes it",
+		      rel);
+	else if (kind == 1)
 		defer(c, XP_FIND_ORPHAN, id, rel, "%s: not in the catalog%s", rel,
 		      j && (j->flags & XP_J_DELETED) ? " (the journal says it was deleted)"
 		                                     : " (xpverify --adopt takes it back)");
@@ -370,22 +375,47 @@ out:
 	free(key);
 }
 
+/* A write of the catalog interrupted before its new signature was renamed into place leaves
+ * catalog.minisig.new signing the catalog: signed by the host's key and recording at least the
+ * journal that the old signature does, it is an interrupted change, not tampering. */
+static int new_signature(struct check *c, const char *text, size_t len)
+{
+	char *npath = xp_asprintf("%s/catalog.minisig.new", c->repo), *sig = NULL, head[65];
+	struct xp_err ignored;
+	size_t lines;
+	int is = 0;
+
+	if (npath && xp_file_read_optional(npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
+	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
+		xp_catalog_sig_mark(sig, &lines, head);
+		is = lines >= c->cat.journal_lines;
+	}
+	free(sig);
+	free(npath);
+	return is;
+}
+
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
 {
 	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
 	struct xp_err err = {0};
-	int rc;
+	int rc, bad;
 
 	if (!spath) {
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
 	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
-	if (rc == XP_ENOENT)
+	bad = rc == 0 && xp_sign_verify_buffer(text, len, sig, c->pub, &err) != 0;
+	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
+		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",
+		       "catalog: its new signature is not in place yet (a write was interrupted); "
+		       "the next catalog change installs it");
+	else if (rc == XP_ENOENT)
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: not signed");
 	else if (rc)
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "%s", err.msg);
-	else if (xp_sign_verify_buffer(text, len, sig, c->pub, &err) != 0)
+	else if (bad)
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: %s", err.msg);
 	free(sig);
 	free(spath);
@@ -439,7 +469,8 @@ static int still_true(const struct check *c, const struct later *l, const struct
 		return 0; /* reported as pending */
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
-	case XP_FIND_ORPHAN: return there && !(l->id[0] && xp_idset_has(now, l->id));
+	case XP_FIND_ORPHAN:
+	case XP_FIND_PENDING: return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
 		key = xp_asprintf("%s/keys/shred/%s.key", c->repo, l->id);

@@ -6,9 +6,11 @@
  *                         before it, so an edited, removed or reordered line breaks the chain
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
- * Every changing call takes the lock, first finishes any half-done deletion or shredding left by
- * a crash (xp_catalog_recover), then does its work in an order that is safe to interrupt at any
- * step. A deleted backup leaves the catalog; the journal keeps its record. A shredded backup
+ * Every changing call takes the lock, first finishes any half-done seal, deletion or shredding
+ * left by a crash or a failed write (xp_catalog_recover), then does its work in an order that is
+ * safe to interrupt at any step. A repository gets its signed, empty catalog before its first
+ * journal event, so a journal with events and no catalog only ever means the catalog was
+ * removed. A deleted backup leaves the catalog; the journal keeps its record. A shredded backup
  * stays listed in state "shredded" (its file is unreadable everywhere) until retention deletes
  * it. Backups on legal hold are neither deleted nor shredded. */
 #ifndef XP_CATALOG_H
@@ -151,9 +153,11 @@ int xp_catalog_release(const char *repo, const struct xp_signkey *key, const cha
 int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
                      const char *reason, struct xp_err *err);
 
-/* Finishes what a crash interrupted: a deletion or shredding journaled but not completed, a
- * catalog signature not yet in place, a torn last journal line. Takes the lock. Every changing
- * call above does this first. */
+/* Finishes what a crash or a failed write (a full disk) interrupted: a deletion or shredding
+ * journaled but not completed; a seal or adoption journaled after the catalog was last written
+ * but not in it, taken in from the backup's own signed files (as xp_catalog_adopt would, with
+ * no new event); a catalog signature not yet in place; a torn last journal line. Takes the
+ * lock. Every changing call above does this first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
 /* Appends one event to the journal under the lock (for events outside the catalog: "verified",
@@ -189,7 +193,8 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SIGNATURE,  /* a backup's .minisig is missing or does not verify */
 	XP_FIND_CATALOG,    /* catalog unreadable, unsigned or its signature does not verify */
 	XP_FIND_JOURNAL,    /* journal chain broken, or shorter than the catalog says */
-	XP_FIND_PENDING,    /* a deletion or shredding was interrupted (the next change ends it) */
+	XP_FIND_PENDING,    /* a seal, deletion, shredding or catalog write was interrupted (the
+	                     * next change ends it) */
 	XP_FIND_SHRED_KEY,  /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,    /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED /* xp_catalog_adopt: an orphan left alone, and why */
