@@ -263,7 +263,12 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	j = kind ? jid(c, id) : NULL;
 	if (j && (j->flags & XP_J_DELETING))
 		return 0; /* reported as pending */
-	if (kind == 1)
+	if (kind == 1 && j && (j->flags & XP_J_SEALED) && !(j->flags & XP_J_DELETED))
+		defer(c, XP_FIND_PENDING, id, rel,
+		      "%s: sealed, but the catalog write was interrupted; the next catalog change "
+		      "finishes it",
+		      rel);
+	else if (kind == 1)
 		defer(c, XP_FIND_ORPHAN, id, rel, "%s: not in the catalog%s", rel,
 		      j && (j->flags & XP_J_DELETED) ? " (the journal says it was deleted)"
 		                                     : " (xpverify --adopt takes it back)");
@@ -379,23 +384,48 @@ out:
 	free(key);
 }
 
+/* A write of the catalog interrupted before its new signature was renamed into place leaves
+ * catalog.minisig.new signing the catalog: signed by the host's key and recording at least the
+ * journal that the old signature does, it is an interrupted change, not tampering. */
+static int new_signature(struct check *c, const char *text, size_t len)
+{
+	char *npath = xp_asprintf("%s/catalog.minisig.new", c->repo), *sig = NULL, head[65];
+	struct xp_err ignored;
+	size_t lines;
+	int is = 0;
+
+	if (npath && xp_file_read_optional(npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
+	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
+		xp_catalog_sig_mark(sig, &lines, head);
+		is = lines >= c->cat.journal_lines;
+	}
+	free(sig);
+	free(npath);
+	return is;
+}
+
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
 {
 	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
 	struct xp_err err = {0};
-	int rc;
+	int rc, bad;
 
 	if (!spath) {
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
 	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
-	if (rc == XP_ENOENT)
+	bad = rc == 0 ? xp_sign_verify_buffer(text, len, sig, c->pub, &err) : 0;
+	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
+		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",
+		       "catalog: its new signature is not in place yet (a write was interrupted); "
+		       "the next catalog change installs it");
+	else if (rc == XP_ENOENT)
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog.minisig", "catalog: not signed");
 	else if (rc)
 		report(&c->r, XP_FIND_UNREADABLE, NULL, "catalog.minisig", "%s", err.msg);
-	else if ((rc = xp_sign_verify_buffer(text, len, sig, c->pub, &err)) != 0)
-		report(&c->r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE, NULL,
+	else if (bad)
+		report(&c->r, bad == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE, NULL,
 		       "catalog.minisig", "catalog: %s", err.msg);
 	free(sig);
 	free(spath);
@@ -449,7 +479,8 @@ static int still_true(const struct check *c, const struct later *l, const struct
 		return 0; /* reported as pending */
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
-	case XP_FIND_ORPHAN: return there && !(l->id[0] && xp_idset_has(now, l->id));
+	case XP_FIND_ORPHAN:
+	case XP_FIND_PENDING: return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
@@ -576,18 +607,50 @@ struct adopt {
 	struct xp_err *err;
 };
 
-/* Reads what a backup says about itself into e; a reason it cannot be adopted otherwise. */
-static int describe(struct adopt *a, const char *id, const char *xps, struct xp_catalog_entry *e,
-                    struct xp_err *why)
+/* Source and data window from a backup's trusted comment (xp_catalog_sig_fields); fields it
+ * lacks, or that do not parse, stay unknown. 0, or -1 when out of memory. */
+static int sig_fields(char *comment, struct xp_catalog_entry *e)
+{
+	char *f[16];
+	size_t n = xp_field_split(comment, f, 16);
+	int64_t oldest = 0, newest = 0;
+	int has_oldest = 0, has_newest = 0;
+
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (strncmp(f[i], "source:", 7) == 0 && xp_field_unescape(f[i] + 7) == 0 &&
+		    f[i][7] && strlen(f[i] + 7) <= XP_CATALOG_TEXT_MAX) {
+			free(e->source);
+			e->source = strdup(f[i] + 7);
+			if (!e->source)
+				return -1;
+		} else if (strncmp(f[i], "oldest:", 7) == 0) {
+			has_oldest = xp_time_parse(f[i] + 7, &oldest, NULL) == 0;
+		} else if (strncmp(f[i], "newest:", 7) == 0) {
+			has_newest = xp_time_parse(f[i] + 7, &newest, NULL) == 0;
+		}
+	}
+	if (has_oldest && has_newest) {
+		e->has_window = 1;
+		e->oldest = oldest;
+		e->newest = newest;
+	}
+	return 0;
+}
+
+int xp_catalog_describe(const char *repo, const char *pub, const char *id,
+                        struct xp_catalog_entry *e, struct xp_err *why)
 {
 	struct xp_seal_header h;
-	char *sig = xp_asprintf("%s.minisig", xps), *key = NULL;
+	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, id, id);
+	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL, *key = NULL, *comment = NULL;
 	int rc;
 
 	memset(e, 0, sizeof *e);
-	if (!sig)
-		return xp_err_set(why, XP_ENOMEM, "out of memory");
-	rc = xp_sign_verify_file(xps, sig, a->pub, why);
+	if (!xps || !sig) {
+		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = xp_sign_verify_file_comment(xps, sig, pub, &comment, why);
 	if (rc == 0)
 		rc = xp_seal_read_header(xps, &h, why);
 	if (rc == 0 && strcmp(h.id_hex, id) != 0)
@@ -599,21 +662,24 @@ static int describe(struct adopt *a, const char *id, const char *xps, struct xp_
 	memcpy(e->id, id, XP_CATALOG_ID_HEX);
 	e->created = h.created;
 	e->shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
-	key = xp_asprintf("%s/keys/shred/%s.key", a->op->repo, id);
-	if (!key) {
+	key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
+	e->path = malloc(48);
+	if (!key || !e->path || sig_fields(comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
 	e->state = e->shreddable && !exists(key) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
-	e->path = malloc(48);
-	if (!e->path) {
-		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
-		goto out;
-	}
 	xp_catalog_data_path(id, e->path);
 out:
+	if (rc) {
+		free(e->path);
+		free(e->source);
+		e->path = e->source = NULL;
+	}
+	free(xps);
 	free(sig);
 	free(key);
+	free(comment);
 	return rc;
 }
 
@@ -621,7 +687,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 {
 	struct adopt *a = ctx;
 	struct xp_catalog_entry e, *grown;
-	char id[XP_CATALOG_ID_HEX], rel[128], *xps = NULL;
+	char id[XP_CATALOG_ID_HEX], rel[128];
 	const struct xp_jid *j;
 	struct xp_err why = {0};
 	int rc;
@@ -635,11 +701,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 		       "%s: not adopted: the journal says it was deleted", rel);
 		return 0;
 	}
-	xps = xp_asprintf("%s/%s", a->op->repo, rel);
-	if (!xps)
-		return xp_err_set(a->err, XP_ENOMEM, "out of memory");
-	rc = describe(a, id, xps, &e, &why);
-	free(xps);
+	rc = xp_catalog_describe(a->op->repo, a->pub, id, &e, &why);
 	if (rc == XP_ENOMEM) {
 		*a->err = why;
 		return rc;
@@ -651,12 +713,14 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 	grown = realloc(a->op->cat.entries, (a->op->cat.n + 1) * sizeof *grown);
 	if (!grown) {
 		free(e.path);
+		free(e.source);
 		return xp_err_set(a->err, XP_ENOMEM, "out of memory");
 	}
 	a->op->cat.entries = grown;
 	rc = xp_journal_put(a->op->repo, &a->op->js, id, "adopted", NULL, NULL, a->err);
 	if (rc) {
 		free(e.path);
+		free(e.source);
 		return rc;
 	}
 	a->op->cat.entries[a->op->cat.n++] = e;

@@ -13,6 +13,7 @@ enum {
 	XP_J_SHREDDING = 1u << 2,    /* "shredding" with no "shredded" after it */
 	XP_J_DEL_SHREDDED = 1u << 3, /* "shredded" after the pending "deleting" */
 	XP_J_HELD = 1u << 4,         /* "held" with no "released" after it */
+	XP_J_SEALED = 1u << 5,       /* "sealed" or "adopted" after the catalog's journal mark */
 };
 struct xp_jid {
 	char id[XP_CATALOG_ID_HEX];
@@ -64,7 +65,9 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
-/* Reads the journal into per-id records (no lock needed); free with xp_jids_free. */
+/* Reads the journal into per-id records (no lock needed); free with xp_jids_free. mark is the
+ * journal length the catalog's signature records (0: unknown): only "sealed" and "adopted"
+ * events after it make records (XP_J_SEALED), those the catalog may not show yet. */
 int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
                  struct xp_err *err);
 void xp_jids_free(struct xp_jids *j);
@@ -82,6 +85,9 @@ void xp_idset_free(struct xp_idset *s);
 /* Sorts, formats, signs and installs op->cat; the signature's trusted comment records the
  * journal's length and head ("journal:N:HEX"), so lines cut from its end are detected. */
 int xp_catalog_write(struct xp_op *op, struct xp_err *err);
+/* The journal length and head ("journal:N:HEX") from a catalog signature's trusted comment
+ * (unverified), or 0 and "" when absent. */
+void xp_catalog_sig_mark(const char *sigtext, size_t *lines, char head[65]);
 /* Formats cat as the catalog file's text. */
 void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b);
 /* Parses catalog text (modified in place); name is for messages. */
@@ -92,6 +98,13 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
                     struct xp_err *err);
 /* Deep copy of src into dst (dst empty); -1 when out of memory. */
 int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_entry *src);
+/* What a backup's own files say about it, all of it signed by the host's key: the signature
+ * of data/XX/ID.xps must verify with pub, its header name this id; created and shreddable from
+ * the header, size and hash from the file, source and data window from the signature's trusted
+ * comment (unknown when absent), state "shredded" if a shreddable one's key file is gone.
+ * Strings in e are malloc'd (free them); why says why not otherwise. */
+int xp_catalog_describe(const char *repo, const char *pub, const char *id,
+                        struct xp_catalog_entry *e, struct xp_err *why);
 /* 32 lower-case hex digits. */
 int xp_catalog_valid_id(const char *id);
 /* Removes the temp files of seals that no live process holds (their flock(2) can be taken),

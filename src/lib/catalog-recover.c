@@ -88,6 +88,7 @@ static struct xp_jid *jid_get(struct xp_jids *j, const char *id)
 
 struct jids_ctx {
 	struct xp_jids *j;
+	size_t mark;
 	int oom;
 };
 
@@ -106,6 +107,16 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 
 	if (!xp_catalog_valid_id(ev->id))
 		return 0;
+	if (strcmp(e, "sealed") == 0 || strcmp(e, "adopted") == 0) {
+		/* Up to the mark, the signed catalog was written after it: nothing to finish. */
+		if (c->mark && ev->line - 1 <= c->mark)
+			return 0;
+		j = jid_get(c->j, ev->id);
+		if (!j)
+			goto oom;
+		j->flags |= XP_J_SEALED;
+		return 0;
+	}
 	if (strcmp(e, "deleting") && strcmp(e, "deleted") && strcmp(e, "shredding") &&
 	    strcmp(e, "shredded") && strcmp(e, "held") && strcmp(e, "released"))
 		return 0;
@@ -155,7 +166,7 @@ void xp_jids_free(struct xp_jids *j)
 int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
                  struct xp_err *err)
 {
-	struct jids_ctx c = {j, 0};
+	struct jids_ctx c = {j, mark, 0};
 	int rc;
 
 	memset(j, 0, sizeof *j);
@@ -593,6 +604,56 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
 	return rc;
 }
 
+/* A seal or adoption journaled after the catalog was last written, but not in it: its catalog
+ * write failed (a full disk, a crash). The backup is taken in from its own files, all of them
+ * signed by the host's key; one whose files are missing or not ours stays out, for xpverify to
+ * report. The journal has its event already. */
+static int finish_seals(struct xp_op *op, struct xp_err *err)
+{
+	char *pub = xp_asprintf("%s/keys/signer.pub", op->repo);
+	struct xp_idset listed = {0};
+	int dirty = 0, rc = 0;
+
+	if (!pub || xp_idset_make(&listed, &op->cat, NULL)) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < op->j.n && rc == 0; i++) {
+		const struct xp_jid *j = &op->j.v[i];
+		struct xp_catalog_entry e, *grown;
+		struct xp_err why = {0};
+
+		if (!(j->flags & XP_J_SEALED) || (j->flags & (XP_J_DELETED | XP_J_DELETING)) ||
+		    xp_idset_has(&listed, j->id))
+			continue;
+		rc = xp_catalog_describe(op->repo, pub, j->id, &e, &why);
+		if (rc == XP_ENOMEM) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		}
+		if (rc) {
+			rc = 0;
+			continue;
+		}
+		grown = realloc(op->cat.entries, (op->cat.n + 1) * sizeof *grown);
+		if (!grown) {
+			free(e.path);
+			free(e.source);
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		}
+		op->cat.entries = grown;
+		op->cat.entries[op->cat.n++] = e;
+		dirty = 1;
+	}
+	if (rc == 0 && dirty)
+		rc = xp_catalog_write(op, err);
+out:
+	xp_idset_free(&listed);
+	free(pub);
+	return rc;
+}
+
 static int recover_locked(struct xp_op *op, struct xp_err *err)
 {
 	int rc;
@@ -605,9 +666,32 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 	if (rc == 0)
 		rc = finish_pending(op, err);
 	if (rc == 0)
+		rc = finish_seals(op, err);
+	if (rc == 0)
 		rc = reconcile_holds(op, err);
 	if (rc)
 		xp_err_prefix(err, "%s: finishing an interrupted change", op->repo);
+	return rc;
+}
+
+/* A journal with events and no catalog is what removing the catalog leaves: xpverify reports
+ * it as tampering. So that a failure can never leave that state, a repository gets its
+ * (empty, signed) catalog before the first event is journaled. */
+static int first_catalog(struct xp_op *op, struct xp_err *err)
+{
+	char *path = xp_asprintf("%s/catalog", op->repo);
+	struct stat st;
+	int rc = 0;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (op->js.lines == 0 && stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			rc = xp_catalog_write(op, err);
+		else
+			rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	}
+	free(path);
 	return rc;
 }
 
@@ -625,13 +709,15 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 		                  repo);
 	rc = xp_catalog_lock(repo, &op->lock, err);
 	if (rc == 0)
-		rc = xp_jids_load(repo, 1, 0, &op->js, &op->j, err);
+		rc = xp_catalog_load(repo, &op->cat, err);
+	if (rc == 0)
+		rc = xp_jids_load(repo, 1, op->cat.journal_lines, &op->js, &op->j, err);
 	if (rc == 0)
 		rc = xp_journal_repaired(repo, &op->js, err);
 	if (rc == 0)
-		rc = xp_catalog_load(repo, &op->cat, err);
-	if (rc == 0)
 		rc = recover_locked(op, err);
+	if (rc == 0)
+		rc = first_catalog(op, err);
 	if (rc)
 		xp_op_end(op);
 	return rc;

@@ -200,27 +200,32 @@ static const char *parse_entry(char *line, struct xp_catalog_entry *e)
 	return NULL;
 }
 
-/* The journal's length and last line when the catalog was written, from the trusted comment
- * of catalog.minisig ("...\tjournal:N:HEX"); left empty when absent. Trusted only once the
- * signature verifies (xp_catalog_check). */
-static void read_journal_mark(const char *repo, struct xp_catalog *cat)
+void xp_catalog_sig_mark(const char *sigtext, size_t *lines, char head[65])
 {
-	char *path = xp_asprintf("%s/catalog.minisig", repo), *sig = NULL, *p, *nl;
+	const char *p = strstr(sigtext, "\ntrusted comment: ");
+	const char *nl = p ? strchr(p + 1, '\n') : NULL;
+	const char *j = p ? strstr(p, "\tjournal:") : NULL;
 	char hex[65];
 	size_t n;
 
-	if (!path || xp_file_read_optional(path, 1 << 16, &sig, NULL, NULL) || !sig)
-		goto out;
-	p = strstr(sig, "\ntrusted comment: ");
-	nl = p ? strchr(p + 1, '\n') : NULL;
-	if (nl)
-		*nl = '\0';
-	p = p ? strstr(p, "\tjournal:") : NULL;
-	if (p && sscanf(p, "\tjournal:%zu:%64[0-9a-f]", &n, hex) == 2 && strlen(hex) == 64) {
-		cat->journal_lines = n;
-		memcpy(cat->journal_head, hex, sizeof hex);
+	*lines = 0;
+	head[0] = '\0';
+	if (j && (!nl || j < nl) && sscanf(j, "\tjournal:%zu:%64[0-9a-f]", &n, hex) == 2 &&
+	    strlen(hex) == 64) {
+		*lines = n;
+		memcpy(head, hex, sizeof hex);
 	}
-out:
+}
+
+/* The journal's length and last line when the catalog was written, from the trusted comment
+ * of catalog.minisig; left empty when absent. Trusted only once the signature verifies
+ * (xp_catalog_check). */
+static void read_journal_mark(const char *repo, struct xp_catalog *cat)
+{
+	char *path = xp_asprintf("%s/catalog.minisig", repo), *sig = NULL;
+
+	if (path && xp_file_read_optional(path, 1 << 16, &sig, NULL, NULL) == 0 && sig)
+		xp_catalog_sig_mark(sig, &cat->journal_lines, cat->journal_head);
 	free(sig);
 	free(path);
 }

@@ -6,12 +6,14 @@
  *                         before it, so an edited, removed or reordered line breaks the chain
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
- * Every changing call takes the lock, first finishes any half-done deletion or shredding left by
- * a crash and removes the temp files of interrupted seals (xp_catalog_recover), then does its work
- * in an order that is safe to interrupt at any step. A deleted backup leaves the catalog; the
- * journal keeps its record. A shredded backup stays listed in state "shredded" (its file is
- * unreadable everywhere) until retention deletes it. Backups on legal hold are neither deleted nor
- * shredded. */
+ * Every changing call takes the lock, first finishes any half-done seal, deletion or shredding
+ * left by a crash or a failed write and removes the temp files of interrupted seals
+ * (xp_catalog_recover), then does its work in an order that is safe to interrupt at any step.
+ * A repository gets its signed, empty catalog before its first journal event, so a journal
+ * with events and no catalog only ever means the catalog was removed. A deleted backup leaves
+ * the catalog; the journal keeps its record. A shredded backup stays listed in state
+ * "shredded" (its file is unreadable everywhere) until retention deletes it. Backups on legal
+ * hold are neither deleted nor shredded. */
 #ifndef XP_CATALOG_H
 #define XP_CATALOG_H
 
@@ -101,6 +103,14 @@ int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
                           const struct xp_seal_info *info, const struct xp_dump_brief *brief,
                           const char *source, struct xp_err *err);
 
+/* The fields a backup's signature carries for the catalog, so that a backup taken back from
+ * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source and data
+ * window: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment (xpseal(5)),
+ * each only when known; the same source and brief as xp_catalog_add_sealed. *fields is
+ * malloc'd (caller frees), "" when nothing is known. */
+int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
+                          struct xp_err *err);
+
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
  * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
@@ -144,9 +154,12 @@ int xp_catalog_release(const char *repo, const struct xp_signkey *key, const cha
 int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
                      const char *reason, struct xp_err *err);
 
-/* Finishes what a crash interrupted: a deletion or shredding journaled but not completed, a
- * catalog signature not yet in place, a torn last journal line, the temp file of a seal (see
- * xp_catalog_set_notice). Takes the lock. Every changing call above does this first. */
+/* Finishes what a crash or a failed write (a full disk) interrupted: a deletion or shredding
+ * journaled but not completed; a seal or adoption journaled after the catalog was last written
+ * but not in it, taken in from the backup's own signed files (as xp_catalog_adopt would, with
+ * no new event); a catalog signature not yet in place; a torn last journal line; the temp file
+ * of a seal (see xp_catalog_set_notice). Takes the lock. Every changing call above does this
+ * first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
 /* Appends one event to the journal under the lock (for events outside the catalog: "verified",
@@ -182,7 +195,8 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SIGNATURE,   /* a backup's .minisig is missing or does not verify */
 	XP_FIND_CATALOG,     /* catalog damaged, unsigned or its signature does not verify */
 	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says */
-	XP_FIND_PENDING,     /* a deletion or shredding was interrupted (the next change ends it) */
+	XP_FIND_PENDING,     /* a seal, deletion, shredding or catalog write was interrupted (the
+	                      * next change ends it) */
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
@@ -218,11 +232,12 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
                            void *ctx, struct xp_err *err);
 
 /* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
- * whose id matches the file name) back into the catalog from their own headers: journal
- * "adopted". The data window and source are unknown ("-") afterwards. A backup the journal
- * says was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
- * change removes it if its seal was interrupted). Reports each adopted or refused file; adopted
- * (may be NULL) gets the count. */
+ * whose id matches the file name) back into the catalog from their own headers and signatures:
+ * journal "adopted". Source and data window come from the signature's trusted comment
+ * (xp_catalog_sig_fields); a backup signed without them gets "-". A backup the journal says
+ * was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
+ * change removes it if its seal was interrupted). Reports each adopted or refused file;
+ * adopted (may be NULL) gets the count. */
 int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_report_fn *report,
                      void *ctx, size_t *adopted, struct xp_err *err);
 

@@ -11,6 +11,6 @@ TESTS += tests/unit/catalog
 check_PROGRAMS += tests/unit/catalog-tool
 tests_unit_catalog_tool_LDADD = $(XP_LIBS)
 TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrency-catalog.sh \
-	tests/cli/catalog-verify.sh
+	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
-	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh
+	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh

@@ -355,6 +355,7 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 	struct xp_sbuf b = {0};
 	char *path = NULL, now[XP_TIME_LEN], prev[65];
 	uint8_t head[32];
+	struct stat was;
 	size_t i, start;
 	int fd = -1, rc;
 
@@ -399,7 +400,7 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &was) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}
@@ -409,11 +410,16 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 	rc = xp_write_all(fd, b.p, b.len, err);
 	if (rc) {
 		xp_err_prefix(err, "%s", path);
-		goto out;
+	} else {
+		xp_fault_point("journal: fsync");
+		if (fsync(fd) < 0)
+			rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
 	}
-	xp_fault_point("journal: fsync");
-	if (fsync(fd) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
+	if (rc) {
+		/* A full disk can take part of the lines: a torn line, which checks report.
+		 * Cutting back needs no space; if even that fails, the next change cuts it. */
+		if (ftruncate(fd, was.st_size) == 0)
+			(void)fsync(fd);
 		goto out;
 	}
 	if (st->empty) {

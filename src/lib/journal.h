@@ -57,7 +57,8 @@ struct xp_jline {
 	const char *id, *event, *reason, *policy;
 };
 /* Appends n events, chained in order, with one write(2) and one fsync; st advances only when
- * all are durable. A crash leaves a prefix of them, perhaps with a torn tail. */
+ * all are durable. A crash leaves a prefix of them, perhaps with a torn tail; a failed write or
+ * fsync (a full disk) is cut back to where the append began. */
 int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp_jline *v, size_t n,
                          struct xp_err *err);
 

@@ -134,13 +134,12 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
                         struct xp_err *err)
 {
 	struct xp_sign_state st;
-	char *sigtext = NULL, *xps = NULL, *comment = NULL;
+	char *sigtext = NULL, *xps = NULL, *comment = NULL, *fields = NULL;
 	char sub[3] = {info->id[0], info->id[1], '\0'};
 	int rc;
 
 	xps = xp_asprintf("%s/%s.xps", f->dir, info->id);
-	comment = xp_asprintf("timestamp:%lld\tfile:%s.xps", (long long)p->created, info->id);
-	if (!xps || !comment) {
+	if (!xps) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -153,6 +152,14 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 	rc = xp_seal_stream(in_fd, f->xps.fd, p, info, err);
 	if (rc) {
 		xp_err_prefix(err, "%s", xps);
+		goto out;
+	}
+	if (o->annotate && (rc = o->annotate(o->observe_ctx, &fields, err)) != 0)
+		goto out;
+	comment = xp_asprintf("timestamp:%lld\tfile:%s.xps%s%s", (long long)p->created, info->id,
+	                      fields && *fields ? "\t" : "", fields ? fields : "");
+	if (!comment) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (p->flags & XP_SEAL_SHREDDABLE) {
@@ -169,6 +176,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 out:
 	free(sigtext);
 	free(comment);
+	free(fields);
 	free(xps);
 	return rc;
 }

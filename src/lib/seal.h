@@ -124,6 +124,10 @@ struct xp_seal_backup_opts {
 	/* optional: called once all input is sealed, before anything becomes visible; a
 	 * non-zero return (after xp_err_set) discards the backup. */
 	int (*accept)(void *observe_ctx, struct xp_err *err);
+	/* optional: called once all input is sealed, before the signature is made: more fields
+	 * for its trusted comment (one line, tab-separated "name:value"; xpseal(5)) into *fields,
+	 * malloc'd (xp_seal_backup frees it), NULL or "" for none. */
+	int (*annotate)(void *observe_ctx, char **fields, struct xp_err *err);
 };
 
 /* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)

@@ -556,6 +556,12 @@ static int hash_fd(int fd, const char *path, uint8_t hash[PREHASH_LEN], struct x
 int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubkey_path,
                         struct xp_err *err)
 {
+	return xp_sign_verify_file_comment(path, sigpath, pubkey_path, NULL, err);
+}
+
+int xp_sign_verify_file_comment(const char *path, const char *sigpath, const char *pubkey_path,
+                                char **comment, struct xp_err *err)
+{
 	uint8_t hash[PREHASH_LEN];
 	char *text = NULL;
 	struct sigfile sf;
@@ -563,6 +569,8 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 	struct stat st;
 	int fd, rc;
 
+	if (comment)
+		*comment = NULL;
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 	/* The data file first, so a missing backup is named rather than its signature. */
@@ -590,8 +598,13 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 	if (rc)
 		goto out;
 	rc = check_sig(&sf, &pk, hash, err);
-	if (rc)
+	if (rc) {
 		xp_err_prefix(err, "%s", path);
+		goto out;
+	}
+	/* The comment of the bytes just verified, not of a second read of the file. */
+	if (comment && !(*comment = strndup(sf.tc, sf.tclen)))
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 out:
 	close(fd);
 	free(text);

@@ -51,6 +51,10 @@ int xp_sign_buffer(const struct xp_signkey *k, const void *buf, size_t len,
  * comment; XP_ENOENT when a file is missing; messages start with the file's name. */
 int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubkey_path,
                         struct xp_err *err);
+/* xp_sign_verify_file that, on success, also gives the verified trusted comment (malloc'd,
+ * caller frees; NULL on failure). */
+int xp_sign_verify_file_comment(const char *path, const char *sigpath, const char *pubkey_path,
+                                char **comment, struct xp_err *err);
 /* The same over a buffer and the signature file's text. */
 int xp_sign_verify_buffer(const void *buf, size_t len, const char *sigtext, const char *pubkey_path,
                           struct xp_err *err);

@@ -52,6 +52,7 @@ struct observer {
 	double start, shown;
 	uint64_t bytes;
 	struct xp_dump_tap *tap; /* source and data window of a dump stream, for the catalog */
+	const char *source;      /* --source, or NULL */
 };
 
 static void progress_show(struct observer *o, double t, const char *end)
@@ -238,13 +239,25 @@ static int require_dump(void *ctx, struct xp_err *err)
 	                  "input is not a complete dump stream (no SUMMARY): nothing sealed");
 }
 
+/* The signature carries what the catalog needs, so the backup keeps it if adopted. */
+static int annotate(void *ctx, char **fields, struct xp_err *err)
+{
+	struct observer *o = ctx;
+	struct xp_dump_brief brief;
+
+	return xp_catalog_sig_fields(xp_dump_tap_result(o->tap, &brief) ? &brief : NULL, o->source,
+	                             fields, err);
+}
+
 static int cmd_seal(const struct args *a, struct xp_err *err)
 {
-	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO)};
+	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO),
+	                       .source = a->source};
 	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
 	                                .observe = observe,
 	                                .observe_ctx = &obs,
-	                                .accept = a->require_dump ? require_dump : NULL};
+	                                .accept = a->require_dump ? require_dump : NULL,
+	                                .annotate = annotate};
 	struct xp_signkey *key = NULL;
 	struct xp_seal_info info;
 	struct xp_dump_brief brief;

@@ -83,8 +83,21 @@ run xpverify -r "$R" --adopt
 is "$rc" 0 "--adopt takes the orphan back and re-signs the catalog"
 like "$out" "data/${B:0:2}/$B.xps: adopted (sealed)*catalog and journal: no findings" \
 	"and says so, then checks"
-is "$(row "$B" 4,5,6)" "-	-	-" "an adopted backup has no window or source (they are inside it)"
+is "$(row "$B" 4,5,6)" '2026-11-01T10:00:00Z	2026-11-20T11:30:00Z	Zürich\tVMS' \
+	"an adopted backup keeps its window and source (its signature carries them)"
+is "$(sed -n 3p "$R/data/${B:0:2}/$B.xps.minisig" | cut -f2-)" \
+	"file:$B.xps	source:Zürich\\tVMS	oldest:2026-11-01T10:00:00Z	newest:2026-11-20T11:30:00Z" \
+	"the trusted comment names file, source and data window"
 is "$(tail -1 "$R/journal" | cut -f2,3)" "$B	adopted" "journaled \"adopted\""
+
+# A backup signed before signatures carried these fields is adopted as before, with "-".
+grep -v "^$A	" "$R/catalog" >"$T/catalog"
+cp "$T/catalog" "$R/catalog"
+"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$R/data/${A:0:2}/$A.xps" \
+	"timestamp:1764000000	file:$A.xps"
+run xpverify -r "$R" --adopt
+is "$rc" 0 "--adopt takes back a backup with an old-style signature"
+is "$(row "$A" 4,5,6)" "-	-	-" "without the fields its window and source are unknown"
 
 cp "$R/journal" "$T/journal"
 sed -i 2d "$R/journal"
