@@ -97,4 +97,15 @@ is "$rc" 137 "a seal killed by SIGKILL: the job exits 137"
 like "$err" "*xpbackup-job: seal failed (killed by SIGKILL, status 137)*" "the log names the signal"
 case $err in *Killed*) ok 1 "no shell job notice in the log" ;; *) ok 0 "no shell job notice in the log" ;; esac
 
+# --- the whole repository is checked, not only the new backup ---------------------------------
+rm -f "$T/fake/xpseal"
+XP_NOW=2026-11-26T03:15:00Z run "$JOB" -q -c "$T/job.conf"
+old=$(ids)
+is "$rc:${#old}" "0:32" "a good night: one backup"
+f=$R/data/${old:0:2}/$old.xps
+printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc 2>/dev/null
+XP_NOW=2026-11-27T03:15:00Z run "$JOB" -q -c "$T/job.conf"
+is "$rc" 3 "an older backup damaged: the night's run exits 3"
+like "$err" "*$old*xpbackup-job: check failed (status 3)*" "the check names the damaged backup"
+
 done_testing
