@@ -173,7 +173,7 @@ like "$(tar xOf "$T/p.tar" MANIFEST | sed -n 2p)" $'source\t*;PWD=***' "MANIFEST
 ok "$(grep -qa hunter2 "$T/p.tar" && echo 1 || echo 0)" "the password is nowhere in the stream"
 chmod 644 "$T/dsn"
 run xpdump --dsn-file "$T/dsn" -t audit -o "$T/p2.tar"
-like "$rc:$err" "1:xpdump: $T/dsn: readable by others; chmod 600 it" "--dsn-file refuses a file others can read"
+like "$rc:$err" "1:xpdump: $T/dsn: readable by others (mode 0644); chmod 600 it" "--dsn-file refuses a file others can read"
 XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
 is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
 
