@@ -163,6 +163,10 @@ run xpverify --repo "$R"
 is "$rc" 0 "xpverify: --repo"
 run xpexpire --repo "$R" --list
 is "$rc" 0 "xpexpire: --repo"
+for t in xpseal xpverify xpexpire; do
+	is "$(grep '^\.It Fl r' "$XP_SRCDIR/man/$t.1" | grep -o 'repo[a-z]*' | sort -u | paste -sd' ')" "repo" \
+		"$t(1) documents -r as --repo, and only so"
+done
 
 # 7. --version, and --help says so.
 for t in $TOOLS; do

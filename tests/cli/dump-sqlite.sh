@@ -249,7 +249,7 @@ run xpdump --dsn "$dsn" -t audit --chunk-size 10
 is "$rc" 2 "a chunk size below 1 KiB is a usage error"
 if command -v script >/dev/null; then
 	run script -qec "'$XP_BUILDDIR/src/xpdump/xpdump' --dsn '$dsn' -t audit" /dev/null
-	like "$rc:$out" "2:xpdump: not writing a dump stream to a terminal*" "xpdump refuses to write the stream to a terminal"
+	like "$rc:$out" "2:xpdump: not writing clear data to a terminal; use -o FILE or a pipe*" "xpdump refuses to write the stream to a terminal"
 else
 	skip "script(1) is not installed to give xpdump a terminal"
 fi
