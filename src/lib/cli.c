@@ -13,15 +13,20 @@
 /* A connection string file is one line; anything this large is not one. */
 #define DSN_FILE_MAX 65536
 
+static __attribute__((format(printf, 1, 0))) void vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", xp_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void xp_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", xp_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int xp_fail(const struct xp_err *err)
@@ -34,11 +39,10 @@ int xp_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", xp_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", xp_progname);
+	fprintf(stderr, "Try '%s --help' for more information.\n", xp_progname);
 	return XP_EXIT_USAGE;
 }
 
