@@ -60,8 +60,8 @@ chmod 640 "$T/dsn"
 conf "$T/bad.conf" DSN= DSN_FILE="$T/dsn" SIGNING_KEY="$T/no-such-key" WORK_DIR="$T/no-such-dir"
 XP_NOW=2026-11-24T03:15:00Z run "$JOB" -q -c "$T/bad.conf"
 is "$rc:$err" "1:xpbackup-job: SIGNING_KEY=$T/no-such-key: no such file
-xpbackup-job: DSN_FILE=$T/dsn: accessible by group (mode 640; chmod 600 $T/dsn)
-xpbackup-job: PASSWORD_FILE=$T/pw: accessible by group (mode 644; chmod 600 $T/pw)
+xpbackup-job: DSN_FILE=$T/dsn: readable by group (mode 0640); chmod 600 it
+xpbackup-job: PASSWORD_FILE=$T/pw: readable by others (mode 0644); chmod 600 it
 xpbackup-job: WORK_DIR=$T/no-such-dir: no such directory
 xpbackup-job: 4 problem(s); nothing was run" "every problem at once, one line each, status 1"
 is "$(cat "$R/catalog" "$R/journal")" "$before" "nothing was sealed"
@@ -70,7 +70,7 @@ is "$rc" 1 "--check finds the same problems"
 like "$err" "*4 problem(s); nothing was run" "and counts them"
 chmod 604 "$T/pw"
 run "$JOB" --check -c "$T/job.conf"
-is "$rc:$err" "1:xpbackup-job: PASSWORD_FILE=$T/pw: accessible by others (mode 604; chmod 600 $T/pw)
+is "$rc:$err" "1:xpbackup-job: PASSWORD_FILE=$T/pw: readable by others (mode 0604); chmod 600 it
 xpbackup-job: 1 problem(s); nothing was run" "a password file others can read"
 chmod 600 "$T/pw"
 run "$JOB" --check -c "$T/job.conf"
