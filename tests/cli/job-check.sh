@@ -42,7 +42,7 @@ is "$rc:$err" "0:" "without such rows: exit 0, nothing printed with -q"
 mkdir -p "$T/fake"
 cat >"$T/fake/xpexpire" <<EOF
 #!/bin/bash
-case " \$* " in *" --list "*) exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" ;; esac
+case " \$* " in *" --list "* | " --version ") exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" ;; esac
 exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" --max-age 1s
 EOF
 chmod 755 "$T/fake/xpexpire"
@@ -86,11 +86,18 @@ run "$JOB" --check -c "$T/nr.conf"
 is "$rc:$err" "1:xpbackup-job: REPO=$T/empty: not a repository: no keys/repo.pub (create it with xpseal init)
 xpbackup-job: REPO=$T/empty: not a repository: no keys/signer.pub (create it with xpseal init)
 xpbackup-job: 2 problem(s); nothing was run" "an empty directory (an unmounted disk) is not a repository"
+printf '#!/bin/sh\necho "xpverify (xpbackup) 0.0.9"\n' >"$T/fake/xpverify"
+chmod 755 "$T/fake/xpverify"
+PATH=$T/fake:$PATH run "$JOB" --check -c "$T/job.conf"
+is "$rc:$err" "1:xpbackup-job: $T/fake/xpverify: not version 0.1.0 of xpbackup, as xpbackup-job is (it says: xpverify (xpbackup) 0.0.9)
+xpbackup-job: 1 problem(s); nothing was run" "a tool of another version is a problem"
+rm "$T/fake/xpverify"
 run "$JOB" --frobnicate
 is "$rc" 2 "an unknown long option: status 2"
 
 # --- a killed seal ----------------------------------------------------------------------------
-printf '#!/bin/bash\nkill -KILL $$\n' >"$T/fake/xpseal"
+printf '#!/bin/bash\n[ "$1" != --version ] || exec "%s" --version\nkill -KILL $$\n' \
+	"$XP_BUILDDIR/src/xpseal/xpseal" >"$T/fake/xpseal"
 chmod 755 "$T/fake/xpseal"
 XP_NOW=2026-11-25T03:15:00Z PATH=$T/fake:$PATH run "$JOB" -q -c "$T/job.conf"
 is "$rc" 137 "a seal killed by SIGKILL: the job exits 137"
