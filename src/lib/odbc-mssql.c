@@ -58,15 +58,15 @@ out:
 	return rc;
 }
 
-/* db: the database's name, or NULL when unknown */
-static int snapshot_off(const char *db, struct xp_err *err)
+/* what: "database NAME" (db is NAME), or "table T" when the database's name is not known */
+static int snapshot_off(const char *what, const char *db, struct xp_err *err)
 {
 	return xp_err_set(err, XP_EFAIL,
-	                  "database %s: snapshot isolation is off (SQL Server error 3952); run "
+	                  "%s: snapshot isolation is off (SQL Server error 3952); run "
 	                  "ALTER DATABASE [%s] SET ALLOW_SNAPSHOT_ISOLATION ON, or accept "
 	                  "read committed with --isolation read-committed (tables may then be "
 	                  "inconsistent with each other)",
-	                  db ? db : "of the dump", db ? db : "NAME");
+	                  what, db);
 }
 
 int xp_odbc_mssql_begin(struct xp_odbc *c, struct xp_err *err)
@@ -108,7 +108,10 @@ int xp_odbc_mssql_begin(struct xp_odbc *c, struct xp_err *err)
 		if (rc)
 			goto out;
 		if (state != 1) {
-			rc = snapshot_off(db, err);
+			char what[300];
+
+			snprintf(what, sizeof what, "database %s", db);
+			rc = snapshot_off(what, db, err);
 			goto out;
 		}
 	}
@@ -132,8 +135,10 @@ int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *tabl
 	             SQLGetDiagRec(SQL_HANDLE_STMT, st, i, state, &native, msg, sizeof msg, &mlen));
 	     i++) {
 		snprintf(was, sizeof was, "%s", err->msg);
-		if (native == 3952)
-			return snapshot_off(NULL, err);
+		if (native == 3952) {
+			snprintf(was, sizeof was, "table %s", table);
+			return snapshot_off(was, "NAME", err);
+		}
 		/* the Log Server's weekly swap: a new table copied from the old, renamed over it
 		 * (208 before the table was described is a name that never existed) */
 		if (native == 3961 || (native == 208 && described))

@@ -689,6 +689,10 @@ def fail_text(number, sql, cfg):
                 "concurrent transaction since the start of this transaction. It is disallowed "
                 "because the metadata is not versioned. A concurrent update to metadata can "
                 "lead to inconsistency if mixed with snapshot isolation." % cfg["database"])
+    if number == 3952:
+        return ("Snapshot isolation transaction failed accessing database '%s' because "
+                "snapshot isolation is not allowed in this database. Use ALTER DATABASE to "
+                "allow snapshot isolation." % cfg["database"])
     if number == 208:
         return "Invalid object name '%s'." % name
     return "Error %d." % number
