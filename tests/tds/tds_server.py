@@ -234,6 +234,12 @@ def read_plp(data, i):
         i += n
 
 
+def read_bytelen(data, i):
+    """A value with a one-byte length (0: NULL): (bytes or None, next offset)."""
+    n = data[i]
+    return (data[i + 1:i + 1 + n] if n else None), i + 1 + n
+
+
 def read_param(data, i):
     """One RPC parameter: (name, value as Python text/number/None, next offset)."""
     nlen = data[i]
@@ -270,12 +276,9 @@ def read_param(data, i):
         i += n
         return name, utf16(b) if t == 0x63 else b.decode("cp1252"), i
     if t in (0x26, 0x68, 0x6D, 0x6F):  # intn, bitn, floatn, datetimen
-        i += 1
-        n = data[i]
-        i += 1
-        b = data[i:i + n]
-        i += n
-        if n == 0:
+        b, i = read_bytelen(data, i + 1)
+        n = len(b or b"")
+        if b is None:
             return name, None, i
         if t == 0x26 or t == 0x68:
             return name, int.from_bytes(b, "little", signed=True), i
@@ -287,12 +290,8 @@ def read_param(data, i):
         return name, dt.strftime("%Y-%m-%d %H:%M:%S"), i
     if t in (0x2A, 0x28):  # datetime2n, daten
         scale = data[i] if t == 0x2A else 0
-        i += 1 if t == 0x2A else 0
-        n = data[i]
-        i += 1
-        b = data[i:i + n]
-        i += n
-        if n == 0:
+        b, i = read_bytelen(data, i + 1 if t == 0x2A else i)
+        if b is None:
             return name, None, i
         days = int.from_bytes(b[-3:], "little")
         d = datetime.datetime(1, 1, 1) + datetime.timedelta(days=days)
