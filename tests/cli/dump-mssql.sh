@@ -40,10 +40,14 @@ rows = [
 ]
 inactive = {"columns": [["id", "bigint"], ["at", "datetime2(7)"]],
             "rows": [[10, "2026-11-01 00:00:00.0000000"]]}
+# rows enough for several row arrays of 1000
+many = {"columns": [["id", "int"], ["at", "datetime2(7)"], ["msg", "nvarchar(40)"]],
+        "rows": [[k, "2026-11-%02d 00:00:00.%07d" % (1 + k % 28, k), "message %d é" % k]
+                 for k in range(2500)]}
 cfg = {"database": "SurveillanceLogServerV2", "user": "xpbackup", "password": "pa;ssw0rd",
        "snapshot": snapshot, "fail": fails,
        "tables": {"MessageInstance_Active": {"columns": cols, "rows": rows},
-                  "MessageInstance_Inactive": inactive}}
+                  "MessageInstance_Inactive": inactive, "many": many}}
 json.dump(cfg, open(path, "w"))
 PY
 }
@@ -110,6 +114,26 @@ is "$(grep '^rpc' "$T/log")" \
 	"the bounds go as parameters of sp_executesql, in UTC"
 is "$(tar xOf "$T/w.tar" SUMMARY | grep '^table' | cut -f7,8)" \
 	"2026-11-24T03:00:00Z	2026-11-24T03:00:00Z" "SUMMARY has the window's datetime2 values"
+
+# with unixODBC's trace of the driver calls: the system's FreeTDS entry, traced
+mkdir "$T/odbc"
+{
+	printf '[ODBC]\nTrace=Yes\nTraceFile=%s\n\n' "$T/trace"
+	awk '/^\[/ { p = ($0 == "[FreeTDS]") } p' "$(odbcinst -j | sed -n 's/^DRIVERS\.*: //p')"
+} >"$T/odbc/odbcinst.ini"
+ODBCSYSINI=$T/odbc run xpdump --dsn-file "$T/dsn" -t many -o "$T/many.tar"
+is "$rc:$err:$(tar xOf "$T/many.tar" many/000001.csv | md5sum)" \
+	"0::$(python3 -c 'print("id,at,msg"); [print("%d,2026-11-%02d 00:00:00.%07d,message %d é" % (k, 1 + k % 28, k, k)) for k in range(2500)]' | md5sum)" \
+	"2500 rows in row arrays of 1000, the array size set after the statement ran"
+is "$(grep -c '^batch: SELECT "id","at","msg" FROM "many"$' "$T/log"):$(grep -c cursor "$T/log")" "1:0" \
+	"as one plain SELECT: no server cursor"
+# each call's name (at its entry), the attribute it sets, and the SELECT of table many
+calls=$(awk '/^\[ODBC\]/ { f = $0; sub(/\.c\].*/, "", f); sub(/.*\[/, "", f) }
+	/^\t+Entry:/ { print f } /^\t+Attribute = / { print $3 }
+	/^\t+SQL = \[SELECT "id","at","msg" FROM "many"/ { print "many" }' "$T/trace" |
+	sed -n '/^many$/,/^SQLCloseCursor$/p' | tr '\n' ' ')
+is "$calls" "many SQLSetStmtAttr SQL_ATTR_ROW_ARRAY_SIZE SQLFetch SQLFetch SQLFetch SQLFetch SQLCloseCursor " \
+	"the driver trace: the row-array size set after SQLExecDirect, 2500 rows in 4 SQLFetch calls"
 
 # a client that is not ours reads the same rows from the same server
 if command -v tsql >/dev/null; then
