@@ -16,7 +16,7 @@
 static const char usage_text[] =
         "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
         "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
-        "              [--exclude T1/T2]...\n"
+        "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
         "              [--chunk-size N] [-o FILE] [-q]\n"
         "       xpdump --help | --version\n"
         "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
@@ -100,7 +100,8 @@ int main(int argc, char **argv)
 		OPT_SINCE,
 		OPT_UNTIL,
 		OPT_EXCL,
-		OPT_CHUNK
+		OPT_CHUNK,
+		OPT_ISOLATION
 	};
 	static const struct option opts[] = {
 	        {"dsn", required_argument, NULL, OPT_DSN},
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 	        {"until", required_argument, NULL, OPT_UNTIL},
 	        {"exclude", required_argument, NULL, OPT_EXCL},
 	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+	        {"isolation", required_argument, NULL, OPT_ISOLATION},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -162,6 +164,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
 		case OPT_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
+		case OPT_ISOLATION:
+			if (strcmp(optarg, "read-committed") == 0)
+				o.read_committed = 1;
+			else if (strcmp(optarg, "snapshot") != 0)
+				rc = xp_err_set(&err, XP_EUSAGE,
+				                "--isolation %s: want snapshot or read-committed",
+				                optarg);
+			break;
 		case 'o': output = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': rc = xp_cli_help(usage_text); goto done;
