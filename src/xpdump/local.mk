@@ -15,8 +15,8 @@ check_PROGRAMS += tests/unit/dump
 tests_unit_dump_LDADD = $(XP_LIBS)
 TESTS += tests/unit/dump
 
-TESTS += tests/cli/dump-sqlite.sh
-EXTRA_DIST += tests/cli/dump-sqlite.sh
+TESTS += tests/cli/dump-sqlite.sh tests/cli/fetch-fuzz.sh
+EXTRA_DIST += tests/cli/dump-sqlite.sh tests/cli/fetch-fuzz.sh
 TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 TESTS += tests/cli/dump-mssql.sh

@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
+        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE[:COL] [-t TABLE[:COL]]...\n"
         "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
         "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
         "              [--chunk-size N] [-o FILE] [-q]\n"
         "       xpdump --help | --version\n"
         "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
+        "COL after the table's last colon dates its rows; --time-column COL dates the rest.\n"
         "The connection string may also come from XP_DSN.\n";
 
 struct progress {
@@ -67,6 +68,21 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	        "not in this dump; the source keeps them longer than the legal limit\n",
 	        xp_progname, table, (unsigned long long)rows, o->max_age, lim, old);
 	o->found = 1;
+}
+
+/* -t TABLE[:COL]: the table, and after its last colon the column that dates its rows (none
+ * when empty, so a name with a colon is given with one more). *name is malloc'd. */
+static int parse_table(const char *arg, char **name, const char **tcol, struct xp_err *err)
+{
+	const char *colon = strrchr(arg, ':');
+
+	*tcol = colon && colon[1] ? colon + 1 : NULL;
+	*name = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	if (!*name)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (!**name)
+		return xp_err_set(err, XP_EUSAGE, "-t %s: no table name", arg);
+	return 0;
 }
 
 static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err *err)
@@ -122,7 +138,8 @@ int main(int argc, char **argv)
 	};
 	struct xp_dump_opts o = {0};
 	struct xp_interval *excl = NULL;
-	const char **tables = NULL;
+	char **tables = NULL;
+	const char **tcols = NULL;
 	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
 	char *dsn_buf = NULL;
 	struct xp_afile af = {.fd = -1};
@@ -137,7 +154,8 @@ int main(int argc, char **argv)
 	xp_progname = "xpdump";
 	excl = calloc((size_t)argc, sizeof *excl);
 	tables = calloc((size_t)argc, sizeof *tables);
-	if (!excl || !tables) {
+	tcols = calloc((size_t)argc, sizeof *tcols);
+	if (!excl || !tables || !tcols) {
 		rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -145,7 +163,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_DSN: dsn = optarg; break;
 		case OPT_DSN_FILE: dsn_file = optarg; break;
-		case 't': tables[o.ntables++] = optarg; break;
+		case 't':
+			rc = parse_table(optarg, &tables[o.ntables], &tcols[o.ntables], &err);
+			o.ntables++;
+			break;
 		case OPT_TCOL: o.window.time_column = optarg; break;
 		case OPT_MAXAGE:
 			older.max_age = optarg;
@@ -194,13 +215,17 @@ int main(int argc, char **argv)
 		                                    : "no table (-t TABLE)");
 		goto done;
 	}
-	if (!o.window.time_column && (o.window.has_since || o.window.has_until || o.window.nexcl)) {
-		rc = xp_usage_error("--since, --until and --exclude need --time-column");
-		goto done;
-	}
-	if (older.max_age && !o.window.time_column) {
-		rc = xp_usage_error("--max-age needs --time-column");
-		goto done;
+	for (size_t i = 0; i < o.ntables; i++) {
+		if (!tcols[i])
+			tcols[i] = o.window.time_column;
+		if (!tcols[i] &&
+		    (o.window.has_since || o.window.has_until || o.window.nexcl || older.max_age)) {
+			rc = xp_usage_error(
+			        "table %s has no time column for --since, --until, "
+			        "--exclude or --max-age (-t %s:COL or --time-column COL)",
+			        tables[i], tables[i]);
+			goto done;
+		}
 	}
 	if (older.max_age) {
 		/* a row of age max-age has reached it (as xpexpire counts): leave it out */
@@ -233,7 +258,8 @@ int main(int argc, char **argv)
 		dsn = dsn_buf;
 	}
 	o.connstr = dsn;
-	o.tables = tables;
+	o.tables = (const char *const *)tables;
+	o.time_columns = tcols;
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
 	o.output = xp_cli_stdio(output) ? NULL : output;
@@ -272,6 +298,9 @@ out:
 done:
 	xp_cli_dsn_free(dsn_buf);
 	free(excl);
+	for (size_t i = 0; tables && i < o.ntables; i++)
+		free(tables[i]);
 	free(tables);
+	free(tcols);
 	return rc;
 }

@@ -12,8 +12,8 @@
 #include "util.h"
 
 static const char usage_text[] =
-        "usage: xprestore --dsn CONNSTR [--create] [-i FILE] [-q]\n"
-        "       xprestore --dsn-file FILE [--create] [-i FILE] [-q]\n"
+        "usage: xprestore --dsn CONNSTR [--create] [--skip-existing COL] [-i FILE] [-q]\n"
+        "       xprestore --dsn-file FILE [--create] [--skip-existing COL] [-i FILE] [-q]\n"
         "\n"
         "Loads a dump stream (from xpdump or xpseal open) into a database, in one\n"
         "transaction committed only when the stream is complete and intact.\n"
@@ -21,6 +21,7 @@ static const char usage_text[] =
         "  --dsn CONNSTR      ODBC connection string or DSN name (no password here)\n"
         "  --dsn-file FILE    read the connection string from FILE instead (mode 0600)\n"
         "  --create           create the tables first, types mapped for the database\n"
+        "  --skip-existing COL  leave out rows whose COL value the table already holds\n"
         "  -i, --input FILE   read the stream from FILE (default: stdin)\n"
         "  -q, --quiet        no progress or summary on stderr\n"
         "  -h, --help         this help\n" XP_CLI_VERSION_HELP;
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 	        {"dsn", required_argument, NULL, 'd'},
 	        {"dsn-file", required_argument, NULL, 'D'},
 	        {"create", no_argument, NULL, 'c'},
+	        {"skip-existing", required_argument, NULL, 'k'},
 	        {"input", required_argument, NULL, 'i'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
 		case 'd': dsn = optarg; break;
 		case 'D': dsn_file = optarg; break;
 		case 'c': o.create = 1; break;
+		case 'k': o.skip_key = optarg; break;
 		case 'i': input = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': return xp_cli_help(usage_text);
@@ -95,7 +98,12 @@ int main(int argc, char **argv)
 	}
 	if (o.progress)
 		fputc('\n', stderr);
-	if (!quiet)
+	if (!quiet && o.skip_key)
+		fprintf(stderr,
+		        "%s: %llu rows loaded into %zu table%s, %llu skipped (%s already there)\n",
+		        xp_progname, (unsigned long long)st.rows, st.tables,
+		        st.tables == 1 ? "" : "s", (unsigned long long)st.skipped, o.skip_key);
+	else if (!quiet)
 		fprintf(stderr, "%s: %llu rows loaded into %zu table%s\n", xp_progname,
 		        (unsigned long long)st.rows, st.tables, st.tables == 1 ? "" : "s");
 	status = XP_EXIT_OK;
