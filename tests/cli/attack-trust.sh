@@ -99,4 +99,7 @@ run xpseal -r "$R" -i "$T/second"
 is "$rc" 3 "attack 4: the next seal does not bless it"
 run xpverify -r "$R"
 is "$rc" 3 "attack 4: and it is still refused after that"
+run xpexpire -r "$R" --keep-last 1
+like "$rc:$err" "3:xpexpire: $R: catalog: older than the one this host has seen*" \
+	"attack 4: xpexpire changes nothing in it"
 done_testing

@@ -45,6 +45,45 @@ run xpseal trust -r "$R" --yes "$RID" "$KID" 0000000000000000
 is "$rc:$err" "3:xpseal: $R: signer $SID is not the expected 0000000000000000: nothing pinned" \
 	"--yes with an id that is not the one found: 3, nothing pinned"
 is "$(find "$T/host2" -type f 2>/dev/null | wc -l)" 0 "nothing in the state directory"
+# On a terminal, trust asks; only "y" or "yes" pins.
+# on_tty ANSWER CMD...: runs CMD on a pseudo-terminal, typing ANSWER; prints what it showed.
+# shellcheck disable=SC2317 # called through run
+on_tty() {
+	python3 - "$@" <<'PY'
+import os, pty, sys
+answer = sys.argv[1].encode() + b"\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+os.write(fd, answer)
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode().replace("\r", ""))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+if command -v python3 >/dev/null; then
+	run on_tty n "$XP_BUILDDIR/src/xpseal/xpseal" trust -r "$R"
+	like "$rc:$out" "1:*Pin these keys for $R on this host? \[y/N] *xpseal: $R: nothing pinned" \
+		"on a terminal, trust asks, and a no pins nothing"
+	is "$(find "$T/host2" -type f 2>/dev/null | wc -l)" 0 "nothing in the state directory"
+	run on_tty y "$XP_BUILDDIR/src/xpseal/xpseal" trust -r "$R"
+	like "$rc:$out" "0:*repository $RID*Pin these keys for $R on this host? \[y/N] *pinned in $T/host2/trust/$RID" \
+		"a yes pins"
+	rm -rf "$T/host2"
+else
+	skip "python3 is not installed (a terminal for the question)"
+	skip "python3 is not installed"
+	skip "python3 is not installed"
+fi
 run xpseal trust -r "$R" --yes "$RID" "$KID" "$SID"
 is "$rc:$out" "0:repository $RID
 repo-key $KID
