@@ -267,20 +267,6 @@ int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct
 	return 0;
 }
 
-int xp_seal_verify(const char *repo, const char *path, struct xp_err *err)
-{
-	char *sig = xp_asprintf("%s.minisig", path), *pub = xp_asprintf("%s/keys/signer.pub", repo);
-	int rc;
-
-	if (!sig || !pub)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else
-		rc = xp_sign_verify_file(path, sig, pub, err);
-	free(sig);
-	free(pub);
-	return rc;
-}
-
 int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
                     struct xp_seal_info *info, struct xp_err *err)
 {

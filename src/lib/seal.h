@@ -142,8 +142,6 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 
 /* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);
-/* Checks PATH.minisig against REPO/keys/signer.pub: 0 or XP_EINTEGRITY / XP_ENOENT. */
-int xp_seal_verify(const char *repo, const char *path, struct xp_err *err);
 /* Unlocks the repository key with the password and writes path's original bytes to out_fd
  * (a prefix of them when it fails part way; see xp_seal_open). Messages start with path. */
 int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
