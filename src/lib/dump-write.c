@@ -704,6 +704,7 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 	rc = xp_odbc_connect(&c, o->connstr, err);
 	if (rc)
 		goto out;
+	c.read_committed = o->read_committed;
 	rc = xp_odbc_begin_snapshot(&c, err);
 	if (!rc)
 		rc = describe_all(&c, o, &m, err);

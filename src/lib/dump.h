@@ -84,6 +84,9 @@ struct xp_dump_opts {
 	struct xp_window window;
 	size_t chunk_size;  /* 0: default */
 	const char *output; /* the output's name in messages; NULL: standard output */
+	/* accept READ COMMITTED where no snapshot is granted (xpdump --isolation read-committed):
+	 * no long locks, but the tables may be inconsistent with each other */
+	int read_committed;
 	/* called every few thousand rows when set */
 	void (*progress)(void *arg, uint64_t rows, uint64_t bytes);
 	void *progress_arg;

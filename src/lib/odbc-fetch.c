@@ -47,6 +47,7 @@ struct col {
 	size_t rawcap;
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
+	int mssql_time;  /* SQL Server's date or time, put in ISO form (mssql_time) */
 	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
 	int plain;       /* text passed on as the driver gives it */
 	char *out;       /* text form of the current value */
@@ -192,6 +193,33 @@ size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
 	return (size_t)(o - (unsigned char *)out);
 }
 
+/* SQL Server's dates and times as FreeTDS prints them, in ISO form: the year in four digits
+ * (it prints year 1 as "1-01-01") and a datetimeoffset's offset without the space before it
+ * ("2026-01-02 03:04:05.1234567 +02:00"). */
+static int mssql_time(struct col *k, const char *raw, size_t len, struct xp_field *f)
+{
+	size_t y = 0, o = 0;
+
+	while (y < len && raw[y] >= '0' && raw[y] <= '9')
+		y++;
+	if (grow(&k->out, &k->outcap, len + 4))
+		return -1;
+	if (y < len && raw[y] == '-')
+		for (; y < 4; y++)
+			k->out[o++] = '0';
+	if (len > 7 && raw[len - 7] == ' ' && (raw[len - 6] == '+' || raw[len - 6] == '-')) {
+		memcpy(k->out + o, raw, len - 7);
+		memcpy(k->out + o + len - 7, raw + len - 6, 6);
+		o += len - 1;
+	} else {
+		memcpy(k->out + o, raw, len);
+		o += len;
+	}
+	f->p = k->out;
+	f->len = o;
+	return 0;
+}
+
 /* Turns a fetched value (len bytes at raw) into the field's text form. */
 static int convert(struct col *k, const char *raw, size_t len, struct xp_field *f)
 {
@@ -239,6 +267,8 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 				return 0;
 			}
 		}
+		if (k->mssql_time)
+			return mssql_time(k, raw, len, f);
 		if (!k->lower && !k->utc) {
 			f->p = raw;
 			f->len = len;
@@ -464,7 +494,9 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	if (!cur->status)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
-	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0)) ||
+	    (!xp_odbc_is_mssql(cur->c) &&
+	     !SQL_SUCCEEDED(
+	             SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, cur->status, 0)) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROWS_FETCHED_PTR, &cur->fetched, 0)))
 		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: row arrays",
@@ -508,6 +540,9 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		/* psqlODBC drops the zone of timestamptz; the session runs in UTC (xp_dump_run) */
 		cur->cb[i].utc = strcmp(c->dbms, "PostgreSQL") == 0 &&
 		                 strcmp(cols[i].type_name, "timestamptz") == 0;
+		cur->cb[i].mssql_time =
+		        xp_odbc_is_mssql(c) &&
+		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
 		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0)
 			tcls = cur->cb[i].cls;
 	}
@@ -528,7 +563,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < ncols; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real;
+		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real &&
+		           !k->mssql_time;
 	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of
@@ -572,6 +608,16 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(cur->st, (SQLCHAR *)sql, SQL_NTS))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s", table);
+		rc = xp_odbc_mssql_explain(c, cur->st, table, 1, rc, err);
+		goto out;
+	}
+	/* SQL Server's drivers open a server cursor for a row array asked before the statement
+	 * runs; after it, the fast default result set stays */
+	if (cur->bulk && xp_odbc_is_mssql(c) &&
+	    !SQL_SUCCEEDED(
+	            SQLSetStmtAttr(cur->st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s: row arrays",
+		                   table);
 		goto out;
 	}
 	*out = cur;
@@ -755,8 +801,10 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 		return 0;
 	}
 	if (!SQL_SUCCEEDED(r))
-		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
-		                     cur->table);
+		return xp_odbc_mssql_explain(cur->c, cur->st, cur->table, 1,
+		                             xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+		                                           "table %s", cur->table),
+		                             err);
 	if (!cur->bulk)
 		cur->fetched = 1;
 	return 0;

@@ -1,12 +1,11 @@
 /* xpdump: dump database tables over ODBC as a pax tar stream of CSV chunks. */
 #include "config.h"
 
+#include "cli.h"
 #include "dump.h"
-#include "secret.h"
 #include "util.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
-	           "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
-	           "              [--exclude T1/T2]...\n"
-	           "              [--chunk-size N] [-o FILE] [-q]\n"
-	           "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
-	           "The connection string may also come from XP_DSN.\n");
-}
+static const char usage_text[] =
+        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
+        "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
+        "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
+        "              [--chunk-size N] [-o FILE] [-q]\n"
+        "       xpdump --help | --version\n"
+        "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
+        "The connection string may also come from XP_DSN.\n";
 
 struct progress {
 	struct timespec t0;
@@ -102,7 +100,8 @@ int main(int argc, char **argv)
 		OPT_SINCE,
 		OPT_UNTIL,
 		OPT_EXCL,
-		OPT_CHUNK
+		OPT_CHUNK,
+		OPT_ISOLATION
 	};
 	static const struct option opts[] = {
 	        {"dsn", required_argument, NULL, OPT_DSN},
@@ -114,9 +113,11 @@ int main(int argc, char **argv)
 	        {"until", required_argument, NULL, OPT_UNTIL},
 	        {"exclude", required_argument, NULL, OPT_EXCL},
 	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+	        {"isolation", required_argument, NULL, OPT_ISOLATION},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	struct xp_dump_opts o = {0};
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
 		rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	while ((c = getopt_long(argc, argv, "t:o:qh", opts, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "t:o:qh", opts)) != -1) {
 		switch (c) {
 		case OPT_DSN: dsn = optarg; break;
 		case OPT_DSN_FILE: dsn_file = optarg; break;
@@ -163,10 +164,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
 		case OPT_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
+		case OPT_ISOLATION:
+			if (strcmp(optarg, "read-committed") == 0)
+				o.read_committed = 1;
+			else if (strcmp(optarg, "snapshot") != 0)
+				rc = xp_err_set(&err, XP_EUSAGE,
+				                "--isolation %s: want snapshot or read-committed",
+				                optarg);
+			break;
 		case 'o': output = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': usage(stdout); goto out;
-		default: rc = xp_usage_error("unknown option"); goto done;
+		case 'h': rc = xp_cli_help(usage_text); goto done;
+		case XP_CLI_VERSION: rc = xp_cli_version(); goto done;
+		default: rc = XP_EXIT_USAGE; goto done;
 		}
 		if (rc) {
 			rc = xp_usage_error("%s", err.msg);
@@ -212,8 +222,12 @@ int main(int argc, char **argv)
 		                    XP_DUMP_CHUNK_MAX);
 		goto done;
 	}
+	if (xp_cli_clear_output(output, &err)) {
+		rc = xp_usage_error("%s", err.msg);
+		goto done;
+	}
 	if (dsn_file) {
-		rc = xp_secret_dsn_file(dsn_file, &dsn_buf, &err);
+		rc = xp_cli_dsn_file(dsn_file, &dsn_buf, &err);
 		if (rc)
 			goto out;
 		dsn = dsn_buf;
@@ -222,8 +236,8 @@ int main(int argc, char **argv)
 	o.tables = tables;
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
-	o.output = output && strcmp(output, "-") != 0 ? output : NULL;
-	if (output && strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
+	o.output = xp_cli_stdio(output) ? NULL : output;
+	if (o.output && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* a device or FIFO is written in place: renaming over it would replace it */
 		fd = open(output, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -231,16 +245,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		direct = 1;
-	} else if (output && strcmp(output, "-") != 0) {
+	} else if (o.output) {
 		rc = xp_afile_open(&af, output, 0600, &err);
 		if (rc)
 			goto out;
 		fd = af.fd;
 		xp_odbc_crash_unlink = af.tmp;
-	} else if (isatty(STDOUT_FILENO)) {
-		rc = xp_usage_error(
-		        "not writing a dump stream to a terminal; use -o FILE or a pipe");
-		goto done;
 	}
 	if (!quiet && isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
@@ -260,7 +270,7 @@ out:
 		xp_afile_abort(&af);
 	rc = rc ? xp_fail(&err) : older.found ? XP_EXIT_WARN : 0;
 done:
-	xp_secret_dsn_free(dsn_buf);
+	xp_cli_dsn_free(dsn_buf);
 	free(excl);
 	free(tables);
 	return rc;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "keys.h"
 #include "seal.h"
 #include "secret.h"
@@ -13,7 +14,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ static void usage(FILE *f)
 	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
 	        "                       the repository that holds the file)\n"
 	        "      --json           print one JSON object\n"
-	        "  -h, --help           print this help\n");
+	        "  -h, --help           print this help\n" XP_CLI_VERSION_HELP);
 }
 
 static int is_id(const char *s)
@@ -729,6 +729,7 @@ int main(int argc, char **argv)
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
@@ -739,8 +740,7 @@ int main(int argc, char **argv)
 
 	xp_progname = "xpverify";
 	xp_catalog_set_notice(on_notice, NULL);
-	opterr = 0; /* one message, in the house format */
-	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "r:p:h", longopts)) != -1) {
 		switch (c) {
 		case 'r': repo_opt = optarg; break;
 		case 'p': run.pubkey = optarg; break;
@@ -758,11 +758,8 @@ int main(int argc, char **argv)
 			break;
 		case 'P': pwfile = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
-		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				return xp_usage_error("unknown option '-%c'", optopt);
-			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
+		case XP_CLI_VERSION: return xp_cli_version();
+		default: return XP_EXIT_USAGE;
 		}
 	}
 	run.repo = xp_repo_path(repo_opt);
@@ -780,7 +777,7 @@ int main(int argc, char **argv)
 	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0)
 		return fail_json(&run, &err);
 	if (drill_file) {
-		if (xp_secret_dsn_file(drill_file, &drill_buf, &err))
+		if (xp_cli_dsn_file(drill_file, &drill_buf, &err))
 			return xp_fail(&err);
 		run.drill = drill_buf;
 	}
@@ -793,7 +790,7 @@ int main(int argc, char **argv)
 			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
 		xp_secret_free(pw);
 		if (rc) {
-			xp_secret_dsn_free(drill_buf);
+			xp_cli_dsn_free(drill_buf);
 			return xp_fail(&err);
 		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
@@ -804,7 +801,7 @@ int main(int argc, char **argv)
 			        run.repo);
 	}
 	if (run.repo && trust(&run, &err) != 0) {
-		xp_secret_dsn_free(drill_buf);
+		xp_cli_dsn_free(drill_buf);
 		xp_verify_keys_free(&run.keys);
 		xp_catalog_free(&run.cat);
 		return fail_json(&run, &err);
@@ -828,7 +825,7 @@ int main(int argc, char **argv)
 		free(run.items[i].msg);
 		xp_verify_result_free(&run.items[i].res);
 	}
-	xp_secret_dsn_free(drill_buf);
+	xp_cli_dsn_free(drill_buf);
 	xp_verify_keys_free(&run.keys);
 	xp_catalog_free(&run.cat);
 	free(run.items);

@@ -173,7 +173,7 @@ like "$(tar xOf "$T/p.tar" MANIFEST | sed -n 2p)" $'source\t*;PWD=***' "MANIFEST
 ok "$(grep -qa hunter2 "$T/p.tar" && echo 1 || echo 0)" "the password is nowhere in the stream"
 chmod 644 "$T/dsn"
 run xpdump --dsn-file "$T/dsn" -t audit -o "$T/p2.tar"
-like "$rc:$err" "1:xpdump: $T/dsn: readable by others; chmod 600 it" "--dsn-file refuses a file others can read"
+like "$rc:$err" "1:xpdump: $T/dsn: readable by others (mode 0644); chmod 600 it" "--dsn-file refuses a file others can read"
 XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
 is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
 
@@ -249,7 +249,7 @@ run xpdump --dsn "$dsn" -t audit --chunk-size 10
 is "$rc" 2 "a chunk size below 1 KiB is a usage error"
 if command -v script >/dev/null; then
 	run script -qec "'$XP_BUILDDIR/src/xpdump/xpdump' --dsn '$dsn' -t audit" /dev/null
-	like "$rc:$out" "2:xpdump: not writing a dump stream to a terminal*" "xpdump refuses to write the stream to a terminal"
+	like "$rc:$out" "2:xpdump: not writing clear data to a terminal; use -o FILE or a pipe*" "xpdump refuses to write the stream to a terminal"
 else
 	skip "script(1) is not installed to give xpdump a terminal"
 fi
