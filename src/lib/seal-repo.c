@@ -195,8 +195,14 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
-	    (rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
+		goto out;
+	if (o->key_id && sodium_memcmp(kid, o->key_id, sizeof kid) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s: keys/repo.pub: not the pinned repository key", repo);
+		goto out;
+	}
+	if ((rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
 	    (!o->shreddable && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
 		goto out;
 	xp_seal_params_init(&p, pk, kid);
@@ -261,35 +267,34 @@ int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct
 	return 0;
 }
 
-int xp_seal_verify(const char *repo, const char *path, struct xp_err *err)
-{
-	char *sig = xp_asprintf("%s.minisig", path), *pub = xp_asprintf("%s/keys/signer.pub", repo);
-	int rc;
-
-	if (!sig || !pub)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else
-		rc = xp_sign_verify_file(path, sig, pub, err);
-	free(sig);
-	free(pub);
-	return rc;
-}
-
 int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
                     struct xp_seal_info *info, struct xp_err *err)
 {
-	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_keys_unlock(repo, pw, pwlen, sk, err);
+	if (rc == 0)
+		rc = xp_seal_restore_key(repo, path, sk, out_fd, info, err);
+	xp_secret_free(sk);
+	return rc;
+}
+
+int xp_seal_restore_key(const char *repo, const char *path, const uint8_t *sk, int out_fd,
+                        struct xp_seal_info *info, struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
 	char *shred = xp_asprintf("%s/keys/shred", repo);
 	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .shred_dir = shred};
 	int fd = -1, rc;
 
-	if (!sk || !shred) {
+	if (!shred) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
-	    (rc = xp_keys_unlock(repo, pw, pwlen, sk, err)) != 0)
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
 		goto out;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -302,7 +307,6 @@ int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t p
 out:
 	if (fd >= 0)
 		close(fd);
-	xp_secret_free(sk);
 	free(shred);
 	return rc;
 }

@@ -118,6 +118,8 @@ int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *er
 
 struct xp_seal_backup_opts {
 	const struct xp_signkey *key; /* signs the file; must be the key of REPO/keys/signer.pub */
+	const uint8_t *key_id;        /* optional: the repository key id pinned (trust.h); a
+	                               * keys/repo.pub with another id is refused (XP_EINTEGRITY) */
 	int shreddable;               /* 1: shreddable; 0: the repository's default */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
@@ -140,11 +142,12 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 
 /* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);
-/* Checks PATH.minisig against REPO/keys/signer.pub: 0 or XP_EINTEGRITY / XP_ENOENT. */
-int xp_seal_verify(const char *repo, const char *path, struct xp_err *err);
 /* Unlocks the repository key with the password and writes path's original bytes to out_fd
  * (a prefix of them when it fails part way; see xp_seal_open). Messages start with path. */
 int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
                     struct xp_seal_info *info, struct xp_err *err);
+/* The same with the repository secret key already unlocked (32 bytes, caller's memory). */
+int xp_seal_restore_key(const char *repo, const char *path, const uint8_t *sk, int out_fd,
+                        struct xp_seal_info *info, struct xp_err *err);
 
 #endif

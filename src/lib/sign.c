@@ -309,21 +309,50 @@ out:
 	return rc;
 }
 
-int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *err)
+void xp_sign_key_pub(const struct xp_signkey *k, uint8_t pub[XP_SIGN_PUB_LEN])
 {
-	uint8_t bin[PUB_LEN];
-	char hex[17], *b64;
+	memcpy(pub, "Ed", ALG_LEN);
+	memcpy(pub + ALG_LEN, k->id, XP_SIGN_KEYID_LEN);
+	crypto_sign_ed25519_sk_to_pk(pub + ALG_LEN + XP_SIGN_KEYID_LEN, k->sk);
+}
+
+int xp_sign_pub_load(const char *pubkey_path, uint8_t pub[XP_SIGN_PUB_LEN], struct xp_err *err)
+{
+	struct pubkey pk;
+	int rc;
+
+	rc = load_pubkey(pubkey_path, &pk, err);
+	if (rc)
+		return rc;
+	memcpy(pub, "Ed", ALG_LEN);
+	memcpy(pub + ALG_LEN, pk.id, XP_SIGN_KEYID_LEN);
+	memcpy(pub + ALG_LEN + XP_SIGN_KEYID_LEN, pk.pk, sizeof pk.pk);
+	return 0;
+}
+
+void xp_sign_pub_id(const uint8_t pub[XP_SIGN_PUB_LEN], char out[17])
+{
+	id_hex(pub + ALG_LEN, out);
+}
+
+int xp_sign_pub_text(const uint8_t pub[XP_SIGN_PUB_LEN], char **text, struct xp_err *err)
+{
+	char hex[17], *b64 = b64_encode(pub, XP_SIGN_PUB_LEN);
 
 	*text = NULL;
-	memcpy(bin, "Ed", ALG_LEN);
-	memcpy(bin + ALG_LEN, k->id, XP_SIGN_KEYID_LEN);
-	crypto_sign_ed25519_sk_to_pk(bin + ALG_LEN + XP_SIGN_KEYID_LEN, k->sk);
-	b64 = b64_encode(bin, sizeof bin);
-	id_hex(k->id, hex);
+	id_hex(pub + ALG_LEN, hex);
 	if (b64)
 		*text = xp_asprintf("%sminisign public key %s\n%s\n", UNTRUSTED, hex, b64);
 	free(b64);
 	return *text ? 0 : xp_err_set(err, XP_ENOMEM, "out of memory");
+}
+
+int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *err)
+{
+	uint8_t bin[PUB_LEN];
+
+	xp_sign_key_pub(k, bin);
+	return xp_sign_pub_text(bin, text, err);
 }
 
 int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err)

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define XP_SIGN_KEYID_LEN 8
+#define XP_SIGN_PUB_LEN   42 /* a public key as minisign stores it: "Ed", key id, Ed25519 key */
 
 /* A loaded signing secret key (kept in sodium_malloc memory). */
 struct xp_signkey;
@@ -32,6 +33,14 @@ int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *
 void xp_sign_key_id(const struct xp_signkey *k, uint8_t id[XP_SIGN_KEYID_LEN]);
 /* 0 if the public key file at pubkey_path is k's; XP_EINTEGRITY if it is another key's. */
 int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err);
+
+/* A public key's bytes (minisign's binary layout) from a public key file, or from k. */
+int xp_sign_pub_load(const char *pubkey_path, uint8_t pub[XP_SIGN_PUB_LEN], struct xp_err *err);
+void xp_sign_key_pub(const struct xp_signkey *k, uint8_t pub[XP_SIGN_PUB_LEN]);
+/* The public key file text (minisign's format) for pub, malloc'd. */
+int xp_sign_pub_text(const uint8_t pub[XP_SIGN_PUB_LEN], char **text, struct xp_err *err);
+/* The key id of pub as minisign prints it (16 upper-case hex digits) into out. */
+void xp_sign_pub_id(const uint8_t pub[XP_SIGN_PUB_LEN], char out[17]);
 
 /* Streaming signature: init, update with the data, final. */
 struct xp_sign_state {

@@ -31,7 +31,7 @@ int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_v
 	if (!k->sk || !k->shred_dir)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)
-		rc = xp_keys_unlock(repo, pw, pwlen, k->sk, err);
+		rc = xp_keys_unlock_bound(repo, pw, pwlen, k->sk, &k->bound, err);
 	if (rc)
 		xp_verify_keys_free(k);
 	return rc;

@@ -7,14 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "util.h"
 
 /* The repository's opening keys, unlocked once for many backups. */
 struct xp_verify_keys {
 	uint8_t pk[32];
 	uint8_t key_id[8];
-	uint8_t *sk;     /* 32 bytes of secret memory (owned) */
-	char *shred_dir; /* REPO/keys/shred (owned) */
+	uint8_t *sk;                /* 32 bytes of secret memory (owned) */
+	char *shred_dir;            /* REPO/keys/shred (owned) */
+	struct xp_keys_bound bound; /* what repo.key binds to the key (keys.h) */
 };
 /* Unlocks REPO/keys/repo.key with the password: XP_EAUTH for a wrong one. */
 int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_verify_keys *k,

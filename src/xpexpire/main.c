@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "policy.h"
 #include "sign.h"
+#include "trust.h"
 #include "util.h"
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
@@ -461,14 +462,41 @@ static void print_list(const struct opts *o, const struct run *r)
 	}
 }
 
+/* Before a change: the repository must match this host's pins, its catalog and journal be no
+ * older than this host has seen (a first use pins it and says so). */
+static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
+{
+	char note[512];
+	int rc;
+
+	rc = xp_trust_check(repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, t, err);
+	if (rc == 0 && t->pinned_now) {
+		xp_trust_first_use(t, repo, note, sizeof note);
+		xp_warn("%s", note);
+	}
+	return rc;
+}
+
+/* After a change: what it wrote is what this host has seen (a failure is a warning). */
+static void trust_seen(const char *repo, const struct xp_trust *t)
+{
+	struct xp_err e = {0, ""};
+
+	if (xp_trust_seen(repo, t, &e) != 0)
+		xp_warn("%s: trust pins not updated: %s", repo, e.msg);
+}
+
 static int expire_or_list(const struct opts *o, struct xp_err *err)
 {
+	struct xp_trust t = {0};
 	struct xp_signkey *key = NULL;
 	struct run r;
 	int rc, changing = o->mode == EXPIRE && !o->dry_run;
 
 	memset(&r, 0, sizeof r);
 	rc = xp_keys_check_repo(o->repo, err);
+	if (rc == 0 && changing)
+		rc = check_trust(o->repo, &t, err);
 	if (rc == 0 && changing)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
@@ -482,6 +510,8 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		goto out;
 	if (changing)
 		rc = delete_all(o, key, &r, err);
+	if (changing && rc == 0)
+		trust_seen(o->repo, &t);
 	if (o->json)
 		print_json(o, &r);
 	else if (o->mode == LIST)
@@ -490,6 +520,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		print_decisions(o, &r);
 out:
 	xp_sign_free_key(key);
+	xp_trust_free(&t);
 	run_free(&r);
 	return rc;
 }
@@ -499,10 +530,13 @@ static int change_one(const struct opts *o, struct xp_err *err)
 {
 	struct xp_catalog cat;
 	struct xp_signkey *key = NULL;
+	struct xp_trust t = {0};
 	int rc;
 
 	memset(&cat, 0, sizeof cat);
 	rc = xp_keys_check_repo(o->repo, err);
+	if (rc == 0)
+		rc = check_trust(o->repo, &t, err);
 	if (rc < 0)
 		goto out;
 	rc = xp_catalog_load(o->repo, &cat, err);
@@ -524,6 +558,8 @@ static int change_one(const struct opts *o, struct xp_err *err)
 	if (rc == XP_ENOENT) /* deleted since we looked */
 		xp_err_set(err, XP_ENOENT, "%s: no such backup", o->id);
 	if (rc == 0)
+		trust_seen(o->repo, &t);
+	if (rc == 0)
 		printf("%s %s\n",
 		       o->mode == HOLD      ? "held"
 		       : o->mode == RELEASE ? "released"
@@ -531,6 +567,7 @@ static int change_one(const struct opts *o, struct xp_err *err)
 		       o->id);
 out:
 	xp_sign_free_key(key);
+	xp_trust_free(&t);
 	xp_catalog_free(&cat);
 	return rc;
 }

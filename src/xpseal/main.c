@@ -8,6 +8,7 @@
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
+#include "trust.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -25,13 +26,15 @@ static const char usage_text[] =
         "              [--json] [--require-dump]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
-        "       xpseal open -r REPO [--password-file F] [-o FILE] ID|FILE\n"
+        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
+        "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
         "       xpseal --help | --version\n"
         "\n"
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
-        "configuration password. See xpseal(1).\n";
+        "configuration password. `trust` pins the repository's keys on this host.\n"
+        "See xpseal(1).\n";
 
 static double now_seconds(void)
 {
@@ -95,6 +98,8 @@ enum {
 	OPT_SOURCE,
 	OPT_JSON,
 	OPT_REQUIRE_DUMP,
+	OPT_YES,
+	OPT_RESET,
 };
 
 static const struct option options[] = {
@@ -112,27 +117,29 @@ static const struct option options[] = {
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
         {"require-dump", no_argument, NULL, OPT_REQUIRE_DUMP},
+        {"pubkey", required_argument, NULL, 'p'},
+        {"yes", no_argument, NULL, OPT_YES},
+        {"reset", no_argument, NULL, OPT_RESET},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_TRUST };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream. */
+ * "X" require a dump stream, "Y" yes, "R" reset. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJX",
-        [CMD_INIT] = "rPKSD",
-        [CMD_OPEN] = "roP",
-        [CMD_PASSWD] = "rPNS",
+        [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
+        [CMD_PASSWD] = "rPNS",   [CMD_TRUST] = "rYR",
 };
 
 struct args {
 	enum cmd cmd;
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
-	const char *source, *target;
-	int quiet, strong, shreddable, json, require_dump;
+	const char *source, *target, *pubkey;
+	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
+	int quiet, strong, shreddable, json, require_dump, yes, reset;
 };
 
 static int option_letter(int c)
@@ -146,6 +153,8 @@ static int option_letter(int c)
 	case OPT_SOURCE: return 'U';
 	case OPT_JSON: return 'J';
 	case OPT_REQUIRE_DUMP: return 'X';
+	case OPT_YES: return 'Y';
+	case OPT_RESET: return 'R';
 	default: return c;
 	}
 }
@@ -153,21 +162,21 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal", "init", "open", "passwd"};
+	static const char *const names[] = {"seal", "init", "open", "passwd", "trust"};
 	struct xp_err err = {0};
 	int c;
 
 	a->cmd = CMD_SEAL;
 	if (argc > 1 && argv[1][0] != '-') {
-		for (a->cmd = CMD_INIT; a->cmd <= CMD_PASSWD; a->cmd++)
+		for (a->cmd = CMD_INIT; a->cmd <= CMD_TRUST; a->cmd++)
 			if (strcmp(argv[1], names[a->cmd]) == 0)
 				break;
-		if (a->cmd > CMD_PASSWD)
+		if (a->cmd > CMD_TRUST)
 			return xp_usage_error("unknown command '%s'", argv[1]);
 		argc--;
 		argv++;
 	}
-	while ((c = xp_cli_getopt(argc, argv, "hr:i:o:q", options)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "hr:i:o:qp:", options)) != -1) {
 		if (c == 'h')
 			return xp_cli_help(usage_text);
 		if (c == XP_CLI_VERSION)
@@ -190,6 +199,9 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_SOURCE: a->source = optarg; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_REQUIRE_DUMP: a->require_dump = 1; break;
+		case 'p': a->pubkey = optarg; break;
+		case OPT_YES: a->yes = 1; break;
+		case OPT_RESET: a->reset = 1; break;
 		}
 	}
 	if (a->cmd == CMD_OPEN) {
@@ -198,6 +210,13 @@ static int parse(int argc, char **argv, struct args *a)
 		a->target = argv[optind++];
 		if (xp_cli_clear_output(a->output, &err))
 			return xp_usage_error("%s", err.msg);
+	}
+	if (a->cmd == CMD_TRUST && a->yes) {
+		if (argc - optind != 3)
+			return xp_usage_error("trust --yes: give the expected REPOSITORY-ID KEY-ID "
+			                      "SIGNER-ID (as `xpseal trust -r REPO` shows them)");
+		for (int i = 0; i < 3; i++)
+			a->expect[i] = argv[optind++];
 	}
 	if (optind < argc)
 		return xp_usage_error("unexpected argument '%s'", argv[optind]);
@@ -209,8 +228,34 @@ static int parse(int argc, char **argv, struct args *a)
 	return -1;
 }
 
+/* Checks REPO against this host's pins and says once when a first use pinned it. */
+static int check_trust(const struct args *a, unsigned flags, const struct xp_keys_bound *b,
+                       struct xp_trust *t, struct xp_err *err)
+{
+	struct xp_trust_opts o = {.flags = flags, .pubkey = a->pubkey, .bound = b};
+	char note[512];
+	int rc;
+
+	rc = xp_trust_check(a->repo, &o, t, err);
+	if (rc == 0 && t->pinned_now && !(flags & XP_TRUST_RESET)) {
+		xp_trust_first_use(t, a->repo, note, sizeof note);
+		xp_warn("%s", note);
+	}
+	return rc;
+}
+
+/* After a run that verified or wrote the catalog: a failure to record it is a warning. */
+static void trust_seen(const struct args *a, const struct xp_trust *t)
+{
+	struct xp_err e = {0, ""};
+
+	if (xp_trust_seen(a->repo, t, &e) != 0)
+		xp_warn("%s: trust pins not updated: %s", a->repo, e.msg);
+}
+
 static int cmd_init(const struct args *a, struct xp_err *err)
 {
+	struct xp_trust t = {0};
 	char *pw = NULL;
 	size_t len = 0;
 	int rc;
@@ -220,6 +265,10 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	if (rc == 0)
 		rc = xp_seal_repo_init(a->repo, pw, len, a->signing_key, a->strong, a->shreddable,
 		                       err);
+	/* The host that makes a repository trusts what it made. */
+	if (rc == 0)
+		rc = check_trust(a, XP_TRUST_RESET, NULL, &t, err);
+	xp_trust_free(&t);
 	xp_secret_free(pw);
 	return rc;
 }
@@ -258,6 +307,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	struct xp_signkey *key = NULL;
 	struct xp_seal_info info;
 	struct xp_dump_brief brief;
+	struct xp_trust t = {0};
 	char *path = NULL;
 	int fd = STDIN_FILENO, rc;
 
@@ -268,9 +318,11 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 			goto out;
 		}
 	}
-	if ((rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
+	if ((rc = check_trust(a, XP_TRUST_MARKS, NULL, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
 		goto out;
 	o.key = key;
+	o.key_id = t.key_id;
 	obs.tap = xp_dump_tap_new();
 	if (!obs.tap) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -292,6 +344,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 		              info.id);
 		goto out;
 	}
+	trust_seen(a, &t);
 	if (a->json)
 		print_json(&info, path, now_seconds() - obs.start);
 	else
@@ -303,32 +356,73 @@ out:
 		close(fd);
 	xp_sign_free_key(key);
 	xp_dump_tap_free(obs.tap);
+	xp_trust_free(&t);
 	free(path);
+	return rc;
+}
+
+/* The signature of path by the trusted signer. */
+static int verify_backup(const char *path, const struct xp_trust *t, struct xp_err *err)
+{
+	char *sig = xp_asprintf("%s.minisig", path);
+	int rc;
+
+	rc = sig ? xp_sign_verify_file(path, sig, t->signer_path, err)
+	         : xp_err_set(err, XP_ENOMEM, "out of memory");
+	free(sig);
 	return rc;
 }
 
 static int cmd_open(const struct args *a, struct xp_err *err)
 {
 	struct xp_afile out = {.fd = -1};
-	char *path = NULL, *pw = NULL;
+	struct xp_trust t = {0};
+	struct xp_keys_bound b;
+	char *path = NULL, *pw = NULL, said[160];
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	size_t len = 0;
 	int to_file = !xp_cli_stdio(a->output);
-	int rc;
+	int early, rc;
 
-	/* The signature first: a file that is not ours is refused before any password. */
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_seal_locate(a->repo, a->target, &path, err)) != 0 ||
-	    (rc = xp_seal_verify(a->repo, path, err)) != 0 ||
-	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
-	                             err)) != 0)
+	    (rc = xp_trust_describe(a->repo, &t, err)) != 0)
 		goto out;
+	/* With a pin or -p, a file that is not ours is refused before any password; without,
+	 * the signer comes from what the password unlocks. */
+	early = t.had_pins || a->pubkey;
+	xp_trust_free(&t);
+	if (early && ((rc = check_trust(a, 0, NULL, &t, err)) != 0 ||
+	              (rc = verify_backup(path, &t, err)) != 0))
+		goto out;
+	xp_trust_free(&t);
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0)
+		goto out;
+	if (!b.present)
+		xp_warn("%s: keys/repo.key is of an older format that does not carry the signer's "
+		        "key: the password cannot vouch for keys/signer.pub",
+		        a->repo);
+	if ((rc = check_trust(a, 0, &b, &t, err)) != 0 ||
+	    (!early && (rc = verify_backup(path, &t, err)) != 0))
+		goto out;
+	/* The pinned signer is the rule; any other is named. */
+	if (!t.pinned_now && t.from != XP_TRUST_FROM_PIN) {
+		xp_trust_describe_signer(&t, said, sizeof said);
+		xp_warn("%s: %s", a->repo, said);
+	}
 	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_seal_restore(a->repo, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL, err);
+	rc = xp_seal_restore_key(a->repo, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL, err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
 out:
 	xp_afile_abort(&out);
+	xp_trust_free(&t);
 	xp_secret_free(pw);
+	xp_secret_free(sk);
 	free(path);
 	return rc;
 }
@@ -354,6 +448,66 @@ static int cmd_passwd(const struct args *a, struct xp_err *err)
 out:
 	xp_secret_free(old);
 	xp_secret_free(pw);
+	return rc;
+}
+
+/* Asks on the terminal; 0 when the answer is yes. */
+static int confirm(const char *repo, struct xp_err *err)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return xp_err_set(err, XP_EUSAGE,
+		                  "trust: standard input is not a terminal: give --yes and the "
+		                  "expected ids");
+	printf("Pin these keys for %s on this host? [y/N] ", repo);
+	fflush(stdout);
+	if (!fgets(line, sizeof line, stdin) ||
+	    (strcmp(line, "y\n") != 0 && strcmp(line, "yes\n") != 0))
+		return xp_err_set(err, XP_EFAIL, "%s: nothing pinned", repo);
+	return 0;
+}
+
+/* --yes: the ids found must be the ones the administrator expects. */
+static int expected(const struct args *a, const struct xp_trust *t, const char *kid,
+                    struct xp_err *err)
+{
+	static const char *const what[] = {"repository", "repository key", "signer"};
+	const char *got[] = {t->repo_id, kid, t->signer_id};
+
+	for (int i = 0; i < 3; i++)
+		if (strcasecmp(a->expect[i], got[i]) != 0)
+			return xp_err_set(err, XP_EINTEGRITY,
+			                  "%s: %s %s is not the expected %s: nothing pinned",
+			                  a->repo, what[i], got[i], a->expect[i]);
+	return 0;
+}
+
+static int cmd_trust(const struct args *a, struct xp_err *err)
+{
+	struct xp_trust t = {0}, now = {0};
+	char kid[2 * XP_KEYS_ID_LEN + 1];
+	int rc;
+
+	if ((rc = xp_trust_describe(a->repo, &t, err)) != 0)
+		goto out;
+	sodium_bin2hex(kid, sizeof kid, t.key_id, sizeof t.key_id);
+	printf("repository %s\nrepo-key %s\nsigner %s\n", t.repo_id, kid, t.signer_id);
+	if (t.had_pins && !a->reset) {
+		rc = xp_trust_check(a->repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, &now,
+		                    err);
+		if (rc == 0)
+			printf("already pinned on this host\n");
+		goto out;
+	}
+	if ((rc = a->yes ? expected(a, &t, kid, err) : confirm(a->repo, err)) != 0 ||
+	    (rc = xp_trust_check(a->repo, &(struct xp_trust_opts){.flags = XP_TRUST_RESET}, &now,
+	                         err)) != 0)
+		goto out;
+	printf("pinned in %s\n", now.dir);
+out:
+	xp_trust_free(&now);
+	xp_trust_free(&t);
 	return rc;
 }
 
@@ -383,6 +537,7 @@ int main(int argc, char **argv)
 	case CMD_INIT: rc = cmd_init(&a, &err); break;
 	case CMD_OPEN: rc = cmd_open(&a, &err); break;
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
+	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}
 	return rc ? xp_fail(&err) : XP_EXIT_OK;

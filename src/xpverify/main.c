@@ -8,6 +8,7 @@
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
+#include "trust.h"
 #include "util.h"
 #include "verify.h"
 
@@ -67,6 +68,8 @@ struct run {
 	int deep;          /* --deep or --drill */
 	const char *drill; /* --drill CONNSTR */
 	struct xp_verify_keys keys;
+	struct xp_trust trust; /* with -r: the pins checked, and the signer trusted */
+	char *rollback;        /* the catalog or journal is older than this host has seen */
 	struct xp_catalog cat; /* for the state of each backup (shredded ones are not opened) */
 	struct item *items;
 	size_t n, cap;
@@ -440,6 +443,16 @@ static void print_json(const struct run *run)
 		xp_json_string(run->error);
 		putchar(',');
 	}
+	if (run->rollback) {
+		fputs("\"rollback\":", stdout);
+		xp_json_string(run->rollback);
+		putchar(',');
+	}
+	if (run->trust.signer_path) {
+		printf("\"signer\":{\"id\":\"%s\",\"trusted\":", run->trust.signer_id);
+		xp_json_string(xp_trust_from_name(run->trust.from));
+		printf(",\"pinned_now\":%s},", run->trust.pinned_now ? "true" : "false");
+	}
 	fputs("\"results\":[", stdout);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct item *it = &run->items[i];
@@ -571,6 +584,13 @@ static int check_all(struct run *run, int asked)
 	struct xp_err err;
 	int rc;
 
+	/* A rollback fails the run, after every other finding was reported too. */
+	err = (struct xp_err){0, ""};
+	if (run->catalog && xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
+		xp_warn("%s", err.msg);
+		run->rollback = strdup(err.msg);
+	}
+
 	for (size_t i = 0; i < run->n; i++) {
 		struct item *it = &run->items[i];
 
@@ -607,13 +627,13 @@ static int check_all(struct run *run, int asked)
 		run->count[run->items[i].status]++;
 	if (run->n == run->count[MISSING] && !run->error)
 		nothing_checked(run, asked);
-	else if (run->catalog && rc == 0 && !run->json)
+	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
 		printf("catalog and journal: no findings\n");
 	if (run->json)
 		print_json(run);
 	if (fflush(stdout) != 0)
 		return XP_EXIT_FAIL;
-	if (run->count[BAD] || integrity_findings(run))
+	if (run->count[BAD] || integrity_findings(run) || run->rollback)
 		return XP_EXIT_INTEGRITY;
 	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
 	                       run->check_failed || run->error
@@ -658,6 +678,42 @@ static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
 	for (size_t i = before; !run->json && i < run->nfound; i++)
 		printf("%s\n", run->found[i].msg);
 	return rc;
+}
+
+/* The run fails before checking anything; --json still prints one object. */
+static int fail_json(const struct run *run, const struct xp_err *err)
+{
+	if (run->json) {
+		fputs("{\"message\":", stdout);
+		xp_json_string(err->msg);
+		puts("}");
+	}
+	return xp_fail(err);
+}
+
+/* With -r: the repository must match this host's pins (a first use pins it); every signature
+ * is then checked with the signer trusted, which the run names. */
+static int trust(struct run *run, struct xp_err *err)
+{
+	struct xp_trust_opts o = {.pubkey = run->pubkey,
+	                          .bound = run->deep ? &run->keys.bound : NULL};
+	char said[512];
+	int rc;
+
+	rc = xp_trust_check(run->repo, &o, &run->trust, err);
+	if (rc)
+		return rc;
+	if (run->trust.pinned_now) {
+		xp_trust_first_use(&run->trust, run->repo, said, sizeof said);
+		xp_warn("%s", said);
+	}
+	/* The pinned signer is the rule; any other is named (--json always names it). */
+	if (!run->json && !run->trust.pinned_now && run->trust.from != XP_TRUST_FROM_PIN) {
+		xp_trust_describe_signer(&run->trust, said, sizeof said);
+		xp_warn("%s: %s", run->repo, said);
+	}
+	run->pubkey = run->trust.signer_path;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -718,14 +774,8 @@ int main(int argc, char **argv)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
-	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0) {
-		if (run.json) {
-			fputs("{\"message\":", stdout);
-			xp_json_string(err.msg);
-			puts("}");
-		}
-		return xp_fail(&err);
-	}
+	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0)
+		return fail_json(&run, &err);
 	if (drill_file) {
 		if (xp_cli_dsn_file(drill_file, &drill_buf, &err))
 			return xp_fail(&err);
@@ -745,6 +795,16 @@ int main(int argc, char **argv)
 		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
 			xp_catalog_free(&run.cat); /* the catalog check reports why */
+		if (!run.keys.bound.present)
+			xp_warn("%s: keys/repo.key is of an older format that does not carry the "
+			        "signer's key: the password cannot vouch for keys/signer.pub",
+			        run.repo);
+	}
+	if (run.repo && trust(&run, &err) != 0) {
+		xp_cli_dsn_free(drill_buf);
+		xp_verify_keys_free(&run.keys);
+		xp_catalog_free(&run.cat);
+		return fail_json(&run, &err);
 	}
 	run.catalog = optind == argc && (adopting || has_catalog(run.repo));
 	if (adopting)
@@ -754,6 +814,11 @@ int main(int argc, char **argv)
 	for (int i = optind; rc == 0 && i < argc; i++)
 		rc = add_arg(&run, argv[i], &err);
 	status = rc ? xp_fail(&err) : check_all(&run, optind < argc);
+	/* What this run verified becomes what this host has seen. */
+	if (status == XP_EXIT_OK && run.catalog && xp_trust_seen(run.repo, &run.trust, &err) != 0)
+		xp_warn("%s: trust pins not updated: %s", run.repo, err.msg);
+	xp_trust_free(&run.trust);
+	free(run.rollback);
 	for (size_t i = 0; i < run.n; i++) {
 		free(run.items[i].id);
 		free(run.items[i].path);
