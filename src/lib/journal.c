@@ -168,31 +168,6 @@ size_t xp_field_split(char *line, char **fields, size_t max)
 	return n + 1; /* more fields than max: the caller treats it as malformed */
 }
 
-void xp_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digit[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digit[in[i] >> 4];
-		out[2 * i + 1] = digit[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int xp_unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
 {
 	struct xp_err e = {0};

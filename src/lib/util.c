@@ -367,27 +367,21 @@ ssize_t xp_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)
 {
-	int fd, rc = XP_EFAIL;
-	char *b = NULL;
+	char *b = malloc(max + 1);
 	ssize_t n;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	b = malloc(max + 1);
-	if (!b) {
-		rc = xp_err_set(err, XP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	if (!b)
+		return xp_err_set(err, XP_ENOMEM, "%s: out of memory", name);
 	n = xp_read_full(fd, b, max + 1);
 	if (n < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		rc = xp_err_sys(err, XP_EFAIL, "%s", name);
 		goto out;
 	}
 	if ((size_t)n > max) {
-		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", path, max);
+		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", name, max);
 		goto out;
 	}
 	b[n] = '\0';
@@ -398,6 +392,21 @@ int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct x
 	rc = 0;
 out:
 	free(b);
+	return rc;
+}
+
+int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO without a writer is read as empty instead of waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else
+		rc = xp_fd_read(fd, path, max, buf, len, err);
 	close(fd);
 	return rc;
 }
@@ -586,6 +595,42 @@ const char *xp_repo_path(const char *opt)
 		return opt;
 	env = getenv("XP_REPO");
 	return env && *env ? env : NULL;
+}
+
+void xp_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digit[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digit[in[i] >> 4];
+		out[2 * i + 1] = digit[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xp_unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 char *xp_asprintf(const char *fmt, ...)

@@ -79,7 +79,11 @@ int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err);
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
 /* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
 ssize_t xp_read_full(int fd, void *buf, size_t len);
-/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+/* Reads fd to its end (at most max bytes) into a malloc'd, NUL-terminated *buf (the caller
+ * frees it); name is for messages, len may be NULL. */
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. A FIFO
+ * is never waited on (without a writer it reads as empty). Repository files: xp_repo_read. */
 int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err);
 /* mkdir -p with the given mode for the directories it creates. */
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);
@@ -120,6 +124,11 @@ void xp_json_string(const char *s);
 /* Decodes exactly want bytes of standard base64 from s[0..len), refusing any byte outside the
  * alphabet (libsodium 1.0.18 alone decodes some bytes above 0x7f as letters). 0 or -1. */
 int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes), and back (either case): 0 or -1. The one
+ * hex encoding of the toolkit. */
+void xp_hex(const uint8_t *in, size_t n, char *out);
+int xp_unhex(const char *s, uint8_t *out, size_t n);
 
 /* printf into a fresh malloc'd string; NULL on failure. */
 char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
