@@ -248,7 +248,7 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 	memset(st, 0, sizeof *st);
 	st->empty = 1;
 	line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), st->head);
-	path = xp_asprintf("%s/journal", repo);
+	path = xp_repo_file(repo, XP_REPO_JOURNAL);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -342,7 +342,7 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 			return xp_err_set(err, XP_EUSAGE,
 			                  "journal: reason or policy longer than %d bytes",
 			                  XP_CATALOG_TEXT_MAX);
-	path = xp_asprintf("%s/journal", repo);
+	path = xp_repo_file(repo, XP_REPO_JOURNAL);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "keys.h"
+#include "repo.h"
 #include "secret.h"
 #include "sign.h"
 
@@ -105,11 +106,6 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
 
-static char *keys_path(const char *repo, const char *name)
-{
-	return xp_asprintf("%s/keys/%s", repo, name);
-}
-
 static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 {
 	return sodium_bin2base64(out, outlen, bin, len, B64);
@@ -118,7 +114,7 @@ static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.pub"), *text = NULL, *l, *nl;
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY), *text = NULL, *l, *nl;
 	size_t len;
 	int rc;
 
@@ -214,7 +210,7 @@ out:
 static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN], const char *pw,
                         size_t pwlen, int strong, struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -282,7 +278,7 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
                    struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
 	uint8_t pk[XP_KEYS_PK_LEN], derived[XP_KEYS_PK_LEN];
 	uint8_t *key = NULL;
 	struct keyfile kf;
@@ -352,7 +348,7 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
 static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], struct xp_err *err)
 {
 	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = keys_path(repo, "repo.pub");
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
 	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
 	int rc;
 
@@ -369,7 +365,7 @@ static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], stru
 static int write_signer(const char *repo, const char *keypath, struct xp_err *err)
 {
 	struct xp_signkey *k = NULL;
-	char *path = keys_path(repo, "signer.pub"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -390,7 +386,8 @@ static int write_signer(const char *repo, const char *keypath, struct xp_err *er
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
                  int strong, struct xp_err *err)
 {
-	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = keys_path(repo, "repo.pub");
+	char *keysdir = xp_repo_file(repo, XP_REPO_KEYS),
+	     *pubpath = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
 	uint8_t pk[XP_KEYS_PK_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	struct stat st;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "verify.h"
+#include "repo.h"
 
 #include "dump.h"
 #include "keys.h"
@@ -27,7 +28,7 @@ int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_v
 
 	memset(k, 0, sizeof *k);
 	k->sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	k->shred_dir = xp_asprintf("%s/keys/shred", repo);
+	k->shred_dir = xp_repo_file(repo, XP_REPO_SHRED_DIR);
 	if (!k->sk || !k->shred_dir)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)

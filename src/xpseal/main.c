@@ -82,7 +82,7 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	char hash[2 * XP_SEAL_HASH_LEN + 1];
 
 	xp_time_format(info->created, created);
-	xp_seal_hex(info->hash, sizeof info->hash, hash);
+	xp_hex(info->hash, sizeof info->hash, hash);
 	printf("{\"id\":\"%s\",\"path\":", info->id);
 	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
