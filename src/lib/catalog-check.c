@@ -78,9 +78,9 @@ static int hash_file(const char *path, uint8_t hash[XP_CATALOG_HASH_LEN], uint64
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	buf = malloc(1 << 16);
 	if (!buf || crypto_generichash_init(&st, NULL, 0, XP_CATALOG_HASH_LEN) != 0) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -394,7 +394,7 @@ static int new_signature(struct check *c, const char *text, size_t len)
 	size_t lines;
 	int is = 0;
 
-	if (npath && xp_file_read_optional(npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
+	if (npath && xp_repo_read_optional(c->repo, npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
 	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
 		xp_catalog_sig_mark(sig, &lines, head);
 		is = lines >= c->cat.journal_lines;
@@ -414,7 +414,7 @@ static void check_catalog_signature(struct check *c, const char *text, size_t le
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
-	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
+	rc = xp_repo_read(c->repo, spath, 1 << 16, &sig, NULL, &err);
 	bad = rc == 0 ? xp_sign_verify_buffer(text, len, sig, c->pub, &err) : 0;
 	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
 		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",

@@ -196,16 +196,16 @@ static char *xps_path(const struct xp_op *op, const char *id, const char *suffix
 /* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
  * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
  * together with there being no other copy of the key.) */
-static int shred_file(const char *path, int *existed, struct xp_err *err)
+static int shred_file(const char *repo, const char *path, int *existed, struct xp_err *err)
 {
 	static const uint8_t zero[512];
 	struct stat st;
 	int fd, rc = 0;
 
 	*existed = 0;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", path);
+	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
+	if (rc)
+		return rc == XP_ENOENT ? 0 : rc;
 	*existed = 1;
 	if (fstat(fd, &st) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
@@ -331,7 +331,7 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 		char *key = key_path(op, f->v[i].id);
 		int existed = 0;
 
-		rc = key ? shred_file(key, &existed, err)
+		rc = key ? shred_file(op->repo, key, &existed, err)
 		         : xp_err_set(err, XP_ENOMEM, "out of memory");
 		free(key);
 		if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
@@ -458,7 +458,7 @@ int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, str
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = shred_file(key, &existed, err);
+	rc = shred_file(op->repo, key, &existed, err);
 	if (rc)
 		goto out;
 	if (e && e->state != XP_CATALOG_SHREDDED) {
@@ -490,10 +490,10 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read_optional(npath, 1 << 16, &sig, NULL, err);
+	rc = xp_repo_read_optional(op->repo, npath, 1 << 16, &sig, NULL, err);
 	if (rc || !sig)
 		goto out;
-	rc = xp_file_read_optional(cpath, (size_t)256 << 20, &text, &len, err);
+	rc = xp_repo_read_optional(op->repo, cpath, (size_t)256 << 20, &text, &len, err);
 	if (rc)
 		goto out;
 	if (text && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {

@@ -35,15 +35,15 @@ static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, st
 	/* A reader needs no write access: it opens without creating, and where no writer has
 	 * ever made the lock file there is nothing to wait for. */
 	if (how & LOCK_SH)
-		lock->fd = open(path, O_RDONLY | O_CLOEXEC);
+		rc = xp_repo_open(repo, path, O_RDONLY, 0, &lock->fd, err);
 	else
-		lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock->fd < 0 && (how & LOCK_SH) && errno == ENOENT)
+		rc = xp_repo_open(repo, path, O_RDWR | O_CREAT, 0600, &lock->fd, err);
+	if (rc == XP_ENOENT && (how & LOCK_SH))
+		rc = 0;
+	if (rc)
 		goto out;
-	if (lock->fd < 0) {
-		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (lock->fd < 0)
 		goto out;
-	}
 	while (flock(lock->fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -210,7 +210,7 @@ static void read_journal_mark(const char *repo, struct xp_catalog *cat)
 {
 	char *path = xp_repo_file(repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 
-	if (path && xp_file_read_optional(path, 1 << 16, &sig, NULL, NULL) == 0 && sig)
+	if (path && xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, NULL) == 0 && sig)
 		xp_catalog_sig_mark(sig, &cat->journal_lines, cat->journal_head);
 	free(sig);
 	free(path);
@@ -329,7 +329,7 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 		*text = NULL;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read_optional(path, CATALOG_MAX, &buf, &len, err);
+	rc = xp_repo_read_optional(repo, path, CATALOG_MAX, &buf, &len, err);
 	if (rc || !buf)
 		goto out;
 	if (text) {

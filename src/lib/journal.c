@@ -168,22 +168,6 @@ size_t xp_field_split(char *line, char **fields, size_t max)
 	return n + 1; /* more fields than max: the caller treats it as malformed */
 }
 
-int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
-{
-	struct xp_err e = {0};
-	int rc;
-
-	*buf = NULL;
-	if (len)
-		*len = 0;
-	rc = xp_file_read(path, max, buf, len, &e);
-	if (rc == XP_ENOENT)
-		return 0;
-	if (rc && err)
-		*err = e;
-	return rc;
-}
-
 static void line_hash(const char *line, size_t len, uint8_t out[32])
 {
 	/* Cannot fail for these sizes and no key. */
@@ -224,13 +208,13 @@ static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_jou
 	return 0;
 }
 
-static int cut_torn_tail(const char *path, size_t keep, struct xp_err *err)
+static int cut_torn_tail(const char *repo, const char *path, size_t keep, struct xp_err *err)
 {
-	int fd, rc = 0;
+	int fd, rc;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
+	if (rc)
+		return rc;
 	xp_fault_point("journal: cut torn line");
 	if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: cutting a torn last line", path);
@@ -253,7 +237,7 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read_optional(path, JOURNAL_MAX, &buf, &len, err);
+	rc = xp_repo_read_optional(repo, path, JOURNAL_MAX, &buf, &len, err);
 	if (rc || !buf)
 		goto out;
 	if (len > 0 && buf[len - 1] != '\n') {
@@ -261,7 +245,7 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 		st->cut = len - (end ? (size_t)(end - buf) + 1 : 0);
 		len -= st->cut;
 		if (repair) {
-			rc = cut_torn_tail(path, len, err);
+			rc = cut_torn_tail(repo, path, len, err);
 			if (rc)
 				goto out;
 		} else {
@@ -374,8 +358,10 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &was) < 0) {
+	rc = xp_repo_open(repo, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, err);
+	if (rc)
+		goto out;
+	if (fstat(fd, &was) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}

@@ -124,7 +124,7 @@ int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
 		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 		goto out;
 	}
-	rc = xp_file_read(path, 256, &text, &len, err);
+	rc = xp_repo_read(repo, path, 256, &text, &len, err);
 	if (rc)
 		goto out;
 	l = text + sizeof PUB_MAGIC;
@@ -294,7 +294,7 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 	rc = xp_keys_load_public(repo, pk, NULL, err);
 	if (rc)
 		goto out;
-	rc = xp_file_read(path, KEYFILE_MAX, &text, &len, err);
+	rc = xp_repo_read(repo, path, KEYFILE_MAX, &text, &len, err);
 	if (rc)
 		goto out;
 	if (parse_keyfile(text, len, &kf) != 0) {

@@ -89,21 +89,6 @@ char *xp_repo_shred_key(const char *repo, const char *id)
 	return xp_asprintf("%s/keys/shred/%s.key", repo, id);
 }
 
-static const char *kind(mode_t m)
-{
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return "a device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* The refusal of something found at path that is not what was expected. */
 static int refuse(struct xp_err *err, const char *path, int plen, int dfd, const char *name,
                   int dir)
@@ -112,7 +97,7 @@ static int refuse(struct xp_err *err, const char *path, int plen, int dfd, const
 	const char *what = "a symbolic link";
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		what = kind(st.st_mode);
+		what = xp_file_kind(st.st_mode);
 	return xp_err_set(err, XP_EFAIL, "%.*s: not a %s (%s)", plen, path,
 	                  dir ? "directory" : "regular file", what);
 }
@@ -195,7 +180,7 @@ int xp_repo_open(const char *repo, const char *path, int flags, mode_t mode, int
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
-		                kind(st.st_mode));
+		                xp_file_kind(st.st_mode));
 		goto out;
 	}
 	if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0) {
@@ -250,5 +235,22 @@ int xp_repo_read(const char *repo, const char *path, size_t max, char **buf, siz
 		return rc;
 	rc = xp_fd_read(fd, path, max, buf, len, err);
 	close(fd);
+	return rc;
+}
+
+int xp_repo_read_optional(const char *repo, const char *path, size_t max, char **buf, size_t *len,
+                          struct xp_err *err)
+{
+	struct xp_err e = {0};
+	int rc;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	rc = xp_repo_read(repo, path, max, buf, len, &e);
+	if (rc == XP_ENOENT)
+		return 0;
+	if (rc && err)
+		*err = e;
 	return rc;
 }

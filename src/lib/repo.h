@@ -85,5 +85,8 @@ int xp_repo_opendir(const char *repo, const char *path, DIR **d, struct xp_err *
  * malloc'd, NUL-terminated *buf (the caller frees it); len may be NULL. */
 int xp_repo_read(const char *repo, const char *path, size_t max, char **buf, size_t *len,
                  struct xp_err *err);
+/* xp_repo_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched). */
+int xp_repo_read_optional(const char *repo, const char *path, size_t max, char **buf, size_t *len,
+                          struct xp_err *err);
 
 #endif

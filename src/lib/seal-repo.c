@@ -51,7 +51,7 @@ int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *er
 	*shreddable = 0;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read(path, 65536, &text, NULL, err);
+	rc = xp_repo_read(repo, path, 65536, &text, NULL, err);
 	if (rc == XP_ENOENT) {
 		rc = 0;
 		goto out;
@@ -287,11 +287,8 @@ int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t p
 	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
 	    (rc = xp_keys_unlock(repo, pw, pwlen, sk, err)) != 0)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if ((rc = xp_open_regular(path, O_RDONLY, &fd, err)) != 0)
 		goto out;
-	}
 	rc = xp_seal_open(fd, out_fd, &k, info, err);
 	if (rc)
 		xp_err_prefix(err, "%s", path);

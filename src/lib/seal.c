@@ -112,9 +112,9 @@ int xp_seal_read_header(const char *path, struct xp_seal_header *h, struct xp_er
 	ssize_t n;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	n = xp_read_full(fd, buf, sizeof buf);
 	if (n < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);

@@ -79,6 +79,13 @@ int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err);
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
 /* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
 ssize_t xp_read_full(int fd, void *buf, size_t len);
+/* What a file of mode m is, for messages: "a FIFO", "a symbolic link", "a device", ... */
+const char *xp_file_kind(mode_t m);
+/* Opens path (following links), refusing without waiting on it, reading or writing it anything
+ * that is not a regular file: XP_EFAIL "PATH: not a regular file (a FIFO)"; a missing file is
+ * XP_ENOENT. *fd is blocking and close-on-exec; the caller closes it. Files under a repository
+ * are opened by xp_repo_open instead, which follows no link. */
+int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err);
 /* Reads fd to its end (at most max bytes) into a malloc'd, NUL-terminated *buf (the caller
  * frees it); name is for messages, len may be NULL. */
 int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err);
@@ -97,9 +104,16 @@ struct xp_afile {
 	char *path; /* final name (owned) */
 	char *tmp;  /* temp name (owned) */
 };
-/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing.
- * An existing device or FIFO at path is opened and written in place instead. */
+/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing. A link
+ * at path is replaced, never written through; a character device (/dev/null) is written in
+ * place; a FIFO, socket, block device or directory is refused (XP_EFAIL "PATH: not a regular
+ * file (a FIFO)") without being opened. */
 int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
+/* xp_afile_open for a tool's -o FILE, where clear data goes: a link is followed to a
+ * character device (/dev/stdout) or to a regular file it replaces; a file or link another
+ * user owns is refused (XP_EFAIL "PATH: owned by another user"), and so is a FIFO, so that no
+ * one else can take the data on its way. */
+int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
 /* fsync, rename over path, close, fsync the directory; frees af's names. The temp file is
  * open (and any flock(2) on it held) until it has its final name. */
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err);

@@ -212,12 +212,13 @@ struct source {
 static int source_start(struct source *s, const struct xp_verify_keys *k, const char *path,
                         int *rfd, struct xp_err *err)
 {
-	int p[2];
+	int p[2], rc;
 
 	memset(s, 0, sizeof *s);
-	s->file_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->file_fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	s->file_fd = -1;
+	rc = xp_open_regular(path, O_RDONLY, &s->file_fd, err);
+	if (rc)
+		return rc;
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		close(s->file_fd);
 		return xp_err_sys(err, XP_EFAIL, "pipe");
