@@ -185,7 +185,7 @@ static void broken(struct xp_jstate *st, size_t line, const char *why)
 /* Parses one event line (modified in place) and checks it chains to st->head. */
 static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_journal_event *ev)
 {
-	char *f[JOURNAL_NF];
+	char *f[JOURNAL_NF], why[64];
 	uint8_t prev[32];
 
 	if (xp_field_split(line, f, JOURNAL_NF) != JOURNAL_NF || xp_unhex(f[5], prev, 32)) {
@@ -198,6 +198,14 @@ static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_jou
 	    xp_field_unescape(f[2]) || xp_field_unescape(f[3]) || xp_field_unescape(f[4]) ||
 	    !*f[2]) {
 		broken(st, no, "malformed line");
+		return -1;
+	}
+	/* No writer puts a longer text there (xp_journal_put_lines refuses it): a forged line,
+	 * never acted on, or it would be journaled again and refused on every later change. */
+	if (strlen(f[3]) > XP_CATALOG_TEXT_MAX || strlen(f[4]) > XP_CATALOG_TEXT_MAX) {
+		snprintf(why, sizeof why, "reason or policy longer than %d bytes",
+		         XP_CATALOG_TEXT_MAX);
+		broken(st, no, why);
 		return -1;
 	}
 	ev->line = no;
