@@ -324,7 +324,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
 	                             err)) != 0)
 		goto out;
-	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
+	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
 	rc = xp_seal_restore(a->repo, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL, err);
 	if (rc == 0 && to_file)
