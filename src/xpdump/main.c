@@ -133,6 +133,8 @@ int main(int argc, char **argv)
 	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
 
 	xp_progname = "xpdump";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	excl = calloc((size_t)argc, sizeof *excl);
 	tables = calloc((size_t)argc, sizeof *tables);
 	if (!excl || !tables) {

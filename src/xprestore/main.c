@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "load.h"
+#include "secret.h"
 #include "util.h"
 
 /* A connection string file may hold a password: read it, keep it no longer than needed. */
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 	int quiet = 0, fd = STDIN_FILENO, ch, status;
 
 	xp_progname = "xprestore";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	while ((ch = getopt_long(argc, argv, "i:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dsn = optarg; break;

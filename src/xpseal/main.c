@@ -374,6 +374,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)

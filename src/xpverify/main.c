@@ -669,6 +669,8 @@ int main(int argc, char **argv)
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	opterr = 0; /* one message, in the house format */
 	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
