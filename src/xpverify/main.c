@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -153,24 +154,23 @@ static int scan_repo(struct run *run, struct xp_err *err)
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	d = opendir(data);
-	if (!d && errno == ENOENT && access(run->repo, F_OK) == 0)
-		goto out; /* a repository without backups yet */
-	if (!d) {
-		rc = errno == ENOENT ? xp_err_sys(err, XP_ENOENT, "%s", run->repo)
-		                     : xp_err_sys(err, XP_EFAIL, "%s", data);
+	/* data/ and data/XX/ as they are: a link planted there is refused, not followed. */
+	rc = xp_repo_opendir(run->repo, data, &d, err);
+	if (rc == XP_ENOENT && access(run->repo, F_OK) == 0)
+		rc = 0; /* a repository without backups yet */
+	else if (rc == XP_ENOENT)
+		rc = xp_err_sys(err, XP_ENOENT, "%s", run->repo);
+	if (rc || !d)
 		goto out;
-	}
 	while (rc == 0 && (e = readdir(d))) {
 		if (!xp_repo_valid_sub(e->d_name))
 			continue;
 		free(sub);
 		sub = xp_repo_data_sub(run->repo, e->d_name);
-		if (!sub || !(sd = opendir(sub))) {
-			rc = sub ? xp_err_sys(err, XP_EFAIL, "%s", sub)
-			         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		rc = sub ? xp_repo_opendir(run->repo, sub, &sd, err)
+		         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (rc)
 			break;
-		}
 		while (rc == 0 && (f = readdir(sd))) {
 			char *id = id_of_path(f->d_name);
 
@@ -213,6 +213,18 @@ static char *find_pubkey(const char *path)
 	}
 }
 
+/* 0 when a backup named by id is reached in REPO without a link (a missing one is left to
+ * the signature check, which names it). */
+static int in_repo(const char *repo, const char *path, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_repo_open(repo, path, O_RDONLY, 0, &fd, err);
+	if (rc == 0)
+		close(fd);
+	return rc == XP_ENOENT ? 0 : rc;
+}
+
 /* Checks one backup's signature; later checks of a backup belong here too. */
 static enum status check_item(const struct run *run, const struct item *it, struct xp_err *err)
 {
@@ -235,6 +247,8 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 	else if (!pub)
 		rc = xp_err_set(err, XP_EFAIL, "%s: no keys/signer.pub above it (use -p)",
 		                it->path);
+	else if (it->byid && (rc = in_repo(run->repo, it->path, err)) != 0)
+		; /* a link below REPO: not followed */
 	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
 	else

@@ -54,6 +54,16 @@ is "$rc|$err" "1|xpseal: $RP/keys: not a directory (a symbolic link)" \
 	"a link planted as keys/: no key is read through it"
 rm "$RP/keys"
 mv "$T/keys-elsewhere/keys" "$RP/keys"
+D=$RP/data/${A:0:2}
+mv "$D" "$T/data-elsewhere"
+ln -s "$T/data-elsewhere" "$D"
+run xpverify -r "$RP" "$A"
+is "$rc|$err" "1|xpverify: $D: not a directory (a symbolic link)" \
+	"a link planted as data/XX: xpverify does not read backups through it"
+run xpverify -r "$RP"
+like "$rc|$err" "1|*xpverify: $D: not a directory (a symbolic link)*" "nor does the whole check"
+rm "$D"
+mv "$T/data-elsewhere" "$D"
 
 # --- 7: xpseal open -o and xpdump -o never hand clear data to someone else ---------------
 mkfifo -m 600 "$T/fifo"
