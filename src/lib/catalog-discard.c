@@ -172,7 +172,7 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 	while (rc == 0 && (e = readdir(d))) {
 		int sfd;
 
-		if (strlen(e->d_name) != 2 || strspn(e->d_name, "0123456789abcdef") != 2)
+		if (!xp_repo_valid_sub(e->d_name))
 			continue;
 		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0) {

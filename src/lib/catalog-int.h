@@ -18,8 +18,9 @@ enum {
 struct xp_jid {
 	char id[XP_REPO_ID_HEX];
 	unsigned flags;
-	char *reason; /* the pending deletion's rule or shredding's reason */
-	char *hold;   /* the last "held" reason */
+	char *reason;    /* the pending deletion's rule or shredding's reason */
+	char *hold;      /* the last "held" reason */
+	int64_t held_at; /* and its time */
 };
 
 /* The journal's records by backup id: an array, and an open-addressing table over it (slot

@@ -323,6 +323,28 @@ out:
 	return rc;
 }
 
+/* A second hold would replace the first one's reason, the evidence of why the backup is kept:
+ * refused, naming the hold that stands. */
+static int already_held(struct xp_op *op, const struct xp_catalog_entry *e, struct xp_err *err)
+{
+	const struct xp_jid *j = xp_jids_find(&op->j, e->id);
+	struct xp_sbuf b = {0};
+	char since[XP_TIME_LEN];
+	int rc;
+
+	xp_sbuf_escape(&b, e->hold); /* one line on stderr */
+	if (j && (j->flags & XP_J_HELD)) {
+		xp_time_format(j->held_at, since);
+		rc = xp_err_set(err, XP_EFAIL, "%s: already held since %s: %s; release it first",
+		                e->id, since, b.failed ? "(reason not shown: out of memory)" : b.p);
+	} else {
+		rc = xp_err_set(err, XP_EFAIL, "%s: already held: %s; release it first", e->id,
+		                b.failed ? "(reason not shown: out of memory)" : b.p);
+	}
+	xp_sbuf_free(&b);
+	return rc;
+}
+
 static int set_hold(const char *repo, const struct xp_signkey *key, const char *id,
                     const char *reason, struct xp_err *err)
 {
@@ -341,6 +363,10 @@ static int set_hold(const char *repo, const struct xp_signkey *key, const char *
 		goto out;
 	if (!reason && !e->hold) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: not on hold", id);
+		goto out;
+	}
+	if (reason && e->hold) {
+		rc = already_held(&op, e, err);
 		goto out;
 	}
 	if (reason) {

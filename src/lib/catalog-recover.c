@@ -139,6 +139,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 		j->flags &= ~XP_J_SHREDDING;
 	} else if (strcmp(e, "held") == 0) {
 		j->flags |= XP_J_HELD;
+		j->held_at = ev->time;
 		free(j->hold);
 		j->hold = strdup(ev->reason);
 		if (!j->hold)

@@ -139,7 +139,9 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
                            struct xp_catalog_deletion *v, size_t n, const char *policy,
                            struct xp_err *err);
 
-/* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. */
+/* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. A
+ * backup already held keeps its hold: a second one is refused (XP_EFAIL, "ID: already held
+ * since T: REASON; release it first") and nothing is journaled. */
 int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *id,
                     const char *reason, struct xp_err *err);
 int xp_catalog_release(const char *repo, const struct xp_signkey *key, const char *id,

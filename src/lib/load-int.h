@@ -7,6 +7,8 @@
 
 /* SQL Server's datetimeoffset, which sqlext.h does not name */
 #define SS_TIMESTAMPOFFSET (-155)
+/* SQL Server's time(n), to 100 ns (SQL_SS_TIME2) */
+#define SS_TIME2 (-154)
 /* A decimal whose precision and scale the source did not say (SQLite's NUMERIC) */
 #define XP_LOAD_ANY_DECIMAL (-1000)
 

@@ -142,6 +142,12 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 		         : f == FAM_MYSQL ? "datetime(6)"
 		                          : "timestamp with time zone");
 		break;
+	case SS_TIME2: /* elsewhere text: other time types stop at microseconds */
+		if (f == FAM_MSSQL)
+			snprintf(buf, len, "time(7)");
+		else
+			text_type(f, 0, buf, len);
+		break;
 	case SQL_GUID:
 		snprintf(buf, len, "%s",
 		         lite             ? "TEXT"

@@ -24,6 +24,7 @@ struct batch {
 	struct xp_odbc *c;
 	const struct xp_dump_table *t;
 	const char *prefix; /* xp_load_opts.prefix */
+	int key;            /* column of xp_load_opts.skip_key, or -1 */
 	SQLHSTMT st;
 	struct pcol *pc;      /* t->ncols (owned) */
 	SQLUSMALLINT *status; /* cap (owned) */
@@ -175,6 +176,9 @@ static int bind_all(struct batch *b, struct xp_err *err)
 
 	for (size_t i = 0; !rc && i < nc; i++)
 		rc = bind_one(b, b->st, i + 1, i, 0, err);
+	/* the key once more, for NOT EXISTS */
+	if (!rc && b->key >= 0)
+		rc = bind_one(b, b->st, nc + 1, (size_t)b->key, 0, err);
 	/* the many-rows INSERT takes row r's values from the arrays' row r */
 	if (b->multi && b->cap >= b->mrows)
 		for (size_t r = 0; !rc && r < b->mrows; r++)
@@ -258,6 +262,9 @@ static int flush(struct batch *b, struct xp_err *err)
 			return rc;
 	}
 	r = SQLExecute(b->st);
+	/* an INSERT ... WHERE NOT EXISTS that inserted nothing has no data, and no error */
+	if (r == SQL_NO_DATA && b->key >= 0)
+		r = SQL_SUCCESS;
 	for (size_t k = 0; k < b->n && k < b->processed; k++)
 		if (b->status[k] == SQL_PARAM_ERROR) {
 			bad = k;
@@ -436,8 +443,10 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const 
 	return rc;
 }
 
+/* INSERT INTO t (cols) VALUES (?, ...)[, (?, ...)...]; with a key column (rows is then 1),
+ * INSERT INTO t (cols) SELECT ?, ... WHERE NOT EXISTS (SELECT 1 FROM t WHERE key = ?). */
 static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                      size_t rows, char **out, struct xp_err *err)
+                      size_t rows, int key, char **out, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -451,8 +460,28 @@ static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const ch
 		if (!rc)
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
 	}
-	if (!rc)
+	if (!rc && key >= 0) {
+		rc = append(&sql, &len, xp_asprintf(") SELECT "), err);
+		for (size_t i = 0; !rc && i < t->ncols; i++)
+			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
+		/* MySQL and MariaDB take a WHERE only after a FROM */
+		if (!rc && xp_load_family(c->dbms) == FAM_MYSQL)
+			rc = append(&sql, &len, xp_asprintf(" FROM DUAL"), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" WHERE NOT EXISTS (SELECT 1 FROM "),
+			            err);
+		if (!rc)
+			rc = append(&sql, &len, target_name(c, t, prefix), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" WHERE "), err);
+		if (!rc)
+			rc = append(&sql, &len, quote_one(c, t->cols[key].name), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" = ?)"), err);
+		rows = 0;
+	} else if (!rc) {
 		rc = append(&sql, &len, xp_asprintf(") VALUES "), err);
+	}
 	for (size_t r = 0; !rc && r < rows; r++) {
 		rc = append(&sql, &len, xp_asprintf("%s(", r ? ", " : ""), err);
 		for (size_t i = 0; !rc && i < t->ncols; i++)
@@ -473,7 +502,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	char *sql = NULL;
 	int rc;
 
-	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, &sql, err);
+	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, -1, &sql, err);
 	if (rc)
 		return rc;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->multi))) {
@@ -490,7 +519,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 }
 
 static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      const char *prefix, struct xp_err *err)
+                      const char *prefix, const char *skip_key, struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -499,8 +528,15 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	b->c = c;
 	b->t = t;
 	b->prefix = prefix;
+	b->key = -1;
 	if (!t->ncols)
 		return xp_err_set(err, XP_EINTEGRITY, "%s: no columns in MANIFEST", t->name);
+	for (size_t i = 0; skip_key && i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, skip_key) == 0)
+			b->key = (int)i;
+	if (skip_key && b->key < 0)
+		return xp_err_set(err, XP_EFAIL, "%s: no column %s to skip existing rows by",
+		                  t->name, skip_key);
 	b->pc = calloc(t->ncols, sizeof *b->pc);
 	if (!b->pc)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -515,7 +551,11 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 			b->rebind = 1;
 		}
 	}
-	rc = insert_sql(c, t, b->prefix, 1, &sql, err);
+	/* MariaDB Connector/ODBC sends a parameter array in its bulk protocol, which takes no
+	 * INSERT ... SELECT: one row per execute there */
+	if (b->key >= 0 && xp_load_family(c->dbms) == FAM_MYSQL)
+		b->max_rows = 1;
+	rc = insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
 	if (rc)
 		goto out;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
@@ -537,7 +577,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	}
 	/* psqlODBC runs a parameter array one row per round trip: full batches go to the
 	 * server as one INSERT of many rows instead (partial ones use the array) */
-	if (xp_load_family(c->dbms) == FAM_PG &&
+	if (xp_load_family(c->dbms) == FAM_PG && b->key < 0 &&
 	    XP_LOAD_VALUES_ROWS * t->ncols <= XP_LOAD_VALUES_PARAMS) {
 		rc = prepare_multi(b, c, t, err);
 		if (rc)
@@ -549,16 +589,56 @@ out:
 	return rc;
 }
 
+/* The rows in table t's target, in *n. */
+static int count_rows(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
+                      uint64_t *n, struct xp_err *err)
+{
+	char *q = target_name(c, t, prefix),
+	     *sql = q ? xp_asprintf("SELECT COUNT(*) FROM %s", q) : NULL;
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	SQLBIGINT v = 0;
+	int rc = 0;
+
+	if (!sql) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
+	    !SQL_SUCCEEDED(SQLFetch(st)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, NULL)) || v < 0) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s: counting rows",
+		                   t->name);
+		goto out;
+	}
+	*n = (uint64_t)v;
+out:
+	if (st)
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	free(sql);
+	free(q);
+	return rc;
+}
+
 /* Loads the rows of the reader's current table t. */
 static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct xp_dump_table *t,
                       const struct xp_load_opts *o, struct xp_load_stats *st, struct xp_err *err)
 {
 	struct batch b;
 	const struct xp_field *row;
-	uint64_t shown = 0;
+	uint64_t shown = 0, before = 0, after = 0;
 	int rc;
 
-	rc = batch_open(&b, c, t, o->prefix, err);
+	/* what NOT EXISTS left out: the rows given less the rows the table gained */
+	rc = o->skip_key ? count_rows(c, t, o->prefix, &before, err) : 0;
+	if (!rc)
+		rc = batch_open(&b, c, t, o->prefix, o->skip_key, err);
+	else
+		memset(&b, 0, sizeof b);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
 		rc = add_row(&b, row, err);
 		if (!rc && b.done - shown >= XP_LOAD_ROWS && o->progress) {
@@ -568,6 +648,16 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	}
 	if (!rc)
 		rc = flush(&b, err);
+	if (!rc && o->skip_key) {
+		rc = count_rows(c, t, o->prefix, &after, err);
+		if (!rc && (after < before || after - before > b.done))
+			rc = xp_err_set(err, XP_EFAIL, "%s: the table changed during the load",
+			                t->name);
+		if (!rc) {
+			st->skipped += b.done - (after - before);
+			b.done = after - before;
+		}
+	}
 	if (!rc) {
 		st->rows += b.done;
 		st->tables++;

@@ -188,7 +188,8 @@ static void info_str(struct xp_odbc *c, SQLUSMALLINT what, char *buf, size_t len
 }
 
 /* What to add to the connection string so the driver streams a result instead of holding all
- * of it in memory; NULL when nothing is needed or the string already decides. */
+ * of it in memory (or, for FreeTDS, hands out UTF-8); NULL when nothing is needed or the
+ * string already decides. */
 static const char *streaming_option(const char *driver, const char *connstr)
 {
 	/* psqlODBC reads through a cursor only with UseDeclareFetch */
@@ -197,6 +198,9 @@ static const char *streaming_option(const char *driver, const char *connstr)
 	/* sqlite3odbc copies a whole result (sqlite3_get_table) unless it steps */
 	if (strstr(driver, "sqlite3odbc") && !has_key(connstr, "StepAPI"))
 		return "StepAPI=1";
+	/* not for streaming: FreeTDS converts text to Latin-1 unless told the client's charset */
+	if (strstr(driver, "tdsodbc") && !has_key(connstr, "ClientCharset"))
+		return "ClientCharset=UTF-8";
 	return NULL;
 }
 
@@ -331,9 +335,10 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 		snprintf(c->isolation, sizeof c->isolation, "serializable");
 		return 0;
 	}
-	/* SQL Server's SNAPSHOT (SQL_TXN_SS_SNAPSHOT) reads one version without locks */
-	if (strstr(c->dbms, "SQL Server") && try_isolation(c, 0x20))
-		got = "snapshot";
+	if (xp_odbc_is_mssql(c))
+		return xp_odbc_mssql_begin(c, err);
+	if (c->read_committed && try_isolation(c, SQL_TXN_READ_COMMITTED))
+		got = "read-committed";
 	/* there REPEATABLE READ is snapshot isolation; SERIALIZABLE adds checks or locks */
 	if (!got &&
 	    (strcmp(c->dbms, "PostgreSQL") == 0 || strcasestr(c->dbms, "MySQL") ||
@@ -458,6 +463,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLNumResultCols(st, &n))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s", table);
+		rc = xp_odbc_mssql_explain(c, st, table, 0, rc, err);
 		goto out;
 	}
 	if (n <= 0) {

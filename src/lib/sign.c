@@ -153,18 +153,12 @@ static int read_seckey(const char *path, uint8_t *bin, struct xp_err *err)
 	size_t len;
 	int fd, rc = XP_EFAIL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		goto out;
-	}
 	/* Anyone who reads this file can sign backups as this host. */
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		rc = xp_err_set(err, XP_EFAIL,
-		                "%s: signing key is accessible by group or others (chmod 600)",
-		                path);
+	rc = xp_secret_file_open(path, &fd, &st, err);
+	if (rc)
+		return rc;
+	if (!S_ISREG(st.st_mode)) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: signing key is not a regular file", path);
 		goto out;
 	}
 	text = xp_secret_alloc(KEYFILE_MAX + 1);

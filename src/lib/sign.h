@@ -3,8 +3,8 @@
  * tool checks ours: `minisign -V -p signer.pub -m FILE`.
  *
  * The secret-key file is minisign's secret-key format without a password (what
- * `minisign -G -W` writes), so cron signs unattended; it must not be readable or writable by
- * group or others (refused otherwise). */
+ * `minisign -G -W` writes), so cron signs unattended; it must be a regular file that passes the
+ * secret-file rule (xp_secret_file_open: no access for group or others). */
 #ifndef XP_SIGN_H
 #define XP_SIGN_H
 

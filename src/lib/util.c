@@ -91,35 +91,6 @@ int xp_exit_status(int code)
 	}
 }
 
-void xp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", xp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int xp_fail(const struct xp_err *err)
-{
-	fprintf(stderr, "%s: %s\n", xp_progname, err->msg[0] ? err->msg : "failed");
-	return xp_exit_status(err->code ? err->code : XP_EFAIL);
-}
-
-int xp_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", xp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", xp_progname);
-	return XP_EXIT_USAGE;
-}
-
 /* Howard Hinnant's civil-date algorithms: exact for every proleptic Gregorian date. */
 int64_t xp_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -408,6 +379,43 @@ int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct x
 	else
 		rc = xp_fd_read(fd, path, max, buf, len, err);
 	close(fd);
+	return rc;
+}
+
+/* Who may do what with a secret file, worst first: reading leaks the secret, writing lets
+ * another user put their own in. */
+static const char *exposure(mode_t m)
+{
+	if (m & S_IROTH)
+		return "readable by others";
+	if (m & S_IRGRP)
+		return "readable by group";
+	if (m & S_IWOTH)
+		return "writable by others";
+	if (m & S_IWGRP)
+		return "writable by group";
+	return m & S_IXOTH ? "executable by others" : "executable by group";
+}
+
+int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err)
+{
+	struct stat sb;
+	int rc = 0;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fstat(*fd, &sb) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); chmod 600 it", path,
+		                exposure(sb.st_mode), (unsigned)(sb.st_mode & 07777));
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	} else if (st) {
+		*st = sb;
+	}
 	return rc;
 }
 

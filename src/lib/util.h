@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct stat;
+
 /* Library error codes: functions return 0 or one of these (negative). */
 enum {
 	XP_OK = 0,
@@ -46,14 +48,9 @@ void xp_err_prefix(struct xp_err *err, const char *fmt, ...) __attribute__((form
 /* Maps a library code to the contract's exit status. */
 int xp_exit_status(int code);
 
-/* The running tool's name, for messages ("xpseal"). Set once in main. */
+/* The running tool's name, for messages ("xpseal"). Set once in main; the messages themselves
+ * are printed by the tools' front end (cli.h). */
 extern const char *xp_progname;
-/* Prints "tool: message" on stderr. */
-void xp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "tool: err->msg" on stderr and returns the exit status for err->code. */
-int xp_fail(const struct xp_err *err);
-/* Prints "tool: message" and a hint to run with --help; returns XP_EXIT_USAGE. */
-int xp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Times are seconds since the epoch, UTC. XP_TIME_LEN fits "2026-11-24T03:00:00Z" and NUL. */
 #define XP_TIME_LEN 21
@@ -92,6 +89,13 @@ int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, st
 /* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. A FIFO
  * is never waited on (without a writer it reads as empty). Repository files: xp_repo_read. */
 int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* The one rule for files that hold a secret (password, connection string, signing key): a
+ * regular file that group or others may read, write or run is refused (XP_EFAIL, one message:
+ * "PATH: readable by group (mode 0640); chmod 600 it"; readable is named before writable, others
+ * before group). Pipes, terminals and /dev/fd descriptors are the caller's own plumbing and are
+ * not checked. Opens path read-only into *fd (the caller closes it); st (may be NULL) gets its
+ * fstat. */
+int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err);
 /* mkdir -p with the given mode for the directories it creates. */
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);
 /* fsyncs the directory that holds path (or path itself if it is a directory). */

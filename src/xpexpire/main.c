@@ -2,13 +2,13 @@
  * backups on legal hold, release them, crypto-shred them on request. */
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
+#include "cli.h"
 #include "keys.h"
 #include "policy.h"
 #include "sign.h"
@@ -36,17 +36,15 @@ struct run {
 	char journal[300]; /* the rules and the time they were evaluated at, for the journal */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xpexpire -r REPO [--keep-last N] [--keep-within D] [--keep-daily N]\n"
-	           "                [--keep-weekly N] [--keep-monthly N] [--keep-yearly N]\n"
-	           "                [--max-age D] [--source NAME] [--dry-run] [--now T] [--json]\n"
-	           "                [--signing-key F]\n"
-	           "       xpexpire -r REPO --list [policy options] [--source NAME] [--now T] "
-	           "[--json]\n"
-	           "       xpexpire -r REPO --hold ID --reason TEXT | --release ID\n"
-	           "       xpexpire -r REPO --shred ID --reason TEXT\n");
-}
+static const char usage_text[] =
+        "usage: xpexpire -r REPO [--keep-last N] [--keep-within D] [--keep-daily N]\n"
+        "                [--keep-weekly N] [--keep-monthly N] [--keep-yearly N]\n"
+        "                [--max-age D] [--source NAME] [--dry-run] [--now T] [--json]\n"
+        "                [--signing-key F]\n"
+        "       xpexpire -r REPO --list [policy options] [--source NAME] [--now T] [--json]\n"
+        "       xpexpire -r REPO --hold ID --reason TEXT | --release ID\n"
+        "       xpexpire -r REPO --shred ID --reason TEXT\n"
+        "       xpexpire --help | --version\n";
 
 static int parse_count(const char *name, const char *s, int64_t *out)
 {
@@ -119,13 +117,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	        {"shred", required_argument, NULL, O_SHRED},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	const char *repo = NULL, *now = NULL;
 	struct xp_err err = {0};
 	int c, rc = 0;
 
-	while (rc == 0 && (c = getopt_long(argc, argv, "r:nh", lo, NULL)) != -1) {
+	while (rc == 0 && (c = xp_cli_getopt(argc, argv, "r:nh", lo)) != -1) {
 		switch (c) {
 		case 'r': repo = optarg; break;
 		case O_LAST: rc = parse_count("keep-last", optarg, &o->p.keep_last); break;
@@ -145,8 +144,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_RELEASE: set_mode(o, RELEASE, optarg); break;
 		case O_SHRED: set_mode(o, SHRED, optarg); break;
 		case O_SIGNKEY: o->signing_key = optarg; break;
-		case 'h': usage(stdout); return XP_EXIT_OK;
-		default: usage(stderr); return XP_EXIT_USAGE;
+		case 'h': return xp_cli_help(usage_text);
+		case XP_CLI_VERSION: return xp_cli_version();
+		default: return XP_EXIT_USAGE;
 		}
 		if (c >= O_LAST && c <= O_MAXAGE)
 			o->have_policy = 1;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "dump.h"
 #include "keys.h"
 #include "seal.h"
@@ -9,7 +10,6 @@
 #include "sign.h"
 #include "util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +27,11 @@ static const char usage_text[] =
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-o FILE] ID|FILE\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
+        "       xpseal --help | --version\n"
         "\n"
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
         "configuration password. See xpseal(1).\n";
-
-static int usage(void)
-{
-	fputs(usage_text, stdout);
-	return XP_EXIT_OK;
-}
 
 static double now_seconds(void)
 {
@@ -104,7 +99,8 @@ enum {
 
 static const struct option options[] = {
         {"help", no_argument, NULL, 'h'},
-        {"repository", required_argument, NULL, 'r'},
+        {"repo", required_argument, NULL, 'r'},
+        {"repository", required_argument, NULL, 'r'}, /* the old name, still accepted */
         {"input", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
@@ -116,6 +112,7 @@ static const struct option options[] = {
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
         {"require-dump", no_argument, NULL, OPT_REQUIRE_DUMP},
+        XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
@@ -157,6 +154,7 @@ static int option_letter(int c)
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const char *const names[] = {"seal", "init", "open", "passwd"};
+	struct xp_err err = {0};
 	int c;
 
 	a->cmd = CMD_SEAL;
@@ -169,16 +167,13 @@ static int parse(int argc, char **argv, struct args *a)
 		argc--;
 		argv++;
 	}
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hr:i:o:q", options, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "hr:i:o:q", options)) != -1) {
 		if (c == 'h')
-			return usage();
-		if (c == ':')
-			return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?' && optopt)
-			return xp_usage_error("unknown option '-%c'", optopt);
-		if (c == '?')
-			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
+			return xp_cli_help(usage_text);
+		if (c == XP_CLI_VERSION)
+			return xp_cli_version();
+		if (c == XP_CLI_BAD)
+			return XP_EXIT_USAGE;
 		if (!strchr(allowed[a->cmd], option_letter(c)))
 			return xp_usage_error("%s: option '%s' does not apply", names[a->cmd],
 			                      argv[optind - 1]);
@@ -201,6 +196,8 @@ static int parse(int argc, char **argv, struct args *a)
 		if (optind != argc - 1)
 			return xp_usage_error("open: name one backup (ID or FILE)");
 		a->target = argv[optind++];
+		if (xp_cli_clear_output(a->output, &err))
+			return xp_usage_error("%s", err.msg);
 	}
 	if (optind < argc)
 		return xp_usage_error("unexpected argument '%s'", argv[optind]);
@@ -264,7 +261,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	char *path = NULL;
 	int fd = STDIN_FILENO, rc;
 
-	if (a->input && strcmp(a->input, "-") != 0) {
+	if (!xp_cli_stdio(a->input)) {
 		fd = open(a->input, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", a->input);
@@ -315,7 +312,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	struct xp_afile out = {.fd = -1};
 	char *path = NULL, *pw = NULL;
 	size_t len = 0;
-	int to_file = a->output && strcmp(a->output, "-") != 0;
+	int to_file = !xp_cli_stdio(a->output);
 	int rc;
 
 	/* The signature first: a file that is not ours is refused before any password. */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "keys.h"
 #include "repo.h"
 #include "seal.h"
@@ -14,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -98,7 +98,7 @@ static void usage(FILE *f)
 	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
 	        "                       the repository that holds the file)\n"
 	        "      --json           print one JSON object\n"
-	        "  -h, --help           print this help\n");
+	        "  -h, --help           print this help\n" XP_CLI_VERSION_HELP);
 }
 
 /* The id in a path ending in "/ID.xps", or NULL. */
@@ -674,6 +674,7 @@ int main(int argc, char **argv)
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
@@ -686,8 +687,7 @@ int main(int argc, char **argv)
 	if (xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
-	opterr = 0; /* one message, in the house format */
-	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "r:p:h", longopts)) != -1) {
 		switch (c) {
 		case 'r': repo_opt = optarg; break;
 		case 'p': run.pubkey = optarg; break;
@@ -705,11 +705,8 @@ int main(int argc, char **argv)
 			break;
 		case 'P': pwfile = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
-		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				return xp_usage_error("unknown option '-%c'", optopt);
-			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
+		case XP_CLI_VERSION: return xp_cli_version();
+		default: return XP_EXIT_USAGE;
 		}
 	}
 	run.repo = xp_repo_path(repo_opt);
@@ -733,7 +730,7 @@ int main(int argc, char **argv)
 		return xp_fail(&err);
 	}
 	if (drill_file) {
-		if (xp_secret_dsn_file(drill_file, &drill_buf, &err))
+		if (xp_cli_dsn_file(drill_file, &drill_buf, &err))
 			return xp_fail(&err);
 		run.drill = drill_buf;
 	}
@@ -746,7 +743,7 @@ int main(int argc, char **argv)
 			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
 		xp_secret_free(pw);
 		if (rc) {
-			xp_secret_dsn_free(drill_buf);
+			xp_cli_dsn_free(drill_buf);
 			return xp_fail(&err);
 		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
@@ -766,7 +763,7 @@ int main(int argc, char **argv)
 		free(run.items[i].msg);
 		xp_verify_result_free(&run.items[i].res);
 	}
-	xp_secret_dsn_free(drill_buf);
+	xp_cli_dsn_free(drill_buf);
 	xp_verify_keys_free(&run.keys);
 	xp_catalog_free(&run.cat);
 	free(run.items);

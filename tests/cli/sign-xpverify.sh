@@ -118,11 +118,11 @@ is "$err" "xpverify: nothing to check: give FILEs or -r REPO
 Try 'xpverify --help' for more information." "the usage message"
 run xpverify --bogus
 is "$rc" 2 "an unknown option exits 2"
-is "$err" "xpverify: unknown option '--bogus'
+is "$err" "xpverify: unknown option --bogus
 Try 'xpverify --help' for more information." "the unknown option message"
 run xpverify -r
 is "$rc" 2 "a missing option argument exits 2"
-is "$err" "xpverify: option '-r' needs an argument
+is "$err" "xpverify: option -r needs an argument
 Try 'xpverify --help' for more information." "the missing argument message"
 run xpverify --help
 is "$rc" 0 "--help exits 0"

@@ -287,7 +287,7 @@ static void init_edges(void)
 	chmod(skey, 0644);
 	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), XP_EFAIL,
 	       "init refuses a group-readable signing key");
-	msg = xp_asprintf("%s: signing key is accessible by group or others (chmod 600)", skey);
+	msg = xp_asprintf("%s: readable by others (mode 0644); chmod 600 it", skey);
 	is_str(err.msg, msg, "init passes on the key's message");
 	free(msg);
 	free(skey);
