@@ -1,5 +1,6 @@
 /* The repository's layout: every path under REPO, what a backup id is, and how a repository
- * file is opened. No other module builds a path under REPO or opens one by hand.
+ * file is opened. Other modules get their paths here and build none by hand (the sealed-file
+ * reader is lent the keys/shred directory and adds ID.key).
  *
  *   REPO/config               repository settings (text)
  *   REPO/keys/repo.pub        X25519 public key; its presence makes REPO a repository
@@ -12,10 +13,14 @@
  *   REPO/lock                 flock(2) target
  *   REPO/data/XX/ID.xps       a backup (XX: the id's first two hex digits), ID.xps.minisig
  *
- * The storage may be writable by others (a NAS, a travelling disk): a repository file is opened
- * without following a symbolic link below REPO (REPO itself is the administrator's choice and
- * may be one), a FIFO or device is never waited on, read or written, and anything that is not
- * a regular file where one is expected is refused with one sentence naming it.
+ * The storage may be writable by others (a NAS, a travelling disk). xp_repo_open and
+ * xp_repo_read follow no symbolic link below REPO (REPO itself is the administrator's choice
+ * and may be one), never wait on a FIFO or device, and refuse anything that is not a regular
+ * file with one sentence naming it: the lock, journal, catalog, keys, config and shred keys
+ * are opened that way, and data/ is listed that way. Files written whole (catalog, keys,
+ * signatures) go through xp_afile_open, which replaces a link rather than follow it. Backups
+ * and their signatures, only read and verified, are opened with xp_open_regular (a FIFO is
+ * refused; a link in the last component is followed, and what it reaches must verify).
  *
  * Every path returned is malloc'd, owned by the caller (free(3)), NULL when out of memory. */
 #ifndef XP_REPO_H

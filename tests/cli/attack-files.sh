@@ -15,6 +15,7 @@ printf 'clear text\n' >"$T/in"
 A=$(xpseal -r "$RP" -i "$T/in") || { echo "Bail out! seal failed"; exit 1; }
 SIG=$RP/data/${A:0:2}/$A.xps.minisig
 # in20 TOOL ARGS...: the tool, killed after 20 s (a FIFO it waits on would hang the test).
+# shellcheck disable=SC2317 # called through run
 in20() { timeout 20 "$XP_BUILDDIR/src/$1/$1" "${@:2}"; }
 # ids: the backups the catalog lists.
 ids() { xpexpire -r "$RP" --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' '; }
