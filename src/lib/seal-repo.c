@@ -8,6 +8,7 @@
 #include "secret.h"
 #include "sign.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,12 +102,16 @@ static int make_dir(const char *repo, char *dir, struct xp_err *err)
 {
 	char *slash = dir ? strrchr(dir, '/') : NULL;
 	char *parent = slash ? strndup(dir, (size_t)(slash - dir)) : NULL;
+	DIR *d = NULL;
 	int rc;
 
 	if (!dir || !parent)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	else if ((rc = xp_mkdirs(dir, 0700, err)) == 0 && (rc = xp_fsync_dir(parent, err)) == 0)
 		rc = xp_fsync_dir(repo, err);
+	/* A link planted as data/XX would have the backup's files made where it points. */
+	if (rc == 0 && (rc = xp_repo_opendir(repo, dir, &d, err)) == 0)
+		closedir(d);
 	free(dir);
 	free(parent);
 	return rc;

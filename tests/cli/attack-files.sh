@@ -65,6 +65,17 @@ run xpverify -r "$RP"
 like "$rc|$err" "1|*xpverify: $D: not a directory (a symbolic link)*" "nor does the whole check"
 rm "$D"
 mv "$T/data-elsewhere" "$D"
+mkdir "$T/seal-elsewhere"
+for x in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+	for y in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+		[ -e "$RP/data/$x$y" ] || ln -s "$T/seal-elsewhere" "$RP/data/$x$y"
+	done
+done
+run xpseal -r "$RP" -i "$T/in"
+like "$rc|$err" "1|xpseal: $RP/data/??: not a directory (a symbolic link)" \
+	"links planted as every data/XX: a seal refuses them"
+is "$(find "$T/seal-elsewhere" -type f | wc -l)" 0 "and leaves nothing where they point"
+find "$RP/data" -maxdepth 1 -type l -delete
 
 # --- 7: xpseal open -o and xpdump -o never hand clear data to someone else ---------------
 mkfifo -m 600 "$T/fifo"
