@@ -78,9 +78,9 @@ static int hash_file(const char *path, uint8_t hash[XP_CATALOG_HASH_LEN], uint64
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	buf = malloc(1 << 16);
 	if (!buf || crypto_generichash_init(&st, NULL, 0, XP_CATALOG_HASH_LEN) != 0) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -120,7 +120,7 @@ static int walk_data(const char *repo, walk_fn *fn, void *ctx, struct xp_err *er
 {
 	struct dirent **subs = NULL, **files = NULL;
 	int nsub = -1, nfiles = -1, rc = 0;
-	char *data = xp_asprintf("%s/data", repo), *dir = NULL;
+	char *data = xp_repo_file(repo, XP_REPO_DATA), *dir = NULL;
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -132,7 +132,7 @@ static int walk_data(const char *repo, walk_fn *fn, void *ctx, struct xp_err *er
 	}
 	for (int i = 0; i < nsub && rc == 0; i++) {
 		free(dir);
-		dir = xp_asprintf("%s/%s", data, subs[i]->d_name);
+		dir = xp_repo_data_sub(repo, subs[i]->d_name);
 		if (!dir) {
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			break;
@@ -163,7 +163,7 @@ out:
 }
 
 /* The id of a file name "ID.xps" (kind 1) or "ID.xps.minisig" (kind 2) under data/XX/. */
-static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX])
+static int data_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 {
 	size_t n = strlen(name);
 	int kind;
@@ -176,7 +176,7 @@ static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HE
 		return 0;
 	memcpy(id, name, 32);
 	id[32] = '\0';
-	if (!xp_catalog_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
+	if (!xp_repo_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
 		return 0;
 	return kind;
 }
@@ -185,7 +185,7 @@ static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HE
  * happened meanwhile, so it is confirmed against the catalog and journal of the end. */
 struct later {
 	int kind;
-	char id[XP_CATALOG_ID_HEX];
+	char id[XP_REPO_ID_HEX];
 	char rel[128]; /* relative to REPO */
 	char *msg;
 };
@@ -243,7 +243,7 @@ defer(struct check *c, int kind, const char *id, const char *rel, const char *fm
 
 static int xps_beside(const char *repo, const char *sub, const char *id)
 {
-	char *path = xp_asprintf("%s/data/%s/%s.xps", repo, sub, id);
+	char *path = xp_repo_backup(repo, id, "");
 	int there = path && exists(path);
 
 	free(path);
@@ -253,7 +253,7 @@ static int xps_beside(const char *repo, const char *sub, const char *id)
 static int orphan(void *ctx, const char *sub, const char *name)
 {
 	struct check *c = ctx;
-	char id[XP_CATALOG_ID_HEX], rel[128];
+	char id[XP_REPO_ID_HEX], rel[128];
 	const struct xp_jid *j;
 	int kind = data_name(sub, name, id);
 
@@ -292,7 +292,7 @@ static int orphan(void *ctx, const char *sub, const char *name)
 
 static int orphan_keys(struct check *c, struct xp_err *err)
 {
-	char *dir = xp_asprintf("%s/keys/shred", c->repo);
+	char *dir = xp_repo_file(c->repo, XP_REPO_SHRED_DIR);
 	struct dirent **ents = NULL;
 	int n, rc = 0;
 
@@ -303,14 +303,14 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", dir);
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char id[XP_CATALOG_ID_HEX] = "";
+		char id[XP_REPO_ID_HEX] = "";
 
 		if (strlen(name) == 36 && strcmp(name + 32, ".key") == 0) {
 			memcpy(id, name, 32);
 			id[32] = '\0';
 		}
-		if (!xp_catalog_valid_id(id) || !listed(c, id)) {
-			const struct xp_jid *j = xp_catalog_valid_id(id) ? jid(c, id) : NULL;
+		if (!xp_repo_valid_id(id) || !listed(c, id)) {
+			const struct xp_jid *j = xp_repo_valid_id(id) ? jid(c, id) : NULL;
 
 			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING))) {
 				char rel[64];
@@ -337,7 +337,7 @@ static const char *after_path(const char *msg, const char *path)
 
 static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 {
-	char rel[48], *xps = NULL, *sig = NULL, *key = NULL;
+	char rel[XP_REPO_REL_MAX], *xps = NULL, *sig = NULL, *key = NULL;
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	const struct xp_jid *j = jid(c, e->id);
 	struct xp_err err = {0};
@@ -346,10 +346,10 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 
 	if (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
 		return; /* reported as pending */
-	xp_catalog_data_path(e->id, rel);
-	xps = xp_asprintf("%s/%s", c->repo, rel);
-	sig = xp_asprintf("%s/%s.minisig", c->repo, rel);
-	key = xp_asprintf("%s/keys/shred/%s.key", c->repo, e->id);
+	xp_repo_backup_rel(e->id, rel);
+	xps = xp_repo_backup(c->repo, e->id, "");
+	sig = xp_repo_backup(c->repo, e->id, ".minisig");
+	key = xp_repo_shred_key(c->repo, e->id);
 	if (!xps || !sig || !key) {
 		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
@@ -389,12 +389,12 @@ out:
  * journal that the old signature does, it is an interrupted change, not tampering. */
 static int new_signature(struct check *c, const char *text, size_t len)
 {
-	char *npath = xp_asprintf("%s/catalog.minisig.new", c->repo), *sig = NULL, head[65];
+	char *npath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG_NEW), *sig = NULL, head[65];
 	struct xp_err ignored;
 	size_t lines;
 	int is = 0;
 
-	if (npath && xp_file_read_optional(npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
+	if (npath && xp_repo_read_optional(c->repo, npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
 	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
 		xp_catalog_sig_mark(sig, &lines, head);
 		is = lines >= c->cat.journal_lines;
@@ -406,7 +406,7 @@ static int new_signature(struct check *c, const char *text, size_t len)
 
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
 {
-	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
+	char *spath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 	struct xp_err err = {0};
 	int rc, bad;
 
@@ -414,7 +414,7 @@ static void check_catalog_signature(struct check *c, const char *text, size_t le
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
-	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
+	rc = xp_repo_read(c->repo, spath, 1 << 16, &sig, NULL, &err);
 	bad = rc == 0 ? xp_sign_verify_buffer(text, len, sig, c->pub, &err) : 0;
 	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
 		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",
@@ -471,7 +471,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 {
 	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
 	const struct xp_catalog_entry *e;
-	char *path = xp_asprintf("%s/%s", c->repo, l->rel), *key;
+	char *path = xp_repo_join(c->repo, l->rel), *key;
 	int there = path && exists(path), is = 0;
 
 	free(path);
@@ -484,7 +484,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
-		key = xp_asprintf("%s/keys/shred/%s.key", c->repo, l->id);
+		key = xp_repo_shred_key(c->repo, l->id);
 		if (e && key)
 			is = e->state == XP_CATALOG_SHREDDED ? exists(key)
 			                                     : e->shreddable && !exists(key);
@@ -544,7 +544,7 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 	size_t len = 0;
 	int rc;
 
-	pub = xp_asprintf("%s/keys/signer.pub", repo);
+	pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB);
 	if (!pub)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	c.pub = pub;
@@ -641,8 +641,8 @@ int xp_catalog_describe(const char *repo, const char *pub, const char *id,
                         struct xp_catalog_entry *e, struct xp_err *why)
 {
 	struct xp_seal_header h;
-	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, id, id);
-	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL, *key = NULL, *comment = NULL;
+	char *xps = xp_repo_backup(repo, id, "");
+	char *sig = xp_repo_backup(repo, id, ".minisig"), *key = NULL, *comment = NULL;
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -659,17 +659,17 @@ int xp_catalog_describe(const char *repo, const char *pub, const char *id,
 		rc = hash_file(xps, e->hash, &e->size, why);
 	if (rc)
 		goto out;
-	memcpy(e->id, id, XP_CATALOG_ID_HEX);
+	memcpy(e->id, id, XP_REPO_ID_HEX);
 	e->created = h.created;
 	e->shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
-	key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
-	e->path = malloc(48);
+	key = xp_repo_shred_key(repo, id);
+	e->path = malloc(XP_REPO_REL_MAX);
 	if (!key || !e->path || sig_fields(comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
 	e->state = e->shreddable && !exists(key) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
-	xp_catalog_data_path(id, e->path);
+	xp_repo_backup_rel(id, e->path);
 out:
 	if (rc) {
 		free(e->path);
@@ -687,7 +687,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 {
 	struct adopt *a = ctx;
 	struct xp_catalog_entry e, *grown;
-	char id[XP_CATALOG_ID_HEX], rel[128];
+	char id[XP_REPO_ID_HEX], rel[128];
 	const struct xp_jid *j;
 	struct xp_err why = {0};
 	int rc;
@@ -740,7 +740,7 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 
 	if (adopted)
 		*adopted = 0;
-	pub = xp_asprintf("%s/keys/signer.pub", repo);
+	pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB);
 	if (!pub)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	a.pub = pub;

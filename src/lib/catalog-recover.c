@@ -79,7 +79,7 @@ static struct xp_jid *jid_get(struct xp_jids *j, const char *id)
 	if (2 * (j->n + 1) > j->nslot && rehash(j))
 		return NULL;
 	memset(&j->v[j->n], 0, sizeof *j->v);
-	memcpy(j->v[j->n].id, id, XP_CATALOG_ID_HEX);
+	memcpy(j->v[j->n].id, id, XP_REPO_ID_HEX);
 	for (i = id_hash(id) & (j->nslot - 1); j->slot[i]; i = (i + 1) & (j->nslot - 1))
 		;
 	j->slot[i] = ++j->n;
@@ -105,7 +105,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 	const char *e = ev->event;
 	struct xp_jid *j;
 
-	if (!xp_catalog_valid_id(ev->id))
+	if (!xp_repo_valid_id(ev->id))
 		return 0;
 	if (strcmp(e, "sealed") == 0 || strcmp(e, "adopted") == 0) {
 		/* Up to the mark, the signed catalog was written after it: nothing to finish. */
@@ -186,27 +186,27 @@ struct xp_catalog_entry *xp_op_find(struct xp_op *op, const char *id)
 
 static char *key_path(const struct xp_op *op, const char *id)
 {
-	return xp_asprintf("%s/keys/shred/%s.key", op->repo, id);
+	return xp_repo_shred_key(op->repo, id);
 }
 
 static char *xps_path(const struct xp_op *op, const char *id, const char *suffix)
 {
-	return xp_asprintf("%s/data/%.2s/%s.xps%s", op->repo, id, id, suffix);
+	return xp_repo_backup(op->repo, id, suffix);
 }
 
 /* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
  * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
  * together with there being no other copy of the key.) */
-static int shred_file(const char *path, int *existed, struct xp_err *err)
+static int shred_file(const char *repo, const char *path, int *existed, struct xp_err *err)
 {
 	static const uint8_t zero[512];
 	struct stat st;
 	int fd, rc = 0;
 
 	*existed = 0;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", path);
+	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
+	if (rc)
+		return rc == XP_ENOENT ? 0 : rc;
 	*existed = 1;
 	if (fstat(fd, &st) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
@@ -332,7 +332,7 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 		char *key = key_path(op, f->v[i].id);
 		int existed = 0;
 
-		rc = key ? shred_file(key, &existed, err)
+		rc = key ? shred_file(op->repo, key, &existed, err)
 		         : xp_err_set(err, XP_ENOMEM, "out of memory");
 		free(key);
 		if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
@@ -380,11 +380,12 @@ static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *er
 		free(sig);
 	}
 	for (unsigned d = 0; d < 256 && rc == 0; d++) {
-		char *any;
+		char sub[3], *any;
 
 		if (!dirty[d])
 			continue;
-		any = xp_asprintf("%s/data/%02x/.", op->repo, d);
+		snprintf(sub, sizeof sub, "%02x", d);
+		any = xp_repo_data_sub(op->repo, sub);
 		rc = any ? fsync_parent(any, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
 		free(any);
 	}
@@ -458,7 +459,7 @@ int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, str
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = shred_file(key, &existed, err);
+	rc = shred_file(op->repo, key, &existed, err);
 	if (rc)
 		goto out;
 	if (e && e->state != XP_CATALOG_SHREDDED) {
@@ -477,10 +478,10 @@ out:
  * catalog now in place, else it belongs to a catalog that never got there. */
 static int fix_signature(struct xp_op *op, struct xp_err *err)
 {
-	char *npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
-	char *spath = xp_asprintf("%s/catalog.minisig", op->repo);
-	char *cpath = xp_asprintf("%s/catalog", op->repo);
-	char *pub = xp_asprintf("%s/keys/signer.pub", op->repo);
+	char *npath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG_NEW);
+	char *spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
+	char *cpath = xp_repo_file(op->repo, XP_REPO_CATALOG);
+	char *pub = xp_repo_file(op->repo, XP_REPO_SIGNER_PUB);
 	char *sig = NULL, *text = NULL;
 	size_t len = 0;
 	struct xp_err ignored;
@@ -490,10 +491,10 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read_optional(npath, 1 << 16, &sig, NULL, err);
+	rc = xp_repo_read_optional(op->repo, npath, 1 << 16, &sig, NULL, err);
 	if (rc || !sig)
 		goto out;
-	rc = xp_file_read_optional(cpath, (size_t)256 << 20, &text, &len, err);
+	rc = xp_repo_read_optional(op->repo, cpath, (size_t)256 << 20, &text, &len, err);
 	if (rc)
 		goto out;
 	if (text && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
@@ -560,7 +561,7 @@ static int remove_stale_temps(struct xp_op *op, struct xp_err *err)
 
 			if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) != 0)
 				continue;
-			path = xp_asprintf("%s/%s", op->repo, e->d_name);
+			path = xp_repo_join(op->repo, e->d_name);
 			rc = path ? remove_file(path, err)
 			          : xp_err_set(err, XP_ENOMEM, "out of memory");
 			free(path);
@@ -611,7 +612,7 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
  * report. The journal has its event already. */
 static int finish_seals(struct xp_op *op, struct xp_err *err)
 {
-	char *pub = xp_asprintf("%s/keys/signer.pub", op->repo);
+	char *pub = xp_repo_file(op->repo, XP_REPO_SIGNER_PUB);
 	struct xp_idset listed = {0};
 	int dirty = 0, rc = 0;
 
@@ -680,7 +681,7 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
  * (empty, signed) catalog before the first event is journaled. */
 static int first_catalog(struct xp_op *op, struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/catalog", op->repo);
+	char *path = xp_repo_file(op->repo, XP_REPO_CATALOG);
 	struct stat st;
 	int rc = 0;
 

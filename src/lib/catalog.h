@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repo.h"
 #include "util.h"
 
 struct xp_signkey;
@@ -27,7 +28,6 @@ struct xp_seal_info;
 struct xp_dump_brief;
 
 #define XP_CATALOG_VERSION  1
-#define XP_CATALOG_ID_HEX   33   /* 32 hex digits and NUL */
 #define XP_CATALOG_HASH_LEN 32   /* BLAKE2b-256 of the .xps file */
 #define XP_CATALOG_TEXT_MAX 4096 /* longest source, hold reason, rule or policy text */
 
@@ -38,13 +38,13 @@ enum xp_catalog_state {
 
 /* One backup. Strings are owned by the entry (freed by xp_catalog_free). */
 struct xp_catalog_entry {
-	char id[XP_CATALOG_ID_HEX]; /* 32 lower-case hex digits */
-	int state;                  /* enum xp_catalog_state */
-	int64_t created;            /* seconds since the epoch, UTC */
-	int has_window;             /* oldest/newest are known (from the dump's SUMMARY) */
-	int64_t oldest, newest;     /* data window: oldest and newest row time */
-	char *source;               /* NULL when unknown */
-	uint64_t size;              /* bytes of the .xps file */
+	char id[XP_REPO_ID_HEX]; /* 32 lower-case hex digits */
+	int state;               /* enum xp_catalog_state */
+	int64_t created;         /* seconds since the epoch, UTC */
+	int has_window;          /* oldest/newest are known (from the dump's SUMMARY) */
+	int64_t oldest, newest;  /* data window: oldest and newest row time */
+	char *source;            /* NULL when unknown */
+	uint64_t size;           /* bytes of the .xps file */
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
 	int shreddable; /* the data key is REPO/keys/shred/ID.key */
@@ -84,8 +84,6 @@ void xp_catalog_free(struct xp_catalog *cat);
 const struct xp_catalog_entry *xp_catalog_find(const struct xp_catalog *cat, const char *id);
 /* "sealed" or "shredded". */
 const char *xp_catalog_state_name(int state);
-/* The relative path of a backup's file: "data/XX/ID.xps" into buf. */
-void xp_catalog_data_path(const char *id, char buf[48]);
 
 /* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
  * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if

@@ -151,7 +151,7 @@ int xp_summary_format(const struct xp_manifest *m, char **out, size_t *len, stru
 		const struct xp_dump_table *t = &m->tables[i];
 		char hex[65];
 
-		sodium_bin2hex(hex, sizeof hex, t->blake2b, sizeof t->blake2b);
+		xp_hex(t->blake2b, sizeof t->blake2b, hex);
 		fputs("table\t", f);
 		put_esc(f, t->name);
 		fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32 "\t%s\t", t->rows, t->bytes,

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "keys.h"
+#include "repo.h"
 #include "secret.h"
 #include "sign.h"
 
@@ -41,23 +42,6 @@
 #define CT1_LEN     (PT1_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 #define SALT_LEN    crypto_pwhash_SALTBYTES
 #define CHK_LEN     crypto_generichash_BYTES
-
-/* Exactly n bytes from 2n lower- or upper-case hex digits: 0, or -1. */
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t got = 0;
-	const char *end = NULL;
-
-	if (strlen(s) != 2 * n || sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) != 0 ||
-	    got != n)
-		return -1;
-	return 0;
-}
-
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-	sodium_bin2hex(out, 2 * n + 1, in, n);
-}
 
 static unsigned long long test_ops;
 static size_t test_mem;
@@ -130,11 +114,6 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
 
-static char *keys_path(const char *repo, const char *name)
-{
-	return xp_asprintf("%s/keys/%s", repo, name);
-}
-
 static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 {
 	return sodium_bin2base64(out, outlen, bin, len, B64);
@@ -143,7 +122,7 @@ static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.pub"), *text = NULL, *l, *nl;
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY), *text = NULL, *l, *nl;
 	size_t len;
 	int rc;
 
@@ -153,7 +132,7 @@ int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
 		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 		goto out;
 	}
-	rc = xp_file_read(path, 256, &text, &len, err);
+	rc = xp_repo_read(repo, path, 256, &text, &len, err);
 	if (rc)
 		goto out;
 	l = text + sizeof PUB_MAGIC;
@@ -241,7 +220,7 @@ static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN],
                         const struct xp_keys_bound *b, const char *pw, size_t pwlen, int strong,
                         struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
 	uint8_t *pt = xp_secret_alloc(PT_LEN);
 	int rc;
 
@@ -250,7 +229,7 @@ static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN],
 		goto out;
 	}
 	memcpy(pt, sk, XP_KEYS_SK_LEN);
-	if (b->present && unhex(b->repo_id, pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN) != 0) {
+	if (b->present && xp_unhex(b->repo_id, pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN) != 0) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: bad repository id", repo);
 		goto out;
 	}
@@ -331,7 +310,7 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
                          uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
 	uint8_t pk[XP_KEYS_PK_LEN], derived[XP_KEYS_PK_LEN];
 	uint8_t *key = NULL, *pt = xp_secret_alloc(PT_LEN);
 	struct keyfile kf;
@@ -351,7 +330,7 @@ int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
 	rc = xp_keys_load_public(repo, pk, NULL, err);
 	if (rc)
 		goto out;
-	rc = xp_file_read(path, KEYFILE_MAX, &text, &len, err);
+	rc = xp_repo_read(repo, path, KEYFILE_MAX, &text, &len, err);
 	if (rc)
 		goto out;
 	if (parse_keyfile(text, len, &kf) != 0) {
@@ -383,7 +362,7 @@ int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
 	}
 	if (b && kf.ctlen == CT_LEN) {
 		b->present = 1;
-		hex(pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN, b->repo_id);
+		xp_hex(pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN, b->repo_id);
 		memcpy(b->signer, pt + XP_KEYS_SK_LEN + XP_KEYS_REPO_ID_LEN, XP_SIGN_PUB_LEN);
 	}
 out:
@@ -413,7 +392,7 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
 static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], struct xp_err *err)
 {
 	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = keys_path(repo, "repo.pub");
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
 	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
 	int rc;
 
@@ -431,7 +410,7 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
                         struct xp_err *err)
 {
 	struct xp_signkey *k = NULL;
-	char *path = keys_path(repo, "signer.pub"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -453,29 +432,29 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
 
 int xp_keys_repo_id(const char *repo, char id[XP_KEYS_REPO_ID_HEX], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.id"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text = NULL;
 	uint8_t kid[XP_KEYS_ID_LEN], bin[XP_KEYS_REPO_ID_LEN];
 	size_t len;
 	int rc;
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read(path, 256, &text, &len, err);
+	rc = xp_repo_read(repo, path, 256, &text, &len, err);
 	if (rc == XP_ENOENT) {
 		rc = xp_keys_load_public(repo, (uint8_t[XP_KEYS_PK_LEN]){0}, kid, err);
 		if (rc == 0)
-			hex(kid, sizeof kid, id);
+			xp_hex(kid, sizeof kid, id);
 		goto out;
 	}
 	if (rc)
 		goto out;
 	if (len != sizeof ID_MAGIC + 2 * XP_KEYS_REPO_ID_LEN + 1 ||
 	    memcmp(text, ID_MAGIC "\n", sizeof ID_MAGIC) != 0 || text[len - 1] != '\n' ||
-	    (text[len - 1] = '\0', unhex(text + sizeof ID_MAGIC, bin, sizeof bin)) != 0) {
+	    (text[len - 1] = '\0', xp_unhex(text + sizeof ID_MAGIC, bin, sizeof bin)) != 0) {
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: not a repository id", path);
 		goto out;
 	}
-	hex(bin, sizeof bin, id);
+	xp_hex(bin, sizeof bin, id);
 out:
 	free(text);
 	free(path);
@@ -485,10 +464,10 @@ out:
 static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN],
                          struct xp_err *err)
 {
-	char idhex[XP_KEYS_REPO_ID_HEX], *path = keys_path(repo, "repo.id"), *text;
+	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text;
 	int rc;
 
-	hex(id, XP_KEYS_REPO_ID_LEN, idhex);
+	xp_hex(id, XP_KEYS_REPO_ID_LEN, idhex);
 	text = xp_asprintf("%s\n%s\n", ID_MAGIC, idhex);
 	if (!path || !text)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -502,7 +481,8 @@ static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN]
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
                  int strong, struct xp_err *err)
 {
-	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = keys_path(repo, "repo.pub");
+	char *keysdir = xp_repo_file(repo, XP_REPO_KEYS),
+	     *pubpath = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
 	uint8_t pk[XP_KEYS_PK_LEN], id[XP_KEYS_REPO_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	struct xp_keys_bound b = {.present = 1};
@@ -530,7 +510,7 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 		goto out;
 	}
 	randombytes_buf(id, sizeof id);
-	hex(id, sizeof id, b.repo_id);
+	xp_hex(id, sizeof id, b.repo_id);
 	rc = write_signer(repo, signing_key_path ? signing_key_path : xp_keys_default_signing_key(),
 	                  b.signer, err);
 	if (rc == 0)

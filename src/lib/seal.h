@@ -101,10 +101,6 @@ int xp_seal_read_header(const char *path, struct xp_seal_header *h, struct xp_er
 
 /* A fresh random backup id. */
 void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN]);
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void xp_seal_hex(const uint8_t *in, size_t n, char *out);
-/* Parses a 32-hex-digit backup id; 0 or XP_EUSAGE. */
-int xp_seal_parse_id(const char *hex, uint8_t id[XP_SEAL_ID_LEN]);
 
 /* The repository side: REPO/data/XX/ID.xps with ID.xps.minisig beside it, the data keys of
  * shreddable backups in REPO/keys/shred/ID.key, defaults in REPO/config. */

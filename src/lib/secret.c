@@ -8,10 +8,24 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
+
+int xp_secret_no_core(struct xp_err *err)
+{
+	const struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return xp_err_sys(err, XP_EFAIL, "setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return xp_err_sys(err, XP_EFAIL, "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
 
 void *xp_secret_alloc(size_t n)
 {

@@ -19,6 +19,11 @@
 int xp_secret_password(const char *file, const char *prompt, int confirm, char **pw, size_t *len,
                        struct xp_err *err);
 
+/* Turns core dumps off for the rest of the process (RLIMIT_CORE 0, and not dumpable: no core,
+ * no ptrace by other users), so a crash never writes passwords, keys or clear data to disk.
+ * Every tool calls it first in main. 0, or XP_EFAIL naming the call that failed. */
+int xp_secret_no_core(struct xp_err *err);
+
 /* n bytes of sodium_malloc memory (guarded, mlocked; initialises libsodium first, so it is
  * safe before sodium_init); NULL when out of memory. */
 void *xp_secret_alloc(size_t n);

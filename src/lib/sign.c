@@ -102,12 +102,25 @@ static int parse_pubkey_text(const char *text, struct pubkey *pk)
 	return 0;
 }
 
+/* A small file that must be a regular one (a key or a signature): never a FIFO to wait on. */
+static int read_regular(const char *path, size_t max, char **text, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
+	rc = xp_fd_read(fd, path, max, text, NULL, err);
+	close(fd);
+	return rc;
+}
+
 static int load_pubkey(const char *path, struct pubkey *pk, struct xp_err *err)
 {
 	char *text = NULL;
 	int rc;
 
-	rc = xp_file_read(path, KEYFILE_MAX, &text, NULL, err);
+	rc = read_regular(path, KEYFILE_MAX, &text, err);
 	if (rc)
 		return rc;
 	if (parse_pubkey_text(text, pk) != 0)
@@ -597,13 +610,13 @@ int xp_sign_verify_file_comment(const char *path, const char *sigpath, const cha
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 	/* The data file first, so a missing backup is named rather than its signature. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	rc = load_pubkey(pubkey_path, &pk, err);
 	if (rc)
 		goto out;
-	rc = xp_file_read(sigpath, SIGFILE_MAX, &text, NULL, err);
+	rc = read_regular(sigpath, SIGFILE_MAX, &text, err);
 	if (rc) {
 		/* Too large to be a signature is damage; a file that cannot be read is not. */
 		if (rc == XP_EFAIL && stat(sigpath, &st) == 0 && S_ISREG(st.st_mode) &&

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "trust.h"
+#include "repo.h"
 #include "catalog.h"
 #include "journal.h"
 
@@ -219,7 +220,7 @@ static int find_path_pin(const char *repo, struct found *f, struct xp_err *err)
 static int gather(const char *repo, struct xp_trust *t, struct found *f, struct xp_err *err)
 {
 	uint8_t pk[XP_KEYS_PK_LEN];
-	char *pub = xp_asprintf("%s/keys/signer.pub", repo);
+	char *pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB);
 	int rc;
 
 	memset(t, 0, sizeof *t);

@@ -76,8 +76,23 @@ int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err);
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
 /* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
 ssize_t xp_read_full(int fd, void *buf, size_t len);
-/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+/* What a file of mode m is, for messages: "a FIFO", "a symbolic link", "a device", ... */
+const char *xp_file_kind(mode_t m);
+/* Opens path (following links), refusing without waiting on it, reading or writing it anything
+ * that is not a regular file: XP_EFAIL "PATH: not a regular file (a FIFO)"; a missing file is
+ * XP_ENOENT. *fd is blocking and close-on-exec; the caller closes it. Files under a repository
+ * are opened by xp_repo_open instead, which follows no link. */
+int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err);
+/* Reads fd to its end (at most max bytes) into a malloc'd, NUL-terminated *buf (the caller
+ * frees it); name is for messages, len may be NULL. */
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. A FIFO
+ * is never waited on (without a writer it reads as empty). Repository files: xp_repo_read. */
 int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched); for files
+ * outside a repository (a repository's own go through xp_repo_read_optional). */
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
+                          struct xp_err *err);
 /* The one rule for files that hold a secret (password, connection string, signing key): a
  * regular file that group or others may read, write or run is refused (XP_EFAIL, one message:
  * "PATH: readable by group (mode 0640); chmod 600 it"; readable is named before writable, others
@@ -97,9 +112,16 @@ struct xp_afile {
 	char *path; /* final name (owned) */
 	char *tmp;  /* temp name (owned) */
 };
-/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing.
- * An existing device or FIFO at path is opened and written in place instead. */
+/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing. A link
+ * at path is replaced, never written through; a character device (/dev/null) is written in
+ * place; a FIFO, socket, block device or directory is refused (XP_EFAIL "PATH: not a regular
+ * file (a FIFO)") without being opened. */
 int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
+/* xp_afile_open for a tool's -o FILE, where clear data goes: a link is followed to a
+ * character device (/dev/stdout) or to a regular file it replaces; a file or link another
+ * user owns is refused (XP_EFAIL "PATH: owned by another user"), and so is a FIFO, so that no
+ * one else can take the data on its way. */
+int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
 /* fsync, rename over path, close, fsync the directory; frees af's names. The temp file is
  * open (and any flock(2) on it held) until it has its final name. */
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err);
@@ -124,6 +146,11 @@ void xp_json_string(const char *s);
 /* Decodes exactly want bytes of standard base64 from s[0..len), refusing any byte outside the
  * alphabet (libsodium 1.0.18 alone decodes some bytes above 0x7f as letters). 0 or -1. */
 int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes), and back (either case): 0 or -1. The one
+ * hex encoding of the toolkit. */
+void xp_hex(const uint8_t *in, size_t n, char *out);
+int xp_unhex(const char *s, uint8_t *out, size_t n);
 
 /* printf into a fresh malloc'd string; NULL on failure. */
 char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "verify.h"
+#include "repo.h"
 
 #include "dump.h"
 #include "keys.h"
@@ -27,7 +28,7 @@ int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_v
 
 	memset(k, 0, sizeof *k);
 	k->sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	k->shred_dir = xp_asprintf("%s/keys/shred", repo);
+	k->shred_dir = xp_repo_file(repo, XP_REPO_SHRED_DIR);
 	if (!k->sk || !k->shred_dir)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)
@@ -211,12 +212,13 @@ struct source {
 static int source_start(struct source *s, const struct xp_verify_keys *k, const char *path,
                         int *rfd, struct xp_err *err)
 {
-	int p[2];
+	int p[2], rc;
 
 	memset(s, 0, sizeof *s);
-	s->file_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->file_fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	s->file_fd = -1;
+	rc = xp_open_regular(path, O_RDONLY, &s->file_fd, err);
+	if (rc)
+		return rc;
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		close(s->file_fd);
 		return xp_err_sys(err, XP_EFAIL, "pipe");

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "dump.h"
+#include "secret.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -143,15 +144,16 @@ int main(int argc, char **argv)
 	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
 	char *dsn_buf = NULL;
 	struct xp_afile af = {.fd = -1};
-	struct stat st;
 	struct progress prog = {0};
 	struct older older = {0};
 	int64_t max_age = 0;
 	struct xp_err err = {0};
 	uint64_t chunk = 0;
-	int quiet = 0, direct = 0, c, rc = 0, fd = STDOUT_FILENO;
+	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
 
 	xp_progname = "xpdump";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	excl = calloc((size_t)argc, sizeof *excl);
 	tables = calloc((size_t)argc, sizeof *tables);
 	tcols = calloc((size_t)argc, sizeof *tcols);
@@ -263,16 +265,9 @@ int main(int argc, char **argv)
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
 	o.output = xp_cli_stdio(output) ? NULL : output;
-	if (o.output && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* a device or FIFO is written in place: renaming over it would replace it */
-		fd = open(output, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
-			goto out;
-		}
-		direct = 1;
-	} else if (o.output) {
-		rc = xp_afile_open(&af, output, 0600, &err);
+	if (o.output) {
+		/* clear data: never into a FIFO or a file someone else could read it from */
+		rc = xp_afile_open_output(&af, output, 0600, &err);
 		if (rc)
 			goto out;
 		fd = af.fd;
@@ -289,8 +284,6 @@ int main(int argc, char **argv)
 	xp_odbc_crash_unlink = NULL;
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
-	if (direct && close(fd) < 0 && !rc)
-		rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
 out:
 	if (af.path)
 		xp_afile_abort(&af);

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "sign.h"
 #include "trust.h"
+#include "secret.h"
 #include "util.h"
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
@@ -586,6 +587,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpexpire";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	memset(&o, 0, sizeof o);
 	rc = parse_args(argc, argv, &o);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "load.h"
+#include "secret.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
 	int quiet = 0, fd = STDIN_FILENO, ch, status;
 
 	xp_progname = "xprestore";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	while ((ch = xp_cli_getopt(argc, argv, "i:qh", longopts)) != -1) {
 		switch (ch) {
 		case 'd': dsn = optarg; break;

@@ -80,7 +80,7 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	char hash[2 * XP_SEAL_HASH_LEN + 1];
 
 	xp_time_format(info->created, created);
-	xp_seal_hex(info->hash, sizeof info->hash, hash);
+	xp_hex(info->hash, sizeof info->hash, hash);
 	printf("{\"id\":\"%s\",\"path\":", info->id);
 	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
@@ -413,7 +413,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 		xp_trust_describe_signer(&t, said, sizeof said);
 		xp_warn("%s: %s", a->repo, said);
 	}
-	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
+	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
 	rc = xp_seal_restore_key(a->repo, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL, err);
 	if (rc == 0 && to_file)
@@ -525,6 +525,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)

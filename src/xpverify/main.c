@@ -5,6 +5,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "keys.h"
+#include "repo.h"
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
@@ -14,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,8 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define ID_HEX 32
 
 /* A backup's verdict: the worst of its signature, the catalog's findings about it, its deep
  * check and its drill (worst: BAD, then MISSING, then FAILED). */
@@ -104,24 +104,12 @@ static void usage(FILE *f)
 	        "  -h, --help           print this help\n" XP_CLI_VERSION_HELP);
 }
 
-static int is_id(const char *s)
-{
-	return strlen(s) == ID_HEX && strspn(s, "0123456789abcdef") == ID_HEX;
-}
-
 /* The id in a path ending in "/ID.xps", or NULL. */
 static char *id_of_path(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	size_t n;
+	char id[XP_REPO_ID_HEX];
 
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	if (n != ID_HEX + 4 || strcmp(base + ID_HEX, ".xps") != 0)
-		return NULL;
-	if (strspn(base, "0123456789abcdef") != ID_HEX)
-		return NULL;
-	return strndup(base, ID_HEX);
+	return xp_repo_id_of_name(path, id) == 0 ? strdup(id) : NULL;
 }
 
 static int add(struct run *run, char *id, char *path, int byid, struct xp_err *err)
@@ -149,9 +137,8 @@ static int add(struct run *run, char *id, char *path, int byid, struct xp_err *e
 /* An argument is a backup id when it looks like one and a repository is known. */
 static int add_arg(struct run *run, const char *arg, struct xp_err *err)
 {
-	if (run->repo && is_id(arg))
-		return add(run, strdup(arg),
-		           xp_asprintf("%s/data/%.2s/%s.xps", run->repo, arg, arg), 1, err);
+	if (run->repo && xp_repo_valid_id(arg))
+		return add(run, strdup(arg), xp_repo_backup(run->repo, arg, ""), 1, err);
 	return add(run, id_of_path(arg), strdup(arg), 0, err);
 }
 
@@ -163,36 +150,35 @@ static int by_path(const void *a, const void *b)
 /* Every REPO/data/XX/ID.xps, sorted. */
 static int scan_repo(struct run *run, struct xp_err *err)
 {
-	char *data = xp_asprintf("%s/data", run->repo), *sub = NULL;
+	char *data = xp_repo_file(run->repo, XP_REPO_DATA), *sub = NULL;
 	DIR *d = NULL, *sd = NULL;
 	struct dirent *e, *f;
 	int rc = 0;
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	d = opendir(data);
-	if (!d && errno == ENOENT && access(run->repo, F_OK) == 0)
-		goto out; /* a repository without backups yet */
-	if (!d) {
-		rc = errno == ENOENT ? xp_err_sys(err, XP_ENOENT, "%s", run->repo)
-		                     : xp_err_sys(err, XP_EFAIL, "%s", data);
+	/* data/ and data/XX/ as they are: a link planted there is refused, not followed. */
+	rc = xp_repo_opendir(run->repo, data, &d, err);
+	if (rc == XP_ENOENT && access(run->repo, F_OK) == 0)
+		rc = 0; /* a repository without backups yet */
+	else if (rc == XP_ENOENT)
+		rc = xp_err_sys(err, XP_ENOENT, "%s", run->repo);
+	if (rc || !d)
 		goto out;
-	}
 	while (rc == 0 && (e = readdir(d))) {
-		if (strlen(e->d_name) != 2 || strspn(e->d_name, "0123456789abcdef") != 2)
+		if (!xp_repo_valid_sub(e->d_name))
 			continue;
 		free(sub);
-		sub = xp_asprintf("%s/%s", data, e->d_name);
-		if (!sub || !(sd = opendir(sub))) {
-			rc = sub ? xp_err_sys(err, XP_EFAIL, "%s", sub)
-			         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		sub = xp_repo_data_sub(run->repo, e->d_name);
+		rc = sub ? xp_repo_opendir(run->repo, sub, &sd, err)
+		         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (rc)
 			break;
-		}
 		while (rc == 0 && (f = readdir(sd))) {
 			char *id = id_of_path(f->d_name);
 
 			if (id && strncmp(id, e->d_name, 2) == 0)
-				rc = add(run, id, xp_asprintf("%s/%s", sub, f->d_name), 1, err);
+				rc = add(run, id, xp_repo_backup(run->repo, id, ""), 1, err);
 			else
 				free(id);
 		}
@@ -219,7 +205,7 @@ static char *find_pubkey(const char *path)
 	if (!realpath(dirname(dir), real))
 		return NULL;
 	for (;;) {
-		pub = xp_asprintf("%s/keys/signer.pub", real[1] ? real : "");
+		pub = xp_repo_file(real[1] ? real : "", XP_REPO_SIGNER_PUB);
 		if (!pub || access(pub, F_OK) == 0)
 			return pub;
 		free(pub);
@@ -228,6 +214,18 @@ static char *find_pubkey(const char *path)
 		p = strrchr(real, '/');
 		p[p == real] = '\0';
 	}
+}
+
+/* 0 when a backup named by id is reached in REPO without a link (a missing one is left to
+ * the signature check, which names it). */
+static int in_repo(const char *repo, const char *path, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_repo_open(repo, path, O_RDONLY, 0, &fd, err);
+	if (rc == 0)
+		close(fd);
+	return rc == XP_ENOENT ? 0 : rc;
 }
 
 /* Checks one backup's signature; later checks of a backup belong here too. */
@@ -242,16 +240,18 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		return FAILED;
 	}
 	if (!pub && it->byid)
-		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+		pub = found = xp_repo_file(run->repo, XP_REPO_SIGNER_PUB);
 	else if (!pub)
 		pub = found = find_pubkey(it->path);
 	if (!pub && run->repo) /* a copy outside any repository: the one named by -r */
-		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+		pub = found = xp_repo_file(run->repo, XP_REPO_SIGNER_PUB);
 	if (!pub && access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
 	else if (!pub)
 		rc = xp_err_set(err, XP_EFAIL, "%s: no keys/signer.pub above it (use -p)",
 		                it->path);
+	else if (it->byid && (rc = in_repo(run->repo, it->path, err)) != 0)
+		; /* a link below REPO: not followed */
 	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
 	else
@@ -517,7 +517,7 @@ static void judge(struct run *run, const struct xp_catalog_finding *f)
 	for (i = 0; i < run->n && !(run->items[i].id && strcmp(run->items[i].id, f->id) == 0); i++)
 		;
 	if (i == run->n &&
-	    add(run, strdup(f->id), xp_asprintf("%s/%s", run->repo, f->path), 1, &err) != 0) {
+	    add(run, strdup(f->id), xp_repo_join(run->repo, f->path), 1, &err) != 0) {
 		xp_warn("%s", err.msg);
 		run->check_failed = 1;
 		return;
@@ -645,11 +645,12 @@ static int check_all(struct run *run, int asked)
  * checks only; once it has a catalog, signature or journal, all three are checked. */
 static int has_catalog(const char *repo)
 {
-	static const char *const names[] = {"catalog", "catalog.minisig", "journal"};
+	static const enum xp_repo_file files[] = {XP_REPO_CATALOG, XP_REPO_CATALOG_SIG,
+	                                          XP_REPO_JOURNAL};
 	int found = 0;
 
 	for (size_t i = 0; i < 3 && !found; i++) {
-		char *p = xp_asprintf("%s/%s", repo, names[i]);
+		char *p = xp_repo_file(repo, files[i]);
 
 		found = !p || access(p, F_OK) == 0; /* out of memory: check rather than skip */
 		free(p);
@@ -739,6 +740,8 @@ int main(int argc, char **argv)
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	while ((c = xp_cli_getopt(argc, argv, "r:p:h", longopts)) != -1) {
 		switch (c) {

@@ -233,13 +233,14 @@ like "$rc:$err" "1:xpdump: $T/dsn: readable by others (mode 0644); chmod 600 it"
 XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
 is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
 
-# -o onto a FIFO (or a device) writes into it instead of replacing it
+# -o onto a device writes into it; a FIFO is refused at once (whoever reads it would get the
+# clear data) and left as it is: a pipe is standard output
+run xpdump --dsn "$dsn" -t audit -o /dev/null
+is "$rc:$err" "0:" "-o /dev/null writes into the device"
 mkfifo "$T/fifo"
-cat "$T/fifo" >"$T/from-fifo" &
-run xpdump --dsn "$dsn" -t audit -o "$T/fifo"
-wait
-is "$rc:$(stat -c %F "$T/fifo"):$(tar tf "$T/from-fifo" | head -1)" "0:fifo:MANIFEST" \
-	"-o FIFO writes the stream into the FIFO and leaves it one"
+run timeout 20 "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$dsn" -t audit -o "$T/fifo"
+is "$rc:$err:$(stat -c %F "$T/fifo")" "1:xpdump: $T/fifo: not a regular file (a FIFO): refused:fifo" \
+	"-o FIFO is refused without waiting for a reader, and stays a FIFO"
 
 # failures: one line, exit 1, no file left behind
 mkdir "$T/out"
@@ -266,11 +267,19 @@ fi
 # the stream is written by a child process of xpdump: killed, xpdump says so and exits 1,
 # and the stream stops without its end (no SUMMARY)
 mkfifo "$T/wk.fifo"
-xpdump --dsn "$dsn" -t ev -o "$T/wk.fifo" 2>"$T/wk.err" &
+xpdump --dsn "$dsn" -t ev 2>"$T/wk.err" >"$T/wk.fifo" &
 wk=$!
 exec 3<"$T/wk.fifo"
 head -c 4096 <&3 >/dev/null # MANIFEST is out: the child has started
-pids=$(pgrep -f -- "$T/wk.fifo")
+# descendants PID: every process below PID
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+pids=$(descendants "$wk")
 child=''
 for p in $pids; do # the writer: an xpdump whose parent is an xpdump
 	pp=$(ps -o ppid= -p "$p" | tr -d ' ')

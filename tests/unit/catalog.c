@@ -179,9 +179,9 @@ static void test_round_trip(struct xp_catalog_entry *a, struct xp_catalog_entry 
 		is_str(ga->hold, "case 42\tcourt order\nline two", "hold reason survives");
 		ok(gb->hold == NULL, "no hold is NULL");
 		is_str(xp_catalog_state_name(ga->state), "sealed", "state sealed");
-		char want[48];
+		char want[XP_REPO_REL_MAX];
 
-		xp_catalog_data_path(a->id, want);
+		xp_repo_backup_rel(a->id, want);
 		is_str(ga->path, want, "path is data/XX/ID.xps");
 	}
 	xp_catalog_free(&cat);
@@ -284,7 +284,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 {
 	struct xp_catalog cat = {0};
 	struct xp_err err = {0};
-	char rel[48], sig[64];
+	char rel[XP_REPO_REL_MAX], sig[64];
 
 	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), XP_EFAIL,
 	       "a held backup is not deleted");
@@ -300,7 +300,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 	       XP_ENOENT, "deleting an unknown id: XP_ENOENT");
 
 	/* A crash right after the "deleting" record: recover finishes the job. */
-	xp_catalog_data_path(b->id, rel);
+	xp_repo_backup_rel(b->id, rel);
 	snprintf(sig, sizeof sig, "%s.minisig", rel);
 	is_int(xp_journal_append(repo, b->id, "deleting", "keep-last 1", "--keep-last 1", &err), 0,
 	       "journal a deletion and stop there");
@@ -321,7 +321,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 
 	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), 0,
 	       "delete");
-	xp_catalog_data_path(a->id, rel);
+	xp_repo_backup_rel(a->id, rel);
 	ok(!exists(rel), "the file is gone");
 	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
 	is_int((int64_t)cat.n, 0, "the catalog is empty");
@@ -467,7 +467,7 @@ static void test_check_and_adopt(void)
 	struct xp_catalog_entry a, b;
 	struct xp_err err = {0};
 	struct findings fs;
-	char rel[48], path[512], *text;
+	char rel[XP_REPO_REL_MAX], path[512], *text;
 	size_t n = 0;
 
 	if (seal("first", 0, &a) || seal("second", 0, &b)) {
@@ -493,7 +493,7 @@ static void test_check_and_adopt(void)
 		xp_catalog_free(&cat);
 	}
 
-	xp_catalog_data_path(b.id, rel);
+	xp_repo_backup_rel(b.id, rel);
 	snprintf(path, sizeof path, "%s/%s", repo, rel);
 	{
 		int fd = open(path, O_WRONLY);
@@ -535,7 +535,7 @@ static void test_check_and_adopt(void)
 			ok(0, "seal and add a third backup");
 			return;
 		}
-		xp_catalog_data_path(c.id, rel);
+		xp_repo_backup_rel(c.id, rel);
 		snprintf(xps, sizeof xps, "%s/%s", repo, rel);
 		snprintf(sig, sizeof sig, "%s/%s.minisig", repo, rel);
 		snprintf(kx, sizeof kx, "%s/kept.xps", tmp);
@@ -661,7 +661,7 @@ static void test_batch(void)
 		for (int i = 0; i < 6; i++) {
 			char sig[80];
 
-			xp_catalog_data_path(s[i].id, rel);
+			xp_repo_backup_rel(s[i].id, rel);
 			snprintf(sig, sizeof sig, "%s.minisig", rel);
 			if (i == 2 || i == 5)
 				kept = kept && exists(rel) && exists(sig);
@@ -696,7 +696,7 @@ static void test_batch(void)
 	is_int(xp_catalog_recover(repo, key, &err), 0, "recover (%s)", err.msg);
 	listed(got, sizeof got);
 	is_str(got, before, "both leave the catalog");
-	xp_catalog_data_path(s[5].id, rel);
+	xp_repo_backup_rel(s[5].id, rel);
 	ok(!exists(rel), "and their files go");
 	xp_journal_read(repo, add_event, &ev, &err);
 	snprintf(want, sizeof want, "%.4s deleted max-age 1y |%.4s deleted keep-last 0 ", s[2].id,
