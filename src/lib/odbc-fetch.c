@@ -48,6 +48,7 @@ struct col {
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
 	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
+	int bitbyte;     /* MariaDB's BIT(1): the driver gives the bit as a byte 0 or 1 */
 	int plain;       /* text passed on as the driver gives it */
 	char *out;       /* text form of the current value */
 	size_t outcap;
@@ -204,6 +205,11 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
+		if (k->bitbyte && len == 1 && (raw[0] == 0 || raw[0] == 1)) {
+			f->p = raw[0] ? "1" : "0";
+			f->len = 1;
+			return 0;
+		}
 		if (k->sqlite_real) {
 			/* a real printed with 20 digits, in its shortest exact form; an integer
 			 * (no '.', no exponent) or text (not all a number) as it is */
@@ -528,7 +534,10 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < ncols; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real;
+		k->bitbyte = k->cls == 'o' &&
+		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
+		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real &&
+		           !k->bitbyte;
 	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of

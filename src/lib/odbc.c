@@ -197,6 +197,11 @@ static const char *streaming_option(const char *driver, const char *connstr)
 	/* sqlite3odbc copies a whole result (sqlite3_get_table) unless it steps */
 	if (strstr(driver, "sqlite3odbc") && !has_key(connstr, "StepAPI"))
 		return "StepAPI=1";
+	/* MariaDB Connector/ODBC stores a whole result (mysql_stmt_store_result) unless told
+	 * not to cache forward-only cursors: 3.1.17 and later stream then, older ones ignore it */
+	if (strncasecmp(driver, "libmaodbc", 9) == 0 && !has_key(connstr, "NO_CACHE") &&
+	    !has_key(connstr, "STREAMRS") && !has_key(connstr, "FORWARDONLY"))
+		return "NO_CACHE=1;FORWARDONLY=1";
 	return NULL;
 }
 
@@ -261,6 +266,10 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	if (!SQL_SUCCEEDED(SQLGetInfo(c->dbc, SQL_GETDATA_EXTENSIONS, &c->getdata,
 	                              sizeof c->getdata, NULL)))
 		c->getdata = 0;
+	/* MariaDB Connector/ODBC claims SQL_GD_BLOCK, but its SQLSetPos in a row array of a
+	 * forward-only cursor gives another row's values (3.1.15) or fails (3.1.17 and later) */
+	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))
+		c->getdata &= ~(SQLUINTEGER)SQL_GD_BLOCK;
 	snprintf(c->isolation, sizeof c->isolation, "autocommit");
 	rc = session_utc(c, err);
 out:
@@ -331,14 +340,24 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 		snprintf(c->isolation, sizeof c->isolation, "serializable");
 		return 0;
 	}
+	/* InnoDB takes the read view at the first read of a transaction, or at its start WITH
+	 * CONSISTENT SNAPSHOT: then every table is read as of the moment MANIFEST records */
+	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL")) {
+		rc = xp_odbc_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", err);
+		if (!rc)
+			rc = xp_odbc_exec(
+			        c, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", err);
+		if (rc)
+			return rc;
+		c->in_txn = c->txn_sql = 1;
+		snprintf(c->isolation, sizeof c->isolation, "consistent-snapshot");
+		return 0;
+	}
 	/* SQL Server's SNAPSHOT (SQL_TXN_SS_SNAPSHOT) reads one version without locks */
 	if (strstr(c->dbms, "SQL Server") && try_isolation(c, 0x20))
 		got = "snapshot";
 	/* there REPEATABLE READ is snapshot isolation; SERIALIZABLE adds checks or locks */
-	if (!got &&
-	    (strcmp(c->dbms, "PostgreSQL") == 0 || strcasestr(c->dbms, "MySQL") ||
-	     strcasestr(c->dbms, "MariaDB")) &&
-	    try_isolation(c, SQL_TXN_REPEATABLE_READ))
+	if (!got && strcmp(c->dbms, "PostgreSQL") == 0 && try_isolation(c, SQL_TXN_REPEATABLE_READ))
 		got = "repeatable-read";
 	for (size_t i = 0; !got && i < sizeof generic / sizeof generic[0]; i++)
 		if (try_isolation(c, generic[i].level))
@@ -473,6 +492,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		SQLCHAR name[512], tname[128] = "";
 		SQLSMALLINT nlen = 0, type = 0, digits = 0, nullable = 0, tlen = 0;
 		SQLULEN size = 0;
+		SQLLEN uns = SQL_FALSE;
 
 		if (!SQL_SUCCEEDED(SQLDescribeCol(st, (SQLUSMALLINT)(i + 1), name, sizeof name,
 		                                  &nlen, &type, &size, &digits, &nullable))) {
@@ -483,7 +503,14 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		                                   tname, sizeof tname, &tlen, NULL)))
 			tname[0] = '\0';
 		cols[i].name = strdup((char *)name);
-		cols[i].type_name = strdup((char *)tname);
+		/* MariaDB names an unsigned integer as the signed one: the flag says it */
+		if (xp_odbc_type_class(type) == 'i' &&
+		    SQL_SUCCEEDED(SQLColAttribute(st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
+		                                  NULL, 0, NULL, &uns)) &&
+		    uns == SQL_TRUE && !strcasestr((char *)tname, "unsigned"))
+			cols[i].type_name = xp_asprintf("%s unsigned", (char *)tname);
+		else
+			cols[i].type_name = strdup((char *)tname);
 		cols[i].sql_type = type;
 		cols[i].size = size;
 		cols[i].digits = digits;
