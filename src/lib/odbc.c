@@ -259,6 +259,16 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 		if (rc)
 			goto out;
 	}
+	/* MariaDB Connector/ODBC obeys NO_CACHE from 3.1.17 on: older ones are read in pages */
+	if (extra && strncasecmp(c->driver, "libmaodbc", 9) == 0) {
+		char ver[32];
+		unsigned maj = 0, min = 0, patch = 0;
+
+		info_str(c, SQL_DRIVER_VER, ver, sizeof ver);
+		if (sscanf(ver, "%u.%u.%u", &maj, &min, &patch) == 3 &&
+		    maj * 1000000 + min * 10000 + patch < 3010017)
+			c->page_rows = XP_ODBC_PAGE_ROWS;
+	}
 	info_str(c, SQL_DBMS_NAME, c->dbms, sizeof c->dbms);
 	info_str(c, SQL_IDENTIFIER_QUOTE_CHAR, c->quote, sizeof c->quote);
 	if (c->quote[0] == ' ')
