@@ -19,5 +19,7 @@ enum xp_load_family xp_load_family(const char *dbms);
 /* The source's type code, corrected by its type name where drivers report a type as text
  * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
 int xp_load_effective_type(const struct xp_column *col);
+/* Whether an integer column is unsigned: its type name says so ("bigint unsigned"). */
+int xp_load_unsigned(const struct xp_column *col);
 
 #endif

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "odbc.h"
+#include "odbc-int.h"
 
 #include <errno.h>
 #include <float.h>
@@ -35,48 +35,6 @@ size_t xp_odbc_format_double(double d, int as_float, char buf[32])
 	}
 	return (size_t)n;
 }
-
-/* One column of a cursor: how it is fetched and where its text form goes. */
-struct col {
-	int cls;           /* xp_odbc_type_class, 'w' for wide text */
-	SQLSMALLINT ctype; /* C type fetched */
-	size_t width;      /* bytes per row in the bound array */
-	char *data;        /* bound array, rows * width (bulk only) */
-	SQLLEN *ind;       /* bound indicators (bulk only) */
-	char *raw;         /* SQLGetData buffer (row by row only) */
-	size_t rawcap;
-	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
-	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
-	int mssql_time;  /* SQL Server's date or time, put in ISO form (mssql_time) */
-	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
-	int plain;       /* text passed on as the driver gives it */
-	char *out;       /* text form of the current value */
-	size_t outcap;
-};
-
-struct xp_odbc_cursor {
-	struct xp_odbc *c;
-	const char *table;
-	const struct xp_column *cols;
-	size_t ncols;
-	/* columns selected: ncols, and on SQLite one more when blob_check is set, the number
-	 * of the first column not of a binary type whose value is a blob (0: none) */
-	size_t nsel;
-	int blob_check;
-	uint64_t nrow; /* rows handed out */
-	SQLHSTMT st;
-	int bulk;        /* columns bound in row arrays (else all read with SQLGetData) */
-	SQLULEN rows;    /* rows per fetch (bulk) */
-	SQLULEN fetched; /* rows in the current block */
-	SQLULEN pos;     /* next row of the block to hand out */
-	SQLUSMALLINT *status;
-	struct col *cb;
-	struct xp_field *row;
-	int64_t *param_i; /* bound time parameters (owned) */
-	char (*param_s)[32];
-	SQLLEN *param_ind;
-	int done;
-};
 
 #define GETDATA_PIECE (1024 * 1024) /* largest piece asked for when the size is unknown */
 #define VALUE_MAX     ((size_t)1 << 30)
@@ -237,6 +195,11 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
+		if (k->bitbyte && len == 1 && (raw[0] == 0 || raw[0] == 1)) {
+			f->p = raw[0] ? "1" : "0";
+			f->len = 1;
+			return 0;
+		}
 		if (k->sqlite_real) {
 			/* a real printed with 20 digits, in its shortest exact form; an integer
 			 * (no '.', no exponent) or text (not all a number) as it is */
@@ -419,13 +382,17 @@ static char *quote_column(const struct xp_odbc *c, const char *name)
 	return q;
 }
 
-/* SELECT "a","b"[,CASE WHEN typeof("a")='blob' THEN 1 ... ELSE 0 END] FROM "t" WHERE "tc" >= ? AND
- * "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... ORDER BY "tc"; tcls is the time column's type class.
- */
+/* SELECT "a","b"[,CASE WHEN typeof("a")='blob' THEN 1 ... ELSE 0 END] FROM "t" WHERE "tc" >= ?
+ * AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... ORDER BY "tc"; tcls is the time column's type
+ * class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek only
+ * the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a time
+ * column. */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
                          const struct col *cb, size_t ncols, int blob_check,
-                         const struct xp_window *w, int tcls, int literal)
+                         const struct xp_window *w, int tcls, int literal, const char *key,
+                         int seek, unsigned long page)
 {
+	char *qk = NULL;
 	char *sql = NULL, *q = NULL, *tc = NULL;
 	const char *sep = " WHERE ";
 	size_t len = 0;
@@ -465,7 +432,9 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 	q = xp_odbc_quote(c, table);
 	if (w && w->time_column)
 		tc = quote_column(c, w->time_column);
-	if (!q || (w && w->time_column && !tc)) {
+	if (key)
+		qk = quote_column(c, key);
+	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
 		fclose(f);
 		free(sql);
 		sql = NULL;
@@ -491,8 +460,17 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 			fputc(')', f);
 			sep = " AND ";
 		}
-		fprintf(f, " ORDER BY %s", tc);
 	}
+	if (seek && tc)
+		fprintf(f, "%s(%s > ? OR (%s = ? AND %s > ?))", sep, tc, tc, qk);
+	else if (seek)
+		fprintf(f, "%s%s > ?", sep, qk);
+	if (tc)
+		fprintf(f, " ORDER BY %s%s%s", tc, qk ? "," : "", qk ? qk : "");
+	else if (qk)
+		fprintf(f, " ORDER BY %s", qk);
+	if (qk)
+		fprintf(f, " LIMIT %lu", page);
 	if (fclose(f) != 0) {
 		free(sql);
 		sql = NULL;
@@ -500,6 +478,7 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 out:
 	free(q);
 	free(tc);
+	free(qk);
 	return sql;
 }
 
@@ -557,6 +536,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	cur->cols = cols;
 	cur->ncols = ncols;
 	cur->nsel = ncols;
+	cur->tcol = -1;
 	for (size_t i = 0; i < ncols; i++) {
 		if (!plan(&cur->cb[i], &cols[i]))
 			loose = 1;
@@ -567,8 +547,10 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		cur->cb[i].mssql_time =
 		        xp_odbc_is_mssql(c) &&
 		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
-		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0)
+		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0) {
 			tcls = cur->cb[i].cls;
+			cur->tcol = (long)i;
+		}
 	}
 	if (strcmp(c->dbms, "SQLite") == 0) {
 		/* SQLite's declared sizes bound nothing: any column holds any length */
@@ -596,8 +578,10 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
+		k->bitbyte = k->cls == 'o' &&
+		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
 		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real &&
-		           !k->mssql_time;
+		           !k->bitbyte && !k->mssql_time;
 	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of
@@ -619,7 +603,18 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
 	literal = strcmp(c->dbms, "SQLite") == 0;
-	sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w, tcls, literal);
+	if (c->page_rows && !literal)
+		xp_odbc_page_plan(cur, w, tcls);
+	sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w, tcls, literal,
+	                  cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows);
+	if (sql && cur->paged) {
+		cur->next_sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w,
+		                            tcls, literal, cols[cur->key].name, 1, c->page_rows);
+		if (!cur->next_sql) {
+			free(sql);
+			sql = NULL;
+		}
+	}
 	if (!sql) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -829,6 +824,11 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 	in_driver = cur->table;
 	r = SQLFetch(cur->st);
 	in_driver = NULL;
+	if (r == SQL_NO_DATA && cur->paged && cur->page_n == cur->c->page_rows) {
+		int rc = xp_odbc_page_next(cur, err);
+
+		return rc ? rc : fetch_block(cur, err);
+	}
 	if (r == SQL_NO_DATA) {
 		cur->done = 1;
 		return 0;
@@ -944,6 +944,8 @@ int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struc
 		rc = check_blob(cur, err);
 	if (rc)
 		return rc;
+	if (cur->paged)
+		xp_odbc_page_note(cur);
 	*row = cur->row;
 	return 1;
 }
@@ -973,5 +975,6 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 	free(cur->param_i);
 	free(cur->param_s);
 	free(cur->param_ind);
+	free(cur->next_sql);
 	free(cur);
 }

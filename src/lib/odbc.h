@@ -23,6 +23,9 @@ struct xp_odbc {
 	char *source;        /* the connection string with passwords removed (owned) */
 	char isolation[64];  /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
 	SQLUINTEGER getdata; /* SQL_GETDATA_EXTENSIONS: SQL_GD_BOUND, SQL_GD_BLOCK, ... */
+	/* rows per page where the driver holds whole results and xpdump reads a table in pages,
+	 * each after the last row's key (MariaDB Connector/ODBC before 3.1.17); 0 never */
+	unsigned long page_rows;
 	int in_txn;
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
 	/* set by the caller before xp_odbc_begin_snapshot: take READ COMMITTED (no long locks,
@@ -39,10 +42,11 @@ extern const char *volatile xp_odbc_crash_unlink;
 void xp_odbc_guard_crashes(void);
 
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
- * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000 and
- * sqlite3odbc without StepAPI with StepAPI=1; FreeTDS without ClientCharset with
- * ClientCharset=UTF-8. The session's time zone is UTC on PostgreSQL,
- * MariaDB and MySQL. On failure c needs no close. */
+ * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000,
+ * sqlite3odbc without StepAPI with StepAPI=1, MariaDB Connector/ODBC without NO_CACHE,
+ * STREAMRS or FORWARDONLY with NO_CACHE=1;FORWARDONLY=1 (and sets page_rows when the driver
+ * is too old to obey), and FreeTDS without ClientCharset with ClientCharset=UTF-8. The
+ * session's time zone is UTC on PostgreSQL, MariaDB and MySQL. On failure c needs no close. */
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err);
 /* Rolls back an open transaction, disconnects, frees. Safe on a zeroed or closed struct. */
 void xp_odbc_close(struct xp_odbc *c);
@@ -82,6 +86,9 @@ int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *tabl
                           int rc, struct xp_err *err);
 /* Ends the transaction (commit when commit is set, else rollback) and restores autocommit. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
+
+/* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
+#define XP_ODBC_PAGE_ROWS 50000
 
 /* Rows per SQLFetch with column-wise binding (and the same as text). */
 #define XP_ODBC_ROWS      1000
