@@ -24,7 +24,8 @@
 #define XP_KEYS_REPO_ID_HEX 33 /* 32 lower-case hex digits and NUL */
 
 /* Creates REPO (directories 0700) with its keys/ directory and files. The signing secret key
- * at signing_key_path is reused if it exists, else created (0600, parent directory 0700).
+ * at signing_key_path is reused if it exists, else created (0600, parent directory 0700). A
+ * password shorter than XP_KEYS_PASSWORD_MIN is refused (xp_keys_password_check).
  * `strong` selects Argon2id's SENSITIVE limits instead of MODERATE. Refuses an existing
  * repository (XP_EFAIL "REPO: already a repository"). */
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
@@ -68,8 +69,27 @@ struct xp_keys_bound {
 int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
                          uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err);
 
-/* Re-seals REPO/keys/repo.key (atomically) under newpw; nothing else changes (a format-1 file
- * stays without repository id and signer). */
+/* The shortest password init and passwd accept, in characters. */
+#define XP_KEYS_PASSWORD_MIN 12
+
+/* 0 when a new password is long enough; else XP_EFAIL with a sentence saying the minimum. */
+int xp_keys_password_check(const char *pw, size_t len, struct xp_err *err);
+
+/* The Argon2id limits a key file is sealed with. */
+struct xp_keys_kdf {
+	unsigned long long ops;
+	size_t mem;
+};
+
+/* The limits for a new key: MODERATE, or SENSITIVE when strong. */
+void xp_keys_kdf_default(int strong, struct xp_keys_kdf *kdf);
+
+/* The limits REPO/keys/repo.key is sealed with, read from the file (no password needed). */
+int xp_keys_kdf_read(const char *repo, struct xp_keys_kdf *kdf, struct xp_err *err);
+
+/* Re-seals REPO/keys/repo.key (atomically) under newpw (xp_keys_password_check) with the
+ * limits it was sealed with, or SENSITIVE's when strong and stronger: never weaker. Nothing
+ * else changes (a format-1 file stays without repository id and signer). */
 int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const char *newpw,
                    size_t newlen, int strong, struct xp_err *err);
 
