@@ -12,7 +12,7 @@
  * keys/repo.id:   "xpbackup-repo-id 1\n" HEX(16 random bytes) "\n" */
 #include "config.h"
 
-#include "keys.h"
+#include "keys-int.h"
 #include "secret.h"
 #include "sign.h"
 
@@ -130,7 +130,7 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
 
-static char *keys_path(const char *repo, const char *name)
+char *xp_keys_path(const char *repo, const char *name)
 {
 	return xp_asprintf("%s/keys/%s", repo, name);
 }
@@ -140,10 +140,10 @@ static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 	return sodium_bin2base64(out, outlen, bin, len, B64);
 }
 
-int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
-                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
+int xp_keys_load_file(const char *repo, const char *name, uint8_t pk[XP_KEYS_PK_LEN],
+                      uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.pub"), *text = NULL, *l, *nl;
+	char *path = xp_keys_path(repo, name), *text = NULL, *l, *nl;
 	size_t len;
 	int rc;
 
@@ -170,6 +170,12 @@ out:
 	free(text);
 	free(path);
 	return rc;
+}
+
+int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
+                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
+{
+	return xp_keys_load_file(repo, "repo.pub", pk, key_id, err);
 }
 
 /* The sealed secret key's text: header lines (the additional data), ciphertext, checksum. */
@@ -231,12 +237,11 @@ out:
 	return rc;
 }
 
-/* Seals sk, with what b binds to it when b->present, into REPO/keys/NAME. */
-static int write_secret(const char *repo, const char *name, const uint8_t sk[XP_KEYS_SK_LEN],
-                        const struct xp_keys_bound *b, const char *pw, size_t pwlen,
-                        const struct xp_keys_kdf *kdf, struct xp_err *err)
+int xp_keys_write_secret(const char *repo, const char *name, const uint8_t sk[XP_KEYS_SK_LEN],
+                         const struct xp_keys_bound *b, const char *pw, size_t pwlen,
+                         const struct xp_keys_kdf *kdf, struct xp_err *err)
 {
-	char *path = keys_path(repo, name), *text = NULL;
+	char *path = xp_keys_path(repo, name), *text = NULL;
 	uint8_t *pt = xp_secret_alloc(PT_LEN);
 	int rc;
 
@@ -323,12 +328,11 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 	return xp_keys_unlock_bound(repo, pw, pwlen, sk32, NULL, err);
 }
 
-/* Opens REPO/keys/NAME with the password into sk32, checked against pk; b and kdf may be NULL. */
-static int unlock_file(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
-                       const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
-                       struct xp_keys_bound *b, struct xp_keys_kdf *kdf, struct xp_err *err)
+int xp_keys_unlock_file(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
+                        const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
+                        struct xp_keys_bound *b, struct xp_keys_kdf *kdf, struct xp_err *err)
 {
-	char *path = keys_path(repo, name), *text = NULL;
+	char *path = xp_keys_path(repo, name), *text = NULL;
 	uint8_t derived[XP_KEYS_PK_LEN];
 	uint8_t *key = NULL, *pt = xp_secret_alloc(PT_LEN);
 	struct keyfile kf;
@@ -401,7 +405,7 @@ int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 	rc = xp_keys_load_public(repo, pk, NULL, err);
 	if (rc == 0)
-		rc = unlock_file(repo, "repo.key", pk, pw, pwlen, sk32, b, NULL, err);
+		rc = xp_keys_unlock_file(repo, "repo.key", pk, pw, pwlen, sk32, b, NULL, err);
 	return rc;
 }
 
@@ -417,7 +421,7 @@ void xp_keys_kdf_default(int strong, struct xp_keys_kdf *kdf)
 
 int xp_keys_kdf_read(const char *repo, struct xp_keys_kdf *kdf, struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_keys_path(repo, "repo.key"), *text = NULL;
 	struct keyfile kf;
 	size_t len;
 	int rc;
@@ -463,7 +467,7 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_keys_password_check(newpw, newlen, err)) != 0 ||
 	    (rc = xp_keys_load_public(repo, pk, NULL, err)) != 0 ||
-	    (rc = unlock_file(repo, "repo.key", pk, oldpw, oldlen, sk, &b, &kdf, err)) != 0)
+	    (rc = xp_keys_unlock_file(repo, "repo.key", pk, oldpw, oldlen, sk, &b, &kdf, err)) != 0)
 		goto out;
 	/* The limits the key was sealed with, or stronger: a new password never weakens them. */
 	xp_keys_kdf_default(strong, &want);
@@ -471,17 +475,17 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
 		kdf.ops = want.ops;
 	if (want.mem > kdf.mem)
 		kdf.mem = want.mem;
-	rc = write_secret(repo, "repo.key", sk, &b, newpw, newlen, &kdf, err);
+	rc = xp_keys_write_secret(repo, "repo.key", sk, &b, newpw, newlen, &kdf, err);
 out:
 	xp_secret_free(sk);
 	return rc;
 }
 
-static int write_public(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
-                        struct xp_err *err)
+int xp_keys_write_public(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
+                         struct xp_err *err)
 {
 	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = keys_path(repo, name);
+	char *path = xp_keys_path(repo, name);
 	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
 	int rc;
 
@@ -499,7 +503,7 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
                         struct xp_err *err)
 {
 	struct xp_signkey *k = NULL;
-	char *path = keys_path(repo, "signer.pub"), *text = NULL;
+	char *path = xp_keys_path(repo, "signer.pub"), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -521,7 +525,7 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
 
 int xp_keys_repo_id(const char *repo, char id[XP_KEYS_REPO_ID_HEX], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.id"), *text = NULL;
+	char *path = xp_keys_path(repo, "repo.id"), *text = NULL;
 	uint8_t kid[XP_KEYS_ID_LEN], bin[XP_KEYS_REPO_ID_LEN];
 	size_t len;
 	int rc;
@@ -553,7 +557,7 @@ out:
 static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN],
                          struct xp_err *err)
 {
-	char idhex[XP_KEYS_REPO_ID_HEX], *path = keys_path(repo, "repo.id"), *text;
+	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_keys_path(repo, "repo.id"), *text;
 	int rc;
 
 	hex(id, XP_KEYS_REPO_ID_LEN, idhex);
@@ -570,7 +574,7 @@ static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN]
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
                  int strong, struct xp_err *err)
 {
-	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = keys_path(repo, "repo.pub");
+	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = xp_keys_path(repo, "repo.pub");
 	uint8_t pk[XP_KEYS_PK_LEN], id[XP_KEYS_REPO_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	struct xp_keys_bound b = {.present = 1};
@@ -609,9 +613,9 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 	if (rc == 0)
 		rc = write_repo_id(repo, id, err);
 	if (rc == 0)
-		rc = write_secret(repo, "repo.key", sk, &b, pw, pwlen, &kdf, err);
+		rc = xp_keys_write_secret(repo, "repo.key", sk, &b, pw, pwlen, &kdf, err);
 	if (rc == 0)
-		rc = write_public(repo, "repo.pub", pk, err);
+		rc = xp_keys_write_public(repo, "repo.pub", pk, err);
 out:
 	xp_secret_free(sk);
 	free(pubpath);
