@@ -220,9 +220,16 @@ static int rotate_backup(struct rotation *r, const struct xp_catalog_entry *e, s
 
 	xp_keys_id(r->new_pk, new_id);
 	xp_keys_id(r->old_pk, old_id);
-	if ((rc = files_of(r->repo, e->id, &f, err)) != 0 ||
-	    (rc = xp_seal_read_header(f.xps, &h, err)) != 0 ||
-	    (rc = remove_backup_temps(r->repo, e->id, err)) != 0)
+	if ((rc = files_of(r->repo, e->id, &f, err)) != 0)
+		goto out;
+	/* A backup deleted behind the catalog's back has nothing left to protect. */
+	rc = xp_seal_read_header(f.xps, &h, err);
+	if (rc == XP_ENOENT) {
+		r->res->missing++;
+		rc = 0;
+		goto out;
+	}
+	if (rc || (rc = remove_backup_temps(r->repo, e->id, err)) != 0)
 		goto out;
 	if (sodium_memcmp(h.key_id, new_id, sizeof new_id) == 0) {
 		rc = finish(r, e, &f, err);

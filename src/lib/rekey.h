@@ -13,7 +13,8 @@
  *      whatever of this was not done.
  *   3. this host's pins name the new key (trust.h), then the new pair is put in force; journal
  *      "rekeyed" for the repository.
- * Shredded backups are left as they are: their data keys are gone for every key. */
+ * Shredded backups are left as they are: their data keys are gone for every key; so are
+ * cataloged backups whose file is missing (counted; xp_catalog_check reports them). */
 #ifndef XP_REKEY_H
 #define XP_REKEY_H
 
@@ -28,6 +29,7 @@ struct xp_signkey;
 struct xp_rekey_result {
 	uint8_t old_id[XP_KEYS_ID_LEN], new_id[XP_KEYS_ID_LEN];
 	size_t resealed; /* backups re-sealed by this run */
+	size_t missing;  /* cataloged backups whose .xps is not there (skipped) */
 	int resumed;     /* this run finished a rotation an earlier one began */
 };
 

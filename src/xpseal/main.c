@@ -497,6 +497,10 @@ static int cmd_rekey(const struct args *a, struct xp_err *err)
 	    (rc = xp_rekey(a->repo, key, t.signer_path, pw, len, &res, err)) != 0)
 		goto out;
 	trust_seen(a, &t);
+	if (res.missing)
+		xp_warn("%s: %zu backup(s) in the catalog are missing and were not re-sealed "
+		        "(xpverify -r lists them)",
+		        a->repo, res.missing);
 	sodium_bin2hex(oldhex, sizeof oldhex, res.old_id, sizeof res.old_id);
 	sodium_bin2hex(newhex, sizeof newhex, res.new_id, sizeof res.new_id);
 	printf("repo-key %s (was %s)\n%zu backup(s) re-sealed%s\n", newhex, oldhex, res.resealed,

@@ -89,4 +89,13 @@ for id in "$a" "$b" "$c"; do
 	xpseal open -r "$R" --password-file "$T/pw" "$id" | cmp -s - "$T/in"
 	ok $? "after the crashes, $id opens"
 done
+
+# A backup deleted behind the catalog's back does not stop a rotation; it is named.
+rm "$R/data/${c:0:2}/$c.xps"
+run xpseal rekey -r "$R" --password-file "$T/pw"
+like "$rc:$out:$err" "0:repo-key * (was *)
+2 backup(s) re-sealed:xpseal: $R: 1 backup(s) in the catalog are missing and were not re-sealed (xpverify -r lists them)" \
+	"rekey re-seals the others and says one is missing"
+run xpverify -r "$R"
+like "$rc:$err" "1:*xpverify: data/${c:0:2}/$c.xps: missing*" "xpverify -r reports the missing backup"
 done_testing
