@@ -69,6 +69,15 @@ out:
 	return rc;
 }
 
+static void opener_free(struct opener *o)
+{
+	ZSTD_freeDCtx(o->dctx);
+	sodium_free(o->ss);
+	sodium_free(o->plain);
+	free(o->frame);
+	free(o->out);
+}
+
 static int opener_start(struct opener *o, const struct xp_seal_keys *k, struct xp_err *err)
 {
 	uint8_t buf[XP_SEAL_HEADER_MAX];
@@ -220,11 +229,7 @@ int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_
 		info->chunks = index;
 	}
 out:
-	ZSTD_freeDCtx(o.dctx);
-	sodium_free(o.ss);
-	sodium_free(o.plain);
-	free(o.frame);
-	free(o.out);
+	opener_free(&o);
 	return rc;
 }
 
@@ -353,10 +358,6 @@ int xp_seal_rewrap(int in_fd, int out_fd, const struct xp_seal_keys *k,
 		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
 out:
 	sodium_free(push);
-	ZSTD_freeDCtx(o.dctx);
-	sodium_free(o.ss);
-	sodium_free(o.plain);
-	free(o.frame);
-	free(o.out);
+	opener_free(&o);
 	return rc;
 }

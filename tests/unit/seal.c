@@ -100,20 +100,27 @@ static int seal(const struct xp_seal_params *p, const void *data, size_t n, stru
 	return rc;
 }
 
-static int open_buf(const struct buf *b, struct buf *plain, const uint8_t *secret,
-                    struct xp_err *err)
+static int open_keys(const struct buf *b, struct buf *plain, const struct xp_seal_keys *k,
+                     struct xp_err *err)
 {
-	struct xp_seal_keys k = {.pk = pk, .sk = secret, .key_id = key_id, .shred_dir = dir};
 	int in = file_of(b->p, b->n), fd = file_of(NULL, 0), rc;
 
 	err->msg[0] = '\0';
-	rc = xp_seal_open(in, fd, &k, NULL, err);
+	rc = xp_seal_open(in, fd, k, NULL, err);
 	close(in);
 	if (plain)
 		*plain = file_contents(fd);
 	else
 		close(fd);
 	return rc;
+}
+
+static int open_buf(const struct buf *b, struct buf *plain, const uint8_t *secret,
+                    struct xp_err *err)
+{
+	struct xp_seal_keys k = {.pk = pk, .sk = secret, .key_id = key_id, .shred_dir = dir};
+
+	return open_keys(b, plain, &k, err);
 }
 
 static uint8_t *pattern(size_t n)
@@ -442,7 +449,7 @@ static void rewrap(void)
 	struct buf s, w, plain = {0};
 	uint8_t *d = malloc(5000), hash[XP_SEAL_HASH_LEN];
 	char *path, last[64];
-	int in, fd, rc;
+	int rc;
 
 	crypto_box_keypair(npk, nsk);
 	randombytes_buf(d, 5000); /* incompressible: many chunks */
@@ -456,17 +463,11 @@ static void rewrap(void)
 	ok(xp_seal_parse_header(w.p, w.n, &h, &err) == 0 && memcmp(h.key_id, nid, 8) == 0 &&
 	           h.created == p.created,
 	   "the new header names the new key");
-	in = file_of(w.p, w.n);
-	fd = file_of(NULL, 0);
-	rc = xp_seal_open(in, fd, &nk, NULL, &err);
-	close(in);
-	plain = file_contents(fd);
+	rc = open_keys(&w, &plain, &nk, &err);
 	ok(rc == 0 && plain.n == 5000 && memcmp(plain.p, d, 5000) == 0,
 	   "the new key opens it to the exact bytes");
 	free(plain.p);
-	in = file_of(w.p, w.n);
-	rc = xp_seal_open(in, in, &old, NULL, &err);
-	close(in);
+	rc = open_keys(&w, NULL, &old, &err);
 	ok(rc == XP_EINTEGRITY &&
 	           strcmp(err.msg, "header: the data key does not open with the repository key") ==
 	                   0,
@@ -487,16 +488,10 @@ static void rewrap(void)
 	ok(rc == 0 && w.n == s.n && memcmp(winfo.shred_key + 24, nid, 8) == 0,
 	   "a shreddable backup gets a new key file naming the new key");
 	xp_file_write_atomic(path, winfo.shred_key, sizeof winfo.shred_key, 0600, &err);
-	in = file_of(w.p, w.n);
-	fd = file_of(NULL, 0);
-	rc = xp_seal_open(in, fd, &nk, NULL, &err);
-	close(in);
-	plain = file_contents(fd);
+	rc = open_keys(&w, &plain, &nk, &err);
 	ok(rc == 0 && plain.n == 5000 && memcmp(plain.p, d, 5000) == 0,
 	   "which opens it with the new key");
-	in = file_of(w.p, w.n);
-	rc = xp_seal_open(in, in, &old, NULL, &err);
-	close(in);
+	rc = open_keys(&w, NULL, &old, &err);
 	ok(rc == XP_EINTEGRITY && strstr(err.msg, "does not open with the repository key"),
 	   "and not with the old one (%s)", err.msg);
 	unlink(path);
