@@ -260,10 +260,10 @@ out:
 static int unlock_pairs(struct rotation *r, const char *pw, size_t pwlen, struct xp_err *err)
 {
 	char oldhex[2 * XP_KEYS_ID_LEN + 1], newhex[2 * XP_KEYS_ID_LEN + 1];
+	char *keys = xp_asprintf("%s/keys", r->repo);
 	int pending, rc;
 
-	char *keys = xp_asprintf("%s/keys", r->repo);
-
+	/* Temp files of the new pair that a killed run was writing. */
 	rc = keys ? remove_temps(keys, "repo.key.new", err)
 	          : xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
