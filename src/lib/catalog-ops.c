@@ -405,6 +405,33 @@ int xp_catalog_release(const char *repo, const struct xp_signkey *key, const cha
 	return set_hold(repo, key, id, NULL, err);
 }
 
+int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const char *id,
+                       uint64_t size, const uint8_t hash[XP_CATALOG_HASH_LEN], const char *reason,
+                       struct xp_err *err)
+{
+	struct xp_catalog_entry *e;
+	struct xp_op op;
+	int rc;
+
+	rc = xp_op_begin(&op, repo, key, err);
+	if (rc)
+		return rc;
+	rc = find_for_change(&op, id, 0, &e, err);
+	if (rc)
+		goto out;
+	/* The file is in place already: a crash before the catalog shows it leaves a file whose
+	 * hash the catalog does not know, which the next xpseal rekey puts right. */
+	rc = xp_journal_put(repo, &op.js, id, "rekeyed", reason, NULL, err);
+	if (rc)
+		goto out;
+	e->size = size;
+	memcpy(e->hash, hash, XP_CATALOG_HASH_LEN);
+	rc = xp_catalog_write(&op, err);
+out:
+	xp_op_end(&op);
+	return rc;
+}
+
 int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,
                       const char *policy, struct xp_err *err)
 {

@@ -154,6 +154,13 @@ int xp_catalog_release(const char *repo, const struct xp_signkey *key, const cha
 int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
                      const char *reason, struct xp_err *err);
 
+/* After a key rotation re-sealed data/XX/ID.xps to the new repository key (xpseal rekey):
+ * journal "rekeyed" (reason: the key ids, may be NULL), then the entry's new size and hash,
+ * rewrite and sign the catalog. XP_ENOENT for an id not listed. */
+int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const char *id,
+                       uint64_t size, const uint8_t hash[XP_CATALOG_HASH_LEN], const char *reason,
+                       struct xp_err *err);
+
 /* Finishes what a crash or a failed write (a full disk) interrupted: a deletion or shredding
  * journaled but not completed; a seal or adoption journaled after the catalog was last written
  * but not in it, taken in from the backup's own signed files (as xp_catalog_adopt would, with

@@ -1,6 +1,6 @@
 # src/lib/crypto.mk: sources, tests and pages of this area (included by Makefile.am)
 src_lib_libxp_a_SOURCES += src/lib/secret.c src/lib/secret.h src/lib/keys.c src/lib/keys.h \
-	src/lib/sign.c src/lib/sign.h
+	src/lib/keys-int.h src/lib/keys-rotate.c src/lib/sign.c src/lib/sign.h
 
 check_PROGRAMS += tests/unit/secret tests/unit/keys tests/unit/sign
 tests_unit_secret_LDADD = $(XP_LIBS)

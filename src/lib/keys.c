@@ -12,7 +12,7 @@
  * keys/repo.id:   "xpbackup-repo-id 1\n" HEX(16 random bytes) "\n" */
 #include "config.h"
 
-#include "keys.h"
+#include "keys-int.h"
 #include "repo.h"
 #include "secret.h"
 #include "sign.h"
@@ -114,15 +114,24 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
 
+char *xp_keys_path(const char *repo, const char *name)
+{
+	char *keys = xp_repo_file(repo, XP_REPO_KEYS),
+	     *p = keys ? xp_asprintf("%s/%s", keys, name) : NULL;
+
+	free(keys);
+	return p;
+}
+
 static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 {
 	return sodium_bin2base64(out, outlen, bin, len, B64);
 }
 
-int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
-                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
+int xp_keys_load_file(const char *repo, const char *name, uint8_t pk[XP_KEYS_PK_LEN],
+                      uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
-	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY), *text = NULL, *l, *nl;
+	char *path = xp_keys_path(repo, name), *text = NULL, *l, *nl;
 	size_t len;
 	int rc;
 
@@ -151,9 +160,15 @@ out:
 	return rc;
 }
 
+int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
+                        uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
+{
+	return xp_keys_load_file(repo, "repo.pub", pk, key_id, err);
+}
+
 /* The sealed secret key's text: header lines (the additional data), ciphertext, checksum. */
-static int seal_secret(const uint8_t *pt, size_t ptlen, const char *pw, size_t pwlen, int strong,
-                       char **out, struct xp_err *err)
+static int seal_secret(const uint8_t *pt, size_t ptlen, const char *pw, size_t pwlen,
+                       const struct xp_keys_kdf *kdf, char **out, struct xp_err *err)
 {
 	char salt64[sodium_base64_ENCODED_LEN(SALT_LEN, B64)];
 	char nonce64[sodium_base64_ENCODED_LEN(NONCE_LEN, B64)];
@@ -161,18 +176,13 @@ static int seal_secret(const uint8_t *pt, size_t ptlen, const char *pw, size_t p
 	char chk64[sodium_base64_ENCODED_LEN(CHK_LEN, B64)];
 	uint8_t salt[SALT_LEN], nonce[NONCE_LEN], ct[CT_LEN], chk[CHK_LEN];
 	size_t ctlen = ptlen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	unsigned long long ops =
-	        strong ? crypto_pwhash_OPSLIMIT_SENSITIVE : crypto_pwhash_OPSLIMIT_MODERATE;
-	size_t mem = strong ? crypto_pwhash_MEMLIMIT_SENSITIVE : crypto_pwhash_MEMLIMIT_MODERATE;
+	unsigned long long ops = kdf->ops;
+	size_t mem = kdf->mem;
 	uint8_t *key = NULL;
 	char *head = NULL, *text = NULL;
 	int rc = 0;
 
 	*out = NULL;
-	if (test_ops) {
-		ops = test_ops;
-		mem = test_mem;
-	}
 	key = xp_secret_alloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 	if (!key)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -215,12 +225,11 @@ out:
 	return rc;
 }
 
-/* Seals sk, with what b binds to it when b->present, into REPO/keys/repo.key. */
-static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN],
-                        const struct xp_keys_bound *b, const char *pw, size_t pwlen, int strong,
-                        struct xp_err *err)
+int xp_keys_write_secret(const char *repo, const char *name, const uint8_t sk[XP_KEYS_SK_LEN],
+                         const struct xp_keys_bound *b, const char *pw, size_t pwlen,
+                         const struct xp_keys_kdf *kdf, struct xp_err *err)
 {
-	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
+	char *path = xp_keys_path(repo, name), *text = NULL;
 	uint8_t *pt = xp_secret_alloc(PT_LEN);
 	int rc;
 
@@ -235,7 +244,7 @@ static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN],
 	}
 	if (b->present)
 		memcpy(pt + XP_KEYS_SK_LEN + XP_KEYS_REPO_ID_LEN, b->signer, XP_SIGN_PUB_LEN);
-	rc = seal_secret(pt, b->present ? PT_LEN : PT1_LEN, pw, pwlen, strong, &text, err);
+	rc = seal_secret(pt, b->present ? PT_LEN : PT1_LEN, pw, pwlen, kdf, &text, err);
 	if (rc == 0)
 		rc = xp_file_write_atomic(path, text, strlen(text), 0600, err);
 out:
@@ -307,11 +316,12 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 	return xp_keys_unlock_bound(repo, pw, pwlen, sk32, NULL, err);
 }
 
-int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
-                         uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err)
+int xp_keys_unlock_file(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
+                        const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
+                        struct xp_keys_bound *b, struct xp_keys_kdf *kdf, struct xp_err *err)
 {
-	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
-	uint8_t pk[XP_KEYS_PK_LEN], derived[XP_KEYS_PK_LEN];
+	char *path = xp_keys_path(repo, name), *text = NULL;
+	uint8_t derived[XP_KEYS_PK_LEN];
 	uint8_t *key = NULL, *pt = xp_secret_alloc(PT_LEN);
 	struct keyfile kf;
 	size_t len;
@@ -327,9 +337,6 @@ int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
 		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 		goto out;
 	}
-	rc = xp_keys_load_public(repo, pk, NULL, err);
-	if (rc)
-		goto out;
 	rc = xp_repo_read(repo, path, KEYFILE_MAX, &text, &len, err);
 	if (rc)
 		goto out;
@@ -355,10 +362,15 @@ int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
 	}
 	memcpy(sk32, pt, XP_KEYS_SK_LEN);
 	if (crypto_scalarmult_base(derived, sk32) != 0 ||
-	    sodium_memcmp(derived, pk, sizeof pk) != 0) {
+	    sodium_memcmp(derived, pk, XP_KEYS_PK_LEN) != 0) {
 		sodium_memzero(sk32, XP_KEYS_SK_LEN);
-		rc = xp_err_set(err, XP_EINTEGRITY, "%s: does not match keys/repo.pub", path);
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: does not match keys/%s", path,
+		                strcmp(name, "repo.key") == 0 ? "repo.pub" : "repo.pub.new");
 		goto out;
+	}
+	if (kdf) {
+		kdf->ops = kf.ops;
+		kdf->mem = kf.mem;
 	}
 	if (b && kf.ctlen == CT_LEN) {
 		b->present = 1;
@@ -373,26 +385,99 @@ out:
 	return rc;
 }
 
+int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
+                         uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN];
+	int rc;
+
+	if (b)
+		memset(b, 0, sizeof *b);
+	if (sodium_init() < 0)
+		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+	rc = xp_keys_load_public(repo, pk, NULL, err);
+	if (rc == 0)
+		rc = xp_keys_unlock_file(repo, "repo.key", pk, pw, pwlen, sk32, b, NULL, err);
+	return rc;
+}
+
+void xp_keys_kdf_default(int strong, struct xp_keys_kdf *kdf)
+{
+	kdf->ops = strong ? crypto_pwhash_OPSLIMIT_SENSITIVE : crypto_pwhash_OPSLIMIT_MODERATE;
+	kdf->mem = strong ? crypto_pwhash_MEMLIMIT_SENSITIVE : crypto_pwhash_MEMLIMIT_MODERATE;
+	if (test_ops) {
+		kdf->ops = test_ops;
+		kdf->mem = test_mem;
+	}
+}
+
+int xp_keys_kdf_read(const char *repo, struct xp_keys_kdf *kdf, struct xp_err *err)
+{
+	char *path = xp_keys_path(repo, "repo.key"), *text = NULL;
+	struct keyfile kf;
+	size_t len;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_repo_read(repo, path, KEYFILE_MAX, &text, &len, err);
+	if (rc == 0 && parse_keyfile(text, len, &kf) != 0)
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: corrupted key file", path);
+	if (rc == 0) {
+		kdf->ops = kf.ops;
+		kdf->mem = kf.mem;
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+int xp_keys_password_check(const char *pw, size_t len, struct xp_err *err)
+{
+	size_t chars = 0;
+
+	/* Characters, not bytes: UTF-8 continuation bytes do not count. */
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)pw[i] & 0xc0) != 0x80;
+	if (chars < XP_KEYS_PASSWORD_MIN)
+		return xp_err_set(err, XP_EFAIL,
+		                  "the new password is too short: %zu characters, at least %d",
+		                  chars, XP_KEYS_PASSWORD_MIN);
+	return 0;
+}
+
 int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const char *newpw,
                    size_t newlen, int strong, struct xp_err *err)
 {
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	uint8_t pk[XP_KEYS_PK_LEN];
 	struct xp_keys_bound b;
+	struct xp_keys_kdf kdf, want;
 	int rc;
 
 	if (!sk)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_keys_unlock_bound(repo, oldpw, oldlen, sk, &b, err);
-	if (rc == 0)
-		rc = write_secret(repo, sk, &b, newpw, newlen, strong, err);
+	if ((rc = xp_keys_password_check(newpw, newlen, err)) != 0 ||
+	    (rc = xp_keys_load_public(repo, pk, NULL, err)) != 0 ||
+	    (rc = xp_keys_unlock_file(repo, "repo.key", pk, oldpw, oldlen, sk, &b, &kdf, err)) != 0)
+		goto out;
+	/* The limits the key was sealed with, or stronger: a new password never weakens them. */
+	xp_keys_kdf_default(strong, &want);
+	if (want.ops > kdf.ops)
+		kdf.ops = want.ops;
+	if (want.mem > kdf.mem)
+		kdf.mem = want.mem;
+	rc = xp_keys_write_secret(repo, "repo.key", sk, &b, newpw, newlen, &kdf, err);
+out:
 	xp_secret_free(sk);
 	return rc;
 }
 
-static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], struct xp_err *err)
+int xp_keys_write_public(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
+                         struct xp_err *err)
 {
 	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
+	char *path = xp_keys_path(repo, name);
 	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
 	int rc;
 
@@ -410,7 +495,7 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
                         struct xp_err *err)
 {
 	struct xp_signkey *k = NULL;
-	char *path = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *text = NULL;
+	char *path = xp_keys_path(repo, "signer.pub"), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -432,7 +517,7 @@ static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SI
 
 int xp_keys_repo_id(const char *repo, char id[XP_KEYS_REPO_ID_HEX], struct xp_err *err)
 {
-	char *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text = NULL;
+	char *path = xp_keys_path(repo, "repo.id"), *text = NULL;
 	uint8_t kid[XP_KEYS_ID_LEN], bin[XP_KEYS_REPO_ID_LEN];
 	size_t len;
 	int rc;
@@ -464,7 +549,7 @@ out:
 static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN],
                          struct xp_err *err)
 {
-	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text;
+	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_keys_path(repo, "repo.id"), *text;
 	int rc;
 
 	xp_hex(id, XP_KEYS_REPO_ID_LEN, idhex);
@@ -481,14 +566,15 @@ static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN]
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
                  int strong, struct xp_err *err)
 {
-	char *keysdir = xp_repo_file(repo, XP_REPO_KEYS),
-	     *pubpath = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
+	char *keysdir = xp_repo_file(repo, XP_REPO_KEYS), *pubpath = xp_keys_path(repo, "repo.pub");
 	uint8_t pk[XP_KEYS_PK_LEN], id[XP_KEYS_REPO_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	struct xp_keys_bound b = {.present = 1};
+	struct xp_keys_kdf kdf;
 	struct stat st;
 	int rc;
 
+	xp_keys_kdf_default(strong, &kdf);
 	if (!keysdir || !pubpath || !sk) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -502,6 +588,9 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 		rc = xp_err_set(err, XP_EFAIL, "%s: already a repository", repo);
 		goto out;
 	}
+	rc = xp_keys_password_check(pw, pwlen, err);
+	if (rc)
+		goto out;
 	rc = xp_mkdirs(keysdir, 0700, err);
 	if (rc)
 		goto out;
@@ -516,9 +605,9 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 	if (rc == 0)
 		rc = write_repo_id(repo, id, err);
 	if (rc == 0)
-		rc = write_secret(repo, sk, &b, pw, pwlen, strong, err);
+		rc = xp_keys_write_secret(repo, "repo.key", sk, &b, pw, pwlen, &kdf, err);
 	if (rc == 0)
-		rc = write_public(repo, pk, err);
+		rc = xp_keys_write_public(repo, "repo.pub", pk, err);
 out:
 	xp_secret_free(sk);
 	free(pubpath);

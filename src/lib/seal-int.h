@@ -16,6 +16,9 @@
 #define ABYTES      crypto_secretstream_xchacha20poly1305_ABYTES
 #define READ_SIZE   (1u << 20)
 
+/* Serialises h into buf (XP_SEAL_HEADER_MAX bytes); returns the length. */
+size_t xp_seal_header_write(const struct xp_seal_header *h, uint8_t *buf);
+
 static inline void put16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 8);

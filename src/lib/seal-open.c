@@ -69,6 +69,15 @@ out:
 	return rc;
 }
 
+static void opener_free(struct opener *o)
+{
+	ZSTD_freeDCtx(o->dctx);
+	sodium_free(o->ss);
+	sodium_free(o->plain);
+	free(o->frame);
+	free(o->out);
+}
+
 static int opener_start(struct opener *o, const struct xp_seal_keys *k, struct xp_err *err)
 {
 	uint8_t buf[XP_SEAL_HEADER_MAX];
@@ -220,10 +229,135 @@ int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_
 		info->chunks = index;
 	}
 out:
-	ZSTD_freeDCtx(o.dctx);
-	sodium_free(o.ss);
-	sodium_free(o.plain);
-	free(o.frame);
-	free(o.out);
+	opener_free(&o);
+	return rc;
+}
+
+/* The new header and stream of a rewrap: a fresh data key sealed to the new repository key. */
+static int rewrap_header(struct opener *o, const struct xp_seal_rewrap *r,
+                         crypto_secretstream_xchacha20poly1305_state *push, uint8_t ad[32],
+                         struct xp_seal_info *info, uint8_t *buf, size_t *len, struct xp_err *err)
+{
+	struct xp_seal_header h = o->h;
+	uint8_t *key = sodium_malloc(crypto_secretstream_xchacha20poly1305_KEYBYTES);
+	int shred = (h.flags & XP_SEAL_SHREDDABLE) != 0;
+	int rc = 0;
+
+	if (!key)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	memcpy(h.key_id, r->key_id, XP_SEAL_KEYID_LEN);
+	crypto_secretstream_xchacha20poly1305_keygen(key);
+	if (crypto_secretstream_xchacha20poly1305_init_push(push, h.stream_header, key) != 0 ||
+	    crypto_box_seal(shred ? info->shred_key + 32 : h.sealed_key, key,
+	                    crypto_secretstream_xchacha20poly1305_KEYBYTES, r->pk) != 0) {
+		rc = xp_err_set(err, XP_EFAIL, "cannot seal the data key");
+		goto out;
+	}
+	if (shred) {
+		memcpy(info->shred_key, SHRED_MAGIC, 8);
+		memcpy(info->shred_key + 8, h.id, XP_SEAL_ID_LEN);
+		memcpy(info->shred_key + 24, h.key_id, XP_SEAL_KEYID_LEN);
+	}
+	*len = xp_seal_header_write(&h, buf);
+	if (crypto_generichash(ad, 32, buf, *len, NULL, 0) != 0)
+		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
+out:
+	sodium_free(key);
+	return rc;
+}
+
+/* Writes n bytes, hashing them and handing them to the observer. */
+static int rewrap_emit(int fd, const struct xp_seal_rewrap *r, crypto_generichash_state *hash,
+                       struct xp_seal_info *info, const uint8_t *buf, size_t n, struct xp_err *err)
+{
+	int rc = xp_write_all(fd, buf, n, err);
+
+	if (rc)
+		return rc;
+	if (crypto_generichash_update(hash, buf, n) != 0)
+		return xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
+	if (r->on_output)
+		r->on_output(r->on_output_ctx, buf, n);
+	info->bytes_out += n;
+	return 0;
+}
+
+/* Moves every chunk from the old stream to the new one, authenticating each on the way. */
+static int rewrap_chunks(struct opener *o, int out_fd, const struct xp_seal_rewrap *r,
+                         crypto_secretstream_xchacha20poly1305_state *push, const uint8_t ad[32],
+                         crypto_generichash_state *hash, struct xp_seal_info *info,
+                         struct xp_err *err)
+{
+	uint8_t lenbuf[LEN_BYTES], *out = malloc(LEN_BYTES + o->h.chunk_size + ABYTES);
+	unsigned long long plen, clen;
+	unsigned char tag = 0;
+	uint32_t n;
+	ssize_t got;
+	int rc = 0;
+
+	if (!out)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+		info->chunks++;
+		got = xp_read_full(o->in_fd, lenbuf, LEN_BYTES);
+		n = got == LEN_BYTES ? get32(lenbuf) : 0;
+		if (got < 0 || (got == LEN_BYTES && n >= ABYTES && n <= o->h.chunk_size + ABYTES &&
+		                (got = xp_read_full(o->in_fd, o->frame, n)) < 0)) {
+			rc = xp_err_sys(err, XP_EFAIL, "read");
+			goto out;
+		}
+		if (n < ABYTES || n > o->h.chunk_size + ABYTES || (size_t)got < n ||
+		    crypto_secretstream_xchacha20poly1305_pull(
+		            o->ss, o->plain, &plen, &tag, o->frame, n, o->ad, sizeof o->ad) != 0) {
+			rc = xp_err_set(err, XP_EINTEGRITY, "chunk %llu fails authentication",
+			                (unsigned long long)info->chunks);
+			goto out;
+		}
+		if (crypto_secretstream_xchacha20poly1305_push(push, out + LEN_BYTES, &clen,
+		                                               o->plain, plen, ad, 32, tag) != 0) {
+			rc = xp_err_set(err, XP_EFAIL, "encryption failed");
+			goto out;
+		}
+		put32(out, (uint32_t)clen);
+		rc = rewrap_emit(out_fd, r, hash, info, out, LEN_BYTES + (size_t)clen, err);
+		if (rc)
+			goto out;
+	}
+	got = xp_read_full(o->in_fd, lenbuf, 1);
+	if (got != 0)
+		rc = got < 0 ? xp_err_sys(err, XP_EFAIL, "read")
+		             : xp_err_set(err, XP_EINTEGRITY, "data after the final chunk");
+out:
+	free(out);
+	return rc;
+}
+
+int xp_seal_rewrap(int in_fd, int out_fd, const struct xp_seal_keys *k,
+                   const struct xp_seal_rewrap *r, struct xp_seal_info *info, struct xp_err *err)
+{
+	struct opener o = {.in_fd = in_fd, .out_fd = -1};
+	crypto_secretstream_xchacha20poly1305_state *push = sodium_malloc(sizeof *push);
+	crypto_generichash_state hash;
+	uint8_t buf[XP_SEAL_HEADER_MAX], ad[32];
+	size_t len = 0;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	if (!push || crypto_generichash_init(&hash, NULL, 0, XP_SEAL_HASH_LEN) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = opener_start(&o, k, err)) != 0 ||
+	    (rc = rewrap_header(&o, r, push, ad, info, buf, &len, err)) != 0 ||
+	    (rc = rewrap_emit(out_fd, r, &hash, info, buf, len, err)) != 0 ||
+	    (rc = rewrap_chunks(&o, out_fd, r, push, ad, &hash, info, err)) != 0)
+		goto out;
+	memcpy(info->id, o.h.id_hex, sizeof info->id);
+	info->created = o.h.created;
+	if (crypto_generichash_final(&hash, info->hash, sizeof info->hash) != 0)
+		rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
+out:
+	sodium_free(push);
+	opener_free(&o);
 	return rc;
 }

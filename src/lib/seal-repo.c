@@ -117,10 +117,9 @@ static int make_dir(const char *repo, char *dir, struct xp_err *err)
 	return rc;
 }
 
-/* Creates the .xps temp file (data/XX/.ID.xps.tmp.XXXXXX) and holds an flock(2) on it until
- * it is renamed or removed. Both happen under the repository lock, which a change holds while
- * it removes the temp files of interrupted seals: it never sees this one before it is locked. */
-static int open_temp(const char *repo, struct xp_afile *af, const char *xps, struct xp_err *err)
+/* Both happen under the repository lock, which a change holds while it removes the temp files
+ * of interrupted seals: it never sees this one before it is locked. */
+int xp_seal_temp_open(const char *repo, struct xp_afile *af, const char *xps, struct xp_err *err)
 {
 	struct xp_catalog_lock lock;
 	int rc;
@@ -147,7 +146,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 	int rc;
 
 	if ((rc = make_dir(repo, xp_repo_data_sub(repo, sub), err)) != 0 ||
-	    (rc = open_temp(repo, &f->xps, xps, err)) != 0)
+	    (rc = xp_seal_temp_open(repo, &f->xps, xps, err)) != 0)
 		goto out;
 	xp_sign_init(&st);
 	p->on_output = sign_update;

@@ -38,8 +38,7 @@ void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
 	p->workers = -1;
 }
 
-/* Serialises h into buf (XP_SEAL_HEADER_MAX bytes); returns the length. */
-static size_t header_write(const struct xp_seal_header *h, uint8_t *buf)
+size_t xp_seal_header_write(const struct xp_seal_header *h, uint8_t *buf)
 {
 	size_t len = FIXED_LEN + (h->flags & XP_SEAL_SHREDDABLE ? 0 : XP_SEAL_SEALED_KEY_LEN);
 
@@ -317,7 +316,7 @@ static int seal_header(struct sealer *s, uint8_t *key, struct xp_err *err)
 		memcpy(s->info->shred_key + 8, p->id, XP_SEAL_ID_LEN);
 		memcpy(s->info->shred_key + 24, p->key_id, XP_SEAL_KEYID_LEN);
 	}
-	len = header_write(&h, buf);
+	len = xp_seal_header_write(&h, buf);
 	if (crypto_generichash(s->ad, sizeof s->ad, buf, len, NULL, 0) != 0)
 		return xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
 	return emit(s, buf, len, err);

@@ -93,6 +93,21 @@ struct xp_seal_keys {
 int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_seal_info *info,
                  struct xp_err *err);
 
+/* Where a rewrap seals to: the new repository key. */
+struct xp_seal_rewrap {
+	const uint8_t *pk;             /* 32-byte X25519 public key */
+	const uint8_t *key_id;         /* its XP_SEAL_KEYID_LEN-byte id */
+	xp_seal_observe_fn *on_output; /* optional: every byte written (signing) */
+	void *on_output_ctx;
+};
+
+/* Re-seals in_fd, a sealed file that k opens, to r's key on out_fd: the same id, creation time
+ * and compressed chunks under a fresh data key sealed to r->pk (for a shreddable backup, in
+ * info->shred_key, which the caller stores as its key file), every chunk authenticated on the
+ * way and nothing decompressed. info gets id, created, bytes_out, chunks and hash. */
+int xp_seal_rewrap(int in_fd, int out_fd, const struct xp_seal_keys *k,
+                   const struct xp_seal_rewrap *r, struct xp_seal_info *info, struct xp_err *err);
+
 /* Parses and checks a header from buf (len bytes available); h->len says how many it used. */
 int xp_seal_parse_header(const uint8_t *buf, size_t len, struct xp_seal_header *h,
                          struct xp_err *err);
@@ -135,6 +150,11 @@ struct xp_seal_backup_opts {
  * until renamed, so the next change removes it only if this process died (catalog.h). */
 int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
                    struct xp_seal_info *info, char **path, struct xp_err *err);
+
+/* Creates the temp file of xps, REPO/data/XX/ID.xps (data/XX/.ID.xps.tmp.XXXXXX), and holds an
+ * flock(2) on it until it is committed or aborted (xp_afile_*), so that no change removes it
+ * as left by an interrupted seal. */
+int xp_seal_temp_open(const char *repo, struct xp_afile *af, const char *xps, struct xp_err *err);
 
 /* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);

@@ -369,7 +369,8 @@ static int check_ids(const char *repo, const struct xp_trust_opts *o, const stru
 		                  "%s: repository id %s is not the id %s pinned on this host for "
 		                  "this path; %s %s",
 		                  repo, f->repo_id, f->path_id, RETRUST, repo);
-	if (use_pins && sodium_memcmp(f->key_id, f->pin_key_id, XP_KEYS_ID_LEN) != 0) {
+	if (use_pins && sodium_memcmp(f->key_id, f->pin_key_id, XP_KEYS_ID_LEN) != 0 &&
+	    !(o->rotating && sodium_memcmp(o->rotating, f->pin_key_id, XP_KEYS_ID_LEN) == 0)) {
 		xp_hex(f->key_id, XP_KEYS_ID_LEN, a);
 		xp_hex(f->pin_key_id, XP_KEYS_ID_LEN, b);
 		return xp_err_set(
@@ -410,6 +411,35 @@ out:
 	free_found(&f);
 	if (rc)
 		xp_trust_free(t);
+	return rc;
+}
+
+int xp_trust_rotate(const char *repo, const uint8_t old_id[XP_KEYS_ID_LEN],
+                    const uint8_t new_id[XP_KEYS_ID_LEN], struct xp_err *err)
+{
+	struct xp_trust t;
+	struct found f = {0};
+	int rc;
+
+	rc = gather(repo, &t, &f, err);
+	if (rc || !f.has_pins)
+		goto out;
+	if (sodium_memcmp(f.pin_key_id, new_id, XP_KEYS_ID_LEN) == 0)
+		goto out;
+	if (sodium_memcmp(f.pin_key_id, old_id, XP_KEYS_ID_LEN) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s: the repository key pinned on this host is neither the old nor "
+		                "the new key of the rotation",
+		                repo);
+		goto out;
+	}
+	memcpy(t.key_id, new_id, XP_KEYS_ID_LEN);
+	memcpy(t.signer, f.pin_signer, sizeof t.signer);
+	xp_sign_pub_id(t.signer, t.signer_id);
+	rc = pin(repo, &t, &f, err);
+out:
+	free_found(&f);
+	xp_trust_free(&t);
 	return rc;
 }
 

@@ -43,6 +43,9 @@ struct xp_trust_opts {
 	unsigned flags;
 	const char *pubkey;                /* -p: the signer to trust for this run, or NULL */
 	const struct xp_keys_bound *bound; /* what the password unlocked (keys.h), or NULL */
+	/* xpseal rekey resuming a rotation: the new key's id (XP_KEYS_ID_LEN bytes), which a pin
+	 * may already name while keys/repo.pub is still the old key; NULL otherwise */
+	const uint8_t *rotating;
 };
 
 /* The outcome of a check. Owned by the caller; xp_trust_free releases it. */
@@ -80,6 +83,12 @@ int xp_trust_check_marks(const char *repo, const struct xp_trust *t, struct xp_e
 /* What REPO's loose files say (id, repository key id, signer), for showing before pinning;
  * t->had_pins says whether this host has pins. Pins nothing, checks nothing. */
 int xp_trust_describe(const char *repo, struct xp_trust *t, struct xp_err *err);
+
+/* A key rotation on this host (xpseal rekey): the pinned repository key old_id becomes
+ * new_id, before keys/repo.pub does (a pin of new_id already is left alone; any other is
+ * XP_EINTEGRITY). Nothing pinned: 0, nothing written. */
+int xp_trust_rotate(const char *repo, const uint8_t old_id[XP_KEYS_ID_LEN],
+                    const uint8_t new_id[XP_KEYS_ID_LEN], struct xp_err *err);
 
 /* Records the catalog generation and journal head REPO has now as seen, when they are newer
  * than what t's pins hold (never goes back). Call after a run verified or wrote them. */

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "keys.h"
+#include "rekey.h"
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
@@ -28,12 +29,14 @@ static const char usage_text[] =
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
+        "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
         "       xpseal --help | --version\n"
         "\n"
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
-        "configuration password. `trust` pins the repository's keys on this host.\n"
+        "configuration password. `rekey` rotates the repository key pair. `trust` pins the "
+        "repository's keys on this host.\n"
         "See xpseal(1).\n";
 
 static double now_seconds(void)
@@ -124,14 +127,14 @@ static const struct option options[] = {
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_TRUST };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
  * "X" require a dump stream, "Y" yes, "R" reset. */
 static const char *const allowed[] = {
         [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
-        [CMD_PASSWD] = "rPNS",   [CMD_TRUST] = "rYR",
+        [CMD_PASSWD] = "rPNS",   [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
 };
 
 struct args {
@@ -162,7 +165,7 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal", "init", "open", "passwd", "trust"};
+	static const char *const names[] = {"seal", "init", "open", "passwd", "rekey", "trust"};
 	struct xp_err err = {0};
 	int c;
 
@@ -451,6 +454,66 @@ out:
 	return rc;
 }
 
+/* Checks the repository against the pins; a rotation this host began may have pinned its new
+ * key already, which the password must then unlock. */
+static int rekey_trust(const struct args *a, const char *pw, size_t len, struct xp_trust *t,
+                       struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_trust_opts o = {.flags = XP_TRUST_MARKS};
+	struct xp_keys_bound b;
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_keys_rotate_pending(a->repo, err);
+	if (rc == 1 && (rc = xp_keys_rotate_unlock(a->repo, pw, len, pk, sk, &b, err)) == 0) {
+		xp_keys_id(pk, kid);
+		o.rotating = kid;
+		o.bound = &b;
+	}
+	if (rc == 0)
+		rc = xp_trust_check(a->repo, &o, t, err);
+	xp_secret_free(sk);
+	return rc;
+}
+
+static int cmd_rekey(const struct args *a, struct xp_err *err)
+{
+	struct xp_signkey *key = NULL;
+	struct xp_rekey_result res;
+	struct xp_trust t = {0};
+	char oldhex[2 * XP_KEYS_ID_LEN + 1], newhex[2 * XP_KEYS_ID_LEN + 1];
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = xp_keys_check_repo(a->repo, err)) != 0 ||
+	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = rekey_trust(a, pw, len, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0 ||
+	    (rc = xp_rekey(a->repo, key, t.signer_path, pw, len, &res, err)) != 0)
+		goto out;
+	trust_seen(a, &t);
+	if (res.missing)
+		xp_warn("%s: %zu backup(s) in the catalog are missing and were not re-sealed "
+		        "(xpverify -r lists them)",
+		        a->repo, res.missing);
+	sodium_bin2hex(oldhex, sizeof oldhex, res.old_id, sizeof res.old_id);
+	sodium_bin2hex(newhex, sizeof newhex, res.new_id, sizeof res.new_id);
+	printf("repo-key %s (was %s)\n%zu backup(s) re-sealed%s\n", newhex, oldhex, res.resealed,
+	       res.resumed ? ", finishing an interrupted rotation" : "");
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = xp_err_sys(err, XP_EFAIL, "standard output");
+out:
+	xp_sign_free_key(key);
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	return rc;
+}
+
 /* Asks on the terminal; 0 when the answer is yes. */
 static int confirm(const char *repo, struct xp_err *err)
 {
@@ -539,6 +602,7 @@ int main(int argc, char **argv)
 	case CMD_INIT: rc = cmd_init(&a, &err); break;
 	case CMD_OPEN: rc = cmd_open(&a, &err); break;
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
+	case CMD_REKEY: rc = cmd_rekey(&a, &err); break;
 	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}

@@ -8,7 +8,7 @@
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
-password "$T/pw" 'attack test'
+password "$T/pw" 'attack test password'
 RP=$T/r
 xpseal init -r "$RP" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
 printf 'clear text\n' >"$T/in"

@@ -8,7 +8,7 @@
 export XP_SIGNING_KEY=$T/host/signer.key
 R=$T/repo
 password "$T/pw" 'correct horse'
-password "$T/evilpw" 'evil'
+password "$T/evilpw" 'evil password'
 xpseal init -r "$R" --password-file "$T/pw" || exit 1
 echo first >"$T/first"
 xpseal -r "$R" -i "$T/first" >/dev/null || exit 1

@@ -17,7 +17,7 @@ at_exit "umount '$T/small'"
 
 export XP_SIGNING_KEY=$T/signer.key
 page=$(getconf PAGESIZE)
-password "$T/pw" 'full disk'
+password "$T/pw" 'full disk password'
 xpseal init -r "$T/fresh" --password-file "$T/pw" >/dev/null 2>&1
 is "$?" 0 "a repository to copy onto the small disk"
 

@@ -9,7 +9,7 @@ ct() { "$XP_BUILDDIR/tests/unit/catalog-tool" "$@"; }
 export XP_SIGNING_KEY=$T/signer.key
 R=$T/repo
 K=$XP_SIGNING_KEY
-password "$T/pw" 'crash test'
+password "$T/pw" 'crash test password'
 run xpseal init -r "$R" --password-file "$T/pw"
 [ "$rc" -eq 0 ] || skip_all "xpseal init failed: $err"
 

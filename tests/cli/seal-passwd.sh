@@ -34,4 +34,29 @@ like "$rc:$err" "2:xpseal: *" "passwd without a terminal or --new-password-file 
 xpseal open -r "$R" --password-file "$T/new" "$id" | cmp -s - "$T/in"
 ok $? "and leaves the password as it was"
 
+# Short passwords are refused (exit 1: a policy, not a usage error) and change nothing.
+password "$T/short" 'eleven char'
+run xpseal passwd -r "$R" --password-file "$T/new" --new-password-file "$T/short"
+is "$rc:$err" "1:xpseal: the new password is too short: 11 characters, at least 12" \
+	"passwd refuses a password of 11 characters"
+xpseal open -r "$R" --password-file "$T/new" "$id" | cmp -s - "$T/in"
+ok $? "and the password stays as it was"
+run xpseal init -r "$T/r2" --password-file "$T/short"
+is "$rc:$err" "1:xpseal: the new password is too short: 11 characters, at least 12" \
+	"init refuses a password of 11 characters"
+[ ! -e "$T/r2" ]
+ok $? "and makes no repository"
+
+# passwd keeps the Argon2id limits the repository was made with (--strong: SENSITIVE).
+limits() { sed -n 2p "$1/keys/repo.key" | cut -d' ' -f1-3; }
+xpseal init -r "$T/strong" --strong --password-file "$T/pw" || exit 1
+is "$(limits "$T/strong")" "argon2id13 4 1073741824" "init --strong seals with SENSITIVE limits"
+run xpseal passwd -r "$T/strong" --password-file "$T/pw" --new-password-file "$T/new"
+is "$rc:$err" "0:" "passwd on a --strong repository, without --strong"
+is "$(limits "$T/strong")" "argon2id13 4 1073741824" "keeps the SENSITIVE limits"
+run xpseal passwd -r "$R" --password-file "$T/new" --new-password-file "$T/pw"
+is "$(limits "$R")" "argon2id13 3 268435456" "a MODERATE repository stays MODERATE"
+run xpseal passwd -r "$R" --strong --password-file "$T/pw" --new-password-file "$T/new"
+is "$(limits "$R")" "argon2id13 4 1073741824" "passwd --strong raises it to SENSITIVE"
+
 done_testing

@@ -7,7 +7,7 @@
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
-password "$T/pw" 'truth test'
+password "$T/pw" 'truth test password'
 catalog_tool() { "$XP_BUILDDIR/tests/unit/catalog-tool" "$@"; }
 # counts: the JSON counts of $out, and the kinds of finding that are not zero.
 counts() {

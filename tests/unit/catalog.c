@@ -799,7 +799,8 @@ int main(void)
 		return 1;
 	snprintf(repo, sizeof repo, "%s/repo", tmp);
 	snprintf(skpath, sizeof skpath, "%s/signer.key", tmp);
-	if (xp_keys_init(repo, "pw", 2, skpath, 0, &err) || xp_sign_load_key(skpath, &key, &err)) {
+	if (xp_keys_init(repo, "the password", 12, skpath, 0, &err) ||
+	    xp_sign_load_key(skpath, &key, &err)) {
 		printf("Bail out! %s\n", err.msg);
 		return 1;
 	}

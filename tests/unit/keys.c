@@ -65,7 +65,8 @@ static void init_and_unlock(void)
 	struct xp_signkey *k = NULL;
 	struct xp_err err;
 
-	is_int(xp_keys_init(repo, "pw1", 3, skey, 0, &err), 0, "init creates a repository");
+	is_int(xp_keys_init(repo, "password one", 12, skey, 0, &err), 0,
+	       "init creates a repository");
 	is_int(mode_of("repo"), 0700, "repository directory is 0700");
 	is_int(mode_of("repo/keys"), 0700, "keys directory is 0700");
 	is_int(mode_of("repo/keys/repo.key"), 0600, "repo.key is 0600");
@@ -83,7 +84,7 @@ static void init_and_unlock(void)
 	crypto_generichash(h, sizeof h, pk, sizeof pk, NULL, 0);
 	ok(memcmp(id, h, XP_KEYS_ID_LEN) == 0, "key id is the first 8 bytes of BLAKE2b-256(pk)");
 
-	is_int(xp_keys_unlock(repo, "pw1", 3, sk, &err), 0, "unlock with the password");
+	is_int(xp_keys_unlock(repo, "password one", 12, sk, &err), 0, "unlock with the password");
 	crypto_scalarmult_base(derived, sk);
 	ok(memcmp(derived, pk, sizeof pk) == 0, "unlocked secret matches repo.pub");
 
@@ -91,9 +92,11 @@ static void init_and_unlock(void)
 	msg = xp_asprintf("%s/keys/repo.key: wrong password", repo);
 	is_str(err.msg, msg, "wrong password message");
 	free(msg);
-	is_int(xp_keys_unlock(repo, "pw", 2, sk, &err), XP_EAUTH, "a prefix of the password fails");
+	is_int(xp_keys_unlock(repo, "password on", 11, sk, &err), XP_EAUTH,
+	       "a prefix of the password fails");
 
-	is_int(xp_keys_init(repo, "pw1", 3, skey, 0, &err), XP_EFAIL, "init refuses a repository");
+	is_int(xp_keys_init(repo, "password one", 12, skey, 0, &err), XP_EFAIL,
+	       "init refuses a repository");
 	msg = xp_asprintf("%s: already a repository", repo);
 	is_str(err.msg, msg, "re-init message");
 	free(msg);
@@ -111,7 +114,8 @@ static void init_and_unlock(void)
 	/* A second repository reuses the host key. */
 	free(repo);
 	repo = path_of("repo2");
-	is_int(xp_keys_init(repo, "other", 5, skey, 0, &err), 0, "init a second repository");
+	is_int(xp_keys_init(repo, "other password", 14, skey, 0, &err), 0,
+	       "init a second repository");
 	msg = path_of("repo2/keys/signer.pub");
 	text = slurp(msg);
 	is_str(text, pubtext, "second repository has the same signer.pub");
@@ -138,18 +142,20 @@ static void bound(void)
 	ok(idtext && strlen(id) == 32 && strncmp(idtext, "xpbackup-repo-id 1\n", 19) == 0 &&
 	           strncmp(idtext + 19, id, 32) == 0,
 	   "keys/repo.id holds it in hex");
-	is_int(xp_keys_unlock_bound(repo, "pw1", 3, sk, &b, &err), 0, "unlock_bound");
+	is_int(xp_keys_unlock_bound(repo, "password one", 12, sk, &b, &err), 0, "unlock_bound");
 	is_int(b.present, 1, "repo.key carries what it binds");
 	is_str(b.repo_id, id, "the repository id is sealed with the key");
 	is_int(xp_sign_pub_load(path_of_static("repo/keys/signer.pub"), pub, &err), 0,
 	       "signer.pub loads");
 	ok(memcmp(b.signer, pub, sizeof pub) == 0, "the signer is sealed with the key");
-	is_int(xp_keys_passwd(repo, "pw1", 3, "pw9", 3, 0, &err), 0, "passwd");
+	is_int(xp_keys_passwd(repo, "password one", 12, "password nine", 13, 0, &err), 0, "passwd");
 	memset(&b, 0, sizeof b);
-	is_int(xp_keys_unlock_bound(repo, "pw9", 3, sk, &b, &err), 0, "unlock with the new one");
+	is_int(xp_keys_unlock_bound(repo, "password nine", 13, sk, &b, &err), 0,
+	       "unlock with the new one");
 	ok(b.present && strcmp(b.repo_id, id) == 0 && memcmp(b.signer, pub, sizeof pub) == 0,
 	   "a new password keeps the id and the signer");
-	is_int(xp_keys_passwd(repo, "pw9", 3, "pw1", 3, 0, &err), 0, "the password back");
+	is_int(xp_keys_passwd(repo, "password nine", 13, "password one", 12, 0, &err), 0,
+	       "the password back");
 	xp_secret_free(sk);
 	free(idtext);
 	free(repo);
@@ -162,11 +168,11 @@ static void passwd(void)
 	uint8_t *sk1 = xp_secret_alloc(XP_KEYS_SK_LEN), *sk2 = xp_secret_alloc(XP_KEYS_SK_LEN);
 	struct xp_err err;
 
-	is_int(xp_keys_unlock(repo, "pw1", 3, sk1, &err), 0, "unlock before passwd");
-	is_int(xp_keys_passwd(repo, "bad", 3, "new", 3, 0, &err), XP_EAUTH,
+	is_int(xp_keys_unlock(repo, "password one", 12, sk1, &err), 0, "unlock before passwd");
+	is_int(xp_keys_passwd(repo, "bad", 3, "new password", 12, 0, &err), XP_EAUTH,
 	       "passwd with a wrong old password is XP_EAUTH");
-	is_int(xp_keys_passwd(repo, "pw1", 3, "new password", 12, 0, &err), 0, "passwd");
-	is_int(xp_keys_unlock(repo, "pw1", 3, sk2, &err), XP_EAUTH, "old password fails");
+	is_int(xp_keys_passwd(repo, "password one", 12, "new password", 12, 0, &err), 0, "passwd");
+	is_int(xp_keys_unlock(repo, "password one", 12, sk2, &err), XP_EAUTH, "old password fails");
 	is_int(xp_keys_unlock(repo, "new password", 12, sk2, &err), 0, "new password works");
 	ok(sodium_memcmp(sk1, sk2, XP_KEYS_SK_LEN) == 0, "the secret key is unchanged");
 	pub2 = slurp(pubpath);
@@ -181,6 +187,43 @@ static void passwd(void)
 }
 
 /* Every single-byte change of repo.key is caught by its checksum before Argon2id runs. */
+/* A new password keeps the limits the key was sealed with, or stronger ones; never weaker. */
+static void passwd_limits(void)
+{
+	char *repo = path_of("limits"), *skey = path_of("host/sub/signer.key");
+	struct xp_keys_kdf kdf = {0, 0};
+	struct xp_err err;
+
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN + 2, 2 * crypto_pwhash_MEMLIMIT_MIN);
+	is_int(xp_keys_init(repo, "limits password", 15, skey, 0, &err), 0,
+	       "init at raised limits");
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+	is_int(xp_keys_passwd(repo, "limits password", 15, "another password", 16, 0, &err), 0,
+	       "passwd where new keys would get lower limits");
+	is_int(xp_keys_kdf_read(repo, &kdf, &err), 0, "the limits read back");
+	ok(kdf.ops == crypto_pwhash_OPSLIMIT_MIN + 2 && kdf.mem == 2 * crypto_pwhash_MEMLIMIT_MIN,
+	   "passwd keeps the limits the key was sealed with");
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN + 3, 2 * crypto_pwhash_MEMLIMIT_MIN);
+	is_int(xp_keys_passwd(repo, "another password", 16, "limits password", 15, 0, &err), 0,
+	       "passwd where new keys would get higher limits");
+	is_int(xp_keys_kdf_read(repo, &kdf, &err), 0, "the limits read back again");
+	is_int((int)kdf.ops, crypto_pwhash_OPSLIMIT_MIN + 3, "passwd raises them");
+	is_int(xp_keys_passwd(repo, "limits password", 15, "short pass1", 11, 0, &err), XP_EFAIL,
+	       "passwd refuses a new password of 11 characters");
+	is_str(err.msg, "the new password is too short: 11 characters, at least 12",
+	       "and says the minimum");
+	is_int(xp_keys_passwd(repo, "limits password", 15,
+	                      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x", 13, 0, &err),
+	       XP_EFAIL, "characters are counted, not bytes");
+	is_int(xp_keys_unlock(repo, "limits password", 15, (uint8_t[XP_KEYS_SK_LEN]){0}, &err), 0,
+	       "a refused password changes nothing");
+	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+	is_int(xp_keys_init(path_of_static("short"), "eleven char", 11, skey, 0, &err), XP_EFAIL,
+	       "init refuses a password of 11 characters");
+	free(skey);
+	free(repo);
+}
+
 static void tamper(void)
 {
 	char *repo = path_of("repo"), *keyfile = path_of("repo/keys/repo.key");
@@ -296,7 +339,8 @@ static void crash(const char *self)
 	ok(access(pub, F_OK) != 0, "killed at the repo.pub rename: no repo.pub");
 	free(pub);
 	is_int(mode_of("crashed/keys/repo.key"), 0600, "repo.key was written before");
-	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), 0, "init completes the repository");
+	is_int(xp_keys_init(repo, "the password", 12, skey, 0, &err), 0,
+	       "init completes the repository");
 out:
 	free(skey);
 	free(repo);
@@ -309,13 +353,14 @@ static void init_edges(void)
 
 	if (mkdir(repo, 0755) < 0)
 		abort();
-	is_int(xp_keys_init(repo, "pw", 2, path_of_static("host/sub/signer.key"), 0, &err), 0,
-	       "init accepts an existing empty directory");
+	is_int(xp_keys_init(repo, "the password", 12, path_of_static("host/sub/signer.key"), 0,
+	                    &err),
+	       0, "init accepts an existing empty directory");
 	free(repo);
 	repo = path_of("loose");
 	write_file(skey, "x", 1);
 	chmod(skey, 0644);
-	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), XP_EFAIL,
+	is_int(xp_keys_init(repo, "the password", 12, skey, 0, &err), XP_EFAIL,
 	       "init refuses a group-readable signing key");
 	msg = xp_asprintf("%s: readable by others (mode 0644); chmod 600 it", skey);
 	is_str(err.msg, msg, "init passes on the key's message");
@@ -349,7 +394,7 @@ static void default_limits(void)
 		goto out;
 	}
 	xp_keys_set_kdf_limits(0, 0);
-	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), 0, "init at default limits");
+	is_int(xp_keys_init(repo, "the password", 12, skey, 0, &err), 0, "init at default limits");
 	text = slurp(keyfile);
 	want = xp_asprintf("xpbackup-repo-key 2\nargon2id13 %llu %zu ",
 	                   (unsigned long long)crypto_pwhash_OPSLIMIT_MODERATE,
@@ -370,7 +415,7 @@ int main(int argc, char **argv)
 	/* The crash test's child: init with the limits below, killed by XP_FAULT_AT. */
 	if (argc == 4 && strcmp(argv[1], "init") == 0) {
 		xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
-		return xp_keys_init(argv[2], "pw", 2, argv[3], 0, NULL) ? 1 : 0;
+		return xp_keys_init(argv[2], "the password", 12, argv[3], 0, NULL) ? 1 : 0;
 	}
 
 	if (sodium_init() < 0 || !mkdtemp(dir))
@@ -383,6 +428,7 @@ int main(int argc, char **argv)
 	init_and_unlock();
 	bound();
 	passwd();
+	passwd_limits();
 	tamper();
 	forged();
 	crash(argv[0]);

@@ -101,20 +101,27 @@ static int seal(const struct xp_seal_params *p, const void *data, size_t n, stru
 	return rc;
 }
 
-static int open_buf(const struct buf *b, struct buf *plain, const uint8_t *secret,
-                    struct xp_err *err)
+static int open_keys(const struct buf *b, struct buf *plain, const struct xp_seal_keys *k,
+                     struct xp_err *err)
 {
-	struct xp_seal_keys k = {.pk = pk, .sk = secret, .key_id = key_id, .shred_dir = dir};
 	int in = file_of(b->p, b->n), fd = file_of(NULL, 0), rc;
 
 	err->msg[0] = '\0';
-	rc = xp_seal_open(in, fd, &k, NULL, err);
+	rc = xp_seal_open(in, fd, k, NULL, err);
 	close(in);
 	if (plain)
 		*plain = file_contents(fd);
 	else
 		close(fd);
 	return rc;
+}
+
+static int open_buf(const struct buf *b, struct buf *plain, const uint8_t *secret,
+                    struct xp_err *err)
+{
+	struct xp_seal_keys k = {.pk = pk, .sk = secret, .key_id = key_id, .shred_dir = dir};
+
+	return open_keys(b, plain, &k, err);
 }
 
 static uint8_t *pattern(size_t n)
@@ -416,6 +423,87 @@ static void shreddable(void)
 	free(d);
 }
 
+/* Rewraps b to (npk, nid) with the old keys; the result in out. */
+static int rewrap_buf(const struct buf *b, const uint8_t *npk, const uint8_t *nid, struct buf *out,
+                      struct xp_seal_info *info, struct xp_err *err)
+{
+	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = key_id, .shred_dir = dir};
+	struct xp_seal_rewrap r = {.pk = npk, .key_id = nid};
+	int in = file_of(b->p, b->n), fd = file_of(NULL, 0), rc;
+
+	rc = xp_seal_rewrap(in, fd, &k, &r, info, err);
+	close(in);
+	*out = file_contents(fd);
+	return rc;
+}
+
+/* A rotation's re-seal: the new key opens the same bytes, the old key opens nothing. */
+static void rewrap(void)
+{
+	uint8_t npk[32], nid[XP_SEAL_KEYID_LEN] = "newkey01", *nsk = sodium_malloc(32);
+	struct xp_seal_params p = params(64, 0), q = params(64, XP_SEAL_SHREDDABLE);
+	struct xp_seal_keys nk = {.pk = npk, .sk = nsk, .key_id = nid, .shred_dir = dir};
+	struct xp_seal_keys old = {.pk = npk, .sk = sk, .key_id = nid, .shred_dir = dir};
+	struct xp_seal_info info, winfo;
+	struct xp_seal_header h;
+	struct xp_err err;
+	struct buf s, w, plain = {0};
+	uint8_t *d = malloc(5000), hash[XP_SEAL_HASH_LEN];
+	char *path, last[64];
+	int rc;
+
+	crypto_box_keypair(npk, nsk);
+	randombytes_buf(d, 5000); /* incompressible: many chunks */
+	seal(&p, d, 5000, &s, &info);
+	rc = rewrap_buf(&s, npk, nid, &w, &winfo, &err);
+	crypto_generichash(hash, sizeof hash, w.p, w.n, NULL, 0);
+	ok(rc == 0 && w.n == s.n && winfo.bytes_out == w.n && winfo.chunks == info.chunks &&
+	           info.chunks > 70 && memcmp(winfo.hash, hash, sizeof hash) == 0 &&
+	           strcmp(winfo.id, info.id) == 0,
+	   "rewrap keeps id and size and hashes what it wrote (%s)", rc ? err.msg : "");
+	ok(xp_seal_parse_header(w.p, w.n, &h, &err) == 0 && memcmp(h.key_id, nid, 8) == 0 &&
+	           h.created == p.created,
+	   "the new header names the new key");
+	rc = open_keys(&w, &plain, &nk, &err);
+	ok(rc == 0 && plain.n == 5000 && memcmp(plain.p, d, 5000) == 0,
+	   "the new key opens it to the exact bytes");
+	free(plain.p);
+	rc = open_keys(&w, NULL, &old, &err);
+	ok(rc == XP_EINTEGRITY &&
+	           strcmp(err.msg, "header: the data key does not open with the repository key") ==
+	                   0,
+	   "the old secret key does not open its data key (%s)", err.msg);
+	free(w.p);
+	snprintf(last, sizeof last, "chunk %llu fails authentication",
+	         (unsigned long long)info.chunks);
+	s.p[s.n - 30] ^= 1;
+	rc = rewrap_buf(&s, npk, nid, &w, &winfo, &err);
+	ok(rc == XP_EINTEGRITY && strcmp(err.msg, last) == 0, "rewrap refuses a damaged chunk (%s)",
+	   err.msg);
+	free(w.p);
+	free(s.p);
+	seal(&q, d, 5000, &s, &info);
+	path = xp_asprintf("%s/%s.key", dir, info.id);
+	xp_file_write_atomic(path, info.shred_key, sizeof info.shred_key, 0600, &err);
+	rc = rewrap_buf(&s, npk, nid, &w, &winfo, &err);
+	ok(rc == 0 && w.n == s.n && memcmp(winfo.shred_key + 24, nid, 8) == 0,
+	   "a shreddable backup gets a new key file naming the new key");
+	xp_file_write_atomic(path, winfo.shred_key, sizeof winfo.shred_key, 0600, &err);
+	rc = open_keys(&w, &plain, &nk, &err);
+	ok(rc == 0 && plain.n == 5000 && memcmp(plain.p, d, 5000) == 0,
+	   "which opens it with the new key");
+	rc = open_keys(&w, NULL, &old, &err);
+	ok(rc == XP_EINTEGRITY && strstr(err.msg, "does not open with the repository key"),
+	   "and not with the old one (%s)", err.msg);
+	unlink(path);
+	free(path);
+	free(plain.p);
+	free(w.p);
+	free(s.p);
+	free(d);
+	sodium_free(nsk);
+}
+
 struct count {
 	uint64_t n;
 	crypto_generichash_state h;
@@ -511,6 +599,7 @@ int main(void)
 	keys();
 	headers();
 	shreddable();
+	rewrap();
 	observers();
 	rmdir(dir);
 	return done_testing();
