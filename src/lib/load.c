@@ -182,6 +182,10 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	}
+	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
+	 * integer text 1 or 0 */
+	if (f == FAM_MYSQL && p->bit && !p->bitbyte)
+		p->sqltype = SQL_TINYINT;
 }
 
 /* Whether integer text s (n bytes) is in [lo, hi]; 1 also when s is not an integer at all
