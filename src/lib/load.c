@@ -17,7 +17,8 @@ struct pcol {
 	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
 	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
-	              * bit (1, 0, true, false...), 0 any */
+	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
+	              * but UTC's, 0 any */
 	int64_t lo;
 	uint64_t hi;
 	const char *target; /* the target column's type name, for messages (in b->tcols) */
@@ -88,6 +89,11 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 	/* MariaDB Connector/ODBC reads a time parameter as a time of day (and refuses its
 	 * fraction): its server reads text as the whole TIME, -838:59:59.999999 and on */
 	if (f == FAM_MYSQL && (t == SQL_TYPE_TIME || t == SQL_TIME))
+		p->sqltype = SQL_VARCHAR;
+	/* psqlODBC reads a date or timestamp parameter into its own struct, which holds no
+	 * year before 1 or past 9999 and no infinity: PostgreSQL reads the text itself */
+	if (f == FAM_PG &&
+	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE || t == SQL_TIMESTAMP))
 		p->sqltype = SQL_VARCHAR;
 	p->size = (SQLULEN)col->size;
 	p->digits = (SQLSMALLINT)col->digits;
@@ -170,6 +176,10 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		break;
 	case SQL_TYPE_TIME:
 	case SQL_TIME: p->check = f == FAM_MYSQL ? 'm' : f == FAM_SQLITE ? 0 : 't'; break;
+	case SQL_TYPE_DATE:
+	case SQL_TYPE_TIMESTAMP:
+	case SQL_DATE:
+	case SQL_TIMESTAMP: p->check = f == FAM_MYSQL || f == FAM_MSSQL ? 'y' : 0; break;
 	case SQL_BIT:
 		/* MariaDB Connector/ODBC 3.1 crashes converting text parameters for a BIT
 		 * column in arrays: a BIT(1) gets the bit as a byte */
@@ -237,6 +247,42 @@ static int time_fits(const char *s, size_t n, char check)
 	return h < 24 || (h == 24 && !rest);
 }
 
+/* Bytes of the zone at the end of timestamp text s (n bytes): "+HH:MM", "-HH:MM", "+HH" or
+ * "-HH" after the time, else 0; *utc says whether it is zero. */
+static size_t zone_len(const char *s, size_t n, int *utc)
+{
+	size_t z = 0;
+
+	if (n >= 17 && strchr("+-", s[n - 6]) && isdigit((unsigned char)s[n - 5]) &&
+	    isdigit((unsigned char)s[n - 4]) && s[n - 3] == ':' &&
+	    isdigit((unsigned char)s[n - 2]) && isdigit((unsigned char)s[n - 1]))
+		z = 6;
+	else if (n >= 14 && strchr("+-", s[n - 3]) && isdigit((unsigned char)s[n - 2]) &&
+	         isdigit((unsigned char)s[n - 1]))
+		z = 3;
+	*utc = 1;
+	for (size_t i = n - z + 1; i < n; i++)
+		*utc &= s[i] == '0' || s[i] == ':';
+	return z;
+}
+
+/* Whether date or timestamp text s (n bytes) fits MariaDB's and SQL Server's dates, which
+ * have no zone and years of four digits: not PostgreSQL's years before 1 ("... BC"), past
+ * 9999 or infinity, which their drivers refuse without naming the column, nor a time at an
+ * offset other than UTC (year 0 the database judges). */
+static int date_fits(const char *s, size_t n)
+{
+	int utc;
+
+	for (size_t i = 0; i < 4; i++)
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+	if (n < 5 || s[4] != '-' || (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0))
+		return 0;
+	zone_len(s, n, &utc);
+	return utc;
+}
+
 static int check_field(const struct batch *b, size_t i, const struct xp_field *f,
                        struct xp_err *err)
 {
@@ -247,6 +293,8 @@ static int check_field(const struct batch *b, size_t i, const struct xp_field *f
 		return 0;
 	if (p->check == 'i')
 		ok = int_fits(f->p, f->len, p->lo, p->hi);
+	else if (p->check == 'y')
+		ok = date_fits(f->p, f->len);
 	else if (p->check == 'b')
 		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
 		     (f->len == 1 || f->p[0] > '1');
@@ -302,8 +350,13 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		return 0;
 	}
 	memcpy(dst, f->p, f->len);
-	dst[f->len] = '\0';
 	p->ind[b->n] = (SQLLEN)f->len;
+	if (p->check == 'y') { /* a UTC time without its zone: check_field let no other through */
+		int utc;
+
+		p->ind[b->n] -= (SQLLEN)zone_len(f->p, f->len, &utc);
+	}
+	dst[p->ind[b->n]] = '\0';
 	return 0;
 }
 
