@@ -27,8 +27,11 @@ seal_open() {
 # backslash, '|', CR, LF and tab escaped, bytes as upper-case hex. Each database's SQL gives
 # that raw text (canon_*_raw), then canon_norm evens out the differences of form accepted
 # between databases, by the column's class in the spec ("name:class ..."):
-#   f  floats: printed by each database in its own digits (SQLite's quote() gives 15 or 20,
+#   f  doubles: printed by each database in its own digits (SQLite's quote() gives 15 or 20,
 #      PostgreSQL and MariaDB the shortest), so compared as the double they parse to (%.17g);
+#   r  single-precision floats: compared as the float they round to (%.9g), since a real
+#      arrives in SQLite's 8-byte REAL as the double of its shortest text, and MariaDB's
+#      FLOAT is read here as its exact double;
 #   n  decimals: MariaDB and SQL Server print the scale's trailing zeros, PostgreSQL's
 #      unconstrained numeric and SQLite's text do not: trailing zeros of a fraction dropped;
 #   c  CHAR(n): PostgreSQL's char::text drops the padding that the dump (and a text column
@@ -39,14 +42,15 @@ seal_open() {
 #      (a non-UTC offset stays, so a zone lost on the way is still a difference);
 #   other classes compare as printed.
 canon_norm() {
-	gawk -F'|' -v spec="$1" 'BEGIN { OFS = "|"; n = split(spec, s, " ")
-		for (k = 1; k <= n; k++) { split(s[k], p, ":"); cl[k] = p[2] } }
-	{ for (k = 1; k <= NF; k++) { v = $k; if (v == "\\N") continue
-		if (cl[k] == "f") v = sprintf("%.17g", v + 0)
-		else if (cl[k] == "n" && v ~ /\./) { sub(/0+$/, "", v); sub(/\.$/, "", v); if (v == "-0") v = "0" }
-		else if (cl[k] == "c") sub(/ +$/, "", v)
-		else if (cl[k] == "t") { sub(/\+00(:00)?$/, "", v); if (v ~ /\.[0-9]*$/) { sub(/0+$/, "", v); sub(/\.$/, "", v) } }
-		$k = v } print }'
+	perl -CS -ne 'BEGIN { for (split " ", $ARGV[0]) { push @cl, (split /:/)[1] } @ARGV = () }
+		chomp; my @v = split /\|/, $_, -1;
+		for my $k (0 .. $#v) { my $c = $cl[$k] // ""; next if $v[$k] eq "\\N";
+			if ($c eq "f") { $v[$k] = sprintf "%.17g", $v[$k] }
+			elsif ($c eq "r") { $v[$k] = sprintf "%.9g", unpack "f", pack "f", $v[$k] }
+			elsif ($c eq "n" && $v[$k] =~ /\./) { $v[$k] =~ s/0+$//; $v[$k] =~ s/\.$//; $v[$k] = "0" if $v[$k] eq "-0" }
+			elsif ($c eq "c") { $v[$k] =~ s/ +$// }
+			elsif ($c eq "t") { $v[$k] =~ s/\+00(:00)?$//; if ($v[$k] =~ /\.\d*$/) { $v[$k] =~ s/0+$//; $v[$k] =~ s/\.$// } } }
+		print join("|", @v), "\n"' "$1"
 }
 cols_of() { local c out=(); for c in $1; do out+=("${c%%:*}"); done; echo "${out[@]}"; }
 # canon_pg_raw TABLE SPEC, canon_lite_raw DB TABLE SPEC, canon_my_raw TABLE SPEC
@@ -77,9 +81,12 @@ canon_lite_raw() {
 canon_my_raw() {
 	local c ty sel=()
 	for c in $(cols_of "$2"); do
-		ty=$(myq -e "SELECT data_type FROM information_schema.columns WHERE table_schema = 'xp' AND table_name = '$1' AND column_name = '$c'")
+		ty=$(myq -e "SELECT column_type FROM information_schema.columns WHERE table_schema = 'xp' AND table_name = '$1' AND column_name = '$c'")
 		case $ty in
-		*blob | *binary | bit) sel+=("coalesce(hex($c), '\\\\N')") ;;
+		*blob | *binary*) sel+=("coalesce(hex($c), '\\\\N')") ;;
+		'bit(1)') sel+=("coalesce($c + 0, '\\\\N')") ;;
+		bit*) sel+=("coalesce(lpad(hex($c), 2 * ceil(${ty//[^0-9]/} / 8), '0'), '\\\\N')") ;;
+		float*) sel+=("coalesce(CAST($c AS DOUBLE), '\\\\N')") ;;
 		*) sel+=("coalesce(replace(replace(replace(replace(replace(CAST($c AS CHAR), '\\\\', '\\\\\\\\'), '|', '\\\\p'),
 			'\\r', '\\\\r'), '\\n', '\\\\n'), '\\t', '\\\\t'), '\\\\N')") ;;
 		esac
@@ -115,26 +122,28 @@ psqlq <<'SQL'
 SET TIME ZONE 'UTC';
 CREATE TABLE pgt (id integer PRIMARY KEY, i16 smallint, i32 integer, i64 bigint,
 	num numeric(38,10), f32 real, f64 double precision, txt text, vc varchar(40), ch char(3),
-	bin bytea, flag boolean, d date, tm time(6), ts timestamp(6), u uuid, js json, jb jsonb);
+	bin bytea, flag boolean, d date, tm time(6), ts timestamp(6), tz timestamptz(6), u uuid,
+	js json, jb jsonb);
 INSERT INTO pgt VALUES
  (1, -32768, -2147483648, -9223372036854775808, -9999999999999999999999999999.9999999999,
   -3.4028235e38, -1.7976931348623157e308, 'emoji 😀👍🏽 𝄞', 'a"b''c|d', 'abc', '\x00ff00', false,
-  '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '00000000-0000-0000-0000-000000000000',
+  '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00',
+  '00000000-0000-0000-0000-000000000000',
   '{"a": [1, 2.5, "😀"]}', '{"k": null}'),
  (2, 32767, 2147483647, 9223372036854775807, 9999999999999999999999999999.9999999999,
   3.4028235e38, 1.7976931348623157e308, E'CR\rLF\nCRLF\r\nend', '', '', '\x', true,
-  '9999-12-31', '23:59:59.999999', '9999-12-31 23:59:59.999999',
+  '9999-12-31', '23:59:59.999999', '9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00',
   'ffffffff-ffff-ffff-ffff-ffffffffffff', '[]', '[]'),
  (3, 0, 0, 0, 0.0000000001, 1.4e-45, 5e-324, '', NULL, NULL, '\x000102', NULL,
-  '2000-02-29', '12:34:56.000001', '1970-01-01 00:00:00.000001',
+  '2000-02-29', '12:34:56.000001', '1970-01-01 00:00:00.000001', '2026-11-24 23:59:59.5+05:30',
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'null', '"x"'),
  (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL),
+  NULL, NULL, NULL),
  (5, -1, -1, -1, -0.0000000001, 1.17549435e-38, 2.2250738585072014e-308,
   E'tab\t"q",''s''\\', 'x', 'a  ', '\x5c7830', false, '1970-01-01', '00:00:00.5',
-  '2026-03-29 01:30:00', '6f9619ff-8b86-d011-b42d-00c04fc964ff', '{"a":1}', '{"a":1}');
+  '2026-03-29 01:30:00', '1999-12-31 23:59:59.123456-08', '6f9619ff-8b86-d011-b42d-00c04fc964ff', '{"a":1}', '{"a":1}');
 SQL
-PGSPEC="id:i i16:i i32:i i64:i num:n f32:f f64:f txt:s vc:s ch:c bin:b flag:i d:t tm:t ts:t u:s js:s jb:s"
+PGSPEC="id:i i16:i i32:i i64:i num:n f32:r f64:f txt:s vc:s ch:c bin:b flag:i d:t tm:t ts:t tz:t u:s js:s jb:s"
 run xpdump --dsn "$PG_DSN" -t pgt -o "$T/pg.tar"
 is "$rc:$err" "0:" "PostgreSQL: xpdump reads every type"
 seal_open pg "$T/pg.tar"
@@ -144,13 +153,47 @@ psqlq -c "ALTER TABLE pgt RENAME TO pgt_src"
 # 3.4028235e+38, is just past it as the double the text parses to, and MariaDB refuses it
 restore_all pg pgt "$PGSPEC" "$want" \
 	"1:xprestore: pgt: row 1: [22003] [ma-3.1.15][10.11.19-MariaDB-0+deb12u1]Out of range value for column 'f32' at row 1"
-# the other types into MariaDB: booleans (1, 0 and NULL) go as integers into its BOOL
-psqlq -c "CREATE TABLE pgm AS SELECT id, i16, i32, i64, num, f64, txt, vc, ch, bin, flag, d, tm, ts, u, js, jb FROM pgt_src"
-MYSPEC=${PGSPEC/ f32:f/}
+# the other types into MariaDB: booleans (1, 0 and NULL) go as integers into its BOOL, a
+# timestamptz (in UTC) without its zone into DATETIME(6)
+psqlq -c "CREATE TABLE pgm AS SELECT id, i16, i32, i64, num, f64, txt, vc, ch, bin, flag, d, tm, ts, tz, u, js, jb FROM pgt_src"
+MYSPEC=${PGSPEC/ f32:r/}
 xpdump --dsn "$PG_DSN" -t pgm -o "$T/pgm.tar"
 run xprestore -q --dsn "$MY_DSN" --create -i "$T/pgm.tar"
 is "$rc:$err" "0:" "pg to MariaDB without the real column: --create exits 0"
-is "$(canon_my pgm "$MYSPEC")" "$(canon_pg pgm "$MYSPEC")" "pg to MariaDB: every other value arrives"
+want=$(canon_pg pgm "$MYSPEC")
+is "$([ -n "$want" ] && canon_my pgm "$MYSPEC")" "$want" "pg to MariaDB: every other value arrives"
+
+# PostgreSQL's dates and timestamps past year 9999, before year 1 and infinite: psqlODBC's
+# own conversion of them is wrong (1 BC as 0001-01-01, 10000-01-01 as 1000-00-00, infinity
+# as 9999-12-31 23:59:59), so they are read as PostgreSQL prints them
+psqlq <<'SQL'
+CREATE TABLE pge (id integer PRIMARY KEY, d date, ts timestamp, tz timestamptz);
+INSERT INTO pge VALUES (1, '0001-01-01 BC', '4713-01-01 00:00:00 BC', '0001-12-31 23:59:59.5+00 BC'),
+ (2, '10000-01-01', '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00'),
+ (3, 'infinity', 'infinity', 'infinity'), (4, '-infinity', '-infinity', '-infinity'),
+ (5, '2026-11-24', '2026-11-24 03:00:00.123456', '2026-11-24 03:00:00.123456+05');
+SQL
+PESPEC="id:i d:s ts:s tz:s"
+run xpdump --dsn "$PG_DSN" -t pge -o "$T/pge.tar"
+is "$rc:$err:$(tar xOf "$T/pge.tar" pge/000001.csv | tr '\n' ' ')" \
+	"0::id,d,ts,tz 1,0001-01-01 BC,4713-01-01 00:00:00 BC,0001-12-31 23:59:59.5+00 BC 2,10000-01-01,294276-12-31 23:59:59.999999,294276-12-31 23:59:59.999999+00 3,infinity,infinity,infinity 4,-infinity,-infinity,-infinity 5,2026-11-24,2026-11-24 03:00:00.123456,2026-11-23 22:00:00.123456+00 " \
+	"PostgreSQL: dates before year 1, past 9999 and infinite are dumped as PostgreSQL prints them"
+seal_open pge "$T/pge.tar"
+want=$(canon_pg pge "$PESPEC")
+psqlq -c "ALTER TABLE pge RENAME TO pge_src"
+run xprestore -q --dsn "$PG_DSN" --create -i "$T/pge.open.tar"
+is "$rc:$err:$(canon_pg pge "$PESPEC")" "0::$want" "pge to PostgreSQL: every one comes back"
+run xprestore -q --dsn "$(sqlite_dsn "$T/pge.db")" --create -i "$T/pge.open.tar"
+is "$rc:$err:$(canon_lite "$T/pge.db" pge "$PESPEC")" "0::$want" "pge to SQLite: kept as the text it was"
+# MariaDB's DATE and DATETIME hold the years 1 to 9999 only
+for c in d ts tz; do
+	psqlq -c "CREATE TABLE pge_$c AS SELECT id, $c FROM pge_src WHERE id IN (5, $([ $c = d ] && echo 2 || echo 1)) ORDER BY id DESC"
+	xpdump --dsn "$PG_DSN" -t "pge_$c" -o "$T/pge_$c.tar"
+	run xprestore -q --dsn "$MY_DSN" --create -i "$T/pge_$c.tar"
+	is "$rc:$err:$(myq -e "SHOW TABLES LIKE 'pge_$c'")" \
+		"1:xprestore: pge_$c: row 2: column $c: $(psqlq -c "SET TIME ZONE 'UTC'; SELECT $c FROM pge_src WHERE id = $([ $c = d ] && echo 2 || echo 1)") does not fit the target's $([ $c = d ] && echo date || echo datetime):" \
+		"pge to MariaDB: $c out of MariaDB's years is an error naming table, row and column, and no table is left"
+done
 
 # --- SQLite ----------------------------------------------------------------------------------
 sqlite3 "$T/src.db" <<'SQL'
@@ -170,5 +213,39 @@ run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t lt -o "$T/lite.tar"
 is "$rc:$err" "0:" "SQLite: xpdump reads every type"
 seal_open lite "$T/lite.tar"
 restore_all lite lt "$LTSPEC" "$(canon_lite "$T/src.db" lt "$LTSPEC")"
+
+# --- MariaDB ---------------------------------------------------------------------------------
+myq <<'SQL'
+CREATE TABLE mt (id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT,
+	su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT,
+	bu BIGINT UNSIGNED, num DECIMAL(65,30), fl FLOAT, db DOUBLE, txt LONGTEXT, vc VARCHAR(40),
+	bin LONGBLOB, vb VARBINARY(8), bo BOOLEAN, b1 BIT(1), b8 BIT(8), d DATE, dt DATETIME(6),
+	tm TIME(6), yr YEAR, uu UUID, js JSON);
+INSERT INTO mt VALUES
+ (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+  -99999999999999999999999999999999999.999999999999999999999999999999, -1.17549435e-38,
+  -1.7976931348623157e308, 'emoji 😀👍🏽 𝄞', 'a"b''c|d', x'00ff00', x'00', 0, 0, b'00000000',
+  '0001-01-01', '0001-01-01 00:00:00', '00:00:00', 1901, '00000000-0000-0000-0000-000000000000',
+  '{"a": [1, 2.5, "😀"]}'),
+ (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807,
+  18446744073709551615, 99999999999999999999999999999999999.999999999999999999999999999999,
+  1.17549435e-38, 1.7976931348623157e308, CONCAT('CR', CHAR(13), 'LF', CHAR(10), 'CRLF',
+  CHAR(13), CHAR(10), 'end'), '', x'', x'', 1, 1, b'11111111', '9999-12-31',
+  '9999-12-31 23:59:59.999999', '23:59:59.999999', 2155, 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  '[]'),
+ (3, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0.000000000000000000000000000001, 0.5,
+  2.2250738585072014e-308, '', NULL, x'000102', x'0d0a', NULL, NULL, NULL, '2000-02-29',
+  '1970-01-01 00:00:00.000001', '12:34:56.000001', 2000, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  'null'),
+ (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SQL
+MTSPEC="id:i ti:i tu:i si:i su:i mi:i mu:i i:i iu:i bi:i bu:i num:n fl:r db:f txt:s vc:s bin:b vb:b bo:i b1:i b8:b d:t dt:t tm:t yr:i uu:s js:s"
+run xpdump --dsn "$MY_DSN" -t mt -o "$T/my.tar"
+is "$rc:$err" "0:" "MariaDB: xpdump reads every type"
+seal_open my "$T/my.tar"
+want=$(canon_my mt "$MTSPEC")
+myq -e "RENAME TABLE mt TO mt_src"
+restore_all my mt "$MTSPEC" "$want"
 
 done_testing
