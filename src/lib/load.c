@@ -3,6 +3,7 @@
 #include "load-int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct pcol {
 	SQLULEN size;
 	int bit;     /* normalise booleans to 1/0 */
 	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
+	int single;  /* a float into MariaDB's FLOAT: sent as the exact double of the float */
 	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
 	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
@@ -116,6 +118,10 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = f->null ? 0 : 1;
 		return 0;
 	}
+	if (b->pc[i].single) {
+		*need = f->len + 1 > 32 ? f->len + 1 : 32;
+		return 0;
+	}
 	if (b->pc[i].ctype == SQL_C_BINARY) {
 		if (f->len < 2 || f->p[0] != '\\' || f->p[1] != 'x' || f->len % 2)
 			return xp_err_set(err, XP_EINTEGRITY,
@@ -192,6 +198,9 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	}
+	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
+	 * text of the largest floats (3.4028235e+38) is such a double */
+	p->single = f == FAM_MYSQL && tc->sql_type == SQL_REAL;
 	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
 	 * integer text 1 or 0 */
 	if (f == FAM_MYSQL && p->bit && !p->bitbyte)
@@ -351,6 +360,14 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 	}
 	memcpy(dst, f->p, f->len);
 	p->ind[b->n] = (SQLLEN)f->len;
+	if (p->single) {
+		float v;
+
+		dst[f->len] = '\0';
+		v = strtof(dst, NULL);
+		if (isfinite(v))
+			p->ind[b->n] = snprintf(dst, 32, "%.17g", (double)v);
+	}
 	if (p->check == 'y') { /* a UTC time without its zone: check_field let no other through */
 		int utc;
 
