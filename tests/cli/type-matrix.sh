@@ -38,18 +38,23 @@ seal_open() {
 #      made by --create) keeps: trailing spaces dropped;
 #   t  date and time: SQLite has no timestamp type and keeps the dump's text, MariaDB's
 #      DATETIME(6) and TIME(6) print six fraction digits, PostgreSQL drops trailing zeros
-#      and prints a zone in UTC as +00: trailing fraction zeros and a +00 or +00:00 dropped
-#      (a non-UTC offset stays, so a zone lost on the way is still a difference);
+#      and prints a zone in UTC as +00, SQLite keeps SQL Server's own offset: a time with an
+#      offset is put in UTC, then trailing fraction zeros and a +00 or +00:00 dropped;
 #   other classes compare as printed.
 canon_norm() {
-	perl -CS -ne 'BEGIN { for (split " ", $ARGV[0]) { push @cl, (split /:/)[1] } @ARGV = () }
+	perl -CS -MTime::Local=timegm_modern -ne 'BEGIN { for (split " ", $ARGV[0]) { push @cl, (split /:/)[1] } @ARGV = () }
+		# a double that rounds to the largest float (pack would make it infinite)
+		sub flt { my $x = $_[0] + 0; return abs($x) > 3.4028234663852886e38 && abs($x) < 3.4028235677973366e38 ? ($x <=> 0) * 3.4028234663852886e38 : $x }
+		sub utc { my ($s) = @_; return $s unless $s =~ /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d):(\d\d)$/;
+			my @t = gmtime(timegm_modern($6, $5, $4, $3, $2 - 1, $1) - ($8 . 1) * ($9 * 3600 + $10 * 60));
+			return sprintf "%04d-%02d-%02d %02d:%02d:%02d%s", $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0], $7 // "" }
 		chomp; my @v = split /\|/, $_, -1;
 		for my $k (0 .. $#v) { my $c = $cl[$k] // ""; next if $v[$k] eq "\\N";
 			if ($c eq "f") { $v[$k] = sprintf "%.17g", $v[$k] }
-			elsif ($c eq "r") { $v[$k] = sprintf "%.9g", unpack "f", pack "f", $v[$k] }
+			elsif ($c eq "r") { $v[$k] = sprintf "%.9g", unpack "f", pack "f", flt($v[$k]) }
 			elsif ($c eq "n" && $v[$k] =~ /\./) { $v[$k] =~ s/0+$//; $v[$k] =~ s/\.$//; $v[$k] = "0" if $v[$k] eq "-0" }
 			elsif ($c eq "c") { $v[$k] =~ s/ +$// }
-			elsif ($c eq "t") { $v[$k] =~ s/\+00(:00)?$//; if ($v[$k] =~ /\.\d*$/) { $v[$k] =~ s/0+$//; $v[$k] =~ s/\.$// } } }
+			elsif ($c eq "t") { $v[$k] = utc($v[$k]); $v[$k] =~ s/\+00(:00)?$//; if ($v[$k] =~ /\.\d*$/) { $v[$k] =~ s/0+$//; $v[$k] =~ s/\.$// } } }
 		print join("|", @v), "\n"' "$1"
 }
 cols_of() { local c out=(); for c in $1; do out+=("${c%%:*}"); done; echo "${out[@]}"; }
@@ -149,19 +154,10 @@ is "$rc:$err" "0:" "PostgreSQL: xpdump reads every type"
 seal_open pg "$T/pg.tar"
 want=$(canon_pg pgt "$PGSPEC")
 psqlq -c "ALTER TABLE pgt RENAME TO pgt_src"
-# MariaDB's FLOAT takes no more than 3.402823466e38: PostgreSQL's real maximum, printed as
-# 3.4028235e+38, is just past it as the double the text parses to, and MariaDB refuses it
-restore_all pg pgt "$PGSPEC" "$want" \
-	"1:xprestore: pgt: row 1: [22003] [ma-3.1.15][10.11.19-MariaDB-0+deb12u1]Out of range value for column 'f32' at row 1"
-# the other types into MariaDB: booleans (1, 0 and NULL) go as integers into its BOOL, a
-# timestamptz (in UTC) without its zone into DATETIME(6)
-psqlq -c "CREATE TABLE pgm AS SELECT id, i16, i32, i64, num, f64, txt, vc, ch, bin, flag, d, tm, ts, tz, u, js, jb FROM pgt_src"
-MYSPEC=${PGSPEC/ f32:r/}
-xpdump --dsn "$PG_DSN" -t pgm -o "$T/pgm.tar"
-run xprestore -q --dsn "$MY_DSN" --create -i "$T/pgm.tar"
-is "$rc:$err" "0:" "pg to MariaDB without the real column: --create exits 0"
-want=$(canon_pg pgm "$MYSPEC")
-is "$([ -n "$want" ] && canon_my pgm "$MYSPEC")" "$want" "pg to MariaDB: every other value arrives"
+# into MariaDB: the largest reals (3.4028235e+38, just past FLT_MAX as a double) into its
+# FLOAT, booleans (1, 0 and NULL) as integers into its BOOL, a timestamptz (in UTC) without
+# its zone into DATETIME(6)
+restore_all pg pgt "$PGSPEC" "$want"
 
 # PostgreSQL's dates and timestamps past year 9999, before year 1 and infinite: psqlODBC's
 # own conversion of them is wrong (1 BC as 0001-01-01, 10000-01-01 as 1000-00-00, infinity
@@ -247,5 +243,62 @@ seal_open my "$T/my.tar"
 want=$(canon_my mt "$MTSPEC")
 myq -e "RENAME TABLE mt TO mt_src"
 restore_all my mt "$MTSPEC" "$want"
+
+# --- SQL Server, through the TDS test server (a source only: it takes no inserts) ---------
+if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
+	. "$XP_SRCDIR/tests/lib-tds.sh"
+	# mst as SQL Server holds it; mst_my the same with what MariaDB can hold (a TINYINT to 127,
+	# offsets of UTC only)
+	MSCOLS='[["id", "int"], ["bi", "bigint"], ["i", "int"], ["si", "smallint"], ["ti", "tinyint"],
+		["f", "bit"], ["num", "decimal(38,10)"], ["m", "money"], ["fl", "float"], ["r", "real"],
+		["v", "varchar(20)"], ["nv", "nvarchar(max)"], ["bin", "varbinary(max)"],
+		["g", "uniqueidentifier"], ["d", "date"], ["tm", "time(7)"], ["dt", "datetime"],
+		["dt2", "datetime2(7)"], ["dto", "datetimeoffset(7)"]]'
+	MSROWS='[1, "-9223372036854775808", -2147483648, -32768, 0, 0, "-9999999999999999999999999999.9999999999",
+		"-922337203685477.5808", "-1.7976931348623157e308", "-3.4028234663852886e38", "", "emoji 😀👍🏽 𝄞",
+		"0x00ff00", "00000000-0000-0000-0000-000000000000", "0001-01-01", "00:00:00.0000000",
+		"1753-01-01 00:00:00.000", "0001-01-01 00:00:00.0000000", "0001-01-01 00:00:00.0000000 +00:00"],
+		[2, "9223372036854775807", 2147483647, 32767, TI, 1, "9999999999999999999999999999.9999999999",
+		"922337203685477.5807", "1.7976931348623157e308", "3.4028234663852886e38", "café", "CR\rLF\nCRLF\r\nend",
+		"0x", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", "9999-12-31", "23:59:59.9999990",
+		"9999-12-31 23:59:59.997", "9999-12-31 23:59:59.9999990", "9999-12-31 23:59:59.9999990 +00:00"],
+		[3, "0", 0, 0, 1, null, "0.0000000001", "0.0001", "2.2250738585072014e-308", "1.17549435e-38",
+		"a\"b'"'"'c|d", "", "0x000102", "6F9619FF-8B86-D011-B42D-00C04FC964FF", "2000-02-29",
+		"12:34:56.1234560", "2026-11-24 03:00:00.997", "2026-11-24 03:00:00.1234560",
+		"2026-11-24 OFF"],
+		[4, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+		null, null, null]'
+	ms_rows() { local r=${MSROWS/TI/$1}; echo "${r/OFF/$2}"; }
+	cat >"$T/ms.json" <<JSON
+{"database": "Log", "user": "xpbackup", "password": "pa;ssw0rd", "snapshot": true,
+ "tables": {"mst": {"columns": $MSCOLS, "rows": [$(ms_rows 255 '05:00:00.1234560 +02:00')]},
+	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '03:00:00.1234560 +00:00')]}}}
+JSON
+	tds_serve "$T/ms.json" Log
+fi
+if [ -n "${PORT:-}" ]; then
+	MSSPEC="id:i bi:i i:i si:i ti:i f:i num:n m:n fl:f r:r v:s nv:s bin:b g:s d:t tm:t dt:t dt2:t dto:t"
+	# SQL Server's values in the canonical text (GUIDs as RFC 4122 writes them, in lower case)
+	ms_want() {
+		canon_norm "$MSSPEC" <<EOF
+1|-9223372036854775808|-2147483648|-32768|0|0|-9999999999999999999999999999.9999999999|-922337203685477.5808|-1.7976931348623157e308|-3.4028234663852886e38||emoji 😀👍🏽 𝄞|00FF00|00000000-0000-0000-0000-000000000000|0001-01-01|00:00:00.0000000|1753-01-01 00:00:00.000|0001-01-01 00:00:00.0000000|0001-01-01 00:00:00.0000000+00:00
+2|9223372036854775807|2147483647|32767|$1|1|9999999999999999999999999999.9999999999|922337203685477.5807|1.7976931348623157e308|3.4028234663852886e38|café|CR\\rLF\\nCRLF\\r\\nend||ffffffff-ffff-ffff-ffff-ffffffffffff|9999-12-31|23:59:59.9999990|9999-12-31 23:59:59.997|9999-12-31 23:59:59.9999990|9999-12-31 23:59:59.9999990+00:00
+3|0|0|0|1|\\N|0.0000000001|0.0001|2.2250738585072014e-308|1.17549435e-38|a"b'c\\pd||000102|6f9619ff-8b86-d011-b42d-00c04fc964ff|2000-02-29|12:34:56.1234560|2026-11-24 03:00:00.997|2026-11-24 03:00:00.1234560|2026-11-24 03:00:00.1234560+00:00
+4|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N
+EOF
+	}
+	run xpdump --dsn-file "$T/dsn" -t mst -o "$T/ms.tar"
+	is "$rc:$err" "0:" "SQL Server: xpdump reads every type"
+	seal_open ms "$T/ms.tar"
+	# SQL Server's TINYINT is unsigned, the MANIFEST names it tinyint, and --create makes
+	# MariaDB's signed tinyint: 255 is refused there, naming row and column
+	restore_all ms mst "$MSSPEC" "$(ms_want 255)" \
+		"1:xprestore: mst: row 2: column ti: 255 does not fit the target's tinyint"
+	xpdump --dsn-file "$T/dsn" -t mst_my -o "$T/msmy.tar"
+	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msmy.tar"
+	is "$rc:$err:$(canon_my mst_my "$MSSPEC")" "0::$(ms_want 127)" "ms to MariaDB: what it can hold arrives"
+else
+	skip "SQL Server: no python3, FreeTDS ODBC driver, or TDS test server here"
+fi
 
 done_testing
