@@ -21,6 +21,7 @@ struct pcol {
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
 	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
 	              * but UTC's, 0 any */
+	int fdigits; /* digits of a second's fraction the target's time holds, -1 any */
 	int64_t lo;
 	uint64_t hi;
 	const char *target; /* the target column's type name, for messages (in b->tcols) */
@@ -141,6 +142,7 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	int u;
 
 	p->check = 0;
+	p->fdigits = -1;
 	if (!tc)
 		return;
 	p->target = tc->type_name;
@@ -198,6 +200,11 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	}
+	/* PostgreSQL's times hold microseconds, MariaDB's the column's digits: a finer
+	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
+	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
+	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
+		p->fdigits = f == FAM_PG ? 6 : f == FAM_MYSQL ? tc->digits : -1;
 	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
 	 * text of the largest floats (3.4028235e+38) is such a double */
 	p->single = f == FAM_MYSQL && tc->sql_type == SQL_REAL;
@@ -292,15 +299,33 @@ static int date_fits(const char *s, size_t n)
 	return utc;
 }
 
+/* Whether time text s (n bytes) has no more than digits of a second's fraction but zeros. */
+static int fraction_fits(const char *s, size_t n, int digits)
+{
+	const char *dot = memchr(s, '.', n);
+
+	if (!dot)
+		return 1;
+	for (size_t i = (size_t)(dot - s) + 1, k = 0; i < n && isdigit((unsigned char)s[i]);
+	     i++, k++)
+		if (k >= (size_t)digits && s[i] != '0')
+			return 0;
+	return 1;
+}
+
 static int check_field(const struct batch *b, size_t i, const struct xp_field *f,
                        struct xp_err *err)
 {
 	const struct pcol *p = &b->pc[i];
 	int ok = 1;
 
-	if (f->null || !p->check)
+	if (f->null || (!p->check && p->fdigits < 0))
 		return 0;
-	if (p->check == 'i')
+	if (p->fdigits >= 0 && !fraction_fits(f->p, f->len, p->fdigits))
+		ok = 0;
+	else if (!p->check)
+		ok = 1;
+	else if (p->check == 'i')
 		ok = int_fits(f->p, f->len, p->lo, p->hi);
 	else if (p->check == 'y')
 		ok = date_fits(f->p, f->len);
