@@ -272,7 +272,9 @@ if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; t
 	cat >"$T/ms.json" <<JSON
 {"database": "Log", "user": "xpbackup", "password": "pa;ssw0rd", "snapshot": true,
  "tables": {"mst": {"columns": $MSCOLS, "rows": [$(ms_rows 255 '05:00:00.1234560 +02:00')]},
-	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '03:00:00.1234560 +00:00')]}}}
+	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '03:00:00.1234560 +00:00')]},
+	"ms7": {"columns": [["id", "int"], ["dt2", "datetime2(7)"]],
+		"rows": [[1, "2026-11-24 03:00:00.1234560"], [2, "9999-12-31 23:59:59.9999999"]]}}}
 JSON
 	tds_serve "$T/ms.json" Log
 fi
@@ -297,6 +299,20 @@ EOF
 	xpdump --dsn-file "$T/dsn" -t mst_my -o "$T/msmy.tar"
 	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msmy.tar"
 	is "$rc:$err:$(canon_my mst_my "$MSSPEC")" "0::$(ms_want 127)" "ms to MariaDB: what it can hold arrives"
+	# datetime2(7) holds 100 ns: PostgreSQL and MariaDB's DATETIME(6) would round the last
+	# digit, 9999-12-31 23:59:59.9999999 into year 10000
+	xpdump --dsn-file "$T/dsn" -t ms7 -o "$T/ms7.tar"
+	run xprestore -q --dsn "$PG_DSN" --create -i "$T/ms7.tar"
+	is "$rc:$err:$(psqlq -c "SELECT count(*) FROM pg_tables WHERE tablename = 'ms7'")" \
+		"1:xprestore: ms7: row 2: column dt2: 9999-12-31 23:59:59.9999999 does not fit the target's timestamp without time zone:0" \
+		"ms to PostgreSQL: a fraction finer than a microsecond is an error naming row and column, no table left"
+	run xprestore -q --dsn "$MY_DSN" --create -i "$T/ms7.tar"
+	is "$rc:$err:$(myq -e "SHOW TABLES LIKE 'ms7'")" \
+		"1:xprestore: ms7: row 2: column dt2: 9999-12-31 23:59:59.9999999 does not fit the target's datetime:" \
+		"ms to MariaDB: the same"
+	run xprestore -q --dsn "$(sqlite_dsn "$T/ms7.db")" --create -i "$T/ms7.tar"
+	is "$rc:$err:$(sqlite3 "$T/ms7.db" "SELECT group_concat(dt2, ',') FROM ms7")" \
+		"0::2026-11-24 03:00:00.1234560,9999-12-31 23:59:59.9999999" "ms to SQLite: kept as the text it was"
 else
 	skip "SQL Server: no python3, FreeTDS ODBC driver, or TDS test server here"
 fi
