@@ -243,12 +243,19 @@ seal_open my "$T/my.tar"
 want=$(canon_my mt "$MTSPEC")
 myq -e "RENAME TABLE mt TO mt_src"
 restore_all my mt "$MTSPEC" "$want"
+# MariaDB's TIME is a duration to 838:59:59; --create makes PostgreSQL's time, a time of day
+myq -e "CREATE TABLE mtime (id INT, tm TIME); INSERT INTO mtime VALUES (1, '23:59:59'), (2, '838:59:59')"
+xpdump --dsn "$MY_DSN" -t mtime -o "$T/mtime.tar"
+run xprestore -q --dsn "$PG_DSN" --create -i "$T/mtime.tar"
+is "$rc:$err:$(psqlq -c "SELECT count(*) FROM pg_tables WHERE tablename = 'mtime'")" \
+	"1:xprestore: mtime: row 2: column tm: 838:59:59 does not fit the target's time:0" \
+	"my to PostgreSQL: a TIME past a day is an error naming row and column, no table left"
 
 # --- SQL Server, through the TDS test server (a source only: it takes no inserts) ---------
 if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
 	. "$XP_SRCDIR/tests/lib-tds.sh"
 	# mst as SQL Server holds it; mst_my the same with what MariaDB can hold (a TINYINT to 127,
-	# offsets of UTC only)
+	# offsets of UTC only); ms_off with a TINYINT to 127 and an offset of +02:00
 	MSCOLS='[["id", "int"], ["bi", "bigint"], ["i", "int"], ["si", "smallint"], ["ti", "tinyint"],
 		["f", "bit"], ["num", "decimal(38,10)"], ["m", "money"], ["fl", "float"], ["r", "real"],
 		["v", "varchar(20)"], ["nv", "nvarchar(max)"], ["bin", "varbinary(max)"],
@@ -273,6 +280,7 @@ if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; t
 {"database": "Log", "user": "xpbackup", "password": "pa;ssw0rd", "snapshot": true,
  "tables": {"mst": {"columns": $MSCOLS, "rows": [$(ms_rows 255 '05:00:00.1234560 +02:00')]},
 	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '03:00:00.1234560 +00:00')]},
+	"ms_off": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '05:00:00.1234560 +02:00')]},
 	"ms7": {"columns": [["id", "int"], ["dt2", "datetime2(7)"]],
 		"rows": [[1, "2026-11-24 03:00:00.1234560"], [2, "9999-12-31 23:59:59.9999999"]]}}}
 JSON
@@ -299,6 +307,13 @@ EOF
 	xpdump --dsn-file "$T/dsn" -t mst_my -o "$T/msmy.tar"
 	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msmy.tar"
 	is "$rc:$err:$(canon_my mst_my "$MSSPEC")" "0::$(ms_want 127)" "ms to MariaDB: what it can hold arrives"
+	# MariaDB's DATETIME has no zone: a datetimeoffset at another offset than UTC is refused
+	# (it is not moved to UTC on the way)
+	xpdump --dsn-file "$T/dsn" -t ms_off -o "$T/msoff.tar"
+	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msoff.tar"
+	is "$rc:$err:$(myq -e "SHOW TABLES LIKE 'ms_off'")" \
+		"1:xprestore: ms_off: row 3: column dto: 2026-11-24 05:00:00.1234560+02:00 does not fit the target's datetime:" \
+		"ms to MariaDB: a datetimeoffset at +02:00 is an error naming row and column, no table left"
 	# datetime2(7) holds 100 ns: PostgreSQL and MariaDB's DATETIME(6) would round the last
 	# digit, 9999-12-31 23:59:59.9999999 into year 10000
 	xpdump --dsn-file "$T/dsn" -t ms7 -o "$T/ms7.tar"
