@@ -3,6 +3,7 @@
 #include "load-int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,12 @@ struct pcol {
 	SQLULEN size;
 	int bit;     /* normalise booleans to 1/0 */
 	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
+	int single;  /* a float into MariaDB's FLOAT: sent as the exact double of the float */
 	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
-	              * bit (1, 0, true, false...), 0 any */
+	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
+	              * but UTC's, 0 any */
+	int fdigits; /* digits of a second's fraction the target's time holds, -1 any */
 	int64_t lo;
 	uint64_t hi;
 	const char *target; /* the target column's type name, for messages (in b->tcols) */
@@ -89,6 +93,11 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 	 * fraction): its server reads text as the whole TIME, -838:59:59.999999 and on */
 	if (f == FAM_MYSQL && (t == SQL_TYPE_TIME || t == SQL_TIME))
 		p->sqltype = SQL_VARCHAR;
+	/* psqlODBC reads a date or timestamp parameter into its own struct, which holds no
+	 * year before 1 or past 9999 and no infinity: PostgreSQL reads the text itself */
+	if (f == FAM_PG &&
+	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE || t == SQL_TIMESTAMP))
+		p->sqltype = SQL_VARCHAR;
 	p->size = (SQLULEN)col->size;
 	p->digits = (SQLSMALLINT)col->digits;
 	p->width = initial_width(col);
@@ -110,6 +119,10 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = f->null ? 0 : 1;
 		return 0;
 	}
+	if (b->pc[i].single) {
+		*need = f->len + 1 > 32 ? f->len + 1 : 32;
+		return 0;
+	}
 	if (b->pc[i].ctype == SQL_C_BINARY) {
 		if (f->len < 2 || f->p[0] != '\\' || f->p[1] != 'x' || f->len % 2)
 			return xp_err_set(err, XP_EINTEGRITY,
@@ -129,6 +142,7 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	int u;
 
 	p->check = 0;
+	p->fdigits = -1;
 	if (!tc)
 		return;
 	p->target = tc->type_name;
@@ -170,6 +184,10 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		break;
 	case SQL_TYPE_TIME:
 	case SQL_TIME: p->check = f == FAM_MYSQL ? 'm' : f == FAM_SQLITE ? 0 : 't'; break;
+	case SQL_TYPE_DATE:
+	case SQL_TYPE_TIMESTAMP:
+	case SQL_DATE:
+	case SQL_TIMESTAMP: p->check = f == FAM_MYSQL || f == FAM_MSSQL ? 'y' : 0; break;
 	case SQL_BIT:
 		/* MariaDB Connector/ODBC 3.1 crashes converting text parameters for a BIT
 		 * column in arrays: a BIT(1) gets the bit as a byte */
@@ -182,6 +200,18 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	}
+	/* PostgreSQL's times hold microseconds, MariaDB's the column's digits: a finer
+	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
+	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
+	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
+		p->fdigits = f == FAM_PG ? 6 : f == FAM_MYSQL ? tc->digits : -1;
+	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
+	 * text of the largest floats (3.4028235e+38) is such a double */
+	p->single = f == FAM_MYSQL && tc->sql_type == SQL_REAL;
+	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
+	 * integer text 1 or 0 */
+	if (f == FAM_MYSQL && p->bit && !p->bitbyte)
+		p->sqltype = SQL_TINYINT;
 }
 
 /* Whether integer text s (n bytes) is in [lo, hi]; 1 also when s is not an integer at all
@@ -233,16 +263,72 @@ static int time_fits(const char *s, size_t n, char check)
 	return h < 24 || (h == 24 && !rest);
 }
 
+/* Bytes of the zone at the end of timestamp text s (n bytes): "+HH:MM", "-HH:MM", "+HH" or
+ * "-HH" after the time, else 0; *utc says whether it is zero. */
+static size_t zone_len(const char *s, size_t n, int *utc)
+{
+	size_t z = 0;
+
+	if (n >= 17 && strchr("+-", s[n - 6]) && isdigit((unsigned char)s[n - 5]) &&
+	    isdigit((unsigned char)s[n - 4]) && s[n - 3] == ':' &&
+	    isdigit((unsigned char)s[n - 2]) && isdigit((unsigned char)s[n - 1]))
+		z = 6;
+	else if (n >= 14 && strchr("+-", s[n - 3]) && isdigit((unsigned char)s[n - 2]) &&
+	         isdigit((unsigned char)s[n - 1]))
+		z = 3;
+	*utc = 1;
+	for (size_t i = n - z + 1; i < n; i++)
+		*utc &= s[i] == '0' || s[i] == ':';
+	return z;
+}
+
+/* Whether date or timestamp text s (n bytes) fits MariaDB's and SQL Server's dates, which
+ * have no zone and years of four digits: not PostgreSQL's years before 1 ("... BC"), past
+ * 9999 or infinity, which their drivers refuse without naming the column, nor a time at an
+ * offset other than UTC (year 0 the database judges). */
+static int date_fits(const char *s, size_t n)
+{
+	int utc;
+
+	for (size_t i = 0; i < 4; i++)
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+	if (n < 5 || s[4] != '-' || (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0))
+		return 0;
+	zone_len(s, n, &utc);
+	return utc;
+}
+
+/* Whether time text s (n bytes) has no more than digits of a second's fraction but zeros. */
+static int fraction_fits(const char *s, size_t n, int digits)
+{
+	const char *dot = memchr(s, '.', n);
+
+	if (!dot)
+		return 1;
+	for (size_t i = (size_t)(dot - s) + 1, k = 0; i < n && isdigit((unsigned char)s[i]);
+	     i++, k++)
+		if (k >= (size_t)digits && s[i] != '0')
+			return 0;
+	return 1;
+}
+
 static int check_field(const struct batch *b, size_t i, const struct xp_field *f,
                        struct xp_err *err)
 {
 	const struct pcol *p = &b->pc[i];
 	int ok = 1;
 
-	if (f->null || !p->check)
+	if (f->null || (!p->check && p->fdigits < 0))
 		return 0;
-	if (p->check == 'i')
+	if (p->fdigits >= 0 && !fraction_fits(f->p, f->len, p->fdigits))
+		ok = 0;
+	else if (!p->check)
+		ok = 1;
+	else if (p->check == 'i')
 		ok = int_fits(f->p, f->len, p->lo, p->hi);
+	else if (p->check == 'y')
+		ok = date_fits(f->p, f->len);
 	else if (p->check == 'b')
 		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
 		     (f->len == 1 || f->p[0] > '1');
@@ -298,8 +384,21 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		return 0;
 	}
 	memcpy(dst, f->p, f->len);
-	dst[f->len] = '\0';
 	p->ind[b->n] = (SQLLEN)f->len;
+	if (p->single) {
+		float v;
+
+		dst[f->len] = '\0';
+		v = strtof(dst, NULL);
+		if (isfinite(v))
+			p->ind[b->n] = snprintf(dst, 32, "%.17g", (double)v);
+	}
+	if (p->check == 'y') { /* a UTC time without its zone: check_field let no other through */
+		int utc;
+
+		p->ind[b->n] -= (SQLLEN)zone_len(f->p, f->len, &utc);
+	}
+	dst[p->ind[b->n]] = '\0';
 	return 0;
 }
 

@@ -224,7 +224,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 			f->len = len;
 			return 0;
 		}
-		if (k->lower && !k->utc) { /* most drivers print GUIDs in lower case already */
+		if (k->lower) { /* most drivers print GUIDs in lower case already */
 			size_t i = 0;
 
 			while (i < len && !(raw[i] >= 'A' && raw[i] <= 'Z'))
@@ -237,7 +237,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 		}
 		if (k->mssql_time)
 			return mssql_time(k, raw, len, f);
-		if (!k->lower && !k->utc) {
+		if (!k->lower) {
 			f->p = raw;
 			f->len = len;
 			return 0;
@@ -261,11 +261,6 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)
 			                                                       : raw[i];
 		f->len = len;
-		/* not after "infinity" or "... BC" */
-		if (k->utc && len && raw[len - 1] >= '0' && raw[len - 1] <= '9') {
-			memcpy(k->out + len, "+00", 3);
-			f->len += 3;
-		}
 	} else {
 		k->out[0] = '\\';
 		k->out[1] = 'x';
@@ -416,6 +411,8 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 			fputs(" END", f);
 		} else {
 			put_ident(f, c->quote[0], cols[i].name);
+			if (cb[i].pg_text)
+				fputs("::text", f);
 		}
 	}
 	if (blob_check) {
@@ -541,9 +538,11 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		if (!plan(&cur->cb[i], &cols[i]))
 			loose = 1;
 		cur->cb[i].lower = cur->cb[i].cls == 'g';
-		/* psqlODBC drops the zone of timestamptz; the session runs in UTC (xp_dump_run) */
-		cur->cb[i].utc = strcmp(c->dbms, "PostgreSQL") == 0 &&
-		                 strcmp(cols[i].type_name, "timestamptz") == 0;
+		/* psqlODBC drops the zone of timestamptz and prints a date or timestamp before
+		 * year 1, past 9999 or infinite wrongly (1 BC as 0001-01-01, infinity as
+		 * 9999-12-31 23:59:59): they are selected as text, which the server prints in
+		 * UTC (the session's zone, xp_dump_run) */
+		cur->cb[i].pg_text = strcmp(c->dbms, "PostgreSQL") == 0 && cur->cb[i].cls == 'd';
 		cur->cb[i].mssql_time =
 		        xp_odbc_is_mssql(c) &&
 		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
@@ -580,8 +579,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 
 		k->bitbyte = k->cls == 'o' &&
 		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
-		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real &&
-		           !k->bitbyte && !k->mssql_time;
+		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->sqlite_real && !k->bitbyte &&
+		           !k->mssql_time;
 	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of

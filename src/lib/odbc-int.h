@@ -14,7 +14,7 @@ struct col {
 	char *raw;         /* SQLGetData buffer (row by row only) */
 	size_t rawcap;
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
-	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
+	int pg_text;     /* PostgreSQL's date or time, selected as the server prints it */
 	int mssql_time;  /* SQL Server's date or time, put in ISO form (mssql_time) */
 	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
 	int bitbyte;     /* MariaDB's BIT(1): the driver gives the bit as a byte 0 or 1 */

@@ -6,6 +6,7 @@
 # error that leaves nothing sealed. tsql, a client that is not ours, reads the same rows.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$XP_SRCDIR/tests/lib-tds.sh"
 command -v python3 >/dev/null || skip_all "no python3"
 odbcinst -q -d -n FreeTDS >/dev/null 2>&1 || skip_all "no FreeTDS ODBC driver (tdsodbc)"
 
@@ -51,26 +52,11 @@ cfg = {"database": "SurveillanceLogServerV2", "user": "xpbackup", "password": "p
 json.dump(cfg, open(path, "w"))
 PY
 }
-# tds_start SNAPSHOT [FAILS]: (re)starts the test server on a free loopback port, with a new
-# statement log; sets PORT and writes the DSN file
-SERVER_PID=
-tds_stop() {
-	[ -z "$SERVER_PID" ] || { kill "$SERVER_PID" && wait "$SERVER_PID"; } 2>/dev/null
-	SERVER_PID=
-}
+# tds_start SNAPSHOT [FAILS]: (re)starts the test server with this test's tables
 tds_start() {
-	tds_stop
-	rm -f "$T/port" "$T/log"
 	tds_config "$T/server.json" "$1" "${2:-[]}"
-	python3 "$XP_SRCDIR/tests/tds/tds_server.py" --config "$T/server.json" \
-		--port-file "$T/port" --log "$T/log" 2>"$T/server.err" &
-	SERVER_PID=$!
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-	PORT=$(cat "$T/port")
-	(umask 077 && printf 'Driver=FreeTDS;Server=127.0.0.1;Port=%s;TDS_Version=7.4;UID=xpbackup;PWD={pa;ssw0rd};Database=%s\n' \
-		"$PORT" "$DB" >"$T/dsn")
+	tds_serve "$T/server.json" "$DB"
 }
-at_exit tds_stop
 manifest() { tar xOf "$1" MANIFEST | sed -n "s/^$2\t//p"; }
 
 tds_start on

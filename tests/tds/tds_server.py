@@ -78,6 +78,8 @@ class Type:
             self.prec = self.size or 18
             self.scale = self.scale or 0
             self.info = bytes([0x6A if n == "decimal" else 0x6C, 17, self.prec, self.scale])
+        elif n in ("float", "real"):
+            self.info = bytes([0x6D, 8 if n == "float" else 4])
         elif n == "money":
             self.info = bytes([0x6E, 8])
         elif n == "datetime":
@@ -142,6 +144,8 @@ class Type:
             ctx = decimal.Context(prec=80)
             i = int(ctx.scaleb(decimal.Decimal(str(v)), self.scale).to_integral_exact(context=ctx))
             return bytes([0 if i < 0 else 1]) + abs(i).to_bytes(16, "little")
+        if n in ("float", "real"):
+            return struct.pack("<d" if n == "float" else "<f", float(v))
         if n == "money":
             ctx = decimal.Context(prec=80)
             i = int(ctx.scaleb(decimal.Decimal(str(v)), 4).to_integral_exact(context=ctx))
