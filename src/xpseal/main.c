@@ -316,20 +316,24 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	char *path = NULL, *pw = NULL;
 	size_t len = 0;
 	int to_file = a->output && strcmp(a->output, "-") != 0;
-	int rc;
+	int fd = -1, rc;
 
-	/* The signature first: a file that is not ours is refused before any password. */
+	/* The signature first: a file that is not ours is refused before any password. The
+	 * bytes checked are kept in a private copy, and only that copy is decrypted. */
 	if ((rc = xp_seal_locate(a->repo, a->target, &path, err)) != 0 ||
-	    (rc = xp_seal_verify(a->repo, path, err)) != 0 ||
+	    (rc = xp_seal_fetch(a->repo, path, NULL, &fd, err)) != 0 ||
 	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
 	                             err)) != 0)
 		goto out;
 	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_seal_restore(a->repo, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL, err);
+	rc = xp_seal_restore(a->repo, fd, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL,
+	                     err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
 out:
+	if (fd >= 0)
+		close(fd);
 	xp_afile_abort(&out);
 	xp_secret_free(pw);
 	free(path);
