@@ -227,12 +227,34 @@ static char *find_pubkey(const char *path)
 	}
 }
 
-/* Checks one backup's signature; later checks of a backup belong here too. */
+/* The repository key id of the repository whose signer.pub is pub ("DIR/keys/signer.pub"):
+ * files it signs must be sealed for that repository. 0, or -1 when there is none to read. */
+static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
+{
+	uint8_t pk[XP_KEYS_PK_LEN];
+	size_t n = strlen(pub), tail = strlen("/keys/signer.pub");
+	char *repo;
+	int rc;
+
+	if (n < tail || strcmp(pub + n - tail, "/keys/signer.pub") != 0)
+		return -1;
+	repo = strndup(pub, n - tail);
+	rc = repo && xp_keys_load_public(*repo ? repo : "/", pk, kid, NULL) == 0 ? 0 : -1;
+	free(repo);
+	return rc;
+}
+
+/* Checks one backup's signature, and that it, the file's header and the id it is stored under
+ * agree (and, in a repository, that it was sealed for that repository), from one read of the
+ * file; later checks of a backup belong here too. */
 static enum status check_item(const struct run *run, const struct item *it, struct xp_err *err)
 {
-	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL;
+	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL, *repo_pub = NULL;
 	const char *pub = run->pubkey;
-	int rc;
+	struct xp_seal_checked chk;
+	struct xp_sign_pub key;
+	uint8_t kid[XP_KEYS_ID_LEN];
+	int rc, has_kid = 0;
 
 	if (!sig) {
 		xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -244,6 +266,12 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		pub = found = find_pubkey(it->path);
 	if (!pub && run->repo) /* a copy outside any repository: the one named by -r */
 		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+	if (run->repo) {
+		repo_pub = xp_asprintf("%s/keys/signer.pub", run->repo);
+		has_kid = repo_pub && repo_kid_of(repo_pub, kid) == 0;
+	} else if (pub) {
+		has_kid = repo_kid_of(found ? found : pub, kid) == 0;
+	}
 	if (!pub && access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
 	else if (!pub)
@@ -251,8 +279,14 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		                it->path);
 	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
-	else
-		rc = xp_sign_verify_file(it->path, sig, pub, err);
+	else if (access(it->path, F_OK) != 0)
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", it->path);
+	else if ((rc = xp_sign_pub_load(pub, &key, err)) == 0)
+		rc = xp_seal_check(it->path, sig, &key, it->id, has_kid ? kid : NULL, -1, &chk,
+		                   err);
+	if (rc == 0)
+		xp_seal_checked_free(&chk);
+	free(repo_pub);
 	free(found);
 	free(sig);
 	switch (rc) {
@@ -360,7 +394,7 @@ static void deep_item(struct run *run, struct item *it)
 			printf("%s: shredded: not opened\n", name);
 		return;
 	}
-	rc = xp_verify_deep(&run->keys, it->path, &it->res, &err);
+	rc = xp_verify_deep(&run->keys, it->path, it->id, &it->res, &err);
 	if (rc == 0) {
 		it->deep = PASSED;
 		if (it->res.dump)
