@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "catalog-int.h"
+#include "keys.h"
 #include "seal.h"
 #include "sign.h"
 
@@ -194,6 +195,11 @@ struct check {
 	const char *repo;
 	unsigned flags;
 	const char *pub;
+	struct xp_sign_pub key; /* pub loaded */
+	int has_key;
+	uint8_t kid[8]; /* the repository key's id */
+	int has_kid;
+	struct xp_jtrust trust;
 	struct xp_catalog cat;
 	struct xp_jstate js;
 	struct xp_jids j;
@@ -340,8 +346,9 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 	char rel[48], *xps = NULL, *sig = NULL, *key = NULL;
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	const struct xp_jid *j = jid(c, e->id);
+	struct xp_seal_checked chk = {0};
 	struct xp_err err = {0};
-	uint64_t size;
+	uint64_t size = 0;
 	int rc;
 
 	if (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
@@ -354,7 +361,27 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
 	}
-	rc = hash_file(xps, hash, &size, &err);
+	if ((c->flags & XP_CHECK_NO_SIGNATURES) || !c->has_key || !exists(sig)) {
+		rc = hash_file(xps, hash, &size, &err);
+		if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES) && !c->has_key)
+			defer(c, XP_FIND_SIGNATURE, e->id, rel,
+			      "%s: keys/signer.pub cannot be read", rel);
+		else if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES))
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
+	} else {
+		/* One read: the hash the catalog records and the signature, of the same bytes. */
+		rc = xp_seal_check(xps, sig, &c->key, e->id, c->has_kid ? c->kid : NULL, -1, &chk,
+		                   &err);
+		size = chk.size;
+		memcpy(hash, chk.hash, sizeof hash);
+		if (rc == XP_EINTEGRITY) {
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
+			      after_path(err.msg, xps));
+			rc = hash_file(xps, hash, &size,
+			               &err); /* the check may have stopped early */
+		}
+		xp_seal_checked_free(&chk);
+	}
 	if (rc == XP_ENOENT)
 		defer(c, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
 	else if (rc)
@@ -364,13 +391,6 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		      rel, size, e->size);
 	else if (sodium_memcmp(hash, e->hash, sizeof hash) != 0)
 		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
-	if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES)) {
-		if (!exists(sig))
-			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
-		else if (xp_sign_verify_file(xps, sig, c->pub, &err) != 0)
-			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
-			      after_path(err.msg, xps));
-	}
 	if (e->shreddable && e->state == XP_CATALOG_SEALED && !exists(key))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
 		      "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
@@ -450,6 +470,12 @@ static void check_journal(struct check *c)
 			       "journal: event %zu is not the one the catalog recorded",
 			       c->cat.journal_lines);
 	}
+	for (size_t i = 0; c->has_key && i < c->j.nforged; i++) {
+		char msg[256];
+
+		xp_jforged_msg(&c->j.forged[i], msg, sizeof msg);
+		report(&c->r, XP_FIND_JOURNAL, c->j.forged[i].id, "journal", "%s", msg);
+	}
 	for (size_t i = 0; i < c->j.n; i++) {
 		const struct xp_jid *j = &c->j.v[i];
 
@@ -494,6 +520,24 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	}
 }
 
+/* The trust that the catalog cat (its bytes text, NULL when there is none) gives the journal,
+ * its signature checked with the repository's signer key. */
+static int trust_text(struct check *c, const struct xp_catalog *cat, const char *text, size_t len,
+                      struct xp_jtrust *t, struct xp_err *err)
+{
+	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
+	struct xp_err ignored;
+
+	if (!spath)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (text)
+		(void)xp_file_read_optional(spath, 1 << 16, &sig, NULL, &ignored);
+	xp_jtrust_make(t, c->has_key ? &c->key : NULL, cat, text, len, sig);
+	free(sig);
+	free(spath);
+	return 0;
+}
+
 /* Reports the deferred findings that still hold, reading catalog and journal again under the
  * shared lock. */
 static int confirm(struct check *c, struct xp_err *err)
@@ -501,8 +545,11 @@ static int confirm(struct check *c, struct xp_err *err)
 	struct xp_catalog_lock lock = {-1};
 	struct xp_catalog cat = {0};
 	struct xp_idset now = {0};
+	struct xp_jtrust trust;
 	struct xp_jstate js;
 	struct xp_jids j = {0};
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (c->oom)
@@ -511,17 +558,20 @@ static int confirm(struct check *c, struct xp_err *err)
 		return 0;
 	rc = xp_catalog_lock_shared(c->repo, &lock, err);
 	if (rc == 0)
-		rc = xp_catalog_load(c->repo, &cat, err);
+		rc = xp_catalog_read(c->repo, &cat, &text, &len, err);
 	if (rc == 0 && xp_idset_make(&now, &cat, NULL))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = xp_jids_load(c->repo, 0, 0, &js, &j, err);
+		rc = trust_text(c, &cat, text, len, &trust, err);
+	if (rc == 0)
+		rc = xp_jids_load(c->repo, 0, &trust, &js, &j, err);
 	for (size_t i = 0; rc == 0 && i < c->nlater; i++) {
 		const struct later *l = &c->later[i];
 
 		if (still_true(c, l, &cat, &now, &j))
 			report(&c->r, l->kind, l->id, l->rel, "%s", l->msg);
 	}
+	free(text);
 	xp_catalog_unlock(&lock);
 	xp_jids_free(&j);
 	xp_idset_free(&now);
@@ -548,6 +598,8 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 	if (!pub)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	c.pub = pub;
+	c.has_key = xp_sign_pub_load(pub, &c.key, &cerr) == 0;
+	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		goto out;
@@ -566,7 +618,9 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_jids_load(repo, 0, c.cat.journal_lines, &c.js, &c.j, err);
+	rc = trust_text(&c, &c.cat, text, len, &c.trust, err);
+	if (rc == 0)
+		rc = xp_jids_load(repo, 0, &c.trust, &c.js, &c.j, err);
 	if (rc)
 		goto out;
 	if (text)
@@ -601,7 +655,7 @@ out:
 struct adopt {
 	struct xp_op *op;
 	struct xp_idset listed; /* the catalog's ids before adopting */
-	const char *pub;
+	uint8_t kid[8];         /* the repository key's id */
 	struct rep r;
 	size_t adopted;
 	struct xp_err *err;
@@ -637,12 +691,12 @@ static int sig_fields(char *comment, struct xp_catalog_entry *e)
 	return 0;
 }
 
-int xp_catalog_describe(const char *repo, const char *pub, const char *id,
-                        struct xp_catalog_entry *e, struct xp_err *why)
+int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const uint8_t *repo_kid,
+                        const char *id, struct xp_catalog_entry *e, struct xp_err *why)
 {
-	struct xp_seal_header h;
+	struct xp_seal_checked chk = {0};
 	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, id, id);
-	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL, *key = NULL, *comment = NULL;
+	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL, *key = NULL;
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -650,21 +704,17 @@ int xp_catalog_describe(const char *repo, const char *pub, const char *id,
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_sign_verify_file_comment(xps, sig, pub, &comment, why);
-	if (rc == 0)
-		rc = xp_seal_read_header(xps, &h, why);
-	if (rc == 0 && strcmp(h.id_hex, id) != 0)
-		rc = xp_err_set(why, XP_EINTEGRITY, "its header names backup %s", h.id_hex);
-	if (rc == 0)
-		rc = hash_file(xps, e->hash, &e->size, why);
+	rc = xp_seal_check(xps, sig, pub, id, repo_kid, -1, &chk, why);
 	if (rc)
 		goto out;
 	memcpy(e->id, id, XP_CATALOG_ID_HEX);
-	e->created = h.created;
-	e->shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
+	memcpy(e->hash, chk.hash, sizeof e->hash);
+	e->size = chk.size;
+	e->created = chk.h.created;
+	e->shreddable = (chk.h.flags & XP_SEAL_SHREDDABLE) != 0;
 	key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
 	e->path = malloc(48);
-	if (!key || !e->path || sig_fields(comment, e)) {
+	if (!key || !e->path || sig_fields(chk.comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -676,10 +726,10 @@ out:
 		free(e->source);
 		e->path = e->source = NULL;
 	}
+	xp_seal_checked_free(&chk);
 	free(xps);
 	free(sig);
 	free(key);
-	free(comment);
 	return rc;
 }
 
@@ -701,7 +751,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 		       "%s: not adopted: the journal says it was deleted", rel);
 		return 0;
 	}
-	rc = xp_catalog_describe(a->op->repo, a->pub, id, &e, &why);
+	rc = xp_catalog_describe(a->op->repo, &a->op->pub, a->kid, id, &e, &why);
 	if (rc == XP_ENOMEM) {
 		*a->err = why;
 		return rc;
@@ -734,19 +784,17 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
                      void *ctx, size_t *adopted, struct xp_err *err)
 {
 	struct adopt a = {.r = {fn, ctx, 0}, .err = err};
+	uint8_t pk[32];
 	struct xp_op op;
-	char *pub;
 	int rc;
 
 	if (adopted)
 		*adopted = 0;
-	pub = xp_asprintf("%s/keys/signer.pub", repo);
-	if (!pub)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	a.pub = pub;
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_keys_load_public(repo, pk, a.kid, err);
+	if (rc == 0)
+		rc = xp_op_begin(&op, repo, key, XP_OP_REBUILD, err);
 	if (rc)
-		goto out;
+		return rc;
 	a.op = &op;
 	if (xp_idset_make(&a.listed, &op.cat, NULL))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -758,7 +806,5 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 	xp_op_end(&op);
 	if (rc == 0 && adopted)
 		*adopted = a.adopted;
-out:
-	free(pub);
 	return rc;
 }

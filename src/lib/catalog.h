@@ -58,6 +58,8 @@ struct xp_catalog {
 	/* From catalog.minisig's trusted comment, unverified (xp_catalog_check verifies): */
 	size_t journal_lines;  /* journal length when the catalog was written (0: unknown) */
 	char journal_head[65]; /* hex BLAKE2b-256 of the journal's last line then, or "" */
+	int has_signed_after;  /* the signature says from where records are signed: */
+	size_t signed_after;   /* events up to this one may be unsigned (older xpbackup) */
 };
 
 /* The lock on REPO/lock. */
@@ -175,6 +177,9 @@ struct xp_journal_event {
 	const char *event;
 	const char *reason; /* "" for none */
 	const char *policy; /* "" for none */
+	int is_signed;      /* the line carries a record signature (checked or not) */
+	int authentic;      /* covered by the catalog's verified signature, or signed by the
+	                     * host's key (journal.h, struct xp_jtrust) */
 };
 typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
 

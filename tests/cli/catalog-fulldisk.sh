@@ -28,11 +28,11 @@ is "$?" 0 "a dump stream with a data window"
 WINDOW='2026-11-01T10:00:00Z	2026-11-20T11:30:00Z'
 
 # A repository with a backup on hold, whose journal then ends 60 bytes before a page boundary
-# (a "held" line is 127 bytes and its reason).
+# (a "held" line is 224 bytes and its reason: fields, chain and signature).
 cp -a "$T/fresh" "$T/used"
 K=$(xpseal -r "$T/used" --source kept -i "$T/dump" 2>/dev/null)
 j=$(stat -c %s "$T/used/journal")
-r=$(((2 * page - 60 - (j + 127) % page) % page))
+r=$(((2 * page - 60 - (j + 224) % page) % page))
 [ "$r" -gt 0 ] || r=$page
 xpexpire -r "$T/used" --hold "$K" --reason "$(head -c "$r" /dev/zero | tr '\0' x)" >/dev/null
 is "$(($(stat -c %s "$T/used/journal") % page))" $((page - 60)) "its journal ends 60 bytes before a page boundary"
