@@ -237,7 +237,8 @@ static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
 	for (size_t i = 0; i < len; i++)
 		tabs += line[i] == '\t';
 	if (tabs == JOURNAL_NF - 1 && !in_prefix && t && t->pub) {
-		char *last = strrchr(line, '\t');
+		/* len, not the string: a NUL byte in the line must not move the field */
+		char *last = memrchr(line, '\t', len);
 
 		sig_ok = xp_sign_record_check(t->pub, line, (size_t)(last - line), last + 1) == 0;
 	}
