@@ -19,3 +19,5 @@ EXTRA_DIST += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh
 dist_man_MANS += man/xpseal.1 man/xpseal.5
 TESTS += tests/cli/seal-interrupted.sh
 EXTRA_DIST += tests/cli/seal-interrupted.sh
+TESTS += tests/cli/attack-journal.sh
+EXTRA_DIST += tests/cli/attack-journal.sh

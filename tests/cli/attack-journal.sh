@@ -1,0 +1,107 @@
+#!/bin/bash
+# What whoever can write the repository's storage must not make the host do: carry out a
+# pending change appended to the journal (its chain is unkeyed), accept a backup swapped in
+# under another's id or from another repository, sign a catalog someone edited, or decrypt a
+# file swapped in after its signature was checked.
+# shellcheck source=tests/lib.sh
+. "$XP_SRCDIR/tests/lib.sh"
+command -v b2sum >/dev/null || skip_all "b2sum is not installed"
+
+export XP_SIGNING_KEY=$T/host/signer.key
+R=$T/repo
+password "$T/pw" 'correct horse'
+xpseal init -r "$R" --password-file "$T/pw" >/dev/null || exit 1
+printf 'first backup\n' >"$T/a"
+printf 'second backup\n' >"$T/b"
+A=$(xpseal -r "$R" -i "$T/a") || exit 1
+B=$(xpseal -r "$R" -i "$T/b") || exit 1
+C=$(xpseal -r "$R" --shreddable -i "$T/a") || exit 1
+PA=$R/data/${A:0:2}/$A.xps
+PB=$R/data/${B:0:2}/$B.xps
+xpexpire -r "$R" --hold "$A" --reason "case 7" >/dev/null || exit 1
+cp -a "$R" "$T/clean"
+fresh() { rm -rf "$R" && cp -a "$T/clean" "$R"; }
+row() { awk -F'\t' -v id="$1" '$1 == id { print $'"$2"' }' "$R/catalog"; }
+
+# forge EVENT ID: appends an event that chains to the journal's last line, unsigned.
+forge() {
+	local prev
+	prev=$(tail -1 "$R/journal" | tr -d '\n' | b2sum -l 256 | cut -d' ' -f1)
+	printf '2026-11-30T00:00:00Z\t%s\t%s\tforged\t-\t%s\n' "$2" "$1" "$prev" >>"$R/journal"
+}
+
+# Attack 3: pending changes appended to the journal.
+forge released "$A"
+forge deleting "$A"
+forge shredding "$C"
+n=$(($(wc -l <"$R/journal") - 1)) # the line of the forged "deleting"
+run xpseal -r "$R" -i "$T/b"
+is "$rc" 0 "the next seal runs"
+is "$(grep -c 'ignored, never carried out' <<<"$err")" 3 "and warns of each forged record"
+like "$err" "*journal: line $n: \"deleting\" of $A is not signed by the host's key: ignored, never carried out*" \
+	"naming its line, event and backup"
+ok "$([ -e "$PA" ] && [ -e "$PA.minisig" ])$?" "a forged \"deleting\" deletes nothing"
+is "$(row "$A" 11)" "case 7" "a forged \"released\" lifts no hold"
+is "$(row "$C" 2):$([ -e "$R/keys/shred/$C.key" ] && echo key)" "sealed:key" \
+	"a forged \"shredding\" shreds nothing"
+run xpexpire -r "$R" --keep-last 1
+ok "$([ -e "$PA" ])$?" "nor does the next expiry delete the held backup"
+run xpverify -r "$R"
+is "$rc" 3 "xpverify reports forged records: exit 3"
+is "$(grep -c '^xpverify: journal: line .*: ignored, never carried out$' <<<"$err")" 3 \
+	"one journal finding each"
+
+# Attack 5: a backup's files under another id, or from another repository.
+fresh
+cp "$PB" "$PA" && cp "$PB.minisig" "$PA.minisig"
+run xpverify -r "$R" "$A"
+is "$rc:$err" "3:xpverify: $PA: backup $B, signed as such, is stored under the id $A" \
+	"xpverify -r REPO ID: B's files under A's id exit 3"
+run xpverify -r "$R" --deep --password-file "$T/pw" "$A"
+is "$rc" 3 "--deep: exit 3"
+like "$err" "*$PA: backup $B, signed as such, is stored under the id $A*" "--deep names it"
+run xpseal open -r "$R" --password-file "$T/pw" "$A"
+is "$rc:$out:$err" "3::xpseal: $PA: backup $B, signed as such, is stored under the id $A" \
+	"xpseal open: exit 3, nothing written"
+fresh
+R2=$T/other
+xpseal init -r "$R2" --password-file "$T/pw" >/dev/null || exit 1
+X=$(xpseal -r "$R2" -i "$T/a") || exit 1
+mkdir -p "$R/data/${X:0:2}"
+cp "$R2/data/${X:0:2}/$X.xps" "$R2/data/${X:0:2}/$X.xps.minisig" "$R/data/${X:0:2}/"
+run xpverify -r "$R" "$X"
+like "$rc:$err" "3:xpverify: $R/data/${X:0:2}/$X.xps: sealed for another repository key (*)" \
+	"a backup of another repository signed by the same host: exit 3"
+run xpseal open -r "$R" --password-file "$T/pw" "$X"
+like "$rc:$out:$err" "3::xpseal: $R/data/${X:0:2}/$X.xps: sealed for another repository key (*)" \
+	"xpseal open refuses it before the password"
+
+# Attack 5: an edited catalog is never signed by the next change.
+fresh
+for edit in "s/^\($B\t[a-z]*\t[^\t]*\t\)-\t-/\12099-01-01T00:00:00Z\t2099-01-02T00:00:00Z/" \
+	"s/^\($B\t\)sealed/\1shredded/"; do
+	fresh
+	sed -i "$edit" "$R/catalog"
+	cp "$R/catalog.minisig" "$T/sig"
+	run xpseal -r "$R" -i "$T/b"
+	like "$rc:$err" "3:xpseal: *: $R/catalog: its signature does not verify with this host's signing key: it was edited, or signed by another key; nothing changed (xpverify -r $R)" \
+		"an edited catalog ($edit): the next seal exits 3"
+	ok "$(cmp -s "$T/sig" "$R/catalog.minisig")$?" "and leaves its signature as it was"
+	run xpexpire -r "$R" --keep-last 1
+	is "$rc" 3 "so does the next expiry"
+done
+
+# Attack 6: the file swapped between the signature check and decryption. The password comes
+# through a FIFO, written only once the backup has been checked and B swapped in under A.
+fresh
+mkfifo -m 600 "$T/fifo"
+xpseal open -r "$R" --password-file "$T/fifo" "$A" >"$T/out" 2>"$T/err" &
+pid=$!
+exec 3>"$T/fifo" # returns once xpseal opened it: after checking the signature
+mv "$PB" "$PA" && mv "$PB.minisig" "$PA.minisig"
+cat "$T/pw" >&3
+exec 3>&-
+wait "$pid"
+is "$?:$(cat "$T/err")" "0:" "xpseal open of A, B swapped in after the check"
+is "$(cat "$T/out")" "first backup" "writes the bytes it checked, never the swapped file"
+done_testing
