@@ -3,7 +3,8 @@
  *   REPO/catalog          one tab-separated line per backup; rewritten atomically, under the lock
  *   REPO/catalog.minisig  its signature by the host's signing key (checked with keys/signer.pub)
  *   REPO/journal          append-only event record; each line carries the BLAKE2b-256 of the line
- *                         before it, so an edited, removed or reordered line breaks the chain
+ *                         before it, so an edited, removed or reordered line breaks the chain,
+ *                         and the host's signature, so no one else adds a change it acts on
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
  * Every changing call takes the lock, first finishes any half-done seal, deletion or shredding
@@ -199,7 +200,8 @@ enum xp_catalog_finding_kind {
 	XP_FIND_HASH,        /* BLAKE2b differs from the catalog */
 	XP_FIND_SIGNATURE,   /* a backup's .minisig is missing or does not verify */
 	XP_FIND_CATALOG,     /* catalog damaged, unsigned or its signature does not verify */
-	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says */
+	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says, or a
+	                      * record a change would act on is not authentic (ignored) */
 	XP_FIND_PENDING,     /* a seal, deletion, shredding or catalog write was interrupted (the
 	                      * next change ends it) */
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
@@ -236,8 +238,10 @@ int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, 
 int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *report,
                            void *ctx, struct xp_err *err);
 
-/* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
- * whose id matches the file name) back into the catalog from their own headers and signatures:
+/* Takes orphaned complete backups (a good signature by the host's key, binding to the id in the
+ * file name and to the repository key: xp_seal_check) back into the catalog from their own
+ * headers and signatures; a catalog that was removed is rebuilt so (XP_OP_REBUILD), one whose
+ * signature does not verify is refused (XP_EINTEGRITY), as by every change:
  * journal "adopted". Source and data window come from the signature's trusted comment
  * (xp_catalog_sig_fields); a backup signed without them gets "-". A backup the journal says
  * was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
@@ -251,7 +255,9 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
  * holds from creating its temp file until renaming it (xp_seal_backup). Each one removed is
  * journaled "discarded" (reason: the sentence below) and, when a tool set fn, reported to it
  * as XP_FIND_DISCARDED, msg "removed data/XX/.ID.xps.tmp.XXXXXX left by an interrupted seal".
- * Process-wide: set once in main, like xp_progname. fn NULL (the default): journaled only. */
+ * A journal record the change ignores because it is not authentic is reported to fn too, as
+ * XP_FIND_JOURNAL. Process-wide: set once in main, like xp_progname. fn NULL (the default):
+ * journaled only. */
 void xp_catalog_set_notice(xp_catalog_report_fn *fn, void *ctx);
 
 #endif
