@@ -59,11 +59,18 @@ static void tables_free(struct xp_verify_result *res)
 	res->dump = 0;
 }
 
+void xp_verify_result_close(struct xp_verify_result *res)
+{
+	if (res->has_fd)
+		close(res->fd);
+	res->has_fd = 0;
+	res->fd = -1;
+}
+
 void xp_verify_result_free(struct xp_verify_result *res)
 {
 	tables_free(res);
-	if (res->has_fd)
-		close(res->fd);
+	xp_verify_result_close(res);
 	memset(res, 0, sizeof *res);
 }
 

@@ -46,6 +46,8 @@ struct xp_verify_result {
 	uint8_t prehash[XP_SIGN_HASH_LEN]; /* of the bytes checked and decrypted */
 };
 void xp_verify_result_free(struct xp_verify_result *res);
+/* Closes the file a deep check kept open for its drill; the rest of res stays. */
+void xp_verify_result_close(struct xp_verify_result *res);
 
 /* Opens the file at path once and decrypts and decompresses it all; when the payload is a
  * dump stream, reads every table through the dump reader, which checks each table's rows,

@@ -418,6 +418,7 @@ static void deep_item(struct run *run, struct item *it)
 	free(reason);
 	if (rc == 0 && run->drill)
 		drill_item(run, it, name);
+	xp_verify_result_close(&it->res); /* one descriptor per backup, not per run */
 }
 
 /* The "deep", "drill" and "journaled" members of a result. */

@@ -104,4 +104,15 @@ exec 3>&-
 wait "$pid"
 is "$?:$(cat "$T/err")" "0:" "xpseal open of A, B swapped in after the check"
 is "$(cat "$T/out")" "first backup" "writes the bytes it checked, never the swapped file"
+# One descriptor per file, and not one more per backup checked: --deep of more backups than
+# the process may hold files open.
+R3=$T/many
+xpseal init -r "$R3" --password-file "$T/pw" >/dev/null || exit 1
+for i in $(seq 40); do printf '%s\n' "$i" | xpseal -r "$R3" >/dev/null || exit 1; done
+(
+	ulimit -n 32
+	xpverify -r "$R3" --deep --password-file "$T/pw" >"$T/out" 2>"$T/err"
+)
+is "$?:$(grep -c 'deep check passed' "$T/out"):$(cat "$T/err")" "0:40:" \
+	"--deep of 40 backups within 32 open files"
 done_testing
