@@ -359,6 +359,7 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 		rc = xp_seal_read_header(it->path, &h, &err);
 	if (rc == 0) {
 		xp_verify_drill_prefix(it->id ? it->id : h.id_hex, prefix);
+		xp_fault_point("verify: drill");
 		rc = xp_verify_drill(&run->keys, it->path, run->drill, prefix, &it->res, &err);
 	}
 	if (rc == 0) {
@@ -394,6 +395,7 @@ static void deep_item(struct run *run, struct item *it)
 			printf("%s: shredded: not opened\n", name);
 		return;
 	}
+	xp_fault_point("verify: deep");
 	rc = xp_verify_deep(&run->keys, it->path, it->id, &it->res, &err);
 	if (rc == 0) {
 		it->deep = PASSED;
