@@ -104,6 +104,61 @@ exec 3>&-
 wait "$pid"
 is "$?:$(cat "$T/err")" "0:" "xpseal open of A, B swapped in after the check"
 is "$(cat "$T/out")" "first backup" "writes the bytes it checked, never the swapped file"
+# The same for xpverify: it stops at a fault point (XP_FAULT_STOP) between the signature check
+# and the deep check, or between the deep check and the drill, while B is swapped in under A.
+# stopped PID: waits (up to 10 s) until the process is stopped at its fault point.
+stopped() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# swap_at STEP ARG...: runs xpverify ARG... stopped before STEP, swaps B in under A, lets it
+# go on; $rc, $out, $err as run.
+swap_at() {
+	local step=$1 k pid bin=$XP_BUILDDIR/src/xpverify/xpverify
+	shift
+	fresh
+	k=$(XP_FAULT_TRACE=1 "$bin" "$@" 2>&1 >/dev/null | sed -n "s/^xpverify: fault point \([0-9]*\): $step\$/\1/p" | head -1)
+	[ -n "$k" ] || { diag "no fault point \"$step\""; rc=; return; }
+	fresh
+	XP_FAULT_STOP=$k "$bin" "$@" >"$T/out" 2>"$T/err" &
+	pid=$!
+	stopped "$pid" || { diag "xpverify did not stop at \"$step\""; kill -KILL "$pid"; }
+	mv "$PB" "$PA" && mv "$PB.minisig" "$PA.minisig"
+	kill -CONT "$pid"
+	wait "$pid"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+swap_at "verify: deep" -r "$R" --deep --password-file "$T/pw" "$A"
+like "$rc:$err" "3:*$PA: backup $B, signed as such, is stored under the id $A*" \
+	"--deep of A, B swapped in after the signature check: the deep check catches it, exit 3"
+if command -v sqlite3 >/dev/null && odbcinst -q -d 2>/dev/null | grep -qi sqlite; then
+	S=$T/scratch.db
+	sqlite3 "$S" "CREATE TABLE keep (x TEXT)"
+	sqlite3 "$T/src.db" "CREATE TABLE audit (id INTEGER PRIMARY KEY, who TEXT);
+		INSERT INTO audit VALUES (1, 'ann'), (2, 'bob')"
+	xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t audit -o "$T/dump" 2>/dev/null || exit 1
+	sqlite3 "$T/src.db" "INSERT INTO audit VALUES (3, 'cy')"
+	xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t audit -o "$T/dump2" 2>/dev/null || exit 1
+	rm -rf "$T/clean"
+	R=$T/drill
+	xpseal init -r "$R" --password-file "$T/pw" >/dev/null || exit 1
+	A=$(xpseal -r "$R" -i "$T/dump") && B=$(xpseal -r "$R" -i "$T/dump2") || exit 1
+	PA=$R/data/${A:0:2}/$A.xps
+	PB=$R/data/${B:0:2}/$B.xps
+	cp -a "$R" "$T/clean"
+	swap_at "verify: drill" -r "$R" --drill "$(sqlite_dsn "$S")" --password-file "$T/pw" "$A"
+	is "$rc:$(tail -1 <<<"$out")" "0:$A: drill passed: 1 table, 2 rows restored and compared" \
+		"--drill of A, B swapped in after the deep check: drills the bytes the deep check verified"
+else
+	skip "no SQLite ODBC driver for the drill"
+fi
+
 # One descriptor per file, and not one more per backup checked: --deep of more backups than
 # the process may hold files open.
 R3=$T/many
