@@ -1,3 +1,6 @@
 # examples: the demo database generator and ODBC configuration samples
 dist_noinst_SCRIPTS += examples/make-demo-db
 EXTRA_DIST += examples/odbc.ini examples/odbcinst.ini
+# the video-management system's log database on SQL Server (tests/cli/docs-examples-xprotect.sh)
+EXTRA_DIST += examples/xprotect/README.md examples/xprotect/xpbackup.conf examples/xprotect/odbc.ini \
+	examples/xprotect/odbc-msodbcsql18.ini examples/xprotect/login.sql

@@ -11,6 +11,8 @@ unset XP_REPO XP_PASSWORD_FILE
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/xptest.XXXXXX") || exit 1
 chmod 755 "$T"
+# Trust pins go under the temp dir: no test reads or writes the host's real state.
+export XP_STATE_DIR="$T/state"
 _tap_n=0
 _tap_failed=0
 _cleanups=()

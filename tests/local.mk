@@ -7,3 +7,5 @@ TESTS += tests/cli/seal-require-dump.sh
 EXTRA_DIST += tests/cli/seal-require-dump.sh
 TESTS += tests/cli/demo.sh
 EXTRA_DIST += tests/cli/demo.sh
+TESTS += tests/cli/cli-rules.sh
+EXTRA_DIST += tests/cli/cli-rules.sh

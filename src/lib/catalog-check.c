@@ -79,9 +79,9 @@ static int hash_file(const char *path, uint8_t hash[XP_CATALOG_HASH_LEN], uint64
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	buf = malloc(1 << 16);
 	if (!buf || crypto_generichash_init(&st, NULL, 0, XP_CATALOG_HASH_LEN) != 0) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -121,7 +121,7 @@ static int walk_data(const char *repo, walk_fn *fn, void *ctx, struct xp_err *er
 {
 	struct dirent **subs = NULL, **files = NULL;
 	int nsub = -1, nfiles = -1, rc = 0;
-	char *data = xp_asprintf("%s/data", repo), *dir = NULL;
+	char *data = xp_repo_file(repo, XP_REPO_DATA), *dir = NULL;
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -133,7 +133,7 @@ static int walk_data(const char *repo, walk_fn *fn, void *ctx, struct xp_err *er
 	}
 	for (int i = 0; i < nsub && rc == 0; i++) {
 		free(dir);
-		dir = xp_asprintf("%s/%s", data, subs[i]->d_name);
+		dir = xp_repo_data_sub(repo, subs[i]->d_name);
 		if (!dir) {
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			break;
@@ -164,7 +164,7 @@ out:
 }
 
 /* The id of a file name "ID.xps" (kind 1) or "ID.xps.minisig" (kind 2) under data/XX/. */
-static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX])
+static int data_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 {
 	size_t n = strlen(name);
 	int kind;
@@ -177,7 +177,7 @@ static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HE
 		return 0;
 	memcpy(id, name, 32);
 	id[32] = '\0';
-	if (!xp_catalog_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
+	if (!xp_repo_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
 		return 0;
 	return kind;
 }
@@ -186,7 +186,7 @@ static int data_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HE
  * happened meanwhile, so it is confirmed against the catalog and journal of the end. */
 struct later {
 	int kind;
-	char id[XP_CATALOG_ID_HEX];
+	char id[XP_REPO_ID_HEX];
 	char rel[128]; /* relative to REPO */
 	char *msg;
 };
@@ -194,9 +194,10 @@ struct later {
 struct check {
 	const char *repo;
 	unsigned flags;
-	const char *pub;
-	struct xp_sign_pub key; /* pub loaded */
+	const char *pub;        /* keys/signer.pub, when no signer is given */
+	struct xp_sign_pub key; /* the signer trusted */
 	int has_key;
+	int given;      /* key is the caller's, not read from pub */
 	uint8_t kid[8]; /* the repository key's id */
 	int has_kid;
 	struct xp_jtrust trust;
@@ -249,7 +250,7 @@ defer(struct check *c, int kind, const char *id, const char *rel, const char *fm
 
 static int xps_beside(const char *repo, const char *sub, const char *id)
 {
-	char *path = xp_asprintf("%s/data/%s/%s.xps", repo, sub, id);
+	char *path = xp_repo_backup(repo, id, "");
 	int there = path && exists(path);
 
 	free(path);
@@ -259,7 +260,7 @@ static int xps_beside(const char *repo, const char *sub, const char *id)
 static int orphan(void *ctx, const char *sub, const char *name)
 {
 	struct check *c = ctx;
-	char id[XP_CATALOG_ID_HEX], rel[128];
+	char id[XP_REPO_ID_HEX], rel[128];
 	const struct xp_jid *j;
 	int kind = data_name(sub, name, id);
 
@@ -298,7 +299,7 @@ static int orphan(void *ctx, const char *sub, const char *name)
 
 static int orphan_keys(struct check *c, struct xp_err *err)
 {
-	char *dir = xp_asprintf("%s/keys/shred", c->repo);
+	char *dir = xp_repo_file(c->repo, XP_REPO_SHRED_DIR);
 	struct dirent **ents = NULL;
 	int n, rc = 0;
 
@@ -309,14 +310,14 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", dir);
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char id[XP_CATALOG_ID_HEX] = "";
+		char id[XP_REPO_ID_HEX] = "";
 
 		if (strlen(name) == 36 && strcmp(name + 32, ".key") == 0) {
 			memcpy(id, name, 32);
 			id[32] = '\0';
 		}
-		if (!xp_catalog_valid_id(id) || !listed(c, id)) {
-			const struct xp_jid *j = xp_catalog_valid_id(id) ? jid(c, id) : NULL;
+		if (!xp_repo_valid_id(id) || !listed(c, id)) {
+			const struct xp_jid *j = xp_repo_valid_id(id) ? jid(c, id) : NULL;
 
 			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING))) {
 				char rel[64];
@@ -343,7 +344,7 @@ static const char *after_path(const char *msg, const char *path)
 
 static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 {
-	char rel[48], *xps = NULL, *sig = NULL, *key = NULL;
+	char rel[XP_REPO_REL_MAX], *xps = NULL, *sig = NULL, *key = NULL;
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	const struct xp_jid *j = jid(c, e->id);
 	struct xp_seal_checked chk = {0};
@@ -353,10 +354,10 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 
 	if (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
 		return; /* reported as pending */
-	xp_catalog_data_path(e->id, rel);
-	xps = xp_asprintf("%s/%s", c->repo, rel);
-	sig = xp_asprintf("%s/%s.minisig", c->repo, rel);
-	key = xp_asprintf("%s/keys/shred/%s.key", c->repo, e->id);
+	xp_repo_backup_rel(e->id, rel);
+	xps = xp_repo_backup(c->repo, e->id, "");
+	sig = xp_repo_backup(c->repo, e->id, ".minisig");
+	key = xp_repo_shred_key(c->repo, e->id);
 	if (!xps || !sig || !key) {
 		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
@@ -404,18 +405,28 @@ out:
 	free(key);
 }
 
+/* A signature of text by the signer trusted (the repository's when none could be had, to name
+ * why it cannot be checked). */
+static int verify_text(struct check *c, const char *text, size_t len, const char *sig,
+                       struct xp_err *err)
+{
+	if (c->has_key)
+		return xp_sign_verify_buffer_pub(text, len, sig, &c->key, err);
+	return xp_sign_verify_buffer(text, len, sig, c->pub, err);
+}
+
 /* A write of the catalog interrupted before its new signature was renamed into place leaves
  * catalog.minisig.new signing the catalog: signed by the host's key and recording at least the
  * journal that the old signature does, it is an interrupted change, not tampering. */
 static int new_signature(struct check *c, const char *text, size_t len)
 {
-	char *npath = xp_asprintf("%s/catalog.minisig.new", c->repo), *sig = NULL, head[65];
+	char *npath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG_NEW), *sig = NULL, head[65];
 	struct xp_err ignored;
 	size_t lines;
 	int is = 0;
 
-	if (npath && xp_file_read_optional(npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
-	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
+	if (npath && xp_repo_read_optional(c->repo, npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
+	    verify_text(c, text, len, sig, &ignored) == 0) {
 		xp_catalog_sig_mark(sig, &lines, head);
 		is = lines >= c->cat.journal_lines;
 	}
@@ -424,9 +435,22 @@ static int new_signature(struct check *c, const char *text, size_t len)
 	return is;
 }
 
+/* Signatures are checked with the signer given, not the repository's copy of it; a copy that
+ * cannot be read is still a finding. */
+static void check_signer_file(struct check *c)
+{
+	char *text = NULL;
+	struct xp_err err = {0};
+
+	if (xp_repo_read(c->repo, c->pub, 1 << 12, &text, NULL, &err) != 0)
+		report(&c->r, XP_FIND_UNREADABLE, NULL, xp_repo_name(XP_REPO_SIGNER_PUB), "%s",
+		       err.msg);
+	free(text);
+}
+
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
 {
-	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
+	char *spath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 	struct xp_err err = {0};
 	int rc, bad;
 
@@ -434,8 +458,10 @@ static void check_catalog_signature(struct check *c, const char *text, size_t le
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
-	rc = xp_file_read(spath, 1 << 16, &sig, NULL, &err);
-	bad = rc == 0 ? xp_sign_verify_buffer(text, len, sig, c->pub, &err) : 0;
+	if (c->given)
+		check_signer_file(c);
+	rc = xp_repo_read(c->repo, spath, 1 << 16, &sig, NULL, &err);
+	bad = rc == 0 ? verify_text(c, text, len, sig, &err) : 0;
 	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
 		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",
 		       "catalog: its new signature is not in place yet (a write was interrupted); "
@@ -497,7 +523,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 {
 	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
 	const struct xp_catalog_entry *e;
-	char *path = xp_asprintf("%s/%s", c->repo, l->rel), *key;
+	char *path = xp_repo_join(c->repo, l->rel), *key;
 	int there = path && exists(path), is = 0;
 
 	free(path);
@@ -510,7 +536,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
-		key = xp_asprintf("%s/keys/shred/%s.key", c->repo, l->id);
+		key = xp_repo_shred_key(c->repo, l->id);
 		if (e && key)
 			is = e->state == XP_CATALOG_SHREDDED ? exists(key)
 			                                     : e->shreddable && !exists(key);
@@ -521,17 +547,17 @@ static int still_true(const struct check *c, const struct later *l, const struct
 }
 
 /* The trust that the catalog cat (its bytes text, NULL when there is none) gives the journal,
- * its signature checked with the repository's signer key. */
+ * its signature checked with the signer trusted. */
 static int trust_text(struct check *c, const struct xp_catalog *cat, const char *text, size_t len,
                       struct xp_jtrust *t, struct xp_err *err)
 {
-	char *spath = xp_asprintf("%s/catalog.minisig", c->repo), *sig = NULL;
+	char *spath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 	struct xp_err ignored;
 
 	if (!spath)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (text)
-		(void)xp_file_read_optional(spath, 1 << 16, &sig, NULL, &ignored);
+		(void)xp_repo_read_optional(c->repo, spath, 1 << 16, &sig, NULL, &ignored);
 	xp_jtrust_make(t, c->has_key ? &c->key : NULL, cat, text, len, sig);
 	free(sig);
 	free(spath);
@@ -581,11 +607,11 @@ static int confirm(struct check *c, struct xp_err *err)
 
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
 {
-	return xp_catalog_check_flags(repo, 0, fn, ctx, err);
+	return xp_catalog_check_flags(repo, NULL, 0, fn, ctx, err);
 }
 
-int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *fn, void *ctx,
-                           struct xp_err *err)
+int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, unsigned flags,
+                           xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
 {
 	struct check c = {.repo = repo, .flags = flags, .r = {fn, ctx, 0}};
 	struct xp_catalog_lock lock = {-1};
@@ -594,11 +620,14 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 	size_t len = 0;
 	int rc;
 
-	pub = xp_asprintf("%s/keys/signer.pub", repo);
+	pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB);
 	if (!pub)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	c.pub = pub;
-	c.has_key = xp_sign_pub_load(pub, &c.key, &cerr) == 0;
+	if (signer)
+		c.key = *signer;
+	c.given = signer != NULL;
+	c.has_key = signer || xp_sign_pub_read(pub, &c.key, &cerr) == 0;
 	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
@@ -695,8 +724,8 @@ int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const u
                         const char *id, struct xp_catalog_entry *e, struct xp_err *why)
 {
 	struct xp_seal_checked chk = {0};
-	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, id, id);
-	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL, *key = NULL;
+	char *xps = xp_repo_backup(repo, id, "");
+	char *sig = xp_repo_backup(repo, id, ".minisig"), *key = NULL;
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -707,19 +736,19 @@ int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const u
 	rc = xp_seal_check(xps, sig, pub, id, repo_kid, -1, &chk, why);
 	if (rc)
 		goto out;
-	memcpy(e->id, id, XP_CATALOG_ID_HEX);
+	memcpy(e->id, id, XP_REPO_ID_HEX);
 	memcpy(e->hash, chk.hash, sizeof e->hash);
 	e->size = chk.size;
 	e->created = chk.h.created;
 	e->shreddable = (chk.h.flags & XP_SEAL_SHREDDABLE) != 0;
-	key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
-	e->path = malloc(48);
+	key = xp_repo_shred_key(repo, id);
+	e->path = malloc(XP_REPO_REL_MAX);
 	if (!key || !e->path || sig_fields(chk.comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
 	e->state = e->shreddable && !exists(key) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
-	xp_catalog_data_path(id, e->path);
+	xp_repo_backup_rel(id, e->path);
 out:
 	if (rc) {
 		free(e->path);
@@ -737,7 +766,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 {
 	struct adopt *a = ctx;
 	struct xp_catalog_entry e, *grown;
-	char id[XP_CATALOG_ID_HEX], rel[128];
+	char id[XP_REPO_ID_HEX], rel[128];
 	const struct xp_jid *j;
 	struct xp_err why = {0};
 	int rc;

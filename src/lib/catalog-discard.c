@@ -30,7 +30,7 @@ void xp_catalog_notify(const struct xp_catalog_finding *f)
 		notice_fn(notice_ctx, f);
 }
 
-int xp_seal_temp_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX])
+int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 {
 	static const char alnum[] =
 	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -40,7 +40,7 @@ int xp_seal_temp_name(const char *sub, const char *name, char id[XP_CATALOG_ID_H
 		return 0;
 	memcpy(id, name + 1, 32);
 	id[32] = '\0';
-	return xp_catalog_valid_id(id) && sub && strlen(sub) == 2 && strncmp(sub, id, 2) == 0;
+	return xp_repo_valid_id(id) && sub && strlen(sub) == 2 && strncmp(sub, id, 2) == 0;
 }
 
 /* Removes name (in the directory dfd) if it is still the file fd has open: the name is the
@@ -65,7 +65,7 @@ static int unlink_same(int dfd, const char *name, int fd, int *removed, struct x
 
 /* A seal's temp file removed: journaled, then reported. */
 struct discard {
-	char id[XP_CATALOG_ID_HEX];
+	char id[XP_REPO_ID_HEX];
 	char rel[64];  /* data/XX/.ID.xps.tmp.XXXXXX */
 	char why[128]; /* the journal's reason and the report's sentence */
 };
@@ -87,7 +87,7 @@ static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_
 		return rc;
 	}
 	while (rc == 0 && (e = readdir(d))) {
-		char id[XP_CATALOG_ID_HEX];
+		char id[XP_REPO_ID_HEX];
 		struct discard *grown;
 		struct stat st;
 		int fd, removed = 0;
@@ -156,7 +156,7 @@ static int discard_record(struct xp_op *op, const struct discards *v, struct xp_
 
 int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 {
-	char *data = xp_asprintf("%s/data", op->repo);
+	char *data = xp_repo_file(op->repo, XP_REPO_DATA);
 	struct discards v = {0};
 	struct dirent *e;
 	DIR *d = NULL;
@@ -178,7 +178,7 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 	while (rc == 0 && (e = readdir(d))) {
 		int sfd;
 
-		if (strlen(e->d_name) != 2 || strspn(e->d_name, "0123456789abcdef") != 2)
+		if (!xp_repo_valid_sub(e->d_name))
 			continue;
 		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0) {

@@ -17,10 +17,11 @@ enum {
 	XP_J_SEALED = 1u << 5,       /* "sealed" or "adopted" after the catalog's journal mark */
 };
 struct xp_jid {
-	char id[XP_CATALOG_ID_HEX];
+	char id[XP_REPO_ID_HEX];
 	unsigned flags;
-	char *reason; /* the pending deletion's rule or shredding's reason */
-	char *hold;   /* the last "held" reason */
+	char *reason;    /* the pending deletion's rule or shredding's reason */
+	char *hold;      /* the last "held" reason */
+	int64_t held_at; /* and its time */
 };
 
 /* A record the host would act on (sealed, adopted, held, released, deleting, shredding) that
@@ -28,7 +29,7 @@ struct xp_jid {
  * the catalog's last signature. It is ignored, and reported. */
 struct xp_jforged {
 	size_t line; /* 1-based line number in the journal */
-	char id[XP_CATALOG_ID_HEX];
+	char id[XP_REPO_ID_HEX];
 	char event[12];
 	int is_signed; /* it carries a signature that does not verify */
 };
@@ -105,11 +106,11 @@ void xp_jids_free(struct xp_jids *j);
 
 /* The catalog's ids, sorted, for many lookups (a copy: the catalog may change meanwhile). */
 struct xp_idset {
-	char (*v)[XP_CATALOG_ID_HEX];
+	char (*v)[XP_REPO_ID_HEX];
 	size_t n;
 };
 /* 0, or -1 when out of memory. dup (may be NULL) gets an id listed twice, or "". */
-int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_CATALOG_ID_HEX]);
+int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_REPO_ID_HEX]);
 int xp_idset_has(const struct xp_idset *s, const char *id);
 void xp_idset_free(struct xp_idset *s);
 
@@ -138,14 +139,12 @@ int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_
  * gone. Strings in e are malloc'd (free them); why says why not otherwise. */
 int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const uint8_t *repo_kid,
                         const char *id, struct xp_catalog_entry *e, struct xp_err *why);
-/* 32 lower-case hex digits. */
-int xp_catalog_valid_id(const char *id);
 /* Removes the temp files of seals that no live process holds (their flock(2) can be taken),
  * then journals "discarded" for each (a crash between loses only the record of a file no backup
  * ever named) and reports it to the tool's notice function (xp_catalog_set_notice). */
 int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err);
 /* Whether name, in data/sub/, is a seal's temp file ".ID.xps.tmp.XXXXXX" (xp_afile_open's
  * name for data/sub/ID.xps); id gets ID. */
-int xp_seal_temp_name(const char *sub, const char *name, char id[XP_CATALOG_ID_HEX]);
+int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX]);
 
 #endif

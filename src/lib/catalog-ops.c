@@ -24,8 +24,8 @@ static int check_text(const char *what, const char *s, struct xp_err *err)
  * and the size the caller says. */
 static int check_file(const char *repo, const struct xp_catalog_entry *e, struct xp_err *err)
 {
-	char *xps = xp_asprintf("%s/data/%.2s/%s.xps", repo, e->id, e->id);
-	char *sig = xps ? xp_asprintf("%s.minisig", xps) : NULL;
+	char *xps = xp_repo_backup(repo, e->id, "");
+	char *sig = xp_repo_backup(repo, e->id, ".minisig");
 	struct stat st;
 	int rc = 0;
 
@@ -55,13 +55,13 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 {
 	struct xp_catalog_entry *grown, copy;
 	const struct xp_jid *j;
-	char want[48];
+	char want[XP_REPO_REL_MAX];
 	struct xp_op op;
 	int rc;
 
-	if (!xp_catalog_valid_id(e->id))
+	if (!xp_repo_valid_id(e->id))
 		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", e->id);
-	xp_catalog_data_path(e->id, want);
+	xp_repo_backup_rel(e->id, want);
 	if (e->path && strcmp(e->path, want) != 0)
 		return xp_err_set(err, XP_EUSAGE, "%s: a backup's path must be %s", e->path, want);
 	rc = check_text("source", e->source, err);
@@ -323,6 +323,28 @@ out:
 	return rc;
 }
 
+/* A second hold would replace the first one's reason, the evidence of why the backup is kept:
+ * refused, naming the hold that stands. */
+static int already_held(struct xp_op *op, const struct xp_catalog_entry *e, struct xp_err *err)
+{
+	const struct xp_jid *j = xp_jids_find(&op->j, e->id);
+	struct xp_sbuf b = {0};
+	char since[XP_TIME_LEN];
+	int rc;
+
+	xp_sbuf_escape(&b, e->hold); /* one line on stderr */
+	if (j && (j->flags & XP_J_HELD)) {
+		xp_time_format(j->held_at, since);
+		rc = xp_err_set(err, XP_EFAIL, "%s: already held since %s: %s; release it first",
+		                e->id, since, b.failed ? "(reason not shown: out of memory)" : b.p);
+	} else {
+		rc = xp_err_set(err, XP_EFAIL, "%s: already held: %s; release it first", e->id,
+		                b.failed ? "(reason not shown: out of memory)" : b.p);
+	}
+	xp_sbuf_free(&b);
+	return rc;
+}
+
 static int set_hold(const char *repo, const struct xp_signkey *key, const char *id,
                     const char *reason, struct xp_err *err)
 {
@@ -341,6 +363,10 @@ static int set_hold(const char *repo, const struct xp_signkey *key, const char *
 		goto out;
 	if (!reason && !e->hold) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: not on hold", id);
+		goto out;
+	}
+	if (reason && e->hold) {
+		rc = already_held(&op, e, err);
 		goto out;
 	}
 	if (reason) {
@@ -447,9 +473,9 @@ int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
 	char *path;
 	int rc;
 
-	if (!xp_catalog_valid_id(info->id))
+	if (!xp_repo_valid_id(info->id))
 		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", info->id);
-	path = xp_asprintf("%s/data/%.2s/%s.xps", repo, info->id, info->id);
+	path = xp_repo_backup(repo, info->id, "");
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_seal_read_header(path, &h, err);

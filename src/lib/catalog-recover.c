@@ -79,7 +79,7 @@ static struct xp_jid *jid_get(struct xp_jids *j, const char *id)
 	if (2 * (j->n + 1) > j->nslot && rehash(j))
 		return NULL;
 	memset(&j->v[j->n], 0, sizeof *j->v);
-	memcpy(j->v[j->n].id, id, XP_CATALOG_ID_HEX);
+	memcpy(j->v[j->n].id, id, XP_REPO_ID_HEX);
 	for (i = id_hash(id) & (j->nslot - 1); j->slot[i]; i = (i + 1) & (j->nslot - 1))
 		;
 	j->slot[i] = ++j->n;
@@ -110,7 +110,7 @@ static int add_forged(struct xp_jids *j, const struct xp_journal_event *ev)
 	grown += j->nforged++;
 	memset(grown, 0, sizeof *grown);
 	grown->line = ev->line;
-	memcpy(grown->id, ev->id, XP_CATALOG_ID_HEX);
+	memcpy(grown->id, ev->id, XP_REPO_ID_HEX);
 	snprintf(grown->event, sizeof grown->event, "%s", ev->event);
 	grown->is_signed = ev->is_signed;
 	return 0;
@@ -133,7 +133,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 	                                    "deleting", "shredding", NULL};
 	static const char *const closing[] = {"deleted", "shredded", NULL};
 
-	if (!xp_catalog_valid_id(ev->id))
+	if (!xp_repo_valid_id(ev->id))
 		return 0;
 	if (is_event(e, closing) && !ev->authentic)
 		return 0;
@@ -176,6 +176,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 		j->flags &= ~XP_J_SHREDDING;
 	} else if (strcmp(e, "held") == 0) {
 		j->flags |= XP_J_HELD;
+		j->held_at = ev->time;
 		free(j->hold);
 		j->hold = strdup(ev->reason);
 		if (!j->hold)
@@ -231,27 +232,27 @@ struct xp_catalog_entry *xp_op_find(struct xp_op *op, const char *id)
 
 static char *key_path(const struct xp_op *op, const char *id)
 {
-	return xp_asprintf("%s/keys/shred/%s.key", op->repo, id);
+	return xp_repo_shred_key(op->repo, id);
 }
 
 static char *xps_path(const struct xp_op *op, const char *id, const char *suffix)
 {
-	return xp_asprintf("%s/data/%.2s/%s.xps%s", op->repo, id, id, suffix);
+	return xp_repo_backup(op->repo, id, suffix);
 }
 
 /* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
  * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
  * together with there being no other copy of the key.) */
-static int shred_file(const char *path, int *existed, struct xp_err *err)
+static int shred_file(const char *repo, const char *path, int *existed, struct xp_err *err)
 {
 	static const uint8_t zero[512];
 	struct stat st;
 	int fd, rc = 0;
 
 	*existed = 0;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", path);
+	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
+	if (rc)
+		return rc == XP_ENOENT ? 0 : rc;
 	*existed = 1;
 	if (fstat(fd, &st) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
@@ -377,7 +378,7 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 		char *key = key_path(op, f->v[i].id);
 		int existed = 0;
 
-		rc = key ? shred_file(key, &existed, err)
+		rc = key ? shred_file(op->repo, key, &existed, err)
 		         : xp_err_set(err, XP_ENOMEM, "out of memory");
 		free(key);
 		if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
@@ -425,11 +426,12 @@ static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *er
 		free(sig);
 	}
 	for (unsigned d = 0; d < 256 && rc == 0; d++) {
-		char *any;
+		char sub[3], *any;
 
 		if (!dirty[d])
 			continue;
-		any = xp_asprintf("%s/data/%02x/.", op->repo, d);
+		snprintf(sub, sizeof sub, "%02x", d);
+		any = xp_repo_data_sub(op->repo, sub);
 		rc = any ? fsync_parent(any, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
 		free(any);
 	}
@@ -503,7 +505,7 @@ int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, str
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = shred_file(key, &existed, err);
+	rc = shred_file(op->repo, key, &existed, err);
 	if (rc)
 		goto out;
 	if (e && e->state != XP_CATALOG_SHREDDED) {
@@ -522,9 +524,9 @@ out:
  * catalog now in place, else it belongs to a catalog that never got there. */
 static int fix_signature(struct xp_op *op, struct xp_err *err)
 {
-	char *npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
-	char *spath = xp_asprintf("%s/catalog.minisig", op->repo);
-	char *cpath = xp_asprintf("%s/catalog", op->repo);
+	char *npath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG_NEW);
+	char *spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
+	char *cpath = xp_repo_file(op->repo, XP_REPO_CATALOG);
 	char *sig = NULL, *text = NULL;
 	size_t len = 0;
 	struct xp_err ignored;
@@ -534,10 +536,10 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read_optional(npath, 1 << 16, &sig, NULL, err);
+	rc = xp_repo_read_optional(op->repo, npath, 1 << 16, &sig, NULL, err);
 	if (rc || !sig)
 		goto out;
-	rc = xp_file_read_optional(cpath, (size_t)256 << 20, &text, &len, err);
+	rc = xp_repo_read_optional(op->repo, cpath, (size_t)256 << 20, &text, &len, err);
 	if (rc)
 		goto out;
 	if (text && xp_sign_verify_buffer_pub(text, len, sig, &op->pub, &ignored) == 0) {
@@ -603,7 +605,7 @@ static int remove_stale_temps(struct xp_op *op, struct xp_err *err)
 
 			if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) != 0)
 				continue;
-			path = xp_asprintf("%s/%s", op->repo, e->d_name);
+			path = xp_repo_join(op->repo, e->d_name);
 			rc = path ? remove_file(path, err)
 			          : xp_err_set(err, XP_ENOMEM, "out of memory");
 			free(path);
@@ -738,7 +740,7 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
  * (empty, signed) catalog before the first event is journaled. */
 static int first_catalog(struct xp_op *op, struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/catalog", op->repo);
+	char *path = xp_repo_file(op->repo, XP_REPO_CATALOG);
 	struct stat st;
 	int rc = 0;
 
@@ -774,7 +776,7 @@ void xp_jtrust_make(struct xp_jtrust *t, const struct xp_sign_pub *pub,
  * that a change never signs what someone else edited. */
 static int load_verified(struct xp_op *op, struct xp_jtrust *trust, struct xp_err *err)
 {
-	char *text = NULL, *sig = NULL, *spath = xp_asprintf("%s/catalog.minisig", op->repo);
+	char *text = NULL, *sig = NULL, *spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
 	size_t len = 0;
 	int rc;
 
@@ -782,7 +784,7 @@ static int load_verified(struct xp_op *op, struct xp_jtrust *trust, struct xp_er
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_catalog_read(op->repo, &op->cat, &text, &len, err);
 	if (rc == 0 && text)
-		rc = xp_file_read_optional(spath, 1 << 16, &sig, NULL, err);
+		rc = xp_repo_read_optional(op->repo, spath, 1 << 16, &sig, NULL, err);
 	if (rc)
 		goto out;
 	xp_jtrust_make(trust, &op->pub, &op->cat, text, len, sig);
@@ -804,7 +806,7 @@ out:
  * sign a catalog without every backup it listed. Only a rebuild (xp_catalog_adopt) goes on. */
 static int catalog_gone(struct xp_op *op, unsigned flags, struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/catalog", op->repo);
+	char *path = xp_repo_file(op->repo, XP_REPO_CATALOG);
 	struct stat st;
 	int rc = 0;
 

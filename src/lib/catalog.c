@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "catalog-int.h"
 #include "journal.h"
+#include "repo.h"
 #include "sign.h"
 
 #include <errno.h>
@@ -25,7 +26,7 @@
 
 static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/lock", repo);
+	char *path = xp_repo_file(repo, XP_REPO_LOCK);
 	int rc = 0;
 
 	lock->fd = -1;
@@ -34,15 +35,15 @@ static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, st
 	/* A reader needs no write access: it opens without creating, and where no writer has
 	 * ever made the lock file there is nothing to wait for. */
 	if (how & LOCK_SH)
-		lock->fd = open(path, O_RDONLY | O_CLOEXEC);
+		rc = xp_repo_open(repo, path, O_RDONLY, 0, &lock->fd, err);
 	else
-		lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock->fd < 0 && (how & LOCK_SH) && errno == ENOENT)
+		rc = xp_repo_open(repo, path, O_RDWR | O_CREAT, 0600, &lock->fd, err);
+	if (rc == XP_ENOENT && (how & LOCK_SH))
+		rc = 0;
+	if (rc)
 		goto out;
-	if (lock->fd < 0) {
-		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (lock->fd < 0)
 		goto out;
-	}
 	while (flock(lock->fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -85,21 +86,6 @@ void xp_catalog_unlock(struct xp_catalog_lock *lock)
 const char *xp_catalog_state_name(int state)
 {
 	return state == XP_CATALOG_SHREDDED ? "shredded" : "sealed";
-}
-
-void xp_catalog_data_path(const char *id, char buf[48])
-{
-	snprintf(buf, 48, "data/%.2s/%.32s.xps", id, id);
-}
-
-int xp_catalog_valid_id(const char *id)
-{
-	size_t n = 0;
-
-	for (; id[n]; n++)
-		if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
-			return 0;
-	return n == 32;
 }
 
 static void entry_clear(struct xp_catalog_entry *e)
@@ -153,13 +139,13 @@ static int opt_time(const char *s, int64_t *t)
 /* Parses one entry line (modified in place) into e; a static reason on failure. */
 static const char *parse_entry(char *line, struct xp_catalog_entry *e)
 {
-	char *f[CATALOG_NF], want[48];
+	char *f[CATALOG_NF], want[XP_REPO_REL_MAX];
 	char *end;
 
 	memset(e, 0, sizeof *e);
 	if (xp_field_split(line, f, CATALOG_NF) != CATALOG_NF)
 		return "expected 11 tab-separated fields";
-	if (!xp_catalog_valid_id(f[0]))
+	if (!xp_repo_valid_id(f[0]))
 		return "bad backup id";
 	memcpy(e->id, f[0], 33);
 	if (strcmp(f[1], "sealed") == 0)
@@ -183,7 +169,7 @@ static const char *parse_entry(char *line, struct xp_catalog_entry *e)
 		return "bad size";
 	if (xp_unhex(f[7], e->hash, XP_CATALOG_HASH_LEN))
 		return "bad BLAKE2b";
-	xp_catalog_data_path(e->id, want);
+	xp_repo_backup_rel(e->id, want);
 	if (strcmp(f[8], want) != 0)
 		return "path does not match the id";
 	if (strcmp(f[9], "yes") == 0)
@@ -222,9 +208,9 @@ void xp_catalog_sig_mark(const char *sigtext, size_t *lines, char head[65])
  * (xp_catalog_check). */
 static void read_journal_mark(const char *repo, struct xp_catalog *cat)
 {
-	char *path = xp_asprintf("%s/catalog.minisig", repo), *sig = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 
-	if (path && xp_file_read_optional(path, 1 << 16, &sig, NULL, NULL) == 0 && sig) {
+	if (path && xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, NULL) == 0 && sig) {
 		const char *p = strstr(sig, "\ntrusted comment: ");
 		const char *nl = p ? strchr(p + 1, '\n') : NULL;
 		const char *k = p ? strstr(p, "\tsigned-after:") : NULL;
@@ -242,7 +228,7 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_CATALOG_ID_HEX])
+int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_REPO_ID_HEX])
 {
 	s->n = 0;
 	s->v = cat->n ? malloc(cat->n * sizeof *s->v) : NULL;
@@ -251,13 +237,13 @@ int xp_idset_make(struct xp_idset *s, const struct xp_catalog *cat, char dup[XP_
 	if (cat->n && !s->v)
 		return -1;
 	for (size_t i = 0; i < cat->n; i++)
-		memcpy(s->v[i], cat->entries[i].id, XP_CATALOG_ID_HEX);
+		memcpy(s->v[i], cat->entries[i].id, XP_REPO_ID_HEX);
 	s->n = cat->n;
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof *s->v, cmp_id);
 	for (size_t i = 1; dup && !dup[0] && i < s->n; i++)
 		if (strcmp(s->v[i - 1], s->v[i]) == 0)
-			memcpy(dup, s->v[i], XP_CATALOG_ID_HEX);
+			memcpy(dup, s->v[i], XP_REPO_ID_HEX);
 	return 0;
 }
 
@@ -276,7 +262,7 @@ void xp_idset_free(struct xp_idset *s)
 static int no_duplicates(const char *name, const struct xp_catalog *cat, struct xp_err *err)
 {
 	struct xp_idset set;
-	char dup[XP_CATALOG_ID_HEX];
+	char dup[XP_REPO_ID_HEX];
 	int rc = 0;
 
 	if (xp_idset_make(&set, cat, dup))
@@ -341,7 +327,7 @@ out:
 int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_t *textlen,
                     struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/catalog", repo), *buf = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_CATALOG), *buf = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -350,7 +336,7 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 		*text = NULL;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read_optional(path, CATALOG_MAX, &buf, &len, err);
+	rc = xp_repo_read_optional(repo, path, CATALOG_MAX, &buf, &len, err);
 	if (rc || !buf)
 		goto out;
 	if (text) {
@@ -396,7 +382,7 @@ void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b)
 	xp_sbuf_puts(b, CATALOG_HEADER "\n");
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct xp_catalog_entry *e = &cat->entries[i];
-		char path[48];
+		char path[XP_REPO_REL_MAX];
 
 		xp_time_format(e->created, t);
 		xp_sbuf_printf(b, "%s\t%s\t%s\t", e->id, xp_catalog_state_name(e->state), t);
@@ -410,7 +396,7 @@ void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b)
 		}
 		xp_sbuf_escape(b, e->source);
 		xp_hex(e->hash, XP_CATALOG_HASH_LEN, hex);
-		xp_catalog_data_path(e->id, path);
+		xp_repo_backup_rel(e->id, path);
 		xp_sbuf_printf(b, "\t%" PRIu64 "\t%s\t%s\t%s\t", e->size, hex, path,
 		               e->shreddable ? "yes" : "no");
 		xp_sbuf_escape(b, e->hold);
@@ -433,9 +419,9 @@ int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 	xp_hex(op->js.head, 32, head);
 	comment = xp_asprintf("timestamp:%lld\tfile:catalog\tjournal:%zu:%s\tsigned-after:%zu",
 	                      (long long)xp_now(), op->js.lines, head, op->signed_after);
-	cpath = xp_asprintf("%s/catalog", op->repo);
-	spath = xp_asprintf("%s/catalog.minisig", op->repo);
-	npath = xp_asprintf("%s/catalog.minisig.new", op->repo);
+	cpath = xp_repo_file(op->repo, XP_REPO_CATALOG);
+	spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
+	npath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG_NEW);
 	if (b.failed || !cpath || !spath || !npath || !comment) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;

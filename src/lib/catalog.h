@@ -1,7 +1,7 @@
 /* The repository's catalog and journal (formats in xpseal(5)).
  *
  *   REPO/catalog          one tab-separated line per backup; rewritten atomically, under the lock
- *   REPO/catalog.minisig  its signature by the host's signing key (checked with keys/signer.pub)
+ *   REPO/catalog.minisig  its signature by the host's signing key (checked with the signer trusted)
  *   REPO/journal          append-only event record; each line carries the BLAKE2b-256 of the line
  *                         before it, so an edited, removed or reordered line breaks the chain,
  *                         and the host's signature, so no one else adds a change it acts on
@@ -21,14 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repo.h"
 #include "util.h"
 
 struct xp_signkey;
+struct xp_sign_pub;
 struct xp_seal_info;
 struct xp_dump_brief;
 
 #define XP_CATALOG_VERSION  1
-#define XP_CATALOG_ID_HEX   33   /* 32 hex digits and NUL */
 #define XP_CATALOG_HASH_LEN 32   /* BLAKE2b-256 of the .xps file */
 #define XP_CATALOG_TEXT_MAX 4096 /* longest source, hold reason, rule or policy text */
 
@@ -39,13 +40,13 @@ enum xp_catalog_state {
 
 /* One backup. Strings are owned by the entry (freed by xp_catalog_free). */
 struct xp_catalog_entry {
-	char id[XP_CATALOG_ID_HEX]; /* 32 lower-case hex digits */
-	int state;                  /* enum xp_catalog_state */
-	int64_t created;            /* seconds since the epoch, UTC */
-	int has_window;             /* oldest/newest are known (from the dump's SUMMARY) */
-	int64_t oldest, newest;     /* data window: oldest and newest row time */
-	char *source;               /* NULL when unknown */
-	uint64_t size;              /* bytes of the .xps file */
+	char id[XP_REPO_ID_HEX]; /* 32 lower-case hex digits */
+	int state;               /* enum xp_catalog_state */
+	int64_t created;         /* seconds since the epoch, UTC */
+	int has_window;          /* oldest/newest are known (from the dump's SUMMARY) */
+	int64_t oldest, newest;  /* data window: oldest and newest row time */
+	char *source;            /* NULL when unknown */
+	uint64_t size;           /* bytes of the .xps file */
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
 	int shreddable; /* the data key is REPO/keys/shred/ID.key */
@@ -87,8 +88,6 @@ void xp_catalog_free(struct xp_catalog *cat);
 const struct xp_catalog_entry *xp_catalog_find(const struct xp_catalog *cat, const char *id);
 /* "sealed" or "shredded". */
 const char *xp_catalog_state_name(int state);
-/* The relative path of a backup's file: "data/XX/ID.xps" into buf. */
-void xp_catalog_data_path(const char *id, char buf[48]);
 
 /* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
  * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if
@@ -144,7 +143,9 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
                            struct xp_catalog_deletion *v, size_t n, const char *policy,
                            struct xp_err *err);
 
-/* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. */
+/* Puts a backup on legal hold (reason required, one line after escaping) / takes it off. A
+ * backup already held keeps its hold: a second one is refused (XP_EFAIL, "ID: already held
+ * since T: REASON; release it first") and nothing is journaled. */
 int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *id,
                     const char *reason, struct xp_err *err);
 int xp_catalog_release(const char *repo, const struct xp_signkey *key, const char *id,
@@ -232,11 +233,13 @@ const char *xp_catalog_finding_name(int kind);
  * (XP_FIND_SEAL_TEMP); returns the number of findings, warnings not counted (>= 0), or a
  * negative code when the check itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
-/* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
- * tool that verifies them itself: each file is then read once here, for its hash). */
+/* The same with signer, the key trusted for this repository (trust.h; NULL: keys/signer.pub,
+ * as xp_catalog_check), checking the catalog's, the journal's and the backups' signatures; with
+ * XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a tool that verifies
+ * them itself: each file is then read once here, for its hash). */
 #define XP_CHECK_NO_SIGNATURES 0x1u
-int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *report,
-                           void *ctx, struct xp_err *err);
+int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, unsigned flags,
+                           xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
 
 /* Takes orphaned complete backups (a good signature by the host's key, binding to the id in the
  * file name and to the repository key: xp_seal_check) back into the catalog from their own

@@ -1,7 +1,17 @@
 # src/lib/catalog.mk: sources, tests and pages of this area (included by Makefile.am)
+# The repository's layout: every path under REPO and how its files are opened.
+src_lib_libxp_a_SOURCES += src/lib/repo.c src/lib/repo.h
+check_PROGRAMS += tests/unit/repo
+tests_unit_repo_LDADD = $(XP_LIBS)
+TESTS += tests/unit/repo
+# Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
+TESTS += tests/cli/attack-files.sh
+EXTRA_DIST += tests/cli/attack-files.sh
+
 src_lib_libxp_a_SOURCES += src/lib/catalog.c src/lib/catalog.h src/lib/catalog-int.h \
 	src/lib/catalog-ops.c src/lib/catalog-recover.c \
-	src/lib/catalog-discard.c src/lib/catalog-check.c src/lib/journal.c src/lib/journal.h
+	src/lib/catalog-discard.c src/lib/catalog-check.c src/lib/journal.c src/lib/journal.h \
+	src/lib/trust.c src/lib/trust.h
 
 check_PROGRAMS += tests/unit/catalog
 tests_unit_catalog_LDADD = $(XP_LIBS)

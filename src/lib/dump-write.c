@@ -619,11 +619,9 @@ static int describe_all(struct xp_odbc *c, const struct xp_dump_opts *o, struct 
 	m->source = strdup(c->source);
 	m->dbms = strdup(c->dbms);
 	m->isolation = strdup(c->isolation);
-	m->time_column = w->time_column ? strdup(w->time_column) : NULL;
 	m->tables = calloc(o->ntables, sizeof *m->tables);
 	m->excl = w->nexcl ? calloc(w->nexcl, sizeof *m->excl) : NULL;
-	if (!m->source || !m->dbms || !m->isolation || (w->time_column && !m->time_column) ||
-	    !m->tables || (w->nexcl && !m->excl))
+	if (!m->source || !m->dbms || !m->isolation || !m->tables || (w->nexcl && !m->excl))
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	m->has_since = w->has_since;
 	m->since = w->since;
@@ -634,23 +632,26 @@ static int describe_all(struct xp_odbc *c, const struct xp_dump_opts *o, struct 
 	m->nexcl = w->nexcl;
 	for (size_t i = 0; i < o->ntables && !rc; i++) {
 		struct xp_dump_table *t = &m->tables[i];
+		const char *tc = o->time_columns ? o->time_columns[i] : w->time_column;
 
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(o->tables[j], o->tables[i]) == 0)
 				return xp_err_set(err, XP_EUSAGE, "table %s: given twice",
 				                  o->tables[i]);
+		if (!tc && (w->has_since || w->has_until || w->nexcl || o->has_older_than))
+			return xp_err_set(err, XP_EUSAGE, "table %s: no time column for the window",
+			                  o->tables[i]);
 		t->time_col = -1;
 		t->name = strdup(o->tables[i]);
 		m->ntables++;
-		if (!t->name)
+		if (!t->name || (tc && !(t->time_column = strdup(tc))))
 			return xp_err_set(err, XP_ENOMEM, "out of memory");
 		rc = xp_odbc_describe(c, t->name, &t->cols, &t->ncols, err);
-		for (size_t j = 0; !rc && w->time_column && j < t->ncols; j++)
-			if (strcmp(t->cols[j].name, w->time_column) == 0)
+		for (size_t j = 0; !rc && tc && j < t->ncols; j++)
+			if (strcmp(t->cols[j].name, tc) == 0)
 				t->time_col = (int)j;
-		if (!rc && w->time_column && t->time_col < 0)
-			rc = xp_err_set(err, XP_EFAIL, "table %s: no column %s", t->name,
-			                w->time_column);
+		if (!rc && tc && t->time_col < 0)
+			rc = xp_err_set(err, XP_EFAIL, "table %s: no column %s", t->name, tc);
 	}
 	return rc;
 }
@@ -660,12 +661,13 @@ static int copy_table(struct xp_odbc *c, struct xp_dump_writer *w, const struct 
 {
 	const struct xp_dump_table *t = &m->tables[i];
 	struct xp_odbc_cursor *cur = NULL;
+	struct xp_window win = o->window; /* by this table's own time column */
 	const struct xp_field *row;
 	uint64_t n = 0;
 	int rc;
 
-	rc = xp_odbc_select(c, t->name, t->cols, t->ncols, m->time_column ? &o->window : NULL, &cur,
-	                    err);
+	win.time_column = t->time_column;
+	rc = xp_odbc_select(c, t->name, t->cols, t->ncols, t->time_column ? &win : NULL, &cur, err);
 	while (!rc && (rc = xp_odbc_fetch(cur, &row, err)) == 1) {
 		rc = xp_dump_writer_row(w, i, row, err);
 		if (o->progress && ++n % 8192 == 0) {
@@ -704,6 +706,7 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 	rc = xp_odbc_connect(&c, o->connstr, err);
 	if (rc)
 		goto out;
+	c.read_committed = o->read_committed;
 	rc = xp_odbc_begin_snapshot(&c, err);
 	if (!rc)
 		rc = describe_all(&c, o, &m, err);

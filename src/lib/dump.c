@@ -48,15 +48,45 @@ static int close_text(FILE *f, char **out, size_t *len, struct xp_err *err)
 	return 0;
 }
 
+static int has_column(const struct xp_dump_table *t, const char *name)
+{
+	for (size_t j = 0; j < t->ncols; j++)
+		if (strcmp(t->cols[j].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Version 1 has one time-column line for all tables, each dated by the column of that name
+ * if it has one: it holds m when the tables' time columns are one name, and no table
+ * without a time column has a column of that name. Else version 2. *shared: that name. */
+static int stream_version(const struct xp_manifest *m, const char **shared)
+{
+	*shared = NULL;
+	for (size_t i = 0; i < m->ntables; i++) {
+		const char *c = m->tables[i].time_column;
+
+		if (c && *shared && strcmp(c, *shared) != 0)
+			return 2;
+		if (c)
+			*shared = c;
+	}
+	for (size_t i = 0; *shared && i < m->ntables; i++)
+		if (!m->tables[i].time_column && has_column(&m->tables[i], *shared))
+			return 2;
+	return 1;
+}
+
 int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, struct xp_err *err)
 {
+	const char *shared;
+	int version = stream_version(m, &shared);
 	FILE *f;
 
 	*out = NULL;
 	f = open_memstream(out, len);
 	if (!f)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	fprintf(f, "xpdump-manifest\t%d\nsource\t", XP_DUMP_VERSION);
+	fprintf(f, "xpdump-manifest\t%d\nsource\t", version);
 	put_esc(f, m->source);
 	fputs("\ndbms\t", f);
 	put_esc(f, m->dbms);
@@ -64,9 +94,9 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 	put_esc(f, m->isolation);
 	fputc('\n', f);
 	put_time(f, "started", m->started);
-	if (m->time_column) {
+	if (version == 1 && shared) {
 		fputs("time-column\t", f);
-		put_esc(f, m->time_column);
+		put_esc(f, shared);
 		fputc('\n', f);
 	}
 	if (m->has_since)
@@ -85,6 +115,10 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 
 		fputs("table\t", f);
 		put_esc(f, t->name);
+		if (version == 2 && t->time_column) {
+			fputc('\t', f);
+			put_esc(f, t->time_column);
+		}
 		fputc('\n', f);
 		for (size_t j = 0; j < t->ncols; j++) {
 			const struct xp_column *c = &t->cols[j];
@@ -105,18 +139,19 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 
 int xp_summary_format(const struct xp_manifest *m, char **out, size_t *len, struct xp_err *err)
 {
+	const char *shared;
 	FILE *f;
 
 	*out = NULL;
 	f = open_memstream(out, len);
 	if (!f)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	fprintf(f, "xpdump-summary\t%d\n", XP_DUMP_VERSION);
+	fprintf(f, "xpdump-summary\t%d\n", stream_version(m, &shared));
 	for (size_t i = 0; i < m->ntables; i++) {
 		const struct xp_dump_table *t = &m->tables[i];
 		char hex[65];
 
-		sodium_bin2hex(hex, sizeof hex, t->blake2b, sizeof t->blake2b);
+		xp_hex(t->blake2b, sizeof t->blake2b, hex);
 		fputs("table\t", f);
 		put_esc(f, t->name);
 		fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32 "\t%s\t", t->rows, t->bytes,
@@ -198,7 +233,7 @@ char *xp_dump_text_copy(const char *buf, size_t len)
 	return s;
 }
 
-static int add_table(struct xp_manifest *m, const char *name)
+static int add_table(struct xp_manifest *m, const char *name, const char *tcol)
 {
 	struct xp_dump_table *t = realloc(m->tables, (m->ntables + 1) * sizeof *t);
 
@@ -209,9 +244,9 @@ static int add_table(struct xp_manifest *m, const char *name)
 	memset(t, 0, sizeof *t);
 	t->time_col = -1;
 	t->name = strdup(name);
-	if (!t->name)
-		return -1;
 	m->ntables++;
+	if (!t->name || (tcol && !(t->time_column = strdup(tcol))))
+		return -1;
 	return 0;
 }
 
@@ -247,7 +282,7 @@ static int set_str(char **dst, const char *v)
 
 int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct xp_err *err)
 {
-	char *text = xp_dump_text_copy(buf, len), *line, *next;
+	char *text = xp_dump_text_copy(buf, len), *line, *next, *shared = NULL;
 	unsigned long no = 0;
 	int rc = 0, end = 0, r = 0;
 
@@ -273,7 +308,7 @@ int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct
 				                "MANIFEST: not a dump manifest");
 				goto out;
 			}
-			if (m->version != XP_DUMP_VERSION) {
+			if (m->version < 1 || m->version > XP_DUMP_VERSION) {
 				rc = xp_err_set(err, XP_EINTEGRITY, "MANIFEST: format version %d",
 				                m->version);
 				goto out;
@@ -288,8 +323,8 @@ int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct
 			r = set_str(&m->dbms, fv[1]);
 		else if (n == 2 && strcmp(fv[0], "isolation") == 0)
 			r = set_str(&m->isolation, fv[1]);
-		else if (n == 2 && strcmp(fv[0], "time-column") == 0)
-			r = set_str(&m->time_column, fv[1]);
+		else if (n == 2 && strcmp(fv[0], "time-column") == 0 && m->version == 1)
+			r = set_str(&shared, fv[1]);
 		else if (n == 2 && strcmp(fv[0], "started") == 0)
 			r = xp_time_parse(fv[1], &m->started, NULL) ? -2 : 0;
 		else if (n == 2 && strcmp(fv[0], "since") == 0)
@@ -308,8 +343,8 @@ int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct
 				            : 0;
 				m->nexcl += r == 0;
 			}
-		} else if (n == 2 && strcmp(fv[0], "table") == 0)
-			r = add_table(m, fv[1]);
+		} else if ((n == 2 || (n == 3 && m->version == 2)) && strcmp(fv[0], "table") == 0)
+			r = add_table(m, fv[1], n == 3 ? fv[2] : NULL);
 		else if (n == 8 && strcmp(fv[0], "column") == 0 && m->ntables)
 			r = add_column(&m->tables[m->ntables - 1], fv);
 		else
@@ -336,12 +371,23 @@ int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct
 			                t->name);
 			goto out;
 		}
-		for (size_t j = 0; m->time_column && j < t->ncols; j++)
-			if (strcmp(t->cols[j].name, m->time_column) == 0)
+		/* version 1: each table is dated by the shared column if it has one */
+		if (shared && has_column(t, shared) && !(t->time_column = strdup(shared))) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t j = 0; t->time_column && j < t->ncols; j++)
+			if (strcmp(t->cols[j].name, t->time_column) == 0)
 				t->time_col = (int)j;
+		if (t->time_column && t->time_col < 0) {
+			rc = xp_err_set(err, XP_EINTEGRITY, "MANIFEST: table %s has no column %s",
+			                t->name, t->time_column);
+			goto out;
+		}
 	}
 out:
 	free(text);
+	free(shared);
 	if (rc)
 		xp_manifest_free(m);
 	return rc;
@@ -369,7 +415,7 @@ int xp_summary_parse(const char *buf, size_t len, struct xp_manifest *m, struct 
 		n = split(line, fv, 8);
 		if (++no == 1) {
 			if (n != 2 || strcmp(fv[0], "xpdump-summary") != 0 ||
-			    atoi(fv[1]) != XP_DUMP_VERSION)
+			    atoi(fv[1]) != m->version)
 				goto bad;
 			continue;
 		}
@@ -412,10 +458,10 @@ void xp_manifest_free(struct xp_manifest *m)
 	free(m->source);
 	free(m->dbms);
 	free(m->isolation);
-	free(m->time_column);
 	free(m->excl);
 	for (size_t i = 0; i < m->ntables; i++) {
 		free(m->tables[i].name);
+		free(m->tables[i].time_column);
 		xp_columns_free(m->tables[i].cols, m->tables[i].ncols);
 	}
 	free(m->tables);

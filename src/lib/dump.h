@@ -10,7 +10,9 @@
 #include "odbc.h"
 #include "util.h"
 
-#define XP_DUMP_VERSION 1
+/* The newest stream format. Version 2 records a time column per table; a stream whose tables
+ * share one time column (or have none) is written as version 1, which older readers read. */
+#define XP_DUMP_VERSION 2
 /* Default, smallest and largest chunk entry size (bytes of CSV). */
 #define XP_DUMP_CHUNK_DEFAULT (4u << 20)
 #define XP_DUMP_CHUNK_MIN     1024u
@@ -23,7 +25,8 @@ struct xp_dump_table {
 	char *name;             /* as given, e.g. "audit" or "app.audit" (owned) */
 	struct xp_column *cols; /* owned */
 	size_t ncols;
-	int time_col; /* index of the time column, or -1 */
+	char *time_column; /* the column that dates its rows, NULL when none (owned) */
+	int time_col;      /* its index, or -1 */
 	/* SUMMARY */
 	uint64_t rows, bytes;
 	uint32_t chunks;
@@ -34,12 +37,11 @@ struct xp_dump_table {
 
 /* MANIFEST and, once read or written, SUMMARY of one dump. */
 struct xp_manifest {
-	int version;
-	char *source;      /* connection string without password (owned) */
-	char *dbms;        /* owned */
-	char *isolation;   /* owned */
-	int64_t started;   /* snapshot start, UTC seconds */
-	char *time_column; /* NULL when none (owned) */
+	int version;     /* as read; xp_manifest_format writes the oldest that holds m */
+	char *source;    /* connection string without password (owned) */
+	char *dbms;      /* owned */
+	char *isolation; /* owned */
+	int64_t started; /* snapshot start, UTC seconds */
 	int has_since, has_until;
 	int64_t since, until;
 	struct xp_interval *excl; /* owned */
@@ -81,9 +83,16 @@ struct xp_dump_opts {
 	const char *connstr;
 	const char *const *tables;
 	size_t ntables;
+	/* per table, the column that dates its rows (NULL: none); NULL: window.time_column for
+	 * every table. The window applies to each table by its own column; a table without one
+	 * is dumped whole, which a window (or older_than) refuses. */
+	const char *const *time_columns;
 	struct xp_window window;
 	size_t chunk_size;  /* 0: default */
 	const char *output; /* the output's name in messages; NULL: standard output */
+	/* accept READ COMMITTED where no snapshot is granted (xpdump --isolation read-committed):
+	 * no long locks, but the tables may be inconsistent with each other */
+	int read_committed;
 	/* called every few thousand rows when set */
 	void (*progress)(void *arg, uint64_t rows, uint64_t bytes);
 	void *progress_arg;

@@ -169,47 +169,6 @@ size_t xp_field_split(char *line, char **fields, size_t max)
 	return n + 1; /* more fields than max: the caller treats it as malformed */
 }
 
-void xp_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digit[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digit[in[i] >> 4];
-		out[2 * i + 1] = digit[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int xp_unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
-{
-	struct xp_err e = {0};
-	int rc;
-
-	*buf = NULL;
-	if (len)
-		*len = 0;
-	rc = xp_file_read(path, max, buf, len, &e);
-	if (rc == XP_ENOENT)
-		return 0;
-	if (rc && err)
-		*err = e;
-	return rc;
-}
-
 static void line_hash(const char *line, size_t len, uint8_t out[32])
 {
 	/* Cannot fail for these sizes and no key. */
@@ -229,7 +188,7 @@ static void broken(struct xp_jstate *st, size_t line, const char *why)
 static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
                       const struct xp_jtrust *t, int in_prefix, struct xp_journal_event *ev)
 {
-	char *f[JOURNAL_NF];
+	char *f[JOURNAL_NF], why[64];
 	uint8_t prev[32];
 	size_t nf, tabs = 0;
 	int sig_ok = 0;
@@ -253,6 +212,14 @@ static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
 	    xp_field_unescape(f[2]) || xp_field_unescape(f[3]) || xp_field_unescape(f[4]) ||
 	    !*f[2]) {
 		broken(st, no, "malformed line");
+		return -1;
+	}
+	/* No writer puts a longer text there (xp_journal_put_lines refuses it): a forged line,
+	 * never acted on, or it would be journaled again and refused on every later change. */
+	if (strlen(f[3]) > XP_CATALOG_TEXT_MAX || strlen(f[4]) > XP_CATALOG_TEXT_MAX) {
+		snprintf(why, sizeof why, "reason or policy longer than %d bytes",
+		         XP_CATALOG_TEXT_MAX);
+		broken(st, no, why);
 		return -1;
 	}
 	ev->line = no;
@@ -338,13 +305,13 @@ int xp_journal_parse(char *buf, size_t len, const struct xp_jtrust *trust, xp_jo
 	return 0;
 }
 
-static int cut_torn_tail(const char *path, size_t keep, struct xp_err *err)
+static int cut_torn_tail(const char *repo, const char *path, size_t keep, struct xp_err *err)
 {
-	int fd, rc = 0;
+	int fd, rc;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
+	if (rc)
+		return rc;
 	xp_fault_point("journal: cut torn line");
 	if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: cutting a torn last line", path);
@@ -362,12 +329,12 @@ int xp_journal_scan(const char *repo, int repair, const struct xp_jtrust *trust,
 	memset(st, 0, sizeof *st);
 	st->empty = 1;
 	line_hash(XP_JOURNAL_HEADER, strlen(XP_JOURNAL_HEADER), st->head);
-	path = xp_asprintf("%s/journal", repo);
+	path = xp_repo_file(repo, XP_REPO_JOURNAL);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_file_read_optional(path, JOURNAL_MAX, &buf, &len, err);
+	rc = xp_repo_read_optional(repo, path, JOURNAL_MAX, &buf, &len, err);
 	if (rc || !buf)
 		goto out;
 	if (len > 0 && buf[len - 1] != '\n') {
@@ -375,7 +342,7 @@ int xp_journal_scan(const char *repo, int repair, const struct xp_jtrust *trust,
 		st->cut = len - (end ? (size_t)(end - buf) + 1 : 0);
 		len -= st->cut;
 		if (repair) {
-			rc = cut_torn_tail(path, len, err);
+			rc = cut_torn_tail(repo, path, len, err);
 			if (rc)
 				goto out;
 		} else {
@@ -435,7 +402,7 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 			return xp_err_set(err, XP_EUSAGE,
 			                  "journal: reason or policy longer than %d bytes",
 			                  XP_CATALOG_TEXT_MAX);
-	path = xp_asprintf("%s/journal", repo);
+	path = xp_repo_file(repo, XP_REPO_JOURNAL);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -475,8 +442,10 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &was) < 0) {
+	rc = xp_repo_open(repo, path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, err);
+	if (rc)
+		goto out;
+	if (fstat(fd, &was) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}

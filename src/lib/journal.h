@@ -89,16 +89,8 @@ struct xp_jline {
 int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp_jline *v, size_t n,
                          struct xp_err *err);
 
-/* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched). */
-int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
-                          struct xp_err *err);
-
 /* After a repairing scan cut a torn line off: journals "repaired" with the byte count, so the
  * cut is on record. 0 when there was nothing to cut. */
 int xp_journal_repaired(const char *repo, struct xp_jstate *st, struct xp_err *err);
-
-/* Hex of n bytes into out (2n+1 bytes), and back: 0 or -1. */
-void xp_hex(const uint8_t *in, size_t n, char *out);
-int xp_unhex(const char *s, uint8_t *out, size_t n);
 
 #endif

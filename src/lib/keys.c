@@ -1,15 +1,19 @@
 /* Repository keys: the X25519 pair sealed under the password, and the signer's public key.
  *
  * keys/repo.pub:  "xpbackup-repo-pub 1\n" BASE64(public key) "\n"
- * keys/repo.key:  "xpbackup-repo-key 1\n"
+ * keys/repo.key:  "xpbackup-repo-key 2\n"
  *                 "argon2id13 OPSLIMIT MEMLIMIT BASE64(salt)\n"
  *                 BASE64(nonce) "\n"
- *                 BASE64(XChaCha20-Poly1305(secret key; additional data = the three lines above))
- * "\n" "check " BASE64(BLAKE2b-256 of everything above) "\n" The checksum tells a damaged file
- * (XP_EINTEGRITY) from a wrong password (XP_EAUTH). */
+ *                 BASE64(XChaCha20-Poly1305(secret key || repository id || signer public key;
+ *                                           additional data = the three lines above)) "\n"
+ *                 "check " BASE64(BLAKE2b-256 of everything above) "\n"
+ * Format 1 ("xpbackup-repo-key 1") sealed the secret key alone. The checksum tells a damaged
+ * file (XP_EINTEGRITY) from a wrong password (XP_EAUTH).
+ * keys/repo.id:   "xpbackup-repo-id 1\n" HEX(16 random bytes) "\n" */
 #include "config.h"
 
 #include "keys.h"
+#include "repo.h"
 #include "secret.h"
 #include "sign.h"
 
@@ -26,11 +30,16 @@
 
 #define B64         sodium_base64_VARIANT_ORIGINAL
 #define PUB_MAGIC   "xpbackup-repo-pub 1"
-#define KEY_MAGIC   "xpbackup-repo-key 1"
+#define KEY_MAGIC1  "xpbackup-repo-key 1"
+#define KEY_MAGIC   "xpbackup-repo-key 2"
+#define ID_MAGIC    "xpbackup-repo-id 1"
 #define KEY_ALG     "argon2id13"
 #define KEYFILE_MAX 2048
 #define NONCE_LEN   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define CT_LEN      (XP_KEYS_SK_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define PT1_LEN     XP_KEYS_SK_LEN
+#define PT_LEN      (XP_KEYS_SK_LEN + XP_KEYS_REPO_ID_LEN + XP_SIGN_PUB_LEN)
+#define CT_LEN      (PT_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define CT1_LEN     (PT1_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 #define SALT_LEN    crypto_pwhash_SALTBYTES
 #define CHK_LEN     crypto_generichash_BYTES
 
@@ -105,11 +114,6 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 	memcpy(key_id, h, XP_KEYS_ID_LEN);
 }
 
-static char *keys_path(const char *repo, const char *name)
-{
-	return xp_asprintf("%s/keys/%s", repo, name);
-}
-
 static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 {
 	return sodium_bin2base64(out, outlen, bin, len, B64);
@@ -118,7 +122,7 @@ static char *b64(const uint8_t *bin, size_t len, char *out, size_t outlen)
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.pub"), *text = NULL, *l, *nl;
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY), *text = NULL, *l, *nl;
 	size_t len;
 	int rc;
 
@@ -128,7 +132,7 @@ int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
 		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 		goto out;
 	}
-	rc = xp_file_read(path, 256, &text, &len, err);
+	rc = xp_repo_read(repo, path, 256, &text, &len, err);
 	if (rc)
 		goto out;
 	l = text + sizeof PUB_MAGIC;
@@ -148,7 +152,7 @@ out:
 }
 
 /* The sealed secret key's text: header lines (the additional data), ciphertext, checksum. */
-static int seal_secret(const uint8_t sk[XP_KEYS_SK_LEN], const char *pw, size_t pwlen, int strong,
+static int seal_secret(const uint8_t *pt, size_t ptlen, const char *pw, size_t pwlen, int strong,
                        char **out, struct xp_err *err)
 {
 	char salt64[sodium_base64_ENCODED_LEN(SALT_LEN, B64)];
@@ -156,6 +160,7 @@ static int seal_secret(const uint8_t sk[XP_KEYS_SK_LEN], const char *pw, size_t 
 	char ct64[sodium_base64_ENCODED_LEN(CT_LEN, B64)];
 	char chk64[sodium_base64_ENCODED_LEN(CHK_LEN, B64)];
 	uint8_t salt[SALT_LEN], nonce[NONCE_LEN], ct[CT_LEN], chk[CHK_LEN];
+	size_t ctlen = ptlen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	unsigned long long ops =
 	        strong ? crypto_pwhash_OPSLIMIT_SENSITIVE : crypto_pwhash_OPSLIMIT_MODERATE;
 	size_t mem = strong ? crypto_pwhash_MEMLIMIT_SENSITIVE : crypto_pwhash_MEMLIMIT_MODERATE;
@@ -178,20 +183,19 @@ static int seal_secret(const uint8_t sk[XP_KEYS_SK_LEN], const char *pw, size_t 
 		rc = xp_err_set(err, XP_ENOMEM, "Argon2id: out of memory");
 		goto out;
 	}
-	head = xp_asprintf("%s\n%s %llu %zu %s\n%s\n", KEY_MAGIC, KEY_ALG, ops, mem,
-	                   b64(salt, sizeof salt, salt64, sizeof salt64),
+	head = xp_asprintf("%s\n%s %llu %zu %s\n%s\n", ptlen == PT_LEN ? KEY_MAGIC : KEY_MAGIC1,
+	                   KEY_ALG, ops, mem, b64(salt, sizeof salt, salt64, sizeof salt64),
 	                   b64(nonce, sizeof nonce, nonce64, sizeof nonce64));
 	if (!head) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, sk, XP_KEYS_SK_LEN,
-	                                               (const uint8_t *)head, strlen(head), NULL,
-	                                               nonce, key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, pt, ptlen, (const uint8_t *)head,
+	                                               strlen(head), NULL, nonce, key) != 0) {
 		rc = xp_err_set(err, XP_EFAIL, "XChaCha20-Poly1305 failed");
 		goto out;
 	}
-	text = xp_asprintf("%s%s\n", head, b64(ct, sizeof ct, ct64, sizeof ct64));
+	text = xp_asprintf("%s%s\n", head, b64(ct, ctlen, ct64, sizeof ct64));
 	if (!text) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -211,17 +215,31 @@ out:
 	return rc;
 }
 
-static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN], const char *pw,
-                        size_t pwlen, int strong, struct xp_err *err)
+/* Seals sk, with what b binds to it when b->present, into REPO/keys/repo.key. */
+static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN],
+                        const struct xp_keys_bound *b, const char *pw, size_t pwlen, int strong,
+                        struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
+	uint8_t *pt = xp_secret_alloc(PT_LEN);
 	int rc;
 
-	if (!path)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = seal_secret(sk, pw, pwlen, strong, &text, err);
+	if (!path || !pt) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(pt, sk, XP_KEYS_SK_LEN);
+	if (b->present && xp_unhex(b->repo_id, pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN) != 0) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: bad repository id", repo);
+		goto out;
+	}
+	if (b->present)
+		memcpy(pt + XP_KEYS_SK_LEN + XP_KEYS_REPO_ID_LEN, b->signer, XP_SIGN_PUB_LEN);
+	rc = seal_secret(pt, b->present ? PT_LEN : PT1_LEN, pw, pwlen, strong, &text, err);
 	if (rc == 0)
 		rc = xp_file_write_atomic(path, text, strlen(text), 0600, err);
+out:
+	xp_secret_free(pt);
 	free(text);
 	free(path);
 	return rc;
@@ -229,7 +247,7 @@ static int write_secret(const char *repo, const uint8_t sk[XP_KEYS_SK_LEN], cons
 
 /* The parts of repo.key, pointing into its text. */
 struct keyfile {
-	size_t headlen;
+	size_t headlen, ctlen;
 	unsigned long long ops;
 	size_t mem;
 	uint8_t salt[SALT_LEN], nonce[NONCE_LEN], ct[CT_LEN];
@@ -261,7 +279,11 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 	                         NULL, 0);
 	if (sodium_memcmp(chk, want, sizeof chk) != 0)
 		return -1;
-	if (ll[0] != sizeof KEY_MAGIC - 1 || memcmp(line[0], KEY_MAGIC, ll[0]) != 0)
+	if (ll[0] == sizeof KEY_MAGIC - 1 && memcmp(line[0], KEY_MAGIC, ll[0]) == 0)
+		kf->ctlen = CT_LEN;
+	else if (ll[0] == sizeof KEY_MAGIC1 - 1 && memcmp(line[0], KEY_MAGIC1, ll[0]) == 0)
+		kf->ctlen = CT1_LEN;
+	else
 		return -1;
 	if (ll[1] >= 128 ||
 	    sscanf(line[1], "%15s %llu %zu %63s%c", alg, &kf->ops, &kf->mem, salt64, &tail) != 5 ||
@@ -273,7 +295,7 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 	    kf->mem < crypto_pwhash_MEMLIMIT_MIN || kf->mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
 		return -1;
 	if (xp_base64_decode(line[2], ll[2], kf->nonce, sizeof kf->nonce) != 0 ||
-	    xp_base64_decode(line[3], ll[3], kf->ct, sizeof kf->ct) != 0)
+	    xp_base64_decode(line[3], ll[3], kf->ct, kf->ctlen) != 0)
 		return -1;
 	kf->headlen = (size_t)(line[3] - text);
 	return 0;
@@ -282,15 +304,25 @@ static int parse_keyfile(const char *text, size_t len, struct keyfile *kf)
 int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
                    struct xp_err *err)
 {
-	char *path = keys_path(repo, "repo.key"), *text = NULL;
+	return xp_keys_unlock_bound(repo, pw, pwlen, sk32, NULL, err);
+}
+
+int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
+                         uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err)
+{
+	char *path = xp_repo_file(repo, XP_REPO_SECRET_KEY), *text = NULL;
 	uint8_t pk[XP_KEYS_PK_LEN], derived[XP_KEYS_PK_LEN];
-	uint8_t *key = NULL;
+	uint8_t *key = NULL, *pt = xp_secret_alloc(PT_LEN);
 	struct keyfile kf;
 	size_t len;
 	int rc;
 
-	if (!path)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (b)
+		memset(b, 0, sizeof *b);
+	if (!path || !pt) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (sodium_init() < 0) {
 		rc = xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 		goto out;
@@ -298,7 +330,7 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 	rc = xp_keys_load_public(repo, pk, NULL, err);
 	if (rc)
 		goto out;
-	rc = xp_file_read(path, KEYFILE_MAX, &text, &len, err);
+	rc = xp_repo_read(repo, path, KEYFILE_MAX, &text, &len, err);
 	if (rc)
 		goto out;
 	if (parse_keyfile(text, len, &kf) != 0) {
@@ -315,19 +347,26 @@ int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[
 		rc = xp_err_set(err, XP_ENOMEM, "Argon2id: out of memory");
 		goto out;
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk32, NULL, NULL, kf.ct, sizeof kf.ct,
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, kf.ct, kf.ctlen,
 	                                               (const uint8_t *)text, kf.headlen, kf.nonce,
 	                                               key) != 0) {
 		rc = xp_err_set(err, XP_EAUTH, "%s: wrong password", path);
 		goto out;
 	}
+	memcpy(sk32, pt, XP_KEYS_SK_LEN);
 	if (crypto_scalarmult_base(derived, sk32) != 0 ||
 	    sodium_memcmp(derived, pk, sizeof pk) != 0) {
 		sodium_memzero(sk32, XP_KEYS_SK_LEN);
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: does not match keys/repo.pub", path);
 		goto out;
 	}
+	if (b && kf.ctlen == CT_LEN) {
+		b->present = 1;
+		xp_hex(pt + XP_KEYS_SK_LEN, XP_KEYS_REPO_ID_LEN, b->repo_id);
+		memcpy(b->signer, pt + XP_KEYS_SK_LEN + XP_KEYS_REPO_ID_LEN, XP_SIGN_PUB_LEN);
+	}
 out:
+	xp_secret_free(pt);
 	xp_secret_free(key);
 	free(text);
 	free(path);
@@ -338,13 +377,14 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
                    size_t newlen, int strong, struct xp_err *err)
 {
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_keys_bound b;
 	int rc;
 
 	if (!sk)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_keys_unlock(repo, oldpw, oldlen, sk, err);
+	rc = xp_keys_unlock_bound(repo, oldpw, oldlen, sk, &b, err);
 	if (rc == 0)
-		rc = write_secret(repo, sk, newpw, newlen, strong, err);
+		rc = write_secret(repo, sk, &b, newpw, newlen, strong, err);
 	xp_secret_free(sk);
 	return rc;
 }
@@ -352,7 +392,7 @@ int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const cha
 static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], struct xp_err *err)
 {
 	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = keys_path(repo, "repo.pub");
+	char *path = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
 	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
 	int rc;
 
@@ -366,10 +406,11 @@ static int write_public(const char *repo, const uint8_t pk[XP_KEYS_PK_LEN], stru
 }
 
 /* Loads the host's signing key, or makes it on first use, and writes its public half. */
-static int write_signer(const char *repo, const char *keypath, struct xp_err *err)
+static int write_signer(const char *repo, const char *keypath, uint8_t pub[XP_SIGN_PUB_LEN],
+                        struct xp_err *err)
 {
 	struct xp_signkey *k = NULL;
-	char *path = keys_path(repo, "signer.pub"), *text = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *text = NULL;
 	int rc;
 
 	if (!path)
@@ -377,8 +418,10 @@ static int write_signer(const char *repo, const char *keypath, struct xp_err *er
 	rc = xp_sign_load_key(keypath, &k, err);
 	if (rc == XP_ENOENT)
 		rc = xp_sign_create_key(keypath, &k, err);
-	if (rc == 0)
+	if (rc == 0) {
+		xp_sign_key_pub(k, pub);
 		rc = xp_sign_public_text(k, &text, err);
+	}
 	if (rc == 0)
 		rc = xp_file_write_atomic(path, text, strlen(text), 0644, err);
 	free(text);
@@ -387,12 +430,62 @@ static int write_signer(const char *repo, const char *keypath, struct xp_err *er
 	return rc;
 }
 
+int xp_keys_repo_id(const char *repo, char id[XP_KEYS_REPO_ID_HEX], struct xp_err *err)
+{
+	char *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text = NULL;
+	uint8_t kid[XP_KEYS_ID_LEN], bin[XP_KEYS_REPO_ID_LEN];
+	size_t len;
+	int rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_repo_read(repo, path, 256, &text, &len, err);
+	if (rc == XP_ENOENT) {
+		rc = xp_keys_load_public(repo, (uint8_t[XP_KEYS_PK_LEN]){0}, kid, err);
+		if (rc == 0)
+			xp_hex(kid, sizeof kid, id);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (len != sizeof ID_MAGIC + 2 * XP_KEYS_REPO_ID_LEN + 1 ||
+	    memcmp(text, ID_MAGIC "\n", sizeof ID_MAGIC) != 0 || text[len - 1] != '\n' ||
+	    (text[len - 1] = '\0', xp_unhex(text + sizeof ID_MAGIC, bin, sizeof bin)) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: not a repository id", path);
+		goto out;
+	}
+	xp_hex(bin, sizeof bin, id);
+out:
+	free(text);
+	free(path);
+	return rc;
+}
+
+static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN],
+                         struct xp_err *err)
+{
+	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_repo_file(repo, XP_REPO_REPO_ID), *text;
+	int rc;
+
+	xp_hex(id, XP_KEYS_REPO_ID_LEN, idhex);
+	text = xp_asprintf("%s\n%s\n", ID_MAGIC, idhex);
+	if (!path || !text)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_file_write_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	free(path);
+	return rc;
+}
+
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
                  int strong, struct xp_err *err)
 {
-	char *keysdir = xp_asprintf("%s/keys", repo), *pubpath = keys_path(repo, "repo.pub");
-	uint8_t pk[XP_KEYS_PK_LEN];
+	char *keysdir = xp_repo_file(repo, XP_REPO_KEYS),
+	     *pubpath = xp_repo_file(repo, XP_REPO_PUBLIC_KEY);
+	uint8_t pk[XP_KEYS_PK_LEN], id[XP_KEYS_REPO_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	struct xp_keys_bound b = {.present = 1};
 	struct stat st;
 	int rc;
 
@@ -416,10 +509,14 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 		rc = xp_err_set(err, XP_EFAIL, "X25519 key generation failed");
 		goto out;
 	}
+	randombytes_buf(id, sizeof id);
+	xp_hex(id, sizeof id, b.repo_id);
 	rc = write_signer(repo, signing_key_path ? signing_key_path : xp_keys_default_signing_key(),
-	                  err);
+	                  b.signer, err);
 	if (rc == 0)
-		rc = write_secret(repo, sk, pw, pwlen, strong, err);
+		rc = write_repo_id(repo, id, err);
+	if (rc == 0)
+		rc = write_secret(repo, sk, &b, pw, pwlen, strong, err);
 	if (rc == 0)
 		rc = write_public(repo, pk, err);
 out:

@@ -1,19 +1,27 @@
 /* The repository keys: an X25519 key pair whose secret half is sealed under the configuration
  * password (Argon2id + XChaCha20-Poly1305), and the host's Ed25519 signing key. Files:
  *   REPO/keys/repo.pub     X25519 public key (text, see xpseal(5))
- *   REPO/keys/repo.key     X25519 secret key sealed to the password (text, 0600)
- *   REPO/keys/signer.pub   the signing public key, minisign's public-key format */
+ *   REPO/keys/repo.key     X25519 secret key sealed to the password (text, 0600), together
+ *                          with the repository id and the signer's public key: what the
+ *                          password unlocks is authentic, whatever else the storage holds
+ *   REPO/keys/repo.id      the repository id, random, written once by init (text)
+ *   REPO/keys/signer.pub   the signing public key, minisign's public-key format
+ * Nothing read from the repository's loose files is trusted by itself: trust.h says how a host
+ * pins them. */
 #ifndef XP_KEYS_H
 #define XP_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sign.h"
 #include "util.h"
 
-#define XP_KEYS_PK_LEN 32 /* X25519 public key */
-#define XP_KEYS_SK_LEN 32 /* X25519 secret key */
-#define XP_KEYS_ID_LEN 8  /* key id: first 8 bytes of BLAKE2b-256(public key) */
+#define XP_KEYS_PK_LEN      32 /* X25519 public key */
+#define XP_KEYS_SK_LEN      32 /* X25519 secret key */
+#define XP_KEYS_ID_LEN      8  /* key id: first 8 bytes of BLAKE2b-256(public key) */
+#define XP_KEYS_REPO_ID_LEN 16
+#define XP_KEYS_REPO_ID_HEX 33 /* 32 lower-case hex digits and NUL */
 
 /* Creates REPO (directories 0700) with its keys/ directory and files. The signing secret key
  * at signing_key_path is reused if it exists, else created (0600, parent directory 0700).
@@ -32,6 +40,10 @@ const char *xp_keys_default_signing_key(void);
  * xp_keys_load_public's error (an unreadable or damaged repo.pub). */
 int xp_keys_check_repo(const char *repo, struct xp_err *err);
 
+/* The repository id: REPO/keys/repo.id, or for a repository made before ids (no such file)
+ * the hex of its repository key id (16 digits) from keys/repo.pub. */
+int xp_keys_repo_id(const char *repo, char id[XP_KEYS_REPO_ID_HEX], struct xp_err *err);
+
 /* Reads REPO/keys/repo.pub; key_id may be NULL. */
 int xp_keys_load_public(const char *repo, uint8_t pk[XP_KEYS_PK_LEN],
                         uint8_t key_id[XP_KEYS_ID_LEN], struct xp_err *err);
@@ -45,7 +57,19 @@ void xp_keys_id(const uint8_t pk[XP_KEYS_PK_LEN], uint8_t key_id[XP_KEYS_ID_LEN]
 int xp_keys_unlock(const char *repo, const char *pw, size_t pwlen, uint8_t sk32[XP_KEYS_SK_LEN],
                    struct xp_err *err);
 
-/* Re-seals REPO/keys/repo.key (atomically) under newpw; nothing else changes. */
+/* What repo.key authenticates besides the secret key. */
+struct xp_keys_bound {
+	int present; /* 0: a repo.key written before this (format 1), which carries neither */
+	char repo_id[XP_KEYS_REPO_ID_HEX];
+	uint8_t signer[XP_SIGN_PUB_LEN]; /* the signer's public key (sign.h) */
+};
+
+/* xp_keys_unlock that also gives what the key file binds to the secret (b may be NULL). */
+int xp_keys_unlock_bound(const char *repo, const char *pw, size_t pwlen,
+                         uint8_t sk32[XP_KEYS_SK_LEN], struct xp_keys_bound *b, struct xp_err *err);
+
+/* Re-seals REPO/keys/repo.key (atomically) under newpw; nothing else changes (a format-1 file
+ * stays without repository id and signer). */
 int xp_keys_passwd(const char *repo, const char *oldpw, size_t oldlen, const char *newpw,
                    size_t newlen, int strong, struct xp_err *err);
 

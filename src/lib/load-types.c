@@ -86,6 +86,57 @@ static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, si
 		                      : s);
 }
 
+int xp_load_unsigned(const struct xp_column *col)
+{
+	return col->type_name && strcasestr(col->type_name, "unsigned") != NULL;
+}
+
+/* Integers keep their width where the target has it, and get the next wider type where it
+ * has not (PostgreSQL has no tinyint and no unsigned types). */
+static void int_type(enum xp_load_family f, const struct xp_column *col, char *buf, size_t len)
+{
+	const char *tn = col->type_name ? col->type_name : "";
+	int u = xp_load_unsigned(col), t = col->sql_type;
+
+	if (f == FAM_MYSQL) {
+		if (strncasecmp(tn, "year", 4) == 0)
+			snprintf(buf, len, "year");
+		else
+			snprintf(buf, len, "%s%s",
+			         t == SQL_TINYINT                       ? "tinyint"
+			         : t == SQL_SMALLINT                    ? "smallint"
+			         : t == SQL_BIGINT                      ? "bigint"
+			         : strncasecmp(tn, "mediumint", 9) == 0 ? "mediumint"
+			                                                : "int",
+			         u ? " unsigned" : "");
+		return;
+	}
+	if (strncasecmp(tn, "year", 4) == 0) { /* 1901 to 2155, or 0 */
+		snprintf(buf, len, "%s", f == FAM_SQLITE ? "SMALLINT" : "smallint");
+		return;
+	}
+	if (f == FAM_SQLITE) { /* 64 bits whatever the name: text keeps 2^63 and above */
+		snprintf(buf, len, "%s",
+		         t == SQL_TINYINT    ? "TINYINT"
+		         : t == SQL_SMALLINT ? "SMALLINT"
+		         : t == SQL_INTEGER  ? "INTEGER"
+		         : u                 ? "TEXT"
+		                             : "BIGINT");
+		return;
+	}
+	if (t == SQL_TINYINT) /* SQL Server's tinyint is unsigned */
+		snprintf(buf, len, "%s", f == FAM_MSSQL && u ? "tinyint" : "smallint");
+	else if (t == SQL_SMALLINT)
+		snprintf(buf, len, "%s", u ? "integer" : "smallint");
+	else if (t == SQL_INTEGER)
+		snprintf(buf, len, "%s", u ? "bigint" : "integer");
+	else
+		snprintf(buf, len, "%s",
+		         !u            ? "bigint"
+		         : f == FAM_PG ? "numeric(20)"
+		                       : "decimal(20,0)");
+}
+
 void xp_load_column_type(const char *dbms, const struct xp_column *col, char *buf, size_t len)
 {
 	enum xp_load_family f = xp_load_family(dbms);
@@ -96,13 +147,14 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 		snprintf(buf, len, "%s",
 		         lite             ? "BOOLEAN"
 		         : f == FAM_MSSQL ? "bit"
-		         : f == FAM_MYSQL ? "bool"
-		                          : "boolean");
+		         : f == FAM_MYSQL
+		                 ? (strcasecmp(col->type_name, "bit") == 0 ? "bit(1)" : "bool")
+		                 : "boolean");
 		break;
 	case SQL_TINYINT:
-	case SQL_SMALLINT: snprintf(buf, len, "%s", lite ? "SMALLINT" : "smallint"); break;
-	case SQL_INTEGER: snprintf(buf, len, "%s", lite ? "INTEGER" : "integer"); break;
-	case SQL_BIGINT: snprintf(buf, len, "%s", lite ? "BIGINT" : "bigint"); break;
+	case SQL_SMALLINT:
+	case SQL_INTEGER:
+	case SQL_BIGINT: int_type(f, col, buf, len); break;
 	case SQL_NUMERIC:
 	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
 	case XP_LOAD_ANY_DECIMAL: /* SQLite's NUMERIC affinity holds what its source held */
@@ -126,7 +178,13 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 	case SQL_TYPE_DATE:
 	case SQL_DATE: snprintf(buf, len, "%s", lite ? "DATE" : "date"); break;
 	case SQL_TYPE_TIME:
-	case SQL_TIME: snprintf(buf, len, "%s", lite ? "TIME" : "time"); break;
+	case SQL_TIME:
+		/* MariaDB's time has no fraction unless asked for */
+		if (f == FAM_MYSQL && col->digits > 0)
+			snprintf(buf, len, "time(%d)", col->digits > 6 ? 6 : col->digits);
+		else
+			snprintf(buf, len, "%s", lite ? "TIME" : "time");
+		break;
 	case SQL_TYPE_TIMESTAMP:
 	case SQL_TIMESTAMP:
 		snprintf(buf, len, "%s",
@@ -142,6 +200,12 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 		         : f == FAM_MYSQL ? "datetime(6)"
 		                          : "timestamp with time zone");
 		break;
+	case SS_TIME2: /* elsewhere text: other time types stop at microseconds */
+		if (f == FAM_MSSQL)
+			snprintf(buf, len, "time(7)");
+		else
+			text_type(f, 0, buf, len);
+		break;
 	case SQL_GUID:
 		snprintf(buf, len, "%s",
 		         lite             ? "TEXT"
@@ -152,7 +216,11 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 	case SQL_BINARY:
 	case SQL_VARBINARY:
 	case SQL_LONGVARBINARY:
-		if (f == FAM_MSSQL && col->size >= 1 && col->size <= 8000)
+		/* MariaDB's BIT(n), n > 1, travels as its bytes */
+		if (f == FAM_MYSQL && strcasecmp(col->type_name, "bit") == 0 && col->size >= 1 &&
+		    col->size <= 64)
+			snprintf(buf, len, "bit(%llu)", (unsigned long long)col->size);
+		else if (f == FAM_MSSQL && col->size >= 1 && col->size <= 8000)
 			snprintf(buf, len, "varbinary(%llu)", (unsigned long long)col->size);
 		else
 			snprintf(buf, len, "%s",
@@ -163,8 +231,15 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 			                          : "blob");
 		break;
 	case SQL_CHAR:
-	case SQL_VARCHAR:
 	case SQL_WCHAR:
+		/* fixed width (MariaDB's UUID and ENUM arrive as char(n)) */
+		if (f == FAM_MYSQL && col->size >= 1 && col->size <= 255) {
+			snprintf(buf, len, "char(%llu)", (unsigned long long)col->size);
+			break;
+		}
+		text_type(f, col->size, buf, len);
+		break;
+	case SQL_VARCHAR:
 	case SQL_WVARCHAR: text_type(f, col->size, buf, len); break;
 	default: text_type(f, 0, buf, len); /* long text, intervals, anything unknown */
 	}

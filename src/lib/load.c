@@ -13,10 +13,17 @@
 struct pcol {
 	SQLSMALLINT ctype, sqltype, digits;
 	SQLULEN size;
-	int bit;      /* normalise booleans to 1/0 */
-	size_t width; /* bytes per row */
-	char *buf;    /* cap * width (owned) */
-	SQLLEN *ind;  /* cap (owned) */
+	int bit;     /* normalise booleans to 1/0 */
+	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
+	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
+	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
+	              * bit (1, 0, true, false...), 0 any */
+	int64_t lo;
+	uint64_t hi;
+	const char *target; /* the target column's type name, for messages (in b->tcols) */
+	size_t width;       /* bytes per row */
+	char *buf;          /* cap * width (owned) */
+	SQLLEN *ind;        /* cap (owned) */
 };
 
 /* The INSERT of one table and its parameter arrays. */
@@ -24,10 +31,13 @@ struct batch {
 	struct xp_odbc *c;
 	const struct xp_dump_table *t;
 	const char *prefix; /* xp_load_opts.prefix */
+	int key;            /* column of xp_load_opts.skip_key, or -1 */
 	SQLHSTMT st;
 	struct pcol *pc;      /* t->ncols (owned) */
 	SQLUSMALLINT *status; /* cap (owned) */
 	SQLULEN processed;
+	struct xp_column *tcols; /* the target table as the database describes it (owned) */
+	size_t ntcols;
 	size_t n, cap;   /* rows filled, rows that fit */
 	size_t max_rows; /* rows per execute this driver gets right */
 	int rebind;      /* bind again before each execute */
@@ -61,18 +71,24 @@ static size_t initial_width(const struct xp_column *col)
 	}
 }
 
-static void pcol_setup(struct pcol *p, const struct xp_column *col)
+static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f)
 {
 	int t = xp_load_effective_type(col);
 
 	p->bit = t == SQL_BIT;
 	p->ctype = is_binary_type(t) ? SQL_C_BINARY : SQL_C_CHAR;
-	/* the value travels as text; the driver converts it for the column */
-	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL
+	/* the value travels as text; the driver converts it for the column (an unsigned
+	 * bigint as text: no driver converts 2^63 and above to its bigint) */
+	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL ||
+	                             (t == SQL_BIGINT && xp_load_unsigned(col))
 	                     ? SQL_VARCHAR
 	                     : (SQLSMALLINT)col->sql_type;
 	if (p->bit)
 		p->sqltype = SQL_BIT;
+	/* MariaDB Connector/ODBC reads a time parameter as a time of day (and refuses its
+	 * fraction): its server reads text as the whole TIME, -838:59:59.999999 and on */
+	if (f == FAM_MYSQL && (t == SQL_TYPE_TIME || t == SQL_TIME))
+		p->sqltype = SQL_VARCHAR;
 	p->size = (SQLULEN)col->size;
 	p->digits = (SQLSMALLINT)col->digits;
 	p->width = initial_width(col);
@@ -90,8 +106,8 @@ static int hexval(int ch)
 static int field_need(const struct batch *b, size_t i, const struct xp_field *f, size_t *need,
                       struct xp_err *err)
 {
-	if (f->null) {
-		*need = 0;
+	if (f->null || b->pc[i].bitbyte) {
+		*need = f->null ? 0 : 1;
 		return 0;
 	}
 	if (b->pc[i].ctype == SQL_C_BINARY) {
@@ -107,6 +123,139 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 	return 0;
 }
 
+/* What column i's target holds, from its description tc (NULL: not described). */
+static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_column *tc)
+{
+	int u;
+
+	p->check = 0;
+	if (!tc)
+		return;
+	p->target = tc->type_name;
+	u = xp_load_unsigned(tc);
+	/* a time into a column of another type (PostgreSQL's interval holds MariaDB's TIME)
+	 * goes as text, which the driver does not read as a time of day */
+	if ((p->sqltype == SQL_TYPE_TIME || p->sqltype == SQL_TIME) &&
+	    tc->sql_type != SQL_TYPE_TIME && tc->sql_type != SQL_TIME)
+		p->sqltype = SQL_VARCHAR;
+	switch (tc->sql_type) {
+	case SQL_TINYINT:
+	case SQL_SMALLINT:
+	case SQL_INTEGER:
+	case SQL_BIGINT:
+		p->check = 'i';
+		p->lo = u ? 0 : INT64_MIN;
+		p->hi = u ? UINT64_MAX : INT64_MAX;
+		if (f == FAM_SQLITE) /* 64 bits whatever the declared name */
+			break;
+		if (tc->sql_type == SQL_TINYINT && f == FAM_MSSQL) { /* unsigned there */
+			p->lo = 0;
+			p->hi = 255;
+		} else if (tc->sql_type == SQL_TINYINT) {
+			p->lo = u ? 0 : -128;
+			p->hi = u ? 255 : 127;
+		} else if (tc->sql_type == SQL_SMALLINT && strncasecmp(tc->type_name, "year", 4)) {
+			p->lo = u ? 0 : -32768;
+			p->hi = u ? 65535 : 32767;
+		} else if (tc->sql_type == SQL_INTEGER &&
+		           strncasecmp(tc->type_name, "mediumint", 9) == 0) {
+			p->lo = u ? 0 : -8388608;
+			p->hi = u ? 16777215 : 8388607;
+		} else if (tc->sql_type == SQL_INTEGER) {
+			p->lo = u ? 0 : INT32_MIN;
+			p->hi = u ? UINT32_MAX : INT32_MAX;
+		} else if (tc->sql_type != SQL_BIGINT) {
+			p->check = 0; /* YEAR: the database says */
+		}
+		break;
+	case SQL_TYPE_TIME:
+	case SQL_TIME: p->check = f == FAM_MYSQL ? 'm' : f == FAM_SQLITE ? 0 : 't'; break;
+	case SQL_BIT:
+		/* MariaDB Connector/ODBC 3.1 crashes converting text parameters for a BIT
+		 * column in arrays: a BIT(1) gets the bit as a byte */
+		if (f == FAM_MYSQL && p->bit && strcasecmp(tc->type_name, "bit") == 0) {
+			p->check = 'b';
+			p->bitbyte = 1;
+			p->ctype = SQL_C_BINARY;
+			p->sqltype = SQL_BINARY;
+			p->size = 1;
+		}
+		break;
+	}
+}
+
+/* Whether integer text s (n bytes) is in [lo, hi]; 1 also when s is not an integer at all
+ * (the database judges that). */
+static int int_fits(const char *s, size_t n, int64_t lo, uint64_t hi)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	if (i == n)
+		return 1;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 1;
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (!neg)
+		return v <= hi;
+	return v == 0 || (lo < 0 && v - 1 <= (uint64_t)(-(lo + 1)));
+}
+
+/* Whether time text s ("[-]H...H:MM:SS[.ffffff]") fits: 't' a time of day, 00:00:00 to
+ * 24:00:00; 'm' MariaDB's -838:59:59.999999 to 838:59:59.999999. 1 when s is not such text. */
+static int time_fits(const char *s, size_t n, char check)
+{
+	uint64_t h = 0;
+	size_t i = 0, digits = 0;
+	int neg = 0, rest = 0;
+
+	if (i < n && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	for (; i < n && s[i] >= '0' && s[i] <= '9' && digits < 12; i++, digits++)
+		h = h * 10 + (uint64_t)(s[i] - '0');
+	if (!digits || i >= n || s[i] != ':')
+		return 1;
+	for (i++; i < n; i++) /* anything but zeros after the hours */
+		rest |= s[i] >= '1' && s[i] <= '9';
+	if (check == 'm') /* minutes and seconds are at most 59:59.999999 */
+		return h <= 838;
+	if (neg && (h || rest))
+		return 0;
+	return h < 24 || (h == 24 && !rest);
+}
+
+static int check_field(const struct batch *b, size_t i, const struct xp_field *f,
+                       struct xp_err *err)
+{
+	const struct pcol *p = &b->pc[i];
+	int ok = 1;
+
+	if (f->null || !p->check)
+		return 0;
+	if (p->check == 'i')
+		ok = int_fits(f->p, f->len, p->lo, p->hi);
+	else if (p->check == 'b')
+		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
+		     (f->len == 1 || f->p[0] > '1');
+	else
+		ok = time_fits(f->p, f->len, p->check);
+	if (ok)
+		return 0;
+	return xp_err_set(err, XP_EFAIL,
+	                  "%s: row %llu: column %s: %.*s does not fit the target's %s", b->t->name,
+	                  (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
+	                  f->len > 40 ? 40 : (int)f->len, f->p, p->target);
+}
+
 static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct xp_err *err)
 {
 	struct pcol *p = &b->pc[i];
@@ -114,6 +263,11 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 
 	if (f->null) {
 		p->ind[b->n] = SQL_NULL_DATA;
+		return 0;
+	}
+	if (p->bitbyte) { /* check_field let only 1/0 and words for them through */
+		dst[0] = (char)(f->p[0] && strchr("1tTyY", f->p[0]) != NULL);
+		p->ind[b->n] = 1;
 		return 0;
 	}
 	if (p->ctype == SQL_C_BINARY) {
@@ -175,6 +329,9 @@ static int bind_all(struct batch *b, struct xp_err *err)
 
 	for (size_t i = 0; !rc && i < nc; i++)
 		rc = bind_one(b, b->st, i + 1, i, 0, err);
+	/* the key once more, for NOT EXISTS */
+	if (!rc && b->key >= 0)
+		rc = bind_one(b, b->st, nc + 1, (size_t)b->key, 0, err);
 	/* the many-rows INSERT takes row r's values from the arrays' row r */
 	if (b->multi && b->cap >= b->mrows)
 		for (size_t r = 0; !rc && r < b->mrows; r++)
@@ -258,6 +415,9 @@ static int flush(struct batch *b, struct xp_err *err)
 			return rc;
 	}
 	r = SQLExecute(b->st);
+	/* an INSERT ... WHERE NOT EXISTS that inserted nothing has no data, and no error */
+	if (r == SQL_NO_DATA && b->key >= 0)
+		r = SQL_SUCCESS;
 	for (size_t k = 0; k < b->n && k < b->processed; k++)
 		if (b->status[k] == SQL_PARAM_ERROR) {
 			bad = k;
@@ -283,6 +443,8 @@ static int add_row(struct batch *b, const struct xp_field *row, struct xp_err *e
 
 	for (size_t i = 0; i < b->t->ncols; i++) {
 		rc = field_need(b, i, &row[i], &need, err);
+		if (!rc)
+			rc = check_field(b, i, &row[i], err);
 		if (rc)
 			return rc;
 		grow |= need > b->pc[i].width;
@@ -323,6 +485,7 @@ static void batch_free(struct batch *b)
 		}
 	free(b->pc);
 	free(b->status);
+	xp_columns_free(b->tcols, b->ntcols);
 	if (b->st)
 		SQLFreeHandle(SQL_HANDLE_STMT, b->st);
 	if (b->multi)
@@ -389,20 +552,54 @@ static int exec_direct(struct xp_odbc *c, const char *sql, const char *what, str
 	return rc;
 }
 
-/* The malloc'd, quoted name table t is loaded into (see xp_load_opts.prefix). */
-static char *target_name(const struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix)
+/* The malloc'd name table t is loaded into (see xp_load_opts.prefix), unquoted. */
+static char *plain_name(const struct xp_dump_table *t, const char *prefix)
 {
-	char *name, *q;
+	char *name;
 
 	if (!prefix)
-		return xp_odbc_quote(c, t->name);
+		return strdup(t->name);
 	name = xp_asprintf("%s%s", prefix, t->name);
 	for (char *p = name; p && *p; p++)
 		if (*p == '.')
 			*p = '_';
+	return name;
+}
+
+/* The malloc'd, quoted name table t is loaded into. */
+static char *target_name(const struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix)
+{
+	char *name = plain_name(t, prefix), *q;
+
 	q = name ? xp_odbc_quote(c, name) : NULL;
 	free(name);
 	return q;
+}
+
+/* Describes the target table and sets what each column's target holds. */
+static int describe_target(struct batch *b, struct xp_err *err)
+{
+	char *name = plain_name(b->t, b->prefix);
+	int rc;
+
+	if (!name)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_odbc_describe(b->c, name, &b->tcols, &b->ntcols, err);
+	free(name);
+	/* "table T: why" becomes "T: why", as every other error of the load names it */
+	if (rc && err && strncmp(err->msg, "table ", 6) == 0)
+		memmove(err->msg, err->msg + 6, strlen(err->msg + 6) + 1);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < b->t->ncols; i++) {
+		const struct xp_column *tc = NULL;
+
+		for (size_t k = 0; !tc && k < b->ntcols; k++)
+			if (strcasecmp(b->tcols[k].name, b->t->cols[i].name) == 0)
+				tc = &b->tcols[k];
+		set_check(&b->pc[i], xp_load_family(b->c->dbms), tc);
+	}
+	return 0;
 }
 
 static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
@@ -436,8 +633,10 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const 
 	return rc;
 }
 
+/* INSERT INTO t (cols) VALUES (?, ...)[, (?, ...)...]; with a key column (rows is then 1),
+ * INSERT INTO t (cols) SELECT ?, ... WHERE NOT EXISTS (SELECT 1 FROM t WHERE key = ?). */
 static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                      size_t rows, char **out, struct xp_err *err)
+                      size_t rows, int key, char **out, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -451,8 +650,28 @@ static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const ch
 		if (!rc)
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
 	}
-	if (!rc)
+	if (!rc && key >= 0) {
+		rc = append(&sql, &len, xp_asprintf(") SELECT "), err);
+		for (size_t i = 0; !rc && i < t->ncols; i++)
+			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
+		/* MySQL and MariaDB take a WHERE only after a FROM */
+		if (!rc && xp_load_family(c->dbms) == FAM_MYSQL)
+			rc = append(&sql, &len, xp_asprintf(" FROM DUAL"), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" WHERE NOT EXISTS (SELECT 1 FROM "),
+			            err);
+		if (!rc)
+			rc = append(&sql, &len, target_name(c, t, prefix), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" WHERE "), err);
+		if (!rc)
+			rc = append(&sql, &len, quote_one(c, t->cols[key].name), err);
+		if (!rc)
+			rc = append(&sql, &len, xp_asprintf(" = ?)"), err);
+		rows = 0;
+	} else if (!rc) {
 		rc = append(&sql, &len, xp_asprintf(") VALUES "), err);
+	}
 	for (size_t r = 0; !rc && r < rows; r++) {
 		rc = append(&sql, &len, xp_asprintf("%s(", r ? ", " : ""), err);
 		for (size_t i = 0; !rc && i < t->ncols; i++)
@@ -473,7 +692,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	char *sql = NULL;
 	int rc;
 
-	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, &sql, err);
+	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, -1, &sql, err);
 	if (rc)
 		return rc;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->multi))) {
@@ -490,7 +709,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 }
 
 static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      const char *prefix, struct xp_err *err)
+                      const char *prefix, const char *skip_key, struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -499,14 +718,21 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	b->c = c;
 	b->t = t;
 	b->prefix = prefix;
+	b->key = -1;
 	if (!t->ncols)
 		return xp_err_set(err, XP_EINTEGRITY, "%s: no columns in MANIFEST", t->name);
+	for (size_t i = 0; skip_key && i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, skip_key) == 0)
+			b->key = (int)i;
+	if (skip_key && b->key < 0)
+		return xp_err_set(err, XP_EFAIL, "%s: no column %s to skip existing rows by",
+		                  t->name, skip_key);
 	b->pc = calloc(t->ncols, sizeof *b->pc);
 	if (!b->pc)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	b->max_rows = XP_LOAD_ROWS;
 	for (size_t i = 0; i < t->ncols; i++) {
-		pcol_setup(&b->pc[i], &t->cols[i]);
+		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms));
 		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
 		 * for every row of an array and every later execute, until the parameter is
 		 * bound again: such tables go one row per execute there, bound each time */
@@ -515,7 +741,11 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 			b->rebind = 1;
 		}
 	}
-	rc = insert_sql(c, t, b->prefix, 1, &sql, err);
+	/* MariaDB Connector/ODBC sends a parameter array in its bulk protocol, which takes no
+	 * INSERT ... SELECT: one row per execute there */
+	if (b->key >= 0 && xp_load_family(c->dbms) == FAM_MYSQL)
+		b->max_rows = 1;
+	rc = insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
 	if (rc)
 		goto out;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
@@ -535,9 +765,12 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, b->st, "%s", t->name);
 		goto out;
 	}
+	rc = describe_target(b, err);
+	if (rc)
+		goto out;
 	/* psqlODBC runs a parameter array one row per round trip: full batches go to the
 	 * server as one INSERT of many rows instead (partial ones use the array) */
-	if (xp_load_family(c->dbms) == FAM_PG &&
+	if (xp_load_family(c->dbms) == FAM_PG && b->key < 0 &&
 	    XP_LOAD_VALUES_ROWS * t->ncols <= XP_LOAD_VALUES_PARAMS) {
 		rc = prepare_multi(b, c, t, err);
 		if (rc)
@@ -549,16 +782,56 @@ out:
 	return rc;
 }
 
+/* The rows in table t's target, in *n. */
+static int count_rows(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
+                      uint64_t *n, struct xp_err *err)
+{
+	char *q = target_name(c, t, prefix),
+	     *sql = q ? xp_asprintf("SELECT COUNT(*) FROM %s", q) : NULL;
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	SQLBIGINT v = 0;
+	int rc = 0;
+
+	if (!sql) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
+	    !SQL_SUCCEEDED(SQLFetch(st)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, NULL)) || v < 0) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s: counting rows",
+		                   t->name);
+		goto out;
+	}
+	*n = (uint64_t)v;
+out:
+	if (st)
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	free(sql);
+	free(q);
+	return rc;
+}
+
 /* Loads the rows of the reader's current table t. */
 static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct xp_dump_table *t,
                       const struct xp_load_opts *o, struct xp_load_stats *st, struct xp_err *err)
 {
 	struct batch b;
 	const struct xp_field *row;
-	uint64_t shown = 0;
+	uint64_t shown = 0, before = 0, after = 0;
 	int rc;
 
-	rc = batch_open(&b, c, t, o->prefix, err);
+	/* what NOT EXISTS left out: the rows given less the rows the table gained */
+	rc = o->skip_key ? count_rows(c, t, o->prefix, &before, err) : 0;
+	if (!rc)
+		rc = batch_open(&b, c, t, o->prefix, o->skip_key, err);
+	else
+		memset(&b, 0, sizeof b);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
 		rc = add_row(&b, row, err);
 		if (!rc && b.done - shown >= XP_LOAD_ROWS && o->progress) {
@@ -568,6 +841,16 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	}
 	if (!rc)
 		rc = flush(&b, err);
+	if (!rc && o->skip_key) {
+		rc = count_rows(c, t, o->prefix, &after, err);
+		if (!rc && (after < before || after - before > b.done))
+			rc = xp_err_set(err, XP_EFAIL, "%s: the table changed during the load",
+			                t->name);
+		if (!rc) {
+			st->skipped += b.done - (after - before);
+			b.done = after - before;
+		}
+	}
 	if (!rc) {
 		st->rows += b.done;
 		st->tables++;
@@ -578,14 +861,32 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	return rc;
 }
 
+/* Drops the first n tables of m that a failed load created (errors ignored: the load's
+ * own error is the one to report). */
+static void drop_created(struct xp_odbc *c, const struct xp_manifest *m, const char *prefix,
+                         size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *q = target_name(c, &m->tables[i], prefix);
+		char *sql = q ? xp_asprintf("DROP TABLE %s", q) : NULL;
+
+		if (sql)
+			exec_direct(c, sql, m->tables[i].name, NULL);
+		free(sql);
+		free(q);
+	}
+	if (n)
+		SQLEndTran(SQL_HANDLE_DBC, c->dbc, SQL_COMMIT);
+}
+
 int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, struct xp_err *err)
 {
 	struct xp_dump_reader *r = NULL;
-	const struct xp_manifest *m;
+	const struct xp_manifest *m = NULL;
 	struct xp_odbc c;
 	SQLUSMALLINT tc = 0;
 	int rc, txn = 0;
-	size_t t;
+	size_t t, created = 0;
 
 	memset(&c, 0, sizeof c);
 	memset(st, 0, sizeof *st);
@@ -613,6 +914,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 		rc = create_table(&c, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
+		created++;
 	}
 	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
 		rc = load_table(&c, r, &m->tables[t], o, st, err);
@@ -630,6 +932,9 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 out:
 	if (txn)
 		SQLEndTran(SQL_HANDLE_DBC, c.dbc, SQL_ROLLBACK);
+	/* where DDL commits (MariaDB, MySQL) the rollback leaves the tables made */
+	if (txn && tc != SQL_TC_ALL)
+		drop_created(&c, m, o->prefix, created);
 	xp_odbc_close(&c);
 	xp_dump_reader_free(r);
 	return rc;

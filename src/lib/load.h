@@ -24,6 +24,10 @@ struct xp_load_opts {
 	/* when set, each table is created and loaded as this prefix followed by its name with
 	 * dots turned into underscores ("app.audit" -> PREFIXapp_audit): scratch tables */
 	const char *prefix;
+	/* when set: a row whose value in this column the target table already holds (or an
+	 * earlier row of the stream put there) is not inserted but counted in skipped; a NULL
+	 * key never matches. Every table of the stream must have the column. */
+	const char *skip_key;
 	/* called every XP_LOAD_ROWS rows or so and at each table's end when set: the table being
 	 * loaded and the rows loaded so far in all */
 	void (*progress)(void *arg, const char *table, uint64_t rows);
@@ -33,7 +37,8 @@ struct xp_load_opts {
 /* What a load did. */
 struct xp_load_stats {
 	size_t tables;
-	uint64_t rows;
+	uint64_t rows;    /* rows inserted */
+	uint64_t skipped; /* rows left out by skip_key */
 };
 
 /* Reads the dump stream on fd and inserts its rows. Returns 0 after the commit; on a database

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "odbc.h"
+#include "odbc-int.h"
 
 #include <errno.h>
 #include <float.h>
@@ -35,42 +35,6 @@ size_t xp_odbc_format_double(double d, int as_float, char buf[32])
 	}
 	return (size_t)n;
 }
-
-/* One column of a cursor: how it is fetched and where its text form goes. */
-struct col {
-	int cls;           /* xp_odbc_type_class, 'w' for wide text */
-	SQLSMALLINT ctype; /* C type fetched */
-	size_t width;      /* bytes per row in the bound array */
-	char *data;        /* bound array, rows * width (bulk only) */
-	SQLLEN *ind;       /* bound indicators (bulk only) */
-	char *raw;         /* SQLGetData buffer (row by row only) */
-	size_t rawcap;
-	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
-	int utc;         /* append "+00": a zoned timestamp the driver printed in UTC */
-	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
-	int plain;       /* text passed on as the driver gives it */
-	char *out;       /* text form of the current value */
-	size_t outcap;
-};
-
-struct xp_odbc_cursor {
-	struct xp_odbc *c;
-	const char *table;
-	const struct xp_column *cols;
-	size_t ncols;
-	SQLHSTMT st;
-	int bulk;        /* columns bound in row arrays (else all read with SQLGetData) */
-	SQLULEN rows;    /* rows per fetch (bulk) */
-	SQLULEN fetched; /* rows in the current block */
-	SQLULEN pos;     /* next row of the block to hand out */
-	SQLUSMALLINT *status;
-	struct col *cb;
-	struct xp_field *row;
-	int64_t *param_i; /* bound time parameters (owned) */
-	char (*param_s)[32];
-	SQLLEN *param_ind;
-	int done;
-};
 
 #define GETDATA_PIECE (1024 * 1024) /* largest piece asked for when the size is unknown */
 #define VALUE_MAX     ((size_t)1 << 30)
@@ -192,6 +156,33 @@ size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
 	return (size_t)(o - (unsigned char *)out);
 }
 
+/* SQL Server's dates and times as FreeTDS prints them, in ISO form: the year in four digits
+ * (it prints year 1 as "1-01-01") and a datetimeoffset's offset without the space before it
+ * ("2026-01-02 03:04:05.1234567 +02:00"). */
+static int mssql_time(struct col *k, const char *raw, size_t len, struct xp_field *f)
+{
+	size_t y = 0, o = 0;
+
+	while (y < len && raw[y] >= '0' && raw[y] <= '9')
+		y++;
+	if (grow(&k->out, &k->outcap, len + 4))
+		return -1;
+	if (y < len && raw[y] == '-')
+		for (; y < 4; y++)
+			k->out[o++] = '0';
+	if (len > 7 && raw[len - 7] == ' ' && (raw[len - 6] == '+' || raw[len - 6] == '-')) {
+		memcpy(k->out + o, raw, len - 7);
+		memcpy(k->out + o + len - 7, raw + len - 6, 6);
+		o += len - 1;
+	} else {
+		memcpy(k->out + o, raw, len);
+		o += len;
+	}
+	f->p = k->out;
+	f->len = o;
+	return 0;
+}
+
 /* Turns a fetched value (len bytes at raw) into the field's text form. */
 static int convert(struct col *k, const char *raw, size_t len, struct xp_field *f)
 {
@@ -204,6 +195,11 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
+		if (k->bitbyte && len == 1 && (raw[0] == 0 || raw[0] == 1)) {
+			f->p = raw[0] ? "1" : "0";
+			f->len = 1;
+			return 0;
+		}
 		if (k->sqlite_real) {
 			/* a real printed with 20 digits, in its shortest exact form; an integer
 			 * (no '.', no exponent) or text (not all a number) as it is */
@@ -239,6 +235,8 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 				return 0;
 			}
 		}
+		if (k->mssql_time)
+			return mssql_time(k, raw, len, f);
 		if (!k->lower && !k->utc) {
 			f->p = raw;
 			f->len = len;
@@ -384,12 +382,17 @@ static char *quote_column(const struct xp_odbc *c, const char *name)
 	return q;
 }
 
-/* SELECT "a","b" FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...
- * ORDER BY "tc"; tcls is the time column's type class. */
+/* SELECT "a","b"[,CASE WHEN typeof("a")='blob' THEN 1 ... ELSE 0 END] FROM "t" WHERE "tc" >= ?
+ * AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... ORDER BY "tc"; tcls is the time column's type
+ * class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek only
+ * the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a time
+ * column. */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
-                         const struct col *cb, size_t ncols, const struct xp_window *w, int tcls,
-                         int literal)
+                         const struct col *cb, size_t ncols, int blob_check,
+                         const struct xp_window *w, int tcls, int literal, const char *key,
+                         int seek, unsigned long page)
 {
+	char *qk = NULL;
 	char *sql = NULL, *q = NULL, *tc = NULL;
 	const char *sep = " WHERE ";
 	size_t len = 0;
@@ -415,10 +418,23 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 			put_ident(f, c->quote[0], cols[i].name);
 		}
 	}
+	if (blob_check) {
+		fputs(",CASE", f);
+		for (size_t i = 0; i < ncols; i++) {
+			if (cb[i].cls == 'b')
+				continue;
+			fputs(" WHEN typeof(", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fprintf(f, ")='blob' THEN %zu", i + 1);
+		}
+		fputs(" ELSE 0 END", f);
+	}
 	q = xp_odbc_quote(c, table);
 	if (w && w->time_column)
 		tc = quote_column(c, w->time_column);
-	if (!q || (w && w->time_column && !tc)) {
+	if (key)
+		qk = quote_column(c, key);
+	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
 		fclose(f);
 		free(sql);
 		sql = NULL;
@@ -444,8 +460,17 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 			fputc(')', f);
 			sep = " AND ";
 		}
-		fprintf(f, " ORDER BY %s", tc);
 	}
+	if (seek && tc)
+		fprintf(f, "%s(%s > ? OR (%s = ? AND %s > ?))", sep, tc, tc, qk);
+	else if (seek)
+		fprintf(f, "%s%s > ?", sep, qk);
+	if (tc)
+		fprintf(f, " ORDER BY %s%s%s", tc, qk ? "," : "", qk ? qk : "");
+	else if (qk)
+		fprintf(f, " ORDER BY %s", qk);
+	if (qk)
+		fprintf(f, " LIMIT %lu", page);
 	if (fclose(f) != 0) {
 		free(sql);
 		sql = NULL;
@@ -453,7 +478,14 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 out:
 	free(q);
 	free(tc);
+	free(qk);
 	return sql;
+}
+
+/* Column i's name in messages (the blob check's own column has none). */
+static const char *colname(const struct xp_odbc_cursor *cur, size_t i)
+{
+	return i < cur->ncols ? cur->cols[i].name : "typeof";
 }
 
 static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
@@ -464,12 +496,14 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	if (!cur->status)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
-	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0)) ||
+	    (!xp_odbc_is_mssql(cur->c) &&
+	     !SQL_SUCCEEDED(
+	             SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, cur->status, 0)) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROWS_FETCHED_PTR, &cur->fetched, 0)))
 		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: row arrays",
 		                     cur->table);
-	for (size_t i = 0; i < cur->ncols; i++) {
+	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
 		k->data = malloc(k->width * cur->rows);
@@ -479,7 +513,7 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 		if (!SQL_SUCCEEDED(SQLBindCol(st, (SQLUSMALLINT)(i + 1), k->ctype, k->data,
 		                              (SQLLEN)k->width, k->ind)))
 			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st,
-			                     "table %s: column %s", cur->table, cur->cols[i].name);
+			                     "table %s: column %s", cur->table, colname(cur, i));
 	}
 	return 0;
 }
@@ -492,8 +526,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	int rc = 0, tcls = 's', literal, loose = 0;
 
 	*out = NULL;
-	if (!cur || !(cur->cb = calloc(ncols, sizeof *cur->cb)) ||
-	    !(cur->row = calloc(ncols, sizeof *cur->row))) {
+	if (!cur || !(cur->cb = calloc(ncols + 1, sizeof *cur->cb)) ||
+	    !(cur->row = calloc(ncols + 1, sizeof *cur->row))) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -501,6 +535,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	cur->table = table;
 	cur->cols = cols;
 	cur->ncols = ncols;
+	cur->nsel = ncols;
+	cur->tcol = -1;
 	for (size_t i = 0; i < ncols; i++) {
 		if (!plan(&cur->cb[i], &cols[i]))
 			loose = 1;
@@ -508,8 +544,13 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		/* psqlODBC drops the zone of timestamptz; the session runs in UTC (xp_dump_run) */
 		cur->cb[i].utc = strcmp(c->dbms, "PostgreSQL") == 0 &&
 		                 strcmp(cols[i].type_name, "timestamptz") == 0;
-		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0)
+		cur->cb[i].mssql_time =
+		        xp_odbc_is_mssql(c) &&
+		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
+		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0) {
 			tcls = cur->cb[i].cls;
+			cur->tcol = (long)i;
+		}
 	}
 	if (strcmp(c->dbms, "SQLite") == 0) {
 		/* SQLite's declared sizes bound nothing: any column holds any length */
@@ -523,12 +564,24 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 				k->ctype = SQL_C_CHAR;
 				k->width = 40;
 			}
+			/* any column may hold a blob, which the driver hands over as the text
+			 * X'..': such values are found by the check column and refused */
+			cur->blob_check |= k->cls != 'b';
+		}
+		if (cur->blob_check) {
+			static const struct xp_column check = {.sql_type = SQL_INTEGER};
+
+			plan(&cur->cb[ncols], &check);
+			cur->nsel = ncols + 1;
 		}
 	}
-	for (size_t i = 0; i < ncols; i++) {
+	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real;
+		k->bitbyte = k->cls == 'o' &&
+		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
+		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->utc && !k->sqlite_real &&
+		           !k->bitbyte && !k->mssql_time;
 	}
 	/* Bind every column in row arrays when each value fits its width, or when the driver
 	 * can read a longer one with SQLGetData after all (SQL_GD_BOUND): in a row array of
@@ -539,7 +592,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	if (!loose || (c->getdata & SQL_GD_BLOCK)) {
 		size_t row = 0;
 
-		for (size_t i = 0; i < ncols; i++)
+		for (size_t i = 0; i < cur->nsel; i++)
 			row += cur->cb[i].width + sizeof(SQLLEN);
 		cur->rows = BIND_BUDGET / (row ? row : 1);
 		if (cur->rows > XP_ODBC_ROWS)
@@ -550,7 +603,18 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
 	literal = strcmp(c->dbms, "SQLite") == 0;
-	sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal);
+	if (c->page_rows && !literal)
+		xp_odbc_page_plan(cur, w, tcls);
+	sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w, tcls, literal,
+	                  cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows);
+	if (sql && cur->paged) {
+		cur->next_sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w,
+		                            tcls, literal, cols[cur->key].name, 1, c->page_rows);
+		if (!cur->next_sql) {
+			free(sql);
+			sql = NULL;
+		}
+	}
 	if (!sql) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -572,6 +636,16 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(cur->st, (SQLCHAR *)sql, SQL_NTS))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s", table);
+		rc = xp_odbc_mssql_explain(c, cur->st, table, 1, rc, err);
+		goto out;
+	}
+	/* SQL Server's drivers open a server cursor for a row array asked before the statement
+	 * runs; after it, the fast default result set stays */
+	if (cur->bulk && xp_odbc_is_mssql(c) &&
+	    !SQL_SUCCEEDED(
+	            SQLSetStmtAttr(cur->st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s: row arrays",
+		                   table);
 		goto out;
 	}
 	*out = cur;
@@ -705,7 +779,7 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 
 		if (grow(&k->raw, &k->rawcap, have + room))
 			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
-			                  cur->table, cur->cols[i].name);
+			                  cur->table, colname(cur, i));
 		in_driver = cur->table;
 		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
 		               (SQLLEN)room, &ind);
@@ -714,7 +788,7 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 			break;
 		if (!SQL_SUCCEEDED(r))
 			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
-			                     "table %s: column %s", cur->table, cur->cols[i].name);
+			                     "table %s: column %s", cur->table, colname(cur, i));
 		if (ind == SQL_NULL_DATA) {
 			f->null = 1;
 			f->p = "";
@@ -750,13 +824,20 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 	in_driver = cur->table;
 	r = SQLFetch(cur->st);
 	in_driver = NULL;
+	if (r == SQL_NO_DATA && cur->paged && cur->page_n == cur->c->page_rows) {
+		int rc = xp_odbc_page_next(cur, err);
+
+		return rc ? rc : fetch_block(cur, err);
+	}
 	if (r == SQL_NO_DATA) {
 		cur->done = 1;
 		return 0;
 	}
 	if (!SQL_SUCCEEDED(r))
-		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
-		                     cur->table);
+		return xp_odbc_mssql_explain(cur->c, cur->st, cur->table, 1,
+		                             xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+		                                           "table %s", cur->table),
+		                             err);
 	if (!cur->bulk)
 		cur->fetched = 1;
 	return 0;
@@ -764,7 +845,7 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 
 static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 {
-	for (size_t i = 0; i < cur->ncols; i++) {
+	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 		SQLLEN ind = k->ind[r];
 		const char *v = k->data + r * k->width;
@@ -788,11 +869,13 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 			if (cur->rows > 1 &&
 			    !SQL_SUCCEEDED(SQLSetPos(cur->st, (SQLSETPOSIROW)(r + 1), SQL_POSITION,
 			                             SQL_LOCK_NO_CHANGE)))
-				return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
-				                     "table %s: column %s: value longer than "
-				                     "the %llu declared",
-				                     cur->table, cur->cols[i].name,
-				                     (unsigned long long)cur->cols[i].size);
+				return xp_odbc_error(
+				        err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+				        "table %s: column %s: value longer than "
+				        "the %llu declared",
+				        cur->table, colname(cur, i),
+				        (unsigned long long)(i < cur->ncols ? cur->cols[i].size
+				                                            : 0));
 			rc = get_value(cur, i, &cur->row[i], err);
 			if (rc)
 				return rc;
@@ -804,6 +887,27 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 			return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* SQLite: a blob in a column of another type would come out as the text X'..', a different
+ * value: the row's check column names the first such column, and the dump stops there. */
+static int check_blob(const struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	const struct xp_field *f = &cur->row[cur->ncols];
+	size_t k = 0;
+
+	for (size_t i = 0; !f->null && i < f->len && f->p[i] >= '0' && f->p[i] <= '9'; i++)
+		k = k * 10 + (size_t)(f->p[i] - '0');
+	if (k == 0)
+		return 0;
+	if (k > cur->ncols)
+		return xp_err_set(err, XP_EFAIL, "table %s: row %llu: bad blob check", cur->table,
+		                  (unsigned long long)cur->nrow);
+	return xp_err_set(err, XP_EFAIL,
+	                  "table %s: row %llu: column %s holds a blob, which its type %s cannot "
+	                  "carry in a dump",
+	                  cur->table, (unsigned long long)cur->nrow, cur->cols[k - 1].name,
+	                  cur->cols[k - 1].type_name);
 }
 
 int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struct xp_err *err)
@@ -832,11 +936,16 @@ int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struc
 		rc = bulk_row(cur, cur->pos - 1, err);
 	} else {
 		rc = 0;
-		for (size_t i = 0; i < cur->ncols && !rc; i++)
+		for (size_t i = 0; i < cur->nsel && !rc; i++)
 			rc = get_value(cur, i, &cur->row[i], err);
 	}
+	cur->nrow++;
+	if (!rc && cur->blob_check)
+		rc = check_blob(cur, err);
 	if (rc)
 		return rc;
+	if (cur->paged)
+		xp_odbc_page_note(cur);
 	*row = cur->row;
 	return 1;
 }
@@ -854,7 +963,7 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 		SQLCloseCursor(cur->st);
 		SQLFreeHandle(SQL_HANDLE_STMT, cur->st);
 	}
-	for (size_t i = 0; cur->cb && i < cur->ncols; i++) {
+	for (size_t i = 0; cur->cb && i < cur->nsel; i++) {
 		free(cur->cb[i].data);
 		free(cur->cb[i].ind);
 		free(cur->cb[i].raw);
@@ -866,5 +975,6 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 	free(cur->param_i);
 	free(cur->param_s);
 	free(cur->param_ind);
+	free(cur->next_sql);
 	free(cur);
 }

@@ -188,7 +188,8 @@ static void info_str(struct xp_odbc *c, SQLUSMALLINT what, char *buf, size_t len
 }
 
 /* What to add to the connection string so the driver streams a result instead of holding all
- * of it in memory; NULL when nothing is needed or the string already decides. */
+ * of it in memory (or, for FreeTDS, hands out UTF-8); NULL when nothing is needed or the
+ * string already decides. */
 static const char *streaming_option(const char *driver, const char *connstr)
 {
 	/* psqlODBC reads through a cursor only with UseDeclareFetch */
@@ -197,6 +198,14 @@ static const char *streaming_option(const char *driver, const char *connstr)
 	/* sqlite3odbc copies a whole result (sqlite3_get_table) unless it steps */
 	if (strstr(driver, "sqlite3odbc") && !has_key(connstr, "StepAPI"))
 		return "StepAPI=1";
+	/* not for streaming: FreeTDS converts text to Latin-1 unless told the client's charset */
+	if (strstr(driver, "tdsodbc") && !has_key(connstr, "ClientCharset"))
+		return "ClientCharset=UTF-8";
+	/* MariaDB Connector/ODBC stores a whole result (mysql_stmt_store_result) unless told
+	 * not to cache forward-only cursors: 3.1.17 and later stream then, older ones ignore it */
+	if (strncasecmp(driver, "libmaodbc", 9) == 0 && !has_key(connstr, "NO_CACHE") &&
+	    !has_key(connstr, "STREAMRS") && !has_key(connstr, "FORWARDONLY"))
+		return "NO_CACHE=1;FORWARDONLY=1";
 	return NULL;
 }
 
@@ -254,6 +263,16 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 		if (rc)
 			goto out;
 	}
+	/* MariaDB Connector/ODBC obeys NO_CACHE from 3.1.17 on: older ones are read in pages */
+	if (extra && strncasecmp(c->driver, "libmaodbc", 9) == 0) {
+		char ver[32];
+		unsigned maj = 0, min = 0, patch = 0;
+
+		info_str(c, SQL_DRIVER_VER, ver, sizeof ver);
+		if (sscanf(ver, "%u.%u.%u", &maj, &min, &patch) == 3 &&
+		    maj * 1000000 + min * 10000 + patch < 3010017)
+			c->page_rows = XP_ODBC_PAGE_ROWS;
+	}
 	info_str(c, SQL_DBMS_NAME, c->dbms, sizeof c->dbms);
 	info_str(c, SQL_IDENTIFIER_QUOTE_CHAR, c->quote, sizeof c->quote);
 	if (c->quote[0] == ' ')
@@ -261,6 +280,10 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	if (!SQL_SUCCEEDED(SQLGetInfo(c->dbc, SQL_GETDATA_EXTENSIONS, &c->getdata,
 	                              sizeof c->getdata, NULL)))
 		c->getdata = 0;
+	/* MariaDB Connector/ODBC claims SQL_GD_BLOCK, but its SQLSetPos in a row array of a
+	 * forward-only cursor gives another row's values (3.1.15) or fails (3.1.17 and later) */
+	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))
+		c->getdata &= ~(SQLUINTEGER)SQL_GD_BLOCK;
 	snprintf(c->isolation, sizeof c->isolation, "autocommit");
 	rc = session_utc(c, err);
 out:
@@ -331,14 +354,25 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 		snprintf(c->isolation, sizeof c->isolation, "serializable");
 		return 0;
 	}
-	/* SQL Server's SNAPSHOT (SQL_TXN_SS_SNAPSHOT) reads one version without locks */
-	if (strstr(c->dbms, "SQL Server") && try_isolation(c, 0x20))
-		got = "snapshot";
+	if (xp_odbc_is_mssql(c))
+		return xp_odbc_mssql_begin(c, err);
+	if (c->read_committed && try_isolation(c, SQL_TXN_READ_COMMITTED))
+		got = "read-committed";
+	/* InnoDB takes the read view at the first read of a transaction, or at its start WITH
+	 * CONSISTENT SNAPSHOT: then every table is read as of the moment MANIFEST records */
+	if (!got && (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))) {
+		rc = xp_odbc_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", err);
+		if (!rc)
+			rc = xp_odbc_exec(
+			        c, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", err);
+		if (rc)
+			return rc;
+		c->in_txn = c->txn_sql = 1;
+		snprintf(c->isolation, sizeof c->isolation, "consistent-snapshot");
+		return 0;
+	}
 	/* there REPEATABLE READ is snapshot isolation; SERIALIZABLE adds checks or locks */
-	if (!got &&
-	    (strcmp(c->dbms, "PostgreSQL") == 0 || strcasestr(c->dbms, "MySQL") ||
-	     strcasestr(c->dbms, "MariaDB")) &&
-	    try_isolation(c, SQL_TXN_REPEATABLE_READ))
+	if (!got && strcmp(c->dbms, "PostgreSQL") == 0 && try_isolation(c, SQL_TXN_REPEATABLE_READ))
 		got = "repeatable-read";
 	for (size_t i = 0; !got && i < sizeof generic / sizeof generic[0]; i++)
 		if (try_isolation(c, generic[i].level))
@@ -458,6 +492,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLNumResultCols(st, &n))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s", table);
+		rc = xp_odbc_mssql_explain(c, st, table, 0, rc, err);
 		goto out;
 	}
 	if (n <= 0) {
@@ -473,6 +508,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		SQLCHAR name[512], tname[128] = "";
 		SQLSMALLINT nlen = 0, type = 0, digits = 0, nullable = 0, tlen = 0;
 		SQLULEN size = 0;
+		SQLLEN uns = SQL_FALSE;
 
 		if (!SQL_SUCCEEDED(SQLDescribeCol(st, (SQLUSMALLINT)(i + 1), name, sizeof name,
 		                                  &nlen, &type, &size, &digits, &nullable))) {
@@ -483,7 +519,16 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		                                   tname, sizeof tname, &tlen, NULL)))
 			tname[0] = '\0';
 		cols[i].name = strdup((char *)name);
-		cols[i].type_name = strdup((char *)tname);
+		/* MariaDB names an unsigned integer as the signed one: the flag says it (SQL
+		 * Server's tinyint is unsigned by its name) */
+		if (xp_odbc_type_class(type) == 'i' &&
+		    (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL")) &&
+		    SQL_SUCCEEDED(SQLColAttribute(st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
+		                                  NULL, 0, NULL, &uns)) &&
+		    uns == SQL_TRUE && !strcasestr((char *)tname, "unsigned"))
+			cols[i].type_name = xp_asprintf("%s unsigned", (char *)tname);
+		else
+			cols[i].type_name = strdup((char *)tname);
 		cols[i].sql_type = type;
 		cols[i].size = size;
 		cols[i].digits = digits;

@@ -103,7 +103,7 @@ static int opener_start(struct opener *o, const struct xp_seal_keys *k, struct x
 	if (sodium_memcmp(o->h.key_id, k->key_id, XP_SEAL_KEYID_LEN) != 0) {
 		char hex[2 * XP_SEAL_KEYID_LEN + 1];
 
-		xp_seal_hex(o->h.key_id, XP_SEAL_KEYID_LEN, hex);
+		xp_hex(o->h.key_id, XP_SEAL_KEYID_LEN, hex);
 		return xp_err_set(err, XP_EINTEGRITY, "sealed for another repository key (%s)",
 		                  hex);
 	}

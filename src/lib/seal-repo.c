@@ -4,9 +4,11 @@
 #include "seal-int.h"
 #include "catalog.h"
 #include "keys.h"
+#include "repo.h"
 #include "secret.h"
 #include "sign.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ int xp_seal_repo_init(const char *repo, const char *pw, size_t pwlen, const char
 	rc = xp_keys_init(repo, pw, pwlen, signing_key, strong, err);
 	if (rc)
 		return rc;
-	path = xp_asprintf("%s/config", repo);
+	path = xp_repo_file(repo, XP_REPO_CONFIG);
 	text = xp_asprintf("# xpbackup repository settings (see xpseal(5))\nshreddable %s\n",
 	                   shreddable ? "yes" : "no");
 	if (!path || !text)
@@ -42,7 +44,7 @@ int xp_seal_repo_init(const char *repo, const char *pw, size_t pwlen, const char
 
 int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *err)
 {
-	char *path = xp_asprintf("%s/config", repo), *text = NULL, *line, *save = NULL;
+	char *path = xp_repo_file(repo, XP_REPO_CONFIG), *text = NULL, *line, *save = NULL;
 	char value[8];
 	size_t n = 0;
 	int rc;
@@ -50,7 +52,7 @@ int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *er
 	*shreddable = 0;
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read(path, 65536, &text, NULL, err);
+	rc = xp_repo_read(repo, path, 65536, &text, NULL, err);
 	if (rc == XP_ENOENT) {
 		rc = 0;
 		goto out;
@@ -81,30 +83,35 @@ static void sign_update(void *ctx, const void *buf, size_t n)
 /* What a backup writes, so the error path can take back whatever already exists. */
 struct backup_files {
 	struct xp_afile xps;
-	char *dir, *sig, *key;
+	char *xpspath, *sig, *key;
 	int sig_done, key_done;
 };
 
 static int backup_paths(struct backup_files *f, const char *repo, const char *id)
 {
-	f->dir = xp_asprintf("%s/data/%.2s", repo, id);
-	f->sig = xp_asprintf("%s/%s.xps.minisig", f->dir ? f->dir : "", id);
-	f->key = xp_asprintf("%s/keys/shred/%s.key", repo, id);
-	return f->dir && f->sig && f->key ? 0 : XP_ENOMEM;
+	f->xpspath = xp_repo_backup(repo, id, "");
+	f->sig = xp_repo_backup(repo, id, ".minisig");
+	f->key = xp_repo_shred_key(repo, id);
+	return f->xpspath && f->sig && f->key ? 0 : XP_ENOMEM;
 }
 
-/* mkdir -p REPO/TOP/SUB, then syncs REPO and REPO/TOP so that directories made here survive a
- * crash along with the files later renamed into them. */
-static int make_dir(const char *repo, const char *top, const char *sub, struct xp_err *err)
+/* mkdir -p DIR (REPO/data/XX or REPO/keys/shred; freed here, NULL when out of memory), then
+ * syncs REPO and DIR's parent so that directories made here survive a crash along with the
+ * files later renamed into them. */
+static int make_dir(const char *repo, char *dir, struct xp_err *err)
 {
-	char *dir = xp_asprintf("%s/%s/%s", repo, top, sub);
-	char *parent = xp_asprintf("%s/%s", repo, top);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	char *parent = slash ? strndup(dir, (size_t)(slash - dir)) : NULL;
+	DIR *d = NULL;
 	int rc;
 
 	if (!dir || !parent)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	else if ((rc = xp_mkdirs(dir, 0700, err)) == 0 && (rc = xp_fsync_dir(parent, err)) == 0)
 		rc = xp_fsync_dir(repo, err);
+	/* A link planted as data/XX would have the backup's files made where it points. */
+	if (rc == 0 && (rc = xp_repo_opendir(repo, dir, &d, err)) == 0)
+		closedir(d);
 	free(dir);
 	free(parent);
 	return rc;
@@ -134,16 +141,12 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
                         struct xp_err *err)
 {
 	struct xp_sign_state st;
-	char *sigtext = NULL, *xps = NULL, *comment = NULL, *fields = NULL;
+	char *sigtext = NULL, *comment = NULL, *fields = NULL;
+	const char *xps = f->xpspath;
 	char sub[3] = {info->id[0], info->id[1], '\0'};
 	int rc;
 
-	xps = xp_asprintf("%s/%s.xps", f->dir, info->id);
-	if (!xps) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = make_dir(repo, "data", sub, err)) != 0 ||
+	if ((rc = make_dir(repo, xp_repo_data_sub(repo, sub), err)) != 0 ||
 	    (rc = open_temp(repo, &f->xps, xps, err)) != 0)
 		goto out;
 	xp_sign_init(&st);
@@ -163,7 +166,7 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 		goto out;
 	}
 	if (p->flags & XP_SEAL_SHREDDABLE) {
-		rc = make_dir(repo, "keys", "shred", err);
+		rc = make_dir(repo, xp_repo_file(repo, XP_REPO_SHRED_DIR), err);
 		if (rc || (rc = xp_file_write_atomic(f->key, info->shred_key,
 		                                     sizeof info->shred_key, 0600, err)) != 0)
 			goto out;
@@ -177,7 +180,6 @@ out:
 	free(sigtext);
 	free(comment);
 	free(fields);
-	free(xps);
 	return rc;
 }
 
@@ -187,7 +189,7 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 	struct backup_files f = {.xps = {.fd = -1}};
 	struct xp_seal_params p;
 	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
-	char *pub = xp_asprintf("%s/keys/signer.pub", repo), *final = NULL;
+	char *pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *final = NULL;
 	int shreddable = 0, rc;
 
 	*path = NULL;
@@ -195,15 +197,21 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
-	    (rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
+		goto out;
+	if (o->key_id && sodium_memcmp(kid, o->key_id, sizeof kid) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s: keys/repo.pub: not the pinned repository key", repo);
+		goto out;
+	}
+	if ((rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
 	    (!o->shreddable && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
 		goto out;
 	xp_seal_params_init(&p, pk, kid);
 	p.flags = o->shreddable || shreddable ? XP_SEAL_SHREDDABLE : 0;
 	p.observe = o->observe;
 	p.observe_ctx = o->observe_ctx;
-	xp_seal_hex(p.id, XP_SEAL_ID_LEN, info->id);
+	xp_hex(p.id, XP_SEAL_ID_LEN, info->id);
 	if (backup_paths(&f, repo, info->id) != 0) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -231,7 +239,7 @@ out:
 	else
 		free(final);
 	free(pub);
-	free(f.dir);
+	free(f.xpspath);
 	free(f.sig);
 	free(f.key);
 	return rc;
@@ -239,17 +247,16 @@ out:
 
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err)
 {
-	uint8_t id[XP_SEAL_ID_LEN];
 	struct stat st;
 
-	if (xp_seal_parse_id(id_or_file, id) == 0)
-		*path = xp_asprintf("%s/data/%.2s/%s.xps", repo, id_or_file, id_or_file);
+	if (xp_repo_valid_id(id_or_file))
+		*path = xp_repo_backup(repo, id_or_file, "");
 	else
 		*path = strdup(id_or_file);
 	if (!*path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (stat(*path, &st) < 0) {
-		int rc = errno == ENOENT && xp_seal_parse_id(id_or_file, id) == 0
+		int rc = errno == ENOENT && xp_repo_valid_id(id_or_file)
 		                 ? xp_err_set(err, XP_ENOENT, "%s: no such backup", id_or_file)
 		                 : xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s",
 		                              *path);
@@ -259,22 +266,6 @@ int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct
 		return rc;
 	}
 	return 0;
-}
-
-void xp_seal_id_of_path(const char *path, char id[XP_SEAL_ID_HEX])
-{
-	const char *base = strrchr(path, '/');
-	uint8_t bin[XP_SEAL_ID_LEN];
-
-	base = base ? base + 1 : path;
-	id[0] = '\0';
-	if (strlen(base) == 2 * XP_SEAL_ID_LEN + 4 &&
-	    strcmp(base + 2 * XP_SEAL_ID_LEN, ".xps") == 0) {
-		memcpy(id, base, 2 * XP_SEAL_ID_LEN);
-		id[2 * XP_SEAL_ID_LEN] = '\0';
-		if (xp_seal_parse_id(id, bin) != 0)
-			id[0] = '\0';
-	}
 }
 
 void xp_seal_checked_free(struct xp_seal_checked *c)
@@ -372,7 +363,7 @@ static int check_fd(int fd, const char *path, const char *sigpath, const struct 
 	if (rc == 0)
 		rc = xp_seal_bind(out->comment, out->h.id_hex, id, err);
 	if (rc == 0 && repo_kid && sodium_memcmp(out->h.key_id, repo_kid, XP_SEAL_KEYID_LEN) != 0) {
-		xp_seal_hex(out->h.key_id, XP_SEAL_KEYID_LEN, hex);
+		xp_hex(out->h.key_id, XP_SEAL_KEYID_LEN, hex);
 		rc = xp_err_set(err, XP_EINTEGRITY, "sealed for another repository key (%s)", hex);
 	}
 	if (rc)
@@ -392,9 +383,9 @@ int xp_seal_check(const char *path, const char *sigpath, const struct xp_sign_pu
 
 	memset(out, 0, sizeof *out);
 	/* The data file first, so a missing backup is named rather than its signature. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	rc = check_fd(fd, path, sigpath, pub, id, repo_kid, copy_fd, out, err);
 	close(fd);
 	return rc;
@@ -424,31 +415,29 @@ static int spool_open(struct xp_err *err)
 	return fd;
 }
 
-int xp_seal_fetch(const char *repo, const char *path, const char *id, int *fd, struct xp_err *err)
+int xp_seal_fetch(const char *repo, const char *path, const char *id,
+                  const struct xp_sign_pub *signer, int *fd, struct xp_err *err)
 {
 	struct xp_seal_checked chk = {0};
-	struct xp_sign_pub pub;
 	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
-	char *sig = xp_asprintf("%s.minisig", path),
-	     *pubpath = xp_asprintf("%s/keys/signer.pub", repo);
-	char named[XP_SEAL_ID_HEX];
+	char *sig = xp_asprintf("%s.minisig", path);
+	char named[XP_REPO_ID_HEX] = "";
 	int spool = -1, rc;
 
 	*fd = -1;
-	if (!sig || !pubpath) {
+	if (!sig) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	xp_seal_id_of_path(path, named);
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
-	    (rc = xp_sign_pub_load(pubpath, &pub, err)) != 0)
+	(void)xp_repo_id_of_name(path, named);
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
 		goto out;
 	spool = spool_open(err);
 	if (spool < 0) {
 		rc = spool;
 		goto out;
 	}
-	rc = xp_seal_check(path, sig, &pub, id && *id ? id : named, kid, spool, &chk, err);
+	rc = xp_seal_check(path, sig, signer, id && *id ? id : named, kid, spool, &chk, err);
 	if (rc == 0 && lseek(spool, 0, SEEK_SET) != 0)
 		rc = xp_err_sys(err, XP_EFAIL, "a private copy of %s", path);
 	if (rc)
@@ -460,31 +449,42 @@ out:
 		close(spool);
 	xp_seal_checked_free(&chk);
 	free(sig);
-	free(pubpath);
 	return rc;
 }
 
 int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
                     int out_fd, struct xp_seal_info *info, struct xp_err *err)
 {
-	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	char *shred = xp_asprintf("%s/keys/shred", repo);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_keys_unlock(repo, pw, pwlen, sk, err);
+	if (rc == 0)
+		rc = xp_seal_restore_key(repo, fd, name, sk, out_fd, info, err);
+	xp_secret_free(sk);
+	return rc;
+}
+
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
+                        struct xp_seal_info *info, struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	char *shred = xp_repo_file(repo, XP_REPO_SHRED_DIR);
 	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .shred_dir = shred};
 	int rc;
 
-	if (!sk || !shred) {
+	if (!shred) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
-	    (rc = xp_keys_unlock(repo, pw, pwlen, sk, err)) != 0)
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
 		goto out;
 	rc = xp_seal_open(fd, out_fd, &k, info, err);
 	if (rc)
 		xp_err_prefix(err, "%s", name);
 out:
-	xp_secret_free(sk);
 	free(shred);
 	return rc;
 }

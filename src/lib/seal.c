@@ -20,30 +20,6 @@
 
 #define FRAMES 4 /* sealed chunks queued for the writer thread */
 
-void xp_seal_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int xp_seal_parse_id(const char *hex, uint8_t id[XP_SEAL_ID_LEN])
-{
-	size_t n;
-
-	if (strlen(hex) != 2 * XP_SEAL_ID_LEN ||
-	    strspn(hex, "0123456789abcdef") != 2 * XP_SEAL_ID_LEN)
-		return XP_EUSAGE;
-	if (sodium_hex2bin(id, XP_SEAL_ID_LEN, hex, 2 * XP_SEAL_ID_LEN, NULL, &n, NULL) != 0 ||
-	    n != XP_SEAL_ID_LEN)
-		return XP_EUSAGE;
-	return 0;
-}
-
 void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN])
 {
 	randombytes_buf(id, XP_SEAL_ID_LEN);
@@ -108,7 +84,7 @@ int xp_seal_parse_header(const uint8_t *buf, size_t len, struct xp_seal_header *
 	if (len < h->len)
 		return xp_err_set(err, XP_EINTEGRITY, "truncated in the header");
 	memcpy(h->id, buf + 16, XP_SEAL_ID_LEN);
-	xp_seal_hex(h->id, XP_SEAL_ID_LEN, h->id_hex);
+	xp_hex(h->id, XP_SEAL_ID_LEN, h->id_hex);
 	h->created = (int64_t)get64(buf + 32);
 	memcpy(h->key_id, buf + 40, XP_SEAL_KEYID_LEN);
 	h->compression = buf[48];
@@ -136,9 +112,9 @@ int xp_seal_read_header(const char *path, struct xp_seal_header *h, struct xp_er
 	ssize_t n;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
 	n = xp_read_full(fd, buf, sizeof buf);
 	if (n < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
@@ -389,7 +365,7 @@ int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct
 		rc = xp_err_set(err, XP_EUSAGE, "chunk size %u out of range", p->chunk_size);
 		goto out;
 	}
-	xp_seal_hex(p->id, XP_SEAL_ID_LEN, info->id);
+	xp_hex(p->id, XP_SEAL_ID_LEN, info->id);
 	info->created = p->created;
 	key = sodium_malloc(crypto_secretstream_xchacha20poly1305_KEYBYTES);
 	if (!key || crypto_generichash_init(&s.hash, NULL, 0, XP_SEAL_HASH_LEN) != 0) {

@@ -106,10 +106,6 @@ int xp_seal_read_header(const char *path, struct xp_seal_header *h, struct xp_er
 
 /* A fresh random backup id. */
 void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN]);
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void xp_seal_hex(const uint8_t *in, size_t n, char *out);
-/* Parses a 32-hex-digit backup id; 0 or XP_EUSAGE. */
-int xp_seal_parse_id(const char *hex, uint8_t id[XP_SEAL_ID_LEN]);
 
 /* The repository side: REPO/data/XX/ID.xps with ID.xps.minisig beside it, the data keys of
  * shreddable backups in REPO/keys/shred/ID.key, defaults in REPO/config. */
@@ -123,6 +119,8 @@ int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *er
 
 struct xp_seal_backup_opts {
 	const struct xp_signkey *key; /* signs the file; must be the key of REPO/keys/signer.pub */
+	const uint8_t *key_id;        /* optional: the repository key id pinned (trust.h); a
+	                               * keys/repo.pub with another id is refused (XP_EINTEGRITY) */
 	int shreddable;               /* 1: shreddable; 0: the repository's default */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
@@ -145,9 +143,6 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 
 /* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);
-/* The backup id a path names ("…/ID.xps") into id, or "" when its name is not one. */
-void xp_seal_id_of_path(const char *path, char id[XP_SEAL_ID_HEX]);
-
 struct xp_sign_pub;
 /* What one read of a backup's file tells (xp_seal_check). */
 struct xp_seal_checked {
@@ -170,15 +165,19 @@ int xp_seal_check(const char *path, const char *sigpath, const struct xp_sign_pu
  * id fails. XP_EINTEGRITY naming what disagrees. */
 int xp_seal_bind(const char *comment, const char *header_id, const char *id, struct xp_err *err);
 /* A private copy of a backup for opening: path is read once into an unlinked file in $TMPDIR
- * (default /tmp) while xp_seal_check checks those bytes against REPO's signer.pub and
- * repository key, and id (NULL or "": the one its name says, if any); *fd is that copy, at
- * its start, and what later opening reads, so a file swapped after the check is never
- * decrypted. */
-int xp_seal_fetch(const char *repo, const char *path, const char *id, int *fd, struct xp_err *err);
+ * (default /tmp) while xp_seal_check checks those bytes against signer (the one trusted:
+ * trust.h) and REPO's repository key, and id (NULL or "": the one its name says, if any); *fd
+ * is that copy, at its start, and what later opening reads, so a file swapped after the check
+ * is never decrypted. */
+int xp_seal_fetch(const char *repo, const char *path, const char *id,
+                  const struct xp_sign_pub *signer, int *fd, struct xp_err *err);
 /* Unlocks the repository key with the password and writes the original bytes of the sealed
  * file on fd (from xp_seal_fetch) to out_fd (a prefix of them when it fails part way; see
  * xp_seal_open). Messages start with name. */
 int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
                     int out_fd, struct xp_seal_info *info, struct xp_err *err);
+/* The same with the repository secret key already unlocked (32 bytes, caller's memory). */
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
+                        struct xp_seal_info *info, struct xp_err *err);
 
 #endif

@@ -8,11 +8,24 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
+
+int xp_secret_no_core(struct xp_err *err)
+{
+	const struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return xp_err_sys(err, XP_EFAIL, "setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return xp_err_sys(err, XP_EFAIL, "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
 
 void *xp_secret_alloc(size_t n)
 {
@@ -58,55 +71,16 @@ static void first_line(char *buf, size_t *len)
 
 static int read_file(const char *path, char *buf, size_t *len, struct xp_err *err)
 {
-	struct stat st;
 	int fd, rc;
 
 	if (strcmp(path, "-") == 0)
 		return read_secret_fd(STDIN_FILENO, "stdin", buf, len, err);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	/* A regular file others can read leaks the password; pipes and descriptors are the
-	 * caller's own plumbing, so only regular files are checked. */
-	if (fstat(fd, &st) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-	} else if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-		rc = xp_err_set(err, XP_EFAIL,
-		                "%s: password file is accessible by group or others (chmod 600)",
-		                path);
-	} else {
-		rc = read_secret_fd(fd, path, buf, len, err);
-	}
-	close(fd);
-	return rc;
-}
-
-int xp_secret_dsn_file(const char *path, char **connstr, struct xp_err *err)
-{
-	struct stat st;
-	size_t len, n;
-	int rc;
-
-	*connstr = NULL;
-	if (stat(path, &st) < 0)
-		return xp_err_sys(err, XP_EFAIL, "%s", path);
-	if (st.st_mode & 077)
-		return xp_err_set(err, XP_EFAIL, "%s: readable by others; chmod 600 it", path);
-	rc = xp_file_read(path, 65536, connstr, &len, err);
+	rc = xp_secret_file_open(path, &fd, NULL, err);
 	if (rc)
 		return rc;
-	/* the first line ends there; what follows it is wiped */
-	n = strcspn(*connstr, "\r\n");
-	sodium_memzero(*connstr + n, len - n);
-	return 0;
-}
-
-void xp_secret_dsn_free(char *connstr)
-{
-	if (connstr) {
-		sodium_memzero(connstr, strlen(connstr));
-		free(connstr);
-	}
+	rc = read_secret_fd(fd, path, buf, len, err);
+	close(fd);
+	return rc;
 }
 
 /* While echo is off, a signal that ends the process first turns echo back on. */
@@ -197,7 +171,7 @@ static int from_tty(const char *prompt, int confirm, char *buf, size_t *len, str
 		else
 			rc = read_tty(fd, "Repeat password: ", again, &againlen, err);
 		if (rc == 0 && (againlen != *len || sodium_memcmp(again, buf, *len) != 0))
-			rc = xp_err_set(err, XP_EUSAGE, "passwords do not match");
+			rc = xp_err_set(err, XP_EFAIL, "passwords do not match");
 	}
 	xp_secret_free(again);
 	close(fd);

@@ -13,19 +13,16 @@
  * and its length into *len. Source, first that applies: `file` (a path; "/dev/fd/N" and "-"
  * for stdin work), $XP_PASSWORD_FILE, the controlling terminal (/dev/tty, echo off, `prompt`
  * written there; `confirm` asks twice and refuses a mismatch). The password is the first line,
- * without its "\n" or "\r\n". A regular password file that group or others may read is refused
- * (XP_EFAIL; pipes and /dev/fd descriptors are not checked). Empty password, or no file and no
- * terminal: XP_EUSAGE. */
+ * without its "\n" or "\r\n". A password file is opened under the secret-file rule
+ * (xp_secret_file_open). A confirmation that differs: XP_EFAIL. Empty password, or no file and
+ * no terminal: XP_EUSAGE. */
 int xp_secret_password(const char *file, const char *prompt, int confirm, char **pw, size_t *len,
                        struct xp_err *err);
 
-/* Reads a connection string (it may hold a password) from the first line of the file at path
- * into *connstr (malloc'd, NUL-terminated; the caller wipes and frees it with
- * xp_secret_dsn_free). A file that group or others may access is refused (XP_EFAIL), as is one
- * larger than 64 KiB. */
-int xp_secret_dsn_file(const char *path, char **connstr, struct xp_err *err);
-/* Zeroes and frees a string from xp_secret_dsn_file; NULL is fine. */
-void xp_secret_dsn_free(char *connstr);
+/* Turns core dumps off for the rest of the process (RLIMIT_CORE 0, and not dumpable: no core,
+ * no ptrace by other users), so a crash never writes passwords, keys or clear data to disk.
+ * Every tool calls it first in main. 0, or XP_EFAIL naming the call that failed. */
+int xp_secret_no_core(struct xp_err *err);
 
 /* n bytes of sodium_malloc memory (guarded, mlocked; initialises libsodium first, so it is
  * safe before sodium_init); NULL when out of memory. */

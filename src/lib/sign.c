@@ -97,12 +97,25 @@ static int parse_pubkey_text(const char *text, struct xp_sign_pub *pk)
 	return 0;
 }
 
-int xp_sign_pub_load(const char *path, struct xp_sign_pub *pk, struct xp_err *err)
+/* A small file that must be a regular one (a key or a signature): never a FIFO to wait on. */
+static int read_regular(const char *path, size_t max, char **text, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
+	rc = xp_fd_read(fd, path, max, text, NULL, err);
+	close(fd);
+	return rc;
+}
+
+int xp_sign_pub_read(const char *path, struct xp_sign_pub *pk, struct xp_err *err)
 {
 	char *text = NULL;
 	int rc;
 
-	rc = xp_file_read(path, KEYFILE_MAX, &text, NULL, err);
+	rc = read_regular(path, KEYFILE_MAX, &text, err);
 	if (rc)
 		return rc;
 	if (parse_pubkey_text(text, pk) != 0)
@@ -135,18 +148,12 @@ static int read_seckey(const char *path, uint8_t *bin, struct xp_err *err)
 	size_t len;
 	int fd, rc = XP_EFAIL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		goto out;
-	}
 	/* Anyone who reads this file can sign backups as this host. */
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		rc = xp_err_set(err, XP_EFAIL,
-		                "%s: signing key is accessible by group or others (chmod 600)",
-		                path);
+	rc = xp_secret_file_open(path, &fd, &st, err);
+	if (rc)
+		return rc;
+	if (!S_ISREG(st.st_mode)) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: signing key is not a regular file", path);
 		goto out;
 	}
 	text = xp_secret_alloc(KEYFILE_MAX + 1);
@@ -316,21 +323,56 @@ out:
 	return rc;
 }
 
-int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *err)
+void xp_sign_key_pub(const struct xp_signkey *k, uint8_t pub[XP_SIGN_PUB_LEN])
 {
-	uint8_t bin[PUB_LEN];
-	char hex[17], *b64;
+	memcpy(pub, "Ed", ALG_LEN);
+	memcpy(pub + ALG_LEN, k->id, XP_SIGN_KEYID_LEN);
+	crypto_sign_ed25519_sk_to_pk(pub + ALG_LEN + XP_SIGN_KEYID_LEN, k->sk);
+}
+
+int xp_sign_pub_load(const char *pubkey_path, uint8_t pub[XP_SIGN_PUB_LEN], struct xp_err *err)
+{
+	struct xp_sign_pub pk;
+	int rc;
+
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
+	if (rc)
+		return rc;
+	memcpy(pub, "Ed", ALG_LEN);
+	memcpy(pub + ALG_LEN, pk.id, XP_SIGN_KEYID_LEN);
+	memcpy(pub + ALG_LEN + XP_SIGN_KEYID_LEN, pk.pk, sizeof pk.pk);
+	return 0;
+}
+
+void xp_sign_pub_from(const uint8_t pub[XP_SIGN_PUB_LEN], struct xp_sign_pub *pk)
+{
+	memcpy(pk->id, pub + ALG_LEN, XP_SIGN_KEYID_LEN);
+	memcpy(pk->pk, pub + ALG_LEN + XP_SIGN_KEYID_LEN, sizeof pk->pk);
+}
+
+void xp_sign_pub_id(const uint8_t pub[XP_SIGN_PUB_LEN], char out[17])
+{
+	id_hex(pub + ALG_LEN, out);
+}
+
+int xp_sign_pub_text(const uint8_t pub[XP_SIGN_PUB_LEN], char **text, struct xp_err *err)
+{
+	char hex[17], *b64 = b64_encode(pub, XP_SIGN_PUB_LEN);
 
 	*text = NULL;
-	memcpy(bin, "Ed", ALG_LEN);
-	memcpy(bin + ALG_LEN, k->id, XP_SIGN_KEYID_LEN);
-	crypto_sign_ed25519_sk_to_pk(bin + ALG_LEN + XP_SIGN_KEYID_LEN, k->sk);
-	b64 = b64_encode(bin, sizeof bin);
-	id_hex(k->id, hex);
+	id_hex(pub + ALG_LEN, hex);
 	if (b64)
 		*text = xp_asprintf("%sminisign public key %s\n%s\n", UNTRUSTED, hex, b64);
 	free(b64);
 	return *text ? 0 : xp_err_set(err, XP_ENOMEM, "out of memory");
+}
+
+int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *err)
+{
+	uint8_t bin[PUB_LEN];
+
+	xp_sign_key_pub(k, bin);
+	return xp_sign_pub_text(bin, text, err);
 }
 
 int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err)
@@ -340,7 +382,7 @@ int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, str
 	char a[17], b[17];
 	int rc;
 
-	rc = xp_sign_pub_load(pubkey_path, &pub, err);
+	rc = xp_sign_pub_read(pubkey_path, &pub, err);
 	if (rc)
 		return rc;
 	crypto_sign_ed25519_sk_to_pk(pk, k->sk);
@@ -524,7 +566,7 @@ int xp_sign_verify_buffer(const void *buf, size_t len, const char *sigtext, cons
 
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
-	rc = xp_sign_pub_load(pubkey_path, &pk, err);
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
 	if (rc)
 		return rc;
 	return xp_sign_verify_buffer_pub(buf, len, sigtext, &pk, err);
@@ -646,7 +688,7 @@ int xp_sign_read_sigfile(const char *sigpath, char **text, struct xp_err *err)
 	struct stat st;
 	int rc;
 
-	rc = xp_file_read(sigpath, SIGFILE_MAX, text, NULL, err);
+	rc = read_regular(sigpath, SIGFILE_MAX, text, err);
 	/* Too large to be a signature is damage; a file that cannot be read is not. */
 	if (rc == XP_EFAIL && stat(sigpath, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > SIGFILE_MAX)
@@ -668,10 +710,10 @@ int xp_sign_verify_file_comment(const char *path, const char *sigpath, const cha
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
 	/* The data file first, so a missing backup is named rather than its signature. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	rc = xp_sign_pub_load(pubkey_path, &pk, err);
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
 	if (rc)
 		goto out;
 	rc = xp_sign_read_sigfile(sigpath, &text, err);

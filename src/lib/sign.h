@@ -3,8 +3,8 @@
  * tool checks ours: `minisign -V -p signer.pub -m FILE`.
  *
  * The secret-key file is minisign's secret-key format without a password (what
- * `minisign -G -W` writes), so cron signs unattended; it must not be readable or writable by
- * group or others (refused otherwise). */
+ * `minisign -G -W` writes), so cron signs unattended; it must be a regular file that passes the
+ * secret-file rule (xp_secret_file_open: no access for group or others). */
 #ifndef XP_SIGN_H
 #define XP_SIGN_H
 
@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define XP_SIGN_KEYID_LEN 8
+#define XP_SIGN_PUB_LEN   42 /* a public key as minisign stores it: "Ed", key id, Ed25519 key */
 
 /* A loaded signing secret key (kept in sodium_malloc memory). */
 struct xp_signkey;
@@ -26,7 +27,7 @@ struct xp_sign_pub {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 };
 /* Reads a public key file (minisign's format): XP_ENOENT when missing, XP_EFAIL otherwise. */
-int xp_sign_pub_load(const char *path, struct xp_sign_pub *pub, struct xp_err *err);
+int xp_sign_pub_read(const char *path, struct xp_sign_pub *pub, struct xp_err *err);
 /* The public half of k: what the host itself trusts, whatever the repository says. */
 void xp_sign_pub_of(const struct xp_signkey *k, struct xp_sign_pub *pub);
 
@@ -42,6 +43,16 @@ int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *
 void xp_sign_key_id(const struct xp_signkey *k, uint8_t id[XP_SIGN_KEYID_LEN]);
 /* 0 if the public key file at pubkey_path is k's; XP_EINTEGRITY if it is another key's. */
 int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err);
+
+/* A public key's bytes (minisign's binary layout) from a public key file, or from k. */
+int xp_sign_pub_load(const char *pubkey_path, uint8_t pub[XP_SIGN_PUB_LEN], struct xp_err *err);
+void xp_sign_key_pub(const struct xp_signkey *k, uint8_t pub[XP_SIGN_PUB_LEN]);
+/* The key in pub's bytes (as trust.h and keys.h hold a signer), for checking signatures. */
+void xp_sign_pub_from(const uint8_t pub[XP_SIGN_PUB_LEN], struct xp_sign_pub *pk);
+/* The public key file text (minisign's format) for pub, malloc'd. */
+int xp_sign_pub_text(const uint8_t pub[XP_SIGN_PUB_LEN], char **text, struct xp_err *err);
+/* The key id of pub as minisign prints it (16 upper-case hex digits) into out. */
+void xp_sign_pub_id(const uint8_t pub[XP_SIGN_PUB_LEN], char out[17]);
 
 /* Streaming signature: init, update with the data, final. */
 struct xp_sign_state {

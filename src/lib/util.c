@@ -91,35 +91,6 @@ int xp_exit_status(int code)
 	}
 }
 
-void xp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", xp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int xp_fail(const struct xp_err *err)
-{
-	fprintf(stderr, "%s: %s\n", xp_progname, err->msg[0] ? err->msg : "failed");
-	return xp_exit_status(err->code ? err->code : XP_EFAIL);
-}
-
-int xp_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", xp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", xp_progname);
-	return XP_EXIT_USAGE;
-}
-
 /* Howard Hinnant's civil-date algorithms: exact for every proleptic Gregorian date. */
 int64_t xp_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -367,27 +338,21 @@ ssize_t xp_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)
 {
-	int fd, rc = XP_EFAIL;
-	char *b = NULL;
+	char *b = malloc(max + 1);
 	ssize_t n;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	b = malloc(max + 1);
-	if (!b) {
-		rc = xp_err_set(err, XP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	if (!b)
+		return xp_err_set(err, XP_ENOMEM, "%s: out of memory", name);
 	n = xp_read_full(fd, b, max + 1);
 	if (n < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		rc = xp_err_sys(err, XP_EFAIL, "%s", name);
 		goto out;
 	}
 	if ((size_t)n > max) {
-		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", path, max);
+		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", name, max);
 		goto out;
 	}
 	b[n] = '\0';
@@ -398,7 +363,75 @@ int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct x
 	rc = 0;
 out:
 	free(b);
+	return rc;
+}
+
+int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO without a writer is read as empty instead of waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else
+		rc = xp_fd_read(fd, path, max, buf, len, err);
 	close(fd);
+	return rc;
+}
+
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	struct xp_err e = {0};
+	int rc;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	rc = xp_file_read(path, max, buf, len, &e);
+	if (rc == XP_ENOENT)
+		return 0;
+	if (rc && err)
+		*err = e;
+	return rc;
+}
+
+/* Who may do what with a secret file, worst first: reading leaks the secret, writing lets
+ * another user put their own in. */
+static const char *exposure(mode_t m)
+{
+	if (m & S_IROTH)
+		return "readable by others";
+	if (m & S_IRGRP)
+		return "readable by group";
+	if (m & S_IWOTH)
+		return "writable by others";
+	if (m & S_IWGRP)
+		return "writable by group";
+	return m & S_IXOTH ? "executable by others" : "executable by group";
+}
+
+int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err)
+{
+	struct stat sb;
+	int rc = 0;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fstat(*fd, &sb) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); chmod 600 it", path,
+		                exposure(sb.st_mode), (unsigned)(sb.st_mode & 07777));
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	} else if (st) {
+		*st = sb;
+	}
 	return rc;
 }
 
@@ -445,55 +478,124 @@ int xp_fsync_dir(const char *path, struct xp_err *err)
 	return rc;
 }
 
-int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err)
+const char *xp_file_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return S_ISREG(m) ? "a regular file" : "not a regular file";
+}
+
+int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err)
+{
+	struct stat st;
+	int f, rc = 0;
+
+	/* O_NONBLOCK: opening a FIFO never waits for its other end; it is refused below. */
+	f = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f < 0 && errno == ENXIO && stat(path, &st) == 0)
+		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
+		                  xp_file_kind(st.st_mode));
+	if (f < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fstat(f, &st) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		rc = xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
+		                xp_file_kind(st.st_mode));
+	else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (rc)
+		close(f);
+	else
+		*fd = f;
+	return rc;
+}
+
+/* The temp file beside path, or (in_place) path itself opened for writing. */
+static int afile_start(struct xp_afile *af, const char *path, mode_t mode, int in_place,
+                       struct xp_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
-
-	struct stat st;
+	int rc = 0;
 
 	af->fd = -1;
 	af->tmp = NULL;
 	af->path = strdup(path);
 	if (!af->path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	/* A device or FIFO (/dev/null, a pipe) is written in place: renaming over it would
-	 * replace the device node with a regular file. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode)) {
-			xp_afile_abort(af);
-			return xp_err_set(err, XP_EFAIL, "%s: is a directory", path);
-		}
-		af->fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (af->fd < 0) {
-			int rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-
-			xp_afile_abort(af);
-			return rc;
-		}
-		return 0;
+	if (in_place) {
+		af->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (af->fd < 0)
+			rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+		goto out;
 	}
 	af->tmp = xp_asprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, slash ? slash + 1 : path);
 	if (!af->tmp) {
-		xp_afile_abort(af);
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
 	}
 	af->fd = mkostemp(af->tmp, O_CLOEXEC);
 	if (af->fd < 0) {
-		int rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		free(af->tmp);
 		af->tmp = NULL;
-		xp_afile_abort(af);
-		return rc;
+		goto out;
 	}
-	if (fchmod(af->fd, mode) < 0) {
-		int rc = xp_err_sys(err, XP_EFAIL, "%s: chmod", path);
+	if (fchmod(af->fd, mode) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: chmod", path);
+out:
+	if (rc)
+		xp_afile_abort(af);
+	return rc;
+}
 
-		xp_afile_abort(af);
-		return rc;
+int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err)
+{
+	struct stat st;
+
+	af->fd = -1;
+	af->tmp = af->path = NULL;
+	/* lstat: a link is replaced by the rename, never followed. A character device
+	 * (/dev/null) is written in place: renaming over it would replace the node. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		if (!S_ISCHR(st.st_mode))
+			return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
+			                  xp_file_kind(st.st_mode));
+		return afile_start(af, path, mode, 1, err);
 	}
-	return 0;
+	return afile_start(af, path, mode, 0, err);
+}
+
+int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err)
+{
+	struct stat st, link;
+
+	af->fd = -1;
+	af->tmp = af->path = NULL;
+	if (lstat(path, &link) < 0)
+		return errno == ENOENT ? afile_start(af, path, mode, 0, err)
+		                       : xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (stat(path, &st) < 0)
+		st = link; /* a dangling link: replaced */
+	if (S_ISCHR(st.st_mode))
+		return afile_start(af, path, mode, 1, err);
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s): refused", path,
+		                  xp_file_kind(st.st_mode));
+	if (link.st_uid != geteuid() || st.st_uid != geteuid())
+		return xp_err_set(
+		        err, XP_EFAIL, "%s: owned by another user (uid %lu): refused", path,
+		        (unsigned long)(link.st_uid != geteuid() ? link.st_uid : st.st_uid));
+	return afile_start(af, path, mode, 0, err);
 }
 
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err)
@@ -589,6 +691,42 @@ const char *xp_repo_path(const char *opt)
 		return opt;
 	env = getenv("XP_REPO");
 	return env && *env ? env : NULL;
+}
+
+void xp_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digit[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digit[in[i] >> 4];
+		out[2 * i + 1] = digit[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xp_unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 char *xp_asprintf(const char *fmt, ...)

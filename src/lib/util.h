@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct stat;
+
 /* Library error codes: functions return 0 or one of these (negative). */
 enum {
 	XP_OK = 0,
@@ -46,14 +48,9 @@ void xp_err_prefix(struct xp_err *err, const char *fmt, ...) __attribute__((form
 /* Maps a library code to the contract's exit status. */
 int xp_exit_status(int code);
 
-/* The running tool's name, for messages ("xpseal"). Set once in main. */
+/* The running tool's name, for messages ("xpseal"). Set once in main; the messages themselves
+ * are printed by the tools' front end (cli.h). */
 extern const char *xp_progname;
-/* Prints "tool: message" on stderr. */
-void xp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "tool: err->msg" on stderr and returns the exit status for err->code. */
-int xp_fail(const struct xp_err *err);
-/* Prints "tool: message" and a hint to run with --help; returns XP_EXIT_USAGE. */
-int xp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Times are seconds since the epoch, UTC. XP_TIME_LEN fits "2026-11-24T03:00:00Z" and NUL. */
 #define XP_TIME_LEN 21
@@ -79,8 +76,30 @@ int xp_size_parse(const char *s, uint64_t *out, struct xp_err *err);
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
 /* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
 ssize_t xp_read_full(int fd, void *buf, size_t len);
-/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+/* What a file of mode m is, for messages: "a FIFO", "a symbolic link", "a device", ... */
+const char *xp_file_kind(mode_t m);
+/* Opens path (following links), refusing without waiting on it, reading or writing it anything
+ * that is not a regular file: XP_EFAIL "PATH: not a regular file (a FIFO)"; a missing file is
+ * XP_ENOENT. *fd is blocking and close-on-exec; the caller closes it. Files under a repository
+ * are opened by xp_repo_open instead, which follows no link. */
+int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err);
+/* Reads fd to its end (at most max bytes) into a malloc'd, NUL-terminated *buf (the caller
+ * frees it); name is for messages, len may be NULL. */
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* Reads a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. A FIFO
+ * is never waited on (without a writer it reads as empty). Repository files: xp_repo_read. */
 int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err);
+/* xp_file_read, but a missing file is 0 with *buf NULL and *len 0 (err untouched); for files
+ * outside a repository (a repository's own go through xp_repo_read_optional). */
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
+                          struct xp_err *err);
+/* The one rule for files that hold a secret (password, connection string, signing key): a
+ * regular file that group or others may read, write or run is refused (XP_EFAIL, one message:
+ * "PATH: readable by group (mode 0640); chmod 600 it"; readable is named before writable, others
+ * before group). Pipes, terminals and /dev/fd descriptors are the caller's own plumbing and are
+ * not checked. Opens path read-only into *fd (the caller closes it); st (may be NULL) gets its
+ * fstat. */
+int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err);
 /* mkdir -p with the given mode for the directories it creates. */
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);
 /* fsyncs the directory that holds path (or path itself if it is a directory). */
@@ -93,9 +112,16 @@ struct xp_afile {
 	char *path; /* final name (owned) */
 	char *tmp;  /* temp name (owned) */
 };
-/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing.
- * An existing device or FIFO at path is opened and written in place instead. */
+/* Creates the temp file with the given mode (e.g. 0600); af->fd is ready for writing. A link
+ * at path is replaced, never written through; a character device (/dev/null) is written in
+ * place; a FIFO, socket, block device or directory is refused (XP_EFAIL "PATH: not a regular
+ * file (a FIFO)") without being opened. */
 int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
+/* xp_afile_open for a tool's -o FILE, where clear data goes: a link is followed to a
+ * character device (/dev/stdout) or to a regular file it replaces; a file or link another
+ * user owns is refused (XP_EFAIL "PATH: owned by another user"), and so is a FIFO, so that no
+ * one else can take the data on its way. */
+int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err);
 /* fsync, rename over path, close, fsync the directory; frees af's names. The temp file is
  * open (and any flock(2) on it held) until it has its final name. */
 int xp_afile_commit(struct xp_afile *af, struct xp_err *err);
@@ -122,6 +148,11 @@ void xp_json_string(const char *s);
 /* Decodes exactly want bytes of standard base64 from s[0..len), refusing any byte outside the
  * alphabet (libsodium 1.0.18 alone decodes some bytes above 0x7f as letters). 0 or -1. */
 int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes), and back (either case): 0 or -1. The one
+ * hex encoding of the toolkit. */
+void xp_hex(const uint8_t *in, size_t n, char *out);
+int xp_unhex(const char *s, uint8_t *out, size_t n);
 
 /* printf into a fresh malloc'd string; NULL on failure. */
 char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

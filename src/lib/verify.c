@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "verify.h"
+#include "repo.h"
 
 #include "dump.h"
 #include "keys.h"
@@ -23,21 +24,17 @@
 int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_verify_keys *k,
                      struct xp_err *err)
 {
-	char *pub;
 	int rc;
 
 	memset(k, 0, sizeof *k);
 	k->sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	k->shred_dir = xp_asprintf("%s/keys/shred", repo);
-	pub = xp_asprintf("%s/keys/signer.pub", repo);
-	if (!k->sk || !k->shred_dir || !pub)
+	k->shred_dir = xp_repo_file(repo, XP_REPO_SHRED_DIR);
+	if (!k->sk || !k->shred_dir)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0 &&
-	         (rc = xp_sign_pub_load(pub, &k->signer, err)) == 0)
-		rc = xp_keys_unlock(repo, pw, pwlen, k->sk, err);
+	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)
+		rc = xp_keys_unlock_bound(repo, pw, pwlen, k->sk, &k->bound, err);
 	if (rc)
 		xp_verify_keys_free(k);
-	free(pub);
 	return rc;
 }
 
@@ -331,11 +328,9 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, const char 
 		goto out;
 	}
 	/* One descriptor for everything: what is decrypted is what the signature covers. */
-	res->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (res->fd < 0) {
-		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	rc = xp_open_regular(path, O_RDONLY, &res->fd, err);
+	if (rc)
 		goto out;
-	}
 	res->has_fd = 1;
 	rc = read_signature(path, &sig, err);
 	if (rc)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "sign.h"
 #include "util.h"
 
@@ -15,12 +16,13 @@
 struct xp_verify_keys {
 	uint8_t pk[32];
 	uint8_t key_id[8];
-	uint8_t *sk;               /* 32 bytes of secret memory (owned) */
-	char *shred_dir;           /* REPO/keys/shred (owned) */
-	struct xp_sign_pub signer; /* REPO/keys/signer.pub */
+	uint8_t *sk;                /* 32 bytes of secret memory (owned) */
+	char *shred_dir;            /* REPO/keys/shred (owned) */
+	struct xp_keys_bound bound; /* what repo.key binds to the key (keys.h) */
+	struct xp_sign_pub signer;  /* the signer trusted (trust.h): set by the caller */
 };
-/* Unlocks REPO/keys/repo.key with the password (XP_EAUTH for a wrong one) and reads
- * REPO/keys/signer.pub. */
+/* Unlocks REPO/keys/repo.key with the password (XP_EAUTH for a wrong one); k->bound is what it
+ * binds, for the trust check (xp_trust_check) that decides k->signer. */
 int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_verify_keys *k,
                      struct xp_err *err);
 void xp_verify_keys_free(struct xp_verify_keys *k);

@@ -1,5 +1,6 @@
 # src/xpdump: sources, tests and pages of this area (included by Makefile.am)
-src_lib_libxp_a_SOURCES += src/lib/odbc.c src/lib/odbc-fetch.c src/lib/odbc.h src/lib/csv.c src/lib/csv.h \
+src_lib_libxp_a_SOURCES += src/lib/odbc.c src/lib/odbc-fetch.c src/lib/odbc-mssql.c src/lib/odbc-page.c \
+	src/lib/odbc.h src/lib/odbc-int.h src/lib/csv.c src/lib/csv.h \
 	src/lib/dump.c src/lib/dump.h src/lib/dump-int.h \
 	src/lib/dump-write.c src/lib/dump-read.c
 
@@ -15,9 +16,11 @@ check_PROGRAMS += tests/unit/dump
 tests_unit_dump_LDADD = $(XP_LIBS)
 TESTS += tests/unit/dump
 
-TESTS += tests/cli/dump-sqlite.sh
-EXTRA_DIST += tests/cli/dump-sqlite.sh
+TESTS += tests/cli/dump-sqlite.sh tests/cli/fetch-fuzz.sh
+EXTRA_DIST += tests/cli/dump-sqlite.sh tests/cli/fetch-fuzz.sh
 TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
+TESTS += tests/cli/dump-mssql.sh
+EXTRA_DIST += tests/cli/dump-mssql.sh tests/tds/tds_server.py
 
 dist_man_MANS += man/xpdump.1

@@ -1,12 +1,12 @@
 /* xpdump: dump database tables over ODBC as a pax tar stream of CSV chunks. */
 #include "config.h"
 
+#include "cli.h"
 #include "dump.h"
 #include "secret.h"
 #include "util.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE [-t TABLE]...\n"
-	           "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
-	           "              [--exclude T1/T2]...\n"
-	           "              [--chunk-size N] [-o FILE] [-q]\n"
-	           "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
-	           "The connection string may also come from XP_DSN.\n");
-}
+static const char usage_text[] =
+        "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE[:COL] [-t TABLE[:COL]]...\n"
+        "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
+        "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
+        "              [--chunk-size N] [-o FILE] [-q]\n"
+        "       xpdump --help | --version\n"
+        "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
+        "COL after the table's last colon dates its rows; --time-column COL dates the rest.\n"
+        "The connection string may also come from XP_DSN.\n";
 
 struct progress {
 	struct timespec t0;
@@ -71,6 +71,21 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	o->found = 1;
 }
 
+/* -t TABLE[:COL]: the table, and after its last colon the column that dates its rows (none
+ * when empty, so a name with a colon is given with one more). *name is malloc'd. */
+static int parse_table(const char *arg, char **name, const char **tcol, struct xp_err *err)
+{
+	const char *colon = strrchr(arg, ':');
+
+	*tcol = colon && colon[1] ? colon + 1 : NULL;
+	*name = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	if (!*name)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (!**name)
+		return xp_err_set(err, XP_EUSAGE, "-t %s: no table name", arg);
+	return 0;
+}
+
 static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err *err)
 {
 	const char *slash = strchr(arg, '/');
@@ -102,7 +117,8 @@ int main(int argc, char **argv)
 		OPT_SINCE,
 		OPT_UNTIL,
 		OPT_EXCL,
-		OPT_CHUNK
+		OPT_CHUNK,
+		OPT_ISOLATION
 	};
 	static const struct option opts[] = {
 	        {"dsn", required_argument, NULL, OPT_DSN},
@@ -114,37 +130,45 @@ int main(int argc, char **argv)
 	        {"until", required_argument, NULL, OPT_UNTIL},
 	        {"exclude", required_argument, NULL, OPT_EXCL},
 	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+	        {"isolation", required_argument, NULL, OPT_ISOLATION},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	struct xp_dump_opts o = {0};
 	struct xp_interval *excl = NULL;
-	const char **tables = NULL;
+	char **tables = NULL;
+	const char **tcols = NULL;
 	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
 	char *dsn_buf = NULL;
 	struct xp_afile af = {.fd = -1};
-	struct stat st;
 	struct progress prog = {0};
 	struct older older = {0};
 	int64_t max_age = 0;
 	struct xp_err err = {0};
 	uint64_t chunk = 0;
-	int quiet = 0, direct = 0, c, rc = 0, fd = STDOUT_FILENO;
+	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
 
 	xp_progname = "xpdump";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	excl = calloc((size_t)argc, sizeof *excl);
 	tables = calloc((size_t)argc, sizeof *tables);
-	if (!excl || !tables) {
+	tcols = calloc((size_t)argc, sizeof *tcols);
+	if (!excl || !tables || !tcols) {
 		rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	while ((c = getopt_long(argc, argv, "t:o:qh", opts, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "t:o:qh", opts)) != -1) {
 		switch (c) {
 		case OPT_DSN: dsn = optarg; break;
 		case OPT_DSN_FILE: dsn_file = optarg; break;
-		case 't': tables[o.ntables++] = optarg; break;
+		case 't':
+			rc = parse_table(optarg, &tables[o.ntables], &tcols[o.ntables], &err);
+			o.ntables++;
+			break;
 		case OPT_TCOL: o.window.time_column = optarg; break;
 		case OPT_MAXAGE:
 			older.max_age = optarg;
@@ -163,10 +187,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
 		case OPT_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
+		case OPT_ISOLATION:
+			if (strcmp(optarg, "read-committed") == 0)
+				o.read_committed = 1;
+			else if (strcmp(optarg, "snapshot") != 0)
+				rc = xp_err_set(&err, XP_EUSAGE,
+				                "--isolation %s: want snapshot or read-committed",
+				                optarg);
+			break;
 		case 'o': output = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': usage(stdout); goto out;
-		default: rc = xp_usage_error("unknown option"); goto done;
+		case 'h': rc = xp_cli_help(usage_text); goto done;
+		case XP_CLI_VERSION: rc = xp_cli_version(); goto done;
+		default: rc = XP_EXIT_USAGE; goto done;
 		}
 		if (rc) {
 			rc = xp_usage_error("%s", err.msg);
@@ -184,13 +217,17 @@ int main(int argc, char **argv)
 		                                    : "no table (-t TABLE)");
 		goto done;
 	}
-	if (!o.window.time_column && (o.window.has_since || o.window.has_until || o.window.nexcl)) {
-		rc = xp_usage_error("--since, --until and --exclude need --time-column");
-		goto done;
-	}
-	if (older.max_age && !o.window.time_column) {
-		rc = xp_usage_error("--max-age needs --time-column");
-		goto done;
+	for (size_t i = 0; i < o.ntables; i++) {
+		if (!tcols[i])
+			tcols[i] = o.window.time_column;
+		if (!tcols[i] &&
+		    (o.window.has_since || o.window.has_until || o.window.nexcl || older.max_age)) {
+			rc = xp_usage_error(
+			        "table %s has no time column for --since, --until, "
+			        "--exclude or --max-age (-t %s:COL or --time-column COL)",
+			        tables[i], tables[i]);
+			goto done;
+		}
 	}
 	if (older.max_age) {
 		/* a row of age max-age has reached it (as xpexpire counts): leave it out */
@@ -212,35 +249,29 @@ int main(int argc, char **argv)
 		                    XP_DUMP_CHUNK_MAX);
 		goto done;
 	}
+	if (xp_cli_clear_output(output, &err)) {
+		rc = xp_usage_error("%s", err.msg);
+		goto done;
+	}
 	if (dsn_file) {
-		rc = xp_secret_dsn_file(dsn_file, &dsn_buf, &err);
+		rc = xp_cli_dsn_file(dsn_file, &dsn_buf, &err);
 		if (rc)
 			goto out;
 		dsn = dsn_buf;
 	}
 	o.connstr = dsn;
-	o.tables = tables;
+	o.tables = (const char *const *)tables;
+	o.time_columns = tcols;
 	o.window.excl = excl;
 	o.chunk_size = (size_t)chunk;
-	o.output = output && strcmp(output, "-") != 0 ? output : NULL;
-	if (output && strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* a device or FIFO is written in place: renaming over it would replace it */
-		fd = open(output, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
-			goto out;
-		}
-		direct = 1;
-	} else if (output && strcmp(output, "-") != 0) {
-		rc = xp_afile_open(&af, output, 0600, &err);
+	o.output = xp_cli_stdio(output) ? NULL : output;
+	if (o.output) {
+		/* clear data: never into a FIFO or a file someone else could read it from */
+		rc = xp_afile_open_output(&af, output, 0600, &err);
 		if (rc)
 			goto out;
 		fd = af.fd;
 		xp_odbc_crash_unlink = af.tmp;
-	} else if (isatty(STDOUT_FILENO)) {
-		rc = xp_usage_error(
-		        "not writing a dump stream to a terminal; use -o FILE or a pipe");
-		goto done;
 	}
 	if (!quiet && isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
@@ -253,15 +284,16 @@ int main(int argc, char **argv)
 	xp_odbc_crash_unlink = NULL;
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
-	if (direct && close(fd) < 0 && !rc)
-		rc = xp_err_sys(&err, XP_EFAIL, "%s", output);
 out:
 	if (af.path)
 		xp_afile_abort(&af);
 	rc = rc ? xp_fail(&err) : older.found ? XP_EXIT_WARN : 0;
 done:
-	xp_secret_dsn_free(dsn_buf);
+	xp_cli_dsn_free(dsn_buf);
 	free(excl);
+	for (size_t i = 0; tables && i < o.ntables; i++)
+		free(tables[i]);
 	free(tables);
+	free(tcols);
 	return rc;
 }

@@ -2,16 +2,18 @@
  * backups on legal hold, release them, crypto-shred them on request. */
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
+#include "cli.h"
 #include "keys.h"
 #include "policy.h"
 #include "sign.h"
+#include "trust.h"
+#include "secret.h"
 #include "util.h"
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
@@ -35,17 +37,15 @@ struct run {
 	char journal[300]; /* the rules and the time they were evaluated at, for the journal */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xpexpire -r REPO [--keep-last N] [--keep-within D] [--keep-daily N]\n"
-	           "                [--keep-weekly N] [--keep-monthly N] [--keep-yearly N]\n"
-	           "                [--max-age D] [--source NAME] [--dry-run] [--now T] [--json]\n"
-	           "                [--signing-key F]\n"
-	           "       xpexpire -r REPO --list [policy options] [--source NAME] [--now T] "
-	           "[--json]\n"
-	           "       xpexpire -r REPO --hold ID --reason TEXT | --release ID\n"
-	           "       xpexpire -r REPO --shred ID --reason TEXT\n");
-}
+static const char usage_text[] =
+        "usage: xpexpire -r REPO [--keep-last N] [--keep-within D] [--keep-daily N]\n"
+        "                [--keep-weekly N] [--keep-monthly N] [--keep-yearly N]\n"
+        "                [--max-age D] [--source NAME] [--dry-run] [--now T] [--json]\n"
+        "                [--signing-key F]\n"
+        "       xpexpire -r REPO --list [policy options] [--source NAME] [--now T] [--json]\n"
+        "       xpexpire -r REPO --hold ID --reason TEXT | --release ID\n"
+        "       xpexpire -r REPO --shred ID --reason TEXT\n"
+        "       xpexpire --help | --version\n";
 
 static int parse_count(const char *name, const char *s, int64_t *out)
 {
@@ -118,13 +118,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	        {"shred", required_argument, NULL, O_SHRED},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	const char *repo = NULL, *now = NULL;
 	struct xp_err err = {0};
 	int c, rc = 0;
 
-	while (rc == 0 && (c = getopt_long(argc, argv, "r:nh", lo, NULL)) != -1) {
+	while (rc == 0 && (c = xp_cli_getopt(argc, argv, "r:nh", lo)) != -1) {
 		switch (c) {
 		case 'r': repo = optarg; break;
 		case O_LAST: rc = parse_count("keep-last", optarg, &o->p.keep_last); break;
@@ -144,8 +145,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_RELEASE: set_mode(o, RELEASE, optarg); break;
 		case O_SHRED: set_mode(o, SHRED, optarg); break;
 		case O_SIGNKEY: o->signing_key = optarg; break;
-		case 'h': usage(stdout); return XP_EXIT_OK;
-		default: usage(stderr); return XP_EXIT_USAGE;
+		case 'h': return xp_cli_help(usage_text);
+		case XP_CLI_VERSION: return xp_cli_version();
+		default: return XP_EXIT_USAGE;
 		}
 		if (c >= O_LAST && c <= O_MAXAGE)
 			o->have_policy = 1;
@@ -461,14 +463,41 @@ static void print_list(const struct opts *o, const struct run *r)
 	}
 }
 
+/* Before a change: the repository must match this host's pins, its catalog and journal be no
+ * older than this host has seen (a first use pins it and says so). */
+static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
+{
+	char note[512];
+	int rc;
+
+	rc = xp_trust_check(repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, t, err);
+	if (rc == 0 && t->pinned_now) {
+		xp_trust_first_use(t, repo, note, sizeof note);
+		xp_warn("%s", note);
+	}
+	return rc;
+}
+
+/* After a change: what it wrote is what this host has seen (a failure is a warning). */
+static void trust_seen(const char *repo, const struct xp_trust *t)
+{
+	struct xp_err e = {0, ""};
+
+	if (xp_trust_seen(repo, t, &e) != 0)
+		xp_warn("%s: trust pins not updated: %s", repo, e.msg);
+}
+
 static int expire_or_list(const struct opts *o, struct xp_err *err)
 {
+	struct xp_trust t = {0};
 	struct xp_signkey *key = NULL;
 	struct run r;
 	int rc, changing = o->mode == EXPIRE && !o->dry_run;
 
 	memset(&r, 0, sizeof r);
 	rc = xp_keys_check_repo(o->repo, err);
+	if (rc == 0 && changing)
+		rc = check_trust(o->repo, &t, err);
 	if (rc == 0 && changing)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
@@ -482,6 +511,8 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		goto out;
 	if (changing)
 		rc = delete_all(o, key, &r, err);
+	if (changing && rc == 0)
+		trust_seen(o->repo, &t);
 	if (o->json)
 		print_json(o, &r);
 	else if (o->mode == LIST)
@@ -490,6 +521,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		print_decisions(o, &r);
 out:
 	xp_sign_free_key(key);
+	xp_trust_free(&t);
 	run_free(&r);
 	return rc;
 }
@@ -499,10 +531,13 @@ static int change_one(const struct opts *o, struct xp_err *err)
 {
 	struct xp_catalog cat;
 	struct xp_signkey *key = NULL;
+	struct xp_trust t = {0};
 	int rc;
 
 	memset(&cat, 0, sizeof cat);
 	rc = xp_keys_check_repo(o->repo, err);
+	if (rc == 0)
+		rc = check_trust(o->repo, &t, err);
 	if (rc < 0)
 		goto out;
 	rc = xp_catalog_load(o->repo, &cat, err);
@@ -524,6 +559,8 @@ static int change_one(const struct opts *o, struct xp_err *err)
 	if (rc == XP_ENOENT) /* deleted since we looked */
 		xp_err_set(err, XP_ENOENT, "%s: no such backup", o->id);
 	if (rc == 0)
+		trust_seen(o->repo, &t);
+	if (rc == 0)
 		printf("%s %s\n",
 		       o->mode == HOLD      ? "held"
 		       : o->mode == RELEASE ? "released"
@@ -531,6 +568,7 @@ static int change_one(const struct opts *o, struct xp_err *err)
 		       o->id);
 out:
 	xp_sign_free_key(key);
+	xp_trust_free(&t);
 	xp_catalog_free(&cat);
 	return rc;
 }
@@ -549,6 +587,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpexpire";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	memset(&o, 0, sizeof o);
 	rc = parse_args(argc, argv, &o);

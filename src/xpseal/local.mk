@@ -21,3 +21,5 @@ TESTS += tests/cli/seal-interrupted.sh
 EXTRA_DIST += tests/cli/seal-interrupted.sh
 TESTS += tests/cli/attack-journal.sh
 EXTRA_DIST += tests/cli/attack-journal.sh
+TESTS += tests/cli/attack-trust.sh tests/cli/seal-trust.sh
+EXTRA_DIST += tests/cli/attack-trust.sh tests/cli/seal-trust.sh tests/cli/fixtures/repo-v1

@@ -2,14 +2,15 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "dump.h"
 #include "keys.h"
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
+#include "trust.h"
 #include "util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +26,15 @@ static const char usage_text[] =
         "              [--json] [--require-dump]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
-        "       xpseal open -r REPO [--password-file F] [-o FILE] ID|FILE\n"
+        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
+        "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
+        "       xpseal --help | --version\n"
         "\n"
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
-        "configuration password. See xpseal(1).\n";
-
-static int usage(void)
-{
-	fputs(usage_text, stdout);
-	return XP_EXIT_OK;
-}
+        "configuration password. `trust` pins the repository's keys on this host.\n"
+        "See xpseal(1).\n";
 
 static double now_seconds(void)
 {
@@ -82,7 +80,7 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	char hash[2 * XP_SEAL_HASH_LEN + 1];
 
 	xp_time_format(info->created, created);
-	xp_seal_hex(info->hash, sizeof info->hash, hash);
+	xp_hex(info->hash, sizeof info->hash, hash);
 	printf("{\"id\":\"%s\",\"path\":", info->id);
 	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
@@ -100,11 +98,14 @@ enum {
 	OPT_SOURCE,
 	OPT_JSON,
 	OPT_REQUIRE_DUMP,
+	OPT_YES,
+	OPT_RESET,
 };
 
 static const struct option options[] = {
         {"help", no_argument, NULL, 'h'},
-        {"repository", required_argument, NULL, 'r'},
+        {"repo", required_argument, NULL, 'r'},
+        {"repository", required_argument, NULL, 'r'}, /* the old name, still accepted */
         {"input", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
@@ -116,26 +117,29 @@ static const struct option options[] = {
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
         {"require-dump", no_argument, NULL, OPT_REQUIRE_DUMP},
+        {"pubkey", required_argument, NULL, 'p'},
+        {"yes", no_argument, NULL, OPT_YES},
+        {"reset", no_argument, NULL, OPT_RESET},
+        XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_TRUST };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream. */
+ * "X" require a dump stream, "Y" yes, "R" reset. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJX",
-        [CMD_INIT] = "rPKSD",
-        [CMD_OPEN] = "roP",
-        [CMD_PASSWD] = "rPNS",
+        [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
+        [CMD_PASSWD] = "rPNS",   [CMD_TRUST] = "rYR",
 };
 
 struct args {
 	enum cmd cmd;
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
-	const char *source, *target;
-	int quiet, strong, shreddable, json, require_dump;
+	const char *source, *target, *pubkey;
+	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
+	int quiet, strong, shreddable, json, require_dump, yes, reset;
 };
 
 static int option_letter(int c)
@@ -149,6 +153,8 @@ static int option_letter(int c)
 	case OPT_SOURCE: return 'U';
 	case OPT_JSON: return 'J';
 	case OPT_REQUIRE_DUMP: return 'X';
+	case OPT_YES: return 'Y';
+	case OPT_RESET: return 'R';
 	default: return c;
 	}
 }
@@ -156,29 +162,27 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal", "init", "open", "passwd"};
+	static const char *const names[] = {"seal", "init", "open", "passwd", "trust"};
+	struct xp_err err = {0};
 	int c;
 
 	a->cmd = CMD_SEAL;
 	if (argc > 1 && argv[1][0] != '-') {
-		for (a->cmd = CMD_INIT; a->cmd <= CMD_PASSWD; a->cmd++)
+		for (a->cmd = CMD_INIT; a->cmd <= CMD_TRUST; a->cmd++)
 			if (strcmp(argv[1], names[a->cmd]) == 0)
 				break;
-		if (a->cmd > CMD_PASSWD)
+		if (a->cmd > CMD_TRUST)
 			return xp_usage_error("unknown command '%s'", argv[1]);
 		argc--;
 		argv++;
 	}
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hr:i:o:q", options, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "hr:i:o:qp:", options)) != -1) {
 		if (c == 'h')
-			return usage();
-		if (c == ':')
-			return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		if (c == '?' && optopt)
-			return xp_usage_error("unknown option '-%c'", optopt);
-		if (c == '?')
-			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
+			return xp_cli_help(usage_text);
+		if (c == XP_CLI_VERSION)
+			return xp_cli_version();
+		if (c == XP_CLI_BAD)
+			return XP_EXIT_USAGE;
 		if (!strchr(allowed[a->cmd], option_letter(c)))
 			return xp_usage_error("%s: option '%s' does not apply", names[a->cmd],
 			                      argv[optind - 1]);
@@ -195,12 +199,24 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_SOURCE: a->source = optarg; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_REQUIRE_DUMP: a->require_dump = 1; break;
+		case 'p': a->pubkey = optarg; break;
+		case OPT_YES: a->yes = 1; break;
+		case OPT_RESET: a->reset = 1; break;
 		}
 	}
 	if (a->cmd == CMD_OPEN) {
 		if (optind != argc - 1)
 			return xp_usage_error("open: name one backup (ID or FILE)");
 		a->target = argv[optind++];
+		if (xp_cli_clear_output(a->output, &err))
+			return xp_usage_error("%s", err.msg);
+	}
+	if (a->cmd == CMD_TRUST && a->yes) {
+		if (argc - optind != 3)
+			return xp_usage_error("trust --yes: give the expected REPOSITORY-ID KEY-ID "
+			                      "SIGNER-ID (as `xpseal trust -r REPO` shows them)");
+		for (int i = 0; i < 3; i++)
+			a->expect[i] = argv[optind++];
 	}
 	if (optind < argc)
 		return xp_usage_error("unexpected argument '%s'", argv[optind]);
@@ -212,8 +228,34 @@ static int parse(int argc, char **argv, struct args *a)
 	return -1;
 }
 
+/* Checks REPO against this host's pins and says once when a first use pinned it. */
+static int check_trust(const struct args *a, unsigned flags, const struct xp_keys_bound *b,
+                       struct xp_trust *t, struct xp_err *err)
+{
+	struct xp_trust_opts o = {.flags = flags, .pubkey = a->pubkey, .bound = b};
+	char note[512];
+	int rc;
+
+	rc = xp_trust_check(a->repo, &o, t, err);
+	if (rc == 0 && t->pinned_now && !(flags & XP_TRUST_RESET)) {
+		xp_trust_first_use(t, a->repo, note, sizeof note);
+		xp_warn("%s", note);
+	}
+	return rc;
+}
+
+/* After a run that verified or wrote the catalog: a failure to record it is a warning. */
+static void trust_seen(const struct args *a, const struct xp_trust *t)
+{
+	struct xp_err e = {0, ""};
+
+	if (xp_trust_seen(a->repo, t, &e) != 0)
+		xp_warn("%s: trust pins not updated: %s", a->repo, e.msg);
+}
+
 static int cmd_init(const struct args *a, struct xp_err *err)
 {
+	struct xp_trust t = {0};
 	char *pw = NULL;
 	size_t len = 0;
 	int rc;
@@ -223,6 +265,10 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	if (rc == 0)
 		rc = xp_seal_repo_init(a->repo, pw, len, a->signing_key, a->strong, a->shreddable,
 		                       err);
+	/* The host that makes a repository trusts what it made. */
+	if (rc == 0)
+		rc = check_trust(a, XP_TRUST_RESET, NULL, &t, err);
+	xp_trust_free(&t);
 	xp_secret_free(pw);
 	return rc;
 }
@@ -261,19 +307,22 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	struct xp_signkey *key = NULL;
 	struct xp_seal_info info;
 	struct xp_dump_brief brief;
+	struct xp_trust t = {0};
 	char *path = NULL;
 	int fd = STDIN_FILENO, rc;
 
-	if (a->input && strcmp(a->input, "-") != 0) {
+	if (!xp_cli_stdio(a->input)) {
 		fd = open(a->input, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", a->input);
 			goto out;
 		}
 	}
-	if ((rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
+	if ((rc = check_trust(a, XP_TRUST_MARKS, NULL, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0)
 		goto out;
 	o.key = key;
+	o.key_id = t.key_id;
 	obs.tap = xp_dump_tap_new();
 	if (!obs.tap) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -295,6 +344,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 		              info.id);
 		goto out;
 	}
+	trust_seen(a, &t);
 	if (a->json)
 		print_json(&info, path, now_seconds() - obs.start);
 	else
@@ -306,36 +356,74 @@ out:
 		close(fd);
 	xp_sign_free_key(key);
 	xp_dump_tap_free(obs.tap);
+	xp_trust_free(&t);
 	free(path);
 	return rc;
+}
+
+/* A private copy of path, checked from one read against the trusted signer (xp_seal_fetch). */
+static int fetch_backup(const char *repo, const char *path, const struct xp_trust *t, int *fd,
+                        struct xp_err *err)
+{
+	struct xp_sign_pub signer;
+
+	xp_sign_pub_from(t->signer, &signer);
+	return xp_seal_fetch(repo, path, NULL, &signer, fd, err);
 }
 
 static int cmd_open(const struct args *a, struct xp_err *err)
 {
 	struct xp_afile out = {.fd = -1};
-	char *path = NULL, *pw = NULL;
+	struct xp_trust t = {0};
+	struct xp_keys_bound b;
+	char *path = NULL, *pw = NULL, said[160];
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	size_t len = 0;
-	int to_file = a->output && strcmp(a->output, "-") != 0;
-	int fd = -1, rc;
+	int to_file = !xp_cli_stdio(a->output);
+	int fd = -1, early, rc;
 
-	/* The signature first: a file that is not ours is refused before any password. The
-	 * bytes checked are kept in a private copy, and only that copy is decrypted. */
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_seal_locate(a->repo, a->target, &path, err)) != 0 ||
-	    (rc = xp_seal_fetch(a->repo, path, NULL, &fd, err)) != 0 ||
-	    (rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
-	                             err)) != 0)
+	    (rc = xp_trust_describe(a->repo, &t, err)) != 0)
 		goto out;
-	if (to_file && (rc = xp_afile_open(&out, a->output, 0600, err)) != 0)
+	/* With a pin or -p, a file that is not ours is refused before any password; without,
+	 * the signer comes from what the password unlocks. */
+	early = t.had_pins || a->pubkey;
+	xp_trust_free(&t);
+	if (early && ((rc = check_trust(a, 0, NULL, &t, err)) != 0 ||
+	              (rc = fetch_backup(a->repo, path, &t, &fd, err)) != 0))
 		goto out;
-	rc = xp_seal_restore(a->repo, fd, path, pw, len, to_file ? out.fd : STDOUT_FILENO, NULL,
-	                     err);
+	xp_trust_free(&t);
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0)
+		goto out;
+	if (!b.present)
+		xp_warn("%s: keys/repo.key is of an older format that does not carry the signer's "
+		        "key: the password cannot vouch for keys/signer.pub",
+		        a->repo);
+	if ((rc = check_trust(a, 0, &b, &t, err)) != 0 ||
+	    (!early && (rc = fetch_backup(a->repo, path, &t, &fd, err)) != 0))
+		goto out;
+	/* The pinned signer is the rule; any other is named. */
+	if (!t.pinned_now && t.from != XP_TRUST_FROM_PIN) {
+		xp_trust_describe_signer(&t, said, sizeof said);
+		xp_warn("%s: %s", a->repo, said);
+	}
+	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
+		goto out;
+	rc = xp_seal_restore_key(a->repo, fd, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL,
+	                         err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
 out:
 	if (fd >= 0)
 		close(fd);
 	xp_afile_abort(&out);
+	xp_trust_free(&t);
 	xp_secret_free(pw);
+	xp_secret_free(sk);
 	free(path);
 	return rc;
 }
@@ -364,6 +452,66 @@ out:
 	return rc;
 }
 
+/* Asks on the terminal; 0 when the answer is yes. */
+static int confirm(const char *repo, struct xp_err *err)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return xp_err_set(err, XP_EUSAGE,
+		                  "trust: standard input is not a terminal: give --yes and the "
+		                  "expected ids");
+	printf("Pin these keys for %s on this host? [y/N] ", repo);
+	fflush(stdout);
+	if (!fgets(line, sizeof line, stdin) ||
+	    (strcmp(line, "y\n") != 0 && strcmp(line, "yes\n") != 0))
+		return xp_err_set(err, XP_EFAIL, "%s: nothing pinned", repo);
+	return 0;
+}
+
+/* --yes: the ids found must be the ones the administrator expects. */
+static int expected(const struct args *a, const struct xp_trust *t, const char *kid,
+                    struct xp_err *err)
+{
+	static const char *const what[] = {"repository", "repository key", "signer"};
+	const char *got[] = {t->repo_id, kid, t->signer_id};
+
+	for (int i = 0; i < 3; i++)
+		if (strcasecmp(a->expect[i], got[i]) != 0)
+			return xp_err_set(err, XP_EINTEGRITY,
+			                  "%s: %s %s is not the expected %s: nothing pinned",
+			                  a->repo, what[i], got[i], a->expect[i]);
+	return 0;
+}
+
+static int cmd_trust(const struct args *a, struct xp_err *err)
+{
+	struct xp_trust t = {0}, now = {0};
+	char kid[2 * XP_KEYS_ID_LEN + 1];
+	int rc;
+
+	if ((rc = xp_trust_describe(a->repo, &t, err)) != 0)
+		goto out;
+	sodium_bin2hex(kid, sizeof kid, t.key_id, sizeof t.key_id);
+	printf("repository %s\nrepo-key %s\nsigner %s\n", t.repo_id, kid, t.signer_id);
+	if (t.had_pins && !a->reset) {
+		rc = xp_trust_check(a->repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, &now,
+		                    err);
+		if (rc == 0)
+			printf("already pinned on this host\n");
+		goto out;
+	}
+	if ((rc = a->yes ? expected(a, &t, kid, err) : confirm(a->repo, err)) != 0 ||
+	    (rc = xp_trust_check(a->repo, &(struct xp_trust_opts){.flags = XP_TRUST_RESET}, &now,
+	                         err)) != 0)
+		goto out;
+	printf("pinned in %s\n", now.dir);
+out:
+	xp_trust_free(&now);
+	xp_trust_free(&t);
+	return rc;
+}
+
 /* What a change cleaned up on the way (a temp file of an interrupted seal): one line. */
 static void on_notice(void *ctx, const struct xp_catalog_finding *f)
 {
@@ -378,6 +526,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)
@@ -390,6 +540,7 @@ int main(int argc, char **argv)
 	case CMD_INIT: rc = cmd_init(&a, &err); break;
 	case CMD_OPEN: rc = cmd_open(&a, &err); break;
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
+	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}
 	return rc ? xp_fail(&err) : XP_EXIT_OK;

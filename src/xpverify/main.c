@@ -3,16 +3,19 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "keys.h"
+#include "repo.h"
 #include "seal.h"
 #include "secret.h"
 #include "sign.h"
+#include "trust.h"
 #include "util.h"
 #include "verify.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,8 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define ID_HEX 32
 
 /* A backup's verdict: the worst of its signature, the catalog's findings about it, its deep
  * check and its drill (worst: BAD, then MISSING, then FAILED). */
@@ -67,6 +68,8 @@ struct run {
 	int deep;          /* --deep or --drill */
 	const char *drill; /* --drill CONNSTR */
 	struct xp_verify_keys keys;
+	struct xp_trust trust; /* with -r: the pins checked, and the signer trusted */
+	char *rollback;        /* the catalog or journal is older than this host has seen */
 	struct xp_catalog cat; /* for the state of each backup (shredded ones are not opened) */
 	struct item *items;
 	size_t n, cap;
@@ -98,27 +101,15 @@ static void usage(FILE *f)
 	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
 	        "                       the repository that holds the file)\n"
 	        "      --json           print one JSON object\n"
-	        "  -h, --help           print this help\n");
-}
-
-static int is_id(const char *s)
-{
-	return strlen(s) == ID_HEX && strspn(s, "0123456789abcdef") == ID_HEX;
+	        "  -h, --help           print this help\n" XP_CLI_VERSION_HELP);
 }
 
 /* The id in a path ending in "/ID.xps", or NULL. */
 static char *id_of_path(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	size_t n;
+	char id[XP_REPO_ID_HEX];
 
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	if (n != ID_HEX + 4 || strcmp(base + ID_HEX, ".xps") != 0)
-		return NULL;
-	if (strspn(base, "0123456789abcdef") != ID_HEX)
-		return NULL;
-	return strndup(base, ID_HEX);
+	return xp_repo_id_of_name(path, id) == 0 ? strdup(id) : NULL;
 }
 
 static int add(struct run *run, char *id, char *path, int byid, struct xp_err *err)
@@ -146,9 +137,8 @@ static int add(struct run *run, char *id, char *path, int byid, struct xp_err *e
 /* An argument is a backup id when it looks like one and a repository is known. */
 static int add_arg(struct run *run, const char *arg, struct xp_err *err)
 {
-	if (run->repo && is_id(arg))
-		return add(run, strdup(arg),
-		           xp_asprintf("%s/data/%.2s/%s.xps", run->repo, arg, arg), 1, err);
+	if (run->repo && xp_repo_valid_id(arg))
+		return add(run, strdup(arg), xp_repo_backup(run->repo, arg, ""), 1, err);
 	return add(run, id_of_path(arg), strdup(arg), 0, err);
 }
 
@@ -160,36 +150,35 @@ static int by_path(const void *a, const void *b)
 /* Every REPO/data/XX/ID.xps, sorted. */
 static int scan_repo(struct run *run, struct xp_err *err)
 {
-	char *data = xp_asprintf("%s/data", run->repo), *sub = NULL;
+	char *data = xp_repo_file(run->repo, XP_REPO_DATA), *sub = NULL;
 	DIR *d = NULL, *sd = NULL;
 	struct dirent *e, *f;
 	int rc = 0;
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	d = opendir(data);
-	if (!d && errno == ENOENT && access(run->repo, F_OK) == 0)
-		goto out; /* a repository without backups yet */
-	if (!d) {
-		rc = errno == ENOENT ? xp_err_sys(err, XP_ENOENT, "%s", run->repo)
-		                     : xp_err_sys(err, XP_EFAIL, "%s", data);
+	/* data/ and data/XX/ as they are: a link planted there is refused, not followed. */
+	rc = xp_repo_opendir(run->repo, data, &d, err);
+	if (rc == XP_ENOENT && access(run->repo, F_OK) == 0)
+		rc = 0; /* a repository without backups yet */
+	else if (rc == XP_ENOENT)
+		rc = xp_err_sys(err, XP_ENOENT, "%s", run->repo);
+	if (rc || !d)
 		goto out;
-	}
 	while (rc == 0 && (e = readdir(d))) {
-		if (strlen(e->d_name) != 2 || strspn(e->d_name, "0123456789abcdef") != 2)
+		if (!xp_repo_valid_sub(e->d_name))
 			continue;
 		free(sub);
-		sub = xp_asprintf("%s/%s", data, e->d_name);
-		if (!sub || !(sd = opendir(sub))) {
-			rc = sub ? xp_err_sys(err, XP_EFAIL, "%s", sub)
-			         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		sub = xp_repo_data_sub(run->repo, e->d_name);
+		rc = sub ? xp_repo_opendir(run->repo, sub, &sd, err)
+		         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (rc)
 			break;
-		}
 		while (rc == 0 && (f = readdir(sd))) {
 			char *id = id_of_path(f->d_name);
 
 			if (id && strncmp(id, e->d_name, 2) == 0)
-				rc = add(run, id, xp_asprintf("%s/%s", sub, f->d_name), 1, err);
+				rc = add(run, id, xp_repo_backup(run->repo, id, ""), 1, err);
 			else
 				free(id);
 		}
@@ -216,7 +205,7 @@ static char *find_pubkey(const char *path)
 	if (!realpath(dirname(dir), real))
 		return NULL;
 	for (;;) {
-		pub = xp_asprintf("%s/keys/signer.pub", real[1] ? real : "");
+		pub = xp_repo_file(real[1] ? real : "", XP_REPO_SIGNER_PUB);
 		if (!pub || access(pub, F_OK) == 0)
 			return pub;
 		free(pub);
@@ -231,12 +220,13 @@ static char *find_pubkey(const char *path)
  * files it signs must be sealed for that repository. 0, or -1 when there is none to read. */
 static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
 {
+	const char *name = xp_repo_name(XP_REPO_SIGNER_PUB);
 	uint8_t pk[XP_KEYS_PK_LEN];
-	size_t n = strlen(pub), tail = strlen("/keys/signer.pub");
+	size_t n = strlen(pub), tail = strlen(name) + 1;
 	char *repo;
 	int rc;
 
-	if (n < tail || strcmp(pub + n - tail, "/keys/signer.pub") != 0)
+	if (n < tail || pub[n - tail] != '/' || strcmp(pub + n - tail + 1, name) != 0)
 		return -1;
 	repo = strndup(pub, n - tail);
 	rc = repo && xp_keys_load_public(*repo ? repo : "/", pk, kid, NULL) == 0 ? 0 : -1;
@@ -244,15 +234,28 @@ static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
 	return rc;
 }
 
+/* 0 when a backup named by id is reached in REPO without a link (a missing one is left to
+ * the signature check, which names it). */
+static int in_repo(const char *repo, const char *path, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_repo_open(repo, path, O_RDONLY, 0, &fd, err);
+	if (rc == 0)
+		close(fd);
+	return rc == XP_ENOENT ? 0 : rc;
+}
+
 /* Checks one backup's signature, and that it, the file's header and the id it is stored under
  * agree (and, in a repository, that it was sealed for that repository), from one read of the
- * file; later checks of a backup belong here too. */
+ * file; later checks of a backup belong here too. With -r the signer is the one trusted
+ * (trust.h); without, the key file named by -p or found above the file. */
 static enum status check_item(const struct run *run, const struct item *it, struct xp_err *err)
 {
-	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL, *repo_pub = NULL;
+	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL;
 	const char *pub = run->pubkey;
-	struct xp_seal_checked chk;
-	struct xp_sign_pub key;
+	struct xp_seal_checked chk = {0};
+	struct xp_sign_pub key = run->keys.signer;
 	uint8_t kid[XP_KEYS_ID_LEN];
 	int rc, has_kid = 0;
 
@@ -261,32 +264,34 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		return FAILED;
 	}
 	if (!pub && it->byid)
-		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+		pub = found = xp_repo_file(run->repo, XP_REPO_SIGNER_PUB);
 	else if (!pub)
 		pub = found = find_pubkey(it->path);
 	if (!pub && run->repo) /* a copy outside any repository: the one named by -r */
-		pub = found = xp_asprintf("%s/keys/signer.pub", run->repo);
+		pub = found = xp_repo_file(run->repo, XP_REPO_SIGNER_PUB);
 	if (run->repo) {
-		repo_pub = xp_asprintf("%s/keys/signer.pub", run->repo);
-		has_kid = repo_pub && repo_kid_of(repo_pub, kid) == 0;
+		uint8_t pk[XP_KEYS_PK_LEN];
+
+		has_kid = xp_keys_load_public(run->repo, pk, kid, NULL) == 0;
 	} else if (pub) {
-		has_kid = repo_kid_of(found ? found : pub, kid) == 0;
+		has_kid = repo_kid_of(pub, kid) == 0;
 	}
 	if (!pub && access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
 	else if (!pub)
 		rc = xp_err_set(err, XP_EFAIL, "%s: no keys/signer.pub above it (use -p)",
 		                it->path);
+	else if (it->byid && (rc = in_repo(run->repo, it->path, err)) != 0)
+		; /* a link below REPO: not followed */
 	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
 	else if (access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", it->path);
-	else if ((rc = xp_sign_pub_load(pub, &key, err)) == 0)
+	else if (run->repo || (rc = xp_sign_pub_read(pub, &key, err)) == 0)
 		rc = xp_seal_check(it->path, sig, &key, it->id, has_kid ? kid : NULL, -1, &chk,
 		                   err);
 	if (rc == 0)
 		xp_seal_checked_free(&chk);
-	free(repo_pub);
 	free(found);
 	free(sig);
 	switch (rc) {
@@ -477,6 +482,16 @@ static void print_json(const struct run *run)
 		xp_json_string(run->error);
 		putchar(',');
 	}
+	if (run->rollback) {
+		fputs("\"rollback\":", stdout);
+		xp_json_string(run->rollback);
+		putchar(',');
+	}
+	if (run->trust.signer_path) {
+		printf("\"signer\":{\"id\":\"%s\",\"trusted\":", run->trust.signer_id);
+		xp_json_string(xp_trust_from_name(run->trust.from));
+		printf(",\"pinned_now\":%s},", run->trust.pinned_now ? "true" : "false");
+	}
 	fputs("\"results\":[", stdout);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct item *it = &run->items[i];
@@ -541,7 +556,7 @@ static void judge(struct run *run, const struct xp_catalog_finding *f)
 	for (i = 0; i < run->n && !(run->items[i].id && strcmp(run->items[i].id, f->id) == 0); i++)
 		;
 	if (i == run->n &&
-	    add(run, strdup(f->id), xp_asprintf("%s/%s", run->repo, f->path), 1, &err) != 0) {
+	    add(run, strdup(f->id), xp_repo_join(run->repo, f->path), 1, &err) != 0) {
 		xp_warn("%s", err.msg);
 		run->check_failed = 1;
 		return;
@@ -608,6 +623,13 @@ static int check_all(struct run *run, int asked)
 	struct xp_err err;
 	int rc;
 
+	/* A rollback fails the run, after every other finding was reported too. */
+	err = (struct xp_err){0, ""};
+	if (run->catalog && xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
+		xp_warn("%s", err.msg);
+		run->rollback = strdup(err.msg);
+	}
+
 	for (size_t i = 0; i < run->n; i++) {
 		struct item *it = &run->items[i];
 
@@ -626,8 +648,8 @@ static int check_all(struct run *run, int asked)
 
 		err = (struct xp_err){0, ""};
 		run->checking = 1;
-		rc = xp_catalog_check_flags(run->repo, XP_CHECK_NO_SIGNATURES, on_finding, run,
-		                            &err);
+		rc = xp_catalog_check_flags(run->repo, &run->keys.signer, XP_CHECK_NO_SIGNATURES,
+		                            on_finding, run, &err);
 		run->checking = 0;
 		if (rc < 0) {
 			xp_warn("%s", err.msg);
@@ -644,13 +666,13 @@ static int check_all(struct run *run, int asked)
 		run->count[run->items[i].status]++;
 	if (run->n == run->count[MISSING] && !run->error)
 		nothing_checked(run, asked);
-	else if (run->catalog && rc == 0 && !run->json)
+	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
 		printf("catalog and journal: no findings\n");
 	if (run->json)
 		print_json(run);
 	if (fflush(stdout) != 0)
 		return XP_EXIT_FAIL;
-	if (run->count[BAD] || integrity_findings(run))
+	if (run->count[BAD] || integrity_findings(run) || run->rollback)
 		return XP_EXIT_INTEGRITY;
 	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
 	                       run->check_failed || run->error
@@ -662,11 +684,12 @@ static int check_all(struct run *run, int asked)
  * checks only; once it has a catalog, signature or journal, all three are checked. */
 static int has_catalog(const char *repo)
 {
-	static const char *const names[] = {"catalog", "catalog.minisig", "journal"};
+	static const enum xp_repo_file files[] = {XP_REPO_CATALOG, XP_REPO_CATALOG_SIG,
+	                                          XP_REPO_JOURNAL};
 	int found = 0;
 
 	for (size_t i = 0; i < 3 && !found; i++) {
-		char *p = xp_asprintf("%s/%s", repo, names[i]);
+		char *p = xp_repo_file(repo, files[i]);
 
 		found = !p || access(p, F_OK) == 0; /* out of memory: check rather than skip */
 		free(p);
@@ -697,6 +720,43 @@ static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
 	return rc;
 }
 
+/* The run fails before checking anything; --json still prints one object. */
+static int fail_json(const struct run *run, const struct xp_err *err)
+{
+	if (run->json) {
+		fputs("{\"message\":", stdout);
+		xp_json_string(err->msg);
+		puts("}");
+	}
+	return xp_fail(err);
+}
+
+/* With -r: the repository must match this host's pins (a first use pins it); every signature
+ * is then checked with the signer trusted, which the run names. */
+static int trust(struct run *run, struct xp_err *err)
+{
+	struct xp_trust_opts o = {.pubkey = run->pubkey,
+	                          .bound = run->deep ? &run->keys.bound : NULL};
+	char said[512];
+	int rc;
+
+	rc = xp_trust_check(run->repo, &o, &run->trust, err);
+	if (rc)
+		return rc;
+	if (run->trust.pinned_now) {
+		xp_trust_first_use(&run->trust, run->repo, said, sizeof said);
+		xp_warn("%s", said);
+	}
+	/* The pinned signer is the rule; any other is named (--json always names it). */
+	if (!run->json && !run->trust.pinned_now && run->trust.from != XP_TRUST_FROM_PIN) {
+		xp_trust_describe_signer(&run->trust, said, sizeof said);
+		xp_warn("%s: %s", run->repo, said);
+	}
+	run->pubkey = run->trust.signer_path;
+	xp_sign_pub_from(run->trust.signer, &run->keys.signer);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -710,6 +770,7 @@ int main(int argc, char **argv)
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
 	struct run run = {0};
@@ -719,9 +780,10 @@ int main(int argc, char **argv)
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
-	opterr = 0; /* one message, in the house format */
-	while ((c = getopt_long(argc, argv, ":r:p:h", longopts, NULL)) != -1) {
+	while ((c = xp_cli_getopt(argc, argv, "r:p:h", longopts)) != -1) {
 		switch (c) {
 		case 'r': repo_opt = optarg; break;
 		case 'p': run.pubkey = optarg; break;
@@ -739,11 +801,8 @@ int main(int argc, char **argv)
 			break;
 		case 'P': pwfile = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
-		case ':': return xp_usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				return xp_usage_error("unknown option '-%c'", optopt);
-			return xp_usage_error("unknown option '%s'", argv[optind - 1]);
+		case XP_CLI_VERSION: return xp_cli_version();
+		default: return XP_EXIT_USAGE;
 		}
 	}
 	run.repo = xp_repo_path(repo_opt);
@@ -758,16 +817,10 @@ int main(int argc, char **argv)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
-	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0) {
-		if (run.json) {
-			fputs("{\"message\":", stdout);
-			xp_json_string(err.msg);
-			puts("}");
-		}
-		return xp_fail(&err);
-	}
+	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0)
+		return fail_json(&run, &err);
 	if (drill_file) {
-		if (xp_secret_dsn_file(drill_file, &drill_buf, &err))
+		if (xp_cli_dsn_file(drill_file, &drill_buf, &err))
 			return xp_fail(&err);
 		run.drill = drill_buf;
 	}
@@ -780,11 +833,21 @@ int main(int argc, char **argv)
 			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
 		xp_secret_free(pw);
 		if (rc) {
-			xp_secret_dsn_free(drill_buf);
+			xp_cli_dsn_free(drill_buf);
 			return xp_fail(&err);
 		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
 			xp_catalog_free(&run.cat); /* the catalog check reports why */
+		if (!run.keys.bound.present)
+			xp_warn("%s: keys/repo.key is of an older format that does not carry the "
+			        "signer's key: the password cannot vouch for keys/signer.pub",
+			        run.repo);
+	}
+	if (run.repo && trust(&run, &err) != 0) {
+		xp_cli_dsn_free(drill_buf);
+		xp_verify_keys_free(&run.keys);
+		xp_catalog_free(&run.cat);
+		return fail_json(&run, &err);
 	}
 	run.catalog = optind == argc && (adopting || has_catalog(run.repo));
 	if (adopting)
@@ -794,13 +857,18 @@ int main(int argc, char **argv)
 	for (int i = optind; rc == 0 && i < argc; i++)
 		rc = add_arg(&run, argv[i], &err);
 	status = rc ? xp_fail(&err) : check_all(&run, optind < argc);
+	/* What this run verified becomes what this host has seen. */
+	if (status == XP_EXIT_OK && run.catalog && xp_trust_seen(run.repo, &run.trust, &err) != 0)
+		xp_warn("%s: trust pins not updated: %s", run.repo, err.msg);
+	xp_trust_free(&run.trust);
+	free(run.rollback);
 	for (size_t i = 0; i < run.n; i++) {
 		free(run.items[i].id);
 		free(run.items[i].path);
 		free(run.items[i].msg);
 		xp_verify_result_free(&run.items[i].res);
 	}
-	xp_secret_dsn_free(drill_buf);
+	xp_cli_dsn_free(drill_buf);
 	xp_verify_keys_free(&run.keys);
 	xp_catalog_free(&run.cat);
 	free(run.items);

@@ -20,7 +20,12 @@ PA=$R/data/${A:0:2}/$A.xps
 PB=$R/data/${B:0:2}/$B.xps
 xpexpire -r "$R" --hold "$A" --reason "case 7" >/dev/null || exit 1
 cp -a "$R" "$T/clean"
-fresh() { rm -rf "$R" && cp -a "$T/clean" "$R"; }
+cp -a "$XP_STATE_DIR" "$T/clean-state"
+# The repository as it was, and this host as it was then: its trust pins have seen no later
+# change, so the copy is no rollback to it.
+fresh() {
+	rm -rf "$R" "$XP_STATE_DIR" && cp -a "$T/clean" "$R" && cp -a "$T/clean-state" "$XP_STATE_DIR"
+}
 row() { awk -F'\t' -v id="$1" '$1 == id { print $'"$2"' }' "$R/catalog"; }
 
 # forge EVENT ID: appends an event that chains to the journal's last line, unsigned.

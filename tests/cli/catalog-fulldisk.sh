@@ -44,8 +44,12 @@ for base in fresh used; do
 	for free in $(seq 0 12); do
 		R=$T/small/r
 		what="$base, $free pages free"
-		rm -rf "$R" "$T/small/filler"
+		# Each copy starts from its template again, older than what the last round left: a
+		# host that saw that round would refuse it as rolled back, so the host forgets, and
+		# pins the copy before the disk fills.
+		rm -rf "$R" "$T/small/filler" "$XP_STATE_DIR"
 		cp -a "$T/$base" "$R"
+		xpverify -r "$R" >/dev/null 2>&1
 		head -c $(($(avail) - free * page)) /dev/zero >"$T/small/filler"
 		run xpseal -r "$R" --source S -i "$T/dump"
 		if [ "$rc" -eq 0 ]; then

@@ -1,8 +1,9 @@
 #!/bin/bash
 # xpdump, xpseal and xprestore with MariaDB through MariaDB Connector/ODBC: MariaDB's types at
 # their edges, MariaDB to MariaDB (into an existing table and with --create), to PostgreSQL
-# and to SQLite, compared exactly; 20,000 FLOAT rows (the driver's row arrays of floats once
-# overran xpdump's buffers); TIMESTAMP read in UTC whatever the server's time zone.
+# and to SQLite, compared exactly; long values among short ones in row arrays; one snapshot
+# for all tables; 20,000 FLOAT rows (the driver's row arrays of floats once overran xpdump's
+# buffers); TIMESTAMP read in UTC whatever the server's time zone.
 . "$XP_SRCDIR/tests/lib.sh"
 . "$XP_SRCDIR/tests/lib-db.sh"
 my_start || skip_all "no MariaDB server (mariadb-server) installed"
@@ -55,7 +56,7 @@ myq -e "DROP TABLE vals"
 run xprestore -q --dsn "$MY_DSN" --create -i "$T/vals.tar"
 is "$rc:$err:$(cmp_my orig vals)" "0::5	0" "MariaDB to MariaDB with --create: the same"
 is "$(myq -e "SELECT group_concat(column_name, ' ', column_type ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'vals'")" \
-	"id int(11),i64 bigint(20),i32 int(11),num decimal(38,10),f64 double,f32 float,txt longtext,vc varchar(20),d date,dt datetime(6),ts datetime(6),b longblob,flag smallint(6)" \
+	"id int(11),i64 bigint(20),i32 int(11),num decimal(38,10),f64 double,f32 float,txt longtext,vc varchar(20),d date,dt datetime(6),ts datetime(6),b longblob,flag tinyint(4)" \
 	"--create maps MariaDB's types back (FLOAT stays a float)"
 
 run xprestore -q --dsn "$PG_DSN" --create -i "$T/vals.tar"
@@ -100,6 +101,49 @@ is "$rc:$err" "0:" "the FLOAT rows load into PostgreSQL"
 is "$(psqlq -F , -c "SELECT id, x::float8, d FROM f ORDER BY id" | md5sum)" \
 	"$(myq -e "SELECT id, CAST(x AS DOUBLE), d FROM f ORDER BY id" | tr '\t' , | md5sum)" \
 	"all 20,000 FLOAT and DOUBLE values are the same in PostgreSQL as in MariaDB"
+
+# values longer than the bound width in rows of an array: each is its own row's (the driver's
+# positioning in a row array gives another row's value)
+myq -e "CREATE TABLE lt (id INT PRIMARY KEY, x TEXT) SELECT seq AS id,
+	CONCAT(seq, ':', IF(seq % 7 = 2, REPEAT('b', 5000 + seq), 'a')) AS x FROM seq_1_to_2500"
+run xpdump --dsn "$MY_DSN" -t lt -o "$T/lt.tar"
+is "$rc:$(tar xOf "$T/lt.tar" lt/000001.csv | sed 1d | md5sum)" \
+	"0:$(myq -e "SELECT id, x FROM lt ORDER BY id" | tr '\t' , | md5sum)" \
+	"2500 rows with 5 KB values among short ones: every value is its own row's, whole"
+
+# the driver (3.1.15) holds whole results: xpdump reads tables with an integer key in pages
+# of 50,000 rows, each after the last row's key; keys past 2^53 and times shared by many rows
+myq -e "CREATE TABLE pg (id BIGINT PRIMARY KEY, ts DATETIME(6) NOT NULL, txt VARCHAR(200), KEY (ts))
+	SELECT 9007199254740993 + 3 * seq AS id, FROM_UNIXTIME(1764000000 + seq DIV 7) AS ts,
+	REPEAT(CHAR(65 + seq % 26), 200) AS txt FROM seq_1_to_200000"
+/usr/bin/time -f %M -o "$T/rss" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$MY_DSN" -t pg -o "$T/pg.tar"
+is "$?:$(tar xOf "$T/pg.tar" --wildcards 'pg/*.csv' | sed 1d | grep -v '^id,' | md5sum)" \
+	"0:$(myq -e "SELECT id, ts, txt FROM pg ORDER BY id" | tr '\t' , | md5sum)" \
+	"200,000 rows read in pages: every row once, in key order, keys past 2^53 exact"
+ok "$(($(cat "$T/rss") < 48 * 1024 ? 0 : 1))" "and xpdump's peak memory stays under 48 MiB ($(($(cat "$T/rss") / 1024)) MiB) for 46 MB of rows"
+run xpdump --dsn "$MY_DSN" -t pg --time-column ts --since 2025-11-24T20:00:00Z -o "$T/pgw.tar"
+is "$rc:$(tar xOf "$T/pgw.tar" --wildcards 'pg/*.csv' | sed 1d | grep -v '^id,' | md5sum)" \
+	"0:$(myq -e "SELECT id, ts, txt FROM pg WHERE ts >= '2025-11-24 20:00:00' ORDER BY ts, id" | tr '\t' , | md5sum)" \
+	"a window over an indexed time column, in pages: every row once, in time order, ties by key"
+
+# one snapshot for all tables: a row committed while the dump runs (stalled on its output
+# after the first 200 KB) is not in a later table
+myq -e "CREATE TABLE later (id INT); INSERT INTO later VALUES (1)"
+xpdump --dsn "$MY_DSN" -t lt -t later | {
+	head -c 200000 >"$T/snap.tar"
+	myq -e "INSERT INTO later VALUES (2)"
+	cat >>"$T/snap.tar"
+}
+is "$(tar xOf "$T/snap.tar" later/000001.csv | tr '\n' ' '):$(myq -e "SELECT count(*) FROM later")" "id 1 :2" \
+	"a row committed during the dump is not in it (one snapshot)"
+# and the pages of one table too: a row committed after the first page is not in a later one
+xpdump --dsn "$MY_DSN" -t pg | {
+	head -c 200000 >"$T/snap.tar"
+	myq -e "INSERT INTO pg VALUES (9999999999999999, '2030-01-01', 'late')"
+	cat >>"$T/snap.tar"
+}
+is "$(tar xOf "$T/snap.tar" SUMMARY | awk '$1 == "table" { print $3 }'):$(myq -e "SELECT count(*) FROM pg")" "200000:200001" \
+	"every page reads the snapshot the dump began with"
 
 # sealed, checked deep and opened again
 export XP_SIGNING_KEY=$T/signer.key

@@ -40,6 +40,9 @@ ok "$(cmp -s "$T/x/v/000001.csv" "$T/want.csv" && echo 0 || echo 1)" \
 cmp "$T/x/v/000001.csv" "$T/want.csv" | head -3 | sed 's/^/# /'
 like "$(cat "$T/x/MANIFEST")" $'*\ndbms\tPostgreSQL\nisolation\trepeatable-read\n*' \
 	"PostgreSQL dumps in one REPEATABLE READ (snapshot) transaction"
+run xpdump --dsn "$PG_DSN" -t v --isolation read-committed -o "$T/rc.tar"
+is "$rc:$(tar xOf "$T/rc.tar" MANIFEST | grep '^isolation')" $'0:isolation\tread-committed' \
+	"--isolation read-committed reads PostgreSQL at READ COMMITTED, recorded in MANIFEST"
 like "$(grep $'^column\tn\t' "$T/x/MANIFEST")" $'column\tn\t2\tNUMERIC\tnumeric\t38\t10\t1' \
 	"MANIFEST gives numeric's precision and scale"
 like "$(cat "$T/x/SUMMARY")" $'*\ntable\tv\t6\t*\t1\t*\t2026-11-24T02:00:00Z\t2026-11-26T00:00:01Z\nend' \

@@ -59,6 +59,22 @@ is "$rc:$(tar xOf "$T/aff.tar" aff/000001.csv | tr '\n' ' ')" \
 	"0:n,r 9007199254740993,not a number abc,0.1 -9223372036854775808,9.223372036854776e+18 1e+300,0 " \
 	"integers and text in REAL and NUMERIC columns come out as they are"
 
+# a blob in a column of another type (SQLite lets any column hold one; the driver reports
+# BINARY(n) as text) would come out as the text X'..': the dump stops, naming row and column
+sqlite3 "$T/blob.db" "CREATE TABLE b(id INTEGER, code BINARY(8), note TEXT, raw BLOB);
+	INSERT INTO b VALUES (1, 'text', 'ok', x'01'), (2, 'also', x'00ff', x'02'), (3, x'1234', x'56', x'03')"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$err" "1:xpdump: table b: row 2: column note holds a blob, which its type TEXT cannot carry in a dump" \
+	"a blob in a text column is refused, naming row and column, not dumped as other text"
+sqlite3 "$T/blob.db" "DELETE FROM b WHERE id = 2"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+like "$rc:$err" "1:xpdump: table b: row 2: column code holds a blob, which its type * cannot carry in a dump" \
+	"so is one in a BINARY(n) column, which the driver calls text"
+sqlite3 "$T/blob.db" "DELETE FROM b WHERE id = 3"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" '0:id,code,note,raw 1,text,ok,\x01 ' \
+	"text in those columns and blobs in a BLOB column dump as ever"
+
 run xpdump --dsn "$dsn" -t audit -o "$T/a.tar"
 is "$rc:$err" "0:" "dump of a table exits 0, silent"
 run tar tf "$T/a.tar"
@@ -114,6 +130,46 @@ run xpdump --dsn "$dsn" -t ev --time-column at --since @ -o "$T/e.tar"
 is "$rc" 2 "a bad time is a usage error"
 run xpdump --dsn "$dsn" -t ev --time-column at --since 2025-11-24T16:10:00Z --until 2025-11-24T16:20:00Z -o "$T/e.tar"
 is "$rc:$(ids "$T/e.tar" ev)" "0:10 11 12 13 14 15 16 17 18 19 " "an integer time column compares as epoch seconds"
+# a time column per table (-t TABLE:COLUMN): each table's window by its own column, recorded
+# per table in MANIFEST (format version 2), SUMMARY's range per table from that column
+run xpdump --dsn "$dsn" -t audit:ts -t ev:at --since 2025-11-24T16:10:00Z --until 2026-11-25T12:00:00Z \
+	--exclude 2025-11-24T16:12:00Z/2025-11-24T18:00:00Z -o "$T/pt.tar"
+is "$rc:$err" "0:" "-t TABLE:COLUMN for two tables exits 0"
+is "$(ids "$T/pt.tar" audit)" "1 2 3 " "audit's window is read by its text column ts"
+is "$(tar xOf "$T/pt.tar" ev/000001.csv | sed 1d | cut -d, -f1 | sed -n '1,3p;$p' | tr '\n' ' ')" "10 11 120 9999 " \
+	"ev's window and exclusion are read by its epoch column at"
+is "$(tar xOf "$T/pt.tar" MANIFEST | grep -E '^(xpdump-manifest|time-column|table)'$'\t')" \
+	"xpdump-manifest	2
+table	audit	ts
+table	ev	at" "MANIFEST (version 2) records each table's time column on its table line"
+is "$(tar xOf "$T/pt.tar" SUMMARY | cut -f1,2,7,8)" "xpdump-summary	2
+table	audit	2026-11-24T03:00:00Z	2026-11-25T00:00:00Z
+table	ev	2025-11-24T16:10:00Z	2025-12-06T05:46:39Z
+end" "SUMMARY's range of each table comes from its own column"
+run xprestore --dsn "$(sqlite_dsn "$T/pt-back.db")" --create -q -i "$T/pt.tar"
+is "$rc:$(sqlite3 "$T/pt-back.db" "SELECT count(*) FROM audit; SELECT count(*) FROM ev" | tr '\n' ' ')" "0:3 2884 " \
+	"a version 2 stream restores"
+# --time-column still dates every table without its own; the same column everywhere stays version 1
+run xpdump --dsn "$dsn" -t ev -t audit:ts --time-column at --since 2025-11-24T16:10:00Z -o "$T/pt2.tar"
+is "$rc:$(tar xOf "$T/pt2.tar" MANIFEST | grep -E '^table'$'\t' | tr '\n' ' ')" "0:table	ev	at table	audit	ts " \
+	"--time-column dates the tables given without a column"
+run xpdump --dsn "$dsn" -t audit:ts --time-column ts -o "$T/pt3.tar"
+is "$rc:$(tar xOf "$T/pt3.tar" MANIFEST | grep -E '^(xpdump-manifest|time-column|table)'$'\t' | tr '\n' ' ')" \
+	"0:xpdump-manifest	1 time-column	ts table	audit " "one time column for all tables is still format version 1"
+run xpdump --dsn "$dsn" -t audit:ts -t ev --since 2026-01-01 -o "$T/pt4.tar"
+is "$rc:$err" "2:xpdump: table ev has no time column for --since, --until, --exclude or --max-age (-t ev:COL or --time-column COL)
+Try 'xpdump --help' for more information." \
+	"a window with a table that has no time column is a usage error naming it"
+run xpdump --dsn "$dsn" -t audit:nope -o "$T/pt4.tar"
+is "$rc:$err" "1:xpdump: table audit: no column nope" "a table's missing time column exits 1"
+run xpdump --dsn "$dsn" -t ':ts' -o "$T/pt4.tar"
+is "$rc:$err" "2:xpdump: -t :ts: no table name
+Try 'xpdump --help' for more information." "-t :COL without a table is a usage error"
+sqlite3 "$db" 'CREATE TABLE "a:b"(x INTEGER); INSERT INTO "a:b" VALUES (1)'
+run xpdump --dsn "$dsn" -t 'a:b:' -o "$T/pt5.tar"
+is "$rc:$(tar xOf "$T/pt5.tar" 'a:b/000001.csv' | tr '\n' ' ')" "0:x 1 " \
+	"a table name with a colon is given with a trailing colon (no time column)"
+
 run xpdump --dsn "$dsn" -t ev -t audit --chunk-size 2k -o "$T/c.tar"
 is "$rc" 0 "dump with 2 KiB chunks exits 0"
 tar tvf "$T/c.tar" | awk '$6 ~ /^ev\// {n++; if ($3 > 2048) big++} END {print n, big + 0}' >"$T/sizes"
@@ -173,17 +229,18 @@ like "$(tar xOf "$T/p.tar" MANIFEST | sed -n 2p)" $'source\t*;PWD=***' "MANIFEST
 ok "$(grep -qa hunter2 "$T/p.tar" && echo 1 || echo 0)" "the password is nowhere in the stream"
 chmod 644 "$T/dsn"
 run xpdump --dsn-file "$T/dsn" -t audit -o "$T/p2.tar"
-like "$rc:$err" "1:xpdump: $T/dsn: readable by others; chmod 600 it" "--dsn-file refuses a file others can read"
+like "$rc:$err" "1:xpdump: $T/dsn: readable by others (mode 0644); chmod 600 it" "--dsn-file refuses a file others can read"
 XP_DSN=$dsn run xpdump -t audit -o "$T/env.tar"
 is "$rc:$(tar tf "$T/env.tar" | head -1)" "0:MANIFEST" "XP_DSN gives the connection string"
 
-# -o onto a FIFO (or a device) writes into it instead of replacing it
+# -o onto a device writes into it; a FIFO is refused at once (whoever reads it would get the
+# clear data) and left as it is: a pipe is standard output
+run xpdump --dsn "$dsn" -t audit -o /dev/null
+is "$rc:$err" "0:" "-o /dev/null writes into the device"
 mkfifo "$T/fifo"
-cat "$T/fifo" >"$T/from-fifo" &
-run xpdump --dsn "$dsn" -t audit -o "$T/fifo"
-wait
-is "$rc:$(stat -c %F "$T/fifo"):$(tar tf "$T/from-fifo" | head -1)" "0:fifo:MANIFEST" \
-	"-o FIFO writes the stream into the FIFO and leaves it one"
+run timeout 20 "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$dsn" -t audit -o "$T/fifo"
+is "$rc:$err:$(stat -c %F "$T/fifo")" "1:xpdump: $T/fifo: not a regular file (a FIFO): refused:fifo" \
+	"-o FIFO is refused without waiting for a reader, and stays a FIFO"
 
 # failures: one line, exit 1, no file left behind
 mkdir "$T/out"
@@ -210,11 +267,19 @@ fi
 # the stream is written by a child process of xpdump: killed, xpdump says so and exits 1,
 # and the stream stops without its end (no SUMMARY)
 mkfifo "$T/wk.fifo"
-xpdump --dsn "$dsn" -t ev -o "$T/wk.fifo" 2>"$T/wk.err" &
+xpdump --dsn "$dsn" -t ev 2>"$T/wk.err" >"$T/wk.fifo" &
 wk=$!
 exec 3<"$T/wk.fifo"
 head -c 4096 <&3 >/dev/null # MANIFEST is out: the child has started
-pids=$(pgrep -f -- "$T/wk.fifo")
+# descendants PID: every process below PID
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+pids=$(descendants "$wk")
 child=''
 for p in $pids; do # the writer: an xpdump whose parent is an xpdump
 	pp=$(ps -o ppid= -p "$p" | tr -d ' ')
@@ -237,6 +302,15 @@ is "$rc:$err" "4:xpdump: table ev: 3 rows past --max-age 1000s (at or before 197
 is "$(tar xOf "$T/ep.tar" ev/000001.csv | tr '\n' ' ')" "id,t 4,2001 " "only the rows inside the limit are dumped"
 run xpdump --dsn "$(sqlite_dsn "$T/epoch.db")" -t ev --max-age 1000s -o "$T/ep.tar"
 is "$rc" 2 "--max-age without --time-column is a usage error"
+# --max-age per table, each by its own column: epoch seconds in ev, text times in tx
+sqlite3 "$T/epoch.db" "CREATE TABLE tx (id INTEGER, fired TEXT);
+	INSERT INTO tx VALUES (1, '1970-01-01 00:10:00'), (2, '1970-01-01 00:40:00'), (3, NULL)"
+XP_NOW=1970-01-01T00:50:00Z run xpdump --dsn "$(sqlite_dsn "$T/epoch.db")" -t ev:t -t tx:fired --max-age 1000s -o "$T/ep2.tar"
+is "$rc:$err" "4:xpdump: table ev: 3 rows past --max-age 1000s (at or before 1970-01-01T00:33:20Z), the oldest from 1970-01-01T00:16:40Z: not in this dump; the source keeps them longer than the legal limit
+xpdump: table tx: 1 rows past --max-age 1000s (at or before 1970-01-01T00:33:20Z), the oldest from 1970-01-01T00:10:00Z: not in this dump; the source keeps them longer than the legal limit" \
+	"--max-age counts each table's old rows by its own column"
+is "$(tar xOf "$T/ep2.tar" ev/000001.csv | tr '\n' ' ')|$(tar xOf "$T/ep2.tar" tx/000001.csv | tr '\n' ' ')" \
+	"id,t 4,2001 |id,fired 2,1970-01-01 00:40:00 " "and leaves them out of each table"
 
 # usage
 run xpdump --dsn "$dsn"
@@ -249,7 +323,7 @@ run xpdump --dsn "$dsn" -t audit --chunk-size 10
 is "$rc" 2 "a chunk size below 1 KiB is a usage error"
 if command -v script >/dev/null; then
 	run script -qec "'$XP_BUILDDIR/src/xpdump/xpdump' --dsn '$dsn' -t audit" /dev/null
-	like "$rc:$out" "2:xpdump: not writing a dump stream to a terminal*" "xpdump refuses to write the stream to a terminal"
+	like "$rc:$out" "2:xpdump: not writing clear data to a terminal; use -o FILE or a pipe*" "xpdump refuses to write the stream to a terminal"
 else
 	skip "script(1) is not installed to give xpdump a terminal"
 fi

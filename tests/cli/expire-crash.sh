@@ -44,7 +44,9 @@ tried=0
 for ((n = 1; n <= steps; n++)); do
 	[ $(((n - 1) % stride)) -eq 0 ] || [ "$n" -gt $((steps - 3)) ] || continue
 	tried=$((tried + 1))
-	rm -rf "$T/r" && cp -a "$R0" "$T/r"
+	# Each copy is the template again, older than what the last run left: a host that had
+	# seen that run would refuse it as rolled back, so each starts on a host without pins.
+	rm -rf "$T/r" "$XP_STATE_DIR" && cp -a "$R0" "$T/r"
 	# in a subshell, so the shell's "Killed" notice goes with its stderr
 	(
 		XP_FAULT_AT=$n "$XP_BUILDDIR/src/xpexpire/xpexpire" -r "$T/r" --keep-last 2

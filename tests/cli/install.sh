@@ -25,6 +25,14 @@ for p in "$XP_SRCDIR"/man/*.[1-8]; do
 	cmp -s "$I/share/man/man${n##*.}/$n" "$p"
 	ok $? "share/man/man${n##*.}/$n is installed"
 done
+for page in xpbackup-job xpbackup-drill xpdump xpseal xpverify xpexpire xprestore xpbackup; do
+	if command -v man >/dev/null; then
+		MANPATH=$I/share/man man -w "$page" >/dev/null 2>&1
+		ok $? "man $page finds its page"
+	else
+		skip "man(1) is not installed"
+	fi
+done
 
 # the installed tools alone, found on PATH as an administrator would
 export PATH=$I/bin:/usr/bin:/bin XP_SIGNING_KEY=$T/signer.key

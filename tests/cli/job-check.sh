@@ -42,7 +42,7 @@ is "$rc:$err" "0:" "without such rows: exit 0, nothing printed with -q"
 mkdir -p "$T/fake"
 cat >"$T/fake/xpexpire" <<EOF
 #!/bin/bash
-case " \$* " in *" --list "*) exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" ;; esac
+case " \$* " in *" --list "* | " --version ") exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" ;; esac
 exec "$XP_BUILDDIR/src/xpexpire/xpexpire" "\$@" --max-age 1s
 EOF
 chmod 755 "$T/fake/xpexpire"
@@ -60,8 +60,8 @@ chmod 640 "$T/dsn"
 conf "$T/bad.conf" DSN= DSN_FILE="$T/dsn" SIGNING_KEY="$T/no-such-key" WORK_DIR="$T/no-such-dir"
 XP_NOW=2026-11-24T03:15:00Z run "$JOB" -q -c "$T/bad.conf"
 is "$rc:$err" "1:xpbackup-job: SIGNING_KEY=$T/no-such-key: no such file
-xpbackup-job: DSN_FILE=$T/dsn: accessible by group (mode 640; chmod 600 $T/dsn)
-xpbackup-job: PASSWORD_FILE=$T/pw: accessible by group (mode 644; chmod 600 $T/pw)
+xpbackup-job: DSN_FILE=$T/dsn: readable by group (mode 0640); chmod 600 it
+xpbackup-job: PASSWORD_FILE=$T/pw: readable by others (mode 0644); chmod 600 it
 xpbackup-job: WORK_DIR=$T/no-such-dir: no such directory
 xpbackup-job: 4 problem(s); nothing was run" "every problem at once, one line each, status 1"
 is "$(cat "$R/catalog" "$R/journal")" "$before" "nothing was sealed"
@@ -70,7 +70,7 @@ is "$rc" 1 "--check finds the same problems"
 like "$err" "*4 problem(s); nothing was run" "and counts them"
 chmod 604 "$T/pw"
 run "$JOB" --check -c "$T/job.conf"
-is "$rc:$err" "1:xpbackup-job: PASSWORD_FILE=$T/pw: accessible by others (mode 604; chmod 600 $T/pw)
+is "$rc:$err" "1:xpbackup-job: PASSWORD_FILE=$T/pw: readable by others (mode 0604); chmod 600 it
 xpbackup-job: 1 problem(s); nothing was run" "a password file others can read"
 chmod 600 "$T/pw"
 run "$JOB" --check -c "$T/job.conf"
@@ -86,15 +86,33 @@ run "$JOB" --check -c "$T/nr.conf"
 is "$rc:$err" "1:xpbackup-job: REPO=$T/empty: not a repository: no keys/repo.pub (create it with xpseal init)
 xpbackup-job: REPO=$T/empty: not a repository: no keys/signer.pub (create it with xpseal init)
 xpbackup-job: 2 problem(s); nothing was run" "an empty directory (an unmounted disk) is not a repository"
+printf '#!/bin/sh\necho "xpverify (xpbackup) 0.0.9"\n' >"$T/fake/xpverify"
+chmod 755 "$T/fake/xpverify"
+PATH=$T/fake:$PATH run "$JOB" --check -c "$T/job.conf"
+is "$rc:$err" "1:xpbackup-job: $T/fake/xpverify: not version 0.1.0 of xpbackup, as xpbackup-job is (it says: xpverify (xpbackup) 0.0.9)
+xpbackup-job: 1 problem(s); nothing was run" "a tool of another version is a problem"
+rm "$T/fake/xpverify"
 run "$JOB" --frobnicate
 is "$rc" 2 "an unknown long option: status 2"
 
 # --- a killed seal ----------------------------------------------------------------------------
-printf '#!/bin/bash\nkill -KILL $$\n' >"$T/fake/xpseal"
+printf '#!/bin/bash\n[ "$1" != --version ] || exec "%s" --version\nkill -KILL $$\n' \
+	"$XP_BUILDDIR/src/xpseal/xpseal" >"$T/fake/xpseal"
 chmod 755 "$T/fake/xpseal"
 XP_NOW=2026-11-25T03:15:00Z PATH=$T/fake:$PATH run "$JOB" -q -c "$T/job.conf"
 is "$rc" 137 "a seal killed by SIGKILL: the job exits 137"
 like "$err" "*xpbackup-job: seal failed (killed by SIGKILL, status 137)*" "the log names the signal"
 case $err in *Killed*) ok 1 "no shell job notice in the log" ;; *) ok 0 "no shell job notice in the log" ;; esac
+
+# --- the whole repository is checked, not only the new backup ---------------------------------
+rm -f "$T/fake/xpseal"
+XP_NOW=2026-11-26T03:15:00Z run "$JOB" -q -c "$T/job.conf"
+old=$(ids)
+is "$rc:${#old}" "0:32" "a good night: one backup"
+f=$R/data/${old:0:2}/$old.xps
+printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc 2>/dev/null
+XP_NOW=2026-11-27T03:15:00Z run "$JOB" -q -c "$T/job.conf"
+is "$rc" 3 "an older backup damaged: the night's run exits 3"
+like "$err" "*$old*xpbackup-job: check failed (status 3)*" "the check names the damaged backup"
 
 done_testing

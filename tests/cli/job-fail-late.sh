@@ -10,6 +10,7 @@ conf "$T/job.conf" KEEP_LAST=10
 mkdir -p "$T/fake"
 cat >"$T/fake/xpdump" <<EOF
 #!/bin/bash
+[ "\$1" != --version ] || exec "$XP_BUILDDIR/src/xpdump/xpdump" --version
 "$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log --time-column utc_time
 echo "xpdump: closing the connection: server gone" >&2
 exit 1

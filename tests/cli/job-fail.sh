@@ -15,6 +15,7 @@ before=$(cat "$R/catalog" "$R/journal")
 mkdir -p "$T/fake"
 cat >"$T/fake/xpdump" <<EOF
 #!/bin/bash
+[ "\$1" != --version ] || exec "$XP_BUILDDIR/src/xpdump/xpdump" --version
 "$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log | head -c 20000
 echo "xpdump: connection lost" >&2
 exit 1
@@ -40,6 +41,7 @@ is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
 # SIGTERM while the dump runs: the dump is stopped, the work directory removed, status 143.
 cat >"$T/fake/xpdump" <<EOF
 #!/bin/bash
+[ "\$1" != --version ] || exec "$XP_BUILDDIR/src/xpdump/xpdump" --version
 "$XP_BUILDDIR/src/xpdump/xpdump" -q --dsn "Driver=SQLite3;Database=$T/audit.db" -t audit_log | head -c 20000
 echo \$\$ >"$T/dump.pid"
 exec sleep 600

@@ -14,7 +14,9 @@ id1=$(ids)
 like "$id1" "[0-9a-f]*" "the catalog names one backup"
 is "${#id1}" 32 "exactly one backup, a 32-digit id"
 is "$(printf '%s\n' "$err" | sed -n 's/^xpbackup-job: \([a-z]*\):.*/\1/p' | paste -sd' ')" \
-	"dump seal verify expire done" "one log line per step, in order"
+	"dump seal verify expire check done" "one log line per step, in order"
+like "$err" "*xpbackup-job: check: 1 backup(s) with good signatures; catalog and journal: no findings*" \
+	"the whole repository is checked after the expiry"
 like "$err" "*xpbackup-job: seal: backup $id1 in $R*" "the log names the new backup"
 is "$(grep -v '^#' "$R/journal" | cut -f1-4)" "2026-11-21T03:15:00Z	$id1	sealed	-
 2026-11-21T03:15:00Z	$id1	verified	deep check passed: 1 table, 500 rows" \
@@ -48,7 +50,7 @@ ID1	deleting	no rule keeps it	keep-last 1 max-age 90d now 2026-11-22T03:15:00Z
 ID1	deleted	no rule keeps it	-" "the journal: sealed and verified twice, the deletion with rule and policy"
 is "$(files)" 2 "the first backup's file and signature are gone"
 is "$(cut -d' ' -f1-4 "$T/syslog" | sed 's/ -- .*//' | sort | uniq -c | sed 's/^ *//')" \
-	"5 -t xpbackup -p daemon.info" "five lines to syslog, tag xpbackup"
+	"6 -t xpbackup -p daemon.info" "six lines to syslog, tag xpbackup"
 like "$(cat "$T/syslog")" "*-- expire: 1 of 2 backups deleted*" "syslog has the expire summary"
 rm -f "$T/bin/logger"
 conf "$T/job.conf"

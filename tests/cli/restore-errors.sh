@@ -51,7 +51,7 @@ is "$(count_sqlite "$T/dup.db" audit_log)" 1 "the rows of the earlier batches ar
 run xprestore -q --dsn-file "$T/dsn" --create -i "$T/log.tar"
 is "$rc" 0 "--dsn-file reads the connection string from a file"
 is "$(count_sqlite "$T/viafile.db" audit_log)" 2500 "and loads every row"
-: >"$T/dsn-empty"
+(umask 077 && : >"$T/dsn-empty")
 run xprestore --dsn-file "$T/dsn-empty" -i "$T/log.tar"
 is "$rc" 2 "an empty --dsn-file exits 2"
 

@@ -86,7 +86,7 @@ fi
 chmod 644 mk.key
 run signtool sign mk.key other.xps
 is "$rc" 1 "a world-readable secret key is refused"
-is "$err" "signtool: mk.key: signing key is accessible by group or others (chmod 600)" \
+is "$err" "signtool: mk.key: readable by others (mode 0644); chmod 600 it" \
 	"the key mode message"
 
 # A repository made by xpseal: its backups verify with the stock tool and its signer.pub.

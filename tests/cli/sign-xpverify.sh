@@ -44,7 +44,10 @@ PC=$R/data/ab/$C.xps
 run xpverify -r "$R" $A
 is "$rc" 0 "a good backup by id exits 0"
 is "$out" "$A: good signature" "one line per good backup"
-is "$err" "" "nothing on stderr"
+like "$err" "xpverify: $R: no trust pins on this host: pinned repository *, repository key *, signer * found in the repository (trust on first use; see xpseal trust)" \
+	"the first use pins the repository and says so"
+run xpverify -r "$R" $A
+is "$rc:$out:$err" "0:$A: good signature:" "once pinned: nothing on stderr"
 
 run xpverify -r "$R"
 is "$rc" 0 "every backup in the repository"
@@ -73,8 +76,11 @@ is "$out" "$T/elsewhere/x.xps: good signature" "the copy is reported by file nam
 
 run xpverify -p "$T/other.pub" -r "$R" $A
 is "$rc" 3 "another key's public key exits 3"
-like "$err" "xpverify: $PA: signature made by another key (key id *, expected *)" \
-	"the wrong-key message"
+like "$err" "xpverify: $R: keys/signer.pub: signer * is not the signer given with -p (*); if this change was intended: xpseal trust --reset -r $R" \
+	"with -r, a repository whose signer is not -p's is refused as a whole"
+run xpverify -p "$T/other.pub" "$PA"
+like "$rc:$err" "3:xpverify: $PA: signature made by another key (key id *, expected *)" \
+	"without -r, the wrong-key message names the file"
 
 cp "$PB" "$T/saved"
 flip "$PB" 4096
@@ -116,7 +122,8 @@ xpverify: $R: nothing checked: none of the backups asked for is there" \
 flip "$PA" 10
 run xpverify --json -r "$R" $A $B $C
 is "$rc" 3 "bad and missing together exit 3"
-is "$out" "{\"checked\":2,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
+signer=$(sed -n 's/^untrusted comment: minisign public key //p' "$R/keys/signer.pub")
+is "$out" "{\"checked\":2,\"good\":1,\"bad\":1,\"missing\":1,\"error\":0,\"signer\":{\"id\":\"$signer\",\"trusted\":\"pinned on this host\",\"pinned_now\":false},\"results\":[{\"id\":\"$A\",\"path\":\"$PA\",\"status\":\"bad\"},{\"id\":\"$B\",\"path\":\"$PB\",\"status\":\"good\"},{\"id\":\"$C\",\"path\":\"$PC\",\"status\":\"missing\"}]}" \
 	"--json output"
 is "$err" "xpverify: $PA: bad signature
 xpverify: $PC: No such file or directory" "--json still reports failures on stderr"
@@ -131,11 +138,11 @@ is "$err" "xpverify: nothing to check: give FILEs or -r REPO
 Try 'xpverify --help' for more information." "the usage message"
 run xpverify --bogus
 is "$rc" 2 "an unknown option exits 2"
-is "$err" "xpverify: unknown option '--bogus'
+is "$err" "xpverify: unknown option --bogus
 Try 'xpverify --help' for more information." "the unknown option message"
 run xpverify -r
 is "$rc" 2 "a missing option argument exits 2"
-is "$err" "xpverify: option '-r' needs an argument
+is "$err" "xpverify: option -r needs an argument
 Try 'xpverify --help' for more information." "the missing argument message"
 run xpverify --help
 is "$rc" 0 "--help exits 0"

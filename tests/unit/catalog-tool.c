@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "catalog.h"
+#include "cli.h"
 #include "seal.h"
 #include "sign.h"
 

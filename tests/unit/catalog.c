@@ -203,9 +203,9 @@ static void test_round_trip(struct xp_catalog_entry *a, struct xp_catalog_entry 
 		is_str(ga->hold, "case 42\tcourt order\nline two", "hold reason survives");
 		ok(gb->hold == NULL, "no hold is NULL");
 		is_str(xp_catalog_state_name(ga->state), "sealed", "state sealed");
-		char want[48];
+		char want[XP_REPO_REL_MAX];
 
-		xp_catalog_data_path(a->id, want);
+		xp_repo_backup_rel(a->id, want);
 		is_str(ga->path, want, "path is data/XX/ID.xps");
 	}
 	xp_catalog_free(&cat);
@@ -309,7 +309,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 {
 	struct xp_catalog cat = {0};
 	struct xp_err err = {0};
-	char rel[48], sig[64];
+	char rel[XP_REPO_REL_MAX], sig[64];
 
 	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), XP_EFAIL,
 	       "a held backup is not deleted");
@@ -325,7 +325,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 	       XP_ENOENT, "deleting an unknown id: XP_ENOENT");
 
 	/* A crash right after the "deleting" record: recover finishes the job. */
-	xp_catalog_data_path(b->id, rel);
+	xp_repo_backup_rel(b->id, rel);
 	snprintf(sig, sizeof sig, "%s.minisig", rel);
 	is_int(journal_signed(b->id, "deleting", "keep-last 1", "--keep-last 1"), 0,
 	       "journal a signed deletion and stop there");
@@ -346,7 +346,7 @@ static void test_changes(const struct xp_catalog_entry *a, const struct xp_catal
 
 	is_int(xp_catalog_delete(repo, key, a->id, "max-age 90d", "--max-age 90d", &err), 0,
 	       "delete");
-	xp_catalog_data_path(a->id, rel);
+	xp_repo_backup_rel(a->id, rel);
 	ok(!exists(rel), "the file is gone");
 	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
 	is_int((int64_t)cat.n, 0, "the catalog is empty");
@@ -492,7 +492,7 @@ static void test_check_and_adopt(void)
 	struct xp_catalog_entry a, b;
 	struct xp_err err = {0};
 	struct findings fs;
-	char rel[48], path[512], *text;
+	char rel[XP_REPO_REL_MAX], path[512], *text;
 	size_t n = 0;
 
 	if (seal("first", 0, &a) || seal("second", 0, &b)) {
@@ -518,7 +518,7 @@ static void test_check_and_adopt(void)
 		xp_catalog_free(&cat);
 	}
 
-	xp_catalog_data_path(b.id, rel);
+	xp_repo_backup_rel(b.id, rel);
 	snprintf(path, sizeof path, "%s/%s", repo, rel);
 	{
 		int fd = open(path, O_WRONLY);
@@ -560,7 +560,7 @@ static void test_check_and_adopt(void)
 			ok(0, "seal and add a third backup");
 			return;
 		}
-		xp_catalog_data_path(c.id, rel);
+		xp_repo_backup_rel(c.id, rel);
 		snprintf(xps, sizeof xps, "%s/%s", repo, rel);
 		snprintf(sig, sizeof sig, "%s/%s.minisig", repo, rel);
 		snprintf(kx, sizeof kx, "%s/kept.xps", tmp);
@@ -686,7 +686,7 @@ static void test_batch(void)
 		for (int i = 0; i < 6; i++) {
 			char sig[80];
 
-			xp_catalog_data_path(s[i].id, rel);
+			xp_repo_backup_rel(s[i].id, rel);
 			snprintf(sig, sizeof sig, "%s.minisig", rel);
 			if (i == 2 || i == 5)
 				kept = kept && exists(rel) && exists(sig);
@@ -721,7 +721,7 @@ static void test_batch(void)
 	is_int(xp_catalog_recover(repo, key, &err), 0, "recover (%s)", err.msg);
 	listed(got, sizeof got);
 	is_str(got, before, "both leave the catalog");
-	xp_catalog_data_path(s[5].id, rel);
+	xp_repo_backup_rel(s[5].id, rel);
 	ok(!exists(rel), "and their files go");
 	xp_journal_read(repo, add_event, &ev, &err);
 	snprintf(want, sizeof want, "%.4s deleted max-age 1y |%.4s deleted keep-last 0 ", s[2].id,

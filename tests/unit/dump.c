@@ -30,7 +30,6 @@ static void make_manifest(struct xp_manifest *m)
 	m->dbms = strdup("SQLite");
 	m->isolation = strdup("serializable");
 	m->started = 1800000000;
-	m->time_column = strdup("ts");
 	m->has_since = 1;
 	m->since = 1700000000;
 	m->nexcl = 1;
@@ -44,6 +43,7 @@ static void make_manifest(struct xp_manifest *m)
 	m->tables[0].cols[0] = col("id", SQL_BIGINT, "int8");
 	m->tables[0].cols[1] = col("ts", SQL_TYPE_TIMESTAMP, "timestamptz");
 	m->tables[0].cols[2] = col("msg", SQL_LONGVARCHAR, "text");
+	m->tables[0].time_column = strdup("ts");
 	m->tables[0].time_col = 1;
 	m->tables[1].name = strdup("app.empty");
 	m->tables[1].ncols = 1;
@@ -472,6 +472,52 @@ static void big_rows(const char *path)
 	free(msg);
 }
 
+/* Time columns per table: version 1 while one column name dates every table that has a time
+ * column, version 2 (a column on each table line) once they differ; both read back. */
+static void time_columns(void)
+{
+	struct xp_manifest m, back;
+	struct xp_err err;
+	char *text = NULL, *sum = NULL;
+	size_t len = 0, slen = 0;
+
+	make_manifest(&m);
+	is_int(xp_manifest_format(&m, &text, &len, &err), 0, "MANIFEST with one time column");
+	ok(strncmp(text, "xpdump-manifest\t1\n", 18) == 0 && strstr(text, "\ntime-column\tts\n") &&
+	           strstr(text, "\ntable\taudit\n"),
+	   "one shared time column is written as version 1, which older readers read");
+	free(text);
+	m.tables[1].time_column = strdup("x");
+	m.tables[1].time_col = 0;
+	is_int(xp_manifest_format(&m, &text, &len, &err), 0, "MANIFEST with two time columns");
+	ok(strncmp(text, "xpdump-manifest\t2\n", 18) == 0 && !strstr(text, "time-column") &&
+	           strstr(text, "\ntable\taudit\tts\n") && strstr(text, "\ntable\tapp.empty\tx\n"),
+	   "a time column per table is written as version 2, on each table line");
+	is_int(xp_manifest_parse(text, len, &back, &err), 0, "version 2 reads back");
+	ok(back.version == 2 && strcmp(back.tables[0].time_column, "ts") == 0 &&
+	           back.tables[0].time_col == 1 && strcmp(back.tables[1].time_column, "x") == 0 &&
+	           back.tables[1].time_col == 0,
+	   "each table keeps its own time column");
+	is_int(xp_summary_format(&m, &sum, &slen, &err), 0, "SUMMARY of a version 2 stream");
+	ok(strncmp(sum, "xpdump-summary\t2\n", 17) == 0, "SUMMARY carries the same version");
+	is_int(xp_summary_parse(sum, slen, &back, &err), 0, "and reads back with its MANIFEST");
+	xp_manifest_free(&back);
+	free(text);
+	text = xp_asprintf("xpdump-manifest\t2\nsource\tx\nstarted\t2026-01-01T00:00:00Z\n"
+	                   "table\tt\tnope\ncolumn\ta\t4\tINTEGER\tint\t10\t0\t1\nend\n");
+	is_int(xp_manifest_parse(text, strlen(text), &back, &err), XP_EINTEGRITY,
+	       "a time column the table does not have is refused");
+	is_str(err.msg, "MANIFEST: table t has no column nope", "and named");
+	free(text);
+	text = xp_asprintf("xpdump-manifest\t1\nsource\tx\nstarted\t2026-01-01T00:00:00Z\n"
+	                   "table\tt\tts\ncolumn\tts\t4\tINTEGER\tint\t10\t0\t1\nend\n");
+	is_int(xp_manifest_parse(text, strlen(text), &back, &err), XP_EINTEGRITY,
+	       "version 1 has no time column on a table line");
+	free(text);
+	free(sum);
+	xp_manifest_free(&m);
+}
+
 int main(void)
 {
 	char path[64];
@@ -485,6 +531,7 @@ int main(void)
 	damage(path);
 	tap(path);
 	bad_input(path);
+	time_columns();
 	long_name(path);
 	big_rows(path);
 	odbc_helpers();

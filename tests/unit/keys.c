@@ -75,7 +75,7 @@ static void init_and_unlock(void)
 	is_int(mode_of("host/sub/signer.key"), 0600, "signing key is 0600");
 
 	text = slurp(keyfile);
-	ok(text && strncmp(text, "xpbackup-repo-key 1\nargon2id13 1 8192 ", 38) == 0,
+	ok(text && strncmp(text, "xpbackup-repo-key 2\nargon2id13 1 8192 ", 38) == 0,
 	   "repo.key starts with its magic and the Argon2id limits");
 	free(text);
 
@@ -123,6 +123,36 @@ static void init_and_unlock(void)
 	free(skey);
 	free(repo);
 	xp_secret_free(sk);
+}
+
+/* repo.key carries the repository id and the signer; a new password keeps them. */
+static void bound(void)
+{
+	char *repo = path_of("repo"), *idtext = slurp(path_of_static("repo/keys/repo.id"));
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN), pub[XP_SIGN_PUB_LEN];
+	char id[XP_KEYS_REPO_ID_HEX];
+	struct xp_keys_bound b;
+	struct xp_err err;
+
+	is_int(xp_keys_repo_id(repo, id, &err), 0, "the repository id is read");
+	ok(idtext && strlen(id) == 32 && strncmp(idtext, "xpbackup-repo-id 1\n", 19) == 0 &&
+	           strncmp(idtext + 19, id, 32) == 0,
+	   "keys/repo.id holds it in hex");
+	is_int(xp_keys_unlock_bound(repo, "pw1", 3, sk, &b, &err), 0, "unlock_bound");
+	is_int(b.present, 1, "repo.key carries what it binds");
+	is_str(b.repo_id, id, "the repository id is sealed with the key");
+	is_int(xp_sign_pub_load(path_of_static("repo/keys/signer.pub"), pub, &err), 0,
+	       "signer.pub loads");
+	ok(memcmp(b.signer, pub, sizeof pub) == 0, "the signer is sealed with the key");
+	is_int(xp_keys_passwd(repo, "pw1", 3, "pw9", 3, 0, &err), 0, "passwd");
+	memset(&b, 0, sizeof b);
+	is_int(xp_keys_unlock_bound(repo, "pw9", 3, sk, &b, &err), 0, "unlock with the new one");
+	ok(b.present && strcmp(b.repo_id, id) == 0 && memcmp(b.signer, pub, sizeof pub) == 0,
+	   "a new password keeps the id and the signer");
+	is_int(xp_keys_passwd(repo, "pw9", 3, "pw1", 3, 0, &err), 0, "the password back");
+	xp_secret_free(sk);
+	free(idtext);
+	free(repo);
 }
 
 static void passwd(void)
@@ -249,9 +279,9 @@ static void crash(const char *self)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		/* A fresh process counts fault points from 1. Its renames: signer.pub, repo.key,
-		 * repo.pub (the host key exists already). */
-		setenv("XP_FAULT_AT", "3", 1);
+		/* A fresh process counts fault points from 1. Its renames: signer.pub, repo.id,
+		 * repo.key, repo.pub (the host key exists already). */
+		setenv("XP_FAULT_AT", "4", 1);
 		execl(self, self, "init", repo, skey, (char *)NULL);
 		_exit(127);
 	}
@@ -287,7 +317,7 @@ static void init_edges(void)
 	chmod(skey, 0644);
 	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), XP_EFAIL,
 	       "init refuses a group-readable signing key");
-	msg = xp_asprintf("%s: signing key is accessible by group or others (chmod 600)", skey);
+	msg = xp_asprintf("%s: readable by others (mode 0644); chmod 600 it", skey);
 	is_str(err.msg, msg, "init passes on the key's message");
 	free(msg);
 	free(skey);
@@ -321,7 +351,7 @@ static void default_limits(void)
 	xp_keys_set_kdf_limits(0, 0);
 	is_int(xp_keys_init(repo, "pw", 2, skey, 0, &err), 0, "init at default limits");
 	text = slurp(keyfile);
-	want = xp_asprintf("xpbackup-repo-key 1\nargon2id13 %llu %zu ",
+	want = xp_asprintf("xpbackup-repo-key 2\nargon2id13 %llu %zu ",
 	                   (unsigned long long)crypto_pwhash_OPSLIMIT_MODERATE,
 	                   (size_t)crypto_pwhash_MEMLIMIT_MODERATE);
 	ok(text && strncmp(text, want, strlen(want)) == 0, "default limits are MODERATE");
@@ -351,6 +381,7 @@ int main(int argc, char **argv)
 	       "XP_SIGNING_KEY names the default signing key");
 	xp_keys_set_kdf_limits(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
 	init_and_unlock();
+	bound();
 	passwd();
 	tamper();
 	forged();

@@ -62,7 +62,7 @@ static void keys(void)
 
 	chmod(keypath, 0640);
 	is_int(xp_sign_load_key(keypath, &k2, &err), XP_EFAIL, "group-readable key is refused");
-	msg = xp_asprintf("%s: signing key is accessible by group or others (chmod 600)", keypath);
+	msg = xp_asprintf("%s: readable by group (mode 0640); chmod 600 it", keypath);
 	is_str(err.msg, msg, "loose mode message");
 	free(msg);
 	chmod(keypath, 0600);

@@ -4,6 +4,7 @@
  *   signtool verify FILE SIGNATURE PUBLIC */
 #include "config.h"
 
+#include "cli.h"
 #include "sign.h"
 #include "util.h"
 
