@@ -155,6 +155,22 @@ static int walk(const char *repo, const char *path, int *dfd, const char **last,
 	return 0;
 }
 
+int xp_repo_unlink(const char *repo, const char *path, struct xp_err *err)
+{
+	const char *name;
+	int dfd, rc;
+
+	rc = walk(repo, path, &dfd, &name, err);
+	if (rc)
+		return rc == XP_ENOENT ? 0 : rc;
+	/* unlinkat removes the name itself: a link planted there goes, never its target */
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
+	if (dfd != AT_FDCWD)
+		close(dfd);
+	return rc;
+}
+
 int xp_repo_open(const char *repo, const char *path, int flags, mode_t mode, int *fd,
                  struct xp_err *err)
 {

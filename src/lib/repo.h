@@ -76,6 +76,10 @@ char *xp_repo_data_sub(const char *repo, const char *sub);
 /* "REPO/keys/shred/ID.key". */
 char *xp_repo_shred_key(const char *repo, const char *id);
 
+/* Removes the file path under REPO, reaching its directory without following a link (a link
+ * planted as data/XX makes it fail, never removes a file elsewhere); a missing file or
+ * directory is 0. */
+int xp_repo_unlink(const char *repo, const char *path, struct xp_err *err);
 /* Opens path, a file of the repository REPO, into *fd (the caller closes it). flags are
  * open(2)'s access and creation flags (O_RDONLY, O_WRONLY | O_APPEND | O_CREAT, ...); the
  * descriptor is close-on-exec and blocking. When path is under REPO no component below REPO

@@ -4,6 +4,7 @@
 
 #include "tap.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,22 @@ static void opening(void)
 	is_int(xp_repo_read(r, f, 10, &buf, NULL, &err), 0, "xp_repo_read reads a regular file");
 	free(buf);
 	is_int(xp_repo_read(r, fifo, 10, &buf, NULL, &err), XP_EFAIL, "and refuses a FIFO");
+
+	/* data is a link to dir: a file named like data/x outside the repository stays */
+	{
+		char *outside = xp_asprintf("%s/x", dir);
+
+		close(open(outside, O_WRONLY | O_CREAT, 0600));
+		is_int(xp_repo_unlink(r, in, &err), XP_EFAIL,
+		       "unlinking through a directory that is a link is refused");
+		ok(access(outside, F_OK) == 0, "and the file where the link points stays");
+		unlink(outside);
+		free(outside);
+	}
+	is_int(xp_repo_unlink(r, link, &err), 0, "unlinking a link removes the link");
+	ok(access(f, F_OK) == 0 && access(link, F_OK) != 0 && errno == ENOENT,
+	   "not the file it points to");
+	is_int(xp_repo_unlink(r, link, &err), 0, "a missing file is no error");
 
 	unlink(link);
 	unlink(fifo);
