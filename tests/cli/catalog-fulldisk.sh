@@ -87,17 +87,21 @@ is "$(row "$R" "$K" 4-6)" "$WINDOW	kept" "the backup of another source stays"
 
 # The same windows cut by a crash: a seal killed at each of its steps leaves nothing xpverify
 # calls tampering, and the next seal leaves nothing for --adopt but what was never journaled.
+# Each run starts from its template on a host that pins it as found, as above.
+crash_copy() {
+	rm -rf "$R" "$XP_STATE_DIR"
+	cp -a "$T/$1" "$R"
+	xpverify -r "$R" >/dev/null 2>&1
+}
 for base in fresh used; do
 	R=$T/crash
-	rm -rf "$R"
-	cp -a "$T/$base" "$R"
+	crash_copy "$base"
 	XP_FAULT_TRACE=1 xpseal -r "$R" --source S -i "$T/dump" >/dev/null 2>"$T/trace"
 	n=$(grep -c 'fault point' "$T/trace")
 	[ "$n" -gt 0 ] || { skip "$base: built without fault injection"; continue; }
 	for i in $(seq 1 "$n"); do
 		what="$base, killed at $(sed -n "${i}p" "$T/trace" | sed 's/^[^:]*: fault point //')"
-		rm -rf "$R"
-		cp -a "$T/$base" "$R"
+		crash_copy "$base"
 		XP_FAULT_AT=$i xpseal -r "$R" --source S -i "$T/dump" >/dev/null 2>&1
 		run xpverify -r "$R"
 		like "$rc" [01] "$what: xpverify -r does not call it tampering (exit $rc: ${err//$'\n'/; })"
