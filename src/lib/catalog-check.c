@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "catalog-int.h"
+#include "keys.h"
 #include "seal.h"
 #include "sign.h"
 
@@ -193,7 +194,13 @@ struct later {
 struct check {
 	const char *repo;
 	unsigned flags;
-	const char *pub;
+	const char *pub;        /* keys/signer.pub, when no signer is given */
+	struct xp_sign_pub key; /* the signer trusted */
+	int has_key;
+	int given;      /* key is the caller's, not read from pub */
+	uint8_t kid[8]; /* the repository key's id */
+	int has_kid;
+	struct xp_jtrust trust;
 	struct xp_catalog cat;
 	struct xp_jstate js;
 	struct xp_jids j;
@@ -340,8 +347,9 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 	char rel[XP_REPO_REL_MAX], *xps = NULL, *sig = NULL, *key = NULL;
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	const struct xp_jid *j = jid(c, e->id);
+	struct xp_seal_checked chk = {0};
 	struct xp_err err = {0};
-	uint64_t size;
+	uint64_t size = 0;
 	int rc;
 
 	if (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING)))
@@ -354,7 +362,27 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
 	}
-	rc = hash_file(xps, hash, &size, &err);
+	if ((c->flags & XP_CHECK_NO_SIGNATURES) || !c->has_key || !exists(sig)) {
+		rc = hash_file(xps, hash, &size, &err);
+		if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES) && !c->has_key)
+			defer(c, XP_FIND_SIGNATURE, e->id, rel,
+			      "%s: keys/signer.pub cannot be read", rel);
+		else if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES))
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
+	} else {
+		/* One read: the hash the catalog records and the signature, of the same bytes. */
+		rc = xp_seal_check(xps, sig, &c->key, e->id, c->has_kid ? c->kid : NULL, -1, &chk,
+		                   &err);
+		size = chk.size;
+		memcpy(hash, chk.hash, sizeof hash);
+		if (rc == XP_EINTEGRITY) {
+			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
+			      after_path(err.msg, xps));
+			rc = hash_file(xps, hash, &size,
+			               &err); /* the check may have stopped early */
+		}
+		xp_seal_checked_free(&chk);
+	}
 	if (rc == XP_ENOENT)
 		defer(c, XP_FIND_MISSING, e->id, rel, "%s: missing", rel);
 	else if (rc)
@@ -364,13 +392,6 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		      rel, size, e->size);
 	else if (sodium_memcmp(hash, e->hash, sizeof hash) != 0)
 		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
-	if (rc == 0 && !(c->flags & XP_CHECK_NO_SIGNATURES)) {
-		if (!exists(sig))
-			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s.minisig: missing", rel);
-		else if (xp_sign_verify_file(xps, sig, c->pub, &err) != 0)
-			defer(c, XP_FIND_SIGNATURE, e->id, rel, "%s: %s", rel,
-			      after_path(err.msg, xps));
-	}
 	if (e->shreddable && e->state == XP_CATALOG_SEALED && !exists(key))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
 		      "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
@@ -384,6 +405,16 @@ out:
 	free(key);
 }
 
+/* A signature of text by the signer trusted (the repository's when none could be had, to name
+ * why it cannot be checked). */
+static int verify_text(struct check *c, const char *text, size_t len, const char *sig,
+                       struct xp_err *err)
+{
+	if (c->has_key)
+		return xp_sign_verify_buffer_pub(text, len, sig, &c->key, err);
+	return xp_sign_verify_buffer(text, len, sig, c->pub, err);
+}
+
 /* A write of the catalog interrupted before its new signature was renamed into place leaves
  * catalog.minisig.new signing the catalog: signed by the host's key and recording at least the
  * journal that the old signature does, it is an interrupted change, not tampering. */
@@ -395,13 +426,26 @@ static int new_signature(struct check *c, const char *text, size_t len)
 	int is = 0;
 
 	if (npath && xp_repo_read_optional(c->repo, npath, 1 << 16, &sig, NULL, NULL) == 0 && sig &&
-	    xp_sign_verify_buffer(text, len, sig, c->pub, &ignored) == 0) {
+	    verify_text(c, text, len, sig, &ignored) == 0) {
 		xp_catalog_sig_mark(sig, &lines, head);
 		is = lines >= c->cat.journal_lines;
 	}
 	free(sig);
 	free(npath);
 	return is;
+}
+
+/* Signatures are checked with the signer given, not the repository's copy of it; a copy that
+ * cannot be read is still a finding. */
+static void check_signer_file(struct check *c)
+{
+	char *text = NULL;
+	struct xp_err err = {0};
+
+	if (xp_repo_read(c->repo, c->pub, 1 << 12, &text, NULL, &err) != 0)
+		report(&c->r, XP_FIND_UNREADABLE, NULL, xp_repo_name(XP_REPO_SIGNER_PUB), "%s",
+		       err.msg);
+	free(text);
 }
 
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
@@ -414,8 +458,10 @@ static void check_catalog_signature(struct check *c, const char *text, size_t le
 		report(&c->r, XP_FIND_CATALOG, NULL, "catalog", "catalog: out of memory");
 		return;
 	}
+	if (c->given)
+		check_signer_file(c);
 	rc = xp_repo_read(c->repo, spath, 1 << 16, &sig, NULL, &err);
-	bad = rc == 0 ? xp_sign_verify_buffer(text, len, sig, c->pub, &err) : 0;
+	bad = rc == 0 ? verify_text(c, text, len, sig, &err) : 0;
 	if ((bad || rc == XP_ENOENT) && new_signature(c, text, len))
 		report(&c->r, XP_FIND_PENDING, NULL, "catalog.minisig.new",
 		       "catalog: its new signature is not in place yet (a write was interrupted); "
@@ -449,6 +495,12 @@ static void check_journal(struct check *c)
 			report(&c->r, XP_FIND_JOURNAL, NULL, "journal",
 			       "journal: event %zu is not the one the catalog recorded",
 			       c->cat.journal_lines);
+	}
+	for (size_t i = 0; c->has_key && i < c->j.nforged; i++) {
+		char msg[256];
+
+		xp_jforged_msg(&c->j.forged[i], msg, sizeof msg);
+		report(&c->r, XP_FIND_JOURNAL, c->j.forged[i].id, "journal", "%s", msg);
 	}
 	for (size_t i = 0; i < c->j.n; i++) {
 		const struct xp_jid *j = &c->j.v[i];
@@ -494,6 +546,24 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	}
 }
 
+/* The trust that the catalog cat (its bytes text, NULL when there is none) gives the journal,
+ * its signature checked with the signer trusted. */
+static int trust_text(struct check *c, const struct xp_catalog *cat, const char *text, size_t len,
+                      struct xp_jtrust *t, struct xp_err *err)
+{
+	char *spath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG), *sig = NULL;
+	struct xp_err ignored;
+
+	if (!spath)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (text)
+		(void)xp_repo_read_optional(c->repo, spath, 1 << 16, &sig, NULL, &ignored);
+	xp_jtrust_make(t, c->has_key ? &c->key : NULL, cat, text, len, sig);
+	free(sig);
+	free(spath);
+	return 0;
+}
+
 /* Reports the deferred findings that still hold, reading catalog and journal again under the
  * shared lock. */
 static int confirm(struct check *c, struct xp_err *err)
@@ -501,8 +571,11 @@ static int confirm(struct check *c, struct xp_err *err)
 	struct xp_catalog_lock lock = {-1};
 	struct xp_catalog cat = {0};
 	struct xp_idset now = {0};
+	struct xp_jtrust trust;
 	struct xp_jstate js;
 	struct xp_jids j = {0};
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (c->oom)
@@ -511,17 +584,20 @@ static int confirm(struct check *c, struct xp_err *err)
 		return 0;
 	rc = xp_catalog_lock_shared(c->repo, &lock, err);
 	if (rc == 0)
-		rc = xp_catalog_load(c->repo, &cat, err);
+		rc = xp_catalog_read(c->repo, &cat, &text, &len, err);
 	if (rc == 0 && xp_idset_make(&now, &cat, NULL))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = xp_jids_load(c->repo, 0, 0, &js, &j, err);
+		rc = trust_text(c, &cat, text, len, &trust, err);
+	if (rc == 0)
+		rc = xp_jids_load(c->repo, 0, &trust, &js, &j, err);
 	for (size_t i = 0; rc == 0 && i < c->nlater; i++) {
 		const struct later *l = &c->later[i];
 
 		if (still_true(c, l, &cat, &now, &j))
 			report(&c->r, l->kind, l->id, l->rel, "%s", l->msg);
 	}
+	free(text);
 	xp_catalog_unlock(&lock);
 	xp_jids_free(&j);
 	xp_idset_free(&now);
@@ -531,11 +607,11 @@ static int confirm(struct check *c, struct xp_err *err)
 
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
 {
-	return xp_catalog_check_flags(repo, 0, fn, ctx, err);
+	return xp_catalog_check_flags(repo, NULL, 0, fn, ctx, err);
 }
 
-int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *fn, void *ctx,
-                           struct xp_err *err)
+int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, unsigned flags,
+                           xp_catalog_report_fn *fn, void *ctx, struct xp_err *err)
 {
 	struct check c = {.repo = repo, .flags = flags, .r = {fn, ctx, 0}};
 	struct xp_catalog_lock lock = {-1};
@@ -548,6 +624,11 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 	if (!pub)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	c.pub = pub;
+	if (signer)
+		c.key = *signer;
+	c.given = signer != NULL;
+	c.has_key = signer || xp_sign_pub_read(pub, &c.key, &cerr) == 0;
+	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		goto out;
@@ -566,7 +647,9 @@ int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_f
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_jids_load(repo, 0, c.cat.journal_lines, &c.js, &c.j, err);
+	rc = trust_text(&c, &c.cat, text, len, &c.trust, err);
+	if (rc == 0)
+		rc = xp_jids_load(repo, 0, &c.trust, &c.js, &c.j, err);
 	if (rc)
 		goto out;
 	if (text)
@@ -601,7 +684,7 @@ out:
 struct adopt {
 	struct xp_op *op;
 	struct xp_idset listed; /* the catalog's ids before adopting */
-	const char *pub;
+	uint8_t kid[8];         /* the repository key's id */
 	struct rep r;
 	size_t adopted;
 	struct xp_err *err;
@@ -637,12 +720,12 @@ static int sig_fields(char *comment, struct xp_catalog_entry *e)
 	return 0;
 }
 
-int xp_catalog_describe(const char *repo, const char *pub, const char *id,
-                        struct xp_catalog_entry *e, struct xp_err *why)
+int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const uint8_t *repo_kid,
+                        const char *id, struct xp_catalog_entry *e, struct xp_err *why)
 {
-	struct xp_seal_header h;
+	struct xp_seal_checked chk = {0};
 	char *xps = xp_repo_backup(repo, id, "");
-	char *sig = xp_repo_backup(repo, id, ".minisig"), *key = NULL, *comment = NULL;
+	char *sig = xp_repo_backup(repo, id, ".minisig"), *key = NULL;
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -650,21 +733,17 @@ int xp_catalog_describe(const char *repo, const char *pub, const char *id,
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_sign_verify_file_comment(xps, sig, pub, &comment, why);
-	if (rc == 0)
-		rc = xp_seal_read_header(xps, &h, why);
-	if (rc == 0 && strcmp(h.id_hex, id) != 0)
-		rc = xp_err_set(why, XP_EINTEGRITY, "its header names backup %s", h.id_hex);
-	if (rc == 0)
-		rc = hash_file(xps, e->hash, &e->size, why);
+	rc = xp_seal_check(xps, sig, pub, id, repo_kid, -1, &chk, why);
 	if (rc)
 		goto out;
 	memcpy(e->id, id, XP_REPO_ID_HEX);
-	e->created = h.created;
-	e->shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
+	memcpy(e->hash, chk.hash, sizeof e->hash);
+	e->size = chk.size;
+	e->created = chk.h.created;
+	e->shreddable = (chk.h.flags & XP_SEAL_SHREDDABLE) != 0;
 	key = xp_repo_shred_key(repo, id);
 	e->path = malloc(XP_REPO_REL_MAX);
-	if (!key || !e->path || sig_fields(comment, e)) {
+	if (!key || !e->path || sig_fields(chk.comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -676,10 +755,10 @@ out:
 		free(e->source);
 		e->path = e->source = NULL;
 	}
+	xp_seal_checked_free(&chk);
 	free(xps);
 	free(sig);
 	free(key);
-	free(comment);
 	return rc;
 }
 
@@ -701,7 +780,7 @@ static int adopt_one(void *ctx, const char *sub, const char *name)
 		       "%s: not adopted: the journal says it was deleted", rel);
 		return 0;
 	}
-	rc = xp_catalog_describe(a->op->repo, a->pub, id, &e, &why);
+	rc = xp_catalog_describe(a->op->repo, &a->op->pub, a->kid, id, &e, &why);
 	if (rc == XP_ENOMEM) {
 		*a->err = why;
 		return rc;
@@ -734,19 +813,17 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
                      void *ctx, size_t *adopted, struct xp_err *err)
 {
 	struct adopt a = {.r = {fn, ctx, 0}, .err = err};
+	uint8_t pk[32];
 	struct xp_op op;
-	char *pub;
 	int rc;
 
 	if (adopted)
 		*adopted = 0;
-	pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB);
-	if (!pub)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	a.pub = pub;
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_keys_load_public(repo, pk, a.kid, err);
+	if (rc == 0)
+		rc = xp_op_begin(&op, repo, key, XP_OP_REBUILD, err);
 	if (rc)
-		goto out;
+		return rc;
 	a.op = &op;
 	if (xp_idset_make(&a.listed, &op.cat, NULL))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -758,7 +835,5 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 	xp_op_end(&op);
 	if (rc == 0 && adopted)
 		*adopted = a.adopted;
-out:
-	free(pub);
 	return rc;
 }

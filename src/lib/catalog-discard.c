@@ -24,6 +24,12 @@ void xp_catalog_set_notice(xp_catalog_report_fn *fn, void *ctx)
 	notice_ctx = ctx;
 }
 
+void xp_catalog_notify(const struct xp_catalog_finding *f)
+{
+	if (notice_fn)
+		notice_fn(notice_ctx, f);
+}
+
 int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 {
 	static const char alnum[] =

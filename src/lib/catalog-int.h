@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "journal.h"
+#include "sign.h"
 
 /* What the journal says about one backup id. */
 enum {
@@ -23,29 +24,54 @@ struct xp_jid {
 	int64_t held_at; /* and its time */
 };
 
+/* A record the host would act on (sealed, adopted, held, released, deleting, shredding) that
+ * is not authentic (struct xp_jtrust): forged, or written unsigned by an older xpbackup after
+ * the catalog's last signature. It is ignored, and reported. */
+struct xp_jforged {
+	size_t line; /* 1-based line number in the journal */
+	char id[XP_REPO_ID_HEX];
+	char event[12];
+	int is_signed; /* it carries a signature that does not verify */
+};
+
+/* The sentence that reports f: "journal: line N: ... ignored, never carried out". */
+void xp_jforged_msg(const struct xp_jforged *f, char *buf, size_t n);
+/* Passes f to the tool's notice function (xp_catalog_set_notice), if any. */
+void xp_catalog_notify(const struct xp_catalog_finding *f);
+
 /* The journal's records by backup id: an array, and an open-addressing table over it (slot
  * holds index + 1, 0 is empty; nslot is a power of two) so that a journal of any length is
- * read in linear time. */
+ * read in linear time. Only authentic records count; "deleted" and "shredded" that are not
+ * are ignored without a report (finishing a change twice does nothing). */
 struct xp_jids {
 	struct xp_jid *v;
 	size_t n, cap;
 	size_t *slot;
 	size_t nslot;
+	struct xp_jforged *forged;
+	size_t nforged;
 };
 
-/* A changing operation: the exclusive lock, the journal's head, the catalog as loaded. */
+/* A changing operation: the exclusive lock, the journal's head, the catalog as loaded (its
+ * signature verified with the host's key). */
 struct xp_op {
 	const char *repo;
 	const struct xp_signkey *key;
+	struct xp_sign_pub pub; /* key's public half */
+	size_t signed_after;    /* journal events that may be unsigned (xp_jtrust's legacy) */
+	int rebuild;            /* XP_OP_REBUILD of a missing catalog: the caller adopts all */
 	struct xp_catalog_lock lock;
 	struct xp_jstate js;
 	struct xp_catalog cat;
 	struct xp_jids j;
 };
 
-/* Locks, repairs the journal's tail, reads the journal and the catalog, finishes what a crash
- * left half done. On failure everything is released. */
-int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
+/* Locks, reads the catalog and checks its signature with the host's key (XP_EINTEGRITY if it
+ * does not verify, or if the catalog is missing while the journal has events, unless
+ * XP_OP_REBUILD), repairs the journal's tail, reads the journal, finishes what a crash left
+ * half done. On failure everything is released. */
+#define XP_OP_REBUILD 0x1u /* a missing catalog is rebuilt by the caller (xp_catalog_adopt) */
+int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key, unsigned flags,
                 struct xp_err *err);
 void xp_op_end(struct xp_op *op);
 /* The catalog entry of id in op, or NULL. */
@@ -66,11 +92,16 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
-/* Reads the journal into per-id records (no lock needed); free with xp_jids_free. mark is the
- * journal length the catalog's signature records (0: unknown): only "sealed" and "adopted"
- * events after it make records (XP_J_SEALED), those the catalog may not show yet. */
-int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
-                 struct xp_err *err);
+/* Reads the journal into per-id records (no lock needed); free with xp_jids_free. trust->mark
+ * is the journal length the catalog's signature records (0: unknown): only "sealed" and
+ * "adopted" events after it make records (XP_J_SEALED), those the catalog may not show yet.
+ * Records that trust does not make authentic go to j->forged instead. */
+int xp_jids_load(const char *repo, int repair, const struct xp_jtrust *trust, struct xp_jstate *js,
+                 struct xp_jids *j, struct xp_err *err);
+/* The trust a catalog gives the journal: cat's mark, verified when the signature text sig
+ * (may be NULL) signs text (the catalog's bytes, NULL when there is none) by pub. */
+void xp_jtrust_make(struct xp_jtrust *t, const struct xp_sign_pub *pub,
+                    const struct xp_catalog *cat, const char *text, size_t len, const char *sig);
 void xp_jids_free(struct xp_jids *j);
 
 /* The catalog's ids, sorted, for many lookups (a copy: the catalog may change meanwhile). */
@@ -84,7 +115,8 @@ int xp_idset_has(const struct xp_idset *s, const char *id);
 void xp_idset_free(struct xp_idset *s);
 
 /* Sorts, formats, signs and installs op->cat; the signature's trusted comment records the
- * journal's length and head ("journal:N:HEX"), so lines cut from its end are detected. */
+ * journal's length and head ("journal:N:HEX"), so lines cut from its end are detected, and
+ * how many of its first events may be unsigned ("signed-after:K", op->signed_after). */
 int xp_catalog_write(struct xp_op *op, struct xp_err *err);
 /* The journal length and head ("journal:N:HEX") from a catalog signature's trusted comment
  * (unverified), or 0 and "" when absent. */
@@ -99,13 +131,14 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
                     struct xp_err *err);
 /* Deep copy of src into dst (dst empty); -1 when out of memory. */
 int xp_catalog_entry_copy(struct xp_catalog_entry *dst, const struct xp_catalog_entry *src);
-/* What a backup's own files say about it, all of it signed by the host's key: the signature
- * of data/XX/ID.xps must verify with pub, its header name this id; created and shreddable from
- * the header, size and hash from the file, source and data window from the signature's trusted
- * comment (unknown when absent), state "shredded" if a shreddable one's key file is gone.
- * Strings in e are malloc'd (free them); why says why not otherwise. */
-int xp_catalog_describe(const char *repo, const char *pub, const char *id,
-                        struct xp_catalog_entry *e, struct xp_err *why);
+/* What a backup's own files say about it, all of it signed by the host's key, from one read
+ * of data/XX/ID.xps (xp_seal_check): its signature must verify with pub, and signature,
+ * header and name agree on this id and the repository key id repo_kid; created and shreddable
+ * from the header, size and hash from the file, source and data window from the signature's
+ * trusted comment (unknown when absent), state "shredded" if a shreddable one's key file is
+ * gone. Strings in e are malloc'd (free them); why says why not otherwise. */
+int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const uint8_t *repo_kid,
+                        const char *id, struct xp_catalog_entry *e, struct xp_err *why);
 /* Removes the temp files of seals that no live process holds (their flock(2) can be taken),
  * then journals "discarded" for each (a crash between loses only the record of a file no backup
  * ever named) and reports it to the tool's notice function (xp_catalog_set_notice). */

@@ -71,7 +71,7 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 		rc = check_file(repo, e, err);
 	if (rc)
 		return rc;
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		return rc;
 	j = xp_jids_find(&op.j, e->id);
@@ -252,7 +252,7 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		goto out;
 	for (; at < n; at += group) {
@@ -302,7 +302,7 @@ int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char 
 
 	rc = check_text("reason", reason, err);
 	if (rc == 0)
-		rc = xp_op_begin(&op, repo, key, err);
+		rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		return rc;
 	rc = find_for_change(&op, id, 1, &e, err);
@@ -355,7 +355,7 @@ static int set_hold(const char *repo, const struct xp_signkey *key, const char *
 
 	rc = check_text("reason", reason, err);
 	if (rc == 0)
-		rc = xp_op_begin(&op, repo, key, err);
+		rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		return rc;
 	rc = find_for_change(&op, id, 0, &e, err);
@@ -413,7 +413,7 @@ int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const cha
 	struct xp_op op;
 	int rc;
 
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		return rc;
 	rc = find_for_change(&op, id, 0, &e, err);
@@ -444,7 +444,7 @@ int xp_journal_append(const char *repo, const char *id, const char *event, const
 	rc = xp_catalog_lock(repo, &lock, err);
 	if (rc)
 		return rc;
-	rc = xp_journal_scan(repo, 1, 0, NULL, NULL, &js, err);
+	rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err);
 	if (rc == 0)
 		rc = xp_journal_repaired(repo, &js, err);
 	if (rc == 0)

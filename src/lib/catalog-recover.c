@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "catalog-int.h"
-#include "sign.h"
+#include "keys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -92,6 +92,30 @@ struct jids_ctx {
 	int oom;
 };
 
+static int is_event(const char *e, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(e, *names) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_forged(struct xp_jids *j, const struct xp_journal_event *ev)
+{
+	struct xp_jforged *grown = realloc(j->forged, (j->nforged + 1) * sizeof *grown);
+
+	if (!grown)
+		return -1;
+	j->forged = grown;
+	grown += j->nforged++;
+	memset(grown, 0, sizeof *grown);
+	grown->line = ev->line;
+	memcpy(grown->id, ev->id, XP_REPO_ID_HEX);
+	snprintf(grown->event, sizeof grown->event, "%s", ev->event);
+	grown->is_signed = ev->is_signed;
+	return 0;
+}
+
 static int set_reason(struct xp_jid *j, const char *reason)
 {
 	free(j->reason);
@@ -105,8 +129,21 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 	const char *e = ev->event;
 	struct xp_jid *j;
 
+	static const char *const acted[] = {"sealed",   "adopted",   "held", "released",
+	                                    "deleting", "shredding", NULL};
+	static const char *const closing[] = {"deleted", "shredded", NULL};
+
 	if (!xp_repo_valid_id(ev->id))
 		return 0;
+	if (is_event(e, closing) && !ev->authentic)
+		return 0;
+	if (is_event(e, acted) && !ev->authentic &&
+	    !((strcmp(e, "sealed") == 0 || strcmp(e, "adopted") == 0) && c->mark &&
+	      ev->line - 1 <= c->mark)) {
+		if (add_forged(c->j, ev))
+			goto oom;
+		return 0;
+	}
 	if (strcmp(e, "sealed") == 0 || strcmp(e, "adopted") == 0) {
 		/* Up to the mark, the signed catalog was written after it: nothing to finish. */
 		if (c->mark && ev->line - 1 <= c->mark)
@@ -161,17 +198,26 @@ void xp_jids_free(struct xp_jids *j)
 	}
 	free(j->v);
 	free(j->slot);
+	free(j->forged);
 	memset(j, 0, sizeof *j);
 }
 
-int xp_jids_load(const char *repo, int repair, size_t mark, struct xp_jstate *js, struct xp_jids *j,
-                 struct xp_err *err)
+void xp_jforged_msg(const struct xp_jforged *f, char *buf, size_t n)
 {
-	struct jids_ctx c = {j, mark, 0};
+	snprintf(buf, n, "journal: line %zu: \"%s\" of %s %s: ignored, never carried out", f->line,
+	         f->event, f->id,
+	         f->is_signed ? "has a signature that does not verify with the host's key"
+	                      : "is not signed by the host's key");
+}
+
+int xp_jids_load(const char *repo, int repair, const struct xp_jtrust *trust, struct xp_jstate *js,
+                 struct xp_jids *j, struct xp_err *err)
+{
+	struct jids_ctx c = {j, trust ? trust->mark : 0, 0};
 	int rc;
 
 	memset(j, 0, sizeof *j);
-	rc = xp_journal_scan(repo, repair, mark, on_event, &c, js, err);
+	rc = xp_journal_scan(repo, repair, trust, on_event, &c, js, err);
 	if (c.oom)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc)
@@ -227,10 +273,9 @@ static int shred_file(const char *repo, const char *path, int *existed, struct x
 		goto out;
 	}
 	xp_fault_point("shred: unlink key");
-	if (unlink(path) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
+	rc = xp_repo_unlink(repo, path, err);
+	if (rc)
 		goto out;
-	}
 	rc = xp_fsync_dir(path, err);
 out:
 	close(fd);
@@ -253,11 +298,11 @@ static int fsync_parent(const char *path, struct xp_err *err)
 	return rc;
 }
 
-static int remove_file(const char *path, struct xp_err *err)
+/* A link planted as a directory on the way (data/XX) makes this fail, never removes a file
+ * where the link points. */
+static int remove_file(const char *repo, const char *path, struct xp_err *err)
 {
-	if (unlink(path) < 0 && errno != ENOENT)
-		return xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
-	return 0;
+	return xp_repo_unlink(repo, path, err);
 }
 
 /* A batch being finished: its ids sorted for lookups, and each one's catalog entry. */
@@ -369,10 +414,10 @@ static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *er
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		} else {
 			xp_fault_point("delete: unlink xps");
-			rc = remove_file(xps, err);
+			rc = remove_file(op->repo, xps, err);
 			if (rc == 0) {
 				xp_fault_point("delete: unlink minisig");
-				rc = remove_file(sig, err);
+				rc = remove_file(op->repo, sig, err);
 			}
 			dirty[dir_index(id)] = 1;
 		}
@@ -481,13 +526,12 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 	char *npath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG_NEW);
 	char *spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
 	char *cpath = xp_repo_file(op->repo, XP_REPO_CATALOG);
-	char *pub = xp_repo_file(op->repo, XP_REPO_SIGNER_PUB);
 	char *sig = NULL, *text = NULL;
 	size_t len = 0;
 	struct xp_err ignored;
 	int rc;
 
-	if (!npath || !spath || !cpath || !pub) {
+	if (!npath || !spath || !cpath) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -497,7 +541,7 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 	rc = xp_repo_read_optional(op->repo, cpath, (size_t)256 << 20, &text, &len, err);
 	if (rc)
 		goto out;
-	if (text && xp_sign_verify_buffer(text, len, sig, pub, &ignored) == 0) {
+	if (text && xp_sign_verify_buffer_pub(text, len, sig, &op->pub, &ignored) == 0) {
 		xp_fault_point("recover: install signature");
 		if (rename(npath, spath) < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
@@ -505,7 +549,7 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		}
 	} else {
 		xp_fault_point("recover: drop signature");
-		rc = remove_file(npath, err);
+		rc = remove_file(op->repo, npath, err);
 		if (rc)
 			goto out;
 	}
@@ -514,7 +558,6 @@ out:
 	free(npath);
 	free(spath);
 	free(cpath);
-	free(pub);
 	free(sig);
 	free(text);
 	return rc;
@@ -562,13 +605,22 @@ static int remove_stale_temps(struct xp_op *op, struct xp_err *err)
 			if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) != 0)
 				continue;
 			path = xp_repo_join(op->repo, e->d_name);
-			rc = path ? remove_file(path, err)
+			rc = path ? remove_file(op->repo, path, err)
 			          : xp_err_set(err, XP_ENOMEM, "out of memory");
 			free(path);
 		}
 	}
 	closedir(d);
 	return rc;
+}
+
+/* Whether a pending change of j must wait: the backup is on legal hold (in the verified
+ * catalog, or by the journal), which no recovery overrides. It stays pending, and reported. */
+static int held_back(struct xp_op *op, const struct xp_jid *j)
+{
+	const struct xp_catalog_entry *e = xp_op_find(op, j->id);
+
+	return (j->flags & XP_J_HELD) || (e && e->hold);
 }
 
 /* Every deletion the journal shows pending is finished in one batch: one catalog rewrite
@@ -580,13 +632,13 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
 	int rc = 0;
 
 	for (i = 0; i < op->j.n; i++)
-		n += (op->j.v[i].flags & XP_J_DELETING) != 0;
+		n += (op->j.v[i].flags & XP_J_DELETING) && !held_back(op, &op->j.v[i]);
 	if (n) {
 		v = calloc(n, sizeof *v);
 		if (!v)
 			return xp_err_set(err, XP_ENOMEM, "out of memory");
 		for (n = 0, i = 0; i < op->j.n; i++)
-			if (op->j.v[i].flags & XP_J_DELETING)
+			if ((op->j.v[i].flags & XP_J_DELETING) && !held_back(op, &op->j.v[i]))
 				v[n++] = (struct xp_pending_delete){op->j.v[i].id, op->j.v[i].flags,
 				                                    op->j.v[i].reason};
 		rc = xp_op_finish_deletes(op, v, n, err);
@@ -595,6 +647,8 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
 	for (i = 0; rc == 0 && i < op->j.n; i++) {
 		struct xp_jid *j = &op->j.v[i];
 
+		if ((j->flags & (XP_J_DELETING | XP_J_SHREDDING)) && held_back(op, j))
+			continue;
 		if (j->flags & XP_J_DELETING) {
 			j->flags = (j->flags & ~(XP_J_DELETING | XP_J_DEL_SHREDDED)) | XP_J_DELETED;
 		} else if (j->flags & XP_J_SHREDDING) {
@@ -612,11 +666,18 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
  * report. The journal has its event already. */
 static int finish_seals(struct xp_op *op, struct xp_err *err)
 {
-	char *pub = xp_repo_file(op->repo, XP_REPO_SIGNER_PUB);
+	uint8_t pk[32], kid[8];
 	struct xp_idset listed = {0};
-	int dirty = 0, rc = 0;
+	int dirty = 0, rc = 0, need = 0;
 
-	if (!pub || xp_idset_make(&listed, &op->cat, NULL)) {
+	for (size_t i = 0; i < op->j.n; i++)
+		need |= (op->j.v[i].flags & XP_J_SEALED) != 0;
+	if (!need)
+		return 0;
+	rc = xp_keys_load_public(op->repo, pk, kid, err);
+	if (rc)
+		return rc;
+	if (xp_idset_make(&listed, &op->cat, NULL)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -628,7 +689,7 @@ static int finish_seals(struct xp_op *op, struct xp_err *err)
 		if (!(j->flags & XP_J_SEALED) || (j->flags & (XP_J_DELETED | XP_J_DELETING)) ||
 		    xp_idset_has(&listed, j->id))
 			continue;
-		rc = xp_catalog_describe(op->repo, pub, j->id, &e, &why);
+		rc = xp_catalog_describe(op->repo, &op->pub, kid, j->id, &e, &why);
 		if (rc == XP_ENOMEM) {
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			break;
@@ -652,7 +713,6 @@ static int finish_seals(struct xp_op *op, struct xp_err *err)
 		rc = xp_catalog_write(op, err);
 out:
 	xp_idset_free(&listed);
-	free(pub);
 	return rc;
 }
 
@@ -664,10 +724,8 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 	if (rc == 0)
 		rc = xp_op_discard_seal_temps(op, err);
 	if (rc == 0)
-		rc = fix_signature(op, err);
-	if (rc == 0)
 		rc = finish_pending(op, err);
-	if (rc == 0)
+	if (rc == 0 && !op->rebuild)
 		rc = finish_seals(op, err);
 	if (rc == 0)
 		rc = reconcile_holds(op, err);
@@ -697,9 +755,78 @@ static int first_catalog(struct xp_op *op, struct xp_err *err)
 	return rc;
 }
 
-int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key,
+void xp_jtrust_make(struct xp_jtrust *t, const struct xp_sign_pub *pub,
+                    const struct xp_catalog *cat, const char *text, size_t len, const char *sig)
+{
+	struct xp_err ignored;
+
+	memset(t, 0, sizeof *t);
+	t->pub = pub;
+	t->mark = cat->journal_lines;
+	memcpy(t->head, cat->journal_head, sizeof t->head);
+	t->verified =
+	        text && sig && pub && xp_sign_verify_buffer_pub(text, len, sig, pub, &ignored) == 0;
+	/* A catalog signed before records were: every event it recorded was written unsigned. */
+	t->legacy =
+	        cat->has_signed_after && cat->signed_after < t->mark ? cat->signed_after : t->mark;
+}
+
+/* Reads the catalog and its signature; the signature must verify with the host's key, so
+ * that a change never signs what someone else edited. */
+static int load_verified(struct xp_op *op, struct xp_jtrust *trust, struct xp_err *err)
+{
+	char *text = NULL, *sig = NULL, *spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
+	size_t len = 0;
+	int rc;
+
+	if (!spath)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_catalog_read(op->repo, &op->cat, &text, &len, err);
+	if (rc == 0 && text)
+		rc = xp_repo_read_optional(op->repo, spath, 1 << 16, &sig, NULL, err);
+	if (rc)
+		goto out;
+	xp_jtrust_make(trust, &op->pub, &op->cat, text, len, sig);
+	op->signed_after = trust->verified ? trust->legacy : 0;
+	if (text && !trust->verified)
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s/catalog: %s with this host's signing key: it was edited, or "
+		                "signed by another key; nothing changed (xpverify -r %s)",
+		                op->repo, sig ? "its signature does not verify" : "not signed",
+		                op->repo);
+out:
+	free(text);
+	free(sig);
+	free(spath);
+	return rc;
+}
+
+/* A catalog that is gone while the journal has events was removed: a change would otherwise
+ * sign a catalog without every backup it listed. Only a rebuild (xp_catalog_adopt) goes on. */
+static int catalog_gone(struct xp_op *op, unsigned flags, struct xp_err *err)
+{
+	char *path = xp_repo_file(op->repo, XP_REPO_CATALOG);
+	struct stat st;
+	int rc = 0;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (op->js.lines && (flags & XP_OP_REBUILD) && stat(path, &st) < 0 && errno == ENOENT)
+		op->rebuild = 1; /* every backup comes back through the caller, reported */
+	else if (op->js.lines && stat(path, &st) < 0 && errno == ENOENT)
+		rc = xp_err_set(
+		        err, XP_EINTEGRITY,
+		        "%s: the catalog is missing, but the journal has %zu events; nothing "
+		        "changed (xpverify --adopt rebuilds it)",
+		        op->repo, op->js.lines);
+	free(path);
+	return rc;
+}
+
+int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key, unsigned flags,
                 struct xp_err *err)
 {
+	struct xp_jtrust trust;
 	int rc;
 
 	memset(op, 0, sizeof *op);
@@ -709,11 +836,24 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 	if (!key)
 		return xp_err_set(err, XP_EUSAGE, "%s: changing the catalog needs the signing key",
 		                  repo);
+	xp_sign_pub_of(key, &op->pub);
 	rc = xp_catalog_lock(repo, &op->lock, err);
 	if (rc == 0)
-		rc = xp_catalog_load(repo, &op->cat, err);
+		rc = fix_signature(op, err);
 	if (rc == 0)
-		rc = xp_jids_load(repo, 1, op->cat.journal_lines, &op->js, &op->j, err);
+		rc = load_verified(op, &trust, err);
+	if (rc == 0)
+		rc = xp_jids_load(repo, 1, &trust, &op->js, &op->j, err);
+	op->js.key = key;
+	for (size_t i = 0; rc == 0 && i < op->j.nforged; i++) {
+		char msg[256];
+		struct xp_catalog_finding f = {XP_FIND_JOURNAL, op->j.forged[i].id, "journal", msg};
+
+		xp_jforged_msg(&op->j.forged[i], msg, sizeof msg);
+		xp_catalog_notify(&f);
+	}
+	if (rc == 0)
+		rc = catalog_gone(op, flags, err);
 	if (rc == 0)
 		rc = xp_journal_repaired(repo, &op->js, err);
 	if (rc == 0)
@@ -737,7 +877,7 @@ int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp
 	struct xp_op op;
 	int rc;
 
-	rc = xp_op_begin(&op, repo, key, err);
+	rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc == 0)
 		xp_op_end(&op);
 	return rc;

@@ -210,8 +210,15 @@ static void read_journal_mark(const char *repo, struct xp_catalog *cat)
 {
 	char *path = xp_repo_file(repo, XP_REPO_CATALOG_SIG), *sig = NULL;
 
-	if (path && xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, NULL) == 0 && sig)
+	if (path && xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, NULL) == 0 && sig) {
+		const char *p = strstr(sig, "\ntrusted comment: ");
+		const char *nl = p ? strchr(p + 1, '\n') : NULL;
+		const char *k = p ? strstr(p, "\tsigned-after:") : NULL;
+
 		xp_catalog_sig_mark(sig, &cat->journal_lines, cat->journal_head);
+		cat->has_signed_after = k && (!nl || k < nl) &&
+		                        sscanf(k, "\tsigned-after:%zu", &cat->signed_after) == 1;
+	}
 	free(sig);
 	free(path);
 }
@@ -410,8 +417,8 @@ int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 		qsort(op->cat.entries, op->cat.n, sizeof *op->cat.entries, cmp_entry);
 	xp_catalog_format(&op->cat, &b);
 	xp_hex(op->js.head, 32, head);
-	comment = xp_asprintf("timestamp:%lld\tfile:catalog\tjournal:%zu:%s", (long long)xp_now(),
-	                      op->js.lines, head);
+	comment = xp_asprintf("timestamp:%lld\tfile:catalog\tjournal:%zu:%s\tsigned-after:%zu",
+	                      (long long)xp_now(), op->js.lines, head, op->signed_after);
 	cpath = xp_repo_file(op->repo, XP_REPO_CATALOG);
 	spath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG);
 	npath = xp_repo_file(op->repo, XP_REPO_CATALOG_SIG_NEW);

@@ -1,9 +1,10 @@
 /* The repository's catalog and journal (formats in xpseal(5)).
  *
  *   REPO/catalog          one tab-separated line per backup; rewritten atomically, under the lock
- *   REPO/catalog.minisig  its signature by the host's signing key (checked with keys/signer.pub)
+ *   REPO/catalog.minisig  its signature by the host's signing key (checked with the signer trusted)
  *   REPO/journal          append-only event record; each line carries the BLAKE2b-256 of the line
- *                         before it, so an edited, removed or reordered line breaks the chain
+ *                         before it, so an edited, removed or reordered line breaks the chain,
+ *                         and the host's signature, so no one else adds a change it acts on
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
  * Every changing call takes the lock, first finishes any half-done seal, deletion or shredding
@@ -24,6 +25,7 @@
 #include "util.h"
 
 struct xp_signkey;
+struct xp_sign_pub;
 struct xp_seal_info;
 struct xp_dump_brief;
 
@@ -58,6 +60,8 @@ struct xp_catalog {
 	/* From catalog.minisig's trusted comment, unverified (xp_catalog_check verifies): */
 	size_t journal_lines;  /* journal length when the catalog was written (0: unknown) */
 	char journal_head[65]; /* hex BLAKE2b-256 of the journal's last line then, or "" */
+	int has_signed_after;  /* the signature says from where records are signed: */
+	size_t signed_after;   /* events up to this one may be unsigned (older xpbackup) */
 };
 
 /* The lock on REPO/lock. */
@@ -182,6 +186,9 @@ struct xp_journal_event {
 	const char *event;
 	const char *reason; /* "" for none */
 	const char *policy; /* "" for none */
+	int is_signed;      /* the line carries a record signature (checked or not) */
+	int authentic;      /* covered by the catalog's verified signature, or signed by the
+	                     * host's key (journal.h, struct xp_jtrust) */
 };
 typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
 
@@ -201,7 +208,8 @@ enum xp_catalog_finding_kind {
 	XP_FIND_HASH,        /* BLAKE2b differs from the catalog */
 	XP_FIND_SIGNATURE,   /* a backup's .minisig is missing or does not verify */
 	XP_FIND_CATALOG,     /* catalog damaged, unsigned or its signature does not verify */
-	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says */
+	XP_FIND_JOURNAL,     /* journal chain broken, or shorter than the catalog says, or a
+	                      * record a change would act on is not authentic (ignored) */
 	XP_FIND_PENDING,     /* a seal, deletion, shredding or catalog write was interrupted (the
 	                      * next change ends it) */
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
@@ -232,14 +240,18 @@ const char *xp_catalog_finding_name(int kind);
  * (XP_FIND_SEAL_TEMP); returns the number of findings, warnings not counted (>= 0), or a
  * negative code when the check itself could not run. */
 int xp_catalog_check(const char *repo, xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
-/* The same; with XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a
- * tool that verifies them itself: each file is then read once here, for its hash). */
+/* The same with signer, the key trusted for this repository (trust.h; NULL: keys/signer.pub,
+ * as xp_catalog_check), checking the catalog's, the journal's and the backups' signatures; with
+ * XP_CHECK_NO_SIGNATURES, backups' .minisig files are left to the caller (a tool that verifies
+ * them itself: each file is then read once here, for its hash). */
 #define XP_CHECK_NO_SIGNATURES 0x1u
-int xp_catalog_check_flags(const char *repo, unsigned flags, xp_catalog_report_fn *report,
-                           void *ctx, struct xp_err *err);
+int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, unsigned flags,
+                           xp_catalog_report_fn *report, void *ctx, struct xp_err *err);
 
-/* Takes orphaned complete backups (a good signature by keys/signer.pub and a readable header
- * whose id matches the file name) back into the catalog from their own headers and signatures:
+/* Takes orphaned complete backups (a good signature by the host's key, binding to the id in the
+ * file name and to the repository key: xp_seal_check) back into the catalog from their own
+ * headers and signatures; a catalog that was removed is rebuilt so (XP_OP_REBUILD), one whose
+ * signature does not verify is refused (XP_EINTEGRITY), as by every change:
  * journal "adopted". Source and data window come from the signature's trusted comment
  * (xp_catalog_sig_fields); a backup signed without them gets "-". A backup the journal says
  * was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
@@ -253,7 +265,9 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
  * holds from creating its temp file until renaming it (xp_seal_backup). Each one removed is
  * journaled "discarded" (reason: the sentence below) and, when a tool set fn, reported to it
  * as XP_FIND_DISCARDED, msg "removed data/XX/.ID.xps.tmp.XXXXXX left by an interrupted seal".
- * Process-wide: set once in main, like xp_progname. fn NULL (the default): journaled only. */
+ * A journal record the change ignores because it is not authentic is reported to fn too, as
+ * XP_FIND_JOURNAL. Process-wide: set once in main, like xp_progname. fn NULL (the default):
+ * journaled only. */
 void xp_catalog_set_notice(xp_catalog_report_fn *fn, void *ctx);
 
 #endif

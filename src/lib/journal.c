@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "journal.h"
+#include "sign.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 #include <sodium.h>
 
 #define JOURNAL_MAX ((size_t)1 << 30)
-#define JOURNAL_NF  6
+#define JOURNAL_NF  7 /* six fields and the record signature (absent from older lines) */
 
 static int grow(struct xp_sbuf *b, size_t more)
 {
@@ -182,13 +183,26 @@ static void broken(struct xp_jstate *st, size_t line, const char *why)
 	snprintf(st->broken_msg, sizeof st->broken_msg, "%s", why);
 }
 
-/* Parses one event line (modified in place) and checks it chains to st->head. */
-static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_journal_event *ev)
+/* Parses one event line (modified in place) and checks it chains to st->head. Its record
+ * signature is checked only when nothing else makes it authentic (in_prefix). */
+static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
+                      const struct xp_jtrust *t, int in_prefix, struct xp_journal_event *ev)
 {
 	char *f[JOURNAL_NF], why[64];
 	uint8_t prev[32];
+	size_t nf, tabs = 0;
+	int sig_ok = 0;
 
-	if (xp_field_split(line, f, JOURNAL_NF) != JOURNAL_NF || xp_unhex(f[5], prev, 32)) {
+	for (size_t i = 0; i < len; i++)
+		tabs += line[i] == '\t';
+	if (tabs == JOURNAL_NF - 1 && !in_prefix && t && t->pub) {
+		/* len, not the string: a NUL byte in the line must not move the field */
+		char *last = memrchr(line, '\t', len);
+
+		sig_ok = xp_sign_record_check(t->pub, line, (size_t)(last - line), last + 1) == 0;
+	}
+	nf = xp_field_split(line, f, JOURNAL_NF);
+	if ((nf != JOURNAL_NF - 1 && nf != JOURNAL_NF) || xp_unhex(f[5], prev, 32)) {
 		broken(st, no, "malformed line");
 		return -1;
 	}
@@ -213,6 +227,81 @@ static int event_line(char *line, size_t no, struct xp_jstate *st, struct xp_jou
 	ev->event = f[2];
 	ev->reason = f[3];
 	ev->policy = f[4];
+	ev->is_signed = nf == JOURNAL_NF;
+	ev->authentic = in_prefix || sig_ok;
+	return 0;
+}
+
+/* Whether the journal's first t->mark events are those the catalog's verified signature
+ * recorded: they chain unbroken from the header and the last hashes to t->head. Reads buf
+ * (whole lines) without changing it. */
+static int prefix_trusted(const char *buf, size_t len, const struct xp_jtrust *t)
+{
+	uint8_t h[32], want[32], prev[32];
+	const char *p, *end = NULL;
+	char hex[65];
+	size_t no = 0;
+
+	if (!t || !t->verified || !t->mark || !t->legacy || xp_unhex(t->head, want, 32))
+		return 0;
+	for (p = buf; p < buf + len && no <= t->mark; p = end + 1, no++) {
+		const char *f = p;
+
+		end = memchr(p, '\n', (size_t)(buf + len - p));
+		if (!end)
+			return 0;
+		for (int k = 0; no > 0 && k < 5 && f; k++) { /* the sixth field: prev */
+			f = memchr(f, '\t', (size_t)(end - f));
+			f = f ? f + 1 : NULL;
+		}
+		if (no > 0) {
+			if (!f || end - f < 64 || (end - f > 64 && f[64] != '\t'))
+				return 0;
+			memcpy(hex, f, 64);
+			hex[64] = '\0';
+			if (xp_unhex(hex, prev, 32) || sodium_memcmp(prev, h, 32) != 0)
+				return 0;
+		}
+		line_hash(p, (size_t)(end - p), h);
+	}
+	return no == t->mark + 1 && sodium_memcmp(h, want, 32) == 0;
+}
+
+int xp_journal_parse(char *buf, size_t len, const struct xp_jtrust *trust, xp_journal_fn *fn,
+                     void *ctx, struct xp_jstate *st)
+{
+	int prefix = prefix_trusted(buf, len, trust), rc;
+	size_t no = 0;
+	char *p, *end;
+
+	for (p = buf; p < buf + len; p = end + 1) {
+		struct xp_journal_event ev;
+		uint8_t h[32];
+
+		end = memchr(p, '\n', (size_t)(buf + len - p));
+		if (!end)
+			end = buf + len; /* buf has room for the NUL at buf[len] */
+		*end = '\0';
+		line_hash(p, (size_t)(end - p), h);
+		if (no++ == 0) {
+			if (strcmp(p, XP_JOURNAL_HEADER) != 0 &&
+			    strcmp(p, XP_JOURNAL_HEADER_1) != 0)
+				broken(st, 1, "first line is not the journal header");
+			memcpy(st->head, h, 32);
+			continue;
+		}
+		st->lines++;
+		if (event_line(p, (size_t)(end - p), no, st, trust,
+		               prefix && st->lines <= trust->legacy, &ev) == 0 &&
+		    fn) {
+			rc = fn(ctx, &ev);
+			if (rc)
+				return rc;
+		}
+		memcpy(st->head, h, 32);
+		if (trust && st->lines == trust->mark)
+			memcpy(st->mark_hash, h, 32);
+	}
 	return 0;
 }
 
@@ -230,11 +319,11 @@ static int cut_torn_tail(const char *repo, const char *path, size_t keep, struct
 	return rc;
 }
 
-int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn, void *ctx,
-                    struct xp_jstate *st, struct xp_err *err)
+int xp_journal_scan(const char *repo, int repair, const struct xp_jtrust *trust, xp_journal_fn *fn,
+                    void *ctx, struct xp_jstate *st, struct xp_err *err)
 {
-	char *path = NULL, *buf = NULL, *p, *end;
-	size_t len = 0, no = 0;
+	char *path = NULL, *buf = NULL, *end;
+	size_t len = 0;
 	int rc, torn = 0;
 
 	memset(st, 0, sizeof *st);
@@ -262,32 +351,11 @@ int xp_journal_scan(const char *repo, int repair, size_t mark, xp_journal_fn *fn
 		buf[len] = '\0';
 	}
 	st->empty = len == 0;
-	for (p = buf; p < buf + len; p = end + 1) {
-		struct xp_journal_event ev;
-		uint8_t h[32];
-
-		end = memchr(p, '\n', (size_t)(buf + len - p));
-		*end = '\0';
-		line_hash(p, (size_t)(end - p), h);
-		if (no++ == 0) {
-			if (strcmp(p, XP_JOURNAL_HEADER) != 0)
-				broken(st, 1, "first line is not the journal header");
-			memcpy(st->head, h, 32);
-			continue;
-		}
-		st->lines++;
-		if (event_line(p, no, st, &ev) == 0 && fn) {
-			rc = fn(ctx, &ev);
-			if (rc)
-				goto out;
-		}
-		memcpy(st->head, h, 32);
-		if (st->lines == mark)
-			memcpy(st->mark_hash, h, 32);
-	}
+	rc = xp_journal_parse(buf, len, trust, fn, ctx, st);
+	if (rc)
+		goto out;
 	if (torn)
-		broken(st, no + 1, "torn line (an append was interrupted)");
-	rc = 0;
+		broken(st, st->lines + 2, "torn line (an append was interrupted)");
 out:
 	free(buf);
 	free(path);
@@ -357,6 +425,14 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 		xp_sbuf_add(&b, "\t", 1);
 		xp_sbuf_escape(&b, v[i].policy);
 		xp_sbuf_printf(&b, "\t%s", prev);
+		if (st->key && !b.failed) {
+			char sig[XP_SIGN_RECORD_LEN + 1];
+
+			rc = xp_sign_record(st->key, b.p + start, b.len - start, sig, err);
+			if (rc)
+				goto out;
+			xp_sbuf_printf(&b, "\t%s", sig);
+		}
 		if (b.failed)
 			break;
 		line_hash(b.p + start, b.len - start, head);
@@ -420,7 +496,7 @@ static int scan_shared(const char *repo, xp_journal_fn *fn, void *ctx, size_t *l
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		return rc;
-	rc = xp_journal_scan(repo, 0, 0, fn, ctx, &st, err);
+	rc = xp_journal_scan(repo, 0, NULL, fn, ctx, &st, err);
 	xp_catalog_unlock(&lock);
 	if (rc)
 		return rc;

@@ -29,7 +29,19 @@ struct opener {
 	size_t out_size;
 	ZSTD_DCtx *dctx;
 	size_t zleft; /* ZSTD_decompressStream's last hint: 0 once the frame is complete */
+	xp_seal_observe_fn *seen; /* every block of sealed bytes read */
+	void *seen_ctx;
 };
+
+/* Every read of the sealed file goes through here, so seen gets all of its bytes in order. */
+static ssize_t in_read(struct opener *o, void *buf, size_t n)
+{
+	ssize_t got = xp_read_full(o->in_fd, buf, n);
+
+	if (got > 0 && o->seen)
+		o->seen(o->seen_ctx, buf, (size_t)got);
+	return got;
+}
 
 /* Reads the data key of a shreddable backup from DIR/ID.key into key. */
 static int shred_key_read(const struct opener *o, const struct xp_seal_keys *k, uint8_t *key,
@@ -85,11 +97,11 @@ static int opener_start(struct opener *o, const struct xp_seal_keys *k, struct x
 	ssize_t n, m;
 	int rc;
 
-	n = xp_read_full(o->in_fd, buf, FIXED_LEN);
+	n = in_read(o, buf, FIXED_LEN);
 	if (n == FIXED_LEN && !(get32(buf + 12) & XP_SEAL_SHREDDABLE)) {
 		/* The key block follows; its presence is checked against the flags by the parser.
 		 */
-		m = xp_read_full(o->in_fd, buf + FIXED_LEN, XP_SEAL_SEALED_KEY_LEN);
+		m = in_read(o, buf + FIXED_LEN, XP_SEAL_SEALED_KEY_LEN);
 		n = m < 0 ? m : n + m;
 	}
 	if (n < 0)
@@ -166,7 +178,7 @@ static int open_chunk(struct opener *o, uint64_t index, int *final, uint64_t *by
 	uint32_t clen;
 	ssize_t n;
 
-	n = xp_read_full(o->in_fd, lenbuf, LEN_BYTES);
+	n = in_read(o, lenbuf, LEN_BYTES);
 	if (n < 0)
 		return xp_err_sys(err, XP_EFAIL, "read");
 	if (n == 0)
@@ -180,7 +192,7 @@ static int open_chunk(struct opener *o, uint64_t index, int *final, uint64_t *by
 	if (clen < ABYTES || clen > o->h.chunk_size + ABYTES)
 		return xp_err_set(err, XP_EINTEGRITY, "chunk %llu: bad length %u",
 		                  (unsigned long long)index, clen);
-	n = xp_read_full(o->in_fd, o->frame, clen);
+	n = in_read(o, o->frame, clen);
 	if (n < 0)
 		return xp_err_sys(err, XP_EFAIL, "read");
 	if ((size_t)n < clen)
@@ -201,7 +213,13 @@ static int open_chunk(struct opener *o, uint64_t index, int *final, uint64_t *by
 int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_seal_info *info,
                  struct xp_err *err)
 {
-	struct opener o = {.in_fd = in_fd, .out_fd = out_fd};
+	return xp_seal_open_seen(in_fd, out_fd, k, NULL, NULL, info, err);
+}
+
+int xp_seal_open_seen(int in_fd, int out_fd, const struct xp_seal_keys *k, xp_seal_observe_fn *seen,
+                      void *seen_ctx, struct xp_seal_info *info, struct xp_err *err)
+{
+	struct opener o = {.in_fd = in_fd, .out_fd = out_fd, .seen = seen, .seen_ctx = seen_ctx};
 	uint64_t index = 0, bytes = 0;
 	int final = 0, rc;
 	uint8_t extra;
@@ -216,7 +234,7 @@ int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_
 		rc = xp_err_set(err, XP_EINTEGRITY, "the compressed stream ends early");
 		goto out;
 	}
-	n = xp_read_full(in_fd, &extra, 1);
+	n = in_read(&o, &extra, 1);
 	if (n < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "read");
 	else if (n > 0)

@@ -92,6 +92,11 @@ struct xp_seal_keys {
  * first chunk leaves a prefix of the original on out_fd. info may be NULL. */
 int xp_seal_open(int in_fd, int out_fd, const struct xp_seal_keys *k, struct xp_seal_info *info,
                  struct xp_err *err);
+/* xp_seal_open that also hands every block of sealed bytes it reads, in order, to seen (may be
+ * NULL): on success that is the whole file, so a caller can check its signature on the very
+ * bytes it decrypted. */
+int xp_seal_open_seen(int in_fd, int out_fd, const struct xp_seal_keys *k, xp_seal_observe_fn *seen,
+                      void *seen_ctx, struct xp_seal_info *info, struct xp_err *err);
 
 /* Where a rewrap seals to: the new repository key. */
 struct xp_seal_rewrap {
@@ -158,12 +163,41 @@ int xp_seal_temp_open(const char *repo, struct xp_afile *af, const char *xps, st
 
 /* The .xps named by a 32-hex-digit backup id (REPO/data/XX/ID.xps) or a file name; malloc'd. */
 int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err);
-/* Unlocks the repository key with the password and writes path's original bytes to out_fd
- * (a prefix of them when it fails part way; see xp_seal_open). Messages start with path. */
-int xp_seal_restore(const char *repo, const char *path, const char *pw, size_t pwlen, int out_fd,
-                    struct xp_seal_info *info, struct xp_err *err);
+struct xp_sign_pub;
+/* What one read of a backup's file tells (xp_seal_check). */
+struct xp_seal_checked {
+	struct xp_seal_header h;
+	uint8_t hash[XP_SEAL_HASH_LEN]; /* BLAKE2b-256 of the file, as the catalog records it */
+	uint64_t size;
+	char *comment; /* the verified trusted comment (malloc'd; xp_seal_checked_free) */
+};
+void xp_seal_checked_free(struct xp_seal_checked *c);
+/* Reads the file at path once and checks, on those bytes: its signature (sigpath) by pub, and
+ * that file, signature and name agree (xp_seal_bind), and that the header's repository key id
+ * is repo_kid (NULL: any). 0; XP_EINTEGRITY when any of it fails; XP_ENOENT when a file is
+ * missing; XP_EFAIL when one cannot be read. Messages start with the file's name. When copy_fd
+ * is not -1, the bytes read are also written to it. */
+int xp_seal_check(const char *path, const char *sigpath, const struct xp_sign_pub *pub,
+                  const char *id, const uint8_t *repo_kid, int copy_fd, struct xp_seal_checked *out,
+                  struct xp_err *err);
+/* That a backup's verified trusted comment names the file of the header's id ("file:ID.xps")
+ * and that id (when not NULL or "") is the header's: a file or signature moved under another
+ * id fails. XP_EINTEGRITY naming what disagrees. */
+int xp_seal_bind(const char *comment, const char *header_id, const char *id, struct xp_err *err);
+/* A private copy of a backup for opening: path is read once into an unlinked file in $TMPDIR
+ * (default /tmp) while xp_seal_check checks those bytes against signer (the one trusted:
+ * trust.h) and REPO's repository key, and id (NULL or "": the one its name says, if any); *fd
+ * is that copy, at its start, and what later opening reads, so a file swapped after the check
+ * is never decrypted. */
+int xp_seal_fetch(const char *repo, const char *path, const char *id,
+                  const struct xp_sign_pub *signer, int *fd, struct xp_err *err);
+/* Unlocks the repository key with the password and writes the original bytes of the sealed
+ * file on fd (from xp_seal_fetch) to out_fd (a prefix of them when it fails part way; see
+ * xp_seal_open). Messages start with name. */
+int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
+                    int out_fd, struct xp_seal_info *info, struct xp_err *err);
 /* The same with the repository secret key already unlocked (32 bytes, caller's memory). */
-int xp_seal_restore_key(const char *repo, const char *path, const uint8_t *sk, int out_fd,
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
                         struct xp_seal_info *info, struct xp_err *err);
 
 #endif

@@ -41,11 +41,6 @@ struct xp_signkey {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 };
 
-struct pubkey {
-	uint8_t id[XP_SIGN_KEYID_LEN];
-	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-};
-
 /* The key id as minisign prints it: a little-endian 64-bit number in upper-case hex. */
 static void id_hex(const uint8_t id[XP_SIGN_KEYID_LEN], char out[17])
 {
@@ -86,7 +81,7 @@ static char *b64_encode(const uint8_t *bin, size_t len)
 	return s;
 }
 
-static int parse_pubkey_text(const char *text, struct pubkey *pk)
+static int parse_pubkey_text(const char *text, struct xp_sign_pub *pk)
 {
 	uint8_t bin[PUB_LEN];
 	const char *l;
@@ -115,7 +110,7 @@ static int read_regular(const char *path, size_t max, char **text, struct xp_err
 	return rc;
 }
 
-static int load_pubkey(const char *path, struct pubkey *pk, struct xp_err *err)
+int xp_sign_pub_read(const char *path, struct xp_sign_pub *pk, struct xp_err *err)
 {
 	char *text = NULL;
 	int rc;
@@ -250,6 +245,12 @@ void xp_sign_key_id(const struct xp_signkey *k, uint8_t id[XP_SIGN_KEYID_LEN])
 	memcpy(id, k->id, XP_SIGN_KEYID_LEN);
 }
 
+void xp_sign_pub_of(const struct xp_signkey *k, struct xp_sign_pub *pub)
+{
+	memcpy(pub->id, k->id, XP_SIGN_KEYID_LEN);
+	crypto_sign_ed25519_sk_to_pk(pub->pk, k->sk);
+}
+
 /* Writes k as a password-less minisign secret key file. */
 static int write_seckey(const char *path, const struct xp_signkey *k, struct xp_err *err)
 {
@@ -331,16 +332,22 @@ void xp_sign_key_pub(const struct xp_signkey *k, uint8_t pub[XP_SIGN_PUB_LEN])
 
 int xp_sign_pub_load(const char *pubkey_path, uint8_t pub[XP_SIGN_PUB_LEN], struct xp_err *err)
 {
-	struct pubkey pk;
+	struct xp_sign_pub pk;
 	int rc;
 
-	rc = load_pubkey(pubkey_path, &pk, err);
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
 	if (rc)
 		return rc;
 	memcpy(pub, "Ed", ALG_LEN);
 	memcpy(pub + ALG_LEN, pk.id, XP_SIGN_KEYID_LEN);
 	memcpy(pub + ALG_LEN + XP_SIGN_KEYID_LEN, pk.pk, sizeof pk.pk);
 	return 0;
+}
+
+void xp_sign_pub_from(const uint8_t pub[XP_SIGN_PUB_LEN], struct xp_sign_pub *pk)
+{
+	memcpy(pk->id, pub + ALG_LEN, XP_SIGN_KEYID_LEN);
+	memcpy(pk->pk, pub + ALG_LEN + XP_SIGN_KEYID_LEN, sizeof pk->pk);
 }
 
 void xp_sign_pub_id(const uint8_t pub[XP_SIGN_PUB_LEN], char out[17])
@@ -371,11 +378,11 @@ int xp_sign_public_text(const struct xp_signkey *k, char **text, struct xp_err *
 int xp_sign_key_matches(const struct xp_signkey *k, const char *pubkey_path, struct xp_err *err)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-	struct pubkey pub;
+	struct xp_sign_pub pub;
 	char a[17], b[17];
 	int rc;
 
-	rc = load_pubkey(pubkey_path, &pub, err);
+	rc = xp_sign_pub_read(pubkey_path, &pub, err);
 	if (rc)
 		return rc;
 	crypto_sign_ed25519_sk_to_pk(pk, k->sk);
@@ -515,8 +522,15 @@ bad:
 	return xp_err_set(err, XP_EINTEGRITY, "malformed signature file");
 }
 
+int xp_sign_check_format(const char *sigtext, struct xp_err *err)
+{
+	struct sigfile sf;
+
+	return parse_sig(sigtext, &sf, err);
+}
+
 /* Checks a parsed signature against the prehash of the data. */
-static int check_sig(const struct sigfile *sf, const struct pubkey *pk,
+static int check_sig(const struct sigfile *sf, const struct xp_sign_pub *pk,
                      const uint8_t hash[PREHASH_LEN], struct xp_err *err)
 {
 	const uint8_t *sig = sf->bin + ALG_LEN + XP_SIGN_KEYID_LEN;
@@ -547,25 +561,99 @@ static int check_sig(const struct sigfile *sf, const struct pubkey *pk,
 int xp_sign_verify_buffer(const void *buf, size_t len, const char *sigtext, const char *pubkey_path,
                           struct xp_err *err)
 {
-	uint8_t hash[PREHASH_LEN];
-	struct xp_sign_state s;
-	struct sigfile sf;
-	struct pubkey pk;
+	struct xp_sign_pub pk;
 	int rc;
 
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
-	rc = load_pubkey(pubkey_path, &pk, err);
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
 	if (rc)
 		return rc;
-	rc = parse_sig(sigtext, &sf, err);
-	if (rc)
-		return rc;
+	return xp_sign_verify_buffer_pub(buf, len, sigtext, &pk, err);
+}
+
+int xp_sign_verify_buffer_pub(const void *buf, size_t len, const char *sigtext,
+                              const struct xp_sign_pub *pub, struct xp_err *err)
+{
+	uint8_t hash[PREHASH_LEN];
+	struct xp_sign_state s;
+
 	xp_sign_init(&s);
 	xp_sign_update(&s, buf, len);
-	if (crypto_generichash_blake2b_final(&s.h, hash, sizeof hash) != 0)
-		return xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
-	return check_sig(&sf, &pk, hash, err);
+	xp_sign_digest(&s, hash);
+	return xp_sign_verify_hash(hash, sigtext, pub, NULL, err);
+}
+
+void xp_sign_digest(struct xp_sign_state *s, uint8_t hash[XP_SIGN_HASH_LEN])
+{
+	/* Cannot fail for an unkeyed hash of the length init chose. */
+	(void)crypto_generichash_blake2b_final(&s->h, hash, PREHASH_LEN);
+}
+
+int xp_sign_verify_hash(const uint8_t hash[XP_SIGN_HASH_LEN], const char *sigtext,
+                        const struct xp_sign_pub *pub, char **comment, struct xp_err *err)
+{
+	struct sigfile sf;
+	int rc;
+
+	if (comment)
+		*comment = NULL;
+	rc = parse_sig(sigtext, &sf, err);
+	if (rc == 0)
+		rc = check_sig(&sf, pub, hash, err);
+	if (rc == 0 && comment && !(*comment = strndup(sf.tc, sf.tclen)))
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* Records are signed under their own prefix, so no record signature is ever a signature of
+ * anything else the key signs (prehashes and trusted comments). */
+static const char RECORD_DOMAIN[] = "xpbackup record signature 1\n";
+
+static int record_message(const void *msg, size_t len, uint8_t **out, size_t *outlen)
+{
+	*outlen = sizeof RECORD_DOMAIN - 1 + len;
+	*out = malloc(*outlen);
+	if (!*out)
+		return -1;
+	memcpy(*out, RECORD_DOMAIN, sizeof RECORD_DOMAIN - 1);
+	memcpy(*out + sizeof RECORD_DOMAIN - 1, msg, len);
+	return 0;
+}
+
+int xp_sign_record(const struct xp_signkey *k, const void *msg, size_t len,
+                   char out[XP_SIGN_RECORD_LEN + 1], struct xp_err *err)
+{
+	uint8_t bin[XP_SIGN_KEYID_LEN + crypto_sign_BYTES], *m = NULL;
+	size_t mlen;
+	int rc = 0;
+
+	if (record_message(msg, len, &m, &mlen))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	memcpy(bin, k->id, XP_SIGN_KEYID_LEN);
+	if (crypto_sign_detached(bin + XP_SIGN_KEYID_LEN, NULL, m, mlen, k->sk) != 0)
+		rc = xp_err_set(err, XP_EFAIL, "Ed25519 signing failed");
+	else
+		sodium_bin2base64(out, XP_SIGN_RECORD_LEN + 1, bin, sizeof bin, B64);
+	free(m);
+	return rc;
+}
+
+int xp_sign_record_check(const struct xp_sign_pub *pub, const void *msg, size_t len,
+                         const char *text)
+{
+	uint8_t bin[XP_SIGN_KEYID_LEN + crypto_sign_BYTES], *m = NULL;
+	size_t mlen;
+	int rc = -1;
+
+	if (strlen(text) != XP_SIGN_RECORD_LEN ||
+	    xp_base64_decode(text, XP_SIGN_RECORD_LEN, bin, sizeof bin) != 0 ||
+	    memcmp(bin, pub->id, XP_SIGN_KEYID_LEN) != 0 || record_message(msg, len, &m, &mlen))
+		return -1;
+	if (crypto_sign_verify_detached(bin + XP_SIGN_KEYID_LEN, m, mlen, pub->pk) == 0)
+		rc = 0;
+	free(m);
+	return rc;
 }
 
 /* BLAKE2b-512 of a whole file through one fixed buffer. */
@@ -595,14 +683,26 @@ int xp_sign_verify_file(const char *path, const char *sigpath, const char *pubke
 	return xp_sign_verify_file_comment(path, sigpath, pubkey_path, NULL, err);
 }
 
+int xp_sign_read_sigfile(const char *sigpath, char **text, struct xp_err *err)
+{
+	struct stat st;
+	int rc;
+
+	rc = read_regular(sigpath, SIGFILE_MAX, text, err);
+	/* Too large to be a signature is damage; a file that cannot be read is not. */
+	if (rc == XP_EFAIL && stat(sigpath, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > SIGFILE_MAX)
+		xp_err_set(err, rc = XP_EINTEGRITY, "%s: malformed signature file", sigpath);
+	return rc;
+}
+
 int xp_sign_verify_file_comment(const char *path, const char *sigpath, const char *pubkey_path,
                                 char **comment, struct xp_err *err)
 {
 	uint8_t hash[PREHASH_LEN];
 	char *text = NULL;
 	struct sigfile sf;
-	struct pubkey pk;
-	struct stat st;
+	struct xp_sign_pub pk;
 	int fd, rc;
 
 	if (comment)
@@ -613,18 +713,12 @@ int xp_sign_verify_file_comment(const char *path, const char *sigpath, const cha
 	rc = xp_open_regular(path, O_RDONLY, &fd, err);
 	if (rc)
 		return rc;
-	rc = load_pubkey(pubkey_path, &pk, err);
+	rc = xp_sign_pub_read(pubkey_path, &pk, err);
 	if (rc)
 		goto out;
-	rc = read_regular(sigpath, SIGFILE_MAX, &text, err);
-	if (rc) {
-		/* Too large to be a signature is damage; a file that cannot be read is not. */
-		if (rc == XP_EFAIL && stat(sigpath, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_size > SIGFILE_MAX)
-			xp_err_set(err, rc = XP_EINTEGRITY, "%s: malformed signature file",
-			           sigpath);
+	rc = xp_sign_read_sigfile(sigpath, &text, err);
+	if (rc)
 		goto out;
-	}
 	rc = parse_sig(text, &sf, err);
 	if (rc) {
 		xp_err_prefix(err, "%s", sigpath);

@@ -144,6 +144,7 @@ static int current_marks(const char *repo, size_t want, struct seen *now, uint8_
 {
 	struct xp_catalog_lock lock = {.fd = -1};
 	struct xp_catalog cat = {0};
+	struct xp_jtrust jt = {.mark = want}; /* only where the mark is: nothing is acted on */
 	struct xp_jstate st;
 	int rc;
 
@@ -151,7 +152,7 @@ static int current_marks(const char *repo, size_t want, struct seen *now, uint8_
 	if (rc == 0)
 		rc = xp_catalog_load(repo, &cat, err);
 	if (rc == 0)
-		rc = xp_journal_scan(repo, 0, want, NULL, NULL, &st, err);
+		rc = xp_journal_scan(repo, 0, &jt, NULL, NULL, &st, err);
 	if (rc == 0) {
 		now->catalog = cat.journal_lines;
 		now->journal = st.lines;

@@ -669,12 +669,15 @@ void xp_fault_point(const char *what)
 	static long count;
 	const char *at = getenv("XP_FAULT_AT");
 	const char *trace = getenv("XP_FAULT_TRACE");
+	const char *stop = getenv("XP_FAULT_STOP");
 
 	count++;
 	if (trace && *trace)
 		fprintf(stderr, "%s: fault point %ld: %s\n", xp_progname, count, what);
 	if (at && *at && strtol(at, NULL, 10) == count)
 		raise(SIGKILL);
+	if (stop && *stop && strtol(stop, NULL, 10) == count)
+		raise(SIGSTOP); /* the test changes the repository, then sends SIGCONT */
 #else
 	(void)what;
 #endif

@@ -45,11 +45,29 @@ void xp_verify_keys_free(struct xp_verify_keys *k)
 	memset(k, 0, sizeof *k);
 }
 
-void xp_verify_result_free(struct xp_verify_result *res)
+static void tables_free(struct xp_verify_result *res)
 {
 	for (size_t i = 0; i < res->ntables; i++)
 		free(res->tables[i].name);
 	free(res->tables);
+	res->tables = NULL;
+	res->ntables = 0;
+	res->rows = 0;
+	res->dump = 0;
+}
+
+void xp_verify_result_close(struct xp_verify_result *res)
+{
+	if (res->has_fd)
+		close(res->fd);
+	res->has_fd = 0;
+	res->fd = -1;
+}
+
+void xp_verify_result_free(struct xp_verify_result *res)
+{
+	tables_free(res);
+	xp_verify_result_close(res);
 	memset(res, 0, sizeof *res);
 }
 
@@ -109,20 +127,28 @@ static void drain(int fd)
 		;
 }
 
-/* Thread: decrypts in_fd into out_fd, then closes out_fd (the reader's end of file). */
+/* Thread: decrypts in_fd into out_fd, hashing every byte it reads for the signature, then
+ * closes out_fd (the reader's end of file). */
 struct opener {
 	int in_fd, out_fd;
 	const struct xp_verify_keys *vk;
 	struct xp_err err;
 	int rc;
+	struct xp_sign_state hash;
+	struct xp_seal_info info;
 };
+
+static void seen(void *ctx, const void *buf, size_t n)
+{
+	xp_sign_update(ctx, buf, n);
+}
 
 static void *open_main(void *arg)
 {
 	struct opener *o = arg;
 	struct xp_seal_keys k = {o->vk->pk, o->vk->sk, o->vk->key_id, o->vk->shred_dir};
 
-	o->rc = xp_seal_open(o->in_fd, o->out_fd, &k, NULL, &o->err);
+	o->rc = xp_seal_open_seen(o->in_fd, o->out_fd, &k, seen, &o->hash, &o->info, &o->err);
 	close(o->out_fd);
 	return NULL;
 }
@@ -202,32 +228,29 @@ out:
 	return rc;
 }
 
-/* The payload of path decrypted onto a pipe by a thread: *rfd is the read end. */
+/* The payload of the file on fd (from its start) decrypted onto a pipe by a thread: *rfd is
+ * the read end. The caller keeps fd. */
 struct source {
 	struct opener op;
 	pthread_t th;
-	int started, file_fd;
+	int started;
 };
 
-static int source_start(struct source *s, const struct xp_verify_keys *k, const char *path,
+static int source_start(struct source *s, const struct xp_verify_keys *k, int fd, const char *path,
                         int *rfd, struct xp_err *err)
 {
-	int p[2], rc;
+	int p[2];
 
 	memset(s, 0, sizeof *s);
-	s->file_fd = -1;
-	rc = xp_open_regular(path, O_RDONLY, &s->file_fd, err);
-	if (rc)
-		return rc;
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		close(s->file_fd);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (pipe2(p, O_CLOEXEC) != 0)
 		return xp_err_sys(err, XP_EFAIL, "pipe");
-	}
-	s->op = (struct opener){s->file_fd, p[1], k, {0, ""}, 0};
+	s->op = (struct opener){.in_fd = fd, .out_fd = p[1], .vk = k};
+	xp_sign_init(&s->op.hash);
 	if (pthread_create(&s->th, NULL, open_main, &s->op) != 0) {
 		close(p[0]);
 		close(p[1]);
-		close(s->file_fd);
 		return xp_err_set(err, XP_EFAIL, "cannot start a thread");
 	}
 	s->started = 1;
@@ -235,27 +258,65 @@ static int source_start(struct source *s, const struct xp_verify_keys *k, const 
 	return 0;
 }
 
-/* Drains and closes rfd, waits for the opener; its failure, if any, goes into err. */
-static int source_finish(struct source *s, int rfd, const char *path, struct xp_err *err)
+/* Drains and closes rfd, waits for the opener; its failure, if any, goes into err. On success
+ * prehash gets the hash of every byte it read. */
+static int source_finish(struct source *s, int rfd, const char *path,
+                         uint8_t prehash[XP_SIGN_HASH_LEN], struct xp_err *err)
 {
 	drain(rfd);
 	close(rfd);
 	pthread_join(s->th, NULL);
-	close(s->file_fd);
 	if (s->op.rc) {
 		*err = s->op.err;
 		xp_err_prefix(err, "%s", path);
+		return s->op.rc;
 	}
-	return s->op.rc;
+	xp_sign_digest(&s->op.hash, prehash);
+	return 0;
 }
 
-int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_verify_result *res,
-                   struct xp_err *err)
+/* The signature of path, read once; a missing one is damage. */
+static int read_signature(const char *path, char **sig, struct xp_err *err)
+{
+	char *sigpath = xp_asprintf("%s.minisig", path);
+	int rc;
+
+	if (!sigpath)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_sign_read_sigfile(sigpath, sig, err);
+	if (rc == XP_ENOENT)
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sigpath);
+	else if (rc == 0 && (rc = xp_sign_check_format(*sig, err)) != 0)
+		xp_err_prefix(err, "%s", sigpath);
+	free(sigpath);
+	return rc;
+}
+
+/* The signature of the bytes decrypted (prehash), and that it names this backup. */
+static int check_signed(const struct xp_verify_keys *k, const char *path, const char *sig,
+                        const uint8_t prehash[XP_SIGN_HASH_LEN], const char *header_id,
+                        const char *id, struct xp_err *err)
+{
+	char *comment = NULL;
+	int rc;
+
+	rc = xp_sign_verify_hash(prehash, sig, &k->signer, &comment, err);
+	if (rc == 0)
+		rc = xp_seal_bind(comment, header_id, id, err);
+	if (rc)
+		xp_err_prefix(err, "%s", path);
+	free(comment);
+	return rc;
+}
+
+int xp_verify_deep(const struct xp_verify_keys *k, const char *path, const char *id,
+                   struct xp_verify_result *res, struct xp_err *err)
 {
 	struct source src;
 	struct relay rl = {-1, -1, NULL, NULL, 0, 0};
 	struct xp_dump_brief brief;
 	struct xp_err werr = {0, ""};
+	char *sig = NULL;
 	pthread_t rth;
 	int p[2], rfd, rc, wrc, is_dump;
 
@@ -266,11 +327,19 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_v
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* One descriptor for everything: what is decrypted is what the signature covers. */
+	rc = xp_open_regular(path, O_RDONLY, &res->fd, err);
+	if (rc)
+		goto out;
+	res->has_fd = 1;
+	rc = read_signature(path, &sig, err);
+	if (rc)
+		goto out;
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
-	rc = source_start(&src, k, path, &rl.in_fd, err);
+	rc = source_start(&src, k, res->fd, path, &rl.in_fd, err);
 	if (rc) {
 		close(p[0]);
 		close(p[1]);
@@ -280,7 +349,7 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_v
 	if (pthread_create(&rth, NULL, relay_main, &rl) != 0) {
 		close(p[1]);
 		close(p[0]);
-		source_finish(&src, rl.in_fd, path, err);
+		source_finish(&src, rl.in_fd, path, res->prehash, err);
 		rc = xp_err_set(err, XP_EFAIL, "cannot start a thread");
 		goto out;
 	}
@@ -290,7 +359,9 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_v
 	close(rfd);
 	pthread_join(rth, NULL);
 	/* the relay read the opener's pipe to its end; source_finish closes it */
-	rc = source_finish(&src, rl.in_fd, path, err);
+	rc = source_finish(&src, rl.in_fd, path, res->prehash, err);
+	if (rc == 0)
+		rc = check_signed(k, path, sig, res->prehash, src.op.info.id, id, err);
 	if (rc)
 		goto out;
 	if (rl.failed) {
@@ -307,12 +378,14 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, struct xp_v
 		rc = werr.code == XP_EINTEGRITY || werr.code == XP_ENOMEM ? werr.code
 		                                                          : XP_EINTEGRITY;
 	} else { /* not a dump: the authenticated decryption to its FINAL chunk was the check */
-		xp_verify_result_free(res);
-		res->bytes = rl.bytes;
+		tables_free(res);
 	}
 out:
+	if (rc)
+		tables_free(res);
 	xp_dump_tap_free(rl.tap);
 	free(rl.buf);
+	free(sig);
 	return rc;
 }
 
@@ -405,6 +478,7 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 	struct xp_err lerr = {0, ""};
 	struct source src;
 	char **names = calloc(deep->ntables ? deep->ntables : 1, sizeof *names);
+	uint8_t again[XP_SIGN_HASH_LEN];
 	size_t created = 0;
 	int rc, rfd;
 
@@ -431,12 +505,24 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 		goto out;
 	/* from here on the scratch names are ours to drop */
 	created = deep->ntables;
-	rc = source_start(&src, k, path, &rfd, err);
+	if (!deep->has_fd) {
+		rc = xp_err_set(err, XP_EUSAGE, "%s: no deep check to drill from", path);
+		goto out;
+	}
+	rc = source_start(&src, k, deep->fd, path, &rfd, err);
 	if (rc)
 		goto out;
 	rc = xp_load_run(&lo, rfd, &ls, &lerr);
-	if (source_finish(&src, rfd, path, err) != 0) {
+	if (source_finish(&src, rfd, path, again, err) != 0) {
 		rc = err->code;
+		goto out;
+	}
+	/* The same descriptor, read again: its bytes must be those the deep check verified. */
+	if (sodium_memcmp(again, deep->prehash, sizeof again) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s: changed since its deep check (not the bytes its signature "
+		                "covers)",
+		                path);
 		goto out;
 	}
 	if (rc) {

@@ -19,5 +19,7 @@ EXTRA_DIST += tests/cli/seal-passwd.sh tests/cli/seal-errors.sh tests/cli/seal-r
 dist_man_MANS += man/xpseal.1 man/xpseal.5
 TESTS += tests/cli/seal-interrupted.sh
 EXTRA_DIST += tests/cli/seal-interrupted.sh
+TESTS += tests/cli/attack-journal.sh
+EXTRA_DIST += tests/cli/attack-journal.sh
 TESTS += tests/cli/attack-trust.sh tests/cli/seal-trust.sh
 EXTRA_DIST += tests/cli/attack-trust.sh tests/cli/seal-trust.sh tests/cli/fixtures/repo-v1

@@ -364,16 +364,14 @@ out:
 	return rc;
 }
 
-/* The signature of path by the trusted signer. */
-static int verify_backup(const char *path, const struct xp_trust *t, struct xp_err *err)
+/* A private copy of path, checked from one read against the trusted signer (xp_seal_fetch). */
+static int fetch_backup(const char *repo, const char *path, const struct xp_trust *t, int *fd,
+                        struct xp_err *err)
 {
-	char *sig = xp_asprintf("%s.minisig", path);
-	int rc;
+	struct xp_sign_pub signer;
 
-	rc = sig ? xp_sign_verify_file(path, sig, t->signer_path, err)
-	         : xp_err_set(err, XP_ENOMEM, "out of memory");
-	free(sig);
-	return rc;
+	xp_sign_pub_from(t->signer, &signer);
+	return xp_seal_fetch(repo, path, NULL, &signer, fd, err);
 }
 
 static int cmd_open(const struct args *a, struct xp_err *err)
@@ -385,7 +383,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	size_t len = 0;
 	int to_file = !xp_cli_stdio(a->output);
-	int early, rc;
+	int fd = -1, early, rc;
 
 	if (!sk)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -397,7 +395,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	early = t.had_pins || a->pubkey;
 	xp_trust_free(&t);
 	if (early && ((rc = check_trust(a, 0, NULL, &t, err)) != 0 ||
-	              (rc = verify_backup(path, &t, err)) != 0))
+	              (rc = fetch_backup(a->repo, path, &t, &fd, err)) != 0))
 		goto out;
 	xp_trust_free(&t);
 	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
@@ -409,7 +407,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 		        "key: the password cannot vouch for keys/signer.pub",
 		        a->repo);
 	if ((rc = check_trust(a, 0, &b, &t, err)) != 0 ||
-	    (!early && (rc = verify_backup(path, &t, err)) != 0))
+	    (!early && (rc = fetch_backup(a->repo, path, &t, &fd, err)) != 0))
 		goto out;
 	/* The pinned signer is the rule; any other is named. */
 	if (!t.pinned_now && t.from != XP_TRUST_FROM_PIN) {
@@ -418,10 +416,13 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 	}
 	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_seal_restore_key(a->repo, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL, err);
+	rc = xp_seal_restore_key(a->repo, fd, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL,
+	                         err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
 out:
+	if (fd >= 0)
+		close(fd);
 	xp_afile_abort(&out);
 	xp_trust_free(&t);
 	xp_secret_free(pw);

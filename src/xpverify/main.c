@@ -216,6 +216,24 @@ static char *find_pubkey(const char *path)
 	}
 }
 
+/* The repository key id of the repository whose signer.pub is pub ("DIR/keys/signer.pub"):
+ * files it signs must be sealed for that repository. 0, or -1 when there is none to read. */
+static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
+{
+	const char *name = xp_repo_name(XP_REPO_SIGNER_PUB);
+	uint8_t pk[XP_KEYS_PK_LEN];
+	size_t n = strlen(pub), tail = strlen(name) + 1;
+	char *repo;
+	int rc;
+
+	if (n < tail || pub[n - tail] != '/' || strcmp(pub + n - tail + 1, name) != 0)
+		return -1;
+	repo = strndup(pub, n - tail);
+	rc = repo && xp_keys_load_public(*repo ? repo : "/", pk, kid, NULL) == 0 ? 0 : -1;
+	free(repo);
+	return rc;
+}
+
 /* 0 when a backup named by id is reached in REPO without a link (a missing one is left to
  * the signature check, which names it). */
 static int in_repo(const char *repo, const char *path, struct xp_err *err)
@@ -228,12 +246,18 @@ static int in_repo(const char *repo, const char *path, struct xp_err *err)
 	return rc == XP_ENOENT ? 0 : rc;
 }
 
-/* Checks one backup's signature; later checks of a backup belong here too. */
+/* Checks one backup's signature, and that it, the file's header and the id it is stored under
+ * agree (and, in a repository, that it was sealed for that repository), from one read of the
+ * file; later checks of a backup belong here too. With -r the signer is the one trusted
+ * (trust.h); without, the key file named by -p or found above the file. */
 static enum status check_item(const struct run *run, const struct item *it, struct xp_err *err)
 {
 	char *sig = xp_asprintf("%s.minisig", it->path), *found = NULL;
 	const char *pub = run->pubkey;
-	int rc;
+	struct xp_seal_checked chk = {0};
+	struct xp_sign_pub key = run->keys.signer;
+	uint8_t kid[XP_KEYS_ID_LEN];
+	int rc, has_kid = 0;
 
 	if (!sig) {
 		xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -245,6 +269,13 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		pub = found = find_pubkey(it->path);
 	if (!pub && run->repo) /* a copy outside any repository: the one named by -r */
 		pub = found = xp_repo_file(run->repo, XP_REPO_SIGNER_PUB);
+	if (run->repo) {
+		uint8_t pk[XP_KEYS_PK_LEN];
+
+		has_kid = xp_keys_load_public(run->repo, pk, kid, NULL) == 0;
+	} else if (pub) {
+		has_kid = repo_kid_of(pub, kid) == 0;
+	}
 	if (!pub && access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, XP_ENOENT, "%s", it->path);
 	else if (!pub)
@@ -254,8 +285,13 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		; /* a link below REPO: not followed */
 	else if (access(it->path, F_OK) == 0 && access(sig, F_OK) != 0 && errno == ENOENT)
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
-	else
-		rc = xp_sign_verify_file(it->path, sig, pub, err);
+	else if (access(it->path, F_OK) != 0)
+		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", it->path);
+	else if (run->repo || (rc = xp_sign_pub_read(pub, &key, err)) == 0)
+		rc = xp_seal_check(it->path, sig, &key, it->id, has_kid ? kid : NULL, -1, &chk,
+		                   err);
+	if (rc == 0)
+		xp_seal_checked_free(&chk);
 	free(found);
 	free(sig);
 	switch (rc) {
@@ -328,6 +364,7 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 		rc = xp_seal_read_header(it->path, &h, &err);
 	if (rc == 0) {
 		xp_verify_drill_prefix(it->id ? it->id : h.id_hex, prefix);
+		xp_fault_point("verify: drill");
 		rc = xp_verify_drill(&run->keys, it->path, run->drill, prefix, &it->res, &err);
 	}
 	if (rc == 0) {
@@ -363,7 +400,8 @@ static void deep_item(struct run *run, struct item *it)
 			printf("%s: shredded: not opened\n", name);
 		return;
 	}
-	rc = xp_verify_deep(&run->keys, it->path, &it->res, &err);
+	xp_fault_point("verify: deep");
+	rc = xp_verify_deep(&run->keys, it->path, it->id, &it->res, &err);
 	if (rc == 0) {
 		it->deep = PASSED;
 		if (it->res.dump)
@@ -387,6 +425,7 @@ static void deep_item(struct run *run, struct item *it)
 	free(reason);
 	if (rc == 0 && run->drill)
 		drill_item(run, it, name);
+	xp_verify_result_close(&it->res); /* one descriptor per backup, not per run */
 }
 
 /* The "deep", "drill" and "journaled" members of a result. */
@@ -609,8 +648,8 @@ static int check_all(struct run *run, int asked)
 
 		err = (struct xp_err){0, ""};
 		run->checking = 1;
-		rc = xp_catalog_check_flags(run->repo, XP_CHECK_NO_SIGNATURES, on_finding, run,
-		                            &err);
+		rc = xp_catalog_check_flags(run->repo, &run->keys.signer, XP_CHECK_NO_SIGNATURES,
+		                            on_finding, run, &err);
 		run->checking = 0;
 		if (rc < 0) {
 			xp_warn("%s", err.msg);
@@ -714,6 +753,7 @@ static int trust(struct run *run, struct xp_err *err)
 		xp_warn("%s: %s", run->repo, said);
 	}
 	run->pubkey = run->trust.signer_path;
+	xp_sign_pub_from(run->trust.signer, &run->keys.signer);
 	return 0;
 }
 

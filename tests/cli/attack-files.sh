@@ -196,4 +196,16 @@ else
 	for _ in 1 2 3 4; do skip "no SQLite ODBC driver or flock"; done
 fi
 
+# --- 7: a deletion does not reach through a link planted as data/XX ----------------------
+B=$(xpseal -r "$RP" -i "$T/in")
+DB=$RP/data/${B:0:2}
+mkdir -p "$T/del-elsewhere"
+cp -p "$DB/$B.xps" "$DB/$B.xps.minisig" "$T/del-elsewhere/"
+mv "$DB" "$T/del-saved"
+ln -s "$T/del-elsewhere" "$DB"
+XP_NOW=2099-01-01T00:00:00Z run xpexpire -r "$RP" --max-age 1d --keep-last 0
+like "$rc|$err" "1|*$DB: not a directory (a symbolic link)*" \
+	"an expiry whose backup's data/XX is a link fails, naming it"
+is "$(find "$T/del-elsewhere" -type f | wc -l)" 2 "and removes nothing where the link points"
+
 done_testing

@@ -28,11 +28,11 @@ is "$?" 0 "a dump stream with a data window"
 WINDOW='2026-11-01T10:00:00Z	2026-11-20T11:30:00Z'
 
 # A repository with a backup on hold, whose journal then ends 60 bytes before a page boundary
-# (a "held" line is 127 bytes and its reason).
+# (a "held" line is 224 bytes and its reason: fields, chain and signature).
 cp -a "$T/fresh" "$T/used"
 K=$(xpseal -r "$T/used" --source kept -i "$T/dump" 2>/dev/null)
 j=$(stat -c %s "$T/used/journal")
-r=$(((2 * page - 60 - (j + 127) % page) % page))
+r=$(((2 * page - 60 - (j + 224) % page) % page))
 [ "$r" -gt 0 ] || r=$page
 xpexpire -r "$T/used" --hold "$K" --reason "$(head -c "$r" /dev/zero | tr '\0' x)" >/dev/null
 is "$(($(stat -c %s "$T/used/journal") % page))" $((page - 60)) "its journal ends 60 bytes before a page boundary"
@@ -87,17 +87,21 @@ is "$(row "$R" "$K" 4-6)" "$WINDOW	kept" "the backup of another source stays"
 
 # The same windows cut by a crash: a seal killed at each of its steps leaves nothing xpverify
 # calls tampering, and the next seal leaves nothing for --adopt but what was never journaled.
+# Each run starts from its template on a host that pins it as found, as above.
+crash_copy() {
+	rm -rf "$R" "$XP_STATE_DIR"
+	cp -a "$T/$1" "$R"
+	xpverify -r "$R" >/dev/null 2>&1
+}
 for base in fresh used; do
 	R=$T/crash
-	rm -rf "$R"
-	cp -a "$T/$base" "$R"
+	crash_copy "$base"
 	XP_FAULT_TRACE=1 xpseal -r "$R" --source S -i "$T/dump" >/dev/null 2>"$T/trace"
 	n=$(grep -c 'fault point' "$T/trace")
 	[ "$n" -gt 0 ] || { skip "$base: built without fault injection"; continue; }
 	for i in $(seq 1 "$n"); do
 		what="$base, killed at $(sed -n "${i}p" "$T/trace" | sed 's/^[^:]*: fault point //')"
-		rm -rf "$R"
-		cp -a "$T/$base" "$R"
+		crash_copy "$base"
 		XP_FAULT_AT=$i xpseal -r "$R" --source S -i "$T/dump" >/dev/null 2>&1
 		run xpverify -r "$R"
 		like "$rc" [01] "$what: xpverify -r does not call it tampering (exit $rc: ${err//$'\n'/; })"

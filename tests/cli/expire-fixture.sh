@@ -31,6 +31,17 @@ mkrepo() {
 	minisign -G -W -p "$repo/keys/signer.pub" -s "$XP_SIGNING_KEY" >/dev/null 2>&1
 }
 
+# sign_catalog REPO: signs REPO/catalog with $XP_SIGNING_KEY, as every change checks it is.
+sign_catalog() {
+	if [ -x "$XP_BUILDDIR/tests/unit/signtool" ]; then
+		"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$1/catalog" \
+			"timestamp:0	file:catalog"
+	else
+		minisign -S -s "$XP_SIGNING_KEY" -m "$1/catalog" -t "timestamp:0	file:catalog" \
+			>/dev/null 2>&1
+	fi
+}
+
 # backups REPO SPEC...: writes the catalog with one backup per SPEC
 #   N,CREATED[,OLDEST[,SOURCE[,HOLD[,shreddable]]]]    (OLDEST "-" for no data window)
 # and the backup files. Times are ISO-8601 UTC ("2026-11-24T03:00:00Z").
@@ -66,6 +77,7 @@ out += [r[2] for r in sorted(rows)]
 with open(os.path.join(repo, "catalog"), "w") as fh:
     fh.write("".join(out))
 EOF
+	sign_catalog "$repo"
 }
 
 # catalog_ids REPO: the test numbers of the backups the catalog lists, sorted, space-separated.

@@ -27,7 +27,12 @@ flip() {
 	# shellcheck disable=SC2059
 	printf "\\$(printf %03o $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
-resign() { minisign -S -s "$XP_SIGNING_KEY" -m "$1" -x "$1.minisig" -t test </dev/null >/dev/null; }
+# resign FILE: signs FILE again as xpseal does, naming the backup its header names.
+resign() {
+	local id
+	id=$(od -An -tx1 -j16 -N16 "$1" | tr -d ' \n')
+	minisign -S -s "$XP_SIGNING_KEY" -m "$1" -x "$1.minisig" -t "file:$id.xps" </dev/null >/dev/null
+}
 # refused DESCRIPTION GLOB: open $T/t.xps must exit 3 with one line like GLOB, and no output file.
 refused() {
 	run xpseal open -r "$R" --password-file "$T/pw" "$T/t.xps" -o "$T/out"

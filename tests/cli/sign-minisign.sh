@@ -42,9 +42,15 @@ run minisign -S -s mk.key -m data.xps -t "from minisign"
 is "$rc" 0 "minisign signs a file"
 run signtool verify data.xps data.xps.minisig mk.pub
 is "$rc" 0 "we verify a signature by a minisign key"
-run xpverify -p mk.pub data.xps
+# xpverify checks a backup: a sealed file whose signature names the backup its header names.
+password "$T/pw" "minisign interop"
+XP_SIGNING_KEY=$T/host.key xpseal init -r "$T/r" --password-file "$T/pw" >/dev/null || exit 1
+id=$(printf 'backup\n' | XP_SIGNING_KEY=$T/host.key xpseal -r "$T/r") || exit 1
+cp "$T/r/data/${id:0:2}/$id.xps" sealed.xps
+minisign -S -s mk.key -m sealed.xps -t "timestamp:1764000000	file:$id.xps" </dev/null >/dev/null
+run xpverify -p mk.pub sealed.xps
 is "$rc" 0 "xpverify -p accepts a minisign key's signature"
-is "$out" "data.xps: good signature" "xpverify reports the good signature"
+is "$out" "sealed.xps: good signature" "xpverify reports the good signature"
 run signtool verify data.xps data.xps.minisig our.pub
 is "$rc" 3 "another key's public key is rejected"
 like "$err" "signtool: data.xps: signature made by another key (key id *, expected *)" \

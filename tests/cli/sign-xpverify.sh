@@ -20,8 +20,21 @@ signtool keygen "$T/host.key" "$R/keys/signer.pub" || exit 1
 signtool keygen "$T/other.key" "$T/other.pub" || exit 1
 # What makes a directory a repository for -r (xpseal init writes it last).
 printf 'xpbackup-repo-pub 1\n%s\n' "$(head -c 32 /dev/urandom | base64)" >"$R/keys/repo.pub"
+# fake ID FILE: the header of a sealed backup ID for the repository key of $R (xpseal(5)), then
+# random bytes: xpverify checks that signature, header and id agree, and decrypts nothing.
+kid=$(sed -n 2p "$R/keys/repo.pub" | base64 -d | b2sum -l 256 | cut -c1-16)
+fake() {
+	{
+		printf '\x89XPS\r\n\x1a\n\x00\x01\x00\xa0\x00\x00\x00\x00'
+		printf '%s' "$1" | xxd -r -p
+		printf '\x00\x00\x00\x00\x69\x2a\x2b\x00'
+		printf '%s' "$kid" | xxd -r -p
+		printf '\x01\x01\x00\x00\x00\x10\x00\x00'
+		head -c 70104 /dev/urandom
+	} >"$2"
+}
 for id in $A $B; do
-	head -c 70000 /dev/urandom >"$R/data/${id:0:2}/$id.xps"
+	fake "$id" "$R/data/${id:0:2}/$id.xps"
 	signtool sign "$T/host.key" "$R/data/${id:0:2}/$id.xps" "timestamp:1764000000	file:$id.xps" || exit 1
 done
 PA=$R/data/01/$A.xps

@@ -28,6 +28,11 @@ tests_fuzz_replay_signature_SOURCES = tests/fuzz/replay.c tests/fuzz/signature.c
 tests_fuzz_replay_signature_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"signature"'
 tests_fuzz_replay_signature_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-signature
+check_PROGRAMS += tests/fuzz/replay-journal
+tests_fuzz_replay_journal_SOURCES = tests/fuzz/replay.c tests/fuzz/journal.c
+tests_fuzz_replay_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"journal"'
+tests_fuzz_replay_journal_LDADD = $(XP_LIBS)
+TESTS += tests/fuzz/replay-journal
 if FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz-dump-meta
 tests_fuzz_fuzz_dump_meta_SOURCES = tests/fuzz/dump-meta.c
@@ -49,13 +54,17 @@ noinst_PROGRAMS += tests/fuzz/fuzz-signature
 tests_fuzz_fuzz_signature_SOURCES = tests/fuzz/signature.c
 tests_fuzz_fuzz_signature_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_signature_LDADD = $(XP_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz-journal
+tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/journal.c
+tests_fuzz_fuzz_journal_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_journal_LDADD = $(XP_LIBS)
 endif
 
 # make fuzz: libFuzzer on every target for FUZZ_SECONDS each, from a copy of its seeds;
 # what it finds is left in tests/fuzz/found/NAME (crash-* files are the failures).
 fuzz:
 if FUZZ
-	@set -e; for n in dump-meta seal-header csv dump-stream signature; do \
+	@set -e; for n in dump-meta seal-header csv dump-stream signature journal; do \
 		mkdir -p tests/fuzz/found/$$n; \
 		cp $(srcdir)/tests/fuzz/corpus/$$n/* tests/fuzz/found/$$n/; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \

@@ -6,6 +6,7 @@
 #include "keys.h"
 #include "seal.h"
 #include "secret.h"
+#include "sign.h"
 #include "verify.h"
 
 #include "tap.h"
@@ -22,6 +23,7 @@
 
 static char dir[] = "/tmp/xp-verify-XXXXXX";
 static uint8_t pk[32], key_id[XP_KEYS_ID_LEN];
+static struct xp_signkey *signer;
 
 static char *path_of(const char *name)
 {
@@ -67,25 +69,38 @@ static int write_dump(const char *name, int reverse, int changed)
 	return rc;
 }
 
-/* Seals file in into file out. */
+/* Seals file in into file out and signs it as xpseal does (out.minisig). */
 static int seal(const char *in, const char *out)
 {
 	struct xp_seal_params p;
 	struct xp_seal_info info;
 	struct xp_err err;
-	char *pi = path_of(in), *po = path_of(out);
+	char *pi = path_of(in), *po = path_of(out), *ps = xp_asprintf("%s.minisig", po);
+	char *data = NULL, *sig = NULL, *comment = NULL;
 	int ifd = open(pi, O_RDONLY), ofd = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+	size_t len = 0;
 
 	xp_seal_params_init(&p, pk, key_id);
 	p.workers = 0;
 	p.chunk_size = 4096;
 	rc = xp_seal_stream(ifd, ofd, &p, &info, &err);
-	if (rc)
-		printf("# %s\n", err.msg);
 	close(ifd);
 	close(ofd);
+	comment = xp_asprintf("timestamp:1\tfile:%s.xps", info.id);
+	if (rc == 0)
+		rc = xp_file_read(po, 1 << 24, &data, &len, &err);
+	if (rc == 0)
+		rc = xp_sign_buffer(signer, data, len, comment, &sig, &err);
+	if (rc == 0)
+		rc = xp_file_write_atomic(ps, sig, strlen(sig), 0600, &err);
+	if (rc)
+		printf("# %s\n", err.msg);
+	free(data);
+	free(sig);
+	free(comment);
 	free(pi);
 	free(po);
+	free(ps);
 	return rc;
 }
 
@@ -93,7 +108,7 @@ static int deep(const struct xp_verify_keys *k, const char *name, struct xp_veri
                 struct xp_err *err)
 {
 	char *path = path_of(name);
-	int rc = xp_verify_deep(k, path, res, err);
+	int rc = xp_verify_deep(k, path, NULL, res, err);
 
 	free(path);
 	return rc;
@@ -116,6 +131,13 @@ int main(void)
 	    crypto_box_keypair(wrong.pk, wrong.sk) != 0)
 		return 1;
 	xp_keys_id(pk, key_id);
+	p = path_of("signer.key");
+	rc = xp_sign_create_key(p, &signer, &err);
+	free(p);
+	if (rc)
+		return 1;
+	xp_sign_pub_of(signer, &k.signer);
+	wrong.signer = k.signer;
 	memcpy(k.pk, pk, 32);
 	memcpy(k.key_id, key_id, sizeof key_id);
 	memcpy(wrong.pk, pk, 32); /* the right public key, another secret */
@@ -159,6 +181,21 @@ int main(void)
 	xp_verify_result_free(&n);
 	is_int(deep(&k, "none.xps", &n, &err), XP_ENOENT, "a missing file is XP_ENOENT");
 
+	/* b's file and signature moved under a's name (a.xps was truncated above) */
+	xp_verify_result_free(&n);
+	p = xp_asprintf("cp '%s/b.xps' '%s/a.xps' && cp '%s/b.xps.minisig' '%s/a.xps.minisig'", dir,
+	                dir, dir, dir);
+	rc = p ? system(p) : -1;
+	free(p);
+	rc = rc == 0 ? deep(&k, "a.xps", &n, &err) : -1;
+	ok(rc == 0, "a backup checked under no id passes under its own");
+	xp_verify_result_free(&n);
+	p = path_of("a.xps");
+	rc = xp_verify_deep(&k, p, "0123456789abcdef0123456789abcdef", &n, &err);
+	free(p);
+	is_int(rc, XP_EINTEGRITY, "under another id it is an integrity failure: %s", err.msg);
+	xp_verify_result_free(&n);
+
 	xp_verify_drill_prefix("0123456789abcdef0123456789abcdef", prefix);
 	is_str(prefix, "xpdrill_01234567_", "the scratch prefix");
 
@@ -168,6 +205,7 @@ int main(void)
 	xp_verify_result_free(&n);
 	xp_secret_free(k.sk);
 	xp_secret_free(wrong.sk);
+	xp_sign_free_key(signer);
 	p = xp_asprintf("rm -rf '%s'", dir);
 	if (!p || system(p) != 0)
 		printf("# could not remove %s\n", dir);
