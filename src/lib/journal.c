@@ -104,17 +104,6 @@ void xp_sbuf_free(struct xp_sbuf *b)
 	memset(b, 0, sizeof *b);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int xp_field_unescape(char *s)
 {
 	char *w = s;
@@ -128,7 +117,8 @@ int xp_field_unescape(char *s)
 		return 0;
 	}
 	for (const char *r = s; *r; r++) {
-		int hi, lo;
+		char two[3] = "";
+		uint8_t b;
 
 		if (*r != '\\') {
 			*w++ = *r;
@@ -140,11 +130,11 @@ int xp_field_unescape(char *s)
 		case 'n': *w++ = '\n'; break;
 		case 'r': *w++ = '\r'; break;
 		case 'x':
-			hi = hexval(r[1]);
-			lo = hi < 0 ? -1 : hexval(r[2]);
-			if (lo < 0 || (hi == 0 && lo == 0))
+			two[0] = r[1];
+			two[1] = r[1] ? r[2] : '\0';
+			if (xp_unhex(two, &b, 1) != 0 || b == 0)
 				return -1;
-			*w++ = (char)(hi << 4 | lo);
+			*w++ = (char)b;
 			r += 2;
 			break;
 		default: return -1;
