@@ -234,6 +234,36 @@ static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
 	return rc;
 }
 
+/* A file checked without -r or -p: the signer of the repository above it (pub is its
+ * "DIR/keys/signer.pub") is the one this host pinned for that repository, or pinned now on
+ * first use, as with -r: never a loose keys/signer.pub that the storage's writer could have
+ * replaced. */
+static int pinned_signer(const char *pub, struct xp_sign_pub *key, struct xp_err *err)
+{
+	const char *name = xp_repo_name(XP_REPO_SIGNER_PUB);
+	size_t n = strlen(pub), tail = strlen(name) + 1;
+	struct xp_trust_opts o = {0};
+	struct xp_trust t = {0};
+	char said[512], *repo;
+	int rc;
+
+	if (n < tail || pub[n - tail] != '/' || strcmp(pub + n - tail + 1, name) != 0)
+		return xp_err_set(err, XP_EFAIL, "%s: not a repository's signer key (use -p)", pub);
+	repo = strndup(pub, n - tail);
+	if (!repo)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_trust_check(*repo ? repo : "/", &o, &t, err);
+	if (rc == 0 && t.pinned_now) {
+		xp_trust_first_use(&t, *repo ? repo : "/", said, sizeof said);
+		xp_warn("%s", said);
+	}
+	if (rc == 0)
+		xp_sign_pub_from(t.signer, key);
+	xp_trust_free(&t);
+	free(repo);
+	return rc;
+}
+
 /* 0 when a backup named by id is reached in REPO without a link (a missing one is left to
  * the signature check, which names it). */
 static int in_repo(const char *repo, const char *path, struct xp_err *err)
@@ -287,7 +317,9 @@ static enum status check_item(const struct run *run, const struct item *it, stru
 		rc = xp_err_set(err, XP_EINTEGRITY, "%s: signature missing", sig);
 	else if (access(it->path, F_OK) != 0)
 		rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", it->path);
-	else if (run->repo || (rc = xp_sign_pub_read(pub, &key, err)) == 0)
+	else if (!run->repo && !run->pubkey && (rc = pinned_signer(pub, &key, err)) != 0)
+		; /* the repository above the file does not match this host's pins */
+	else if (run->repo || !run->pubkey || (rc = xp_sign_pub_read(pub, &key, err)) == 0)
 		rc = xp_seal_check(it->path, sig, &key, it->id, has_kid ? kid : NULL, -1, &chk,
 		                   err);
 	if (rc == 0)

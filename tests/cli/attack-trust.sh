@@ -68,6 +68,9 @@ like "$rc:$out:$err" "3::xpseal: $R: keys/signer.pub: signer * is not the signer
 	"attack 2: xpseal open refuses the forged backup and prints nothing of it"
 run xpseal -r "$R" -i "$T/first"
 is "$rc" 3 "attack 2: nor does the host seal into it"
+run xpverify "$R/data/${F:0:2}/$F.xps"
+like "$rc:$err" "3:xpverify: $R: keys/signer.pub: signer * is not the signer pinned on this host*" \
+	"attack 2: nor does xpverify FILE trust the signer.pub above the file"
 # A recovery machine (no pins) with the password: repo.key names the true signer.
 export XP_STATE_DIR=$T/newhost
 run xpseal open -r "$R" --password-file "$T/pw" "$F"
