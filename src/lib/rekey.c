@@ -39,7 +39,7 @@ struct files {
 
 /* Removes the temp files (".NAME.tmp.XXXXXX", xp_file_write_atomic's) that a run killed while
  * writing DIR/NAME left; only this module writes such names. */
-static int remove_temps(const char *dir, const char *name, struct xp_err *err)
+static int remove_temps(const char *repo, const char *dir, const char *name, struct xp_err *err)
 {
 	char *pattern = xp_asprintf("%s/.%s.tmp.*", dir, name);
 	glob_t g = {0};
@@ -49,8 +49,7 @@ static int remove_temps(const char *dir, const char *name, struct xp_err *err)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
 		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-			if (unlink(g.gl_pathv[i]) != 0 && errno != ENOENT)
-				rc = xp_err_sys(err, XP_EFAIL, "%s", g.gl_pathv[i]);
+			rc = xp_repo_unlink(repo, g.gl_pathv[i], err);
 	globfree(&g);
 	free(pattern);
 	return rc;
@@ -152,6 +151,9 @@ static int reseal(struct rotation *r, const struct xp_catalog_entry *e, const st
 	struct xp_seal_keys k = {.pk = r->old_pk, .sk = r->old_sk, .key_id = old_id};
 	struct xp_seal_rewrap w = {.pk = r->new_pk, .key_id = new_id, .on_output = sign_update};
 	struct xp_sign_state st;
+	struct xp_sign_pub pub;
+	struct xp_seal_checked chk = {0};
+	FILE *spool = NULL;
 	int fd = -1, rc;
 
 	xp_keys_id(r->old_pk, old_id);
@@ -162,14 +164,27 @@ static int reseal(struct rotation *r, const struct xp_catalog_entry *e, const st
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* The new signature keeps the trusted comment, which the old one vouches for. */
-	if ((rc = xp_sign_verify_file_comment(f->xps, f->sig, r->signer_path, &comment, err)) != 0)
+	/* One read: the bytes re-sealed are the bytes whose signature, id and repository key
+	 * were checked, from a private copy (a file swapped in after the check is never signed
+	 * by this host); the new signature keeps the trusted comment the old one vouches for. */
+	if ((rc = xp_sign_pub_read(r->signer_path, &pub, err)) != 0)
 		goto out;
-	fd = open(f->xps, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", f->xps);
+	spool = tmpfile();
+	if (!spool) {
+		rc = xp_err_sys(err, XP_EFAIL, "a private copy of %s", f->xps);
 		goto out;
 	}
+	rc = xp_seal_check(f->xps, f->sig, &pub, e->id, old_id, fileno(spool), &chk, err);
+	if (rc)
+		goto out;
+	xp_fault_point("rekey: checked");
+	if (lseek(fileno(spool), 0, SEEK_SET) != 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "a private copy of %s", f->xps);
+		goto out;
+	}
+	fd = fileno(spool);
+	comment = chk.comment;
+	chk.comment = NULL;
 	if ((rc = xp_seal_temp_open(r->repo, af, f->xps, err)) != 0)
 		goto out;
 	xp_sign_init(&st);
@@ -184,8 +199,9 @@ static int reseal(struct rotation *r, const struct xp_catalog_entry *e, const st
 		rc = xp_file_write_atomic(f->keynew, info->shred_key, sizeof info->shred_key, 0600,
 		                          err);
 out:
-	if (fd >= 0)
-		close(fd);
+	if (spool)
+		fclose(spool);
+	xp_seal_checked_free(&chk);
 	free(sigtext);
 	free(comment);
 	free(shred);
@@ -201,8 +217,8 @@ static int remove_backup_temps(const char *repo, const char *id, struct xp_err *
 
 	if (!dir || !shred || !sig || !key)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else if ((rc = remove_temps(dir, sig, err)) == 0)
-		rc = remove_temps(shred, key, err);
+	else if ((rc = remove_temps(repo, dir, sig, err)) == 0)
+		rc = remove_temps(repo, shred, key, err);
 	free(key);
 	free(sig);
 	free(shred);
@@ -242,11 +258,9 @@ static int rotate_backup(struct rotation *r, const struct xp_catalog_entry *e, s
 		goto out;
 	}
 	/* A re-seal that died before its commit left these for nothing. */
-	if ((unlink(f.signew) != 0 && errno != ENOENT) ||
-	    (unlink(f.keynew) != 0 && errno != ENOENT)) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: cannot remove an unfinished re-seal", e->id);
+	if ((rc = xp_repo_unlink(r->repo, f.signew, err)) != 0 ||
+	    (rc = xp_repo_unlink(r->repo, f.keynew, err)) != 0)
 		goto out;
-	}
 	if ((rc = reseal(r, e, &f, &af, &info, err)) != 0 || (rc = xp_afile_commit(&af, err)) != 0)
 		goto out;
 	r->res->resealed++;
@@ -265,10 +279,10 @@ static int unlock_pairs(struct rotation *r, const char *pw, size_t pwlen, struct
 	int pending, rc;
 
 	/* Temp files of the new pair that a killed run was writing. */
-	rc = keys ? remove_temps(keys, "repo.key.new", err)
+	rc = keys ? remove_temps(r->repo, keys, "repo.key.new", err)
 	          : xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = remove_temps(keys, "repo.pub.new", err);
+		rc = remove_temps(r->repo, keys, "repo.pub.new", err);
 	free(keys);
 	if (rc)
 		return rc;
