@@ -165,8 +165,9 @@ is "$rc|$err" "3|xpverify: journal: line $n: reason or policy longer than 4096 b
 if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	for t in xpdump xpseal xpverify xpexpire xprestore; do
 		strace -e trace=prctl,setrlimit,prlimit64 -o "$T/trace" "$XP_BUILDDIR/src/$t/$t" --help >/dev/null 2>&1
-		is "$(grep -c 'RLIMIT_CORE, {rlim_cur=0, rlim_max=0}\|PR_SET_DUMPABLE, SUID_DUMP_DISABLE' "$T/trace")" 2 \
-			"$t turns core dumps off (RLIMIT_CORE 0, not dumpable)"
+		# (an AddressSanitizer build's runtime sets RLIMIT_CORE too: each call at least once)
+		is "$(grep -c 'RLIMIT_CORE, {rlim_cur=0, rlim_max=0}' "$T/trace" | sed 's/^[1-9][0-9]*$/yes/'):$(grep -c 'PR_SET_DUMPABLE, SUID_DUMP_DISABLE' "$T/trace")" \
+			"yes:1" "$t turns core dumps off (RLIMIT_CORE 0, not dumpable)"
 	done
 else
 	for t in xpdump xpseal xpverify xpexpire xprestore; do skip "strace cannot trace here"; done
