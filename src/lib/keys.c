@@ -473,12 +473,11 @@ out:
 	return rc;
 }
 
-int xp_keys_write_public(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
-                         struct xp_err *err)
+/* Writes keys/NAME, readable by all: "MAGIC\nBODY\n", replaced atomically. */
+static int write_public_text(const char *repo, const char *name, const char *magic,
+                             const char *body, struct xp_err *err)
 {
-	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
-	char *path = xp_keys_path(repo, name);
-	char *text = xp_asprintf("%s\n%s\n", PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64));
+	char *path = xp_keys_path(repo, name), *text = xp_asprintf("%s\n%s\n", magic, body);
 	int rc;
 
 	if (!path || !text)
@@ -488,6 +487,15 @@ int xp_keys_write_public(const char *repo, const char *name, const uint8_t pk[XP
 	free(text);
 	free(path);
 	return rc;
+}
+
+int xp_keys_write_public(const char *repo, const char *name, const uint8_t pk[XP_KEYS_PK_LEN],
+                         struct xp_err *err)
+{
+	char pk64[sodium_base64_ENCODED_LEN(XP_KEYS_PK_LEN, B64)];
+
+	return write_public_text(repo, name, PUB_MAGIC, b64(pk, XP_KEYS_PK_LEN, pk64, sizeof pk64),
+	                         err);
 }
 
 /* Loads the host's signing key, or makes it on first use, and writes its public half. */
@@ -549,18 +557,10 @@ out:
 static int write_repo_id(const char *repo, const uint8_t id[XP_KEYS_REPO_ID_LEN],
                          struct xp_err *err)
 {
-	char idhex[XP_KEYS_REPO_ID_HEX], *path = xp_keys_path(repo, "repo.id"), *text;
-	int rc;
+	char idhex[XP_KEYS_REPO_ID_HEX];
 
 	xp_hex(id, XP_KEYS_REPO_ID_LEN, idhex);
-	text = xp_asprintf("%s\n%s\n", ID_MAGIC, idhex);
-	if (!path || !text)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else
-		rc = xp_file_write_atomic(path, text, strlen(text), 0644, err);
-	free(text);
-	free(path);
-	return rc;
+	return write_public_text(repo, "repo.id", ID_MAGIC, idhex, err);
 }
 
 int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key_path,
