@@ -37,6 +37,22 @@ sqlite3 "$T/audit.db" "DELETE FROM audit_log WHERE id = 0"
 XP_NOW=2026-11-22T03:15:00Z run "$JOB" -q -c "$T/job.conf"
 is "$rc:$err" "0:" "without such rows: exit 0, nothing printed with -q"
 
+# the status decides, not the wording: an xpdump that exits 4 saying something else still
+# makes the night exit 4
+mkdir -p "$T/fake"
+cat >"$T/fake/xpdump" <<EOF
+#!/bin/bash
+[ "\$1" != --version ] || exec "$XP_BUILDDIR/src/xpdump/xpdump" --version
+"$XP_BUILDDIR/src/xpdump/xpdump" "\$@" || exit
+echo "xpdump: some rows are too old" >&2
+exit 4
+EOF
+chmod 755 "$T/fake/xpdump"
+XP_NOW=2026-11-22T09:15:00Z PATH=$T/fake:$PATH run "$JOB" -q -c "$T/job.conf"
+is "$rc" 4 "an xpdump status 4 with other words: the job still exits 4"
+like "$err" "*xpdump: some rows are too old*" "and passes on what xpdump said"
+rm "$T/fake/xpdump"
+
 # --- a new backup that its own retention deletes -----------------------------------------------
 # a stand-in xpexpire whose policy disagrees with the dump (a one-second legal limit)
 mkdir -p "$T/fake"
