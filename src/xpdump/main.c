@@ -1,10 +1,10 @@
 /* xpdump: dump database tables over ODBC as a pax tar stream of CSV chunks. */
 #include "config.h"
 
-#include "cli.h"
-#include "dump.h"
-#include "secret.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "stream/dump.h"
+#include "crypto/secret.h"
+#include "base/util.h"
 
 #include <fcntl.h>
 #include <stdio.h>

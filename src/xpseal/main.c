@@ -1,16 +1,16 @@
 /* xpseal: seal a dump stream into a repository, open it again, manage the repository keys. */
 #include "config.h"
 
-#include "catalog.h"
-#include "cli.h"
-#include "dump.h"
-#include "keys.h"
-#include "rekey.h"
-#include "seal.h"
-#include "secret.h"
-#include "sign.h"
-#include "trust.h"
-#include "util.h"
+#include "repo/catalog.h"
+#include "cli/cli.h"
+#include "stream/dump.h"
+#include "repo/keys.h"
+#include "repo/rekey.h"
+#include "crypto/seal.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+#include "repo/trust.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

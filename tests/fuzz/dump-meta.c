@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump.h"
-#include "util.h"
+#include "stream/dump.h"
+#include "base/util.h"
 
 static void small_parsers(const uint8_t *data, size_t size)
 {

@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dump.h"
-#include "util.h"
+#include "stream/dump.h"
+#include "base/util.h"
 
 static int read_all(int fd)
 {

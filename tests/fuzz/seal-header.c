@@ -3,7 +3,7 @@
 
 #include "fuzz.h"
 
-#include "seal.h"
+#include "crypto/seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

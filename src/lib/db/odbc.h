@@ -1,0 +1,162 @@
+/* ODBC: connecting, diagnostics, identifier quoting, snapshot transactions and bulk fetch
+ * of whole tables as text fields in the dump's CSV form. */
+#ifndef XP_ODBC_H
+#define XP_ODBC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "stream/csv.h"
+#include "base/util.h"
+
+/* An open connection. Fields are read-only for callers; env and dbc may be used directly
+ * (e.g. SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, ...)). */
+struct xp_odbc {
+	SQLHENV env;
+	SQLHDBC dbc;
+	char dbms[128];      /* SQL_DBMS_NAME, e.g. "PostgreSQL", "SQLite" */
+	char driver[128];    /* SQL_DRIVER_NAME, e.g. "psqlodbcw.so" */
+	char quote[8];       /* SQL_IDENTIFIER_QUOTE_CHAR; "" when the driver quotes nothing */
+	char *source;        /* the connection string with passwords removed (owned) */
+	char isolation[64];  /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
+	SQLUINTEGER getdata; /* SQL_GETDATA_EXTENSIONS: SQL_GD_BOUND, SQL_GD_BLOCK, ... */
+	/* rows per page where the driver holds whole results and xpdump reads a table in pages,
+	 * each after the last row's key (MariaDB Connector/ODBC before 3.1.17); 0 never */
+	unsigned long page_rows;
+	int in_txn;
+	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
+	/* set by the caller before xp_odbc_begin_snapshot: take READ COMMITTED (no long locks,
+	 * but no snapshot across tables) where the database grants no snapshot */
+	int read_committed;
+};
+
+/* A driver that crashes while it fetches (psqlODBC 13 can, in SQLFetch into bound columns,
+ * when the server goes away in the middle) ends the program with status 1 and one line
+ * naming the table, not a bare segmentation fault; a crash anywhere else stays a crash.
+ * xp_odbc_connect installs the handler. xp_odbc_crash_unlink, when set, names a file to
+ * remove on the way out (a temp file the program was writing). */
+extern const char *volatile xp_odbc_crash_unlink;
+void xp_odbc_guard_crashes(void);
+
+/* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
+ * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000,
+ * sqlite3odbc without StepAPI with StepAPI=1, MariaDB Connector/ODBC without NO_CACHE,
+ * STREAMRS or FORWARDONLY with NO_CACHE=1;FORWARDONLY=1 (and sets page_rows when the driver
+ * is too old to obey), and FreeTDS without ClientCharset with ClientCharset=UTF-8. The
+ * session's time zone is UTC on PostgreSQL, MariaDB and MySQL. On failure c needs no close. */
+int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err);
+/* Rolls back an open transaction, disconnects, frees. Safe on a zeroed or closed struct. */
+void xp_odbc_close(struct xp_odbc *c);
+
+/* A malloc'd copy of connstr with the values of PWD= and Password= replaced by "***"
+ * (keys matched without regard to case; braced values handled). NULL when out of memory. */
+char *xp_odbc_redact(const char *connstr);
+
+/* Records "WHAT: [SQLSTATE] driver message" from the first diagnostic record of handle h
+ * (one line: newlines folded to spaces) and returns code. */
+int xp_odbc_error(struct xp_err *err, int code, SQLSMALLINT htype, SQLHANDLE h, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+
+/* A malloc'd, quoted identifier: each dot-separated part of name ("schema.table") wrapped in
+ * the driver's quote char, embedded quote chars doubled. */
+char *xp_odbc_quote(const struct xp_odbc *c, const char *name);
+
+/* Runs one statement that returns no rows (e.g. "SET TIME ZONE 'UTC'"). */
+int xp_odbc_exec(struct xp_odbc *c, const char *sql, struct xp_err *err);
+
+/* Turns off autocommit and asks for the strongest snapshot-like isolation the driver grants
+ * (SQL Server: xp_odbc_mssql_begin; REPEATABLE READ on PostgreSQL and MariaDB/MySQL, which gives a
+ * snapshot there; SERIALIZABLE elsewhere; READ COMMITTED when c->read_committed), recording
+ * it in c->isolation. On SQLite it runs
+ * BEGIN instead: sqlite3odbc holds whole results in memory when autocommit is off. */
+int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err);
+/* SQL Server: whether c is connected to it; SET TRANSACTION ISOLATION LEVEL SNAPSHOT (or READ
+ * COMMITTED when c->read_committed) and BEGIN TRANSACTION, then checks what the server granted
+ * and that the database allows snapshots (error 3952 otherwise, with the ALTER DATABASE to run);
+ * never a silent SERIALIZABLE. */
+int xp_odbc_is_mssql(const struct xp_odbc *c);
+int xp_odbc_mssql_begin(struct xp_odbc *c, struct xp_err *err);
+/* After a failed statement on st over table: on SQL Server, rewrites the recorded error of a
+ * table dropped or altered mid-dump (3961; 208 once described) or of snapshots not allowed
+ * (3952) into one that says so. Returns rc. */
+int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *table, int described,
+                          int rc, struct xp_err *err);
+/* Ends the transaction (commit when commit is set, else rollback) and restores autocommit. */
+int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
+
+/* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
+#define XP_ODBC_PAGE_ROWS 50000
+
+/* Rows per SQLFetch with column-wise binding (and the same as text). */
+#define XP_ODBC_ROWS      1000
+#define XP_ODBC_ROWS_TEXT "1000"
+/* A column declared wider than this is bound as a long one (1 KiB), and a longer value is
+ * read whole with SQLGetData. */
+#define XP_ODBC_BIND_MAX (64 * 1024)
+
+/* A column as the driver describes it. */
+struct xp_column {
+	char *name;      /* owned */
+	int sql_type;    /* SQL_INTEGER, SQL_WVARCHAR, ... */
+	char *type_name; /* the driver's name for the type, e.g. "int8", "timestamptz" (owned) */
+	uint64_t size;   /* column size (characters, digits or bytes; 0 unknown) */
+	int digits;      /* decimal digits (scale) */
+	int nullable;    /* 1 nullable, 0 not, -1 unknown */
+};
+/* A generic name for an SQL type code ("INTEGER", "WVARCHAR", ...); "OTHER" if unknown. */
+const char *xp_odbc_type_name(int sql_type);
+/* Class of a type for its text form: 'i' integer, 'n' decimal, 'f' float, 'r' real (float4),
+ * 's' text, 'b' binary, 'd' date/time, 'g' guid, 'o' boolean/bit, 't' other. */
+int xp_odbc_type_class(int sql_type);
+/* Frees the owned strings of n columns and the array. */
+void xp_columns_free(struct xp_column *cols, size_t n);
+
+/* Describes the columns of a table (SELECT * ... WHERE 1=0). *cols is malloc'd. */
+int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **cols, size_t *n,
+                     struct xp_err *err);
+
+/* A half-open time interval [from, to) in seconds since the epoch, UTC. */
+struct xp_interval {
+	int64_t from, to;
+};
+/* Which rows to read: all, or those whose time column is in [since, until) and outside every
+ * exclusion. */
+struct xp_window {
+	const char *time_column; /* NULL: whole tables */
+	int has_since, has_until;
+	int64_t since, until;
+	const struct xp_interval *excl;
+	size_t nexcl;
+};
+
+/* A running SELECT over one table, yielding rows as text fields. */
+struct xp_odbc_cursor;
+/* Starts SELECT cols FROM table [WHERE window] [ORDER BY time column], the times bound as
+ * parameters. cols describes the table (from xp_odbc_describe) and must outlive the cursor. */
+int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column *cols, size_t ncols,
+                   const struct xp_window *w, struct xp_odbc_cursor **out, struct xp_err *err);
+/* Next row: 1 with ncols fields in *row (valid until the next call), 0 at the end,
+ * negative on error. Values are in the dump's text form: integers and decimals as the
+ * driver prints them, floats as the shortest text that reads back exactly, binary as \x hex,
+ * wide text converted from UTF-16 to UTF-8. */
+int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struct xp_err *err);
+/* Counts the rows of table whose time column tcol is before `before` (UTC seconds), and
+ * the oldest of them in *oldest when there are any. */
+int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
+                  int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err);
+/* Whether the cursor fetches in row arrays (1) or row by row with SQLGetData (0). */
+int xp_odbc_cursor_bulk(const struct xp_odbc_cursor *cur);
+void xp_odbc_cursor_free(struct xp_odbc_cursor *cur);
+
+/* Converts n UTF-16 units to UTF-8 in out (3n bytes suffice); lone surrogates become U+FFFD.
+ * Returns the bytes written. */
+size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out);
+
+/* The shortest decimal text of d (or "NaN", "Infinity", "-Infinity") that reads back exactly
+ * with strtod; as_float: shortest for a float (SQL REAL). buf holds 32 bytes. Returns length. */
+size_t xp_odbc_format_double(double d, int as_float, char buf[32]);
+
+#endif

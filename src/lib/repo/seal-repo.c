@@ -1,0 +1,489 @@
+/* The repository: backups sealed, signed and cataloged; found, verified and restored. */
+#include "config.h"
+
+#include "crypto/seal-int.h"
+#include "repo/catalog.h"
+#include "repo/keys.h"
+#include "repo/repo.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+int xp_seal_repo_init(const char *repo, const char *pw, size_t pwlen, const char *signing_key,
+                      int strong, int shreddable, struct xp_err *err)
+{
+	char *path = NULL, *text = NULL;
+	int rc;
+
+	rc = xp_keys_init(repo, pw, pwlen, signing_key, strong, err);
+	if (rc)
+		return rc;
+	path = xp_repo_file(repo, XP_REPO_CONFIG);
+	text = xp_asprintf("# xpbackup repository settings (see xpseal(5))\nshreddable %s\n",
+	                   shreddable ? "yes" : "no");
+	if (!path || !text)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_file_write_atomic(path, text, strlen(text), 0600, err);
+	free(path);
+	free(text);
+	return rc;
+}
+
+int xp_seal_repo_shreddable(const char *repo, int *shreddable, struct xp_err *err)
+{
+	char *path = xp_repo_file(repo, XP_REPO_CONFIG), *text = NULL, *line, *save = NULL;
+	char value[8];
+	size_t n = 0;
+	int rc;
+
+	*shreddable = 0;
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_repo_read(repo, path, 65536, &text, NULL, err);
+	if (rc == XP_ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	for (line = rc ? NULL : strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		n++;
+		if (sscanf(line, "shreddable %7s", value) != 1)
+			continue; /* comments and settings of later versions */
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			rc = xp_err_set(err, XP_EFAIL, "%s: line %zu: shreddable is yes or no",
+			                path, n);
+			goto out;
+		}
+		*shreddable = strcmp(value, "yes") == 0;
+	}
+out:
+	free(path);
+	free(text);
+	return rc;
+}
+
+static void sign_update(void *ctx, const void *buf, size_t n)
+{
+	xp_sign_update(ctx, buf, n);
+}
+
+/* What a backup writes, so the error path can take back whatever already exists. */
+struct backup_files {
+	struct xp_afile xps;
+	char *xpspath, *sig, *key;
+	int sig_done, key_done;
+};
+
+static int backup_paths(struct backup_files *f, const char *repo, const char *id)
+{
+	f->xpspath = xp_repo_backup(repo, id, "");
+	f->sig = xp_repo_backup(repo, id, ".minisig");
+	f->key = xp_repo_shred_key(repo, id);
+	return f->xpspath && f->sig && f->key ? 0 : XP_ENOMEM;
+}
+
+/* mkdir -p DIR (REPO/data/XX or REPO/keys/shred; freed here, NULL when out of memory), then
+ * syncs REPO and DIR's parent so that directories made here survive a crash along with the
+ * files later renamed into them. */
+static int make_dir(const char *repo, char *dir, struct xp_err *err)
+{
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	char *parent = slash ? strndup(dir, (size_t)(slash - dir)) : NULL;
+	DIR *d = NULL;
+	int rc;
+
+	if (!dir || !parent)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else if ((rc = xp_mkdirs(dir, 0700, err)) == 0 && (rc = xp_fsync_dir(parent, err)) == 0)
+		rc = xp_fsync_dir(repo, err);
+	/* A link planted as data/XX would have the backup's files made where it points. */
+	if (rc == 0 && (rc = xp_repo_opendir(repo, dir, &d, err)) == 0)
+		closedir(d);
+	free(dir);
+	free(parent);
+	return rc;
+}
+
+/* Both happen under the repository lock, which a change holds while it removes the temp files
+ * of interrupted seals: it never sees this one before it is locked. */
+int xp_seal_temp_open(const char *repo, struct xp_afile *af, const char *xps, struct xp_err *err)
+{
+	struct xp_catalog_lock lock;
+	int rc;
+
+	rc = xp_catalog_lock(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_afile_open(af, xps, 0600, err);
+	if (rc == 0 && flock(af->fd, LOCK_EX | LOCK_NB) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: lock", xps);
+	xp_catalog_unlock(&lock);
+	return rc;
+}
+
+/* Seals into the temp file, then puts the key file and the signature in place. */
+static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
+                        struct xp_seal_params *p, struct backup_files *f, struct xp_seal_info *info,
+                        struct xp_err *err)
+{
+	struct xp_sign_state st;
+	char *sigtext = NULL, *comment = NULL, *fields = NULL;
+	const char *xps = f->xpspath;
+	char sub[3] = {info->id[0], info->id[1], '\0'};
+	int rc;
+
+	if ((rc = make_dir(repo, xp_repo_data_sub(repo, sub), err)) != 0 ||
+	    (rc = xp_seal_temp_open(repo, &f->xps, xps, err)) != 0)
+		goto out;
+	xp_sign_init(&st);
+	p->on_output = sign_update;
+	p->on_output_ctx = &st;
+	rc = xp_seal_stream(in_fd, f->xps.fd, p, info, err);
+	if (rc) {
+		xp_err_prefix(err, "%s", xps);
+		goto out;
+	}
+	if (o->annotate && (rc = o->annotate(o->observe_ctx, &fields, err)) != 0)
+		goto out;
+	comment = xp_asprintf("timestamp:%lld\tfile:%s.xps%s%s", (long long)p->created, info->id,
+	                      fields && *fields ? "\t" : "", fields ? fields : "");
+	if (!comment) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (p->flags & XP_SEAL_SHREDDABLE) {
+		rc = make_dir(repo, xp_repo_file(repo, XP_REPO_SHRED_DIR), err);
+		if (rc || (rc = xp_file_write_atomic(f->key, info->shred_key,
+		                                     sizeof info->shred_key, 0600, err)) != 0)
+			goto out;
+		f->key_done = 1;
+	}
+	if ((rc = xp_sign_final(&st, o->key, comment, &sigtext, err)) != 0 ||
+	    (rc = xp_file_write_atomic(f->sig, sigtext, strlen(sigtext), 0600, err)) != 0)
+		goto out;
+	f->sig_done = 1;
+out:
+	free(sigtext);
+	free(comment);
+	free(fields);
+	return rc;
+}
+
+int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts *o,
+                   struct xp_seal_info *info, char **path, struct xp_err *err)
+{
+	struct backup_files f = {.xps = {.fd = -1}};
+	struct xp_seal_params p;
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	char *pub = xp_repo_file(repo, XP_REPO_SIGNER_PUB), *final = NULL;
+	int shreddable = 0, rc;
+
+	*path = NULL;
+	if (!pub) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
+		goto out;
+	if (o->key_id && sodium_memcmp(kid, o->key_id, sizeof kid) != 0) {
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "%s: keys/repo.pub: not the pinned repository key", repo);
+		goto out;
+	}
+	if ((rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
+	    (!o->shreddable && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
+		goto out;
+	xp_seal_params_init(&p, pk, kid);
+	p.flags = o->shreddable || shreddable ? XP_SEAL_SHREDDABLE : 0;
+	p.observe = o->observe;
+	p.observe_ctx = o->observe_ctx;
+	xp_hex(p.id, XP_SEAL_ID_LEN, info->id);
+	if (backup_paths(&f, repo, info->id) != 0) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = backup_write(repo, in_fd, o, &p, &f, info, err)) != 0 ||
+	    (o->accept && (rc = o->accept(o->observe_ctx, err)) != 0))
+		goto out;
+	final = strdup(f.xps.path);
+	if (!final) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Last: the .xps appears only once its signature (and key file) are durable. */
+	rc = xp_afile_commit(&f.xps, err);
+	if (rc)
+		unlink(final); /* renamed but its directory not synced: take it back too */
+out:
+	xp_afile_abort(&f.xps);
+	if (rc && f.sig_done)
+		unlink(f.sig);
+	if (rc && f.key_done)
+		unlink(f.key);
+	if (rc == 0)
+		*path = final;
+	else
+		free(final);
+	free(pub);
+	free(f.xpspath);
+	free(f.sig);
+	free(f.key);
+	return rc;
+}
+
+int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct xp_err *err)
+{
+	struct stat st;
+
+	if (xp_repo_valid_id(id_or_file))
+		*path = xp_repo_backup(repo, id_or_file, "");
+	else
+		*path = strdup(id_or_file);
+	if (!*path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (stat(*path, &st) < 0) {
+		int rc = errno == ENOENT && xp_repo_valid_id(id_or_file)
+		                 ? xp_err_set(err, XP_ENOENT, "%s: no such backup", id_or_file)
+		                 : xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s",
+		                              *path);
+
+		free(*path);
+		*path = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+void xp_seal_checked_free(struct xp_seal_checked *c)
+{
+	free(c->comment);
+	c->comment = NULL;
+}
+
+int xp_seal_bind(const char *comment, const char *header_id, const char *id, struct xp_err *err)
+{
+	const char *f = comment, *end;
+	size_t n;
+
+	for (; f; f = end ? end + 1 : NULL) {
+		end = strchr(f, '\t');
+		n = end ? (size_t)(end - f) : strlen(f);
+		if (n > 5 && strncmp(f, "file:", 5) == 0)
+			break;
+	}
+	if (!f)
+		return xp_err_set(err, XP_EINTEGRITY, "its signature names no file");
+	if (n != 5 + 2 * XP_SEAL_ID_LEN + 4 || strncmp(f + 5, header_id, 2 * XP_SEAL_ID_LEN) != 0 ||
+	    strncmp(f + 5 + 2 * XP_SEAL_ID_LEN, ".xps", 4) != 0)
+		return xp_err_set(err, XP_EINTEGRITY,
+		                  "its signature is of %.*s, its header names backup %s",
+		                  (int)n - 5, f + 5, header_id);
+	if (id && *id && strcmp(id, header_id) != 0)
+		return xp_err_set(err, XP_EINTEGRITY,
+		                  "backup %s, signed as such, is stored under the id %s", header_id,
+		                  id);
+	return 0;
+}
+
+/* The one read of a backup: hashes for the signature and the catalog, the header's bytes, and
+ * a copy to copy_fd when not -1. */
+struct reading {
+	struct xp_sign_state sig;
+	crypto_generichash_state cat;
+	uint8_t head[XP_SEAL_HEADER_MAX];
+	size_t got;
+	uint64_t size;
+};
+
+static int read_once(int fd, const char *path, int copy_fd, struct reading *r, struct xp_err *err)
+{
+	uint8_t *buf = malloc(READ_SIZE);
+	ssize_t n;
+	int rc = 0;
+
+	if (!buf || crypto_generichash_init(&r->cat, NULL, 0, XP_SEAL_HASH_LEN) != 0) {
+		free(buf);
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	xp_sign_init(&r->sig);
+	while (rc == 0 && (n = xp_read_full(fd, buf, READ_SIZE)) > 0) {
+		size_t k =
+		        sizeof r->head - r->got < (size_t)n ? sizeof r->head - r->got : (size_t)n;
+
+		memcpy(r->head + r->got, buf, k);
+		r->got += k;
+		xp_sign_update(&r->sig, buf, (size_t)n);
+		(void)crypto_generichash_update(&r->cat, buf, (size_t)n); /* cannot fail */
+		r->size += (uint64_t)n;
+		if (copy_fd >= 0 && (rc = xp_write_all(copy_fd, buf, (size_t)n, err)) != 0)
+			xp_err_prefix(err, "a private copy of %s", path);
+	}
+	if (rc == 0 && n < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	free(buf);
+	return rc;
+}
+
+static int check_fd(int fd, const char *path, const char *sigpath, const struct xp_sign_pub *pub,
+                    const char *id, const uint8_t *repo_kid, int copy_fd,
+                    struct xp_seal_checked *out, struct xp_err *err)
+{
+	struct reading r = {0};
+	uint8_t prehash[XP_SIGN_HASH_LEN];
+	char *sig = NULL, hex[2 * XP_SEAL_KEYID_LEN + 1];
+	int rc;
+
+	rc = xp_sign_read_sigfile(sigpath, &sig, err);
+	if (rc == 0 && (rc = xp_sign_check_format(sig, err)) != 0)
+		xp_err_prefix(err, "%s", sigpath);
+	if (rc == 0)
+		rc = read_once(fd, path, copy_fd, &r, err);
+	if (rc)
+		goto out;
+	xp_sign_digest(&r.sig, prehash);
+	(void)crypto_generichash_final(&r.cat, out->hash, XP_SEAL_HASH_LEN);
+	out->size = r.size;
+	rc = xp_sign_verify_hash(prehash, sig, pub, &out->comment, err);
+	if (rc == 0)
+		rc = xp_seal_parse_header(r.head, r.got, &out->h, err);
+	if (rc == 0)
+		rc = xp_seal_bind(out->comment, out->h.id_hex, id, err);
+	if (rc == 0 && repo_kid && sodium_memcmp(out->h.key_id, repo_kid, XP_SEAL_KEYID_LEN) != 0) {
+		xp_hex(out->h.key_id, XP_SEAL_KEYID_LEN, hex);
+		rc = xp_err_set(err, XP_EINTEGRITY, "sealed for another repository key (%s)", hex);
+	}
+	if (rc)
+		xp_err_prefix(err, "%s", path);
+out:
+	if (rc)
+		xp_seal_checked_free(out);
+	free(sig);
+	return rc;
+}
+
+int xp_seal_check(const char *path, const char *sigpath, const struct xp_sign_pub *pub,
+                  const char *id, const uint8_t *repo_kid, int copy_fd, struct xp_seal_checked *out,
+                  struct xp_err *err)
+{
+	int fd, rc;
+
+	memset(out, 0, sizeof *out);
+	/* The data file first, so a missing backup is named rather than its signature. */
+	rc = xp_open_regular(path, O_RDONLY, &fd, err);
+	if (rc)
+		return rc;
+	rc = check_fd(fd, path, sigpath, pub, id, repo_kid, copy_fd, out, err);
+	close(fd);
+	return rc;
+}
+
+/* An unlinked file only this process can reach: O_TMPFILE where the file system has it. */
+static int spool_open(struct xp_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	tmpl = xp_asprintf("%s/xpseal.XXXXXX", dir);
+	if (!tmpl)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		fd = xp_err_sys(err, XP_EFAIL, "%s", tmpl);
+	else
+		unlink(tmpl);
+	free(tmpl);
+	return fd;
+}
+
+int xp_seal_fetch(const char *repo, const char *path, const char *id,
+                  const struct xp_sign_pub *signer, int *fd, struct xp_err *err)
+{
+	struct xp_seal_checked chk = {0};
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	char *sig = xp_asprintf("%s.minisig", path);
+	char named[XP_REPO_ID_HEX] = "";
+	int spool = -1, rc;
+
+	*fd = -1;
+	if (!sig) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	(void)xp_repo_id_of_name(path, named);
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
+		goto out;
+	spool = spool_open(err);
+	if (spool < 0) {
+		rc = spool;
+		goto out;
+	}
+	rc = xp_seal_check(path, sig, signer, id && *id ? id : named, kid, spool, &chk, err);
+	if (rc == 0 && lseek(spool, 0, SEEK_SET) != 0)
+		rc = xp_err_sys(err, XP_EFAIL, "a private copy of %s", path);
+	if (rc)
+		goto out;
+	*fd = spool;
+	spool = -1;
+out:
+	if (spool >= 0)
+		close(spool);
+	xp_seal_checked_free(&chk);
+	free(sig);
+	return rc;
+}
+
+int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
+                    int out_fd, struct xp_seal_info *info, struct xp_err *err)
+{
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_keys_unlock(repo, pw, pwlen, sk, err);
+	if (rc == 0)
+		rc = xp_seal_restore_key(repo, fd, name, sk, out_fd, info, err);
+	xp_secret_free(sk);
+	return rc;
+}
+
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
+                        struct xp_seal_info *info, struct xp_err *err)
+{
+	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
+	char *shred = xp_repo_file(repo, XP_REPO_SHRED_DIR);
+	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .shred_dir = shred};
+	int rc;
+
+	if (!shred) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
+		goto out;
+	rc = xp_seal_open(fd, out_fd, &k, info, err);
+	if (rc)
+		xp_err_prefix(err, "%s", name);
+out:
+	free(shred);
+	return rc;
+}
