@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "crypto/seal-int.h"
-#include "repo/keys.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 
