@@ -4,7 +4,10 @@
 #include "cli/cli.h"
 #include "stream/dump.h"
 #include "crypto/secret.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
+#include "base/afile.h"
 
 #include <fcntl.h>
 #include <stdio.h>

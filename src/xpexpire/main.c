@@ -14,7 +14,10 @@
 #include "crypto/sign.h"
 #include "repo/trust.h"
 #include "crypto/secret.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
+#include "cli/json.h"
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
 

@@ -10,7 +10,11 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "cli/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,10 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/str.h"
+#include "cli/json.h"
 #include "repo/verify.h"
 
 #include <dirent.h>

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "stream/dump.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
 
 static void small_parsers(const uint8_t *data, size_t size)
 {

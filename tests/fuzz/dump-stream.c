@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "stream/dump.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/io.h"
 
 static int read_all(int fd)
 {

@@ -17,7 +17,8 @@
 
 #include "repo/journal.h"
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 static struct xp_signkey *key;
 static struct xp_sign_pub pub;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/afile.h"
 
 static char dir[64], fixed[96], given[96];
 

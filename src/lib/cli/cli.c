@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include "cli/cli.h"
+#include "base/err.h"
+#include "base/io.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,4 +156,14 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+const char *xp_repo_path(const char *opt)
+{
+	const char *env;
+
+	if (opt && *opt)
+		return opt;
+	env = getenv("XP_REPO");
+	return env && *env ? env : NULL;
 }

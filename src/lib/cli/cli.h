@@ -9,7 +9,7 @@
 
 #include <getopt.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 /* Prints "tool: message" on stderr. */
 void xp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -52,5 +52,8 @@ int xp_cli_clear_output(const char *output, struct xp_err *err);
 int xp_cli_dsn_file(const char *path, char **connstr, struct xp_err *err);
 /* Wipes and frees a string from xp_cli_dsn_file; NULL is fine. */
 void xp_cli_dsn_free(char *connstr);
+
+/* REPO from the -r option or XP_REPO; NULL when neither is set. */
+const char *xp_repo_path(const char *opt);
 
 #endif

@@ -4,6 +4,10 @@
 #include "crypto/seal-int.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

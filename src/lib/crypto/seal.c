@@ -4,6 +4,10 @@
 #include "crypto/seal-int.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/io.h"
+#include "base/encode.h"
 
 #include <errno.h>
 #include <pthread.h>

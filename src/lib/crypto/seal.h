@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/util.h"
+#include "base/err.h"
+#include "base/afile.h"
 
 #define XP_SEAL_VERSION        1
 #define XP_SEAL_ID_LEN         16

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "crypto/secret.h"
+#include "base/err.h"
+#include "base/io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 /* Longest password accepted, in bytes (file or tty). */
 #define XP_SECRET_MAX 4096

@@ -3,6 +3,12 @@
 
 #include "crypto/sign.h"
 #include "crypto/secret.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

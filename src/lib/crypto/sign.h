@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 #define XP_SIGN_KEYID_LEN 8
 #define XP_SIGN_PUB_LEN   42 /* a public key as minisign stores it: "Ed", key id, Ed25519 key */

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "stream/dump.h"
+#include "base/err.h"
+#include "base/str.h"
 
 /* One bound parameter column: an array of rows of width bytes each. */
 struct pcol {

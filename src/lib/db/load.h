@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "db/odbc.h"
-#include "base/util.h"
+#include "base/err.h"
 
 /* Most rows per execute, and the most memory the bound parameter arrays may take: rows with
  * wide values get smaller batches. */

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include "db/odbc-int.h"
+#include "base/err.h"
+#include "base/time.h"
 
 #include <errno.h>
 #include <float.h>

@@ -3,6 +3,7 @@
 #define XP_ODBC_INT_H
 
 #include "db/odbc.h"
+#include "base/err.h"
 
 /* One column of a cursor: how it is fetched and where its text form goes. */
 struct col {

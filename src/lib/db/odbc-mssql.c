@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "db/odbc.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "db/odbc-int.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include "db/odbc.h"
+#include "base/err.h"
+#include "base/str.h"
 
 #include <ctype.h>
 #include <float.h>

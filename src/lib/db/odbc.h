@@ -10,7 +10,7 @@
 #include <sqlext.h>
 
 #include "stream/csv.h"
-#include "base/util.h"
+#include "base/err.h"
 
 /* An open connection. Fields are read-only for callers; env and dbc may be used directly
  * (e.g. SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, ...)). */

@@ -4,6 +4,11 @@
 #include "repo/keys.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/io.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <dirent.h>
 #include <errno.h>

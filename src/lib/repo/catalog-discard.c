@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "repo/catalog-int.h"
+#include "base/err.h"
+#include "base/fault.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,6 +6,8 @@
 #include "repo/catalog.h"
 #include "repo/journal.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/str.h"
 
 /* What the journal says about one backup id. */
 enum {

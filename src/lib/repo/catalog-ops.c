@@ -5,6 +5,9 @@
 #include "repo/catalog-int.h"
 #include "stream/dump.h"
 #include "crypto/seal.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <stdint.h>

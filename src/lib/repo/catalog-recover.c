@@ -4,6 +4,9 @@
 
 #include "repo/catalog-int.h"
 #include "repo/keys.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/fault.h"
 
 #include <dirent.h>
 #include <errno.h>

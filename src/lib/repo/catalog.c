@@ -5,6 +5,13 @@
 #include "repo/journal.h"
 #include "repo/repo.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/fault.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "repo/repo.h"
-#include "base/util.h"
+#include "base/err.h"
 
 struct xp_signkey;
 struct xp_sign_pub;

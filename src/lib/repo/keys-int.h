@@ -4,6 +4,7 @@
 #define XP_KEYS_INT_H
 
 #include "repo/keys.h"
+#include "base/err.h"
 
 /* REPO/keys/NAME, malloc'd (NULL when out of memory). */
 char *xp_keys_path(const char *repo, const char *name);

@@ -3,6 +3,9 @@
 
 #include "repo/keys-int.h"
 #include "crypto/secret.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/fault.h"
 
 #include <errno.h>
 #include <stdio.h>

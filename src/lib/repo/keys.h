@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
 
 #define XP_KEYS_PK_LEN      32 /* X25519 public key */
 #define XP_KEYS_SK_LEN      32 /* X25519 secret key */

@@ -1,5 +1,7 @@
 /* Retention decisions: see policy.h for the semantics. */
 #include "repo/policy.h"
+#include "base/err.h"
+#include "base/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>

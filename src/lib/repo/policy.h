@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 /* The rules. A count or duration of 0 switches its rule off. */
 struct xp_policy {

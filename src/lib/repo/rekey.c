@@ -9,6 +9,12 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/fault.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include "repo/repo.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 #define XP_REPO_ID_HEX  33 /* a backup id: 32 lower-case hex digits and NUL */
 #define XP_REPO_REL_MAX 48 /* "data/XX/ID.xps" and NUL */

@@ -7,6 +7,11 @@
 #include "repo/repo.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <dirent.h>
 #include <errno.h>

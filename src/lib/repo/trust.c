@@ -5,6 +5,11 @@
 #include "repo/repo.h"
 #include "repo/catalog.h"
 #include "repo/journal.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

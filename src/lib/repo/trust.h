@@ -25,7 +25,7 @@
 
 #include "repo/keys.h"
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
 
 /* Where the signer trusted by a check came from. */
 enum xp_trust_from {

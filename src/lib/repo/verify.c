@@ -10,6 +10,9 @@
 #include "db/odbc.h"
 #include "crypto/seal.h"
 #include "crypto/secret.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

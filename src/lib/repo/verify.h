@@ -9,7 +9,7 @@
 
 #include "repo/keys.h"
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
 
 /* The repository's opening keys, unlocked once for many backups, and the signer's key that
  * every backup opened must be signed by. */

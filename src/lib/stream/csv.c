@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "stream/csv.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>

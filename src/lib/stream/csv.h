@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "base/util.h"
+#include "base/err.h"
 
 /* One field of a row: len bytes at p (not NUL-terminated), or SQL NULL when null is set. */
 struct xp_field {

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "stream/dump-int.h"
+#include "base/err.h"
 
 #include <archive.h>
 #include <archive_entry.h>

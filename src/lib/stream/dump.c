@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include "stream/dump-int.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/encode.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -8,7 +8,7 @@
 
 #include "stream/csv.h"
 #include "db/odbc.h"
-#include "base/util.h"
+#include "base/err.h"
 
 /* The newest stream format. Version 2 records a time column per table; a stream whose tables
  * share one time column (or have none) is written as version 1, which older readers read. */

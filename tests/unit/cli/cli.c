@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include "cli/cli.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include "../tap.h"
 

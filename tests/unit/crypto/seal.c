@@ -5,6 +5,11 @@
 #include "crypto/seal.h"
 
 #include "../tap.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>

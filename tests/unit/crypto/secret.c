@@ -1,7 +1,8 @@
 #include "config.h"
 
 #include "crypto/secret.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/str.h"
 
 #include "../tap.h"
 

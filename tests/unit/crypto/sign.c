@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/afile.h"
+#include "base/str.h"
 
 #include "../tap.h"
 

@@ -6,7 +6,10 @@
 
 #include "cli/cli.h"
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,9 @@
 #include "crypto/seal.h"
 #include "crypto/sign.h"
 #include "../tap.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,10 @@
 #include "repo/keys.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
-#include "base/util.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/str.h"
 
 #include "../tap.h"
 

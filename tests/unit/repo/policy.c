@@ -6,6 +6,8 @@
 
 #include "repo/policy.h"
 #include "../tap.h"
+#include "base/err.h"
+#include "base/time.h"
 
 #define DAY  86400
 #define MAXB 64

@@ -3,6 +3,8 @@
 #include "repo/repo.h"
 
 #include "../tap.h"
+#include "base/err.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>

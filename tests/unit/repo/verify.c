@@ -10,6 +10,10 @@
 #include "repo/verify.h"
 
 #include "../tap.h"
+#include "base/err.h"
+#include "base/io.h"
+#include "base/afile.h"
+#include "base/str.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
 #include "stream/csv.h"
 
 #include "../tap.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 

@@ -4,6 +4,10 @@
 #include "stream/dump.h"
 
 #include "../tap.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include <fcntl.h>
 #include <math.h>
