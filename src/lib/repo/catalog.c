@@ -459,3 +459,37 @@ out:
 	xp_sbuf_free(&b);
 	return rc;
 }
+
+/* Scans the whole journal under a shared lock (no append is seen half done), calling fn for
+ * each record; a broken chain is XP_EINTEGRITY naming the line. */
+static int scan_shared(const char *repo, xp_journal_fn *fn, void *ctx, size_t *lines,
+                       struct xp_err *err)
+{
+	struct xp_catalog_lock lock;
+	struct xp_jstate st;
+	int rc;
+
+	rc = xp_catalog_lock_shared(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_journal_scan(repo, 0, NULL, fn, ctx, &st, err);
+	xp_catalog_unlock(&lock);
+	if (rc)
+		return rc;
+	if (lines)
+		*lines = st.lines;
+	if (st.broken_line)
+		return xp_err_set(err, XP_EINTEGRITY, "%s/journal: line %zu: %s", repo,
+		                  st.broken_line, st.broken_msg);
+	return 0;
+}
+
+int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_err *err)
+{
+	return scan_shared(repo, fn, ctx, NULL, err);
+}
+
+int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err)
+{
+	return scan_shared(repo, NULL, NULL, lines, err);
+}

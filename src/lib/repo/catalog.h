@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repo/journal.h"
 #include "repo/repo.h"
 #include "base/err.h"
 
@@ -30,8 +31,9 @@ struct xp_seal_info;
 struct xp_dump_brief;
 
 #define XP_CATALOG_VERSION  1
-#define XP_CATALOG_HASH_LEN 32   /* BLAKE2b-256 of the .xps file */
-#define XP_CATALOG_TEXT_MAX 4096 /* longest source, hold reason, rule or policy text */
+#define XP_CATALOG_HASH_LEN 32 /* BLAKE2b-256 of the .xps file */
+#define XP_CATALOG_TEXT_MAX                                                                        \
+	XP_JOURNAL_TEXT_MAX /* longest source, hold reason, rule or policy text */
 
 enum xp_catalog_state {
 	XP_CATALOG_SEALED = 0,  /* complete, readable with the password */
@@ -177,20 +179,6 @@ int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp
  * "drill"). id may be NULL ("-"); reason and policy may be NULL. */
 int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,
                       const char *policy, struct xp_err *err);
-
-/* One journal event as read back (strings unescaped, owned by the reader). */
-struct xp_journal_event {
-	size_t line; /* 1-based line number in the file */
-	int64_t time;
-	const char *id; /* "" for none */
-	const char *event;
-	const char *reason; /* "" for none */
-	const char *policy; /* "" for none */
-	int is_signed;      /* the line carries a record signature (checked or not) */
-	int authentic;      /* covered by the catalog's verified signature, or signed by the
-	                     * host's key (journal.h, struct xp_jtrust) */
-};
-typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
 
 /* Checks the whole hash chain under the shared lock: 0, or XP_EINTEGRITY naming the first
  * bad line. lines (may be

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "repo/journal.h"
+#include "repo/repo.h"
 #include "crypto/sign.h"
 #include "base/err.h"
 #include "base/time.h"
@@ -70,9 +71,9 @@ static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
 	}
 	/* No writer puts a longer text there (xp_journal_put_lines refuses it): a forged line,
 	 * never acted on, or it would be journaled again and refused on every later change. */
-	if (strlen(f[3]) > XP_CATALOG_TEXT_MAX || strlen(f[4]) > XP_CATALOG_TEXT_MAX) {
+	if (strlen(f[3]) > XP_JOURNAL_TEXT_MAX || strlen(f[4]) > XP_JOURNAL_TEXT_MAX) {
 		snprintf(why, sizeof why, "reason or policy longer than %d bytes",
-		         XP_CATALOG_TEXT_MAX);
+		         XP_JOURNAL_TEXT_MAX);
 		broken(st, no, why);
 		return -1;
 	}
@@ -251,11 +252,11 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 	if (n == 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if ((v[i].reason && strlen(v[i].reason) > XP_CATALOG_TEXT_MAX) ||
-		    (v[i].policy && strlen(v[i].policy) > XP_CATALOG_TEXT_MAX))
+		if ((v[i].reason && strlen(v[i].reason) > XP_JOURNAL_TEXT_MAX) ||
+		    (v[i].policy && strlen(v[i].policy) > XP_JOURNAL_TEXT_MAX))
 			return xp_err_set(err, XP_EUSAGE,
 			                  "journal: reason or policy longer than %d bytes",
-			                  XP_CATALOG_TEXT_MAX);
+			                  XP_JOURNAL_TEXT_MAX);
 	path = xp_repo_file(repo, XP_REPO_JOURNAL);
 	if (!path) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -336,38 +337,4 @@ out:
 	xp_sbuf_free(&b);
 	free(path);
 	return rc;
-}
-
-/* Scans the whole journal under a shared lock (no append is seen half done), calling fn for
- * each record; a broken chain is XP_EINTEGRITY naming the line. */
-static int scan_shared(const char *repo, xp_journal_fn *fn, void *ctx, size_t *lines,
-                       struct xp_err *err)
-{
-	struct xp_catalog_lock lock;
-	struct xp_jstate st;
-	int rc;
-
-	rc = xp_catalog_lock_shared(repo, &lock, err);
-	if (rc)
-		return rc;
-	rc = xp_journal_scan(repo, 0, NULL, fn, ctx, &st, err);
-	xp_catalog_unlock(&lock);
-	if (rc)
-		return rc;
-	if (lines)
-		*lines = st.lines;
-	if (st.broken_line)
-		return xp_err_set(err, XP_EINTEGRITY, "%s/journal: line %zu: %s", repo,
-		                  st.broken_line, st.broken_msg);
-	return 0;
-}
-
-int xp_journal_read(const char *repo, xp_journal_fn *fn, void *ctx, struct xp_err *err)
-{
-	return scan_shared(repo, fn, ctx, NULL, err);
-}
-
-int xp_journal_verify(const char *repo, size_t *lines, struct xp_err *err)
-{
-	return scan_shared(repo, NULL, NULL, lines, err);
 }

@@ -1,17 +1,33 @@
-/* Internal to the catalog module (catalog.c, catalog-check.c, journal.c): the journal's
- * low-level reader and writer, and the text-field escaping the catalog and journal share.
- * Tools use catalog.h only. */
+/* The journal's low-level reader and writer (format in xpseal(5)): a hash chain of signed
+ * records. It knows nothing of the catalog; the catalog module takes the lock around it, and
+ * tools go through catalog.h (xp_journal_append, xp_journal_read, xp_journal_verify). */
 #ifndef XP_JOURNAL_H
 #define XP_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "repo/catalog.h"
 #include "base/err.h"
 
 struct xp_signkey;
 struct xp_sign_pub;
+
+/* The longest reason or policy text of an event (and of the catalog's text fields). */
+#define XP_JOURNAL_TEXT_MAX 4096
+
+/* One journal event as read back (strings unescaped, owned by the reader). */
+struct xp_journal_event {
+	size_t line; /* 1-based line number in the file */
+	int64_t time;
+	const char *id; /* "" for none */
+	const char *event;
+	const char *reason; /* "" for none */
+	const char *policy; /* "" for none */
+	int is_signed;      /* the line carries a record signature (checked or not) */
+	int authentic;      /* covered by the catalog's verified signature, or signed by the
+	                     * host's key (journal.h, struct xp_jtrust) */
+};
+typedef int xp_journal_fn(void *ctx, const struct xp_journal_event *ev);
 
 /* The journal's first line; the first event chains the hash of this line. Journals begun
  * before records were signed keep their version 1 header (same fields, no signatures). */
