@@ -1,7 +1,7 @@
 # src/lib/crypto: the sealed-file format, minisign signatures, secrets; over base only.
 src_lib_libxp_a_SOURCES += src/lib/crypto/secret.c src/lib/crypto/secret.h \
 	src/lib/crypto/sign.c src/lib/crypto/sign.h \
-	src/lib/crypto/seal.c src/lib/crypto/seal-open.c src/lib/crypto/seal.h src/lib/crypto/seal-int.h
+	src/lib/crypto/seal.c src/lib/crypto/seal-open.c src/lib/crypto/seal-check.c src/lib/crypto/seal.h src/lib/crypto/seal-int.h
 
 check_PROGRAMS += tests/unit/crypto/secret tests/unit/crypto/sign tests/unit/crypto/seal
 tests_unit_crypto_secret_LDADD = $(XP_LIBS)

@@ -1,5 +1,4 @@
-/* Internals shared by the sealed-file format and sealing (seal.c), opening (seal-open.c) and
- * the repository (seal-repo.c). */
+/* Internals shared by the sealed-file format and sealing (seal.c) and opening (seal-open.c). */
 #ifndef XP_SEAL_INT_H
 #define XP_SEAL_INT_H
 

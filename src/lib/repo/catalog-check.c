@@ -695,7 +695,7 @@ struct adopt {
 	struct xp_err *err;
 };
 
-/* Source and data window from a backup's trusted comment (xp_catalog_sig_fields); fields it
+/* Source and data window from a backup's trusted comment (xp_seal_sig_fields); fields it
  * lacks, or that do not parse, stay unknown. 0, or -1 when out of memory. */
 static int sig_fields(char *comment, struct xp_catalog_entry *e)
 {

@@ -3,8 +3,6 @@
 #include "config.h"
 
 #include "repo/catalog-int.h"
-#include "stream/dump.h"
-#include "crypto/seal.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "base/str.h"
@@ -454,75 +452,4 @@ int xp_journal_append(const char *repo, const char *id, const char *event, const
 		rc = xp_journal_put(repo, &js, id, event, reason, policy, err);
 	xp_catalog_unlock(&lock);
 	return rc;
-}
-
-/* --source, when given, names the backup instead of the dump stream's own source. */
-static const char *pick_source(const struct xp_dump_brief *brief, const char *source)
-{
-	if (!(source && *source) && brief && *brief->source)
-		return brief->source;
-	return source && *source ? source : NULL;
-}
-
-int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
-                          struct xp_err *err)
-{
-	struct xp_sbuf b = {0}, esc = {0};
-	char t[XP_TIME_LEN], t2[XP_TIME_LEN];
-	int rc = 0;
-
-	*fields = NULL;
-	source = pick_source(brief, source);
-	if (source)
-		xp_sbuf_escape(&esc, source);
-	/* A signature's trusted comment is bounded: a longer source stays in the catalog only. */
-	if (source && !esc.failed && esc.len <= XP_CATALOG_TEXT_MAX) {
-		xp_sbuf_puts(&b, "source:");
-		xp_sbuf_add(&b, esc.p, esc.len);
-	}
-	if (brief && brief->has_time) {
-		xp_time_format(brief->oldest, t);
-		xp_time_format(brief->newest, t2);
-		xp_sbuf_printf(&b, "%soldest:%s\tnewest:%s", b.len ? "\t" : "", t, t2);
-	}
-	*fields = b.failed || esc.failed ? NULL : b.p ? b.p : strdup("");
-	if (!*fields) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		xp_sbuf_free(&b);
-	}
-	xp_sbuf_free(&esc);
-	return rc;
-}
-
-int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
-                          const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                          const char *source, struct xp_err *err)
-{
-	struct xp_catalog_entry e = {0};
-	struct xp_seal_header h;
-	char *path;
-	int rc;
-
-	if (!xp_repo_valid_id(info->id))
-		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", info->id);
-	path = xp_repo_backup(repo, info->id, "");
-	if (!path)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_seal_read_header(path, &h, err);
-	free(path);
-	if (rc)
-		return rc;
-	memcpy(e.id, info->id, sizeof e.id);
-	e.created = h.created;
-	e.shreddable = (h.flags & XP_SEAL_SHREDDABLE) != 0;
-	e.size = info->bytes_out;
-	memcpy(e.hash, info->hash, sizeof e.hash);
-	/* e only lends its strings: xp_catalog_add copies what it keeps. */
-	e.source = (char *)pick_source(brief, source);
-	if (brief && brief->has_time) {
-		e.has_window = 1;
-		e.oldest = brief->oldest;
-		e.newest = brief->newest;
-	}
-	return xp_catalog_add(repo, key, &e, err);
 }

@@ -99,22 +99,6 @@ const char *xp_catalog_state_name(int state);
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err);
 
-/* xp_catalog_add for a backup xp_seal_backup just wrote: id, size and hash from info, creation
- * time and shreddable mode from the file's header, source and data window from the dump
- * stream's brief (NULL when the input was not a dump stream). source, when not NULL (the
- * --source option), names the backup instead of the stream's own source. */
-int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
-                          const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                          const char *source, struct xp_err *err);
-
-/* The fields a backup's signature carries for the catalog, so that a backup taken back from
- * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source and data
- * window: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment (xpseal(5)),
- * each only when known; the same source and brief as xp_catalog_add_sealed. *fields is
- * malloc'd (caller frees), "" when nothing is known. */
-int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
-                          struct xp_err *err);
-
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
  * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
@@ -241,7 +225,7 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
  * headers and signatures; a catalog that was removed is rebuilt so (XP_OP_REBUILD), one whose
  * signature does not verify is refused (XP_EINTEGRITY), as by every change:
  * journal "adopted". Source and data window come from the signature's trusted comment
- * (xp_catalog_sig_fields); a backup signed without them gets "-". A backup the journal says
+ * (xp_seal_sig_fields); a backup signed without them gets "-". A backup the journal says
  * was deleted is never taken back, nor is a seal's temp file (never a complete backup: the
  * change removes it if its seal was interrupted). Reports each adopted or refused file;
  * adopted (may be NULL) gets the count. */

@@ -8,7 +8,7 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/journal.c src/lib/repo/journal.h \
 	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
 	src/lib/repo/policy.c src/lib/repo/policy.h src/lib/repo/verify.c src/lib/repo/verify.h \
-	src/lib/repo/seal-repo.c
+	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify

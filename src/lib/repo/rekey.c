@@ -6,6 +6,7 @@
 #include "repo/keys.h"
 #include "repo/repo.h"
 #include "crypto/seal.h"
+#include "repo/seal-repo.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"

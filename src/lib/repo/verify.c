@@ -9,6 +9,7 @@
 #include "db/load.h"
 #include "db/odbc.h"
 #include "crypto/seal.h"
+#include "repo/seal-repo.h"
 #include "crypto/secret.h"
 #include "base/err.h"
 #include "base/io.h"

@@ -12,6 +12,7 @@
 #include "repo/catalog.h"
 #include "cli/cli.h"
 #include "crypto/seal.h"
+#include "repo/seal-repo.h"
 #include "crypto/sign.h"
 #include "base/err.h"
 

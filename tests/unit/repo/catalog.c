@@ -6,6 +6,7 @@
 #include "repo/journal.h"
 #include "repo/keys.h"
 #include "crypto/seal.h"
+#include "repo/seal-repo.h"
 #include "crypto/sign.h"
 #include "../tap.h"
 #include "base/err.h"
