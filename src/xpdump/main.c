@@ -3,6 +3,8 @@
 
 #include "cli/cli.h"
 #include "stream/dump.h"
+#include "db/dump-run.h"
+#include "db/odbc.h"
 #include "crypto/secret.h"
 #include "base/err.h"
 #include "base/time.h"

@@ -65,7 +65,7 @@ static int is_binary_type(int t)
 
 static size_t initial_width(const struct xp_column *col)
 {
-	switch (xp_odbc_type_class(col->sql_type)) {
+	switch (xp_column_type_class(col->sql_type)) {
 	case 'i':
 	case 'o': return 24;
 	case 'n': return col->size && col->size < 1000 ? (size_t)col->size + 3 : 64;

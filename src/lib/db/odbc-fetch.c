@@ -76,7 +76,7 @@ static int plan(struct col *k, const struct xp_column *c)
 	uint64_t size = c->size;
 	int fits = 1;
 
-	k->cls = xp_odbc_type_class(c->sql_type);
+	k->cls = xp_column_type_class(c->sql_type);
 	switch (k->cls) {
 	case 'i':
 		k->ctype = SQL_C_CHAR;
@@ -660,7 +660,7 @@ out:
 int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
                   int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
 {
-	int tcls = xp_odbc_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
+	int tcls = xp_column_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
 	char *q = xp_odbc_quote(c, table), *tc = quote_column(c, tcol->name), *sql = NULL;
 	char count[32] = "", min[80] = "", ps[32], *end;
 	SQLLEN ind = 0, nind = 0, mind = 0;

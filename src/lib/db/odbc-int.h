@@ -7,7 +7,7 @@
 
 /* One column of a cursor: how it is fetched and where its text form goes. */
 struct col {
-	int cls;           /* xp_odbc_type_class, 'w' for wide text */
+	int cls;           /* xp_column_type_class, 'w' for wide text */
 	SQLSMALLINT ctype; /* C type fetched */
 	size_t width;      /* bytes per row in the bound array */
 	char *data;        /* bound array, rows * width (bulk only) */

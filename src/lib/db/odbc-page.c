@@ -36,7 +36,7 @@ static long integer_key(struct xp_odbc *c, const char *table, const struct xp_co
 		goto out;
 	for (size_t i = 0; i < ncols; i++)
 		if (strcmp(cols[i].name, (char *)name) == 0 &&
-		    xp_odbc_type_class(cols[i].sql_type) == 'i')
+		    xp_column_type_class(cols[i].sql_type) == 'i')
 			key = (long)i;
 out:
 	if (st)

@@ -10,6 +10,7 @@
 #include <sqlext.h>
 
 #include "stream/csv.h"
+#include "stream/column.h"
 #include "base/err.h"
 
 /* An open connection. Fields are read-only for callers; env and dbc may be used directly
@@ -97,40 +98,9 @@ int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
  * read whole with SQLGetData. */
 #define XP_ODBC_BIND_MAX (64 * 1024)
 
-/* A column as the driver describes it. */
-struct xp_column {
-	char *name;      /* owned */
-	int sql_type;    /* SQL_INTEGER, SQL_WVARCHAR, ... */
-	char *type_name; /* the driver's name for the type, e.g. "int8", "timestamptz" (owned) */
-	uint64_t size;   /* column size (characters, digits or bytes; 0 unknown) */
-	int digits;      /* decimal digits (scale) */
-	int nullable;    /* 1 nullable, 0 not, -1 unknown */
-};
-/* A generic name for an SQL type code ("INTEGER", "WVARCHAR", ...); "OTHER" if unknown. */
-const char *xp_odbc_type_name(int sql_type);
-/* Class of a type for its text form: 'i' integer, 'n' decimal, 'f' float, 'r' real (float4),
- * 's' text, 'b' binary, 'd' date/time, 'g' guid, 'o' boolean/bit, 't' other. */
-int xp_odbc_type_class(int sql_type);
-/* Frees the owned strings of n columns and the array. */
-void xp_columns_free(struct xp_column *cols, size_t n);
-
 /* Describes the columns of a table (SELECT * ... WHERE 1=0). *cols is malloc'd. */
 int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **cols, size_t *n,
                      struct xp_err *err);
-
-/* A half-open time interval [from, to) in seconds since the epoch, UTC. */
-struct xp_interval {
-	int64_t from, to;
-};
-/* Which rows to read: all, or those whose time column is in [since, until) and outside every
- * exclusion. */
-struct xp_window {
-	const char *time_column; /* NULL: whole tables */
-	int has_since, has_until;
-	int64_t since, until;
-	const struct xp_interval *excl;
-	size_t nexcl;
-};
 
 /* A running SELECT over one table, yielding rows as text fields. */
 struct xp_odbc_cursor;

@@ -128,7 +128,7 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 
 			fputs("column\t", f);
 			put_esc(f, c->name);
-			fprintf(f, "\t%d\t%s\t", c->sql_type, xp_odbc_type_name(c->sql_type));
+			fprintf(f, "\t%d\t%s\t", c->sql_type, xp_column_type_name(c->sql_type));
 			put_esc(f, c->type_name);
 			fprintf(f, "\t%" PRIu64 "\t%d\t%s\n", c->size, c->digits,
 			        c->nullable < 0 ? "-"
@@ -516,7 +516,7 @@ int xp_dump_row_time(struct xp_dump_table *t, const struct xp_field *f)
 	if (t->time_col < 0 || f[t->time_col].null)
 		return 0;
 	switch (field_time(&f[t->time_col],
-	                   xp_odbc_type_class(t->cols[t->time_col].sql_type) == 'i', &v)) {
+	                   xp_column_type_class(t->cols[t->time_col].sql_type) == 'i', &v)) {
 	case 0: see_time(t, v); return 0;
 	case 1: return 0;
 	default: return -1;

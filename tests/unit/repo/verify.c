@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sql.h>
+#include <sqlext.h>
 
 #define NROWS 1000
 
