@@ -5,6 +5,7 @@
 #include "stream/dump.h"
 #include "db/dump-run.h"
 #include "db/odbc.h"
+#include "db/fetch.h"
 #include "crypto/secret.h"
 #include "base/err.h"
 #include "base/time.h"

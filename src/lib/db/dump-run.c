@@ -2,6 +2,7 @@
 
 #include "db/dump-run.h"
 #include "db/odbc.h"
+#include "db/fetch.h"
 #include "stream/dump.h"
 #include "base/err.h"
 #include "base/time.h"

@@ -230,7 +230,6 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	xp_odbc_guard_crashes();
 	c->source = xp_odbc_redact(connstr);
 	if (!c->source)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");

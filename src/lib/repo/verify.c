@@ -8,6 +8,7 @@
 #include "repo/keys.h"
 #include "db/load.h"
 #include "db/odbc.h"
+#include "db/fetch.h"
 #include "crypto/seal.h"
 #include "repo/seal-repo.h"
 #include "crypto/secret.h"

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "db/odbc.h"
+#include "db/fetch.h"
 
 #include "../tap.h"
 

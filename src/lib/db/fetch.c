@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "db/odbc-int.h"
+#include "db/fetch-int.h"
 #include "base/err.h"
 #include "base/time.h"
 
@@ -525,6 +525,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	int rc = 0, tcls = 's', literal, loose = 0;
 
 	*out = NULL;
+	xp_odbc_guard_crashes(); /* a crash inside the driver names the table */
 	if (!cur || !(cur->cb = calloc(ncols + 1, sizeof *cur->cb)) ||
 	    !(cur->row = calloc(ncols + 1, sizeof *cur->row))) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");

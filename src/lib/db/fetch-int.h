@@ -1,8 +1,8 @@
-/* Internals shared by the cursor (odbc-fetch.c) and its reading in pages (odbc-page.c). */
-#ifndef XP_ODBC_INT_H
-#define XP_ODBC_INT_H
+/* Internals shared by the cursor (fetch.c) and its reading in pages (fetch-page.c). */
+#ifndef XP_DB_FETCH_INT_H
+#define XP_DB_FETCH_INT_H
 
-#include "db/odbc.h"
+#include "db/fetch.h"
 #include "base/err.h"
 
 /* One column of a cursor: how it is fetched and where its text form goes. */

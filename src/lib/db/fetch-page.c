@@ -3,7 +3,7 @@
  * pages together are the table as one query would have read it. */
 #include "config.h"
 
-#include "db/odbc-int.h"
+#include "db/fetch-int.h"
 #include "base/err.h"
 
 #include <stdlib.h>
