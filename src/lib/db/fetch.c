@@ -2,6 +2,7 @@
 
 #include "db/fetch-int.h"
 #include "base/err.h"
+#include "base/encode.h"
 #include "base/time.h"
 
 #include <errno.h>
@@ -188,7 +189,6 @@ static int mssql_time(struct col *k, const char *raw, size_t len, struct xp_fiel
 /* Turns a fetched value (len bytes at raw) into the field's text form. */
 static int convert(struct col *k, const char *raw, size_t len, struct xp_field *f)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t need;
 
 	f->null = 0;
@@ -266,10 +266,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 	} else {
 		k->out[0] = '\\';
 		k->out[1] = 'x';
-		for (size_t i = 0; i < len; i++) {
-			k->out[2 + 2 * i] = hex[(unsigned char)raw[i] >> 4];
-			k->out[3 + 2 * i] = hex[(unsigned char)raw[i] & 15];
-		}
+		xp_hex((const uint8_t *)raw, len, k->out + 2); /* out holds need + 1 bytes */
 		f->len = need;
 	}
 	f->p = k->out;

@@ -182,7 +182,7 @@ static int data_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 		return 0;
 	memcpy(id, name, 32);
 	id[32] = '\0';
-	if (!xp_repo_valid_id(id) || !sub || strncmp(sub, id, 2) != 0 || strlen(sub) != 2)
+	if (!xp_repo_id_in_sub(sub, id))
 		return 0;
 	return kind;
 }

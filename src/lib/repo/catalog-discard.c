@@ -42,7 +42,7 @@ int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX]
 		return 0;
 	memcpy(id, name + 1, 32);
 	id[32] = '\0';
-	return xp_repo_valid_id(id) && sub && strlen(sub) == 2 && strncmp(sub, id, 2) == 0;
+	return xp_repo_id_in_sub(sub, id);
 }
 
 /* Removes name (in the directory dfd) if it is still the file fd has open: the name is the

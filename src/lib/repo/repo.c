@@ -60,6 +60,11 @@ int xp_repo_valid_sub(const char *name)
 	return lower_hex(name, 2);
 }
 
+int xp_repo_id_in_sub(const char *sub, const char *id)
+{
+	return xp_repo_valid_id(id) && sub && strlen(sub) == 2 && strncmp(sub, id, 2) == 0;
+}
+
 int xp_repo_id_of_name(const char *name, char id[XP_REPO_ID_HEX])
 {
 	const char *base = strrchr(name, '/');

@@ -63,6 +63,8 @@ char *xp_repo_join(const char *repo, const char *rel);
 int xp_repo_valid_id(const char *id);
 /* Whether name is a data/ subdirectory's name: two lower-case hex digits. */
 int xp_repo_valid_sub(const char *name);
+/* Whether id is a backup id whose file belongs in data/SUB (SUB: its first two digits). */
+int xp_repo_id_in_sub(const char *sub, const char *id);
 /* The id in a file name "ID.xps" (the part after the last '/'), into id: 0, or -1 when the
  * name is not a backup's. */
 int xp_repo_id_of_name(const char *name, char id[XP_REPO_ID_HEX]);

@@ -44,6 +44,10 @@ static void layout(void)
 	ok(!xp_repo_valid_id("0123456789abcdef0123456789abcdef0"), "a long one is not");
 	ok(xp_repo_valid_sub("ab") && !xp_repo_valid_sub("a") && !xp_repo_valid_sub("AB"),
 	   "data subdirectories are two lower-case hex digits");
+	ok(xp_repo_id_in_sub("01", id) && !xp_repo_id_in_sub("02", id) &&
+	           !xp_repo_id_in_sub("01x", id) && !xp_repo_id_in_sub(NULL, id) &&
+	           !xp_repo_id_in_sub("01", "0123"),
+	   "an id belongs in the data subdirectory of its first two digits only");
 	ok(xp_repo_id_of_name("/x/data/01/0123456789abcdef0123456789abcdef.xps", got) == 0 &&
 	           strcmp(got, id) == 0,
 	   "the id of a backup's file name");
