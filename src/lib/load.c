@@ -75,7 +75,8 @@ static size_t initial_width(const struct xp_column *col)
 	}
 }
 
-static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f)
+static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f,
+                       enum xp_load_family src)
 {
 	int t = xp_load_effective_type(col);
 
@@ -84,7 +85,7 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 	/* the value travels as text; the driver converts it for the column (an unsigned
 	 * bigint as text: no driver converts 2^63 and above to its bigint) */
 	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL ||
-	                             (t == SQL_BIGINT && xp_load_unsigned(col))
+	                             (t == SQL_BIGINT && xp_load_unsigned(src, col))
 	                     ? SQL_VARCHAR
 	                     : (SQLSMALLINT)col->sql_type;
 	if (p->bit)
@@ -146,7 +147,7 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	if (!tc)
 		return;
 	p->target = tc->type_name;
-	u = xp_load_unsigned(tc);
+	u = xp_load_unsigned(f, tc);
 	/* a time into a column of another type (PostgreSQL's interval holds MariaDB's TIME)
 	 * goes as text, which the driver does not read as a time of day */
 	if ((p->sqltype == SQL_TYPE_TIME || p->sqltype == SQL_TIME) &&
@@ -162,10 +163,7 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		p->hi = u ? UINT64_MAX : INT64_MAX;
 		if (f == FAM_SQLITE) /* 64 bits whatever the declared name */
 			break;
-		if (tc->sql_type == SQL_TINYINT && f == FAM_MSSQL) { /* unsigned there */
-			p->lo = 0;
-			p->hi = 255;
-		} else if (tc->sql_type == SQL_TINYINT) {
+		if (tc->sql_type == SQL_TINYINT) {
 			p->lo = u ? 0 : -128;
 			p->hi = u ? 255 : 127;
 		} else if (tc->sql_type == SQL_SMALLINT && strncasecmp(tc->type_name, "year", 4)) {
@@ -701,8 +699,9 @@ static int describe_target(struct batch *b, struct xp_err *err)
 	return 0;
 }
 
-static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                        struct xp_err *err)
+/* Creates table t of a dump from the database named source (the MANIFEST's dbms). */
+static int create_table(struct xp_odbc *c, const char *source, const struct xp_dump_table *t,
+                        const char *prefix, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -714,7 +713,7 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const 
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		char type[64];
 
-		xp_load_column_type(c->dbms, &t->cols[i], type, sizeof type);
+		xp_load_column_type(c->dbms, source, &t->cols[i], type, sizeof type);
 		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
 		if (!rc)
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
@@ -807,8 +806,9 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	return rc;
 }
 
-static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      const char *prefix, const char *skip_key, struct xp_err *err)
+static int batch_open(struct batch *b, struct xp_odbc *c, const char *source,
+                      const struct xp_dump_table *t, const char *prefix, const char *skip_key,
+                      struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -831,7 +831,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	b->max_rows = XP_LOAD_ROWS;
 	for (size_t i = 0; i < t->ncols; i++) {
-		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms));
+		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms), xp_load_family(source));
 		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
 		 * for every row of an array and every later execute, until the parameter is
 		 * bound again: such tables go one row per execute there, bound each time */
@@ -928,7 +928,8 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	/* what NOT EXISTS left out: the rows given less the rows the table gained */
 	rc = o->skip_key ? count_rows(c, t, o->prefix, &before, err) : 0;
 	if (!rc)
-		rc = batch_open(&b, c, t, o->prefix, o->skip_key, err);
+		rc = batch_open(&b, c, xp_dump_reader_manifest(r)->dbms, t, o->prefix, o->skip_key,
+		                err);
 	else
 		memset(&b, 0, sizeof b);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
@@ -1010,7 +1011,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	}
 	txn = 1;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
-		rc = create_table(&c, &m->tables[i], o->prefix, err);
+		rc = create_table(&c, m->dbms, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
 		created++;
