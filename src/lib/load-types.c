@@ -68,6 +68,15 @@ static void text_type(enum xp_load_family f, uint64_t size, char *buf, size_t le
 	}
 }
 
+/* The length to declare in the target for text of size characters: SQL Server's nvarchar(n)
+ * counts UTF-16 units, of which a character of another database may take two. */
+static uint64_t units(enum xp_load_family f, const char *source, uint64_t size)
+{
+	if (f != FAM_MSSQL || xp_load_family(source) == FAM_MSSQL)
+		return size;
+	return size <= 2000 ? 2 * size : 0;
+}
+
 static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, size_t len)
 {
 	uint64_t pmax = f == FAM_MSSQL ? 38 : f == FAM_MYSQL ? 65 : 1000;
@@ -245,10 +254,10 @@ void xp_load_column_type(const char *dbms, const char *source, const struct xp_c
 			snprintf(buf, len, "char(%llu)", (unsigned long long)col->size);
 			break;
 		}
-		text_type(f, col->size, buf, len);
+		text_type(f, units(f, source, col->size), buf, len);
 		break;
 	case SQL_VARCHAR:
-	case SQL_WVARCHAR: text_type(f, col->size, buf, len); break;
+	case SQL_WVARCHAR: text_type(f, units(f, source, col->size), buf, len); break;
 	default: text_type(f, 0, buf, len); /* long text, intervals, anything unknown */
 	}
 }

@@ -15,8 +15,8 @@ scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
 dist_noinst_SCRIPTS += scripts/bench-dump
 
 TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-integrity.sh tests/cli/restore-skip.sh \
-	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh \
+	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh tests/cli/restore-mssql.sh \
 	tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh
 EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-skip.sh \
-	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh \
+	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh tests/cli/restore-mssql.sh \
 	tests/cli/restore-integrity.sh tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh

@@ -2,11 +2,13 @@
 # The type matrix: a table of every audit-log type of each source database (PostgreSQL,
 # SQLite, MariaDB, SQL Server through the TDS test server), values at their edges, dumped
 # with xpdump, sealed into a repository, opened with xpseal open and restored with
-# xprestore --create into PostgreSQL, SQLite and MariaDB, then compared value by value in one
-# canonical text per value. A value a target cannot hold is an error naming table, row and
-# column, and the target keeps no table.
+# xprestore --create into PostgreSQL, SQLite, MariaDB and SQL Server (the TDS test server,
+# dumped again from there), then compared value by value in one canonical text per value. A
+# value a target cannot hold is an error naming table, row and column, and the target keeps
+# no table.
 . "$XP_SRCDIR/tests/lib.sh"
 . "$XP_SRCDIR/tests/lib-db.sh"
+. "$XP_SRCDIR/tests/lib-tds.sh"
 pg_start || skip_all "no PostgreSQL server binaries"
 my_start || skip_all "no MariaDB server (mariadb-server) installed"
 
@@ -153,6 +155,7 @@ run xpdump --dsn "$PG_DSN" -t pgt -o "$T/pg.tar"
 is "$rc:$err" "0:" "PostgreSQL: xpdump reads every type"
 seal_open pg "$T/pg.tar"
 want=$(canon_pg pgt "$PGSPEC")
+pg_want=$want
 psqlq -c "ALTER TABLE pgt RENAME TO pgt_src"
 # into MariaDB: the largest reals (3.4028235e+38, just past FLT_MAX as a double) into its
 # FLOAT, booleans (1, 0 and NULL) as integers into its BOOL, a timestamptz (in UTC) without
@@ -208,7 +211,8 @@ LTSPEC="id:i i64:i i32:i num:n f64:f r:f txt:s vc:s bin:b flag:i d:t ts:t"
 run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t lt -o "$T/lite.tar"
 is "$rc:$err" "0:" "SQLite: xpdump reads every type"
 seal_open lite "$T/lite.tar"
-restore_all lite lt "$LTSPEC" "$(canon_lite "$T/src.db" lt "$LTSPEC")"
+lite_want=$(canon_lite "$T/src.db" lt "$LTSPEC")
+restore_all lite lt "$LTSPEC" "$lite_want"
 
 # --- MariaDB ---------------------------------------------------------------------------------
 myq <<'SQL'
@@ -253,7 +257,6 @@ is "$rc:$err:$(psqlq -c "SELECT count(*) FROM pg_tables WHERE tablename = 'mtime
 
 # --- SQL Server, through the TDS test server (a source only: it takes no inserts) ---------
 if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
-	. "$XP_SRCDIR/tests/lib-tds.sh"
 	# mst as SQL Server holds it (a datetimeoffset at +02:00); mst_my the same with what
 	# MariaDB can hold (offsets of UTC only)
 	MSCOLS='[["id", "int"], ["bi", "bigint"], ["i", "int"], ["si", "smallint"], ["ti", "tinyint"],
@@ -325,6 +328,101 @@ EOF
 		"0::2026-11-24 03:00:00.1234560,9999-12-31 23:59:59.9999999" "ms to SQLite: kept as the text it was"
 else
 	skip "SQL Server: no python3, FreeTDS ODBC driver, or TDS test server here"
+fi
+
+# --- SQL Server as the target, through the TDS test server ----------------------------------
+# Each source's opened dump restored with --create into an empty database of the test server
+# (which converts each value into its column's type as SQL Server does), dumped again from
+# there and compared with the source's canonical text.
+# canon_ms TABLE SPEC: the table dumped from the test server, in the canonical text
+canon_ms() {
+	xpdump -q --dsn-file "$T/dsn" -t "$1" -o "$T/back.tar" || return
+	python3 - "$T/back.tar" "$1" <<'PY' | canon_norm "$2"
+import sys, tarfile
+tf = tarfile.open(sys.argv[1])
+cols = [l.split("\t") for l in tf.extractfile("MANIFEST").read().decode().splitlines()
+        if l.startswith("column\t")]
+binary = [c[2] in ("-2", "-3", "-4") for c in cols]
+text = "".join(tf.extractfile(m).read().decode() for m in tf.getmembers()
+               if m.name.startswith(sys.argv[2] + "/"))
+rows, row, i = [], [], 0
+while i <= len(text):  # RFC 4180, NULL the unquoted empty field
+    if text.startswith('"', i):
+        j, v = i + 1, ""
+        while True:
+            k = text.index('"', j)
+            v += text[j:k]
+            if text.startswith('""', k):
+                v, j = v + '"', k + 2
+            else:
+                i = k + 1
+                break
+    else:
+        k = min([x for x in (text.find(",", i), text.find("\n", i)) if x >= 0] or [len(text)])
+        v, i = (text[i:k] or None), k
+    row.append(v)
+    if i >= len(text) or text[i] == "\n":
+        rows.append(row)
+        row = []
+    i += 1
+esc = lambda v: v.replace("\\", "\\\\").replace("|", "\\p").replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+out = []
+for r in rows[1:]:
+    if r == [None]:
+        continue
+    out.append((int(r[0]), "|".join("\\N" if v is None else v[2:].upper() if b else esc(v)
+                                    for v, b in zip(r, binary))))
+print("\n".join(v for _, v in sorted(out)))
+PY
+}
+if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
+	echo '{"database": "Restore", "user": "xpbackup", "password": "pa;ssw0rd", "tables": {}}' >"$T/empty.json"
+	tds_serve "$T/empty.json" Restore
+fi
+if [ -n "${PORT:-}" ]; then
+	# restore_ms NAME TABLE SPEC WANT: NAME's opened dump into SQL Server, back equal to WANT
+	restore_ms() {
+		run xprestore -q --dsn-file "$T/dsn" --create -i "$T/$1.open.tar"
+		is "$rc:$err" "0:" "$1 to SQL Server: --create exits 0"
+		is "$(canon_ms "$2" "$3")" "$4" "$1 to SQL Server: every value arrives, and is dumped back the same"
+	}
+	restore_ms pg pgt "$PGSPEC" "$pg_want"
+	restore_ms lite lt "$LTSPEC" "$lite_want"
+	restore_ms ms mst "$MSSPEC" "$(ms_want)"
+	is "$(tar xOf "$T/back.tar" mst/000001.csv | grep -o ',[0-9-]* [0-9:.]*[+-][0-9:]*$' | tr -d '\n')" \
+		",0001-01-01 00:00:00.0000000+00:00,9999-12-31 23:59:59.9999990+00:00,2026-11-24 05:00:00.1234560+02:00" \
+		"ms to SQL Server: a datetimeoffset keeps its own offset"
+	# MariaDB's DECIMAL(65,30) becomes decimal(38,30): what it cannot hold is refused
+	run xprestore -q --dsn-file "$T/dsn" --create -i "$T/my.open.tar"
+	is "$rc:$err" "1:xprestore: mt: row 1: column num: -99999999999999999999999999999999999.999 does not fit the target's decimal" \
+		"my to SQL Server: a decimal of 35 digits before the point is an error naming row and column"
+	run xpdump -q --dsn-file "$T/dsn" -t mt
+	like "$rc:$err" "1:xpdump: table mt: *Invalid object name 'mt'." "and the table it created is rolled back"
+	myq -e "CREATE TABLE mt_ms AS SELECT * FROM mt_src; ALTER TABLE mt_ms DROP COLUMN num"
+	xpdump --dsn "$MY_DSN" -t mt_ms -o "$T/mtms.tar"
+	seal_open mtms "$T/mtms.tar"
+	restore_ms mtms mt_ms "${MTSPEC/ num:n/}" "$(canon_my mt_ms "${MTSPEC/ num:n/}")"
+	# a character of 4 bytes in UTF-8 takes two UTF-16 units of SQL Server's nvarchar(n)
+	psqlq -c "CREATE TABLE pgw (id int, vc varchar(3)); INSERT INTO pgw VALUES (1, '😀😀😀')"
+	xpdump --dsn "$PG_DSN" -t pgw -o "$T/pgw.tar"
+	run xprestore -q --dsn-file "$T/dsn" --create -i "$T/pgw.tar"
+	is "$rc:$err:$(canon_ms pgw "id:i vc:s")" "0::1|😀😀😀" "pg to SQL Server: varchar(3) of emoji fits the nvarchar(6) it becomes"
+	# what SQL Server cannot hold: PostgreSQL's dates past 9999, NaN, a time past a day
+	psqlq -c "CREATE TABLE pgx (id int, d date, f float8); INSERT INTO pgx VALUES (1, '2026-01-01', 1), (2, '10000-01-01', 1)"
+	psqlq -c "CREATE TABLE pgn (id int, f float8); INSERT INTO pgn VALUES (1, 1), (2, 'NaN')"
+	myq -e "CREATE TABLE myt (id INT, tm TIME); INSERT INTO myt VALUES (1, '24:00:00'), (2, '25:00:00')"
+	xpdump --dsn "$PG_DSN" -t pgx -o "$T/pgx.tar"
+	xpdump --dsn "$PG_DSN" -t pgn -o "$T/pgn.tar"
+	xpdump --dsn "$MY_DSN" -t myt -o "$T/myt.tar"
+	for c in "pgx:row 2: column d: 10000-01-01 does not fit the target's date" \
+		"pgn:row 2: column f: NaN does not fit the target's float" \
+		"myt:row 2: column tm: 25:00:00 does not fit the target's time"; do
+		run xprestore -q --dsn-file "$T/dsn" --create -i "$T/${c%%:*}.tar"
+		is "$rc:$err" "1:xprestore: ${c%%:*}: ${c#*:}" "to SQL Server: ${c#*: column }"
+	done
+	is "$(grep -c '^tm: rollback' "$T/log")" 4 "each of the 4 failed loads rolled back its transaction"
+else
+	skip "SQL Server as a target: no python3, FreeTDS ODBC driver, or TDS test server here"
 fi
 
 done_testing
