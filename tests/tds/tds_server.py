@@ -30,7 +30,6 @@ the catalog queries xpdump makes. Enough for the statements xpdump, xprestore an
 not a database.
 """
 import argparse
-import copy
 import decimal
 import json
 import os

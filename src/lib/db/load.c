@@ -439,32 +439,31 @@ static int put_float(struct batch *b, size_t i, const struct xp_field *f, char *
                      struct xp_err *err)
 {
 	struct pcol *p = &b->pc[i];
-	char text[64], *end;
-	double d;
+	char text[64], *end = text;
+	int ok = f->len < sizeof text;
+	double d = 0;
 	float v;
 
-	if (f->len >= sizeof text)
-		goto bad;
-	memcpy(text, f->p, f->len);
-	text[f->len] = '\0';
-	d = strtod(text, &end);
-	if (end == text || *end)
-		goto bad;
-	if (p->ctype == SQL_C_DOUBLE) {
+	if (ok) {
+		memcpy(text, f->p, f->len);
+		text[f->len] = '\0';
+		d = strtod(text, &end);
+		ok = end != text && !*end;
+	}
+	if (ok && p->ctype == SQL_C_DOUBLE) {
 		memcpy(dst, &d, sizeof d);
-	} else {
+	} else if (ok) {
 		v = strtof(text, NULL);
-		if (isinf(v))
-			goto bad;
+		ok = !isinf(v);
 		memcpy(dst, &v, sizeof v);
 	}
+	if (!ok)
+		return xp_err_set(
+		        err, XP_EFAIL, "%s: row %llu: column %s: %.*s does not fit the target's %s",
+		        b->t->name, (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
+		        f->len > 40 ? 40 : (int)f->len, f->p, p->target);
 	p->ind[b->n] = (SQLLEN)p->width;
 	return 0;
-bad:
-	return xp_err_set(err, XP_EFAIL,
-	                  "%s: row %llu: column %s: %.*s does not fit the target's %s", b->t->name,
-	                  (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
-	                  f->len > 40 ? 40 : (int)f->len, f->p, p->target);
 }
 
 static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct xp_err *err)
