@@ -255,7 +255,7 @@ is "$rc:$err:$(psqlq -c "SELECT count(*) FROM pg_tables WHERE tablename = 'mtime
 	"1:xprestore: mtime: row 2: column tm: 838:59:59 does not fit the target's time:0" \
 	"my to PostgreSQL: a TIME past a day is an error naming row and column, no table left"
 
-# --- SQL Server, through the TDS test server (a source only: it takes no inserts) ---------
+# --- SQL Server as the source, through the TDS test server ----------------------------------
 if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
 	# mst as SQL Server holds it (a datetimeoffset at +02:00); mst_my the same with what
 	# MariaDB can hold (offsets of UTC only)
