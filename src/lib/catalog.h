@@ -33,6 +33,11 @@ struct xp_dump_brief;
 #define XP_CATALOG_HASH_LEN 32   /* BLAKE2b-256 of the .xps file */
 #define XP_CATALOG_TEXT_MAX 4096 /* longest source, hold reason, rule or policy text */
 
+/* What a backup holds: every row its dump asked for (a full backup), or exactly the rows of one
+ * time window [since, until) of its source, which the windows of the source's other partitions
+ * continue (xpbackup(7), "Partitions"). */
+enum xp_catalog_kind { XP_CATALOG_FULL = 0, XP_CATALOG_PARTITION = 1 };
+
 enum xp_catalog_state {
 	XP_CATALOG_SEALED = 0,  /* complete, readable with the password */
 	XP_CATALOG_SHREDDED = 1 /* its shred key is destroyed: no copy can be opened */
@@ -51,6 +56,9 @@ struct xp_catalog_entry {
 	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
 	int shreddable; /* the data key is REPO/keys/shred/ID.key */
 	char *hold;     /* legal-hold reason, NULL when not held */
+	int kind;       /* enum xp_catalog_kind */
+	int64_t since, until; /* a partition's window [since, until) (UTC seconds), as the dump
+	                       * asked for it; 0 for a full backup */
 };
 
 /* A loaded catalog, sorted by creation time then id. */
@@ -88,6 +96,15 @@ void xp_catalog_free(struct xp_catalog *cat);
 const struct xp_catalog_entry *xp_catalog_find(const struct xp_catalog *cat, const char *id);
 /* "sealed" or "shredded". */
 const char *xp_catalog_state_name(int state);
+/* "full" or "partition". */
+const char *xp_catalog_kind_name(int kind);
+
+/* Reads REPO/catalog as xp_catalog_load does and checks its signature with signer (the key this
+ * host trusts: trust.h), so that only what the host signed counts: XP_EINTEGRITY when it does
+ * not verify or is missing while the catalog is there. A repository without a catalog yet
+ * loads as empty. */
+int xp_catalog_load_signed(const char *repo, const struct xp_sign_pub *signer,
+                           struct xp_catalog *cat, struct xp_err *err);
 
 /* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
  * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if
@@ -100,18 +117,25 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 /* xp_catalog_add for a backup xp_seal_backup just wrote: id, size and hash from info, creation
  * time and shreddable mode from the file's header, source and data window from the dump
  * stream's brief (NULL when the input was not a dump stream). source, when not NULL (the
- * --source option), names the backup instead of the stream's own source. */
+ * --source option), names the backup instead of the stream's own source. kind
+ * XP_CATALOG_PARTITION takes the window the dump asked for (the brief must have both ends:
+ * xp_catalog_partition_ok) as the partition's; the journal's "sealed" record then says
+ * "partition SINCE UNTIL SOURCE", so the journal keeps every window ever sealed. */
 int xp_catalog_add_sealed(const char *repo, const struct xp_signkey *key,
                           const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                          const char *source, struct xp_err *err);
+                          const char *source, int kind, struct xp_err *err);
+/* 0 when brief (may be NULL) can be sealed as a partition: a dump stream whose window asked
+ * has both ends (xpdump --since and --until); XP_EUSAGE saying why not. */
+int xp_catalog_partition_ok(const struct xp_dump_brief *brief, struct xp_err *err);
 
 /* The fields a backup's signature carries for the catalog, so that a backup taken back from
- * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source and data
- * window: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment (xpseal(5)),
- * each only when known; the same source and brief as xp_catalog_add_sealed. *fields is
- * malloc'd (caller frees), "" when nothing is known. */
-int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
-                          struct xp_err *err);
+ * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source, data
+ * window and kind: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment
+ * (xpseal(5)), each only when known, then for a partition "kind:partition<tab>since:T<tab>
+ * until:T"; the same source, brief and kind as xp_catalog_add_sealed. *fields is malloc'd
+ * (caller frees), "" when nothing is known. */
+int xp_catalog_sig_fields(const struct xp_dump_brief *brief, const char *source, int kind,
+                          char **fields, struct xp_err *err);
 
 /* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
  * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
@@ -215,6 +239,7 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
+	XP_FIND_CONTINUITY,  /* a gap or an overlap between the windows of a source's partitions */
 	XP_FIND_UNREADABLE,  /* a backup, the catalog, its signature or signer.pub could not be
 	                      * read (I/O, permissions): a failure, never an integrity finding */
 	XP_FIND_SEAL_TEMP,   /* a warning, not counted: the temp file of a seal in progress or

@@ -130,9 +130,11 @@ struct xp_dump_tap;
 struct xp_dump_brief {
 	char source[1024]; /* from MANIFEST, passwords already removed (cut if longer) */
 	size_t tables;
-	uint64_t rows;          /* all tables */
-	int has_time;           /* some table has a time column with a non-NULL value */
-	int64_t oldest, newest; /* over all tables, UTC seconds, when has_time */
+	uint64_t rows;            /* all tables */
+	int has_time;             /* some table has a time column with a non-NULL value */
+	int64_t oldest, newest;   /* over all tables, UTC seconds, when has_time */
+	int has_since, has_until; /* the window asked (MANIFEST): rows from since, before until */
+	int64_t since, until;
 };
 /* NULL when out of memory. */
 struct xp_dump_tap *xp_dump_tap_new(void);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "keys.h"
+#include "partition.h"
 #include "rekey.h"
 #include "seal.h"
 #include "secret.h"
@@ -24,7 +25,8 @@
 
 static const char usage_text[] =
         "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
-        "              [--json] [--require-dump]\n"
+        "              [--json] [--require-dump] [--partition]\n"
+        "       xpseal window -r REPO [--source NAME] --max-age D [--grace D] [--signing-key F]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
@@ -36,7 +38,7 @@ static const char usage_text[] =
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
         "configuration password. `rekey` rotates the repository key pair. `trust` pins the "
-        "repository's keys on this host.\n"
+        "repository's keys on this host. `window` prints the next partition's window.\n"
         "See xpseal(1).\n";
 
 static double now_seconds(void)
@@ -54,6 +56,7 @@ struct observer {
 	uint64_t bytes;
 	struct xp_dump_tap *tap; /* source and data window of a dump stream, for the catalog */
 	const char *source;      /* --source, or NULL */
+	int kind;                /* XP_CATALOG_PARTITION with --partition */
 };
 
 static void progress_show(struct observer *o, double t, const char *end)
@@ -103,6 +106,9 @@ enum {
 	OPT_REQUIRE_DUMP,
 	OPT_YES,
 	OPT_RESET,
+	OPT_PARTITION,
+	OPT_MAX_AGE,
+	OPT_GRACE,
 };
 
 static const struct option options[] = {
@@ -123,18 +129,22 @@ static const struct option options[] = {
         {"pubkey", required_argument, NULL, 'p'},
         {"yes", no_argument, NULL, OPT_YES},
         {"reset", no_argument, NULL, OPT_RESET},
+        {"partition", no_argument, NULL, OPT_PARTITION},
+        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+        {"grace", required_argument, NULL, OPT_GRACE},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_WINDOW };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream, "Y" yes, "R" reset. */
+ * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
-        [CMD_PASSWD] = "rPNS",   [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
+        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
+        [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
+        [CMD_WINDOW] = "rUKMG",
 };
 
 struct args {
@@ -142,7 +152,8 @@ struct args {
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
 	const char *source, *target, *pubkey;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
-	int quiet, strong, shreddable, json, require_dump, yes, reset;
+	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
+	int64_t max_age, grace; /* window: seconds; 0 max_age when not given */
 };
 
 static int option_letter(int c)
@@ -158,6 +169,9 @@ static int option_letter(int c)
 	case OPT_REQUIRE_DUMP: return 'X';
 	case OPT_YES: return 'Y';
 	case OPT_RESET: return 'R';
+	case OPT_PARTITION: return 'T';
+	case OPT_MAX_AGE: return 'M';
+	case OPT_GRACE: return 'G';
 	default: return c;
 	}
 }
@@ -165,16 +179,17 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal", "init", "open", "passwd", "rekey", "trust"};
+	static const char *const names[] = {"seal",  "init",  "open",  "passwd",
+	                                    "rekey", "trust", "window"};
 	struct xp_err err = {0};
 	int c;
 
 	a->cmd = CMD_SEAL;
 	if (argc > 1 && argv[1][0] != '-') {
-		for (a->cmd = CMD_INIT; a->cmd <= CMD_TRUST; a->cmd++)
+		for (a->cmd = CMD_INIT; a->cmd <= CMD_WINDOW; a->cmd++)
 			if (strcmp(argv[1], names[a->cmd]) == 0)
 				break;
-		if (a->cmd > CMD_TRUST)
+		if (a->cmd > CMD_WINDOW)
 			return xp_usage_error("unknown command '%s'", argv[1]);
 		argc--;
 		argv++;
@@ -205,8 +220,23 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'p': a->pubkey = optarg; break;
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
+		case OPT_PARTITION: a->partition = 1; break;
+		case OPT_MAX_AGE:
+		case OPT_GRACE:
+			if (xp_duration_parse(optarg, c == OPT_MAX_AGE ? &a->max_age : &a->grace,
+			                      &err) ||
+			    (c == OPT_MAX_AGE && a->max_age <= 0))
+				return xp_usage_error("%s %s: not a duration (like 90d, 5m)",
+				                      argv[optind - 1], optarg);
+			break;
 		}
 	}
+	if (a->cmd == CMD_WINDOW && !a->max_age)
+		return xp_usage_error("window: give --max-age (the first window starts at the "
+		                      "oldest row it allows)");
+	if (a->partition && !a->require_dump)
+		return xp_usage_error("--partition needs --require-dump: only a complete dump of "
+		                      "one window is a partition");
 	if (a->cmd == CMD_OPEN) {
 		if (optind != argc - 1)
 			return xp_usage_error("open: name one backup (ID or FILE)");
@@ -276,16 +306,18 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	return rc;
 }
 
-/* --require-dump: a dump that died part way never becomes a backup. */
+/* --require-dump: a dump that died part way never becomes a backup; with --partition, nor
+ * does one without a whole window. */
 static int require_dump(void *ctx, struct xp_err *err)
 {
 	struct observer *o = ctx;
 	struct xp_dump_brief brief;
 
-	if (xp_dump_tap_result(o->tap, &brief) == 1)
-		return 0;
-	return xp_err_set(err, XP_EFAIL,
-	                  "input is not a complete dump stream (no SUMMARY): nothing sealed");
+	if (xp_dump_tap_result(o->tap, &brief) != 1)
+		return xp_err_set(
+		        err, XP_EFAIL,
+		        "input is not a complete dump stream (no SUMMARY): nothing sealed");
+	return o->kind == XP_CATALOG_PARTITION ? xp_catalog_partition_ok(&brief, err) : 0;
 }
 
 /* The signature carries what the catalog needs, so the backup keeps it if adopted. */
@@ -295,13 +327,14 @@ static int annotate(void *ctx, char **fields, struct xp_err *err)
 	struct xp_dump_brief brief;
 
 	return xp_catalog_sig_fields(xp_dump_tap_result(o->tap, &brief) ? &brief : NULL, o->source,
-	                             fields, err);
+	                             o->kind, fields, err);
 }
 
 static int cmd_seal(const struct args *a, struct xp_err *err)
 {
 	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO),
-	                       .source = a->source};
+	                       .source = a->source,
+	                       .kind = a->partition ? XP_CATALOG_PARTITION : XP_CATALOG_FULL};
 	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
 	                                .observe = observe,
 	                                .observe_ctx = &obs,
@@ -340,7 +373,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	/* The backup is complete on disk: now the catalog may name it. */
 	rc = xp_catalog_add_sealed(a->repo, key, &info,
 	                           xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
-	                           err);
+	                           obs.kind, err);
 	if (rc) {
 		xp_err_prefix(err,
 		              "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
@@ -575,6 +608,68 @@ out:
 	return rc;
 }
 
+/* The creation time of source's newest full backup in cat: 0, or -1 when it has none. */
+static int newest_full(const struct xp_catalog *cat, const char *source, int64_t *t)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct xp_catalog_entry *e = &cat->entries[i];
+
+		if (e->kind != XP_CATALOG_FULL ||
+		    strcmp(e->source ? e->source : "", source ? source : "") != 0)
+			continue;
+		if (found || e->created > *t)
+			*t = e->created;
+		found = 0;
+	}
+	return found;
+}
+
+/* The next partition's window of a source, from the catalog this host signed, once an
+ * interrupted seal is finished (its window counts, so no window is sealed twice). */
+static int cmd_window(const struct args *a, struct xp_err *err)
+{
+	struct xp_signkey *key = NULL;
+	struct xp_catalog cat = {0};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	char s[XP_TIME_LEN], u[XP_TIME_LEN];
+	int64_t since, until;
+	int rc;
+
+	if ((rc = check_trust(a, XP_TRUST_MARKS, NULL, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0 ||
+	    (rc = xp_catalog_recover(a->repo, key, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0)
+		goto out;
+	rc = xp_partition_next(&cat, a->source, xp_now(), a->grace, a->max_age, &since, &until,
+	                       err);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	trust_seen(a, &t);
+	xp_time_format(since, s);
+	xp_time_format(until, u);
+	printf("%s\t%s\t", s, u);
+	/* and when the source's newest full backup was made, for a schedule of full ones */
+	if (newest_full(&cat, a->source, &since) == 0) {
+		xp_time_format(since, s);
+		printf("%s\n", s);
+	} else {
+		printf("-\n");
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = xp_err_sys(err, XP_EFAIL, "standard output");
+out:
+	xp_catalog_free(&cat);
+	xp_sign_free_key(key);
+	xp_trust_free(&t);
+	return rc;
+}
+
 /* What a change cleaned up on the way (a temp file of an interrupted seal): one line. */
 static void on_notice(void *ctx, const struct xp_catalog_finding *f)
 {
@@ -605,6 +700,7 @@ int main(int argc, char **argv)
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
 	case CMD_REKEY: rc = cmd_rekey(&a, &err); break;
 	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
+	case CMD_WINDOW: rc = cmd_window(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}
 	return rc ? xp_fail(&err) : XP_EXIT_OK;

@@ -632,8 +632,8 @@ static int integrity_findings(const struct run *run)
 static int failure_findings(const struct run *run)
 {
 	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
-	       run->kinds[XP_FIND_PENDING] || run->kinds[XP_FIND_SHRED_KEY] ||
-	       run->kinds[XP_FIND_UNREADABLE];
+	       run->kinds[XP_FIND_CONTINUITY] || run->kinds[XP_FIND_PENDING] ||
+	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE];
 }
 
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
