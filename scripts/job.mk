@@ -9,3 +9,5 @@ JOB_TESTS = tests/cli/job-run.sh tests/cli/job-check.sh tests/cli/job-tables.sh 
 	tests/cli/e2e-job.sh tests/cli/docs-examples.sh tests/cli/docs-examples-config.sh tests/cli/docs-examples-xprotect.sh
 TESTS += $(JOB_TESTS)
 EXTRA_DIST += $(JOB_TESTS)
+# Partitioned mode against nightly full backups: repository sizes (scripts/bench-partitions).
+dist_noinst_SCRIPTS += scripts/bench-partitions
