@@ -25,3 +25,8 @@ TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrenc
 	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
 	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+
+# Partitions: the next window, continuity, retention by window start (pure logic).
+check_PROGRAMS += tests/unit/partition
+tests_unit_partition_LDADD = $(XP_LIBS)
+TESTS += tests/unit/partition
