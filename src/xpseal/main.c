@@ -6,6 +6,7 @@
 #include "dump.h"
 #include "keys.h"
 #include "partition.h"
+#include "range.h"
 #include "rekey.h"
 #include "seal.h"
 #include "secret.h"
@@ -30,6 +31,8 @@ static const char usage_text[] =
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
+        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] [--source NAME]\n"
+        "              [--since T] [--until T]\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
         "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
@@ -109,6 +112,8 @@ enum {
 	OPT_PARTITION,
 	OPT_MAX_AGE,
 	OPT_GRACE,
+	OPT_SINCE,
+	OPT_UNTIL,
 };
 
 static const struct option options[] = {
@@ -132,6 +137,8 @@ static const struct option options[] = {
         {"partition", no_argument, NULL, OPT_PARTITION},
         {"max-age", required_argument, NULL, OPT_MAX_AGE},
         {"grace", required_argument, NULL, OPT_GRACE},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
@@ -140,9 +147,10 @@ enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_W
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace. */
+ * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
+ * "A" since, "B" until. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
+        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUAB",
         [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
         [CMD_WINDOW] = "rUKMG",
 };
@@ -153,7 +161,9 @@ struct args {
 	const char *source, *target, *pubkey;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
 	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
-	int64_t max_age, grace; /* window: seconds; 0 max_age when not given */
+	int64_t max_age, grace;   /* window: seconds; 0 max_age when not given */
+	int has_since, has_until; /* open --since/--until: a range of partitions */
+	int64_t since, until;
 };
 
 static int option_letter(int c)
@@ -172,6 +182,8 @@ static int option_letter(int c)
 	case OPT_PARTITION: return 'T';
 	case OPT_MAX_AGE: return 'M';
 	case OPT_GRACE: return 'G';
+	case OPT_SINCE: return 'A';
+	case OPT_UNTIL: return 'B';
 	default: return c;
 	}
 }
@@ -221,6 +233,14 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
 		case OPT_PARTITION: a->partition = 1; break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (xp_time_parse(optarg, c == OPT_SINCE ? &a->since : &a->until, &err))
+				return xp_usage_error(
+				        "%s %s: not a time (like 2026-11-01T00:00:00Z)",
+				        argv[optind - 1], optarg);
+			*(c == OPT_SINCE ? &a->has_since : &a->has_until) = 1;
+			break;
 		case OPT_MAX_AGE:
 		case OPT_GRACE:
 			if (xp_duration_parse(optarg, c == OPT_MAX_AGE ? &a->max_age : &a->grace,
@@ -237,9 +257,18 @@ static int parse(int argc, char **argv, struct args *a)
 	if (a->partition && !a->require_dump)
 		return xp_usage_error("--partition needs --require-dump: only a complete dump of "
 		                      "one window is a partition");
-	if (a->cmd == CMD_OPEN) {
+	if (a->cmd == CMD_OPEN && (a->has_since || a->has_until)) {
+		if (a->has_since && a->has_until && a->since >= a->until)
+			return xp_usage_error("open: --until is not after --since");
+		if (xp_cli_clear_output(a->output, &err))
+			return xp_usage_error("%s", err.msg);
+	} else if (a->cmd == CMD_OPEN) {
+		if (a->source)
+			return xp_usage_error(
+			        "open: --source selects partitions by --since/--until");
 		if (optind != argc - 1)
-			return xp_usage_error("open: name one backup (ID or FILE)");
+			return xp_usage_error("open: name one backup (ID or FILE), or a range of "
+			                      "partitions (--since, --until)");
 		a->target = argv[optind++];
 		if (xp_cli_clear_output(a->output, &err))
 			return xp_usage_error("%s", err.msg);
@@ -461,6 +490,55 @@ out:
 	xp_secret_free(pw);
 	xp_secret_free(sk);
 	free(path);
+	return rc;
+}
+
+/* open --since/--until: the partitions of a source that meet the range, as one dump stream,
+ * from the catalog as the trusted signer signed it. */
+static int cmd_open_range(const struct args *a, struct xp_err *err)
+{
+	struct xp_range r = {.repo = a->repo,
+	                     .source = a->source,
+	                     .has_since = a->has_since,
+	                     .has_until = a->has_until,
+	                     .since = a->since,
+	                     .until = a->until};
+	struct xp_afile out = {.fd = -1};
+	struct xp_catalog cat = {0};
+	struct xp_trust t = {0};
+	struct xp_keys_bound b;
+	struct xp_sign_pub signer;
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	char *pw = NULL;
+	size_t len = 0, *idx = NULL, n = 0;
+	int to_file = !xp_cli_stdio(a->output);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0 ||
+	    (rc = check_trust(a, 0, &b, &t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	r.cat = &cat;
+	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0 ||
+	    (rc = xp_range_select(&r, &idx, &n, err)) != 0)
+		goto out;
+	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
+		goto out;
+	rc = xp_range_write(&r, idx, n, &signer, sk, to_file ? out.fd : STDOUT_FILENO,
+	                    to_file ? a->output : NULL, err);
+	if (rc == 0 && to_file)
+		rc = xp_afile_commit(&out, err);
+out:
+	xp_afile_abort(&out);
+	xp_catalog_free(&cat);
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	xp_secret_free(sk);
+	free(idx);
 	return rc;
 }
 
@@ -696,7 +774,9 @@ int main(int argc, char **argv)
 	}
 	switch (a.cmd) {
 	case CMD_INIT: rc = cmd_init(&a, &err); break;
-	case CMD_OPEN: rc = cmd_open(&a, &err); break;
+	case CMD_OPEN:
+		rc = a.has_since || a.has_until ? cmd_open_range(&a, &err) : cmd_open(&a, &err);
+		break;
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
 	case CMD_REKEY: rc = cmd_rekey(&a, &err); break;
 	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
