@@ -23,3 +23,6 @@ TESTS += tests/cli/attack-journal.sh
 EXTRA_DIST += tests/cli/attack-journal.sh
 TESTS += tests/cli/attack-trust.sh tests/cli/seal-trust.sh
 EXTRA_DIST += tests/cli/attack-trust.sh tests/cli/seal-trust.sh tests/cli/fixtures/repo-v1
+# A range of partitions opened as one dump stream; the drill over partitions.
+TESTS += tests/cli/seal-range.sh
+EXTRA_DIST += tests/cli/seal-range.sh
