@@ -13,7 +13,7 @@ src_lib_libxp_a_SOURCES += src/lib/catalog.c src/lib/catalog.h src/lib/catalog-i
 	src/lib/catalog-discard.c src/lib/catalog-check.c src/lib/journal.c src/lib/journal.h \
 	src/lib/trust.c src/lib/trust.h src/lib/rekey.c src/lib/rekey.h \
 	src/lib/partition.c src/lib/partition.h src/lib/catalog-parts.c \
-	src/lib/range.c src/lib/range.h
+	src/lib/range.c src/lib/range.h src/lib/against.c src/lib/against.h
 
 check_PROGRAMS += tests/unit/catalog
 tests_unit_catalog_LDADD = $(XP_LIBS)

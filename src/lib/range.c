@@ -50,64 +50,57 @@ int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp
 	return 0;
 }
 
-/* One partition being opened: the child decrypting it into a pipe, and a second pipe that
- * brings back its error. */
-struct writer {
-	const struct xp_range *r;
-	const size_t *idx;
-	const struct xp_sign_pub *signer;
-	const uint8_t *sk;
-	pid_t pid;
-	int errfd;
-};
-
 /* In the child: decrypts the checked copy fd of id onto out; the error goes to errfd as
  * "CODE MESSAGE". Never returns. */
-static void produce(const struct writer *w, const char *id, int fd, int out, int errfd)
+static void produce(const char *repo, const uint8_t *sk, const char *id, int fd, int out, int errfd)
 {
 	struct xp_err e = {0, ""};
 	int rc;
 
 	signal(SIGPIPE, SIG_DFL);
-	rc = xp_seal_restore_key(w->r->repo, fd, id, w->sk, out, NULL, &e);
+	rc = xp_seal_restore_key(repo, fd, id, sk, out, NULL, &e);
 	if (rc)
 		dprintf(errfd, "%d %s", -rc, e.msg);
 	_exit(rc ? 1 : 0);
 }
 
-static int open_part(void *ctx, size_t i, int *fd, struct xp_err *err)
+int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
+                         const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,
+                         struct xp_range_proc *p, struct xp_err *err)
 {
-	struct writer *w = ctx;
-	const struct xp_catalog_entry *e = &w->r->cat->entries[w->idx[i]];
 	char *path = NULL;
 	int sfd = -1, data[2] = {-1, -1}, ep[2] = {-1, -1}, rc;
+	pid_t pid;
 
 	*fd = -1;
+	p->pid = -1;
+	p->errfd = -1;
 	if (e->state == XP_CATALOG_SHREDDED)
 		return xp_err_set(err, XP_EFAIL, "%s: shredded: its rows cannot be opened", e->id);
-	path = xp_repo_backup(w->r->repo, e->id, "");
+	path = xp_repo_backup(repo, e->id, "");
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_seal_fetch(w->r->repo, path, e->id, w->signer, &sfd, err);
+	rc = xp_seal_fetch(repo, path, e->id, signer, &sfd, err);
 	if (rc)
 		goto out;
 	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
-	w->pid = fork();
-	if (w->pid < 0) {
+	pid = fork();
+	if (pid < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "fork");
 		goto out;
 	}
-	if (w->pid == 0) {
+	if (pid == 0) {
 		close(data[0]);
 		close(ep[0]);
-		produce(w, e->id, sfd, data[1], ep[1]);
+		produce(repo, sk, e->id, sfd, data[1], ep[1]);
 	}
+	p->pid = pid;
 	*fd = data[0];
 	data[0] = -1;
-	w->errfd = ep[0];
+	p->errfd = ep[0];
 	ep[0] = -1;
 out:
 	for (int k = 0; k < 2; k++) {
@@ -122,35 +115,62 @@ out:
 	return rc;
 }
 
-static int done_part(void *ctx, size_t i, int fd, struct xp_err *err)
+int xp_range_close_backup(struct xp_range_proc *p, int fd, const char *id, struct xp_err *err)
 {
-	struct writer *w = ctx;
 	char msg[600];
 	ssize_t k, got = 0;
 	int status = 0, code = 0, off = 0;
 
-	close(fd); /* a child still writing (our read failed) ends on EPIPE */
+	if (fd >= 0)
+		close(fd);
+	if (p->pid < 0)
+		return 0;
 	while ((size_t)got < sizeof msg - 1 &&
-	       ((k = read(w->errfd, msg + got, sizeof msg - 1 - (size_t)got)) > 0 ||
+	       ((k = read(p->errfd, msg + got, sizeof msg - 1 - (size_t)got)) > 0 ||
 	        (k < 0 && errno == EINTR)))
 		got += k > 0 ? k : 0;
 	msg[got] = '\0';
-	close(w->errfd);
-	w->errfd = -1;
-	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+	close(p->errfd);
+	p->errfd = -1;
+	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	p->pid = -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (sscanf(msg, "%d %n", &code, &off) == 1 && off > 0)
 		return xp_err_set(err, -code, "%s", msg + off);
-	return xp_err_set(err, XP_EFAIL, "%s: opening it failed", w->r->cat->entries[w->idx[i]].id);
+	return xp_err_set(err, XP_EFAIL, "%s: opening it failed", id);
+}
+
+/* The partitions being concatenated, opened one at a time. */
+struct writer {
+	const struct xp_range *r;
+	const size_t *idx;
+	const struct xp_sign_pub *signer;
+	const uint8_t *sk;
+	struct xp_range_proc p;
+};
+
+static int open_part(void *ctx, size_t i, int *fd, struct xp_err *err)
+{
+	struct writer *w = ctx;
+
+	return xp_range_open_backup(w->r->repo, &w->r->cat->entries[w->idx[i]], w->signer, w->sk,
+	                            fd, &w->p, err);
+}
+
+static int done_part(void *ctx, size_t i, int fd, struct xp_err *err)
+{
+	struct writer *w = ctx;
+
+	return xp_range_close_backup(&w->p, fd, w->r->cat->entries[w->idx[i]].id, err);
 }
 
 int xp_range_write(const struct xp_range *r, const size_t *idx, size_t n,
                    const struct xp_sign_pub *signer, const uint8_t *sk, int out,
                    const char *outname, struct xp_err *err)
 {
-	struct writer w = {r, idx, signer, sk, -1, -1};
+	struct writer w = {r, idx, signer, sk, {-1, -1}};
 
 	if (n == 0)
 		return xp_err_set(err, XP_ENOENT, "%s: no partition to open", r->repo);

@@ -35,4 +35,17 @@ int xp_range_write(const struct xp_range *r, const size_t *idx, size_t n,
                    const struct xp_sign_pub *signer, const uint8_t *sk, int out,
                    const char *outname, struct xp_err *err);
 
+/* One backup of the catalog opened as a stream to read: checked against signer
+ * (xp_seal_fetch), decrypted by a child process into a pipe whose read end is *fd. */
+struct xp_range_proc {
+	int pid;   /* the child */
+	int errfd; /* brings back its error */
+};
+int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
+                         const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,
+                         struct xp_range_proc *p, struct xp_err *err);
+/* Closes fd (a child still writing ends on EPIPE), waits for the child and returns its
+ * failure, if any (its own code: XP_EINTEGRITY for a damaged backup). */
+int xp_range_close_backup(struct xp_range_proc *p, int fd, const char *id, struct xp_err *err);
+
 #endif
