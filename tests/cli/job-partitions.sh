@@ -91,6 +91,11 @@ is "$(tiles)" yes "none lost"
 q "insert into audit_log (utc_time, category, action, result) values ('2026-11-25 12:00:00', 'Audit', 'late beyond the grace', 'Success')"
 XP_NOW=2026-11-27T03:15:00Z run "$JOB" -c "$T/job.conf"
 is "$(windows | tail -n 1)" "2026-11-26T03:10:00Z 2026-11-27T03:10:00Z" "the next window does not reach back for it"
+late=$(q "select id from audit_log where action = 'late beyond the grace'")
+run "$XP_BUILDDIR/src/xpverify/xpverify" -r "$R" --password-file "$T/pw" --against "Driver=SQLite3;Database=$T/audit.db"
+is "$rc" 1 "xpverify --against finds it: status 1 (a row appeared)"
+like "$err" "*2026-11-25T04:10:00Z to 2026-11-26T03:10:00Z): audit_log: 0 rows sealed, 1 in the source now: changed 0, appeared 1 (key $late), vanished 0*" \
+	"in the window it belongs to, by its key"
 
 # --- a gap found by xpverify ---------------------------------------------------------------
 # a partition sealed by hand after a hole in the time line
