@@ -2,9 +2,11 @@
 
 #include "against-run.h"
 
-#include "against.h"
-#include "cli.h"
-#include "odbc.h"
+#include "repo/against.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "cli/cli.h"
+#include "db/odbc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
 #ifndef XPVERIFY_AGAINST_RUN_H
 #define XPVERIFY_AGAINST_RUN_H
 
-#include "catalog.h"
-#include "sign.h"
-#include "util.h"
+#include "base/err.h"
+#include "crypto/sign.h"
+#include "repo/catalog.h"
 
 struct against_opts {
 	const char *repo;
