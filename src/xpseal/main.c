@@ -66,6 +66,8 @@ struct observer {
 	struct xp_dump_tap *tap; /* source and data window of a dump stream, for the catalog */
 	const char *source;      /* --source, or NULL */
 	int kind;                /* XP_CATALOG_PARTITION with --partition */
+	const char *repo;
+	struct xp_sign_pub signer; /* the one trusted, for the catalog a partition must fit */
 };
 
 static void progress_show(struct observer *o, double t, const char *end)
@@ -341,6 +343,39 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	return rc;
 }
 
+/* --partition: a dump of one window that no partition of its source in the signed catalog
+ * holds already, checked before anything is visible (the catalog checks again under its
+ * lock). */
+static int fits(struct observer *o, const struct xp_dump_brief *brief, struct xp_err *err)
+{
+	struct xp_catalog cat = {0};
+	struct xp_catalog_entry e = {.kind = XP_CATALOG_PARTITION};
+	const struct xp_catalog_entry *other;
+	char a[XP_TIME_LEN], b[XP_TIME_LEN];
+	int rc;
+
+	rc = xp_seal_partition_ok(brief, err);
+	if (rc == 0)
+		rc = xp_catalog_load_signed(o->repo, &o->signer, &cat, err);
+	if (rc)
+		goto out;
+	e.source = (char *)(o->source && *o->source ? o->source : brief->source);
+	e.since = brief->since;
+	e.until = brief->until;
+	other = xp_catalog_partition_overlap(&cat, &e);
+	if (other) {
+		xp_time_format(other->since, a);
+		xp_time_format(other->until, b);
+		rc = xp_err_set(err, XP_EFAIL,
+		                "partition %s holds %s to %s already, which this window meets: a "
+		                "window is sealed once; nothing sealed",
+		                other->id, a, b);
+	}
+out:
+	xp_catalog_free(&cat);
+	return rc;
+}
+
 /* --require-dump: a dump that died part way never becomes a backup; with --partition, nor
  * does one without a whole window. */
 static int require_dump(void *ctx, struct xp_err *err)
@@ -352,7 +387,7 @@ static int require_dump(void *ctx, struct xp_err *err)
 		return xp_err_set(
 		        err, XP_EFAIL,
 		        "input is not a complete dump stream (no SUMMARY): nothing sealed");
-	return o->kind == XP_CATALOG_PARTITION ? xp_seal_partition_ok(&brief, err) : 0;
+	return o->kind == XP_CATALOG_PARTITION ? fits(o, &brief, err) : 0;
 }
 
 /* The signature carries what the catalog needs, so the backup keeps it if adopted. */
@@ -394,6 +429,8 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 		goto out;
 	o.key = key;
 	o.key_id = t.key_id;
+	obs.repo = a->repo;
+	xp_sign_pub_from(t.signer, &obs.signer);
 	obs.tap = xp_dump_tap_new();
 	if (!obs.tap) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");

@@ -109,6 +109,17 @@ like "$err" "*source demo: gap from 2026-11-27T03:10:00Z to 2026-11-28T00:00:00Z
 run "$XP_BUILDDIR/src/xpverify/xpverify" -r "$R" --json
 like "$out" '*"continuity"*' "--json names the finding's kind"
 
+# a window sealed already is never sealed again, not even by hand
+before=$(windows | wc -l)
+run sh -c "xpdump -q --dsn 'Driver=SQLite3;Database=$T/audit.db' -t audit_log --time-column utc_time \
+	--since 2026-11-28T12:00:00Z --until 2026-11-30T00:00:00Z |
+	xpseal -q -r '$R' --signing-key '$T/signer.key' --require-dump --partition --source demo"
+is "$rc" 1 "a window that meets a sealed one is refused (status 1)"
+like "$err" "*holds 2026-11-28T00:00:00Z to 2026-11-29T00:00:00Z already, which this window meets: a window is sealed once; nothing sealed*" \
+	"naming the partition that holds it"
+is "$(windows | wc -l)" "$before" "nothing was sealed"
+is "$(find "$R/data" -name '*.xps' | wc -l)" "$(grep -vc '^#' "$R/catalog")" "and no file was left behind"
+
 # --- partition mode's own refusals ---------------------------------------------------------
 conf "$T/bad.conf" MODE=partitioned MAX_AGE=
 run "$JOB" -c "$T/bad.conf" --check

@@ -51,10 +51,27 @@ out:
 	return rc;
 }
 
+/* A partition refused because other, listed, holds part of its window already. */
+static int overlap(const struct xp_catalog_entry *e, const struct xp_catalog_entry *other,
+                   struct xp_err *err)
+{
+	char a[XP_TIME_LEN], b[XP_TIME_LEN], c[XP_TIME_LEN], d[XP_TIME_LEN];
+
+	xp_time_format(e->since, a);
+	xp_time_format(e->until, b);
+	xp_time_format(other->since, c);
+	xp_time_format(other->until, d);
+	return xp_err_set(err, XP_EFAIL,
+	                  "%s: its window %s to %s meets that of partition %s (%s to %s): a "
+	                  "window is sealed once",
+	                  e->id, a, b, other->id, c, d);
+}
+
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err)
 {
 	struct xp_catalog_entry *grown, copy;
+	const struct xp_catalog_entry *other;
 	const struct xp_jid *j;
 	char want[XP_REPO_REL_MAX], *reason = NULL;
 	struct xp_op op;
@@ -86,6 +103,10 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 	if (j && (j->flags & XP_J_DELETED)) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: the journal says this backup was deleted",
 		                e->id);
+		goto out;
+	}
+	if (e->kind == XP_CATALOG_PARTITION && (other = xp_catalog_partition_overlap(&op.cat, e))) {
+		rc = overlap(e, other, err);
 		goto out;
 	}
 	grown = realloc(op.cat.entries, (op.cat.n + 1) * sizeof *grown);

@@ -84,6 +84,20 @@ out:
 	return rc;
 }
 
+const struct xp_catalog_entry *xp_catalog_partition_overlap(const struct xp_catalog *cat,
+                                                            const struct xp_catalog_entry *e)
+{
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct xp_catalog_entry *x = &cat->entries[i];
+
+		if (x->kind == XP_CATALOG_PARTITION && strcmp(x->id, e->id) != 0 &&
+		    strcmp(src_of(x->source), src_of(e->source)) == 0 && x->since < e->until &&
+		    e->since < x->until)
+			return x;
+	}
+	return NULL;
+}
+
 static int cmp_span(const void *a, const void *b)
 {
 	const struct xp_catalog_span *x = a, *y = b;

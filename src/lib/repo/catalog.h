@@ -110,9 +110,10 @@ int xp_catalog_load_signed(const char *repo, const struct xp_sign_pub *signer,
 
 /* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
  * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if
- * the size differs), its .minisig beside it; an id already listed, or one the journal says was
- * deleted, is refused (XP_EFAIL). e->hold is ignored: holds go through xp_catalog_hold. The
- * caller keeps ownership of e. */
+ * the size differs), its .minisig beside it; an id already listed, one the journal says was
+ * deleted, or a partition whose window meets one listed of its source (a window is sealed
+ * once: xp_catalog_partition_overlap), is refused (XP_EFAIL). e->hold is ignored: holds go through
+ * xp_catalog_hold. The caller keeps ownership of e. */
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err);
 
@@ -157,6 +158,11 @@ struct xp_catalog_span {
  * flaws reported, or XP_ENOMEM. */
 int xp_catalog_partition_check(const struct xp_catalog *cat, const struct xp_catalog_span *expired,
                                size_t n, xp_catalog_flaw_fn *fn, void *ctx, struct xp_err *err);
+
+/* The partition of e's source in cat whose window meets e's (a window is sealed once), or
+ * NULL. */
+const struct xp_catalog_entry *xp_catalog_partition_overlap(const struct xp_catalog *cat,
+                                                            const struct xp_catalog_entry *e);
 
 /* Whether [from, to) lies wholly inside the union of the windows of source in v (n of them). */
 int xp_catalog_partition_covered(const struct xp_catalog_span *v, size_t n, const char *source,
