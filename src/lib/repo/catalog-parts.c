@@ -1,6 +1,7 @@
-/* The continuity of partitions, for the catalog check: gaps and overlaps between the windows
- * of a source's partitions, each told with what the journal says of the partitions that
- * covered it and why they ended. */
+/* Partitions in the catalog: their journal record, their order, a window sealed once, and
+ * their continuity for the catalog check (gaps and overlaps between the windows of a source's
+ * partitions, each gap told with what the journal says of the partitions that covered it and
+ * why they ended). */
 #include "config.h"
 
 #include "repo/catalog-int.h"
