@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "repo/catalog.h"
+#include "repo/erase.h"
 #include "cli/cli.h"
 #include "stream/dump.h"
 #include "repo/keys.h"
@@ -122,6 +123,7 @@ enum {
 	OPT_GRACE,
 	OPT_SINCE,
 	OPT_UNTIL,
+	OPT_IGNORE_ERASURES,
 };
 
 static const struct option options[] = {
@@ -147,6 +149,7 @@ static const struct option options[] = {
         {"grace", required_argument, NULL, OPT_GRACE},
         {"since", required_argument, NULL, OPT_SINCE},
         {"until", required_argument, NULL, OPT_UNTIL},
+        {"ignore-erasures", no_argument, NULL, OPT_IGNORE_ERASURES},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
@@ -156,9 +159,9 @@ enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_W
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
  * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
- * "A" since, "B" until. */
+ * "A" since, "B" until, "E" ignore erasures. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUAB",
+        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABE",
         [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
         [CMD_WINDOW] = "rUKMG",
 };
@@ -169,6 +172,7 @@ struct args {
 	const char *source, *target, *pubkey;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
 	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
+	int ignore_erasures;      /* open: restore everything, the erasure ledger not applied */
 	int64_t max_age, grace;   /* window: seconds; 0 max_age when not given */
 	int has_since, has_until; /* open --since/--until: a range of partitions */
 	int64_t since, until;
@@ -192,6 +196,7 @@ static int option_letter(int c)
 	case OPT_GRACE: return 'G';
 	case OPT_SINCE: return 'A';
 	case OPT_UNTIL: return 'B';
+	case OPT_IGNORE_ERASURES: return 'E';
 	default: return c;
 	}
 }
@@ -241,6 +246,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
 		case OPT_PARTITION: a->partition = 1; break;
+		case OPT_IGNORE_ERASURES: a->ignore_erasures = 1; break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
 			if (xp_time_parse(optarg, c == OPT_SINCE ? &a->since : &a->until, &err))
@@ -479,8 +485,47 @@ static int fetch_backup(const char *repo, const char *path, const struct xp_trus
 	return xp_seal_fetch(repo, path, NULL, &signer, fd, err);
 }
 
+/* The erasure ledger that open applies (xperase(1)): checked against the trusted signer. With
+ * --ignore-erasures none is applied, which is said loudly and journaled for what (named by
+ * what) is opened. */
+static int ledger(const struct args *a, const struct xp_sign_pub *signer, const char *what,
+                  struct xp_erase_ledger *l, struct xp_err *err)
+{
+	char reason[600];
+	int rc;
+
+	rc = xp_erase_load(a->repo, signer, l, err);
+	if (!a->ignore_erasures) {
+		if (rc == XP_EINTEGRITY)
+			snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+			         " (nothing restored; --ignore-erasures restores everything)");
+		return rc;
+	}
+	snprintf(reason, sizeof reason, "opened with --ignore-erasures: %s",
+	         rc ? err->msg : "the ledger was not applied");
+	xp_warn("WARNING: %s: the erasure ledger is NOT applied: rows that erasure requests "
+	        "cover are restored (%s)",
+	        what, rc ? err->msg : "--ignore-erasures");
+	xp_erase_ledger_free(l);
+	return xp_journal_append(a->repo, NULL, "erasures-ignored", reason, what, err);
+}
+
+/* Says what the ledger withheld. */
+static void withheld(const struct args *a, const struct xp_erase_ledger *l,
+                     const struct xp_erase_counts *c)
+{
+	for (size_t i = 0; !a->quiet && c->rows && i < l->n; i++)
+		if (c->rows[i])
+			xp_warn("%llu row%s withheld by erasure request %s",
+			        (unsigned long long)c->rows[i], c->rows[i] == 1 ? "" : "s",
+			        l->e[i].ref);
+}
+
 static int cmd_open(const struct args *a, struct xp_err *err)
 {
+	struct xp_erase_ledger l = {0};
+	struct xp_erase_counts c = {0};
+	struct xp_sign_pub signer;
 	struct xp_afile out = {.fd = -1};
 	struct xp_trust t = {0};
 	struct xp_keys_bound b;
@@ -519,13 +564,20 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 		xp_trust_describe_signer(&t, said, sizeof said);
 		xp_warn("%s: %s", a->repo, said);
 	}
+	xp_sign_pub_from(t.signer, &signer);
+	if ((rc = ledger(a, &signer, a->target, &l, err)) != 0)
+		goto out;
 	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_seal_restore_key(a->repo, fd, path, sk, to_file ? out.fd : STDOUT_FILENO, NULL,
-	                         err);
+	rc = xp_erase_open(a->repo, fd, path, sk, &l, to_file ? out.fd : STDOUT_FILENO,
+	                   to_file ? a->output : NULL, &c, err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
+	if (rc == 0)
+		withheld(a, &l, &c);
 out:
+	xp_erase_counts_free(&c);
+	xp_erase_ledger_free(&l);
 	if (fd >= 0)
 		close(fd);
 	xp_afile_abort(&out);

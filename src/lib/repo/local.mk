@@ -10,7 +10,8 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/policy.c src/lib/repo/policy.h src/lib/repo/verify.c src/lib/repo/verify.h \
 	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h \
 	src/lib/repo/partition.c src/lib/repo/partition.h src/lib/repo/catalog-parts.c \
-	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h
+	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h \
+	src/lib/repo/erase.c src/lib/repo/erase.h src/lib/repo/erase-filter.c
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify

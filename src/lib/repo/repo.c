@@ -28,6 +28,7 @@ static const char *const names[] = {
         [XP_REPO_SIGNER_PUB] = "keys/signer.pub",
         [XP_REPO_SHRED_DIR] = "keys/shred",
         [XP_REPO_DATA] = "data",
+        [XP_REPO_ERASURES] = "erasures",
 };
 
 const char *xp_repo_name(enum xp_repo_file f)

@@ -49,7 +49,8 @@ enum xp_repo_file {
 	XP_REPO_REPO_ID,
 	XP_REPO_SIGNER_PUB,
 	XP_REPO_SHRED_DIR,
-	XP_REPO_DATA
+	XP_REPO_DATA,
+	XP_REPO_ERASURES /* the erasure ledger (erase.h) */
 };
 
 /* The name of f relative to REPO ("catalog", "keys/signer.pub"); a static string. */

@@ -509,6 +509,18 @@ static void see_time(struct xp_dump_table *t, int64_t v)
 	t->has_time = 1;
 }
 
+int xp_dump_time_of(const struct xp_dump_table *t, const struct xp_field *f, int64_t *v)
+{
+	if (t->time_col < 0 || f[t->time_col].null)
+		return 0;
+	switch (field_time(&f[t->time_col],
+	                   xp_column_type_class(t->cols[t->time_col].sql_type) == 'i', v)) {
+	case 0: return 1;
+	case 1: return 0;
+	default: return -1;
+	}
+}
+
 int xp_dump_row_time(struct xp_dump_table *t, const struct xp_field *f)
 {
 	int64_t v;

@@ -60,6 +60,10 @@ int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct
  * sets m->have_summary. */
 int xp_summary_parse(const char *buf, size_t len, struct xp_manifest *m, struct xp_err *err);
 
+/* The time that dates row f of table t (its time column): 1 with *v in UTC seconds, 0 when it
+ * has none (no time column, NULL, infinity), -1 when the value is not a time. */
+int xp_dump_time_of(const struct xp_dump_table *t, const struct xp_field *f, int64_t *v);
+
 /* Writing a stream from rows the caller supplies (db/dump-run.h supplies them from ODBC). */
 struct xp_dump_writer;
 /* Writes MANIFEST to fd, named fdname in messages (NULL: "standard output"); a child

@@ -1,0 +1,213 @@
+#include "config.h"
+
+#include "repo/erase.h"
+#include "repo/range.h"
+#include "repo/seal-repo.h"
+#include "crypto/secret.h"
+#include "stream/dump.h"
+#include "base/err.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include <sodium.h>
+
+void xp_erase_counts_free(struct xp_erase_counts *c)
+{
+	free(c->rows);
+	memset(c, 0, sizeof *c);
+}
+
+/* What one entry asks of one table: value matches by column index, or none. */
+struct rule {
+	const struct xp_erase_entry *e;
+	size_t entry;
+	int *col; /* per value of e: its column in the table, or -1 */
+};
+
+struct table_rules {
+	struct rule *r;
+	size_t n;
+	uint8_t (*h)[XP_ERASE_HASH_LEN]; /* per column: its hash for the current row */
+	char *hashed;                    /* per column: h is for the current row */
+};
+
+static void rules_free(struct table_rules *tr)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		free(tr->r[i].col);
+	free(tr->r);
+	free(tr->h);
+	free(tr->hashed);
+	memset(tr, 0, sizeof *tr);
+}
+
+static int names_table(const struct xp_erase_entry *e, const char *name)
+{
+	for (size_t i = 0; i < e->ntables; i++)
+		if (strcmp(e->tables[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int column_of(const struct xp_dump_table *t, const char *name)
+{
+	for (size_t c = 0; c < t->ncols; c++)
+		if (strcmp(t->cols[c].name, name) == 0)
+			return (int)c;
+	return -1;
+}
+
+/* The entries that apply to table t of a stream begun at started. */
+static int rules_for(const struct xp_erase_ledger *l, const struct xp_dump_table *t,
+                     int64_t started, struct table_rules *tr)
+{
+	tr->h = calloc(t->ncols ? t->ncols : 1, sizeof *tr->h);
+	tr->hashed = calloc(t->ncols ? t->ncols : 1, 1);
+	tr->r = calloc(l->n ? l->n : 1, sizeof *tr->r);
+	if (!tr->h || !tr->hashed || !tr->r)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct xp_erase_entry *e = &l->e[i];
+		struct rule *r = &tr->r[tr->n];
+
+		if (e->time <= started || !names_table(e, t->name))
+			continue;
+		r->e = e;
+		r->entry = i;
+		r->col = calloc(e->nvalues ? e->nvalues : 1, sizeof *r->col);
+		if (!r->col)
+			return -1;
+		tr->n++;
+		for (size_t v = 0; v < e->nvalues; v++)
+			r->col[v] = column_of(t, e->values[v].column);
+	}
+	return 0;
+}
+
+static int covers(const struct rule *r, const struct xp_dump_table *t, const struct xp_field *f,
+                  struct table_rules *tr, const uint8_t *key)
+{
+	const struct xp_erase_entry *e = r->e;
+	int64_t when;
+	int hit = e->nvalues == 0;
+
+	for (size_t v = 0; !hit && v < e->nvalues; v++) {
+		int c = r->col[v];
+
+		if (c < 0 || f[c].null)
+			continue;
+		if (!tr->hashed[c]) {
+			xp_erase_hash(key, t->cols[c].name, f[c].p, f[c].len, tr->h[c]);
+			tr->hashed[c] = 1;
+		}
+		hit = sodium_memcmp(tr->h[c], e->values[v].hash, XP_ERASE_HASH_LEN) == 0;
+	}
+	if (!hit || e->niv == 0)
+		return hit;
+	if (xp_dump_time_of(t, f, &when) != 1)
+		return 0;
+	for (size_t i = 0; i < e->niv; i++)
+		if (when >= e->iv[i].from && when < e->iv[i].to)
+			return 1;
+	return 0;
+}
+
+/* A private copy of the reader's manifest, without its SUMMARY, for the writer to fill. */
+static int copy_manifest(const struct xp_manifest *m, struct xp_manifest *out, struct xp_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = xp_manifest_format(m, &text, &len, err)) == 0)
+		rc = xp_manifest_parse(text, len, out, err);
+	free(text);
+	return rc;
+}
+
+int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN], int in,
+                    int out, const char *outname, struct xp_erase_counts *c, struct xp_err *err)
+{
+	struct xp_dump_reader *r = NULL;
+	struct xp_dump_writer *w = NULL;
+	struct xp_manifest m = {0};
+	struct table_rules tr = {0};
+	const struct xp_field *row;
+	size_t t;
+	int rc;
+
+	c->rows = calloc(l->n ? l->n : 1, sizeof *c->rows);
+	if (!c->rows)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_dump_reader_open(&r, in, err)) != 0 ||
+	    (rc = copy_manifest(xp_dump_reader_manifest(r), &m, err)) != 0 ||
+	    (rc = xp_dump_writer_open(&w, out, outname, &m, 0, err)) != 0)
+		goto out;
+	c->started = m.started;
+	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
+		const struct xp_dump_table *tb = &xp_dump_reader_manifest(r)->tables[t];
+
+		rules_free(&tr);
+		if (rules_for(l, tb, m.started, &tr) != 0) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+		while ((rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
+			size_t k;
+
+			memset(tr.hashed, 0, tb->ncols ? tb->ncols : 1);
+			for (k = 0; k < tr.n && !covers(&tr.r[k], tb, row, &tr, key); k++)
+				;
+			if (k < tr.n) {
+				c->rows[tr.r[k].entry]++;
+				c->total++;
+				continue;
+			}
+			if ((rc = xp_dump_writer_row(w, t, row, err)) != 0)
+				goto out;
+		}
+		if (rc < 0)
+			goto out;
+	}
+	if (rc == 0)
+		rc = xp_dump_writer_finish(w, err);
+out:
+	rules_free(&tr);
+	xp_dump_writer_free(w);
+	xp_dump_reader_free(r);
+	xp_manifest_free(&m);
+	return rc;
+}
+
+int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                  const struct xp_erase_ledger *l, int out, const char *outname,
+                  struct xp_erase_counts *c, struct xp_err *err)
+{
+	struct xp_range_proc p = {-1, -1};
+	struct xp_err perr = {0, ""};
+	uint8_t *key = NULL;
+	int fd = -1, rc, prc;
+
+	if (l->n == 0)
+		return xp_seal_restore_key(repo, sfd, name, sk, out, NULL, err);
+	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	xp_erase_key(sk, key);
+	if ((rc = xp_range_spawn(repo, sfd, name, sk, &fd, &p, err)) != 0)
+		goto out;
+	rc = xp_erase_filter(l, key, fd, out, outname, c, err);
+	/* the child's failure (a damaged backup) says more than the reader's */
+	prc = xp_range_close_backup(&p, fd, name, &perr);
+	fd = -1;
+	if (prc) {
+		*err = perr;
+		rc = prc;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	xp_secret_free(key);
+	return rc;
+}

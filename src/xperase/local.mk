@@ -1,0 +1,8 @@
+# src/xperase: the erasure ledger's tool (src/lib/repo/erase), its tests and page (included by
+# Makefile.am)
+bin_PROGRAMS += src/xperase/xperase
+src_xperase_xperase_SOURCES = src/xperase/main.c
+src_xperase_xperase_LDADD = $(XP_LIBS)
+
+TESTS += tests/cli/erase.sh
+EXTRA_DIST += tests/cli/erase.sh

@@ -1,0 +1,280 @@
+/* xperase: record erasure requests in a repository's ledger, and list them. */
+#include "config.h"
+
+#include "cli/cli.h"
+#include "repo/erase.h"
+#include "repo/keys.h"
+#include "repo/trust.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+#include "base/err.h"
+#include "base/time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static const char usage_text[] =
+        "usage: xperase -r REPO --ref CASE --reason TEXT -t TABLE... [--value COL=VALUE]...\n"
+        "               [--interval T1/T2]... [--password-file F] [--signing-key F] [-p PUBKEY]\n"
+        "       xperase -r REPO --list [-p PUBKEY]\n"
+        "\n"
+        "Records a request to erase rows in the repository's erasure ledger: the rows of the\n"
+        "tables that hold one of the values (if any) and lie in one of the intervals (if any).\n"
+        "Values are kept only as keyed hashes. Every later restore withholds the rows.\n"
+        "\n"
+        "  -r, --repo REPO       the repository (default: $XP_REPO)\n"
+        "      --ref CASE        the request's case reference\n"
+        "      --reason TEXT     why (no personal data: the ledger is shown in clear)\n"
+        "  -t, --table TABLE     a table the request covers (repeatable)\n"
+        "      --value COL=VALUE rows whose COL is VALUE, as the dump writes it (repeatable)\n"
+        "      --interval T1/T2  rows whose time column is in [T1, T2) (repeatable)\n"
+        "      --list            list the ledger's requests, checked\n"
+        "      --password-file F the configuration password (default: $XP_PASSWORD_FILE, tty)\n"
+        "      --signing-key F   the host's signing key (default: the host's)\n"
+        "  -p, --pubkey FILE     trust this signer for this run\n"
+        "  -h, --help            this help\n" XP_CLI_VERSION_HELP;
+
+struct args {
+	const char *repo, *ref, *reason, *password_file, *signing_key, *pubkey;
+	int list;
+	struct xp_erase_entry e;
+	char **values; /* COL=VALUE as given */
+	size_t nvalues;
+};
+
+static int add_string(char ***v, size_t *n, const char *s)
+{
+	char **p = realloc(*v, (*n + 1) * sizeof *p);
+
+	if (!p)
+		return -1;
+	*v = p;
+	if (!(p[*n] = strdup(s)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int add_interval(struct xp_erase_entry *e, const char *arg, struct xp_err *err)
+{
+	struct xp_interval *v = realloc(e->iv, (e->niv + 1) * sizeof *v);
+	const char *slash = strchr(arg, '/');
+	char *a;
+	int rc;
+
+	if (!v)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	e->iv = v;
+	if (!slash)
+		return xp_err_set(err, XP_EUSAGE, "--interval %s: want T1/T2", arg);
+	if (!(a = strndup(arg, (size_t)(slash - arg))))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_time_parse(a, &v[e->niv].from, err);
+	free(a);
+	if (!rc)
+		rc = xp_time_parse(slash + 1, &v[e->niv].to, err);
+	if (rc)
+		return XP_EUSAGE;
+	if (v[e->niv].from >= v[e->niv].to)
+		return xp_err_set(err, XP_EUSAGE, "--interval %s: the end is not after the start",
+		                  arg);
+	e->niv++;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
+{
+	enum { O_REF = 256, O_REASON, O_VALUE, O_INTERVAL, O_LIST, O_PWFILE, O_SIGNKEY };
+	static const struct option longopts[] = {
+	        {"repo", required_argument, NULL, 'r'},
+	        {"ref", required_argument, NULL, O_REF},
+	        {"reason", required_argument, NULL, O_REASON},
+	        {"table", required_argument, NULL, 't'},
+	        {"value", required_argument, NULL, O_VALUE},
+	        {"interval", required_argument, NULL, O_INTERVAL},
+	        {"list", no_argument, NULL, O_LIST},
+	        {"password-file", required_argument, NULL, O_PWFILE},
+	        {"signing-key", required_argument, NULL, O_SIGNKEY},
+	        {"pubkey", required_argument, NULL, 'p'},
+	        {"help", no_argument, NULL, 'h'},
+	        XP_CLI_VERSION_OPTION,
+	        {NULL, 0, NULL, 0},
+	};
+	int ch, rc = 0;
+
+	while (rc == 0 && (ch = xp_cli_getopt(argc, argv, "r:t:p:h", longopts)) != -1) {
+		switch (ch) {
+		case 'r': a->repo = optarg; break;
+		case O_REF: a->ref = optarg; break;
+		case O_REASON: a->reason = optarg; break;
+		case 't':
+			if (add_string(&a->e.tables, &a->e.ntables, optarg))
+				rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		case O_VALUE:
+			if (!strchr(optarg, '=') || *optarg == '=')
+				rc = xp_err_set(err, XP_EUSAGE, "--value: want COL=VALUE");
+			else if (add_string(&a->values, &a->nvalues, optarg))
+				rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			break;
+		case O_INTERVAL: rc = add_interval(&a->e, optarg, err); break;
+		case O_LIST: a->list = 1; break;
+		case O_PWFILE: a->password_file = optarg; break;
+		case O_SIGNKEY: a->signing_key = optarg; break;
+		case 'p': a->pubkey = optarg; break;
+		case 'h': return 1;
+		case XP_CLI_VERSION: return 2;
+		default: return XP_EUSAGE;
+		}
+	}
+	if (rc)
+		return rc;
+	if (optind < argc)
+		return xp_err_set(err, XP_EUSAGE, "unexpected argument: %s", argv[optind]);
+	a->repo = xp_repo_path(a->repo);
+	if (!a->repo)
+		return xp_err_set(err, XP_EUSAGE, "no repository: give -r REPO or set XP_REPO");
+	if (a->list)
+		return a->ref || a->reason || a->e.ntables || a->nvalues || a->e.niv
+		               ? xp_err_set(err, XP_EUSAGE, "--list takes no request")
+		               : 0;
+	if (!a->ref || !a->reason || !a->e.ntables || (!a->nvalues && !a->e.niv))
+		return xp_err_set(err, XP_EUSAGE,
+		                  "a request needs --ref, --reason, -t TABLE and "
+		                  "--value or --interval");
+	if (!a->signing_key)
+		a->signing_key = xp_keys_default_signing_key();
+	return 0;
+}
+
+static int cmd_list(const struct args *a, struct xp_err *err)
+{
+	struct xp_trust_opts o = {.pubkey = a->pubkey};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	struct xp_erase_ledger l = {0};
+	int rc;
+
+	if ((rc = xp_trust_check(a->repo, &o, &t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	if ((rc = xp_erase_load(a->repo, &signer, &l, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct xp_erase_entry *e = &l.e[i];
+		char tm[XP_TIME_LEN], x[XP_TIME_LEN], y[XP_TIME_LEN];
+
+		xp_time_format(e->time, tm);
+		printf("%s  %s  tables ", tm, e->ref);
+		for (size_t k = 0; k < e->ntables; k++)
+			printf("%s%s", k ? "," : "", e->tables[k]);
+		for (size_t k = 0; k < e->nvalues; k++)
+			printf("%s%s", k ? "," : "  values of ", e->values[k].column);
+		for (size_t k = 0; k < e->niv; k++) {
+			xp_time_format(e->iv[k].from, x);
+			xp_time_format(e->iv[k].to, y);
+			printf("%s%s/%s", k ? "," : "  intervals ", x, y);
+		}
+		printf("  reason: %s\n", e->reason);
+	}
+out:
+	xp_erase_ledger_free(&l);
+	xp_trust_free(&t);
+	return rc;
+}
+
+static int cmd_record(struct args *a, struct xp_err *err)
+{
+	struct xp_keys_bound b;
+	struct xp_trust_opts o = {.pubkey = a->pubkey, .bound = &b};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	struct xp_signkey *k = NULL;
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN), *key = xp_secret_alloc(XP_ERASE_KEY_LEN);
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!sk || !key) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0 ||
+	    (rc = xp_trust_check(a->repo, &o, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &k, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	xp_erase_key(sk, key);
+	a->e.values = calloc(a->nvalues ? a->nvalues : 1, sizeof *a->e.values);
+	if (!a->e.values) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < a->nvalues; i++) {
+		char *eq = strchr(a->values[i], '=');
+		struct xp_erase_value *v = &a->e.values[i];
+
+		if (!(v->column = strndup(a->values[i], (size_t)(eq - a->values[i])))) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+		a->e.nvalues++;
+		xp_erase_hash(key, v->column, eq + 1, strlen(eq + 1), v->hash);
+		sodium_memzero(eq + 1, strlen(eq + 1));
+	}
+	a->e.time = xp_now();
+	if (!(a->e.ref = strdup(a->ref)) || !(a->e.reason = strdup(a->reason))) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = xp_erase_record(a->repo, k, &signer, &a->e, err)) != 0)
+		goto out;
+	printf("%s: erasure request %s recorded: %zu table%s, %zu value%s, %zu interval%s\n",
+	       a->repo, a->ref, a->e.ntables, a->e.ntables == 1 ? "" : "s", a->e.nvalues,
+	       a->e.nvalues == 1 ? "" : "s", a->e.niv, a->e.niv == 1 ? "" : "s");
+out:
+	xp_sign_free_key(k);
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	xp_secret_free(sk);
+	xp_secret_free(key);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	struct xp_err err = {0, ""};
+	int rc;
+
+	xp_progname = "xperase";
+	if (xp_secret_no_core(&err) != 0 || sodium_init() < 0)
+		return xp_fail(&err);
+	rc = parse(argc, argv, &a, &err);
+	if (rc == 1)
+		rc = xp_cli_help(usage_text);
+	else if (rc == 2)
+		rc = xp_cli_version();
+	else if (rc == XP_EUSAGE && !err.msg[0])
+		rc = XP_EXIT_USAGE;
+	else if (rc == XP_EUSAGE)
+		rc = xp_usage_error("%s", err.msg);
+	else if (rc)
+		rc = xp_fail(&err);
+	else if ((rc = a.list ? cmd_list(&a, &err) : cmd_record(&a, &err)) != 0)
+		rc = xp_fail(&err);
+	else
+		rc = XP_EXIT_OK;
+	xp_erase_entry_free(&a.e);
+	for (size_t i = 0; i < a.nvalues; i++) {
+		sodium_memzero(a.values[i], strlen(a.values[i]));
+		free(a.values[i]);
+	}
+	free(a.values);
+	return rc;
+}

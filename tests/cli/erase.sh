@@ -1,0 +1,125 @@
+#!/bin/bash
+# The erasure ledger: xperase records requests by value, by interval and both, over one or more
+# tables, with no value in the clear; xpseal open withholds what a request made after the
+# backup covers and says so; a ledger that was edited or lost an entry is refused (exit 3)
+# unless --ignore-erasures, which is loud and journaled.
+# shellcheck source=tests/lib.sh
+. "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
+odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
+
+password "$T/pw" 'correct horse battery'
+export XP_SIGNING_KEY=$T/signer.key XP_PASSWORD_FILE=$T/pw
+R=$T/repo
+xpseal init -r "$R" >/dev/null 2>&1
+"$XP_SRCDIR/examples/make-demo-db" -n 2000 -d 10 -e 2026-11-20 "$T/db" >/dev/null
+# a second table whose matched column holds quotes, a comma, a newline, NULL and trailing spaces
+sqlite3 "$T/db" "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, note TEXT);
+	INSERT INTO people VALUES (1, 'O''Brien, \"Pat\"', 'a'), (2, 'line one' || char(10) || 'line two', 'b'),
+	(3, NULL, 'c'), (4, 'CORP\\j.smith', 'd'), (5, 'CORP\\j.smith ', 'e'), (6, 'corp\\j.smith', 'f')"
+D=$(sqlite_dsn "$T/db")
+q() { sqlite3 "$T/db" "$1"; }
+# backup NOW: a dump of both tables sealed at NOW; its id in $id
+backup() {
+	id=$(XP_NOW=$1 xpdump -q --dsn "$D" -t audit_log:utc_time -t people |
+		XP_NOW=$1 xpseal -q -r "$R" --require-dump)
+}
+# restore ID DB: xpseal open ID | xprestore into a new database DB
+restore() { xpseal open -r "$R" "$1" 2>"$T/open.err" | xprestore -q --dsn "$(sqlite_dsn "$2")" --create; }
+cnt() { sqlite3 "$1" "$2"; }
+
+backup 2026-11-21T00:00:00Z
+old=$id
+restore "$old" "$T/before.db"
+is "$(cnt "$T/before.db" 'select count(*) from audit_log')" 2000 "before any request, open restores every row"
+
+smith=$(q "select count(*) from audit_log where user_name = 'CORP\\j.smith'")
+run env XP_NOW=2026-11-22T00:00:00Z "$XP_BUILDDIR/src/xperase/xperase" -r "$R" --ref CASE-17 \
+	--reason "Art. 17 request" -t audit_log --value 'user_name=CORP\j.smith'
+is "$rc.$out" "0.$R: erasure request CASE-17 recorded: 1 table, 1 value, 0 intervals" "a request by value is recorded"
+ok "$(grep -rlF 'j.smith' "$R" | wc -l)" "no file of the repository holds the value in the clear"
+like "$(sed -n 2p "$R/erasures")" "2026-11-22T00:00:00Z	CASE-17	audit_log	user_name=????????????????????????????????????????????????????????????????	-	Art. 17 request	*" \
+	"the ledger holds the column and a keyed hash of the value"
+like "$(tail -n1 "$R/journal")" "*	erasure	CASE-17: 1 table, 1 value, 0 intervals	ledger *" "the request is journaled"
+
+run xpseal open -r "$R" "$old" -o "$T/open.tar"
+is "$rc.$err" "0.xpseal: $smith rows withheld by erasure request CASE-17" "open withholds the rows and says how many"
+xprestore -q --dsn "$(sqlite_dsn "$T/after.db")" --create -i "$T/open.tar"
+is "$(cnt "$T/after.db" 'select count(*) from audit_log')" $((2000 - smith)) "a restore of the old backup lacks them"
+is "$(cnt "$T/after.db" "select count(*) from audit_log where user_name = 'CORP\\j.smith'")" 0 "none of that user's rows is left"
+is "$(cnt "$T/after.db" 'select count(*) from people')" 6 "the table the request does not name is whole"
+restore "$old" "$T/piped.db"
+is "$(cnt "$T/piped.db" 'select count(*) from audit_log')" $((2000 - smith)) "xpseal open | xprestore withholds them too"
+
+# an interval on its own, and a value within an interval over two tables
+iv=$(q "select count(*) from audit_log where utc_time >= '2026-11-12' and utc_time < '2026-11-13' and user_name is not 'CORP\\j.smith'")
+XP_NOW=2026-11-23T00:00:00Z xperase -r "$R" --ref CASE-18 --reason retention -t audit_log \
+	--interval 2026-11-12T00:00:00Z/2026-11-13T00:00:00Z >/dev/null
+addr=$(q "select client_address from audit_log where utc_time >= '2026-11-14' and utc_time < '2026-11-16' and client_address is not null group by 1 order by count(*) desc, 1 limit 1")
+both=$(q "select count(*) from audit_log where utc_time >= '2026-11-14' and utc_time < '2026-11-16' and client_address = '$addr' and user_name is not 'CORP\\j.smith'")
+XP_NOW=2026-11-23T00:00:00Z xperase -r "$R" --ref CASE-19 --reason "subject request" -t audit_log -t people \
+	--value "client_address=$addr" --value "name=O'Brien, \"Pat\"" --value "name=line one
+line two" --interval 2026-11-14T00:00:00Z/2026-11-16T00:00:00Z >/dev/null
+XP_NOW=2026-11-23T00:00:00Z xperase -r "$R" --ref CASE-20 --reason "subject request" -t people \
+	--value "name=O'Brien, \"Pat\"" --value "name=line one
+line two" --value 'name=CORP\j.smith' >/dev/null
+run xpseal open -r "$R" "$old" -o "$T/open2.tar"
+is "$rc.$err" "0.xpseal: $smith rows withheld by erasure request CASE-17
+xpseal: $iv rows withheld by erasure request CASE-18
+xpseal: $both row$([ "$both" = 1 ] || echo s) withheld by erasure request CASE-19
+xpseal: 3 rows withheld by erasure request CASE-20" \
+	"each request counts the rows it withholds (value, interval, both, several tables; a table without a time column has no rows in an interval)"
+xprestore -q --dsn "$(sqlite_dsn "$T/after2.db")" --create -i "$T/open2.tar"
+is "$(cnt "$T/after2.db" 'select group_concat(id) from people order by id')" "3,5,6" \
+	"quotes, commas and newlines match exactly; NULL, trailing spaces and another case do not"
+is "$(cnt "$T/after2.db" 'select count(*) from audit_log')" $((2000 - smith - iv - both)) "the audit log lacks exactly those rows"
+ok "$(grep -rlF -e 'O'"'"'Brien' -e 'line two' -e "$addr" "$R" | wc -l)" "still no value in the clear"
+
+# a backup made after the requests is restored as it is (xpdump --exclude keeps rows out)
+backup 2026-11-24T00:00:00Z
+run xpseal open -r "$R" "$id" -o "$T/new.tar"
+is "$rc.$err" "0." "a backup made after every request has nothing withheld"
+
+# tampering
+cp "$R/erasures" "$T/erasures.good"
+sed -i '2s/Art. 17 request/Art. 17 requests/' "$R/erasures"
+run xpseal open -r "$R" "$old" -o "$T/x.tar"
+is "$rc" 3 "an edited entry: open refuses with status 3"
+like "$err" "xpseal: erasures: line 2: *nothing restored; --ignore-erasures restores everything)" "naming the line"
+ok "$([ ! -e "$T/x.tar" ]; echo $?)" "and writes nothing"
+head -n -1 "$T/erasures.good" >"$R/erasures"
+run xpseal open -r "$R" "$old" -o "$T/x.tar"
+is "$rc" 3 "a dropped last entry: status 3"
+like "$err" "*the request journaled at journal line * (CASE-20: *) is missing from the ledger*" "the journal names it"
+sed '3d' "$T/erasures.good" >"$R/erasures"
+run xpseal open -r "$R" "$old" -o "$T/x.tar"
+is "$rc" 3 "a dropped middle entry: status 3"
+rm "$R/erasures"
+run xpseal open -r "$R" "$old" -o "$T/x.tar"
+is "$rc" 3 "a deleted ledger: status 3"
+run xpseal open -r "$R" "$old" --ignore-erasures -o "$T/all.tar"
+is "$rc" 0 "--ignore-erasures restores anyway"
+like "$err" "xpseal: WARNING: $old: the erasure ledger is NOT applied: *" "saying so loudly"
+like "$(tail -n1 "$R/journal")" "*	erasures-ignored	opened with --ignore-erasures: *	$old	*" "and journaling it"
+xprestore -q --dsn "$(sqlite_dsn "$T/all.db")" --create -i "$T/all.tar"
+is "$(cnt "$T/all.db" 'select count(*) from audit_log')" 2000 "with every row"
+cp "$T/erasures.good" "$R/erasures"
+run xpseal open -r "$R" "$old" -o "$T/x.tar"
+is "$rc" 0 "the ledger put back: open works again"
+
+# recording needs the password and a whole request
+run xperase -r "$R" --ref C-1 --reason r -t audit_log
+is "$rc" 2 "a request without a value or interval is a usage error"
+run xperase -r "$R" --ref 'C,1' --reason r -t audit_log --value user_name=x
+is "$rc" 2 "a reference with a comma is refused"
+password "$T/bad" 'wrong horse battery'
+run xperase -r "$R" --password-file "$T/bad" --ref C-2 --reason r -t audit_log --value user_name=x
+is "$rc" 3 "a wrong password: status 3"
+run xperase -r "$R" --list
+is "$rc" 0 "--list checks and lists the ledger"
+is "$(printf '%s\n' "$out" | cut -d' ' -f1-3)" "2026-11-22T00:00:00Z  CASE-17
+2026-11-23T00:00:00Z  CASE-18
+2026-11-23T00:00:00Z  CASE-19
+2026-11-23T00:00:00Z  CASE-20" "one line per request"
+
+done_testing
