@@ -588,6 +588,22 @@ out:
 	return rc;
 }
 
+struct range_write {
+	const struct xp_range *r;
+	const size_t *idx;
+	size_t n;
+	const struct xp_sign_pub *signer;
+	const uint8_t *sk;
+	const char *outname;
+};
+
+static int range_write(void *ctx, int out, struct xp_err *err)
+{
+	struct range_write *w = ctx;
+
+	return xp_range_write(w->r, w->idx, w->n, w->signer, w->sk, out, w->outname, err);
+}
+
 /* open --since/--until: the partitions of a source that meet the range, as one dump stream,
  * from the catalog as the trusted signer signed it. */
 static int cmd_open_range(const struct args *a, struct xp_err *err)
@@ -603,6 +619,9 @@ static int cmd_open_range(const struct args *a, struct xp_err *err)
 	struct xp_trust t = {0};
 	struct xp_keys_bound b;
 	struct xp_sign_pub signer;
+	struct xp_erase_ledger l = {0};
+	struct xp_erase_counts c = {0};
+	struct range_write rw;
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
 	char *pw = NULL;
 	size_t len = 0, *idx = NULL, n = 0;
@@ -619,15 +638,21 @@ static int cmd_open_range(const struct args *a, struct xp_err *err)
 	xp_sign_pub_from(t.signer, &signer);
 	r.cat = &cat;
 	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0 ||
-	    (rc = xp_range_select(&r, &idx, &n, err)) != 0)
+	    (rc = xp_range_select(&r, &idx, &n, err)) != 0 ||
+	    (rc = ledger(a, &signer, a->source ? a->source : "the range", &l, err)) != 0)
 		goto out;
 	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_range_write(&r, idx, n, &signer, sk, to_file ? out.fd : STDOUT_FILENO,
-	                    to_file ? a->output : NULL, err);
+	rw = (struct range_write){&r, idx, n, &signer, sk, to_file ? a->output : NULL};
+	rc = xp_erase_through(&l, sk, range_write, &rw, to_file ? out.fd : STDOUT_FILENO,
+	                      to_file ? a->output : NULL, &c, err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
+	if (rc == 0)
+		withheld(a, &l, &c);
 out:
+	xp_erase_counts_free(&c);
+	xp_erase_ledger_free(&l);
 	xp_afile_abort(&out);
 	xp_catalog_free(&cat);
 	xp_trust_free(&t);

@@ -4,6 +4,7 @@
 
 #include "against-run.h"
 #include "repo/catalog.h"
+#include "repo/erase.h"
 #include "cli/cli.h"
 #include "repo/keys.h"
 #include "repo/repo.h"
@@ -611,6 +612,28 @@ static void judge(struct run *run, const struct xp_catalog_finding *f)
 	worsen(&run->items[i], s);
 }
 
+static void on_finding(void *ctx, const struct xp_catalog_finding *f);
+
+/* The erasure ledger (xperase(1)): every entry signed by the trusted signer, chained, and every
+ * request the journal names still in it; a failure is a journal finding (signed records). */
+static void check_erasures(struct run *run)
+{
+	struct xp_erase_ledger l = {0};
+	struct xp_err err = {0, ""};
+	int rc = xp_erase_load(run->repo, &run->keys.signer, &l, &err);
+
+	/* a broken journal is the catalog check's finding already */
+	if (rc == XP_EINTEGRITY && strncmp(err.msg, "erasures:", 9) != 0)
+		;
+	else if (rc == XP_EINTEGRITY)
+		on_finding(run,
+		           &(struct xp_catalog_finding){XP_FIND_JOURNAL, "", "erasures", err.msg});
+	else if (rc)
+		on_finding(run, &(struct xp_catalog_finding){XP_FIND_UNREADABLE, "", "erasures",
+		                                             err.msg});
+	xp_erase_ledger_free(&l);
+}
+
 /* Keeps a catalog finding for the report and the exit status. */
 static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 {
@@ -702,6 +725,8 @@ static int check_all(struct run *run, int asked)
 			xp_warn("%s", err.msg);
 			run->check_failed = 1;
 			run->error = strdup(err.msg);
+		} else {
+			check_erasures(run);
 		}
 		for (size_t i = before; i < run->nfound; i++)
 			xp_warn("%s%s", run->found[i].kind == XP_FIND_SEAL_TEMP ? "warning: " : "",

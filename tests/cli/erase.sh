@@ -87,7 +87,13 @@ run xpseal open -r "$R" "$old" -o "$T/x.tar"
 is "$rc" 3 "an edited entry: open refuses with status 3"
 like "$err" "xpseal: erasures: line 2: *nothing restored; --ignore-erasures restores everything)" "naming the line"
 ok "$([ ! -e "$T/x.tar" ]; echo $?)" "and writes nothing"
+run xpverify -r "$R"
+is "$rc" 3 "xpverify finds the edited entry: status 3"
+like "$err" "*xpverify: erasures: line 2: signature does not verify with the trusted signer*" "and says where"
 head -n -1 "$T/erasures.good" >"$R/erasures"
+run xpverify -r "$R"
+like "$rc.$err" "3.*xpverify: erasures: the request journaled at journal line * (CASE-20: *) is missing*" \
+	"xpverify finds a dropped entry"
 run xpseal open -r "$R" "$old" -o "$T/x.tar"
 is "$rc" 3 "a dropped last entry: status 3"
 like "$err" "*the request journaled at journal line * (CASE-20: *) is missing from the ledger*" "the journal names it"
@@ -106,6 +112,22 @@ is "$(cnt "$T/all.db" 'select count(*) from audit_log')" 2000 "with every row"
 cp "$T/erasures.good" "$R/erasures"
 run xpseal open -r "$R" "$old" -o "$T/x.tar"
 is "$rc" 0 "the ledger put back: open works again"
+run xpverify -r "$R"
+is "$rc" 0 "and xpverify finds nothing"
+
+# partitions opened as a range: the same filter
+P=$T/prepo
+xpseal init -r "$P" >/dev/null 2>&1
+for w in 2026-11-11T00:00:00Z/2026-11-16T00:00:00Z 2026-11-16T00:00:00Z/2026-11-21T00:00:00Z; do
+	XP_NOW=2026-11-21T00:00:00Z xpdump -q --dsn "$D" -t audit_log --time-column utc_time \
+		--since "${w%/*}" --until "${w#*/}" | XP_NOW=2026-11-21T00:00:00Z xpseal -q -r "$P" --require-dump --partition --source demo >/dev/null
+done
+XP_NOW=2026-11-22T00:00:00Z xperase -r "$P" --ref CASE-17 --reason "Art. 17 request" -t audit_log \
+	--value 'user_name=CORP\j.smith' >/dev/null
+run xpseal open -r "$P" --source demo --since 2026-11-11T00:00:00Z -o "$T/range.tar"
+is "$rc.$err" "0.xpseal: $smith rows withheld by erasure request CASE-17" "open --since withholds them from a range of partitions"
+is "$(tar -xOf "$T/range.tar" SUMMARY | awk -F'\t' '$1 == "table" { print $3 }')" $((2000 - smith)) \
+	"and its SUMMARY counts the rows it holds"
 
 # recording needs the password and a whole request
 run xperase -r "$R" --ref C-1 --reason r -t audit_log

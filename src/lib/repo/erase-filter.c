@@ -1,13 +1,17 @@
 #include "config.h"
 
 #include "repo/erase.h"
-#include "repo/range.h"
 #include "repo/seal-repo.h"
 #include "crypto/secret.h"
 #include "stream/dump.h"
 #include "base/err.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -114,19 +118,6 @@ static int covers(const struct rule *r, const struct xp_dump_table *t, const str
 	return 0;
 }
 
-/* A private copy of the reader's manifest, without its SUMMARY, for the writer to fill. */
-static int copy_manifest(const struct xp_manifest *m, struct xp_manifest *out, struct xp_err *err)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	if ((rc = xp_manifest_format(m, &text, &len, err)) == 0)
-		rc = xp_manifest_parse(text, len, out, err);
-	free(text);
-	return rc;
-}
-
 int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN], int in,
                     int out, const char *outname, struct xp_erase_counts *c, struct xp_err *err)
 {
@@ -142,7 +133,7 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 	if (!c->rows)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_dump_reader_open(&r, in, err)) != 0 ||
-	    (rc = copy_manifest(xp_dump_reader_manifest(r), &m, err)) != 0 ||
+	    (rc = xp_manifest_copy(xp_dump_reader_manifest(r), &m, err)) != 0 ||
 	    (rc = xp_dump_writer_open(&w, out, outname, &m, 0, err)) != 0)
 		goto out;
 	c->started = m.started;
@@ -181,33 +172,113 @@ out:
 	return rc;
 }
 
-int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
-                  const struct xp_erase_ledger *l, int out, const char *outname,
-                  struct xp_erase_counts *c, struct xp_err *err)
+/* In the child: fn writes onto out; its error goes to errfd as "CODE MESSAGE". */
+static void produce(xp_erase_producer_fn *fn, void *ctx, int out, int errfd)
 {
-	struct xp_range_proc p = {-1, -1};
+	struct xp_err e = {0, ""};
+	int rc;
+
+	signal(SIGPIPE, SIG_DFL);
+	rc = fn(ctx, out, &e);
+	if (rc)
+		dprintf(errfd, "%d %s", -rc, e.msg);
+	_exit(rc ? 1 : 0);
+}
+
+/* Waits for the producer and returns its failure, if any; 1 when it ended on a closed pipe. */
+static int reap(pid_t pid, int errfd, struct xp_err *err)
+{
+	char msg[600];
+	ssize_t k, got = 0;
+	int status = 0, code = 0, off = 0;
+
+	while ((size_t)got < sizeof msg - 1 &&
+	       ((k = read(errfd, msg + got, sizeof msg - 1 - (size_t)got)) > 0 ||
+	        (k < 0 && errno == EINTR)))
+		got += k > 0 ? k : 0;
+	msg[got] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE)
+		return 1;
+	if (sscanf(msg, "%d %n", &code, &off) == 1 && off > 0)
+		return xp_err_set(err, -code, "%s", msg + off);
+	return xp_err_set(err, XP_EFAIL, "the stream to filter could not be produced");
+}
+
+int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
+                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
+                     struct xp_err *err)
+{
 	struct xp_err perr = {0, ""};
 	uint8_t *key = NULL;
-	int fd = -1, rc, prc;
+	int data[2] = {-1, -1}, ep[2] = {-1, -1}, rc, prc;
+	pid_t pid = -1;
 
 	if (l->n == 0)
-		return xp_seal_restore_key(repo, sfd, name, sk, out, NULL, err);
+		return fn(ctx, out, err);
 	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	xp_erase_key(sk, key);
-	if ((rc = xp_range_spawn(repo, sfd, name, sk, &fd, &p, err)) != 0)
+	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
-	rc = xp_erase_filter(l, key, fd, out, outname, c, err);
-	/* the child's failure (a damaged backup) says more than the reader's */
-	prc = xp_range_close_backup(&p, fd, name, &perr);
-	fd = -1;
-	if (prc) {
+	}
+	if ((pid = fork()) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "fork");
+		goto out;
+	}
+	if (pid == 0) {
+		close(data[0]);
+		close(ep[0]);
+		produce(fn, ctx, data[1], ep[1]);
+	}
+	close(data[1]);
+	close(ep[1]);
+	data[1] = ep[1] = -1;
+	rc = xp_erase_filter(l, key, data[0], out, outname, c, err);
+	/* a producer still writing ends on EPIPE; its failure (a damaged backup) says more
+	 * than the reader's */
+	close(data[0]);
+	data[0] = -1;
+	prc = reap(pid, ep[0], &perr);
+	if (prc == 1 && rc == 0)
+		rc = xp_err_set(err, XP_EFAIL, "the stream to filter ended early");
+	else if (prc < 0) {
 		*err = perr;
 		rc = prc;
 	}
 out:
-	if (fd >= 0)
-		close(fd);
+	for (int k = 0; k < 2; k++) {
+		if (data[k] >= 0)
+			close(data[k]);
+		if (ep[k] >= 0)
+			close(ep[k]);
+	}
 	xp_secret_free(key);
 	return rc;
+}
+
+struct restore {
+	const char *repo, *name;
+	int sfd;
+	const uint8_t *sk;
+};
+
+static int restore(void *ctx, int out, struct xp_err *err)
+{
+	struct restore *r = ctx;
+
+	return xp_seal_restore_key(r->repo, r->sfd, r->name, r->sk, out, NULL, err);
+}
+
+int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                  const struct xp_erase_ledger *l, int out, const char *outname,
+                  struct xp_erase_counts *c, struct xp_err *err)
+{
+	struct restore r = {repo, name, sfd, sk};
+
+	return xp_erase_through(l, sk, restore, &r, out, outname, c, err);
 }

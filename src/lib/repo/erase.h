@@ -86,9 +86,16 @@ void xp_erase_counts_free(struct xp_erase_counts *c);
 int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN], int in,
                     int out, const char *outname, struct xp_erase_counts *c, struct xp_err *err);
 
+/* Runs fn(ctx, fd, err) in a child process writing a dump stream into a pipe, and copies it
+ * through xp_erase_filter onto out (named outname) under the ledger's key derived from sk
+ * (the repository secret key); with an empty ledger fn writes onto out itself. c (zeroed) gets
+ * the counts; fn's failure is returned before the filter's. */
+typedef int xp_erase_producer_fn(void *ctx, int out, struct xp_err *err);
+int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
+                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
+                     struct xp_err *err);
 /* Writes the plaintext of the sealed copy sfd (checked by xp_seal_fetch; named name) onto out
- * through xp_erase_filter when l has entries (decrypted by a child process into a pipe), else
- * as it is. sk: the repository secret key; c (zeroed) gets the counts. */
+ * through xp_erase_through. */
 int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
                   const struct xp_erase_ledger *l, int out, const char *outname,
                   struct xp_erase_counts *c, struct xp_err *err);

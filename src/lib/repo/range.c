@@ -66,15 +66,25 @@ static void produce(const char *repo, const uint8_t *sk, const char *id, int fd,
 	_exit(rc ? 1 : 0);
 }
 
-int xp_range_spawn(const char *repo, int sfd, const char *name, const uint8_t *sk, int *fd,
-                   struct xp_range_proc *p, struct xp_err *err)
+int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
+                         const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,
+                         struct xp_range_proc *p, struct xp_err *err)
 {
-	int data[2] = {-1, -1}, ep[2] = {-1, -1}, rc = 0;
+	char *path = NULL;
+	int sfd = -1, data[2] = {-1, -1}, ep[2] = {-1, -1}, rc;
 	pid_t pid;
 
 	*fd = -1;
 	p->pid = -1;
 	p->errfd = -1;
+	if (e->state == XP_CATALOG_SHREDDED)
+		return xp_err_set(err, XP_EFAIL, "%s: shredded: its rows cannot be opened", e->id);
+	path = xp_repo_backup(repo, e->id, "");
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_seal_fetch(repo, path, e->id, signer, &sfd, err);
+	if (rc)
+		goto out;
 	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
@@ -87,7 +97,7 @@ int xp_range_spawn(const char *repo, int sfd, const char *name, const uint8_t *s
 	if (pid == 0) {
 		close(data[0]);
 		close(ep[0]);
-		produce(repo, sk, name, sfd, data[1], ep[1]);
+		produce(repo, sk, e->id, sfd, data[1], ep[1]);
 	}
 	p->pid = pid;
 	*fd = data[0];
@@ -101,27 +111,6 @@ out:
 		if (ep[k] >= 0)
 			close(ep[k]);
 	}
-	return rc;
-}
-
-int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
-                         const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,
-                         struct xp_range_proc *p, struct xp_err *err)
-{
-	char *path = NULL;
-	int sfd = -1, rc;
-
-	*fd = -1;
-	p->pid = -1;
-	p->errfd = -1;
-	if (e->state == XP_CATALOG_SHREDDED)
-		return xp_err_set(err, XP_EFAIL, "%s: shredded: its rows cannot be opened", e->id);
-	path = xp_repo_backup(repo, e->id, "");
-	if (!path)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_seal_fetch(repo, path, e->id, signer, &sfd, err);
-	if (rc == 0)
-		rc = xp_range_spawn(repo, sfd, e->id, sk, fd, p, err);
 	if (sfd >= 0)
 		close(sfd);
 	free(path);

@@ -44,10 +44,6 @@ struct xp_range_proc {
 int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
                          const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,
                          struct xp_range_proc *p, struct xp_err *err);
-/* The same for a copy sfd already checked (xp_seal_fetch; the caller still closes it), named
- * name in messages. */
-int xp_range_spawn(const char *repo, int sfd, const char *name, const uint8_t *sk, int *fd,
-                   struct xp_range_proc *p, struct xp_err *err);
 /* Closes fd (a child still writing ends on EPIPE), waits for the child and returns its
  * failure, if any (its own code: XP_EINTEGRITY for a damaged backup). */
 int xp_range_close_backup(struct xp_range_proc *p, int fd, const char *id, struct xp_err *err);

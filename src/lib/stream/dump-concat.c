@@ -9,20 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A deep copy of in's MANIFEST (no SUMMARY) into a zeroed out, through its text. */
-static int copy_manifest(const struct xp_manifest *in, struct xp_manifest *out, struct xp_err *err)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = xp_manifest_format(in, &text, &len, err);
-	if (rc == 0)
-		rc = xp_manifest_parse(text, len, out, err);
-	free(text);
-	return rc;
-}
-
 /* Whether input i's tables and columns are those of the output. */
 static int same_tables(const struct xp_manifest *a, const struct xp_manifest *b, size_t i,
                        struct xp_err *err)
@@ -70,7 +56,7 @@ static int tiles(const struct xp_manifest *m, size_t i, size_t n, int64_t *at, i
 static int start(const struct xp_manifest *first, struct xp_manifest *m, struct xp_dump_writer **w,
                  int out, const char *outname, int64_t since, int64_t until, struct xp_err *err)
 {
-	int rc = copy_manifest(first, m, err);
+	int rc = xp_manifest_copy(first, m, err);
 
 	if (rc)
 		return rc;

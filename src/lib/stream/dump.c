@@ -471,6 +471,19 @@ void xp_manifest_free(struct xp_manifest *m)
 	memset(m, 0, sizeof *m);
 }
 
+int xp_manifest_copy(const struct xp_manifest *in, struct xp_manifest *out, struct xp_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = xp_manifest_format(in, &text, &len, err);
+	if (rc == 0)
+		rc = xp_manifest_parse(text, len, out, err);
+	free(text);
+	return rc;
+}
+
 /* The time value of a field as UTC seconds: epoch seconds for an integer column, else
  * ISO-8601 text as databases print it. 0 with *t set, 1 for no time (infinity), -1. */
 static int field_time(const struct xp_field *f, int integer, int64_t *t)

@@ -56,6 +56,8 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 int xp_summary_format(const struct xp_manifest *m, char **out, size_t *len, struct xp_err *err);
 /* Parses MANIFEST text into a zeroed m. */
 int xp_manifest_parse(const char *buf, size_t len, struct xp_manifest *m, struct xp_err *err);
+/* A deep copy of in's MANIFEST (no SUMMARY) into a zeroed out, through its text. */
+int xp_manifest_copy(const struct xp_manifest *in, struct xp_manifest *out, struct xp_err *err);
 /* Parses SUMMARY text into the tables of m (which must hold the same tables, in order);
  * sets m->have_summary. */
 int xp_summary_parse(const char *buf, size_t len, struct xp_manifest *m, struct xp_err *err);
