@@ -2,7 +2,10 @@
 #include "config.h"
 
 #include "cli/cli.h"
+#include "repo/catalog.h"
 #include "repo/erase.h"
+#include "repo/repo.h"
+#include "repo/seal-repo.h"
 #include "repo/keys.h"
 #include "repo/trust.h"
 #include "crypto/secret.h"
@@ -10,9 +13,11 @@
 #include "base/err.h"
 #include "base/time.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,6 +25,7 @@ static const char usage_text[] =
         "usage: xperase -r REPO --ref CASE --reason TEXT -t TABLE... [--value COL=VALUE]...\n"
         "               [--interval T1/T2]... [--password-file F] [--signing-key F] [-p PUBKEY]\n"
         "       xperase -r REPO --list [-p PUBKEY]\n"
+        "       xperase -r REPO --dry-run [--password-file F] [-p PUBKEY]\n"
         "\n"
         "Records a request to erase rows in the repository's erasure ledger: the rows of the\n"
         "tables that hold one of the values (if any) and lie in one of the intervals (if any).\n"
@@ -32,6 +38,7 @@ static const char usage_text[] =
         "      --value COL=VALUE rows whose COL is VALUE, as the dump writes it (repeatable)\n"
         "      --interval T1/T2  rows whose time column is in [T1, T2) (repeatable)\n"
         "      --list            list the ledger's requests, checked\n"
+        "      --dry-run         say which backups hold how many rows the ledger covers\n"
         "      --password-file F the configuration password (default: $XP_PASSWORD_FILE, tty)\n"
         "      --signing-key F   the host's signing key (default: the host's)\n"
         "  -p, --pubkey FILE     trust this signer for this run\n"
@@ -39,7 +46,7 @@ static const char usage_text[] =
 
 struct args {
 	const char *repo, *ref, *reason, *password_file, *signing_key, *pubkey;
-	int list;
+	int list, dry_run;
 	struct xp_erase_entry e;
 	char **values; /* COL=VALUE as given */
 	size_t nvalues;
@@ -87,7 +94,7 @@ static int add_interval(struct xp_erase_entry *e, const char *arg, struct xp_err
 
 static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
 {
-	enum { O_REF = 256, O_REASON, O_VALUE, O_INTERVAL, O_LIST, O_PWFILE, O_SIGNKEY };
+	enum { O_REF = 256, O_REASON, O_VALUE, O_INTERVAL, O_LIST, O_DRY_RUN, O_PWFILE, O_SIGNKEY };
 	static const struct option longopts[] = {
 	        {"repo", required_argument, NULL, 'r'},
 	        {"ref", required_argument, NULL, O_REF},
@@ -96,6 +103,7 @@ static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
 	        {"value", required_argument, NULL, O_VALUE},
 	        {"interval", required_argument, NULL, O_INTERVAL},
 	        {"list", no_argument, NULL, O_LIST},
+	        {"dry-run", no_argument, NULL, O_DRY_RUN},
 	        {"password-file", required_argument, NULL, O_PWFILE},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"pubkey", required_argument, NULL, 'p'},
@@ -122,6 +130,7 @@ static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
 			break;
 		case O_INTERVAL: rc = add_interval(&a->e, optarg, err); break;
 		case O_LIST: a->list = 1; break;
+		case O_DRY_RUN: a->dry_run = 1; break;
 		case O_PWFILE: a->password_file = optarg; break;
 		case O_SIGNKEY: a->signing_key = optarg; break;
 		case 'p': a->pubkey = optarg; break;
@@ -137,9 +146,12 @@ static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
 	a->repo = xp_repo_path(a->repo);
 	if (!a->repo)
 		return xp_err_set(err, XP_EUSAGE, "no repository: give -r REPO or set XP_REPO");
-	if (a->list)
+	if (a->list && a->dry_run)
+		return xp_err_set(err, XP_EUSAGE, "give one of --list and --dry-run");
+	if (a->list || a->dry_run)
 		return a->ref || a->reason || a->e.ntables || a->nvalues || a->e.niv
-		               ? xp_err_set(err, XP_EUSAGE, "--list takes no request")
+		               ? xp_err_set(err, XP_EUSAGE, "%s takes no request",
+		                            a->list ? "--list" : "--dry-run")
 		               : 0;
 	if (!a->ref || !a->reason || !a->e.ntables || (!a->nvalues && !a->e.niv))
 		return xp_err_set(err, XP_EUSAGE,
@@ -183,6 +195,77 @@ static int cmd_list(const struct args *a, struct xp_err *err)
 out:
 	xp_erase_ledger_free(&l);
 	xp_trust_free(&t);
+	return rc;
+}
+
+/* One backup through the filter into /dev/null: the rows each request covers in it. */
+static int count_backup(const struct args *a, const struct xp_catalog_entry *e,
+                        const struct xp_sign_pub *signer, const uint8_t *sk,
+                        const struct xp_erase_ledger *l, int null, struct xp_err *err)
+{
+	struct xp_erase_counts c = {0};
+	char *path = xp_repo_backup(a->repo, e->id, "");
+	int fd = -1, rc;
+
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_seal_fetch(a->repo, path, e->id, signer, &fd, err)) != 0 ||
+	    (rc = xp_erase_open(a->repo, fd, e->id, sk, l, null, "/dev/null", &c, err)) != 0)
+		goto out;
+	printf("%s: %llu row%s", e->id, (unsigned long long)c.total, c.total == 1 ? "" : "s");
+	for (size_t i = 0; i < l->n; i++)
+		if (c.rows[i])
+			printf(", %llu by %s", (unsigned long long)c.rows[i], l->e[i].ref);
+	putchar('\n');
+out:
+	if (fd >= 0)
+		close(fd);
+	xp_erase_counts_free(&c);
+	free(path);
+	return rc;
+}
+
+/* --dry-run: every cataloged dump backup, counted. */
+static int cmd_dry_run(const struct args *a, struct xp_err *err)
+{
+	struct xp_keys_bound b;
+	struct xp_trust_opts o = {.pubkey = a->pubkey, .bound = &b};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	struct xp_catalog cat = {0};
+	struct xp_erase_ledger l = {0};
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	char *pw = NULL;
+	size_t len = 0;
+	int null = -1, rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0 ||
+	    (rc = xp_trust_check(a->repo, &o, &t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	if ((rc = xp_erase_load(a->repo, &signer, &l, err)) != 0 ||
+	    (rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0)
+		goto out;
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
+		goto out;
+	}
+	/* a backup without a source is not a dump stream: it holds no rows */
+	for (size_t i = 0; rc == 0 && i < cat.n; i++)
+		if (cat.entries[i].state == XP_CATALOG_SEALED && cat.entries[i].source)
+			rc = count_backup(a, &cat.entries[i], &signer, sk, &l, null, err);
+out:
+	if (null >= 0)
+		close(null);
+	xp_catalog_free(&cat);
+	xp_erase_ledger_free(&l);
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	xp_secret_free(sk);
 	return rc;
 }
 
@@ -266,7 +349,9 @@ int main(int argc, char **argv)
 		rc = xp_usage_error("%s", err.msg);
 	else if (rc)
 		rc = xp_fail(&err);
-	else if ((rc = a.list ? cmd_list(&a, &err) : cmd_record(&a, &err)) != 0)
+	else if ((rc = a.list      ? cmd_list(&a, &err)
+	               : a.dry_run ? cmd_dry_run(&a, &err)
+	                           : cmd_record(&a, &err)) != 0)
 		rc = xp_fail(&err);
 	else
 		rc = XP_EXIT_OK;

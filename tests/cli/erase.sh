@@ -79,6 +79,9 @@ ok "$(grep -rlF -e 'O'"'"'Brien' -e 'line two' -e "$addr" "$R" | wc -l)" "still 
 backup 2026-11-24T00:00:00Z
 run xpseal open -r "$R" "$id" -o "$T/new.tar"
 is "$rc.$err" "0." "a backup made after every request has nothing withheld"
+run xperase -r "$R" --dry-run
+is "$rc.$(sort <<<"$out")" "0.$(sort <<<"$old: $((smith + iv + both + 3)) rows, $smith by CASE-17, $iv by CASE-18, $both by CASE-19, 3 by CASE-20
+$id: 0 rows")" "--dry-run says which backups hold how many rows of which request"
 
 # tampering
 cp "$R/erasures" "$T/erasures.good"
