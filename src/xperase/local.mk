@@ -6,3 +6,4 @@ src_xperase_xperase_LDADD = $(XP_LIBS)
 
 TESTS += tests/cli/erase.sh
 EXTRA_DIST += tests/cli/erase.sh
+dist_man_MANS += man/xperase.1
