@@ -132,6 +132,26 @@ is "$rc.$err" "0.xpseal: $smith rows withheld by erasure request CASE-17" "open 
 is "$(tar -xOf "$T/range.tar" SUMMARY | awk -F'\t' '$1 == "table" { print $3 }')" $((2000 - smith)) \
 	"and its SUMMARY counts the rows it holds"
 
+# killed between the ledger and the journal: the request holds; a torn line is ignored, then cut
+n=$(XP_FAULT_TRACE=1 xperase -r "$P" --ref CASE-21 --reason r -t audit_log --interval 2026-11-01/2026-11-02 2>&1 >/dev/null |
+	sed -n 's/^xperase: fault point \([0-9]*\): erase-recorded$/\1/p')
+ok "$([ -n "$n" ]; echo $?)" "the record has a fault point after the ledger's fsync"
+lines=$(wc -l <"$P/erasures")
+run env XP_FAULT_AT="$n" "$XP_BUILDDIR/src/xperase/xperase" -r "$P" --ref CASE-22 --reason r -t audit_log \
+	--interval 2026-11-16T00:00:00Z/2026-11-17T00:00:00Z
+is "$rc.$(wc -l <"$P/erasures").$(grep -c 'CASE-22' "$P/journal")" "137.$((lines + 1)).0" \
+	"killed there: the entry is in the ledger, not yet journaled"
+d16=$(q "select count(*) from audit_log where utc_time >= '2026-11-16' and utc_time < '2026-11-17' and user_name is not 'CORP\\j.smith'")
+run xpseal open -r "$P" --source demo --since 2026-11-11T00:00:00Z -o "$T/range2.tar"
+like "$rc.$err" "0.*xpseal: $d16 rows withheld by erasure request CASE-22" "the signed entry applies"
+printf '2026-11-30T00:00:00Z\tCASE-23\taudit' >>"$P/erasures"
+run xpseal open -r "$P" --source demo --since 2026-11-11T00:00:00Z -o "$T/range3.tar"
+is "$rc" 0 "a torn last line (a crash mid-append) is ignored"
+run xperase -r "$P" --ref CASE-24 --reason r -t audit_log --interval 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z
+is "$rc.$(grep -c CASE-23 "$P/erasures").$(tail -n1 "$P/erasures" | cut -f2)" "0.0.CASE-24" "the next request cuts it off"
+run xperase -r "$P" --list
+is "$rc" 0 "and the ledger checks out"
+
 # recording needs the password and a whole request
 run xperase -r "$R" --ref C-1 --reason r -t audit_log
 is "$rc" 2 "a request without a value or interval is a usage error"
