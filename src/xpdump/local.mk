@@ -1,5 +1,6 @@
 # src/xpdump: sources, tests and pages of this area (included by Makefile.am)
 src_lib_libxp_a_SOURCES += src/lib/odbc.c src/lib/odbc-fetch.c src/lib/odbc-mssql.c src/lib/odbc-page.c \
+	src/lib/odbc-sqlite.c \
 	src/lib/odbc.h src/lib/odbc-int.h src/lib/csv.c src/lib/csv.h \
 	src/lib/dump.c src/lib/dump.h src/lib/dump-int.h \
 	src/lib/dump-write.c src/lib/dump-read.c

@@ -74,6 +74,24 @@ sqlite3 "$T/blob.db" "DELETE FROM b WHERE id = 3"
 run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
 is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" '0:id,code,note,raw 1,text,ok,\x01 ' \
 	"text in those columns and blobs in a BLOB column dump as ever"
+# only a value that reads X'HEX' may be a blob: such text is checked against the table itself
+sqlite3 "$T/blob.db" "INSERT INTO b VALUES (4, 'X''00FF''', 'X''''', x'04'), (5, 'x''00ff''', 'X''0G''', NULL)"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" \
+	"0:id,code,note,raw 1,text,ok,\\x01 4,X'00FF',X'',\\x04 5,x'00ff',X'0G', " \
+	"text that reads like the driver's form of a blob dumps as the text it is"
+sqlite3 "$T/blob.db" "INSERT INTO b VALUES (6, 'y', x'00ff', NULL)"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$err" "1:xpdump: table b: row 4: column note holds a blob, which its type TEXT cannot carry in a dump" \
+	"a blob after such text is found where it is"
+sqlite3 "$T/blob.db" "UPDATE b SET note = x'' WHERE id = 6"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$err" "1:xpdump: table b: row 2: column note holds a blob and the text the driver makes of it (X''), which a dump cannot tell apart" \
+	"a column holding a blob and the text the driver makes of it stops the dump at the text"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b --time-column id --until 1970-01-01T00:00:06Z -o "$T/blob.tar"
+is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" \
+	"0:id,code,note,raw 1,text,ok,\\x01 4,X'00FF',X'',\\x04 5,x'00ff',X'0G', " \
+	"a blob outside the window does not make such text in it doubtful"
 
 run xpdump --dsn "$dsn" -t audit -o "$T/a.tar"
 is "$rc:$err" "0:" "dump of a table exits 0, silent"
