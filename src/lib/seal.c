@@ -25,6 +25,20 @@ void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN])
 	randombytes_buf(id, XP_SEAL_ID_LEN);
 }
 
+int xp_seal_level_parse(const char *s, int *level, struct xp_err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < ZSTD_minCLevel() || v > ZSTD_maxCLevel())
+		return xp_err_set(err, XP_EUSAGE, "--level %s: not a zstd level (%d to %d)", s,
+		                  ZSTD_minCLevel(), ZSTD_maxCLevel());
+	*level = (int)v;
+	return 0;
+}
+
 void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
                          const uint8_t key_id[XP_SEAL_KEYID_LEN])
 {
@@ -266,7 +280,8 @@ static int sealer_setup(struct sealer *s, struct xp_err *err)
 	s->ss = sodium_malloc(sizeof *s->ss);
 	if (!s->cctx || !s->in || !s->plain || !s->ss)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, p->level ? p->level : 3);
+	s->info->level = p->level ? p->level : 3;
+	r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, s->info->level);
 	if (ZSTD_isError(r))
 		return zstd_err(err, r, "level");
 	if (workers < 0) {

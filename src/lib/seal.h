@@ -64,10 +64,15 @@ struct xp_seal_info {
 	uint64_t bytes_out; /* .xps bytes */
 	uint64_t chunks;
 	int workers;                              /* zstd workers actually in use */
+	int level;                                /* zstd level used */
 	uint8_t hash[XP_SEAL_HASH_LEN];           /* BLAKE2b-256 of the .xps bytes */
 	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the keys/shred/ID.key content when shreddable
 	                                           */
 };
+
+/* The zstd level of text s ("--level N"): an integer in zstd's range (ZSTD_minCLevel, the
+ * fastest, to ZSTD_maxCLevel), 0 meaning its default, 3; XP_EUSAGE otherwise. */
+int xp_seal_level_parse(const char *s, int *level, struct xp_err *err);
 
 /* Fills p with defaults, a fresh random id and the current time. */
 void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
@@ -137,6 +142,7 @@ struct xp_seal_backup_opts {
 	const uint8_t *key_id;        /* optional: the repository key id pinned (trust.h); a
 	                               * keys/repo.pub with another id is refused (XP_EINTEGRITY) */
 	int shreddable;               /* 1: shreddable; 0: the repository's default */
+	int level;                    /* zstd level (xp_seal_level_parse); 0: 3 */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
 	/* optional: called once all input is sealed, before anything becomes visible; a

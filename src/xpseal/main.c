@@ -24,7 +24,7 @@
 
 static const char usage_text[] =
         "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
-        "              [--json] [--require-dump]\n"
+        "              [--json] [--require-dump] [--level N]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] ID|FILE\n"
@@ -87,9 +87,9 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	printf("{\"id\":\"%s\",\"path\":", info->id);
 	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
-	       "\"blake2b\":\"%s\",\"workers\":%d}\n",
+	       "\"blake2b\":\"%s\",\"workers\":%d,\"level\":%d}\n",
 	       (unsigned long long)info->bytes_in, (unsigned long long)info->bytes_out, created,
-	       seconds, hash, info->workers);
+	       seconds, hash, info->workers, info->level);
 }
 
 enum {
@@ -103,6 +103,7 @@ enum {
 	OPT_REQUIRE_DUMP,
 	OPT_YES,
 	OPT_RESET,
+	OPT_LEVEL,
 };
 
 static const struct option options[] = {
@@ -123,6 +124,7 @@ static const struct option options[] = {
         {"pubkey", required_argument, NULL, 'p'},
         {"yes", no_argument, NULL, OPT_YES},
         {"reset", no_argument, NULL, OPT_RESET},
+        {"level", required_argument, NULL, OPT_LEVEL},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
@@ -131,10 +133,10 @@ enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream, "Y" yes, "R" reset. */
+ * "X" require a dump stream, "Y" yes, "R" reset, "L" level. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
-        [CMD_PASSWD] = "rPNS",   [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
+        [CMD_SEAL] = "riqKDUJXL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPp",
+        [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
 };
 
 struct args {
@@ -143,6 +145,7 @@ struct args {
 	const char *source, *target, *pubkey;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
 	int quiet, strong, shreddable, json, require_dump, yes, reset;
+	int level; /* --level; 0: the default */
 };
 
 static int option_letter(int c)
@@ -158,6 +161,7 @@ static int option_letter(int c)
 	case OPT_REQUIRE_DUMP: return 'X';
 	case OPT_YES: return 'Y';
 	case OPT_RESET: return 'R';
+	case OPT_LEVEL: return 'L';
 	default: return c;
 	}
 }
@@ -205,6 +209,10 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'p': a->pubkey = optarg; break;
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
+		case OPT_LEVEL:
+			if (xp_seal_level_parse(optarg, &a->level, &err) != 0)
+				return xp_usage_error("%s", err.msg);
+			break;
 		}
 	}
 	if (a->cmd == CMD_OPEN) {
@@ -303,6 +311,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO),
 	                       .source = a->source};
 	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
+	                                .level = a->level,
 	                                .observe = observe,
 	                                .observe_ctx = &obs,
 	                                .accept = a->require_dump ? require_dump : NULL,

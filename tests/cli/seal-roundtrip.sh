@@ -83,6 +83,23 @@ else
 	skip "progress line: script(1) is not installed"
 fi
 
+# --level: zstd's level, recorded in --json; the file opens to the same bytes at any level
+seq 1 300000 >"$T/text"
+declare -A sz
+for l in 1 19 -5; do
+	run xpseal -r "$R" --json --level "$l" -i "$T/text"
+	like "$rc:$out" "0:*\"workers\":*,\"level\":$l}" "--level $l: --json says the level"
+	p=${out#*\"path\":\"}
+	p=${p%%\"*}
+	sz[$l]=$(stat -c %s "$p")
+	xpseal open -r "$R" --password-file "$T/pw" "$p" | cmp -s - "$T/text"
+	ok $? "--level $l: the backup opens to the same bytes"
+done
+ok "$([ "${sz[19]}" -lt "${sz[1]}" ] && [ "${sz[1]}" -lt "${sz[-5]}" ])$?" \
+	"level 19 is smaller than 1, which is smaller than -5 (${sz[19]} < ${sz[1]} < ${sz[-5]})"
+run xpseal -r "$R" --json -i "$T/text"
+like "$out" "*\"level\":3}" "without --level the level is 3"
+
 # Shreddable backups.
 run xpseal -r "$R" --shreddable -i "$T/rand"
 id=$out
