@@ -345,6 +345,29 @@ if command -v script >/dev/null; then
 else
 	skip "script(1) is not installed to give xpdump a terminal"
 fi
+# The stream goes out in blocks of 102 tar records (1044480 bytes), a write each, not one write
+# (and one wake-up of the reader) every 10 KiB; it still ends on a whole record.
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=write -o "$T/st" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$dsn" -t ev >"$T/ev.tar"
+	size=$(stat -c %s "$T/ev.tar")
+	is "$(sed -n 's/^[0-9]* *write(1, .* = \([0-9]*\)$/\1/p' "$T/st" | paste -sd' ')" \
+		"$(awk -v n="$size" 'BEGIN { for (; n > 1044480; n -= 1044480) printf "1044480 "; print n }')" \
+		"the tar is written in blocks of 1044480 bytes ($size bytes)"
+	is "$((size % 10240))" 0 "and ends on a whole 10240-byte record"
+else
+	skip "strace is not installed"
+	skip "strace is not installed"
+fi
+# ... into a pipe that holds one block: xpdump grows it before it writes
+if command -v python3 >/dev/null; then
+	got=$(xpdump --dsn "$dsn" -t ev 2>/dev/null |
+		python3 -c 'import fcntl, sys; sys.stdin.buffer.read(1); print(fcntl.fcntl(0, 1032))')
+	is "$got" "$(awk '{ print ($1 < 1048576 ? $1 : 1048576) }' /proc/sys/fs/pipe-max-size)" \
+		"xpdump's output pipe holds 1 MiB (or pipe-max-size), not 64 KiB"
+else
+	skip "python3 is not installed"
+fi
+
 run xpdump --help
 like "$rc:$out" "0:usage: xpdump*" "--help prints usage and exits 0"
 
