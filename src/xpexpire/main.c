@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "cli.h"
+#include "copy.h"
 #include "keys.h"
 #include "policy.h"
 #include "sign.h"
@@ -463,6 +464,41 @@ static void print_list(const struct opts *o, const struct run *r)
 	}
 }
 
+static void on_copy(void *ctx, const struct xp_copy_event *ev)
+{
+	(void)ctx;
+	printf("%s\n", ev->msg);
+}
+
+/* After the repository's deletions: removes from every registered copy what the journal says
+ * was deleted, whether this run or an earlier one deleted it (a copy that was unreachable
+ * then is finished now). A copy that cannot be reached is reported and makes the run fail;
+ * the others go on. */
+static int expire_copies(const struct opts *o, const struct xp_signkey *key, struct xp_err *err)
+{
+	struct xp_copy_targets all = {0};
+	size_t failed = 0;
+	int rc;
+
+	rc = xp_copy_targets_load(o->repo, &all, err);
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		struct xp_err e = {0, ""};
+
+		if (xp_copy_expire(o->repo, key, &all.v[i], o->json ? NULL : on_copy, NULL, NULL,
+		                   &e) == 0)
+			continue;
+		xp_warn("%s (its deletions are finished by the next run)", e.msg);
+		if (failed++ == 0)
+			*err = e;
+	}
+	if (rc == 0 && failed) {
+		rc = err->code == XP_EINTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
+		xp_err_set(err, rc, "%zu of %zu copies not brought up to date", failed, all.n);
+	}
+	xp_copy_targets_free(&all);
+	return rc;
+}
+
 /* Before a change: the repository must match this host's pins, its catalog and journal be no
  * older than this host has seen (a first use pins it and says so). */
 static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
@@ -519,6 +555,10 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		print_list(o, &r);
 	else
 		print_decisions(o, &r);
+	if (changing && rc == 0)
+		rc = expire_copies(o, key, err);
+	if (changing && rc == 0)
+		trust_seen(o->repo, &t);
 out:
 	xp_sign_free_key(key);
 	xp_trust_free(&t);

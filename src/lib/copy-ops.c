@@ -1,0 +1,605 @@
+/* Managed copies: what is copied to a target, expired from it and checked on it, and the
+ * journal's signed record of it (copy.h). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "catalog-int.h"
+#include "copy-int.h"
+#include "repo.h"
+
+/* The repository's files a target gets besides the backups, in the order they are sent: the
+ * catalog's signature last, after the catalog it signs. Never keys/shred/. */
+static const enum xp_repo_file meta_files[] = {
+        XP_REPO_CONFIG,     XP_REPO_PUBLIC_KEY, XP_REPO_REPO_ID, XP_REPO_SECRET_KEY,
+        XP_REPO_SIGNER_PUB, XP_REPO_JOURNAL,    XP_REPO_CATALOG, XP_REPO_CATALOG_SIG};
+
+static void say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy_target *t,
+                const char *id, const char *rel, const char *msg)
+{
+	struct xp_copy_event ev = {kind, t->name, id ? id : "", rel ? rel : "", msg};
+
+	if (fn)
+		fn(ctx, &ev);
+}
+
+/* ---- the journal's record of copies ---- */
+
+/* Appends one event signed by key, under the lock. */
+static int note(const char *repo, const struct xp_signkey *key, const char *id, const char *event,
+                const struct xp_copy_target *t, struct xp_err *err)
+{
+	struct xp_catalog_lock lock;
+	struct xp_jstate js;
+	char reason[64];
+	int rc;
+
+	snprintf(reason, sizeof reason, "target %s", t->name);
+	rc = xp_catalog_lock(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err);
+	if (rc == 0)
+		rc = xp_journal_repaired(repo, &js, err);
+	js.key = key;
+	if (rc == 0)
+		rc = xp_journal_put(repo, &js, id, event, reason, NULL, err);
+	xp_catalog_unlock(&lock);
+	return rc;
+}
+
+/* What a verified catalog and the signed journal say, copied out of an operation so that the
+ * copying itself runs without the lock. */
+struct picture {
+	struct xp_catalog_entry *e; /* id, size, hash only */
+	size_t n;
+	struct xp_idset deleted; /* ids the journal says were deleted */
+};
+
+static void picture_free(struct picture *p)
+{
+	free(p->e);
+	xp_idset_free(&p->deleted);
+}
+
+static const struct xp_catalog_entry *picture_find(const struct picture *p, const char *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->e[i].id, id) == 0)
+			return &p->e[i];
+	return NULL;
+}
+
+static int picture_take(const char *repo, const struct xp_signkey *key, struct picture *p,
+                        struct xp_err *err)
+{
+	struct xp_catalog del = {0};
+	struct xp_op op;
+	size_t k = 0;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	rc = xp_op_begin(&op, repo, key, 0, err);
+	if (rc)
+		return rc;
+	p->e = calloc(op.cat.n ? op.cat.n : 1, sizeof *p->e);
+	del.entries = calloc(op.j.n ? op.j.n : 1, sizeof *del.entries);
+	if (!p->e || !del.entries) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < op.cat.n; i++) {
+		memcpy(p->e[i].id, op.cat.entries[i].id, sizeof p->e[i].id);
+		memcpy(p->e[i].hash, op.cat.entries[i].hash, sizeof p->e[i].hash);
+		p->e[i].size = op.cat.entries[i].size;
+	}
+	p->n = op.cat.n;
+	for (size_t i = 0; i < op.j.n; i++)
+		if ((op.j.v[i].flags & XP_J_DELETED) && !xp_op_find(&op, op.j.v[i].id))
+			memcpy(del.entries[k++].id, op.j.v[i].id, XP_REPO_ID_HEX);
+	del.n = k;
+	if (xp_idset_make(&p->deleted, &del, NULL) != 0)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+out:
+	free(del.entries);
+	xp_op_end(&op);
+	if (rc)
+		picture_free(p);
+	return rc;
+}
+
+/* ---- what the journal records of a target ---- */
+
+struct recorded {
+	const struct xp_copy_target *t;
+	char reason[64];
+	char (*ids)[XP_REPO_ID_HEX];
+	size_t n, cap;
+	char (*deleted)[XP_REPO_ID_HEX];
+	size_t ndeleted, capdeleted;
+	int oom;
+};
+
+static void set_add(char (**v)[XP_REPO_ID_HEX], size_t *n, size_t *cap, const char *id, int *oom)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], id) == 0)
+			return;
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		char(*g)[XP_REPO_ID_HEX] = realloc(*v, c * sizeof *g);
+
+		if (!g) {
+			*oom = 1;
+			return;
+		}
+		*v = g;
+		*cap = c;
+	}
+	memcpy((*v)[(*n)++], id, XP_REPO_ID_HEX);
+}
+
+static void set_del(char (*v)[XP_REPO_ID_HEX], size_t *n, const char *id)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(v[i], id) == 0) {
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof v[0]);
+			(*n)--;
+			return;
+		}
+	}
+}
+
+static int set_has(char (*v)[XP_REPO_ID_HEX], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int on_event(void *ctx, const struct xp_journal_event *ev)
+{
+	struct recorded *r = ctx;
+
+	if (!ev->authentic || !xp_repo_valid_id(ev->id))
+		return 0;
+	if (strcmp(ev->event, "deleted") == 0)
+		set_add(&r->deleted, &r->ndeleted, &r->capdeleted, ev->id, &r->oom);
+	if (strcmp(ev->reason, r->reason) != 0)
+		return 0;
+	if (strcmp(ev->event, "copied") == 0)
+		set_add(&r->ids, &r->n, &r->cap, ev->id, &r->oom);
+	else if (strcmp(ev->event, "copy-deleted") == 0)
+		set_del(r->ids, &r->n, ev->id);
+	return 0;
+}
+
+static void recorded_free(struct recorded *r)
+{
+	free(r->ids);
+	free(r->deleted);
+}
+
+/* Reads the journal under the shared lock, trusting records signed by signer. */
+static int recorded_load(const char *repo, const struct xp_sign_pub *signer,
+                         const struct xp_copy_target *t, struct recorded *r, struct xp_err *err)
+{
+	struct xp_jtrust trust = {.pub = signer};
+	struct xp_catalog_lock lock;
+	struct xp_jstate st;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->t = t;
+	snprintf(r->reason, sizeof r->reason, "target %s", t->name);
+	rc = xp_catalog_lock_shared(repo, &lock, err);
+	if (rc)
+		return rc;
+	rc = xp_journal_scan(repo, 0, &trust, on_event, r, &st, err);
+	xp_catalog_unlock(&lock);
+	if (rc == 0 && r->oom)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc)
+		recorded_free(r);
+	return rc;
+}
+
+static int recorded_has(const struct recorded *r, const char *id)
+{
+	return set_has(r->ids, r->n, id);
+}
+
+/* ---- copying ---- */
+
+/* Sends the repository file path (absolute) as rel, checked against want when given. */
+static int send(const char *repo, const struct xp_copy_target *t, const char *path, const char *rel,
+                const uint8_t *want, uint64_t want_size, struct xp_err *err)
+{
+	int fd, rc;
+
+	rc = xp_repo_open(repo, path, O_RDONLY, 0, &fd, err);
+	if (rc)
+		return rc;
+	rc = xp_ct_put(t, fd, path, rel, want, want_size, err);
+	close(fd);
+	return rc;
+}
+
+/* The catalog, journal and keys, after the backups; those t has already are not sent again. A
+ * file the repository does not have (config of an old repository, a catalog not written yet)
+ * is skipped. */
+static int send_meta(const char *repo, const struct xp_copy_target *t, struct xp_err *err)
+{
+	enum { N = sizeof meta_files / sizeof meta_files[0] };
+	const char *rel[N];
+	int same[N], rc;
+
+	for (size_t i = 0; i < N; i++)
+		rel[i] = xp_repo_name(meta_files[i]);
+	rc = xp_ct_same(t, repo, rel, N, same, err);
+	for (size_t i = 0; rc == 0 && i < N; i++) {
+		char *path = same[i] ? NULL : xp_repo_file(repo, meta_files[i]);
+
+		if (same[i])
+			continue;
+		rc = path ? send(repo, t, path, rel[i], NULL, 0, err)
+		          : xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (rc == XP_ENOENT)
+			rc = 0;
+		free(path);
+	}
+	return rc;
+}
+
+static int push_one(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+                    const struct xp_catalog_entry *e, struct xp_err *err)
+{
+	char rel[XP_REPO_REL_MAX], srel[XP_REPO_REL_MAX + 8];
+	char *xps = xp_repo_backup(repo, e->id, ""), *sig = xp_repo_backup(repo, e->id, ".minisig");
+	int rc;
+
+	xp_repo_backup_rel(e->id, rel);
+	snprintf(srel, sizeof srel, "%s.minisig", rel);
+	if (!xps || !sig) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = send(repo, t, sig, srel, NULL, 0, err);
+	if (rc == 0)
+		rc = send(repo, t, xps, rel, e->hash, e->size, err);
+	if (rc == 0)
+		rc = note(repo, key, e->id, "copied", t, err);
+out:
+	free(xps);
+	free(sig);
+	return rc;
+}
+
+/* A backup on t with the catalog's size: recorded there, or (a run killed between renaming
+ * it and journaling it) read back and recorded now when its bytes are the catalog's. 1: it
+ * is there, 0: it must be copied. */
+static int already_there(const char *repo, const struct xp_signkey *key,
+                         const struct xp_copy_target *t, const struct xp_catalog_entry *e,
+                         const struct recorded *r, struct xp_err *err)
+{
+	uint8_t hash[XP_CATALOG_HASH_LEN];
+	char rel[XP_REPO_REL_MAX];
+	uint64_t size;
+	int rc;
+
+	if (recorded_has(r, e->id))
+		return 1;
+	xp_repo_backup_rel(e->id, rel);
+	rc = xp_ct_hash(t, rel, hash, &size, err);
+	if (rc)
+		return rc;
+	if (size != e->size || sodium_memcmp(hash, e->hash, sizeof hash) != 0)
+		return 0;
+	rc = note(repo, key, e->id, "copied", t, err);
+	return rc ? rc : 1;
+}
+
+int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+                 xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
+{
+	struct picture p;
+	struct xp_ct_listing l = {0};
+	struct xp_sign_pub pub;
+	struct recorded r;
+	char rel[XP_REPO_REL_MAX], msg[128];
+	size_t done = 0;
+	int rc;
+
+	rc = picture_take(repo, key, &p, err);
+	if (rc)
+		return rc;
+	xp_sign_pub_of(key, &pub);
+	rc = recorded_load(repo, &pub, t, &r, err);
+	if (rc) {
+		picture_free(&p);
+		return rc;
+	}
+	rc = xp_ct_list(t, &l, err);
+	for (size_t i = 0; rc == 0 && i < p.n; i++) {
+		const struct xp_catalog_entry *e = &p.e[i];
+
+		xp_repo_backup_rel(e->id, rel);
+		if (xp_ct_listing_size(&l, rel) == (int64_t)e->size) {
+			int there = already_there(repo, key, t, e, &r, err);
+
+			if (there < 0)
+				rc = there;
+			if (there != 0)
+				continue;
+		}
+		rc = push_one(repo, key, t, e, err);
+		if (rc == XP_ENOENT) { /* deleted since the catalog was read */
+			rc = 0;
+			continue;
+		}
+		if (rc == 0) {
+			done++;
+			snprintf(msg, sizeof msg, "copied %s to %s", e->id, t->name);
+			say(fn, ctx, XP_COPY_COPIED, t, e->id, rel, msg);
+		}
+	}
+	if (rc == 0)
+		rc = send_meta(repo, t, err);
+	if (copied)
+		*copied = done;
+	recorded_free(&r);
+	xp_ct_listing_free(&l);
+	picture_free(&p);
+	return rc;
+}
+
+/* ---- expiry ---- */
+
+/* The backup id a target's file belongs to ("data/XX/ID.xps", "ID.xps.minisig" or the temp
+ * name of either), into id; temp (may be NULL) says whether it is a temp name. -1: none. */
+static int id_of_rel(const char *rel, char id[XP_REPO_ID_HEX], int *temp)
+{
+	const char *base;
+	size_t n;
+	int is_temp = 0;
+
+	if (strncmp(rel, "data/", 5) != 0 || !(base = strrchr(rel, '/')) || base - rel != 7)
+		return -1;
+	base++;
+	if (*base == '.') {
+		base++;
+		is_temp = 1;
+	}
+	n = strlen(base);
+	if (is_temp &&
+	    (n < strlen(XP_CT_TEMP) || strcmp(base + n - strlen(XP_CT_TEMP), XP_CT_TEMP)))
+		return -1;
+	if (is_temp)
+		n -= strlen(XP_CT_TEMP);
+	if (!(n == 36 || n == 44) || strncmp(base + 32, ".xps", 4) != 0 ||
+	    (n == 44 && strncmp(base + 36, ".minisig", 8) != 0))
+		return -1;
+	memcpy(id, base, 32);
+	id[32] = '\0';
+	if (!xp_repo_valid_id(id) || strncmp(rel + 5, id, 2) != 0)
+		return -1;
+	if (temp)
+		*temp = is_temp;
+	return 0;
+}
+
+int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+                   xp_copy_report_fn *fn, void *ctx, size_t *removed, struct xp_err *err)
+{
+	struct picture p;
+	struct xp_ct_listing l = {0};
+	char id[XP_REPO_ID_HEX], last[XP_REPO_ID_HEX] = "", msg[128];
+	size_t gone = 0;
+	int rc;
+
+	rc = picture_take(repo, key, &p, err);
+	if (rc)
+		return rc;
+	rc = xp_ct_list(t, &l, err);
+	/* Sorted: a backup's files are next to each other (ID.xps, ID.xps.minisig, temp names
+	 * sort before them as ".ID..." in the same directory, but all come before the next
+	 * directory); its deletion is journaled after the last of them. */
+	for (size_t i = 0; rc == 0 && i <= l.n; i++) {
+		int have = i < l.n && id_of_rel(l.v[i].rel, id, NULL) == 0 &&
+		           !picture_find(&p, id) && xp_idset_has(&p.deleted, id);
+
+		if (*last && (!have || strcmp(id, last) != 0)) {
+			rc = note(repo, key, last, "copy-deleted", t, err);
+			if (rc)
+				break;
+			gone++;
+			snprintf(msg, sizeof msg, "deleted %s from %s", last, t->name);
+			say(fn, ctx, XP_COPY_DELETED, t, last, "", msg);
+			*last = '\0';
+		}
+		if (!have)
+			continue;
+		rc = xp_ct_remove(t, l.v[i].rel, err);
+		memcpy(last, id, sizeof last);
+	}
+	if (rc == 0)
+		rc = send_meta(repo, t, err);
+	if (removed)
+		*removed = gone;
+	xp_ct_listing_free(&l);
+	picture_free(&p);
+	return rc;
+}
+
+int xp_copy_recorded(const char *repo, const struct xp_sign_pub *signer,
+                     const struct xp_copy_target *t, xp_copy_id_fn *fn, void *ctx,
+                     struct xp_err *err)
+{
+	struct recorded r;
+	int rc;
+
+	rc = recorded_load(repo, signer, t, &r, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < r.n; i++)
+		rc = fn(ctx, r.ids[i]);
+	recorded_free(&r);
+	return rc;
+}
+
+struct checking {
+	const char *repo;
+	const struct xp_copy_target *t;
+	xp_copy_report_fn *fn;
+	void *ctx;
+	int found;
+};
+
+static void finding(struct checking *c, int kind, const char *id, const char *rel, const char *fmt,
+                    const char *detail)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof msg, "copy %s: %s: %s%s", c->t->name, rel, fmt, detail ? detail : "");
+	if (kind != XP_COPY_PARTIAL)
+		c->found++;
+	say(c->fn, c->ctx, kind, c->t, id, rel, msg);
+}
+
+/* The hash and size of a repository file. */
+static int local_hash(const char *repo, const char *path, uint8_t *hash, uint64_t *size,
+                      struct xp_err *err)
+{
+	struct xp_copy_target self = {.name = "repository", .kind = XP_COPY_DIR};
+	char *dir = strdup(path), *slash;
+	int rc;
+
+	if (!dir)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	(void)repo;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	self.where = dir;
+	rc = xp_ct_hash(&self, slash + 1, hash, size, err);
+	free(dir);
+	return rc;
+}
+
+/* A backup present on the target: its bytes are the catalog's, its signature the
+ * repository's. A read that fails is returned (the target could not be read). */
+static int check_backup(struct checking *c, const struct xp_catalog_entry *e,
+                        const struct xp_ct_listing *l, struct xp_err *err)
+{
+	uint8_t hash[XP_CATALOG_HASH_LEN], mine[XP_CATALOG_HASH_LEN];
+	char rel[XP_REPO_REL_MAX], srel[XP_REPO_REL_MAX + 8], *sig;
+	uint64_t size, msize;
+	int rc;
+
+	xp_repo_backup_rel(e->id, rel);
+	snprintf(srel, sizeof srel, "%s.minisig", rel);
+	rc = xp_ct_hash(c->t, rel, hash, &size, err);
+	if (rc)
+		return rc;
+	if (size != e->size || sodium_memcmp(hash, e->hash, sizeof hash) != 0)
+		finding(c, XP_COPY_CHANGED, e->id, rel,
+		        "its bytes are not those of the catalog (tampered or damaged)", NULL);
+	if (xp_ct_listing_size(l, srel) < 0) {
+		finding(c, XP_COPY_MISSING, e->id, srel, "missing", NULL);
+		return 0;
+	}
+	rc = xp_ct_hash(c->t, srel, hash, &size, err);
+	sig = rc ? NULL : xp_repo_backup(c->repo, e->id, ".minisig");
+	if (rc == 0 && !sig)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc == 0 && local_hash(c->repo, sig, mine, &msize, err) == 0 &&
+	    (size != msize || sodium_memcmp(hash, mine, sizeof hash) != 0))
+		finding(c, XP_COPY_CHANGED, e->id, srel, "not the repository's signature", NULL);
+	free(sig);
+	return rc;
+}
+
+static int meta_name(const char *rel)
+{
+	for (size_t i = 0; i < sizeof meta_files / sizeof meta_files[0]; i++)
+		if (strcmp(rel, xp_repo_name(meta_files[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* A file on the target that is not a listed backup's: expired, a temp file, or foreign. */
+static void check_other(struct checking *c, const struct xp_catalog *cat, const struct recorded *r,
+                        const char *rel)
+{
+	char id[XP_REPO_ID_HEX];
+	int temp = 0;
+
+	if (meta_name(rel))
+		return;
+	if (id_of_rel(rel, id, &temp) != 0) {
+		finding(c, XP_COPY_FOREIGN, "", rel, "not a file of the repository (foreign)",
+		        NULL);
+	} else if (set_has(r->deleted, r->ndeleted, id) && !xp_catalog_find(cat, id)) {
+		finding(c, XP_COPY_EXPIRED, id, rel,
+		        "a backup deleted from the repository is still on the copy (xpexpire "
+		        "removes it)",
+		        NULL);
+	} else if (temp) {
+		finding(c, XP_COPY_PARTIAL, id, rel, "an interrupted copy (the next copy ends it)",
+		        NULL);
+	} else if (!xp_catalog_find(cat, id)) {
+		finding(c, XP_COPY_FOREIGN, id, rel, "a backup the repository never had (foreign)",
+		        NULL);
+	}
+}
+
+int xp_copy_check(const char *repo, const struct xp_sign_pub *signer,
+                  const struct xp_copy_target *t, xp_copy_report_fn *fn, void *ctx,
+                  struct xp_err *err)
+{
+	struct checking c = {repo, t, fn, ctx, 0};
+	struct xp_catalog cat = {0};
+	struct xp_ct_listing l = {0};
+	struct recorded r = {0};
+	char rel[XP_REPO_REL_MAX];
+	int rc;
+
+	rc = xp_catalog_load(repo, &cat, err);
+	if (rc == 0 && (rc = recorded_load(repo, signer, t, &r, err)) != 0)
+		memset(&r, 0, sizeof r);
+	if (rc == 0)
+		rc = xp_ct_list(t, &l, err);
+	for (size_t i = 0; rc == 0 && i < cat.n; i++) {
+		const struct xp_catalog_entry *e = &cat.entries[i];
+
+		xp_repo_backup_rel(e->id, rel);
+		if (xp_ct_listing_size(&l, rel) >= 0)
+			rc = check_backup(&c, e, &l, err);
+		else if (set_has(r.ids, r.n, e->id))
+			finding(&c, XP_COPY_MISSING, e->id, rel,
+			        "missing (the journal records it copied there)", NULL);
+	}
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const char *x = l.v[i].rel;
+		size_t n = strlen(x);
+		char id[XP_REPO_ID_HEX];
+		int temp = 0;
+
+		/* A listed backup's own files were checked above. */
+		if (id_of_rel(x, id, &temp) == 0 && !temp && xp_catalog_find(&cat, id) &&
+		    (n > 8 &&
+		     (strcmp(x + n - 4, ".xps") == 0 || strcmp(x + n - 8, ".minisig") == 0)))
+			continue;
+		check_other(&c, &cat, &r, x);
+	}
+	xp_ct_listing_free(&l);
+	recorded_free(&r);
+	xp_catalog_free(&cat);
+	return rc ? rc : c.found;
+}
