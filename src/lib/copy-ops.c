@@ -31,26 +31,92 @@ static void say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy
 
 /* ---- the journal's record of copies ---- */
 
-/* Appends one event signed by key, under the lock. */
-static int note(const char *repo, const struct xp_signkey *key, const char *id, const char *event,
-                const struct xp_copy_target *t, struct xp_err *err)
+/* A list of backup ids; after idv_sort, sorted and unique for idv_has. */
+struct idv {
+	char (*v)[XP_REPO_ID_HEX];
+	size_t n, cap;
+	int oom;
+};
+
+static void idv_add(struct idv *s, const char *id)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char(*v)[XP_REPO_ID_HEX] = realloc(s->v, cap * sizeof *v);
+
+		if (!v) {
+			s->oom = 1;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy(s->v[s->n++], id, XP_REPO_ID_HEX);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void idv_sort(struct idv *s)
+{
+	size_t k = 0;
+
+	if (s->n)
+		qsort(s->v, s->n, sizeof *s->v, cmp_id);
+	for (size_t i = 0; i < s->n; i++)
+		if (k == 0 || strcmp(s->v[k - 1], s->v[i]) != 0)
+			memmove(s->v[k++], s->v[i], XP_REPO_ID_HEX);
+	s->n = k;
+}
+
+static int idv_has(const struct idv *s, const char *id)
+{
+	return s->n && bsearch(id, s->v, s->n, sizeof *s->v, cmp_id) != NULL;
+}
+
+static void idv_free(struct idv *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* Records that are written to the journal together: one write and one fsync for up to this
+ * many backups (a run killed before them costs the next run a read-back of each). */
+#define NOTE_BATCH 64
+
+/* Journals event ("copied", "copy-deleted") for every id of b, signed by key, under the lock,
+ * in one append; then empties b. */
+static int note_many(const char *repo, const struct xp_signkey *key, struct idv *b,
+                     const char *event, const struct xp_copy_target *t, struct xp_err *err)
 {
 	struct xp_catalog_lock lock;
+	struct xp_jline *v = NULL;
 	struct xp_jstate js;
 	char reason[64];
 	int rc;
 
+	if (b->n == 0)
+		return 0;
 	snprintf(reason, sizeof reason, "target %s", t->name);
+	v = calloc(b->n, sizeof *v);
+	if (!v)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->n; i++)
+		v[i] = (struct xp_jline){b->v[i], event, reason, NULL};
 	rc = xp_catalog_lock(repo, &lock, err);
-	if (rc)
-		return rc;
-	rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err);
-	if (rc == 0)
-		rc = xp_journal_repaired(repo, &js, err);
-	js.key = key;
-	if (rc == 0)
-		rc = xp_journal_put(repo, &js, id, event, reason, NULL, err);
-	xp_catalog_unlock(&lock);
+	if (rc == 0) {
+		rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err);
+		if (rc == 0)
+			rc = xp_journal_repaired(repo, &js, err);
+		js.key = key;
+		if (rc == 0)
+			rc = xp_journal_put_lines(repo, &js, v, b->n, err);
+		xp_catalog_unlock(&lock);
+	}
+	free(v);
+	b->n = 0;
 	return rc;
 }
 
@@ -59,21 +125,15 @@ static int note(const char *repo, const struct xp_signkey *key, const char *id, 
 struct picture {
 	struct xp_catalog_entry *e; /* id, size, hash only */
 	size_t n;
+	struct xp_idset listed;  /* the catalog's ids */
 	struct xp_idset deleted; /* ids the journal says were deleted */
 };
 
 static void picture_free(struct picture *p)
 {
 	free(p->e);
+	xp_idset_free(&p->listed);
 	xp_idset_free(&p->deleted);
-}
-
-static const struct xp_catalog_entry *picture_find(const struct picture *p, const char *id)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->e[i].id, id) == 0)
-			return &p->e[i];
-	return NULL;
 }
 
 static int picture_take(const char *repo, const struct xp_signkey *key, struct picture *p,
@@ -101,10 +161,10 @@ static int picture_take(const char *repo, const struct xp_signkey *key, struct p
 	}
 	p->n = op.cat.n;
 	for (size_t i = 0; i < op.j.n; i++)
-		if ((op.j.v[i].flags & XP_J_DELETED) && !xp_op_find(&op, op.j.v[i].id))
+		if (op.j.v[i].flags & XP_J_DELETED)
 			memcpy(del.entries[k++].id, op.j.v[i].id, XP_REPO_ID_HEX);
 	del.n = k;
-	if (xp_idset_make(&p->deleted, &del, NULL) != 0)
+	if (xp_idset_make(&p->deleted, &del, NULL) != 0 || xp_idset_make(&p->listed, &op.cat, NULL))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 out:
 	free(del.entries);
@@ -116,78 +176,69 @@ out:
 
 /* ---- what the journal records of a target ---- */
 
-struct recorded {
-	const struct xp_copy_target *t;
-	char reason[64];
-	char (*ids)[XP_REPO_ID_HEX];
-	size_t n, cap;
-	char (*deleted)[XP_REPO_ID_HEX];
-	size_t ndeleted, capdeleted;
-	int oom;
+/* One "copied" or "copy-deleted" record of a target, in journal order. */
+struct cev {
+	char id[XP_REPO_ID_HEX];
+	size_t line;
+	int copied;
 };
 
-static void set_add(char (**v)[XP_REPO_ID_HEX], size_t *n, size_t *cap, const char *id, int *oom)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i], id) == 0)
-			return;
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-		char(*g)[XP_REPO_ID_HEX] = realloc(*v, c * sizeof *g);
-
-		if (!g) {
-			*oom = 1;
-			return;
-		}
-		*v = g;
-		*cap = c;
-	}
-	memcpy((*v)[(*n)++], id, XP_REPO_ID_HEX);
-}
-
-static void set_del(char (*v)[XP_REPO_ID_HEX], size_t *n, const char *id)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(v[i], id) == 0) {
-			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof v[0]);
-			(*n)--;
-			return;
-		}
-	}
-}
-
-static int set_has(char (*v)[XP_REPO_ID_HEX], size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], id) == 0)
-			return 1;
-	return 0;
-}
+struct recorded {
+	char reason[64];
+	struct idv on;      /* the backups the journal records on the target now */
+	struct idv deleted; /* the backups the journal says were deleted */
+	struct cev *ev;     /* while reading */
+	size_t nev, capev;
+	int oom;
+};
 
 static int on_event(void *ctx, const struct xp_journal_event *ev)
 {
 	struct recorded *r = ctx;
+	int copied;
 
 	if (!ev->authentic || !xp_repo_valid_id(ev->id))
 		return 0;
 	if (strcmp(ev->event, "deleted") == 0)
-		set_add(&r->deleted, &r->ndeleted, &r->capdeleted, ev->id, &r->oom);
-	if (strcmp(ev->reason, r->reason) != 0)
+		idv_add(&r->deleted, ev->id);
+	copied = strcmp(ev->event, "copied") == 0;
+	if (strcmp(ev->reason, r->reason) != 0 || (!copied && strcmp(ev->event, "copy-deleted")))
 		return 0;
-	if (strcmp(ev->event, "copied") == 0)
-		set_add(&r->ids, &r->n, &r->cap, ev->id, &r->oom);
-	else if (strcmp(ev->event, "copy-deleted") == 0)
-		set_del(r->ids, &r->n, ev->id);
+	if (r->nev == r->capev) {
+		size_t cap = r->capev ? 2 * r->capev : 64;
+		struct cev *v = realloc(r->ev, cap * sizeof *v);
+
+		if (!v) {
+			r->oom = 1;
+			return 0;
+		}
+		r->ev = v;
+		r->capev = cap;
+	}
+	memcpy(r->ev[r->nev].id, ev->id, XP_REPO_ID_HEX);
+	r->ev[r->nev].line = ev->line;
+	r->ev[r->nev++].copied = copied;
 	return 0;
+}
+
+static int cmp_cev(const void *a, const void *b)
+{
+	const struct cev *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : x->line < y->line ? -1 : x->line > y->line;
 }
 
 static void recorded_free(struct recorded *r)
 {
-	free(r->ids);
-	free(r->deleted);
+	idv_free(&r->on);
+	idv_free(&r->deleted);
+	free(r->ev);
+	r->ev = NULL;
 }
 
-/* Reads the journal under the shared lock, trusting records signed by signer. */
+/* Reads the journal under the shared lock, trusting records signed by signer: a backup is on
+ * t when its last record there is "copied". */
 static int recorded_load(const char *repo, const struct xp_sign_pub *signer,
                          const struct xp_copy_target *t, struct recorded *r, struct xp_err *err)
 {
@@ -197,23 +248,24 @@ static int recorded_load(const char *repo, const struct xp_sign_pub *signer,
 	int rc;
 
 	memset(r, 0, sizeof *r);
-	r->t = t;
 	snprintf(r->reason, sizeof r->reason, "target %s", t->name);
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		return rc;
 	rc = xp_journal_scan(repo, 0, &trust, on_event, r, &st, err);
 	xp_catalog_unlock(&lock);
-	if (rc == 0 && r->oom)
+	if (r->nev)
+		qsort(r->ev, r->nev, sizeof *r->ev, cmp_cev);
+	for (size_t i = 0; i < r->nev; i++)
+		if ((i + 1 == r->nev || strcmp(r->ev[i].id, r->ev[i + 1].id) != 0) &&
+		    r->ev[i].copied)
+			idv_add(&r->on, r->ev[i].id);
+	idv_sort(&r->deleted);
+	if (rc == 0 && (r->oom || r->on.oom || r->deleted.oom))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc)
 		recorded_free(r);
 	return rc;
-}
-
-static int recorded_has(const struct recorded *r, const char *id)
-{
-	return set_has(r->ids, r->n, id);
 }
 
 /* ---- copying ---- */
@@ -258,7 +310,7 @@ static int send_meta(const char *repo, const struct xp_copy_target *t, struct xp
 	return rc;
 }
 
-static int push_one(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+static int push_one(const char *repo, const struct xp_copy_target *t,
                     const struct xp_catalog_entry *e, struct xp_err *err)
 {
 	char rel[XP_REPO_REL_MAX], srel[XP_REPO_REL_MAX + 8];
@@ -274,19 +326,16 @@ static int push_one(const char *repo, const struct xp_signkey *key, const struct
 	rc = send(repo, t, sig, srel, NULL, 0, err);
 	if (rc == 0)
 		rc = send(repo, t, xps, rel, e->hash, e->size, err);
-	if (rc == 0)
-		rc = note(repo, key, e->id, "copied", t, err);
 out:
 	free(xps);
 	free(sig);
 	return rc;
 }
 
-/* A backup on t with the catalog's size: recorded there, or (a run killed between renaming
- * it and journaling it) read back and recorded now when its bytes are the catalog's. 1: it
- * is there, 0: it must be copied. */
-static int already_there(const char *repo, const struct xp_signkey *key,
-                         const struct xp_copy_target *t, const struct xp_catalog_entry *e,
+/* A backup on t with the catalog's size: recorded there (1), or (a run killed between renaming
+ * it and journaling it) read back, and to be recorded now when its bytes are the catalog's
+ * (2); 0: it must be copied. */
+static int already_there(const struct xp_copy_target *t, const struct xp_catalog_entry *e,
                          const struct recorded *r, struct xp_err *err)
 {
 	uint8_t hash[XP_CATALOG_HASH_LEN];
@@ -294,16 +343,13 @@ static int already_there(const char *repo, const struct xp_signkey *key,
 	uint64_t size;
 	int rc;
 
-	if (recorded_has(r, e->id))
+	if (idv_has(&r->on, e->id))
 		return 1;
 	xp_repo_backup_rel(e->id, rel);
 	rc = xp_ct_hash(t, rel, hash, &size, err);
 	if (rc)
 		return rc;
-	if (size != e->size || sodium_memcmp(hash, e->hash, sizeof hash) != 0)
-		return 0;
-	rc = note(repo, key, e->id, "copied", t, err);
-	return rc ? rc : 1;
+	return size == e->size && sodium_memcmp(hash, e->hash, sizeof hash) == 0 ? 2 : 0;
 }
 
 int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
@@ -313,9 +359,10 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	struct xp_ct_listing l = {0};
 	struct xp_sign_pub pub;
 	struct recorded r;
+	struct idv b = {0};
 	char rel[XP_REPO_REL_MAX], msg[128];
 	size_t done = 0;
-	int rc;
+	int rc, rc2;
 
 	rc = picture_take(repo, key, &p, err);
 	if (rc)
@@ -329,31 +376,39 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	rc = xp_ct_list(t, &l, err);
 	for (size_t i = 0; rc == 0 && i < p.n; i++) {
 		const struct xp_catalog_entry *e = &p.e[i];
+		int there = 0;
 
 		xp_repo_backup_rel(e->id, rel);
-		if (xp_ct_listing_size(&l, rel) == (int64_t)e->size) {
-			int there = already_there(repo, key, t, e, &r, err);
-
-			if (there < 0)
-				rc = there;
-			if (there != 0)
-				continue;
-		}
-		rc = push_one(repo, key, t, e, err);
-		if (rc == XP_ENOENT) { /* deleted since the catalog was read */
-			rc = 0;
-			continue;
-		}
-		if (rc == 0) {
+		if (xp_ct_listing_size(&l, rel) == (int64_t)e->size)
+			there = already_there(t, e, &r, err);
+		if (there < 0)
+			rc = there;
+		if (there == 2)
+			idv_add(&b, e->id);
+		if (there == 0)
+			rc = push_one(repo, t, e, err);
+		if (there == 0 && rc == 0) {
+			idv_add(&b, e->id);
 			done++;
 			snprintf(msg, sizeof msg, "copied %s to %s", e->id, t->name);
 			say(fn, ctx, XP_COPY_COPIED, t, e->id, rel, msg);
 		}
+		if (rc == XP_ENOENT) /* deleted since the catalog was read */
+			rc = 0;
+		if (rc == 0 && b.oom)
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		if (rc == 0 && b.n == NOTE_BATCH)
+			rc = note_many(repo, key, &b, "copied", t, err);
 	}
+	/* What was copied before a failure is recorded all the same. */
+	rc2 = note_many(repo, key, &b, "copied", t, rc ? &(struct xp_err){0, ""} : err);
+	if (rc == 0)
+		rc = rc2;
 	if (rc == 0)
 		rc = send_meta(repo, t, err);
 	if (copied)
 		*copied = done;
+	idv_free(&b);
 	recorded_free(&r);
 	xp_ct_listing_free(&l);
 	picture_free(&p);
@@ -400,39 +455,39 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 {
 	struct picture p;
 	struct xp_ct_listing l = {0};
-	char id[XP_REPO_ID_HEX], last[XP_REPO_ID_HEX] = "", msg[128];
-	size_t gone = 0;
-	int rc;
+	struct idv gone = {0};
+	char id[XP_REPO_ID_HEX], msg[128];
+	int rc, rc2;
 
 	rc = picture_take(repo, key, &p, err);
 	if (rc)
 		return rc;
 	rc = xp_ct_list(t, &l, err);
-	/* Sorted: a backup's files are next to each other (ID.xps, ID.xps.minisig, temp names
-	 * sort before them as ".ID..." in the same directory, but all come before the next
-	 * directory); its deletion is journaled after the last of them. */
-	for (size_t i = 0; rc == 0 && i <= l.n; i++) {
-		int have = i < l.n && id_of_rel(l.v[i].rel, id, NULL) == 0 &&
-		           !picture_find(&p, id) && xp_idset_has(&p.deleted, id);
-
-		if (*last && (!have || strcmp(id, last) != 0)) {
-			rc = note(repo, key, last, "copy-deleted", t, err);
-			if (rc)
-				break;
-			gone++;
-			snprintf(msg, sizeof msg, "deleted %s from %s", last, t->name);
-			say(fn, ctx, XP_COPY_DELETED, t, last, "", msg);
-			*last = '\0';
-		}
-		if (!have)
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		if (id_of_rel(l.v[i].rel, id, NULL) != 0 || xp_idset_has(&p.listed, id) ||
+		    !xp_idset_has(&p.deleted, id))
 			continue;
 		rc = xp_ct_remove(t, l.v[i].rel, err);
-		memcpy(last, id, sizeof last);
+		if (rc == 0)
+			idv_add(&gone, id);
 	}
+	/* A backup's files (temp names, the backup, its signature) are not next to each other
+	 * in the listing: each deletion is journaled once, after all its files went. */
+	idv_sort(&gone);
+	if (gone.oom && rc == 0)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < gone.n; i++) {
+		snprintf(msg, sizeof msg, "deleted %s from %s", gone.v[i], t->name);
+		say(fn, ctx, XP_COPY_DELETED, t, gone.v[i], "", msg);
+	}
+	if (removed)
+		*removed = gone.n;
+	rc2 = note_many(repo, key, &gone, "copy-deleted", t, rc ? &(struct xp_err){0, ""} : err);
+	if (rc == 0)
+		rc = rc2;
 	if (rc == 0)
 		rc = send_meta(repo, t, err);
-	if (removed)
-		*removed = gone;
+	idv_free(&gone);
 	xp_ct_listing_free(&l);
 	picture_free(&p);
 	return rc;
@@ -448,8 +503,8 @@ int xp_copy_recorded(const char *repo, const struct xp_sign_pub *signer,
 	rc = recorded_load(repo, signer, t, &r, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; rc == 0 && i < r.n; i++)
-		rc = fn(ctx, r.ids[i]);
+	for (size_t i = 0; rc == 0 && i < r.on.n; i++)
+		rc = fn(ctx, r.on.v[i]);
 	recorded_free(&r);
 	return rc;
 }
@@ -545,7 +600,7 @@ static void check_other(struct checking *c, const struct xp_catalog *cat, const 
 	if (id_of_rel(rel, id, &temp) != 0) {
 		finding(c, XP_COPY_FOREIGN, "", rel, "not a file of the repository (foreign)",
 		        NULL);
-	} else if (set_has(r->deleted, r->ndeleted, id) && !xp_catalog_find(cat, id)) {
+	} else if (idv_has(&r->deleted, id) && !xp_catalog_find(cat, id)) {
 		finding(c, XP_COPY_EXPIRED, id, rel,
 		        "a backup deleted from the repository is still on the copy (xpexpire "
 		        "removes it)",
@@ -581,7 +636,7 @@ int xp_copy_check(const char *repo, const struct xp_sign_pub *signer,
 		xp_repo_backup_rel(e->id, rel);
 		if (xp_ct_listing_size(&l, rel) >= 0)
 			rc = check_backup(&c, e, &l, err);
-		else if (set_has(r.ids, r.n, e->id))
+		else if (idv_has(&r.on, e->id))
 			finding(&c, XP_COPY_MISSING, e->id, rel,
 			        "missing (the journal records it copied there)", NULL);
 	}

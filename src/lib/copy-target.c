@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@
 
 #include "copy-int.h"
 #include "journal.h"
-
 
 static int rel_ok(const char *rel)
 {
@@ -167,26 +167,93 @@ static int dir_list(const struct xp_copy_target *t, struct xp_ct_listing *l, str
 }
 
 /* Copies fd into the open file out, hashing what it sends. */
+/* BLAKE2b on a second thread: a chunk is hashed while the next one is read and the last one
+ * written, so that copying costs about what its I/O costs. */
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	crypto_generichash_state *h;
+	const uint8_t *buf; /* the chunk being hashed, or NULL */
+	size_t n;
+	int done;
+};
+
+static void *hash_loop(void *arg)
+{
+	struct hasher *x = arg;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		while (!x->buf && !x->done)
+			pthread_cond_wait(&x->cv, &x->mu);
+		if (!x->buf)
+			break;
+		pthread_mutex_unlock(&x->mu);
+		crypto_generichash_update(x->h, x->buf, (unsigned long long)x->n);
+		pthread_mutex_lock(&x->mu);
+		x->buf = NULL;
+		pthread_cond_broadcast(&x->cv);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* Waits until the chunk before is hashed, then hands buf over (NULL: none, the end). */
+static void hash_submit(struct hasher *x, const uint8_t *buf, size_t n)
+{
+	pthread_mutex_lock(&x->mu);
+	while (x->buf)
+		pthread_cond_wait(&x->cv, &x->mu);
+	x->buf = buf;
+	x->n = n;
+	x->done = buf == NULL;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
 int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out, const char *rel,
                crypto_generichash_state *h, uint64_t *size, struct xp_err *err)
 {
-	uint8_t *buf = malloc(XP_CT_BUF);
+	struct hasher x = {.h = h};
+	uint8_t *buf = malloc(2 * (size_t)XP_CT_BUF), *cur;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, k = 0;
 
 	*size = 0;
 	if (!buf)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	while ((n = xp_read_full(fd, buf, XP_CT_BUF)) > 0) {
-		crypto_generichash_update(h, buf, (unsigned long long)n);
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.cv, NULL);
+	if (pthread_create(&x.th, NULL, hash_loop, &x) != 0) {
+		rc = xp_err_set(err, XP_EFAIL, "copy %s: cannot start a thread", t->name);
+		goto out;
+	}
+	/* Two buffers: one is read into (and written) while the other is hashed; handing a
+	 * buffer over waits for the other's hash, so a buffer is never read into while hashed. */
+	for (cur = buf; (n = xp_read_full(fd, cur, XP_CT_BUF)) > 0;
+	     cur = buf + (k ^= 1) * XP_CT_BUF) {
+		hash_submit(&x, cur, (size_t)n);
 		*size += (uint64_t)n;
-		if (out >= 0 && xp_write_all(out, buf, (size_t)n, err) != 0) {
+		if (out >= 0 && xp_write_all(out, cur, (size_t)n, err) != 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, rel);
 			break;
 		}
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* Start writing back what was just written: the disk then works while the next
+		 * chunk is read and hashed, and the fsync before the rename waits for little. */
+		if (out >= 0)
+			(void)sync_file_range(out, (off_t)(*size - (uint64_t)n), n,
+			                      SYNC_FILE_RANGE_WRITE);
+#endif
 	}
-	if (n < 0)
+	if (n < 0 && rc == 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	hash_submit(&x, NULL, 0);
+	pthread_join(x.th, NULL);
+out:
+	pthread_cond_destroy(&x.cv);
+	pthread_mutex_destroy(&x.mu);
 	free(buf);
 	return rc;
 }

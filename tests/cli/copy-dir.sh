@@ -53,7 +53,7 @@ is "$rc:$out" "0:$(printf 'name\tjurisdiction\tbackups\turl\nnas\teu\t0\t%s' "$C
 rid=$(tail -n 1 "$R/keys/repo.id")
 is "$(cat "$XP_STATE_DIR/copies/$rid/targets")" "$(printf 'nas\t%s\teu\t-' "$C")" \
 	"targets are registered in this host's state directory"
-run grep -rl nas "$R"
+run grep -rlF "$C" "$R"
 is "$rc:$out" "1:" "and nowhere in the repository"
 
 # Copying
@@ -96,8 +96,10 @@ ok "$([ "$rc" -ne 0 ]; echo $?)" "a shreddable backup does not open from the cop
 # number comes from a traced run to another new target: per backup, its signature's
 # copy-before-fsync, then the backup's (the 4th is the second backup's .xps).
 xpcopy add -r "$R" --jurisdiction eu probe "$T/probe"
-k=$(XP_FAULT_TRACE=1 xpcopy -r "$R" probe 2>&1 >/dev/null |
-	awk '/copy-before-fsync/ && ++n == 4 { sub(/.*fault point /, ""); sub(/:.*/, ""); print; exit }')
+XP_FAULT_TRACE=1 xpcopy -r "$R" probe 2>"$T/trace" >/dev/null
+point() { awk -v what="$1" -v nth="$2" '$0 ~ what && ++n == nth { sub(/.*fault point /, ""); sub(/:.*/, ""); print; exit }' "$T/trace"; }
+k=$(point copy-before-fsync 4)
+kj=$(point 'journal: append' 1)
 xpcopy remove -r "$R" probe
 xpcopy add -r "$R" --jurisdiction eu usb "$T/usb"
 killed "$k" usb
@@ -119,15 +121,21 @@ is "$(listing "$T/usb")" "$(listing "$C")" "the target ends like the one never i
 run xpcopy list -r "$R" usb
 is "$(echo "$out" | sort)" "$(printf '%s\n' "${ids[@]}" | sort)" "every backup is recorded on it"
 
-# A run killed after renaming a backup but before journaling it: the next run reads it back
-# and records it, without copying it again.
+# A run killed after renaming the backups but before journaling them: the next run reads them
+# back and records them, without copying them again.
 xpcopy add -r "$R" --jurisdiction eu disk3 "$T/disk3"
-killed $((k - 3)) disk3
-is "$rc" 137 "a copy killed before its journal record (fault point $((k - 3)))"
+killed "$kj" disk3
+is "$rc" 137 "a copy killed before its journal records (fault point $kj)"
 is "$(awk -F'\t' '$4 == "target disk3"' "$R/journal" | wc -l)" 0 "nothing is recorded on disk3 yet"
+is "$(cd "$T/disk3" && find data -name '*.xps' | wc -l)" 4 "though the four backups are there"
+printf 'X' | dd of="$T/disk3/data/${first:0:2}/$first.xps" bs=1 seek=3000 conv=notrunc 2>/dev/null
 run xpcopy -r "$R" disk3
-is "$(printf '%s\n' "$out" | grep -c '^copied ')" 3 "the next run copies the three others"
+is "$rc:$out" "$(printf '0:copied %s to disk3\ndisk3: 1 backups copied' "$first")" \
+	"the next run reads them back and copies only the one whose bytes are not the catalog's"
+cmp -s "$R/data/${first:0:2}/$first.xps" "$T/disk3/data/${first:0:2}/$first.xps"
+ok $? "which now has the repository's bytes"
 is "$(xpcopy list -r "$R" disk3 | sort)" "$(printf '%s\n' "${ids[@]}" | sort)" "and records all four"
+is "$(awk -F'\t' '$3 == "copied" && $4 == "target disk3"' "$R/journal" | wc -l)" 4 "once each"
 xpcopy remove -r "$R" disk3
 
 # A repository file that is not what the catalog says is never copied
