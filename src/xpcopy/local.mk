@@ -6,3 +6,4 @@ dist_man_MANS += man/xpcopy.1
 TESTS += tests/cli/copy-dir.sh tests/cli/copy-expire.sh tests/cli/copy-full.sh tests/cli/copy-sftp.sh
 EXTRA_DIST += tests/cli/copy-dir.sh tests/cli/copy-expire.sh tests/cli/copy-full.sh \
 	tests/cli/copy-sftp.sh tests/lib-sftp.sh
+dist_noinst_SCRIPTS += scripts/bench-copy
