@@ -139,6 +139,12 @@ out:
 	return rc;
 }
 
+/* A local path as rclone must get it: one that cannot be taken for an option. */
+static char *local_arg(const char *path)
+{
+	return path[0] == '/' ? strdup(path) : xp_asprintf("./%s", path);
+}
+
 static char *remote_path(const struct xp_copy_target *t, const char *rel)
 {
 	size_t n = strlen(t->where);
@@ -223,7 +229,7 @@ int xp_ct_rclone_put(const struct xp_copy_target *t, int fd, const char *path, c
 {
 	crypto_generichash_state h;
 	uint8_t sent[XP_CATALOG_HASH_LEN], back[XP_CATALOG_HASH_LEN];
-	char tmprel[300], *rp = NULL, *tp = NULL;
+	char tmprel[300], *rp = NULL, *tp = NULL, *lp = NULL;
 	const char *slash = strrchr(rel, '/');
 	uint64_t size, back_size;
 	int rc;
@@ -245,7 +251,9 @@ int xp_ct_rclone_put(const struct xp_copy_target *t, int fd, const char *path, c
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = rclone(t, (const char *const[]){"copyto", path, tp, NULL}, NULL, NULL, err);
+	lp = local_arg(path);
+	rc = lp ? rclone(t, (const char *const[]){"copyto", lp, tp, NULL}, NULL, NULL, err)
+	        : xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
 		xp_fault_point("copy-uploaded");
 	/* Read back: what the remote holds under the temp name is what was checked. */
@@ -260,6 +268,7 @@ int xp_ct_rclone_put(const struct xp_copy_target *t, int fd, const char *path, c
 	if (rc == 0)
 		rc = rclone(t, (const char *const[]){"moveto", tp, rp, NULL}, NULL, NULL, err);
 out:
+	free(lp);
 	free(rp);
 	free(tp);
 	return rc;
@@ -282,12 +291,14 @@ int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const cha
                       size_t n, int *same, struct xp_err *err)
 {
 	struct xp_sbuf b = {0};
-	char list[32], *line, *next;
+	char list[32], *line, *next, *local = local_arg(dir);
 	FILE *f = tmpfile();
 	int rc = 0;
 
-	if (!f)
-		return xp_err_sys(err, XP_EFAIL, "copy %s: temp file", t->name);
+	if (!f || !local) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: temp file", t->name);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s\n", rel[i]);
 	if (fflush(f) != 0) {
@@ -299,7 +310,7 @@ int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const cha
 	 * a target it cannot reach has none (what is then sent fails, and says why). */
 	(void)rclone(t,
 	             (const char *const[]){"check", "--download", "--one-way", "--files-from-raw",
-	                                   list, "--combined", "-", dir, t->where, NULL},
+	                                   list, "--combined", "-", local, t->where, NULL},
 	             to_sbuf, &b, err);
 	if (b.failed) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -316,6 +327,8 @@ int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const cha
 	}
 out:
 	xp_sbuf_free(&b);
-	fclose(f);
+	if (f)
+		fclose(f);
+	free(local);
 	return rc;
 }

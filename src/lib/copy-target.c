@@ -293,8 +293,13 @@ static int dir_put(const struct xp_copy_target *t, int fd, const char *path, con
 		rc = xp_err_set(err, XP_EFAIL, "copy %s: %s: name too long", t->name, rel);
 		goto out;
 	}
-	/* A temp file a killed run left is written over: it never had the final name. */
-	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A temp file a killed run left (or anything planted at its name: a link) goes first: it
+	 * never had the final name, and the new one is made afresh, never opened through a link. */
+	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
+		goto out;
+	}
+	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;

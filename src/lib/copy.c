@@ -69,7 +69,7 @@ static int target_set(struct xp_copy_target *t, const char *name, const char *ur
 	if (rconfig && (!text_ok(rconfig) || rconfig[0] != '/'))
 		return xp_err_set(err, XP_EUSAGE, "%s: rclone's config file, as an absolute path",
 		                  rconfig);
-	if (strncmp(url, "rclone:", 7) == 0 && !strchr(url + 7, ':'))
+	if (strncmp(url, "rclone:", 7) == 0 && (!strchr(url + 7, ':') || url[7] == '-'))
 		return xp_err_set(err, XP_EUSAGE, "%s: rclone:REMOTE:PATH has no remote", url);
 	if (rconfig && strncmp(url, "rclone:", 7) != 0)
 		return xp_err_set(err, XP_EUSAGE, "%s: an rclone config is for an rclone target",

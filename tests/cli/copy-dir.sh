@@ -138,6 +138,27 @@ is "$(xpcopy list -r "$R" disk3 | sort)" "$(printf '%s\n' "${ids[@]}" | sort)" "
 is "$(awk -F'\t' '$3 == "copied" && $4 == "target disk3"' "$R/journal" | wc -l)" 4 "once each"
 xpcopy remove -r "$R" disk3
 
+# Links planted on a target are never written through: one at a temp name is replaced, one
+# as a directory fails the copy
+xpcopy add -r "$R" --jurisdiction eu linked "$T/linked"
+echo "victim" >"$T/victim"
+mkdir -p "$T/linked/data/${first:0:2}"
+ln -s "$T/victim" "$T/linked/data/${first:0:2}/.$first.xps.copying"
+run xpcopy -r "$R" linked
+is "$rc" 0 "a link at a temp name: the copy succeeds"
+is "$(cat "$T/victim")" "victim" "and the file it pointed to is untouched"
+ok "$([ ! -L "$T/linked/data/${first:0:2}/.$first.xps.copying" ] && cmp -s "$R/data/${first:0:2}/$first.xps" "$T/linked/data/${first:0:2}/$first.xps"; echo $?)" \
+	"the link is gone and the backup is in place"
+xpcopy add -r "$R" --jurisdiction eu linked2 "$T/linked2"
+mkdir -p "$T/linked2/data" "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/linked2/data/${first:0:2}"
+run xpcopy -r "$R" linked2
+is "$rc" 1 "a link as data/XX on the target fails the copy"
+like "$err" "*copy linked2: $T/linked2/data/${first:0:2} (not a directory, or a link)*" "naming it"
+is "$(ls -A "$T/elsewhere")" "" "and nothing is written where it points"
+xpcopy remove -r "$R" linked
+xpcopy remove -r "$R" linked2
+
 # A repository file that is not what the catalog says is never copied
 xpcopy add -r "$R" --jurisdiction eu fresh "$T/fresh"
 f=$R/data/${first:0:2}/$first.xps
