@@ -12,6 +12,8 @@
 
 #include "catalog.h"
 #include "copy.h"
+#include "repo.h"
+#include "sign.h"
 
 /* A file found on a target. */
 struct xp_ct_file {
@@ -70,5 +72,47 @@ int xp_ct_rclone_hash(const struct xp_copy_target *t, const char *rel, uint8_t *
 int xp_ct_rclone_remove(const struct xp_copy_target *t, const char *rel, struct xp_err *err);
 int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const char *const *rel,
                       size_t n, int *same, struct xp_err *err);
+
+/* What the journal records of copies (copy-ops.c). A list of backup ids; once sorted (as
+ * xp_crec_load leaves its lists), unique and searched by xp_idv_has. */
+struct xp_idv {
+	char (*v)[XP_REPO_ID_HEX];
+	size_t n, cap;
+	int oom;
+};
+
+int xp_idv_has(const struct xp_idv *s, const char *id);
+
+/* One "copied" or "copy-deleted" record of a target, in journal order. */
+struct xp_cev {
+	char id[XP_REPO_ID_HEX];
+	size_t line;
+	int copied;
+};
+
+/* What the journal records of one target. */
+struct xp_crec {
+	char reason[64];
+	struct xp_idv on;      /* the backups the journal records on the target now */
+	struct xp_idv deleted; /* the backups the journal says were deleted */
+	struct xp_cev *ev;     /* while reading */
+	size_t nev, capev;
+	int oom;
+};
+
+/* Reads what the journal records of t, under the shared lock, trusting records signed by
+ * signer: a backup is on t when its last record there is "copied". */
+int xp_crec_load(const char *repo, const struct xp_sign_pub *signer, const struct xp_copy_target *t,
+                 struct xp_crec *r, struct xp_err *err);
+void xp_crec_free(struct xp_crec *r);
+
+/* The backup id a target's file belongs to ("data/XX/ID.xps", "ID.xps.minisig" or the temp
+ * name of either), into id; temp (may be NULL) says whether it is a temp name. -1: none. */
+int xp_copy_id_of_rel(const char *rel, char id[XP_REPO_ID_HEX], int *temp);
+/* Whether rel is one of the repository's files a copy holds besides backups (catalog...). */
+int xp_copy_meta_name(const char *rel);
+/* Reports one event to fn (may be NULL). */
+void xp_copy_say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy_target *t,
+                 const char *id, const char *rel, const char *msg);
 
 #endif

@@ -20,8 +20,8 @@ static const enum xp_repo_file meta_files[] = {
         XP_REPO_CONFIG,     XP_REPO_PUBLIC_KEY, XP_REPO_REPO_ID, XP_REPO_SECRET_KEY,
         XP_REPO_SIGNER_PUB, XP_REPO_JOURNAL,    XP_REPO_CATALOG, XP_REPO_CATALOG_SIG};
 
-static void say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy_target *t,
-                const char *id, const char *rel, const char *msg)
+void xp_copy_say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy_target *t,
+                 const char *id, const char *rel, const char *msg)
 {
 	struct xp_copy_event ev = {kind, t->name, id ? id : "", rel ? rel : "", msg};
 
@@ -31,14 +31,7 @@ static void say(xp_copy_report_fn *fn, void *ctx, int kind, const struct xp_copy
 
 /* ---- the journal's record of copies ---- */
 
-/* A list of backup ids; after idv_sort, sorted and unique for idv_has. */
-struct idv {
-	char (*v)[XP_REPO_ID_HEX];
-	size_t n, cap;
-	int oom;
-};
-
-static void idv_add(struct idv *s, const char *id)
+static void idv_add(struct xp_idv *s, const char *id)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
@@ -59,7 +52,7 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static void idv_sort(struct idv *s)
+static void idv_sort(struct xp_idv *s)
 {
 	size_t k = 0;
 
@@ -71,12 +64,12 @@ static void idv_sort(struct idv *s)
 	s->n = k;
 }
 
-static int idv_has(const struct idv *s, const char *id)
+int xp_idv_has(const struct xp_idv *s, const char *id)
 {
 	return s->n && bsearch(id, s->v, s->n, sizeof *s->v, cmp_id) != NULL;
 }
 
-static void idv_free(struct idv *s)
+static void idv_free(struct xp_idv *s)
 {
 	free(s->v);
 	memset(s, 0, sizeof *s);
@@ -88,7 +81,7 @@ static void idv_free(struct idv *s)
 
 /* Journals event ("copied", "copy-deleted") for every id of b, signed by key, under the lock,
  * in one append; then empties b. */
-static int note_many(const char *repo, const struct xp_signkey *key, struct idv *b,
+static int note_many(const char *repo, const struct xp_signkey *key, struct xp_idv *b,
                      const char *event, const struct xp_copy_target *t, struct xp_err *err)
 {
 	struct xp_catalog_lock lock;
@@ -176,25 +169,9 @@ out:
 
 /* ---- what the journal records of a target ---- */
 
-/* One "copied" or "copy-deleted" record of a target, in journal order. */
-struct cev {
-	char id[XP_REPO_ID_HEX];
-	size_t line;
-	int copied;
-};
-
-struct recorded {
-	char reason[64];
-	struct idv on;      /* the backups the journal records on the target now */
-	struct idv deleted; /* the backups the journal says were deleted */
-	struct cev *ev;     /* while reading */
-	size_t nev, capev;
-	int oom;
-};
-
 static int on_event(void *ctx, const struct xp_journal_event *ev)
 {
-	struct recorded *r = ctx;
+	struct xp_crec *r = ctx;
 	int copied;
 
 	if (!ev->authentic || !xp_repo_valid_id(ev->id))
@@ -206,7 +183,7 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 		return 0;
 	if (r->nev == r->capev) {
 		size_t cap = r->capev ? 2 * r->capev : 64;
-		struct cev *v = realloc(r->ev, cap * sizeof *v);
+		struct xp_cev *v = realloc(r->ev, cap * sizeof *v);
 
 		if (!v) {
 			r->oom = 1;
@@ -223,13 +200,13 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 
 static int cmp_cev(const void *a, const void *b)
 {
-	const struct cev *x = a, *y = b;
+	const struct xp_cev *x = a, *y = b;
 	int c = strcmp(x->id, y->id);
 
 	return c ? c : x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void recorded_free(struct recorded *r)
+void xp_crec_free(struct xp_crec *r)
 {
 	idv_free(&r->on);
 	idv_free(&r->deleted);
@@ -239,8 +216,8 @@ static void recorded_free(struct recorded *r)
 
 /* Reads the journal under the shared lock, trusting records signed by signer: a backup is on
  * t when its last record there is "copied". */
-static int recorded_load(const char *repo, const struct xp_sign_pub *signer,
-                         const struct xp_copy_target *t, struct recorded *r, struct xp_err *err)
+int xp_crec_load(const char *repo, const struct xp_sign_pub *signer, const struct xp_copy_target *t,
+                 struct xp_crec *r, struct xp_err *err)
 {
 	struct xp_jtrust trust = {.pub = signer};
 	struct xp_catalog_lock lock;
@@ -264,7 +241,7 @@ static int recorded_load(const char *repo, const struct xp_sign_pub *signer,
 	if (rc == 0 && (r->oom || r->on.oom || r->deleted.oom))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc)
-		recorded_free(r);
+		xp_crec_free(r);
 	return rc;
 }
 
@@ -336,14 +313,14 @@ out:
  * it and journaling it) read back, and to be recorded now when its bytes are the catalog's
  * (2); 0: it must be copied. */
 static int already_there(const struct xp_copy_target *t, const struct xp_catalog_entry *e,
-                         const struct recorded *r, struct xp_err *err)
+                         const struct xp_crec *r, struct xp_err *err)
 {
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	char rel[XP_REPO_REL_MAX];
 	uint64_t size;
 	int rc;
 
-	if (idv_has(&r->on, e->id))
+	if (xp_idv_has(&r->on, e->id))
 		return 1;
 	xp_repo_backup_rel(e->id, rel);
 	rc = xp_ct_hash(t, rel, hash, &size, err);
@@ -358,8 +335,8 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	struct picture p;
 	struct xp_ct_listing l = {0};
 	struct xp_sign_pub pub;
-	struct recorded r;
-	struct idv b = {0};
+	struct xp_crec r;
+	struct xp_idv b = {0};
 	char rel[XP_REPO_REL_MAX], msg[128];
 	size_t done = 0;
 	int rc, rc2;
@@ -368,7 +345,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	if (rc)
 		return rc;
 	xp_sign_pub_of(key, &pub);
-	rc = recorded_load(repo, &pub, t, &r, err);
+	rc = xp_crec_load(repo, &pub, t, &r, err);
 	if (rc) {
 		picture_free(&p);
 		return rc;
@@ -391,7 +368,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 			idv_add(&b, e->id);
 			done++;
 			snprintf(msg, sizeof msg, "copied %s to %s", e->id, t->name);
-			say(fn, ctx, XP_COPY_COPIED, t, e->id, rel, msg);
+			xp_copy_say(fn, ctx, XP_COPY_COPIED, t, e->id, rel, msg);
 		}
 		if (rc == XP_ENOENT) /* deleted since the catalog was read */
 			rc = 0;
@@ -409,7 +386,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	if (copied)
 		*copied = done;
 	idv_free(&b);
-	recorded_free(&r);
+	xp_crec_free(&r);
 	xp_ct_listing_free(&l);
 	picture_free(&p);
 	return rc;
@@ -417,9 +394,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 
 /* ---- expiry ---- */
 
-/* The backup id a target's file belongs to ("data/XX/ID.xps", "ID.xps.minisig" or the temp
- * name of either), into id; temp (may be NULL) says whether it is a temp name. -1: none. */
-static int id_of_rel(const char *rel, char id[XP_REPO_ID_HEX], int *temp)
+int xp_copy_id_of_rel(const char *rel, char id[XP_REPO_ID_HEX], int *temp)
 {
 	const char *base;
 	size_t n;
@@ -455,7 +430,7 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 {
 	struct picture p;
 	struct xp_ct_listing l = {0};
-	struct idv gone = {0};
+	struct xp_idv gone = {0};
 	char id[XP_REPO_ID_HEX], msg[128];
 	int rc, rc2;
 
@@ -464,7 +439,7 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 		return rc;
 	rc = xp_ct_list(t, &l, err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		if (id_of_rel(l.v[i].rel, id, NULL) != 0 || xp_idset_has(&p.listed, id) ||
+		if (xp_copy_id_of_rel(l.v[i].rel, id, NULL) != 0 || xp_idset_has(&p.listed, id) ||
 		    !xp_idset_has(&p.deleted, id))
 			continue;
 		rc = xp_ct_remove(t, l.v[i].rel, err);
@@ -478,7 +453,7 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < gone.n; i++) {
 		snprintf(msg, sizeof msg, "deleted %s from %s", gone.v[i], t->name);
-		say(fn, ctx, XP_COPY_DELETED, t, gone.v[i], "", msg);
+		xp_copy_say(fn, ctx, XP_COPY_DELETED, t, gone.v[i], "", msg);
 	}
 	if (removed)
 		*removed = gone.n;
@@ -497,164 +472,22 @@ int xp_copy_recorded(const char *repo, const struct xp_sign_pub *signer,
                      const struct xp_copy_target *t, xp_copy_id_fn *fn, void *ctx,
                      struct xp_err *err)
 {
-	struct recorded r;
+	struct xp_crec r;
 	int rc;
 
-	rc = recorded_load(repo, signer, t, &r, err);
+	rc = xp_crec_load(repo, signer, t, &r, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < r.on.n; i++)
 		rc = fn(ctx, r.on.v[i]);
-	recorded_free(&r);
+	xp_crec_free(&r);
 	return rc;
 }
 
-struct checking {
-	const char *repo;
-	const struct xp_copy_target *t;
-	xp_copy_report_fn *fn;
-	void *ctx;
-	int found;
-};
-
-static void finding(struct checking *c, int kind, const char *id, const char *rel, const char *fmt,
-                    const char *detail)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof msg, "copy %s: %s: %s%s", c->t->name, rel, fmt, detail ? detail : "");
-	if (kind != XP_COPY_PARTIAL)
-		c->found++;
-	say(c->fn, c->ctx, kind, c->t, id, rel, msg);
-}
-
-/* The hash and size of a repository file. */
-static int local_hash(const char *repo, const char *path, uint8_t *hash, uint64_t *size,
-                      struct xp_err *err)
-{
-	struct xp_copy_target self = {.name = "repository", .kind = XP_COPY_DIR};
-	char *dir = strdup(path), *slash;
-	int rc;
-
-	if (!dir)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	(void)repo;
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	self.where = dir;
-	rc = xp_ct_hash(&self, slash + 1, hash, size, err);
-	free(dir);
-	return rc;
-}
-
-/* A backup present on the target: its bytes are the catalog's, its signature the
- * repository's. A read that fails is returned (the target could not be read). */
-static int check_backup(struct checking *c, const struct xp_catalog_entry *e,
-                        const struct xp_ct_listing *l, struct xp_err *err)
-{
-	uint8_t hash[XP_CATALOG_HASH_LEN], mine[XP_CATALOG_HASH_LEN];
-	char rel[XP_REPO_REL_MAX], srel[XP_REPO_REL_MAX + 8], *sig;
-	uint64_t size, msize;
-	int rc;
-
-	xp_repo_backup_rel(e->id, rel);
-	snprintf(srel, sizeof srel, "%s.minisig", rel);
-	rc = xp_ct_hash(c->t, rel, hash, &size, err);
-	if (rc)
-		return rc;
-	if (size != e->size || sodium_memcmp(hash, e->hash, sizeof hash) != 0)
-		finding(c, XP_COPY_CHANGED, e->id, rel,
-		        "its bytes are not those of the catalog (tampered or damaged)", NULL);
-	if (xp_ct_listing_size(l, srel) < 0) {
-		finding(c, XP_COPY_MISSING, e->id, srel, "missing", NULL);
-		return 0;
-	}
-	rc = xp_ct_hash(c->t, srel, hash, &size, err);
-	sig = rc ? NULL : xp_repo_backup(c->repo, e->id, ".minisig");
-	if (rc == 0 && !sig)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (rc == 0 && local_hash(c->repo, sig, mine, &msize, err) == 0 &&
-	    (size != msize || sodium_memcmp(hash, mine, sizeof hash) != 0))
-		finding(c, XP_COPY_CHANGED, e->id, srel, "not the repository's signature", NULL);
-	free(sig);
-	return rc;
-}
-
-static int meta_name(const char *rel)
+int xp_copy_meta_name(const char *rel)
 {
 	for (size_t i = 0; i < sizeof meta_files / sizeof meta_files[0]; i++)
 		if (strcmp(rel, xp_repo_name(meta_files[i])) == 0)
 			return 1;
 	return 0;
-}
-
-/* A file on the target that is not a listed backup's: expired, a temp file, or foreign. */
-static void check_other(struct checking *c, const struct xp_catalog *cat, const struct recorded *r,
-                        const char *rel)
-{
-	char id[XP_REPO_ID_HEX];
-	int temp = 0;
-
-	if (meta_name(rel))
-		return;
-	if (id_of_rel(rel, id, &temp) != 0) {
-		finding(c, XP_COPY_FOREIGN, "", rel, "not a file of the repository (foreign)",
-		        NULL);
-	} else if (idv_has(&r->deleted, id) && !xp_catalog_find(cat, id)) {
-		finding(c, XP_COPY_EXPIRED, id, rel,
-		        "a backup deleted from the repository is still on the copy (xpexpire "
-		        "removes it)",
-		        NULL);
-	} else if (temp) {
-		finding(c, XP_COPY_PARTIAL, id, rel, "an interrupted copy (the next copy ends it)",
-		        NULL);
-	} else if (!xp_catalog_find(cat, id)) {
-		finding(c, XP_COPY_FOREIGN, id, rel, "a backup the repository never had (foreign)",
-		        NULL);
-	}
-}
-
-int xp_copy_check(const char *repo, const struct xp_sign_pub *signer,
-                  const struct xp_copy_target *t, xp_copy_report_fn *fn, void *ctx,
-                  struct xp_err *err)
-{
-	struct checking c = {repo, t, fn, ctx, 0};
-	struct xp_catalog cat = {0};
-	struct xp_ct_listing l = {0};
-	struct recorded r = {0};
-	char rel[XP_REPO_REL_MAX];
-	int rc;
-
-	rc = xp_catalog_load(repo, &cat, err);
-	if (rc == 0 && (rc = recorded_load(repo, signer, t, &r, err)) != 0)
-		memset(&r, 0, sizeof r);
-	if (rc == 0)
-		rc = xp_ct_list(t, &l, err);
-	for (size_t i = 0; rc == 0 && i < cat.n; i++) {
-		const struct xp_catalog_entry *e = &cat.entries[i];
-
-		xp_repo_backup_rel(e->id, rel);
-		if (xp_ct_listing_size(&l, rel) >= 0)
-			rc = check_backup(&c, e, &l, err);
-		else if (idv_has(&r.on, e->id))
-			finding(&c, XP_COPY_MISSING, e->id, rel,
-			        "missing (the journal records it copied there)", NULL);
-	}
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		const char *x = l.v[i].rel;
-		size_t n = strlen(x);
-		char id[XP_REPO_ID_HEX];
-		int temp = 0;
-
-		/* A listed backup's own files were checked above. */
-		if (id_of_rel(x, id, &temp) == 0 && !temp && xp_catalog_find(&cat, id) &&
-		    (n > 8 &&
-		     (strcmp(x + n - 4, ".xps") == 0 || strcmp(x + n - 8, ".minisig") == 0)))
-			continue;
-		check_other(&c, &cat, &r, x);
-	}
-	xp_ct_listing_free(&l);
-	recorded_free(&r);
-	xp_catalog_free(&cat);
-	return rc ? rc : c.found;
 }
