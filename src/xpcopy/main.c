@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cli.h"
-#include "copy.h"
-#include "keys.h"
-#include "secret.h"
-#include "sign.h"
-#include "trust.h"
-#include "util.h"
+#include "repo/catalog.h"
+#include "cli/cli.h"
+#include "repo/copy.h"
+#include "repo/keys.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+#include "repo/trust.h"
+#include "base/err.h"
 
 enum cmd { PUSH, ADD, REMOVE, LIST };
 
