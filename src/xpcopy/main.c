@@ -7,6 +7,7 @@
 
 #include "repo/catalog.h"
 #include "cli/cli.h"
+#include "cli/pins.h"
 #include "repo/copy.h"
 #include "repo/keys.h"
 #include "crypto/secret.h"
@@ -93,21 +94,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* The repository must match this host's pins, its catalog and journal be no older than this
- * host has seen (a first use pins it and says so). */
-static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
-{
-	char note[512];
-	int rc;
-
-	rc = xp_trust_check(repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, t, err);
-	if (rc == 0 && t->pinned_now) {
-		xp_trust_first_use(t, repo, note, sizeof note);
-		xp_warn("%s", note);
-	}
-	return rc;
-}
-
 static void on_copy(void *ctx, const struct xp_copy_event *ev)
 {
 	const struct opts *o = ctx;
@@ -155,7 +141,7 @@ static int push(const struct opts *o, struct xp_err *err)
 	if (rc == 0)
 		rc = pick(o, &all, &v, &n, err);
 	if (rc == 0)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc == 0)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -218,7 +204,7 @@ static int list(const struct opts *o, struct xp_err *err)
 	if (rc == 0 && o->nnames && !(one = xp_copy_target_find(&all, o->names[0])))
 		rc = xp_err_set(err, XP_ENOENT, "copy %s: no such target", o->names[0]);
 	if (rc == 0)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc)
 		goto out;
 	xp_sign_pub_from(t.signer, &pub);

@@ -10,6 +10,7 @@
 #include "repo/catalog.h"
 #include "repo/copy.h"
 #include "cli/cli.h"
+#include "cli/pins.h"
 #include "repo/keys.h"
 #include "repo/policy.h"
 #include "crypto/sign.h"
@@ -502,21 +503,6 @@ static int expire_copies(const struct opts *o, const struct xp_signkey *key, str
 	return rc;
 }
 
-/* Before a change: the repository must match this host's pins, its catalog and journal be no
- * older than this host has seen (a first use pins it and says so). */
-static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
-{
-	char note[512];
-	int rc;
-
-	rc = xp_trust_check(repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, t, err);
-	if (rc == 0 && t->pinned_now) {
-		xp_trust_first_use(t, repo, note, sizeof note);
-		xp_warn("%s", note);
-	}
-	return rc;
-}
-
 /* After a change: what it wrote is what this host has seen (a failure is a warning). */
 static void trust_seen(const char *repo, const struct xp_trust *t)
 {
@@ -536,7 +522,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 	memset(&r, 0, sizeof r);
 	rc = xp_keys_check_repo(o->repo, err);
 	if (rc == 0 && changing)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc == 0 && changing)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
@@ -580,7 +566,7 @@ static int change_one(const struct opts *o, struct xp_err *err)
 	memset(&cat, 0, sizeof cat);
 	rc = xp_keys_check_repo(o->repo, err);
 	if (rc == 0)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc < 0)
 		goto out;
 	rc = xp_catalog_load(o->repo, &cat, err);
