@@ -99,6 +99,8 @@ EOF
 (umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn" &&
 	sqlite_dsn "$T/scratch.db" >"$T/drill-dsn")
 export DSN="Driver=SQLite3;Database=$T/audit.db"
+# rclone's remote "offsite" of the examples: a local directory (relative to each page's cwd)
+printf '[offsite]\ntype = local\n' >"$T/rclone.conf"
 export XP_PASSWORD_FILE=$T/pw
 
 # page_setup NAME FIRSTCMD: a fresh directory for one page's examples; unless the page starts
@@ -137,6 +139,7 @@ sandbox() {
 		-e "s#\<[0-9a-f]{4}\.\.\.[0-9a-f]+\>#$id#g; s#\<[0-9a-f]{32}\>#$id#g; s#( open -r [^ ]+) ID\>#\1 $id#g" \
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
+		-e "s#/etc/xpbackup/rclone\.conf#$T/rclone.conf#g; s#/mnt/usb/xpbackup#$P/usb/xpbackup#g" \
 		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/etc/xpbackup/drill-dsn#$T/drill-dsn#g; s#/var/tmp/#$T/#g" \
 		-e "s#^xpbackup-job #$JOB #; s#^xpbackup-drill #$XP_SRCDIR/scripts/xpbackup-drill #" \
 		-e "s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"

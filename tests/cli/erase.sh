@@ -152,6 +152,13 @@ is "$rc.$(grep -c CASE-23 "$P/erasures").$(tail -n1 "$P/erasures" | cut -f2)" "0
 run xperase -r "$P" --list
 is "$rc" 0 "and the ledger checks out"
 
+# a registered copy gets the ledger with the journal, and a restore from it obeys it
+xpcopy add -r "$P" --jurisdiction eu nas "$T/nas" >/dev/null 2>&1
+run xpcopy -q -r "$P"
+is "$rc.$(cmp "$P/erasures" "$T/nas/erasures" && echo same)" "0.same" "xpcopy copies the ledger beside the journal"
+run xpseal open -r "$T/nas" --source demo --since 2026-11-11T00:00:00Z -o "$T/range4.tar"
+like "$rc.$err" "0.xpseal: $smith rows withheld by erasure request CASE-17*" "a restore from the copy withholds the rows too"
+
 # recording needs the password and a whole request
 run xperase -r "$R" --ref C-1 --reason r -t audit_log
 is "$rc" 2 "a request without a value or interval is a usage error"
