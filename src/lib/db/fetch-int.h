@@ -7,12 +7,12 @@
 
 /* One column of a cursor: how it is fetched and where its text form goes. */
 struct col {
-	int cls;           /* xp_column_type_class, 'w' for wide text */
-	SQLSMALLINT ctype; /* C type fetched */
-	size_t width;      /* bytes per row in the bound array */
-	char *data;        /* bound array, rows * width (bulk only) */
-	SQLLEN *ind;       /* bound indicators (bulk only) */
-	char *raw;         /* SQLGetData buffer (row by row only) */
+	enum xp_type_class cls; /* xp_column_type_class */
+	SQLSMALLINT ctype;      /* C type fetched */
+	size_t width;           /* bytes per row in the bound array */
+	char *data;             /* bound array, rows * width (bulk only) */
+	SQLLEN *ind;            /* bound indicators (bulk only) */
+	char *raw;              /* SQLGetData buffer (row by row only) */
 	size_t rawcap;
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int pg_text;     /* PostgreSQL's date or time, selected as the server prints it */
@@ -67,7 +67,8 @@ struct xp_odbc_cursor {
  * connection asks for pages, the table's primary key is one integer column and, with a time
  * column, the window has a bound and the column leads an index. tcls: the time column's
  * class. */
-void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls);
+void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls);
 /* Notes the key of the row just handed out, for the next page to go on from. */
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
 /* Closes the page read and runs the query for the next one. */

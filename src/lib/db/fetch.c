@@ -79,37 +79,37 @@ static int plan(struct col *k, const struct xp_column *c)
 
 	k->cls = xp_column_type_class(c->sql_type);
 	switch (k->cls) {
-	case 'i':
+	case XP_CLASS_INT:
 		k->ctype = SQL_C_CHAR;
 		k->width = 32;
 		return 1;
-	case 'f':
+	case XP_CLASS_DOUBLE:
 		k->ctype = SQL_C_DOUBLE;
 		k->width = sizeof(double);
 		return 1;
-	case 'r':
+	case XP_CLASS_REAL:
 		/* fetched as a double (exact for every float) and printed as a float: MariaDB
 		 * Connector/ODBC 3.1 steps 8 bytes between SQL_C_FLOAT elements of a row array,
 		 * which overruns a float array and misplaces every other value */
 		k->ctype = SQL_C_DOUBLE;
 		k->width = sizeof(double);
 		return 1;
-	case 'n':
+	case XP_CLASS_DECIMAL:
 		k->ctype = SQL_C_CHAR;
 		k->width = (size < 200 ? 200 : size) + 8;
 		break;
-	case 'd':
-	case 'g':
-	case 'o':
+	case XP_CLASS_TIME:
+	case XP_CLASS_GUID:
+	case XP_CLASS_BIT:
 		k->ctype = SQL_C_CHAR;
 		k->width = 72;
 		return 1;
-	case 'w': /* two code units a character, for pairs of surrogates */
+	case XP_CLASS_WTEXT: /* two code units a character, for pairs of surrogates */
 		k->ctype = SQL_C_WCHAR;
 		k->width = (size + 1) * 2 * sizeof(SQLWCHAR);
 		fits = c->sql_type != SQL_WLONGVARCHAR && size;
 		break;
-	case 'b':
+	case XP_CLASS_BINARY:
 		k->ctype = SQL_C_BINARY;
 		k->width = size ? size : 1;
 		fits = c->sql_type != SQL_LONGVARBINARY && size;
@@ -253,7 +253,7 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 		double d;
 
 		memcpy(&d, raw, sizeof d);
-		f->len = xp_odbc_format_double(d, k->cls == 'r', k->out);
+		f->len = xp_odbc_format_double(d, k->cls == XP_CLASS_REAL, k->out);
 	} else if (k->ctype == SQL_C_WCHAR) {
 		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
 
@@ -276,12 +276,12 @@ static int convert(struct col *k, const char *raw, size_t len, struct xp_field *
 /* Binds time t as parameter i of st: epoch seconds for an integer time column; otherwise
  * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and which sorts right
  * against SQLite's text times. The storage must outlive the statement's execution. */
-static SQLRETURN bind_time(SQLHSTMT st, size_t i, int64_t t, int tcls, int64_t *pi, char ps[32],
-                           SQLLEN *ind)
+static SQLRETURN bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class tcls, int64_t *pi,
+                           char ps[32], SQLLEN *ind)
 {
 	char iso[XP_TIME_LEN];
 
-	if (tcls == 'i') {
+	if (tcls == XP_CLASS_INT) {
 		*pi = t;
 		*ind = 0;
 		return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_SBIGINT,
@@ -294,8 +294,8 @@ static SQLRETURN bind_time(SQLHSTMT st, size_t i, int64_t t, int tcls, int64_t *
 	                        19, 0, ps, 32, ind);
 }
 
-static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls,
-                       struct xp_err *err)
+static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls, struct xp_err *err)
 {
 	size_t n = 0, max = 2 + 2 * w->nexcl;
 	int64_t *t;
@@ -344,13 +344,13 @@ static void put_ident(FILE *f, char q, const char *name)
 
 /* A window bound: a parameter marker, or (literal) the value itself, written from an integer
  * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
-static void put_bound(FILE *f, int64_t t, int tcls, int literal)
+static void put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal)
 {
 	char iso[XP_TIME_LEN];
 
 	if (!literal)
 		fputc('?', f);
-	else if (tcls == 'i')
+	else if (tcls == XP_CLASS_INT)
 		fprintf(f, "%" PRId64, t);
 	else {
 		xp_time_format(t, iso);
@@ -383,8 +383,8 @@ static char *quote_column(const struct xp_odbc *c, const char *name)
  * column. */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
                          const struct col *cb, size_t ncols, int blob_check,
-                         const struct xp_window *w, int tcls, int literal, const char *key,
-                         int seek, unsigned long page)
+                         const struct xp_window *w, enum xp_type_class tcls, int literal,
+                         const char *key, int seek, unsigned long page)
 {
 	char *qk = NULL;
 	char *sql = NULL, *q = NULL, *tc = NULL;
@@ -417,7 +417,7 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 	if (blob_check) {
 		fputs(",CASE", f);
 		for (size_t i = 0; i < ncols; i++) {
-			if (cb[i].cls == 'b')
+			if (cb[i].cls == XP_CLASS_BINARY)
 				continue;
 			fputs(" WHEN typeof(", f);
 			put_ident(f, c->quote[0], cols[i].name);
@@ -519,7 +519,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 {
 	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
 	char *sql = NULL;
-	int rc = 0, tcls = 's', literal, loose = 0;
+	enum xp_type_class tcls = XP_CLASS_TEXT;
+	int rc = 0, literal, loose = 0;
 
 	*out = NULL;
 	xp_odbc_guard_crashes(); /* a crash inside the driver names the table */
@@ -537,15 +538,16 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < ncols; i++) {
 		if (!plan(&cur->cb[i], &cols[i]))
 			loose = 1;
-		cur->cb[i].lower = cur->cb[i].cls == 'g';
+		cur->cb[i].lower = cur->cb[i].cls == XP_CLASS_GUID;
 		/* psqlODBC drops the zone of timestamptz and prints a date or timestamp before
 		 * year 1, past 9999 or infinite wrongly (1 BC as 0001-01-01, infinity as
 		 * 9999-12-31 23:59:59): they are selected as text, which the server prints in
 		 * UTC (the session's zone, xp_dump_run) */
-		cur->cb[i].pg_text = strcmp(c->dbms, "PostgreSQL") == 0 && cur->cb[i].cls == 'd';
+		cur->cb[i].pg_text =
+		        strcmp(c->dbms, "PostgreSQL") == 0 && cur->cb[i].cls == XP_CLASS_TIME;
 		cur->cb[i].mssql_time =
-		        xp_odbc_is_mssql(c) &&
-		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
+		        xp_odbc_is_mssql(c) && (cur->cb[i].cls == XP_CLASS_TIME ||
+		                                strcmp(cols[i].type_name, "datetimeoffset") == 0);
 		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0) {
 			tcls = cur->cb[i].cls;
 			cur->tcol = (long)i;
@@ -558,14 +560,14 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		for (size_t i = 0; i < ncols; i++) {
 			struct col *k = &cur->cb[i];
 
-			if (k->cls == 'f' || k->cls == 'r') {
+			if (k->cls == XP_CLASS_DOUBLE || k->cls == XP_CLASS_REAL) {
 				k->sqlite_real = 1;
 				k->ctype = SQL_C_CHAR;
 				k->width = 40;
 			}
 			/* any column may hold a blob, which the driver hands over as the text
 			 * X'..': such values are found by the check column and refused */
-			cur->blob_check |= k->cls != 'b';
+			cur->blob_check |= k->cls != XP_CLASS_BINARY;
 		}
 		if (cur->blob_check) {
 			static const struct xp_column check = {.sql_type = SQL_INTEGER};
@@ -577,7 +579,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->bitbyte = k->cls == 'o' &&
+		k->bitbyte = k->cls == XP_CLASS_BIT &&
 		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
 		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->sqlite_real && !k->bitbyte &&
 		           !k->mssql_time;
@@ -658,7 +660,8 @@ out:
 int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
                   int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
 {
-	int tcls = xp_column_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
+	enum xp_type_class tcls = xp_column_type_class(tcol->sql_type);
+	int literal = strcmp(c->dbms, "SQLite") == 0;
 	char *q = xp_odbc_quote(c, table), *tc = quote_column(c, tcol->name), *sql = NULL;
 	char count[32] = "", min[80] = "", ps[32], *end;
 	SQLLEN ind = 0, nind = 0, mind = 0;
@@ -706,8 +709,8 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 	if (!*rows)
 		goto out;
 	if (mind <= 0 || (size_t)mind >= sizeof min ||
-	    (tcls == 'i' ? (*oldest = strtoll(min, &end, 10), *end != '\0')
-	                 : xp_time_parse(min, oldest, NULL) != 0))
+	    (tcls == XP_CLASS_INT ? (*oldest = strtoll(min, &end, 10), *end != '\0')
+	                          : xp_time_parse(min, oldest, NULL) != 0))
 		rc = xp_err_set(err, XP_EFAIL, "table %s: %s: not a time: %.40s", table, tcol->name,
 		                mind > 0 ? min : "NULL");
 out:

@@ -66,13 +66,13 @@ static int is_binary_type(int t)
 static size_t initial_width(const struct xp_column *col)
 {
 	switch (xp_column_type_class(col->sql_type)) {
-	case 'i':
-	case 'o': return 24;
-	case 'n': return col->size && col->size < 1000 ? (size_t)col->size + 3 : 64;
-	case 'f':
-	case 'r': return 32;
-	case 'd':
-	case 'g': return 48;
+	case XP_CLASS_INT:
+	case XP_CLASS_BIT: return 24;
+	case XP_CLASS_DECIMAL: return col->size && col->size < 1000 ? (size_t)col->size + 3 : 64;
+	case XP_CLASS_DOUBLE:
+	case XP_CLASS_REAL: return 32;
+	case XP_CLASS_TIME:
+	case XP_CLASS_GUID: return 48;
 	default: return col->size && col->size < 256 ? (size_t)col->size * 4 + 1 : 256;
 	}
 }

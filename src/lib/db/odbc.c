@@ -462,7 +462,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		cols[i].name = strdup((char *)name);
 		/* MariaDB names an unsigned integer as the signed one: the flag says it (SQL
 		 * Server's tinyint is unsigned by its name) */
-		if (xp_column_type_class(type) == 'i' &&
+		if (xp_column_type_class(type) == XP_CLASS_INT &&
 		    (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL")) &&
 		    SQL_SUCCEEDED(SQLColAttribute(st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
 		                                  NULL, 0, NULL, &uns)) &&
