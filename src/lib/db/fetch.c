@@ -492,7 +492,7 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	if (!cur->status)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
-	    (!xp_odbc_is_mssql(cur->c) &&
+	    (!cur->c->db->array_after_exec &&
 	     !SQL_SUCCEEDED(
 	             SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, cur->status, 0)) ||
@@ -543,17 +543,16 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		 * year 1, past 9999 or infinite wrongly (1 BC as 0001-01-01, infinity as
 		 * 9999-12-31 23:59:59): they are selected as text, which the server prints in
 		 * UTC (the session's zone, xp_dump_run) */
-		cur->cb[i].pg_text =
-		        strcmp(c->dbms, "PostgreSQL") == 0 && cur->cb[i].cls == XP_CLASS_TIME;
+		cur->cb[i].pg_text = c->db->dates_as_text && cur->cb[i].cls == XP_CLASS_TIME;
 		cur->cb[i].mssql_time =
-		        xp_odbc_is_mssql(c) && (cur->cb[i].cls == XP_CLASS_TIME ||
-		                                strcmp(cols[i].type_name, "datetimeoffset") == 0);
+		        c->db->times_iso && (cur->cb[i].cls == XP_CLASS_TIME ||
+		                             strcmp(cols[i].type_name, "datetimeoffset") == 0);
 		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0) {
 			tcls = cur->cb[i].cls;
 			cur->tcol = (long)i;
 		}
 	}
-	if (strcmp(c->dbms, "SQLite") == 0) {
+	if (c->db->loose_sizes) {
 		/* SQLite's declared sizes bound nothing: any column holds any length */
 		loose = 1;
 		/* its driver passes doubles through 15-digit text: fetch exact text instead */
@@ -579,8 +578,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->bitbyte = k->cls == XP_CLASS_BIT &&
-		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
+		k->bitbyte = k->cls == XP_CLASS_BIT && c->db->bit_as_byte;
 		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->sqlite_real && !k->bitbyte &&
 		           !k->mssql_time;
 	}
@@ -603,7 +601,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
-	literal = strcmp(c->dbms, "SQLite") == 0;
+	literal = c->db->literal_bounds;
 	if (c->page_rows && !literal)
 		xp_odbc_page_plan(cur, w, tcls);
 	sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w, tcls, literal,
@@ -642,7 +640,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	/* SQL Server's drivers open a server cursor for a row array asked before the statement
 	 * runs; after it, the fast default result set stays */
-	if (cur->bulk && xp_odbc_is_mssql(c) &&
+	if (cur->bulk && c->db->array_after_exec &&
 	    !SQL_SUCCEEDED(
 	            SQLSetStmtAttr(cur->st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s: row arrays",
@@ -661,7 +659,7 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
                   int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
 {
 	enum xp_type_class tcls = xp_column_type_class(tcol->sql_type);
-	int literal = strcmp(c->dbms, "SQLite") == 0;
+	int literal = c->db->literal_bounds;
 	char *q = xp_odbc_quote(c, table), *tc = quote_column(c, tcol->name), *sql = NULL;
 	char count[32] = "", min[80] = "", ps[32], *end;
 	SQLLEN ind = 0, nind = 0, mind = 0;

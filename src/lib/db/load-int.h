@@ -12,10 +12,6 @@
 /* A decimal whose precision and scale the source did not say (SQLite's NUMERIC) */
 #define XP_LOAD_ANY_DECIMAL (-1000)
 
-enum xp_load_family { FAM_OTHER, FAM_PG, FAM_SQLITE, FAM_MSSQL, FAM_MYSQL };
-
-/* The family of a target from its SQL_DBMS_NAME. */
-enum xp_load_family xp_load_family(const char *dbms);
 /* The source's type code, corrected by its type name where drivers report a type as text
  * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
 int xp_load_effective_type(const struct xp_column *col);

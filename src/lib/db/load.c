@@ -77,7 +77,7 @@ static size_t initial_width(const struct xp_column *col)
 	}
 }
 
-static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f)
+static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms f)
 {
 	int t = xp_load_effective_type(col);
 
@@ -93,11 +93,11 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 		p->sqltype = SQL_BIT;
 	/* MariaDB Connector/ODBC reads a time parameter as a time of day (and refuses its
 	 * fraction): its server reads text as the whole TIME, -838:59:59.999999 and on */
-	if (f == FAM_MYSQL && (t == SQL_TYPE_TIME || t == SQL_TIME))
+	if (f == XP_DBMS_MYSQL && (t == SQL_TYPE_TIME || t == SQL_TIME))
 		p->sqltype = SQL_VARCHAR;
 	/* psqlODBC reads a date or timestamp parameter into its own struct, which holds no
 	 * year before 1 or past 9999 and no infinity: PostgreSQL reads the text itself */
-	if (f == FAM_PG &&
+	if (f == XP_DBMS_POSTGRESQL &&
 	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE || t == SQL_TIMESTAMP))
 		p->sqltype = SQL_VARCHAR;
 	p->size = (SQLULEN)col->size;
@@ -139,7 +139,7 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 }
 
 /* What column i's target holds, from its description tc (NULL: not described). */
-static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_column *tc)
+static void set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *tc)
 {
 	int u;
 
@@ -162,9 +162,9 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		p->check = 'i';
 		p->lo = u ? 0 : INT64_MIN;
 		p->hi = u ? UINT64_MAX : INT64_MAX;
-		if (f == FAM_SQLITE) /* 64 bits whatever the declared name */
+		if (f == XP_DBMS_SQLITE) /* 64 bits whatever the declared name */
 			break;
-		if (tc->sql_type == SQL_TINYINT && f == FAM_MSSQL) { /* unsigned there */
+		if (tc->sql_type == SQL_TINYINT && f == XP_DBMS_MSSQL) { /* unsigned there */
 			p->lo = 0;
 			p->hi = 255;
 		} else if (tc->sql_type == SQL_TINYINT) {
@@ -185,15 +185,15 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	case SQL_TYPE_TIME:
-	case SQL_TIME: p->check = f == FAM_MYSQL ? 'm' : f == FAM_SQLITE ? 0 : 't'; break;
+	case SQL_TIME: p->check = f == XP_DBMS_MYSQL ? 'm' : f == XP_DBMS_SQLITE ? 0 : 't'; break;
 	case SQL_TYPE_DATE:
 	case SQL_TYPE_TIMESTAMP:
 	case SQL_DATE:
-	case SQL_TIMESTAMP: p->check = f == FAM_MYSQL || f == FAM_MSSQL ? 'y' : 0; break;
+	case SQL_TIMESTAMP: p->check = f == XP_DBMS_MYSQL || f == XP_DBMS_MSSQL ? 'y' : 0; break;
 	case SQL_BIT:
 		/* MariaDB Connector/ODBC 3.1 crashes converting text parameters for a BIT
 		 * column in arrays: a BIT(1) gets the bit as a byte */
-		if (f == FAM_MYSQL && p->bit && strcasecmp(tc->type_name, "bit") == 0) {
+		if (f == XP_DBMS_MYSQL && p->bit && strcasecmp(tc->type_name, "bit") == 0) {
 			p->check = 'b';
 			p->bitbyte = 1;
 			p->ctype = SQL_C_BINARY;
@@ -206,13 +206,13 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
 	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
 	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
-		p->fdigits = f == FAM_PG ? 6 : f == FAM_MYSQL ? tc->digits : -1;
+		p->fdigits = f == XP_DBMS_POSTGRESQL ? 6 : f == XP_DBMS_MYSQL ? tc->digits : -1;
 	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
 	 * text of the largest floats (3.4028235e+38) is such a double */
-	p->single = f == FAM_MYSQL && tc->sql_type == SQL_REAL;
+	p->single = f == XP_DBMS_MYSQL && tc->sql_type == SQL_REAL;
 	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
 	 * integer text 1 or 0 */
-	if (f == FAM_MYSQL && p->bit && !p->bitbyte)
+	if (f == XP_DBMS_MYSQL && p->bit && !p->bitbyte)
 		p->sqltype = SQL_TINYINT;
 }
 
@@ -698,7 +698,7 @@ static int describe_target(struct batch *b, struct xp_err *err)
 		for (size_t k = 0; !tc && k < b->ntcols; k++)
 			if (strcasecmp(b->tcols[k].name, b->t->cols[i].name) == 0)
 				tc = &b->tcols[k];
-		set_check(&b->pc[i], xp_load_family(b->c->dbms), tc);
+		set_check(&b->pc[i], b->c->db->id, tc);
 	}
 	return 0;
 }
@@ -716,7 +716,7 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const 
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		char type[64];
 
-		xp_load_column_type(c->dbms, &t->cols[i], type, sizeof type);
+		xp_load_column_type(c->db->id, &t->cols[i], type, sizeof type);
 		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
 		if (!rc)
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
@@ -756,7 +756,7 @@ static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const ch
 		for (size_t i = 0; !rc && i < t->ncols; i++)
 			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
 		/* MySQL and MariaDB take a WHERE only after a FROM */
-		if (!rc && xp_load_family(c->dbms) == FAM_MYSQL)
+		if (!rc && c->db->from_dual)
 			rc = append(&sql, &len, xp_asprintf(" FROM DUAL"), err);
 		if (!rc)
 			rc = append(&sql, &len, xp_asprintf(" WHERE NOT EXISTS (SELECT 1 FROM "),
@@ -833,18 +833,18 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	b->max_rows = XP_LOAD_ROWS;
 	for (size_t i = 0; i < t->ncols; i++) {
-		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms));
+		pcol_setup(&b->pc[i], &t->cols[i], c->db->id);
 		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
 		 * for every row of an array and every later execute, until the parameter is
 		 * bound again: such tables go one row per execute there, bound each time */
-		if (b->pc[i].ctype == SQL_C_BINARY && xp_load_family(c->dbms) == FAM_SQLITE) {
+		if (b->pc[i].ctype == SQL_C_BINARY && c->db->rebind_binary) {
 			b->max_rows = 1;
 			b->rebind = 1;
 		}
 	}
 	/* MariaDB Connector/ODBC sends a parameter array in its bulk protocol, which takes no
 	 * INSERT ... SELECT: one row per execute there */
-	if (b->key >= 0 && xp_load_family(c->dbms) == FAM_MYSQL)
+	if (b->key >= 0 && c->db->no_array_select)
 		b->max_rows = 1;
 	rc = insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
 	if (rc)
@@ -871,7 +871,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		goto out;
 	/* psqlODBC runs a parameter array one row per round trip: full batches go to the
 	 * server as one INSERT of many rows instead (partial ones use the array) */
-	if (xp_load_family(c->dbms) == FAM_PG && b->key < 0 &&
+	if (c->db->array_per_row && b->key < 0 &&
 	    XP_LOAD_VALUES_ROWS * t->ncols <= XP_LOAD_VALUES_PARAMS) {
 		rc = prepare_multi(b, c, t, err);
 		if (rc)

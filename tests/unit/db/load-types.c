@@ -42,7 +42,8 @@ int main(void)
 		                      .nullable = 1};
 		char buf[64];
 
-		xp_load_column_type("Microsoft SQL Server", &c, buf, sizeof buf);
+		xp_load_column_type(xp_profile_dbms("Microsoft SQL Server")->id, &c, buf,
+		                    sizeof buf);
 		is_str(buf, cols[i].want, "SQL Server's %s (%llu, %d) becomes %s", cols[i].name,
 		       (unsigned long long)cols[i].size, cols[i].digits, cols[i].want);
 	}
@@ -51,7 +52,7 @@ int main(void)
 		struct xp_column c = {.name = "c", .sql_type = SS_TIME2, .type_name = "time"};
 		char buf[64];
 
-		xp_load_column_type("PostgreSQL", &c, buf, sizeof buf);
+		xp_load_column_type(xp_profile_dbms("PostgreSQL")->id, &c, buf, sizeof buf);
 		is_str(buf, "text", "SQL Server's time(7) becomes text on PostgreSQL");
 	}
 	return done_testing();
