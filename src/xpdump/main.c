@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 #include "stream/dump.h"
 #include "db/dump-run.h"
-#include "db/odbc.h"
 #include "db/fetch.h"
 #include "crypto/secret.h"
 #include "base/err.h"
@@ -79,6 +78,12 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 
 /* -t TABLE[:COL]: the table, and after its last colon the column that dates its rows (none
  * when empty, so a name with a colon is given with one more). *name is malloc'd. */
+/* The driver crashed while fetching (db/fetch.h): the unfinished output goes. */
+static void unlink_temp(void *path)
+{
+	unlink(path);
+}
+
 static int parse_table(const char *arg, char **name, const char **tcol, struct xp_err *err)
 {
 	const char *colon = strrchr(arg, ':');
@@ -277,7 +282,8 @@ int main(int argc, char **argv)
 		if (rc)
 			goto out;
 		fd = af.fd;
-		xp_odbc_crash_unlink = af.tmp;
+		o.on_crash = unlink_temp;
+		o.crash_arg = af.tmp;
 	}
 	if (!quiet && isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
@@ -287,7 +293,6 @@ int main(int argc, char **argv)
 	rc = xp_dump_run(&o, fd, &err);
 	if (o.progress)
 		fputc('\n', stderr);
-	xp_odbc_crash_unlink = NULL;
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, &err);
 out:

@@ -720,9 +720,8 @@ out:
 	return rc;
 }
 
-/* Set while a driver fetches: the table it fetches from; NULL elsewhere. */
-static const char *volatile in_driver;
-const char *volatile xp_odbc_crash_unlink;
+/* Set while a driver fetches: the cursor it fetches for; NULL elsewhere. */
+static const struct xp_odbc_cursor *volatile in_driver;
 
 static void put(const char *s)
 {
@@ -733,18 +732,18 @@ static void put(const char *s)
 
 static void on_crash(int sig)
 {
-	const char *t = in_driver;
+	const struct xp_odbc_cursor *cur = in_driver;
 
-	if (!t)
+	if (!cur)
 		return; /* not the driver's: SA_RESETHAND lets the fault happen again, unhandled */
 	put(xp_progname);
 	put(": table ");
-	put(t);
+	put(cur->table);
 	put(sig == SIGBUS ? ": the ODBC driver crashed (SIGBUS) while fetching"
 	                  : ": the ODBC driver crashed (SIGSEGV) while fetching");
 	put("; was the connection lost?\n");
-	if (xp_odbc_crash_unlink)
-		unlink(xp_odbc_crash_unlink);
+	if (cur->c->on_crash)
+		cur->c->on_crash(cur->c->crash_arg);
 	_exit(1);
 }
 
@@ -780,7 +779,7 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 		if (grow(&k->raw, &k->rawcap, have + room))
 			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
 			                  cur->table, colname(cur, i));
-		in_driver = cur->table;
+		in_driver = cur;
 		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
 		               (SQLLEN)room, &ind);
 		in_driver = NULL;
@@ -821,7 +820,7 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 
 	cur->fetched = 0;
 	cur->pos = 0;
-	in_driver = cur->table;
+	in_driver = cur;
 	r = SQLFetch(cur->st);
 	in_driver = NULL;
 	if (r == SQL_NO_DATA && cur->paged && cur->page_n == cur->c->page_rows) {

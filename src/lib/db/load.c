@@ -976,8 +976,6 @@ static void drop_created(struct xp_odbc *c, const struct xp_manifest *m, const c
 		free(sql);
 		free(q);
 	}
-	if (n)
-		SQLEndTran(SQL_HANDLE_DBC, c->dbc, SQL_COMMIT);
 }
 
 int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, struct xp_err *err)
@@ -985,8 +983,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	struct xp_dump_reader *r = NULL;
 	const struct xp_manifest *m = NULL;
 	struct xp_odbc c;
-	SQLUSMALLINT tc = 0;
-	int rc, txn = 0;
+	int rc;
 	size_t t, created = 0;
 
 	memset(&c, 0, sizeof c);
@@ -998,19 +995,9 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	rc = xp_odbc_connect(&c, o->connstr, err);
 	if (rc)
 		goto out;
-	/* without transactions a failed load could not be taken back */
-	if (SQL_SUCCEEDED(SQLGetInfo(c.dbc, SQL_TXN_CAPABLE, &tc, sizeof tc, NULL)) &&
-	    tc == SQL_TC_NONE) {
-		rc = xp_err_set(err, XP_EFAIL, "%s: the database has no transactions", c.source);
+	rc = xp_odbc_begin(&c, err);
+	if (rc)
 		goto out;
-	}
-	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_AUTOCOMMIT,
-	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c.dbc, "%s: autocommit off",
-		                   c.source);
-		goto out;
-	}
-	txn = 1;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
 		rc = create_table(&c, &m->tables[i], o->prefix, err);
 		if (rc)
@@ -1025,17 +1012,15 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	if (rc)
 		goto out;
 	/* the reader has checked SUMMARY: only now may the rows become visible */
-	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, c.dbc, SQL_COMMIT))) {
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c.dbc, "%s: commit", c.source);
-		goto out;
-	}
-	txn = 0;
+	rc = xp_odbc_end(&c, 1, err);
 out:
-	if (txn)
-		SQLEndTran(SQL_HANDLE_DBC, c.dbc, SQL_ROLLBACK);
-	/* where DDL commits (MariaDB, MySQL) the rollback leaves the tables made */
-	if (txn && tc != SQL_TC_ALL)
-		drop_created(&c, m, o->prefix, created);
+	if (rc && c.in_txn) {
+		xp_odbc_end(&c, 0, NULL);
+		/* where DDL commits (MariaDB, MySQL) the rollback leaves the tables made: they
+		 * are dropped, autocommit back on */
+		if (c.ddl_commits)
+			drop_created(&c, m, o->prefix, created);
+	}
 	xp_odbc_close(&c);
 	xp_dump_reader_free(r);
 	return rc;

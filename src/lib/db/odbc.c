@@ -372,20 +372,43 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 	return 0;
 }
 
+int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err)
+{
+	SQLUSMALLINT tc = 0;
+
+	/* without transactions a failed load could not be taken back */
+	if (SQL_SUCCEEDED(SQLGetInfo(c->dbc, SQL_TXN_CAPABLE, &tc, sizeof tc, NULL)) &&
+	    tc == SQL_TC_NONE)
+		return xp_err_set(err, XP_EFAIL, "%s: the database has no transactions", c->source);
+	c->ddl_commits = tc != SQL_TC_ALL;
+	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c->dbc, SQL_ATTR_AUTOCOMMIT,
+	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: autocommit off",
+		                     c->source);
+	c->in_txn = 1;
+	return 0;
+}
+
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err)
 {
 	int rc = 0;
 
 	if (!c->in_txn)
 		return 0;
-	c->in_txn = 0;
 	if (c->txn_sql) {
-		c->txn_sql = 0;
-		return xp_odbc_exec(c, commit ? "COMMIT" : "ROLLBACK", err);
+		rc = xp_odbc_exec(c, commit ? "COMMIT" : "ROLLBACK", err);
+		if (rc == 0 || !commit)
+			c->in_txn = c->txn_sql = 0;
+		return rc;
 	}
-	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, c->dbc, commit ? SQL_COMMIT : SQL_ROLLBACK)))
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: end of transaction",
-		                   c->source);
+	if (!SQL_SUCCEEDED(
+	            SQLEndTran(SQL_HANDLE_DBC, c->dbc, commit ? SQL_COMMIT : SQL_ROLLBACK))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc,
+		                   commit ? "%s: commit" : "%s: end of transaction", c->source);
+		if (commit)
+			return rc; /* still open: the caller rolls it back */
+	}
+	c->in_txn = 0;
 	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c->dbc, SQL_ATTR_AUTOCOMMIT,
 	                                     (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0)) &&
 	    !rc)

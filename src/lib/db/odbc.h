@@ -32,9 +32,15 @@ struct xp_odbc {
 	unsigned long page_rows;
 	int in_txn;
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
+	int ddl_commits; /* set by xp_odbc_begin: DDL ends the transaction (CREATE TABLE stays
+	                  * after a rollback: MariaDB, MySQL) */
 	/* set by the caller before xp_odbc_begin_snapshot: take READ COMMITTED (no long locks,
 	 * but no snapshot across tables) where the database grants no snapshot */
 	int read_committed;
+	/* set by the caller: called when the driver crashes while fetching (fetch.h), before
+	 * the program ends; only async-signal-safe calls (unlink(2) of a temp file) */
+	void (*on_crash)(void *arg);
+	void *crash_arg;
 };
 
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
@@ -79,7 +85,12 @@ int xp_odbc_mssql_begin(struct xp_odbc *c, struct xp_err *err);
  * (3952) into one that says so. Returns rc. */
 int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *table, int described,
                           int rc, struct xp_err *err);
-/* Ends the transaction (commit when commit is set, else rollback) and restores autocommit. */
+/* Begins a transaction for writing (xprestore): autocommit off; XP_EFAIL when the database has
+ * none, so that a failed load could not be taken back. Sets c->ddl_commits. */
+int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err);
+/* Ends the transaction that xp_odbc_begin or xp_odbc_begin_snapshot began (commit when commit
+ * is set, else rollback) and restores autocommit; nothing when none is open. A commit that
+ * fails leaves the transaction open, for the caller to roll back. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 
 /* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
