@@ -12,46 +12,6 @@
 #include "base/err.h"
 #include "base/str.h"
 
-/* One bound parameter column: an array of rows of width bytes each. */
-struct pcol {
-	SQLSMALLINT ctype, sqltype, digits;
-	SQLULEN size;
-	int bit;     /* normalise booleans to 1/0 */
-	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
-	int single;  /* a float into MariaDB's FLOAT: sent as the exact double of the float */
-	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
-	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
-	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
-	              * but UTC's, 0 any */
-	int fdigits; /* digits of a second's fraction the target's time holds, -1 any */
-	int64_t lo;
-	uint64_t hi;
-	const char *target; /* the target column's type name, for messages (in b->tcols) */
-	size_t width;       /* bytes per row */
-	char *buf;          /* cap * width (owned) */
-	SQLLEN *ind;        /* cap (owned) */
-};
-
-/* The INSERT of one table and its parameter arrays. */
-struct batch {
-	struct xp_odbc *c;
-	const struct xp_dump_table *t;
-	const char *prefix; /* xp_load_opts.prefix */
-	int key;            /* column of xp_load_opts.skip_key, or -1 */
-	SQLHSTMT st;
-	struct pcol *pc;      /* t->ncols (owned) */
-	SQLUSMALLINT *status; /* cap (owned) */
-	SQLULEN processed;
-	struct xp_column *tcols; /* the target table as the database describes it (owned) */
-	size_t ntcols;
-	size_t n, cap;   /* rows filled, rows that fit */
-	size_t max_rows; /* rows per execute this driver gets right */
-	int rebind;      /* bind again before each execute */
-	SQLHSTMT multi;  /* INSERT of mrows rows in one VALUES list, or null */
-	size_t mrows;
-	uint64_t done; /* rows of this table executed */
-};
-
 static int is_text_type(int t)
 {
 	return t == SQL_CHAR || t == SQL_VARCHAR || t == SQL_LONGVARCHAR || t == SQL_WCHAR ||
@@ -138,212 +98,6 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 	return 0;
 }
 
-/* What column i's target holds, from its description tc (NULL: not described). */
-static void set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *tc)
-{
-	int u;
-
-	p->check = 0;
-	p->fdigits = -1;
-	if (!tc)
-		return;
-	p->target = tc->type_name;
-	u = xp_load_unsigned(tc);
-	/* a time into a column of another type (PostgreSQL's interval holds MariaDB's TIME)
-	 * goes as text, which the driver does not read as a time of day */
-	if ((p->sqltype == SQL_TYPE_TIME || p->sqltype == SQL_TIME) &&
-	    tc->sql_type != SQL_TYPE_TIME && tc->sql_type != SQL_TIME)
-		p->sqltype = SQL_VARCHAR;
-	switch (tc->sql_type) {
-	case SQL_TINYINT:
-	case SQL_SMALLINT:
-	case SQL_INTEGER:
-	case SQL_BIGINT:
-		p->check = 'i';
-		p->lo = u ? 0 : INT64_MIN;
-		p->hi = u ? UINT64_MAX : INT64_MAX;
-		if (f == XP_DBMS_SQLITE) /* 64 bits whatever the declared name */
-			break;
-		if (tc->sql_type == SQL_TINYINT && f == XP_DBMS_MSSQL) { /* unsigned there */
-			p->lo = 0;
-			p->hi = 255;
-		} else if (tc->sql_type == SQL_TINYINT) {
-			p->lo = u ? 0 : -128;
-			p->hi = u ? 255 : 127;
-		} else if (tc->sql_type == SQL_SMALLINT && strncasecmp(tc->type_name, "year", 4)) {
-			p->lo = u ? 0 : -32768;
-			p->hi = u ? 65535 : 32767;
-		} else if (tc->sql_type == SQL_INTEGER &&
-		           strncasecmp(tc->type_name, "mediumint", 9) == 0) {
-			p->lo = u ? 0 : -8388608;
-			p->hi = u ? 16777215 : 8388607;
-		} else if (tc->sql_type == SQL_INTEGER) {
-			p->lo = u ? 0 : INT32_MIN;
-			p->hi = u ? UINT32_MAX : INT32_MAX;
-		} else if (tc->sql_type != SQL_BIGINT) {
-			p->check = 0; /* YEAR: the database says */
-		}
-		break;
-	case SQL_TYPE_TIME:
-	case SQL_TIME: p->check = f == XP_DBMS_MYSQL ? 'm' : f == XP_DBMS_SQLITE ? 0 : 't'; break;
-	case SQL_TYPE_DATE:
-	case SQL_TYPE_TIMESTAMP:
-	case SQL_DATE:
-	case SQL_TIMESTAMP: p->check = f == XP_DBMS_MYSQL || f == XP_DBMS_MSSQL ? 'y' : 0; break;
-	case SQL_BIT:
-		/* MariaDB Connector/ODBC 3.1 crashes converting text parameters for a BIT
-		 * column in arrays: a BIT(1) gets the bit as a byte */
-		if (f == XP_DBMS_MYSQL && p->bit && strcasecmp(tc->type_name, "bit") == 0) {
-			p->check = 'b';
-			p->bitbyte = 1;
-			p->ctype = SQL_C_BINARY;
-			p->sqltype = SQL_BINARY;
-			p->size = 1;
-		}
-		break;
-	}
-	/* PostgreSQL's times hold microseconds, MariaDB's the column's digits: a finer
-	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
-	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
-	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
-		p->fdigits = f == XP_DBMS_POSTGRESQL ? 6 : f == XP_DBMS_MYSQL ? tc->digits : -1;
-	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
-	 * text of the largest floats (3.4028235e+38) is such a double */
-	p->single = f == XP_DBMS_MYSQL && tc->sql_type == SQL_REAL;
-	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
-	 * integer text 1 or 0 */
-	if (f == XP_DBMS_MYSQL && p->bit && !p->bitbyte)
-		p->sqltype = SQL_TINYINT;
-}
-
-/* Whether integer text s (n bytes) is in [lo, hi]; 1 also when s is not an integer at all
- * (the database judges that). */
-static int int_fits(const char *s, size_t n, int64_t lo, uint64_t hi)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-	int neg = 0;
-
-	if (i < n && (s[i] == '-' || s[i] == '+'))
-		neg = s[i++] == '-';
-	if (i == n)
-		return 1;
-	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 1;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (!neg)
-		return v <= hi;
-	return v == 0 || (lo < 0 && v - 1 <= (uint64_t)(-(lo + 1)));
-}
-
-/* Whether time text s ("[-]H...H:MM:SS[.ffffff]") fits: 't' a time of day, 00:00:00 to
- * 24:00:00; 'm' MariaDB's -838:59:59.999999 to 838:59:59.999999. 1 when s is not such text. */
-static int time_fits(const char *s, size_t n, char check)
-{
-	uint64_t h = 0;
-	size_t i = 0, digits = 0;
-	int neg = 0, rest = 0;
-
-	if (i < n && s[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	for (; i < n && s[i] >= '0' && s[i] <= '9' && digits < 12; i++, digits++)
-		h = h * 10 + (uint64_t)(s[i] - '0');
-	if (!digits || i >= n || s[i] != ':')
-		return 1;
-	for (i++; i < n; i++) /* anything but zeros after the hours */
-		rest |= s[i] >= '1' && s[i] <= '9';
-	if (check == 'm') /* minutes and seconds are at most 59:59.999999 */
-		return h <= 838;
-	if (neg && (h || rest))
-		return 0;
-	return h < 24 || (h == 24 && !rest);
-}
-
-/* Bytes of the zone at the end of timestamp text s (n bytes): "+HH:MM", "-HH:MM", "+HH" or
- * "-HH" after the time, else 0; *utc says whether it is zero. */
-static size_t zone_len(const char *s, size_t n, int *utc)
-{
-	size_t z = 0;
-
-	if (n >= 17 && strchr("+-", s[n - 6]) && isdigit((unsigned char)s[n - 5]) &&
-	    isdigit((unsigned char)s[n - 4]) && s[n - 3] == ':' &&
-	    isdigit((unsigned char)s[n - 2]) && isdigit((unsigned char)s[n - 1]))
-		z = 6;
-	else if (n >= 14 && strchr("+-", s[n - 3]) && isdigit((unsigned char)s[n - 2]) &&
-	         isdigit((unsigned char)s[n - 1]))
-		z = 3;
-	*utc = 1;
-	for (size_t i = n - z + 1; i < n; i++)
-		*utc &= s[i] == '0' || s[i] == ':';
-	return z;
-}
-
-/* Whether date or timestamp text s (n bytes) fits MariaDB's and SQL Server's dates, which
- * have no zone and years of four digits: not PostgreSQL's years before 1 ("... BC"), past
- * 9999 or infinity, which their drivers refuse without naming the column, nor a time at an
- * offset other than UTC (year 0 the database judges). */
-static int date_fits(const char *s, size_t n)
-{
-	int utc;
-
-	for (size_t i = 0; i < 4; i++)
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return 0;
-	if (n < 5 || s[4] != '-' || (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0))
-		return 0;
-	zone_len(s, n, &utc);
-	return utc;
-}
-
-/* Whether time text s (n bytes) has no more than digits of a second's fraction but zeros. */
-static int fraction_fits(const char *s, size_t n, int digits)
-{
-	const char *dot = memchr(s, '.', n);
-
-	if (!dot)
-		return 1;
-	for (size_t i = (size_t)(dot - s) + 1, k = 0; i < n && isdigit((unsigned char)s[i]);
-	     i++, k++)
-		if (k >= (size_t)digits && s[i] != '0')
-			return 0;
-	return 1;
-}
-
-static int check_field(const struct batch *b, size_t i, const struct xp_field *f,
-                       struct xp_err *err)
-{
-	const struct pcol *p = &b->pc[i];
-	int ok = 1;
-
-	if (f->null || (!p->check && p->fdigits < 0))
-		return 0;
-	if (p->fdigits >= 0 && !fraction_fits(f->p, f->len, p->fdigits))
-		ok = 0;
-	else if (!p->check)
-		ok = 1;
-	else if (p->check == 'i')
-		ok = int_fits(f->p, f->len, p->lo, p->hi);
-	else if (p->check == 'y')
-		ok = date_fits(f->p, f->len);
-	else if (p->check == 'b')
-		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
-		     (f->len == 1 || f->p[0] > '1');
-	else
-		ok = time_fits(f->p, f->len, p->check);
-	if (ok)
-		return 0;
-	return xp_err_set(err, XP_EFAIL,
-	                  "%s: row %llu: column %s: %.*s does not fit the target's %s", b->t->name,
-	                  (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
-	                  f->len > 40 ? 40 : (int)f->len, f->p, p->target);
-}
-
 static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct xp_err *err)
 {
 	struct pcol *p = &b->pc[i];
@@ -398,7 +152,7 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 	if (p->check == 'y') { /* a UTC time without its zone: check_field let no other through */
 		int utc;
 
-		p->ind[b->n] -= (SQLLEN)zone_len(f->p, f->len, &utc);
+		p->ind[b->n] -= (SQLLEN)xp_load_zone_len(f->p, f->len, &utc);
 	}
 	dst[p->ind[b->n]] = '\0';
 	return 0;
@@ -545,7 +299,7 @@ static int add_row(struct batch *b, const struct xp_field *row, struct xp_err *e
 	for (size_t i = 0; i < b->t->ncols; i++) {
 		rc = field_need(b, i, &row[i], &need, err);
 		if (!rc)
-			rc = check_field(b, i, &row[i], err);
+			rc = xp_load_check_field(b, i, &row[i], err);
 		if (rc)
 			return rc;
 		grow |= need > b->pc[i].width;
@@ -594,93 +348,10 @@ static void batch_free(struct batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* A malloc'd identifier in the driver's quotes (no schema splitting: a column name is one
- * part). */
-static char *quote_one(const struct xp_odbc *c, const char *name)
-{
-	char q = c->quote[0];
-	size_t n = strlen(name);
-	char *out = malloc(2 * n + 3), *o = out;
-
-	if (!out)
-		return NULL;
-	if (q)
-		*o++ = q;
-	for (const char *p = name; *p; p++) {
-		if (q && *p == q)
-			*o++ = q;
-		*o++ = *p;
-	}
-	if (q)
-		*o++ = q;
-	*o = '\0';
-	return out;
-}
-
-/* Appends s to the malloc'd string *sql; frees s. */
-static int append(char **sql, size_t *len, char *s, struct xp_err *err)
-{
-	size_t n;
-	char *ns;
-
-	if (!s)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	n = strlen(s);
-	ns = realloc(*sql, *len + n + 1);
-	if (!ns) {
-		free(s);
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	}
-	memcpy(ns + *len, s, n + 1);
-	*len += n;
-	*sql = ns;
-	free(s);
-	return 0;
-}
-
-static int exec_direct(struct xp_odbc *c, const char *sql, const char *what, struct xp_err *err)
-{
-	SQLHSTMT st = SQL_NULL_HSTMT;
-	SQLRETURN r;
-	int rc = 0;
-
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st)))
-		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", what);
-	r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-	if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA)
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s", what);
-	SQLFreeHandle(SQL_HANDLE_STMT, st);
-	return rc;
-}
-
-/* The malloc'd name table t is loaded into (see xp_load_opts.prefix), unquoted. */
-static char *plain_name(const struct xp_dump_table *t, const char *prefix)
-{
-	char *name;
-
-	if (!prefix)
-		return strdup(t->name);
-	name = xp_asprintf("%s%s", prefix, t->name);
-	for (char *p = name; p && *p; p++)
-		if (*p == '.')
-			*p = '_';
-	return name;
-}
-
-/* The malloc'd, quoted name table t is loaded into. */
-static char *target_name(const struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix)
-{
-	char *name = plain_name(t, prefix), *q;
-
-	q = name ? xp_odbc_quote(c, name) : NULL;
-	free(name);
-	return q;
-}
-
 /* Describes the target table and sets what each column's target holds. */
 static int describe_target(struct batch *b, struct xp_err *err)
 {
-	char *name = plain_name(b->t, b->prefix);
+	char *name = xp_load_plain_name(b->t, b->prefix);
 	int rc;
 
 	if (!name)
@@ -698,93 +369,9 @@ static int describe_target(struct batch *b, struct xp_err *err)
 		for (size_t k = 0; !tc && k < b->ntcols; k++)
 			if (strcasecmp(b->tcols[k].name, b->t->cols[i].name) == 0)
 				tc = &b->tcols[k];
-		set_check(&b->pc[i], b->c->db->id, tc);
+		xp_load_set_check(&b->pc[i], b->c->db->id, tc);
 	}
 	return 0;
-}
-
-static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                        struct xp_err *err)
-{
-	char *sql = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = append(&sql, &len, xp_asprintf("CREATE TABLE "), err);
-	if (!rc)
-		rc = append(&sql, &len, target_name(c, t, prefix), err);
-	for (size_t i = 0; !rc && i < t->ncols; i++) {
-		char type[64];
-
-		xp_load_column_type(c->db->id, &t->cols[i], type, sizeof type);
-		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
-		if (!rc)
-			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
-		if (!rc)
-			rc = append(&sql, &len,
-			            xp_asprintf(" %s%s", type,
-			                        t->cols[i].nullable == 0 ? " NOT NULL" : ""),
-			            err);
-	}
-	if (!rc)
-		rc = append(&sql, &len, xp_asprintf(")"), err);
-	if (!rc)
-		rc = exec_direct(c, sql, t->name, err);
-	free(sql);
-	return rc;
-}
-
-/* INSERT INTO t (cols) VALUES (?, ...)[, (?, ...)...]; with a key column (rows is then 1),
- * INSERT INTO t (cols) SELECT ?, ... WHERE NOT EXISTS (SELECT 1 FROM t WHERE key = ?). */
-static int insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                      size_t rows, int key, char **out, struct xp_err *err)
-{
-	char *sql = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = append(&sql, &len, xp_asprintf("INSERT INTO "), err);
-	if (!rc)
-		rc = append(&sql, &len, target_name(c, t, prefix), err);
-	for (size_t i = 0; !rc && i < t->ncols; i++) {
-		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
-		if (!rc)
-			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
-	}
-	if (!rc && key >= 0) {
-		rc = append(&sql, &len, xp_asprintf(") SELECT "), err);
-		for (size_t i = 0; !rc && i < t->ncols; i++)
-			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
-		/* MySQL and MariaDB take a WHERE only after a FROM */
-		if (!rc && c->db->from_dual)
-			rc = append(&sql, &len, xp_asprintf(" FROM DUAL"), err);
-		if (!rc)
-			rc = append(&sql, &len, xp_asprintf(" WHERE NOT EXISTS (SELECT 1 FROM "),
-			            err);
-		if (!rc)
-			rc = append(&sql, &len, target_name(c, t, prefix), err);
-		if (!rc)
-			rc = append(&sql, &len, xp_asprintf(" WHERE "), err);
-		if (!rc)
-			rc = append(&sql, &len, quote_one(c, t->cols[key].name), err);
-		if (!rc)
-			rc = append(&sql, &len, xp_asprintf(" = ?)"), err);
-		rows = 0;
-	} else if (!rc) {
-		rc = append(&sql, &len, xp_asprintf(") VALUES "), err);
-	}
-	for (size_t r = 0; !rc && r < rows; r++) {
-		rc = append(&sql, &len, xp_asprintf("%s(", r ? ", " : ""), err);
-		for (size_t i = 0; !rc && i < t->ncols; i++)
-			rc = append(&sql, &len, xp_asprintf("%s?", i ? ", " : ""), err);
-		if (!rc)
-			rc = append(&sql, &len, xp_asprintf(")"), err);
-	}
-	if (rc)
-		free(sql);
-	else
-		*out = sql;
-	return rc;
 }
 
 static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
@@ -793,7 +380,7 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	char *sql = NULL;
 	int rc;
 
-	rc = insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, -1, &sql, err);
+	rc = xp_load_insert_sql(c, t, b->prefix, XP_LOAD_VALUES_ROWS, -1, &sql, err);
 	if (rc)
 		return rc;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->multi))) {
@@ -846,7 +433,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 	 * INSERT ... SELECT: one row per execute there */
 	if (b->key >= 0 && c->db->no_array_select)
 		b->max_rows = 1;
-	rc = insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
+	rc = xp_load_insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
 	if (rc)
 		goto out;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
@@ -887,7 +474,7 @@ out:
 static int count_rows(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
                       uint64_t *n, struct xp_err *err)
 {
-	char *q = target_name(c, t, prefix),
+	char *q = xp_load_target_name(c, t, prefix),
 	     *sql = q ? xp_asprintf("SELECT COUNT(*) FROM %s", q) : NULL;
 	SQLHSTMT st = SQL_NULL_HSTMT;
 	SQLBIGINT v = 0;
@@ -968,11 +555,11 @@ static void drop_created(struct xp_odbc *c, const struct xp_manifest *m, const c
                          size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *q = target_name(c, &m->tables[i], prefix);
+		char *q = xp_load_target_name(c, &m->tables[i], prefix);
 		char *sql = q ? xp_asprintf("DROP TABLE %s", q) : NULL;
 
 		if (sql)
-			exec_direct(c, sql, m->tables[i].name, NULL);
+			xp_load_exec(c, sql, m->tables[i].name, NULL);
 		free(sql);
 		free(q);
 	}
@@ -999,7 +586,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	if (rc)
 		goto out;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
-		rc = create_table(&c, &m->tables[i], o->prefix, err);
+		rc = xp_load_create_table(&c, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
 		created++;
