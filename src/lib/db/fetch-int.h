@@ -1,6 +1,8 @@
-/* Internals shared by the cursor (fetch.c) and its reading in pages (fetch-page.c). */
+/* Internals of the cursor: fetch.c, fetch-text.c, fetch-sql.c and fetch-page.c. */
 #ifndef XP_DB_FETCH_INT_H
 #define XP_DB_FETCH_INT_H
+
+#include <stdio.h>
 
 #include "db/fetch.h"
 #include "base/err.h"
@@ -73,5 +75,32 @@ void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
 /* Closes the page read and runs the query for the next one. */
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err);
+
+/* Shared by the cursor's files: fetch.c (plan, fetch), fetch-text.c (values), fetch-sql.c
+ * (its SELECTs) and fetch-page.c. */
+/* Bytes of NUL terminator SQLGetData and bound buffers reserve for the C type. */
+size_t xp_odbc_term(SQLSMALLINT ctype);
+/* Grows the malloc'd *buf to hold need bytes: 0, or -1 out of memory. */
+int xp_odbc_grow(char **buf, size_t *cap, size_t need);
+/* Turns a fetched value (len bytes at raw) into the field's text form (fetch-text.c). */
+int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f);
+/* Binds time t as parameter i of st (fetch-sql.c): epoch seconds for an integer column, else
+ * text; the storage must outlive the statement's execution. */
+SQLRETURN xp_odbc_bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class tcls, int64_t *pi,
+                            char ps[32], SQLLEN *ind);
+/* Binds the window's bounds as the query's parameters, in the order it names them. */
+int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                        enum xp_type_class tcls, struct xp_err *err);
+/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
+ * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
+void xp_odbc_put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal);
+/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
+char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
+/* SELECT cols FROM table [WHERE window] [ORDER BY time column]; with a key, pages of page
+ * rows (seek: those after the last page's key). malloc'd; NULL when out of memory. */
+char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
+                          const struct col *cb, size_t ncols, int blob_check,
+                          const struct xp_window *w, enum xp_type_class tcls, int literal,
+                          const char *key, int seek, unsigned long page);
 
 #endif

@@ -2,7 +2,7 @@
 # the dump of tables into a stream; over stream and base.
 src_lib_libxp_a_SOURCES += src/lib/db/profile.c src/lib/db/profile.h \
 	src/lib/db/odbc.c src/lib/db/odbc-mssql.c src/lib/db/odbc.h \
-	src/lib/db/fetch.c src/lib/db/fetch-page.c src/lib/db/fetch.h src/lib/db/fetch-int.h \
+	src/lib/db/fetch.c src/lib/db/fetch-text.c src/lib/db/fetch-sql.c src/lib/db/fetch-page.c src/lib/db/fetch.h src/lib/db/fetch-int.h \
 	src/lib/db/load.c src/lib/db/load-check.c src/lib/db/load-sql.c src/lib/db/load-types.c src/lib/db/load.h src/lib/db/load-int.h \
 	src/lib/db/dump-run.c src/lib/db/dump-run.h
 
