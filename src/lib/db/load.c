@@ -10,6 +10,7 @@
 
 #include "stream/dump.h"
 #include "base/err.h"
+#include "base/encode.h"
 #include "base/str.h"
 
 static int is_text_type(int t)
@@ -65,14 +66,6 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms
 	p->width = initial_width(col);
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* Bytes field f needs in column p's buffer, or XP_EINTEGRITY for binary that is not \x hex. */
 static int field_need(const struct batch *b, size_t i, const struct xp_field *f, size_t *need,
                       struct xp_err *err)
@@ -115,17 +108,11 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 	if (p->ctype == SQL_C_BINARY) {
 		size_t n = (f->len - 2) / 2;
 
-		for (size_t k = 0; k < n; k++) {
-			int hi = hexval((unsigned char)f->p[2 + 2 * k]);
-			int lo = hexval((unsigned char)f->p[3 + 2 * k]);
-
-			if (hi < 0 || lo < 0)
-				return xp_err_set(
-				        err, XP_EINTEGRITY, "%s: row %llu: column %s: not \\x hex",
-				        b->t->name, (unsigned long long)(b->done + b->n + 1),
-				        b->t->cols[i].name);
-			dst[k] = (char)(hi << 4 | lo);
-		}
+		if (xp_unhex_mem(f->p + 2, (uint8_t *)dst, n) != 0)
+			return xp_err_set(err, XP_EINTEGRITY,
+			                  "%s: row %llu: column %s: not \\x hex", b->t->name,
+			                  (unsigned long long)(b->done + b->n + 1),
+			                  b->t->cols[i].name);
 		p->ind[b->n] = (SQLLEN)n;
 		return 0;
 	}
