@@ -2,6 +2,7 @@
  * --deep their whole content, with --drill a restore into a scratch database. */
 #include "config.h"
 
+#include "against-run.h"
 #include "repo/catalog.h"
 #include "cli/cli.h"
 #include "repo/keys.h"
@@ -72,6 +73,7 @@ struct run {
 	int deep;          /* --deep or --drill */
 	const char *drill; /* --drill CONNSTR */
 	char *drill_buf;   /* the connection string read from --drill-dsn-file (owned) */
+	char *against_buf; /* ... and from --against-dsn-file (owned) */
 	struct xp_verify_keys keys;
 	struct xp_trust trust; /* with -r: the pins checked, and the signer trusted */
 	char *rollback;        /* the catalog or journal is older than this host has seen */
@@ -89,6 +91,8 @@ static void usage(FILE *f)
 	        "       xpverify -r REPO --deep [--drill CONNSTR | --drill-dsn-file F]\n"
 	        "                [--password-file F] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
+	        "       xpverify -r REPO --against CONNSTR | --against-dsn-file F [--source NAME]\n"
+	        "                [--key COLUMN] [--password-file F]\n"
 	        "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
 	        "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
 	        "then the catalog against the files, its signature and the journal chain.\n"
@@ -101,6 +105,14 @@ static void usage(FILE *f)
 	        "      --password-file F\n"
 	        "                       read the configuration password from F\n"
 	        "      --adopt          take complete backups missing from the catalog back in\n"
+	        "      --against CONNSTR\n"
+	        "                       also compare each partition with the source's rows of its\n"
+	        "                       window now: rows changed, appeared or vanished, by key\n"
+	        "      --against-dsn-file F\n"
+	        "                       --against with the connection string read from F\n"
+	        "      --source NAME    --against: only this source's partitions\n"
+	        "      --key COLUMN     --against: the column that identifies a row (default:\n"
+	        "                       each table's first)\n"
 	        "      --signing-key F  the host's signing key for --adopt\n"
 	        "  -r, --repo REPO      the repository (default $XP_REPO)\n"
 	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
@@ -637,8 +649,8 @@ static int integrity_findings(const struct run *run)
 static int failure_findings(const struct run *run)
 {
 	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
-	       run->kinds[XP_FIND_PENDING] || run->kinds[XP_FIND_SHRED_KEY] ||
-	       run->kinds[XP_FIND_UNREADABLE];
+	       run->kinds[XP_FIND_CONTINUITY] || run->kinds[XP_FIND_PENDING] ||
+	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE];
 }
 
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
@@ -777,7 +789,7 @@ static int json_error(const struct run *run, int rc, const struct xp_err *err)
 static int trust(struct run *run, struct xp_err *err)
 {
 	struct xp_trust_opts o = {.pubkey = run->pubkey,
-	                          .bound = run->deep ? &run->keys.bound : NULL};
+	                          .bound = run->keys.sk ? &run->keys.bound : NULL};
 	char said[512];
 	int rc;
 
@@ -800,9 +812,10 @@ static int trust(struct run *run, struct xp_err *err)
 
 /* The command line, parsed (what the run itself needs is in struct run). */
 struct args {
-	const char *repo_opt, *signing_key, *pwfile, *drill_file;
+	const char *repo_opt, *signing_key, *pwfile, *drill_file, *against_file;
 	int adopting;
-	char **names; /* FILE or ID arguments */
+	struct against_opts against; /* --against: its connstr, when given, runs the comparison */
+	char **names;                /* FILE or ID arguments */
 	int nnames;
 };
 
@@ -820,6 +833,10 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 	        {"drill", required_argument, NULL, 'D'},
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
+	        {"against", required_argument, NULL, 'A'},
+	        {"against-dsn-file", required_argument, NULL, 'B'},
+	        {"source", required_argument, NULL, 'S'},
+	        {"key", required_argument, NULL, 'K'},
 	        {"help", no_argument, NULL, 'h'},
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
@@ -843,6 +860,10 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 			a->drill_file = optarg;
 			break;
 		case 'P': a->pwfile = optarg; break;
+		case 'A': a->against.connstr = optarg; break;
+		case 'B': a->against_file = optarg; break;
+		case 'S': a->against.source = optarg; break;
+		case 'K': a->against.key = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
 		case XP_CLI_VERSION: return xp_cli_version();
 		default: return XP_EXIT_USAGE;
@@ -860,6 +881,12 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 		        "--deep and --drill need -r REPO (its key opens the backups)");
 	if (run->drill && a->drill_file)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
+	if (a->against.connstr && a->against_file)
+		return xp_usage_error("give one of --against and --against-dsn-file");
+	if ((a->against.connstr || a->against_file) && (!run->repo || a->nnames || a->adopting))
+		return xp_usage_error("--against takes -r REPO and no FILE or ID");
+	if ((a->against.source || a->against.key) && !a->against.connstr && !a->against_file)
+		return xp_usage_error("--source and --key apply to --against");
 	return -1;
 }
 
@@ -888,10 +915,10 @@ static int unlock(struct run *run, const char *pwfile, struct xp_err *err)
 
 /* Verifies what a asks: 0, or a library code; after the checks ran, their findings are
  * reported already and err stays empty. */
-static int cmd_verify(const struct args *a, struct run *run, struct xp_err *err)
+static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 {
 	struct xp_err seen = {0, ""};
-	int rc = 0;
+	int rc = 0, st;
 
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
@@ -903,7 +930,13 @@ static int cmd_verify(const struct args *a, struct run *run, struct xp_err *err)
 			return rc;
 		run->drill = run->drill_buf;
 	}
-	if (run->deep && (rc = unlock(run, a->pwfile, err)) != 0)
+	if (a->against_file) {
+		rc = xp_cli_dsn_file(a->against_file, &run->against_buf, err);
+		if (rc)
+			return rc;
+		a->against.connstr = run->against_buf;
+	}
+	if ((run->deep || a->against.connstr) && (rc = unlock(run, a->pwfile, err)) != 0)
 		return rc;
 	if (run->repo && (rc = trust(run, err)) != 0)
 		return json_error(run, rc, err);
@@ -918,6 +951,17 @@ static int cmd_verify(const struct args *a, struct run *run, struct xp_err *err)
 		return rc;
 	*err = (struct xp_err){0, ""}; /* from here on each finding is reported where found */
 	rc = check_all(run, a->nnames > 0);
+	if (a->against.connstr) {
+		a->against.repo = run->repo;
+		a->against.signer = &run->keys.signer;
+		a->against.sk = run->keys.sk;
+		/* its differences are reported as found, like the checks' findings */
+		st = against_all(&a->against);
+		rc = rc == XP_EINTEGRITY || st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY
+		     : rc                                           ? rc
+		     : st                                           ? XP_EFAIL
+		                                                    : 0;
+	}
 	/* What this run verified becomes what this host has seen. */
 	if (rc == 0 && run->catalog && xp_trust_seen(run->repo, &run->trust, &seen) != 0)
 		xp_warn("%s: trust pins not updated: %s", run->repo, seen.msg);
@@ -935,6 +979,7 @@ static void run_free(struct run *run)
 		xp_verify_result_free(&run->items[i].res);
 	}
 	xp_cli_dsn_free(run->drill_buf);
+	xp_cli_dsn_free(run->against_buf);
 	xp_verify_keys_free(&run->keys);
 	xp_catalog_free(&run->cat);
 	free(run->items);

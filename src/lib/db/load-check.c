@@ -19,7 +19,7 @@ void xp_load_set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *t
 	if (!tc)
 		return;
 	p->target = tc->type_name;
-	u = xp_load_unsigned(tc);
+	u = xp_load_unsigned(f, tc);
 	/* a time into a column of another type (PostgreSQL's interval holds MariaDB's TIME)
 	 * goes as text, which the driver does not read as a time of day */
 	if ((p->sqltype == SQL_TYPE_TIME || p->sqltype == SQL_TIME) &&
@@ -31,14 +31,15 @@ void xp_load_set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *t
 	case SQL_INTEGER:
 	case SQL_BIGINT:
 		p->check = 'i';
+		/* FreeTDS converts an integer's text to the bound type (SQL Server's tinyint is
+		 * 0 to 255): the target's */
+		if (f == XP_DBMS_MSSQL)
+			p->sqltype = (SQLSMALLINT)tc->sql_type;
 		p->lo = u ? 0 : INT64_MIN;
 		p->hi = u ? UINT64_MAX : INT64_MAX;
 		if (f == XP_DBMS_SQLITE) /* 64 bits whatever the declared name */
 			break;
-		if (tc->sql_type == SQL_TINYINT && f == XP_DBMS_MSSQL) { /* unsigned there */
-			p->lo = 0;
-			p->hi = 255;
-		} else if (tc->sql_type == SQL_TINYINT) {
+		if (tc->sql_type == SQL_TINYINT) {
 			p->lo = u ? 0 : -128;
 			p->hi = u ? 255 : 127;
 		} else if (tc->sql_type == SQL_SMALLINT && strncasecmp(tc->type_name, "year", 4)) {
@@ -55,8 +56,22 @@ void xp_load_set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *t
 			p->check = 0; /* YEAR: the database says */
 		}
 		break;
+	case SS_TIME2: /* SQL Server's time(n) */
 	case SQL_TYPE_TIME:
 	case SQL_TIME: p->check = f == XP_DBMS_MYSQL ? 'm' : f == XP_DBMS_SQLITE ? 0 : 't'; break;
+	case SS_TIMESTAMPOFFSET: p->check = f == XP_DBMS_MSSQL ? 'z' : 0; break;
+	case SQL_NUMERIC:
+	case SQL_DECIMAL:
+		if (f == XP_DBMS_MSSQL && tc->size >= 1 && tc->size <= 38 && tc->digits >= 0 &&
+		    (uint64_t)tc->digits <= tc->size) {
+			p->check = 'n';
+			p->lo = (int64_t)tc->size;
+			p->hi = (uint64_t)tc->digits;
+		}
+		break;
+	case SQL_REAL:
+	case SQL_FLOAT:
+	case SQL_DOUBLE: p->check = f == XP_DBMS_MSSQL ? 'f' : 0; break;
 	case SQL_TYPE_DATE:
 	case SQL_TYPE_TIMESTAMP:
 	case SQL_DATE:
@@ -73,14 +88,26 @@ void xp_load_set_check(struct pcol *p, enum xp_dbms f, const struct xp_column *t
 		}
 		break;
 	}
-	/* PostgreSQL's times hold microseconds, MariaDB's the column's digits: a finer
-	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
+	/* PostgreSQL's times hold microseconds, MariaDB's and SQL Server's the column's
+	 * digits: a finer fraction (SQL Server's 100 ns) would be rounded, even into the next
+	 * year */
 	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
-	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
-		p->fdigits = f == XP_DBMS_POSTGRESQL ? 6 : f == XP_DBMS_MYSQL ? tc->digits : -1;
+	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP ||
+	    tc->sql_type == SS_TIME2 || tc->sql_type == SS_TIMESTAMPOFFSET)
+		p->fdigits = f == XP_DBMS_POSTGRESQL                    ? 6
+		             : f == XP_DBMS_MYSQL || f == XP_DBMS_MSSQL ? tc->digits
+		                                                        : -1;
 	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
 	 * text of the largest floats (3.4028235e+38) is such a double */
 	p->single = f == XP_DBMS_MYSQL && tc->sql_type == SQL_REAL;
+	/* FreeTDS converts a float's text itself and refuses what strtod says is out of range
+	 * (subnormals, the shortest text of the largest reals): the value goes as its bytes */
+	if (p->check == 'f') {
+		p->binary = 1;
+		p->ctype = tc->sql_type == SQL_REAL ? SQL_C_FLOAT : SQL_C_DOUBLE;
+		p->sqltype = tc->sql_type == SQL_REAL ? SQL_REAL : SQL_DOUBLE;
+		p->width = tc->sql_type == SQL_REAL ? sizeof(float) : sizeof(double);
+	}
 	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
 	 * integer text 1 or 0 */
 	if (f == XP_DBMS_MYSQL && p->bit && !p->bitbyte)
@@ -159,7 +186,7 @@ size_t xp_load_zone_len(const char *s, size_t n, int *utc)
  * have no zone and years of four digits: not PostgreSQL's years before 1 ("... BC"), past
  * 9999 or infinity, which their drivers refuse without naming the column, nor a time at an
  * offset other than UTC (year 0 the database judges). */
-static int date_fits(const char *s, size_t n)
+static int date_fits(const char *s, size_t n, int any_zone)
 {
 	int utc;
 
@@ -169,7 +196,40 @@ static int date_fits(const char *s, size_t n)
 	if (n < 5 || s[4] != '-' || (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0))
 		return 0;
 	xp_load_zone_len(s, n, &utc);
-	return utc;
+	return utc || any_zone;
+}
+
+/* Whether float text s (n bytes) is a number: not NaN, Infinity or Inf (with a sign). */
+static int finite_text(const char *s, size_t n)
+{
+	if (n && (s[0] == '-' || s[0] == '+')) {
+		s++;
+		n--;
+	}
+	return !((n == 3 && (strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "inf", 3) == 0)) ||
+	         (n == 8 && strncasecmp(s, "infinity", 8) == 0));
+}
+
+/* Whether decimal text s (n bytes) has at most digits - scale digits before the point and
+ * none but zeros after scale digits; 1 when s is not plain decimal text. */
+static int decimal_fits(const char *s, size_t n, uint64_t digits, uint64_t scale)
+{
+	size_t i = 0, lead = 0, k;
+	int started = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	for (; i < n && isdigit((unsigned char)s[i]); i++) {
+		started |= s[i] != '0';
+		lead += started;
+	}
+	if (i < n && s[i] == '.')
+		for (i++, k = 0; i < n && isdigit((unsigned char)s[i]); i++, k++)
+			if (k >= scale && s[i] != '0')
+				return 0;
+	if (i != n)
+		return 1;
+	return lead <= digits - scale;
 }
 
 /* Whether time text s (n bytes) has no more than digits of a second's fraction but zeros. */
@@ -200,8 +260,12 @@ int xp_load_check_field(const struct batch *b, size_t i, const struct xp_field *
 		ok = 1;
 	else if (p->check == 'i')
 		ok = int_fits(f->p, f->len, p->lo, p->hi);
-	else if (p->check == 'y')
-		ok = date_fits(f->p, f->len);
+	else if (p->check == 'y' || p->check == 'z')
+		ok = date_fits(f->p, f->len, p->check == 'z');
+	else if (p->check == 'n')
+		ok = decimal_fits(f->p, f->len, (uint64_t)p->lo, p->hi);
+	else if (p->check == 'f')
+		ok = finite_text(f->p, f->len);
 	else if (p->check == 'b')
 		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
 		     (f->len == 1 || f->p[0] > '1');

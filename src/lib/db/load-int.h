@@ -17,8 +17,9 @@
 /* The source's type code, corrected by its type name where drivers report a type as text
  * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
 int xp_load_effective_type(const struct xp_column *col);
-/* Whether an integer column is unsigned: its type name says so ("bigint unsigned"). */
-int xp_load_unsigned(const struct xp_column *col);
+/* Whether an integer column of a database f is unsigned: its type name says so
+ * ("bigint unsigned"), or it is SQL Server's tinyint (0 to 255). */
+int xp_load_unsigned(enum xp_dbms f, const struct xp_column *col);
 
 /* One bound parameter column: an array of rows of width bytes each. */
 struct pcol {
@@ -27,10 +28,14 @@ struct pcol {
 	int bit;     /* normalise booleans to 1/0 */
 	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
 	int single;  /* a float into MariaDB's FLOAT: sent as the exact double of the float */
+	int binary;  /* a float sent as its bytes: SQL_C_DOUBLE or SQL_C_FLOAT (SQL Server) */
 	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
 	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
-	              * but UTC's, 0 any */
+	              * but UTC's, 'z' such a date with any zone (SQL Server's datetimeoffset),
+	              * 'n' decimals of lo digits, hi of them after the point (SQL Server's
+	              * decimal, which rounds the others away), 'f' a finite float (SQL Server's
+	              * float and real hold no NaN or infinity), 0 any */
 	int fdigits; /* digits of a second's fraction the target's time holds, -1 any */
 	int64_t lo;
 	uint64_t hi;
@@ -79,9 +84,9 @@ int xp_load_exec(struct xp_odbc *c, const char *sql, const char *what, struct xp
 char *xp_load_plain_name(const struct xp_dump_table *t, const char *prefix);
 char *xp_load_target_name(const struct xp_odbc *c, const struct xp_dump_table *t,
                           const char *prefix);
-/* CREATE TABLE for t (xprestore --create); */
-int xp_load_create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                         struct xp_err *err);
+/* CREATE TABLE for t of a dump from the database named source (the MANIFEST's dbms); */
+int xp_load_create_table(struct xp_odbc *c, const char *source, const struct xp_dump_table *t,
+                         const char *prefix, struct xp_err *err);
 /* INSERT INTO t (cols) VALUES (?, ...)[, (?, ...)...] of rows rows, or with a key column
  * (rows is then 1) INSERT ... SELECT ... WHERE NOT EXISTS, into *out (malloc'd). */
 int xp_load_insert_sql(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,

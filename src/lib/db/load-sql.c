@@ -92,8 +92,9 @@ char *xp_load_target_name(const struct xp_odbc *c, const struct xp_dump_table *t
 	return q;
 }
 
-int xp_load_create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                         struct xp_err *err)
+/* Creates table t of a dump from the database named source (the MANIFEST's dbms). */
+int xp_load_create_table(struct xp_odbc *c, const char *source, const struct xp_dump_table *t,
+                         const char *prefix, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -105,7 +106,8 @@ int xp_load_create_table(struct xp_odbc *c, const struct xp_dump_table *t, const
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		char type[64];
 
-		xp_load_column_type(c->db->id, &t->cols[i], type, sizeof type);
+		xp_load_column_type(c->db->id, xp_profile_dbms(source)->id, &t->cols[i], type,
+		                    sizeof type);
 		rc = xp_load_append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
 		if (!rc)
 			rc = xp_load_append(&sql, &len, xp_load_quote_one(c, t->cols[i].name), err);

@@ -53,6 +53,15 @@ static void text_type(enum xp_dbms f, uint64_t size, char *buf, size_t len)
 	}
 }
 
+/* The length to declare in the target for text of size characters: SQL Server's nvarchar(n)
+ * counts UTF-16 units, of which a character of another database may take two. */
+static uint64_t units(enum xp_dbms f, enum xp_dbms source, uint64_t size)
+{
+	if (f != XP_DBMS_MSSQL || source == XP_DBMS_MSSQL)
+		return size;
+	return size <= 2000 ? 2 * size : 0;
+}
+
 static void numeric_type(enum xp_dbms f, uint64_t p, int s, char *buf, size_t len)
 {
 	uint64_t pmax = f == XP_DBMS_MSSQL ? 38 : f == XP_DBMS_MYSQL ? 65 : 1000;
@@ -73,17 +82,19 @@ static void numeric_type(enum xp_dbms f, uint64_t p, int s, char *buf, size_t le
 		                      : s);
 }
 
-int xp_load_unsigned(const struct xp_column *col)
+int xp_load_unsigned(enum xp_dbms f, const struct xp_column *col)
 {
+	if (f == XP_DBMS_MSSQL && col->sql_type == SQL_TINYINT)
+		return 1;
 	return col->type_name && strcasestr(col->type_name, "unsigned") != NULL;
 }
 
 /* Integers keep their width where the target has it, and get the next wider type where it
  * has not (PostgreSQL has no tinyint and no unsigned types). */
-static void int_type(enum xp_dbms f, const struct xp_column *col, char *buf, size_t len)
+static void int_type(enum xp_dbms f, int u, const struct xp_column *col, char *buf, size_t len)
 {
 	const char *tn = col->type_name ? col->type_name : "";
-	int u = xp_load_unsigned(col), t = col->sql_type;
+	int t = col->sql_type;
 
 	if (f == XP_DBMS_MYSQL) {
 		if (strncasecmp(tn, "year", 4) == 0)
@@ -111,7 +122,7 @@ static void int_type(enum xp_dbms f, const struct xp_column *col, char *buf, siz
 		                             : "BIGINT");
 		return;
 	}
-	if (t == SQL_TINYINT) /* SQL Server's tinyint is unsigned */
+	if (t == SQL_TINYINT) /* SQL Server's tinyint: 0 to 255 */
 		snprintf(buf, len, "%s", f == XP_DBMS_MSSQL && u ? "tinyint" : "smallint");
 	else if (t == SQL_SMALLINT)
 		snprintf(buf, len, "%s", u ? "integer" : "smallint");
@@ -124,7 +135,8 @@ static void int_type(enum xp_dbms f, const struct xp_column *col, char *buf, siz
 		                                   : "decimal(20,0)");
 }
 
-void xp_load_column_type(enum xp_dbms dbms, const struct xp_column *col, char *buf, size_t len)
+void xp_load_column_type(enum xp_dbms dbms, enum xp_dbms source, const struct xp_column *col,
+                         char *buf, size_t len)
 {
 	enum xp_dbms f = dbms;
 	int lite = f == XP_DBMS_SQLITE;
@@ -141,7 +153,7 @@ void xp_load_column_type(enum xp_dbms dbms, const struct xp_column *col, char *b
 	case SQL_TINYINT:
 	case SQL_SMALLINT:
 	case SQL_INTEGER:
-	case SQL_BIGINT: int_type(f, col, buf, len); break;
+	case SQL_BIGINT: int_type(f, xp_load_unsigned(source, col), col, buf, len); break;
 	case SQL_NUMERIC:
 	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
 	case XP_LOAD_ANY_DECIMAL: /* SQLite's NUMERIC affinity holds what its source held */
@@ -224,10 +236,10 @@ void xp_load_column_type(enum xp_dbms dbms, const struct xp_column *col, char *b
 			snprintf(buf, len, "char(%llu)", (unsigned long long)col->size);
 			break;
 		}
-		text_type(f, col->size, buf, len);
+		text_type(f, units(f, source, col->size), buf, len);
 		break;
 	case SQL_VARCHAR:
-	case SQL_WVARCHAR: text_type(f, col->size, buf, len); break;
+	case SQL_WVARCHAR: text_type(f, units(f, source, col->size), buf, len); break;
 	default: text_type(f, 0, buf, len); /* long text, intervals, anything unknown */
 	}
 }

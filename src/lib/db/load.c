@@ -2,7 +2,6 @@
 
 #include "db/load-int.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +37,8 @@ static size_t initial_width(const struct xp_column *col)
 	}
 }
 
-static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms f)
+static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms f,
+                       enum xp_dbms src)
 {
 	int t = xp_load_effective_type(col);
 
@@ -47,7 +47,7 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms
 	/* the value travels as text; the driver converts it for the column (an unsigned
 	 * bigint as text: no driver converts 2^63 and above to its bigint) */
 	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL ||
-	                             (t == SQL_BIGINT && xp_load_unsigned(col))
+	                             (t == SQL_BIGINT && xp_load_unsigned(src, col))
 	                     ? SQL_VARCHAR
 	                     : (SQLSMALLINT)col->sql_type;
 	if (p->bit)
@@ -61,6 +61,23 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_dbms
 	if (f == XP_DBMS_POSTGRESQL &&
 	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE || t == SQL_TIMESTAMP))
 		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS converts a decimal's text itself, to at most 38 digits: SQL Server reads the
+	 * text (check_field has made sure the column holds it) */
+	if (f == XP_DBMS_MSSQL && (t == SQL_NUMERIC || t == SQL_DECIMAL))
+		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS (1.3) reads the year 0001 of a date's text as 2001: SQL Server reads the
+	 * text itself */
+	if (f == XP_DBMS_MSSQL &&
+	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIME || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE ||
+	     t == SQL_TIME || t == SQL_TIMESTAMP || t == SS_TIME2))
+		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS sends text bound as varchar in the server's code page (a character it lacks
+	 * ends the row's parameters) and bytes bound as binary as binary(n), which SQL Server
+	 * pads with zeros to n: text goes as nvarchar, bytes as varbinary */
+	if (f == XP_DBMS_MSSQL && is_text_type(p->sqltype))
+		p->sqltype = SQL_WVARCHAR;
+	if (f == XP_DBMS_MSSQL && is_binary_type(p->sqltype))
+		p->sqltype = SQL_VARBINARY;
 	p->size = (SQLULEN)col->size;
 	p->digits = (SQLSMALLINT)col->digits;
 	p->width = initial_width(col);
@@ -78,6 +95,10 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = f->len + 1 > 32 ? f->len + 1 : 32;
 		return 0;
 	}
+	if (b->pc[i].binary) {
+		*need = b->pc[i].width;
+		return 0;
+	}
 	if (b->pc[i].ctype == SQL_C_BINARY) {
 		if (f->len < 2 || f->p[0] != '\\' || f->p[1] != 'x' || f->len % 2)
 			return xp_err_set(err, XP_EINTEGRITY,
@@ -87,7 +108,41 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = (f->len - 2) / 2;
 		return 0;
 	}
-	*need = f->len + 1;
+	/* room for the ":00" a zone "+HH" gets (see put_field) */
+	*need = f->len + 1 + (b->pc[i].check == 'z' ? 3 : 0);
+	return 0;
+}
+
+/* Float text f as the bytes of a double or a float in dst; what is not a number, or a float
+ * past the largest, is an error naming row and column. */
+static int put_float(struct batch *b, size_t i, const struct xp_field *f, char *dst,
+                     struct xp_err *err)
+{
+	struct pcol *p = &b->pc[i];
+	char text[64], *end = text;
+	int ok = f->len < sizeof text;
+	double d = 0;
+	float v;
+
+	if (ok) {
+		memcpy(text, f->p, f->len);
+		text[f->len] = '\0';
+		d = strtod(text, &end);
+		ok = end != text && !*end;
+	}
+	if (ok && p->ctype == SQL_C_DOUBLE) {
+		memcpy(dst, &d, sizeof d);
+	} else if (ok) {
+		v = strtof(text, NULL);
+		ok = !isinf(v);
+		memcpy(dst, &v, sizeof v);
+	}
+	if (!ok)
+		return xp_err_set(
+		        err, XP_EFAIL, "%s: row %llu: column %s: %.*s does not fit the target's %s",
+		        b->t->name, (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
+		        f->len > 40 ? 40 : (int)f->len, f->p, p->target);
+	p->ind[b->n] = (SQLLEN)p->width;
 	return 0;
 }
 
@@ -105,6 +160,8 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		p->ind[b->n] = 1;
 		return 0;
 	}
+	if (p->binary)
+		return put_float(b, i, f, dst, err);
 	if (p->ctype == SQL_C_BINARY) {
 		size_t n = (f->len - 2) / 2;
 
@@ -140,6 +197,14 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		int utc;
 
 		p->ind[b->n] -= (SQLLEN)xp_load_zone_len(f->p, f->len, &utc);
+	}
+	if (p->check == 'z') { /* SQL Server reads a zone as +HH:MM only */
+		int utc;
+
+		if (xp_load_zone_len(f->p, f->len, &utc) == 3) {
+			memcpy(dst + f->len, ":00", 3);
+			p->ind[b->n] += 3;
+		}
 	}
 	dst[p->ind[b->n]] = '\0';
 	return 0;
@@ -383,8 +448,9 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	return rc;
 }
 
-static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      const char *prefix, const char *skip_key, struct xp_err *err)
+static int batch_open(struct batch *b, struct xp_odbc *c, const char *source,
+                      const struct xp_dump_table *t, const char *prefix, const char *skip_key,
+                      struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -407,7 +473,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	b->max_rows = XP_LOAD_ROWS;
 	for (size_t i = 0; i < t->ncols; i++) {
-		pcol_setup(&b->pc[i], &t->cols[i], c->db->id);
+		pcol_setup(&b->pc[i], &t->cols[i], c->db->id, xp_profile_dbms(source)->id);
 		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
 		 * for every row of an array and every later execute, until the parameter is
 		 * bound again: such tables go one row per execute there, bound each time */
@@ -504,7 +570,8 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	/* what NOT EXISTS left out: the rows given less the rows the table gained */
 	rc = o->skip_key ? count_rows(c, t, o->prefix, &before, err) : 0;
 	if (!rc)
-		rc = batch_open(&b, c, t, o->prefix, o->skip_key, err);
+		rc = batch_open(&b, c, xp_dump_reader_manifest(r)->dbms, t, o->prefix, o->skip_key,
+		                err);
 	else
 		memset(&b, 0, sizeof b);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
@@ -573,7 +640,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	if (rc)
 		goto out;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
-		rc = xp_load_create_table(&c, &m->tables[i], o->prefix, err);
+		rc = xp_load_create_table(&c, m->dbms, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
 		created++;
