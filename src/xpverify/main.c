@@ -959,6 +959,7 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 		st = against_all(&a->against);
 		rc = rc == XP_EINTEGRITY || st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY
 		     : rc                                           ? rc
+		     : st == XP_EXIT_USAGE                          ? XP_EUSAGE
 		     : st                                           ? XP_EFAIL
 		                                                    : 0;
 	}

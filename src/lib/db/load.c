@@ -608,6 +608,8 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 static void drop_created(struct xp_odbc *c, const struct xp_manifest *m, const char *prefix,
                          size_t n)
 {
+	if (!n || xp_odbc_begin(c, NULL) != 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		char *q = xp_load_target_name(c, &m->tables[i], prefix);
 		char *sql = q ? xp_asprintf("DROP TABLE %s", q) : NULL;
@@ -617,6 +619,7 @@ static void drop_created(struct xp_odbc *c, const struct xp_manifest *m, const c
 		free(sql);
 		free(q);
 	}
+	xp_odbc_end(c, 1, NULL);
 }
 
 int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, struct xp_err *err)
@@ -658,7 +661,7 @@ out:
 	if (rc && c.in_txn) {
 		xp_odbc_end(&c, 0, NULL);
 		/* where DDL commits (MariaDB, MySQL) the rollback leaves the tables made: they
-		 * are dropped, autocommit back on */
+		 * are dropped in a transaction of their own */
 		if (c.ddl_commits)
 			drop_created(&c, m, o->prefix, created);
 	}

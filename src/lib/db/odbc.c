@@ -385,7 +385,7 @@ int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err)
 	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0)))
 		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: autocommit off",
 		                     c->source);
-	c->in_txn = 1;
+	c->in_txn = c->txn_write = 1;
 	return 0;
 }
 
@@ -409,6 +409,8 @@ int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err)
 			return rc; /* still open: the caller rolls it back */
 	}
 	c->in_txn = 0;
+	if (c->txn_write) /* autocommit stays off: the connection writes in transactions */
+		return rc;
 	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c->dbc, SQL_ATTR_AUTOCOMMIT,
 	                                     (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0)) &&
 	    !rc)

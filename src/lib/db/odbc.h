@@ -34,6 +34,7 @@ struct xp_odbc {
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
 	int ddl_commits; /* set by xp_odbc_begin: DDL ends the transaction (CREATE TABLE stays
 	                  * after a rollback: MariaDB, MySQL) */
+	int txn_write;   /* set by xp_odbc_begin: autocommit stays off after xp_odbc_end */
 	/* set by the caller before xp_odbc_begin_snapshot: take READ COMMITTED (no long locks,
 	 * but no snapshot across tables) where the database grants no snapshot */
 	int read_committed;
@@ -89,8 +90,10 @@ int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *tabl
  * none, so that a failed load could not be taken back. Sets c->ddl_commits. */
 int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err);
 /* Ends the transaction that xp_odbc_begin or xp_odbc_begin_snapshot began (commit when commit
- * is set, else rollback) and restores autocommit; nothing when none is open. A commit that
- * fails leaves the transaction open, for the caller to roll back. */
+ * is set, else rollback); nothing when none is open. A snapshot's end restores autocommit;
+ * after xp_odbc_begin's it stays off, so the connection's next statements are the next
+ * transaction (xp_odbc_begin again to end that one too). A commit that fails leaves the
+ * transaction open, for the caller to roll back. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 
 /* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
