@@ -55,6 +55,15 @@ skip_all() { echo "1..0 # SKIP $1"; trap - EXIT; rm -rf "$T"; exit 0; }
 diag() { echo "# $*"; }
 done_testing() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; exit $?; }
 
+# flip_byte FILE OFFSET: inverts the byte at OFFSET, so the file surely changes (writing a fixed
+# byte into random data leaves it as it was once in 256 times).
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059 # the format is the byte's octal escape
+	printf "\\$(printf %03o $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 # run CMD...: runs a command, keeping its status in $rc, stdout in $out, stderr in $err.
 run() {
 	"$@" >"$T/.out" 2>"$T/.err"

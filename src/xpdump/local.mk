@@ -19,3 +19,5 @@ scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
 dist_noinst_SCRIPTS += scripts/bench-dump
 # the night's pipeline, xpdump | xpseal, against that loop and pg_dump (never run by make check)
 dist_noinst_SCRIPTS += scripts/bench-pipeline
+TESTS += tests/cli/dump-crash.sh
+EXTRA_DIST += tests/cli/dump-crash.sh

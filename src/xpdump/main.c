@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 #include "stream/dump.h"
 #include "db/dump-run.h"
-#include "db/odbc.h"
 #include "db/fetch.h"
 #include "crypto/secret.h"
 #include "base/err.h"
@@ -77,6 +76,12 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	o->found = 1;
 }
 
+/* The driver crashed while fetching (db/fetch.h): the unfinished output goes. */
+static void unlink_temp(void *path)
+{
+	unlink(path);
+}
+
 /* -t TABLE[:COL]: the table, and after its last colon the column that dates its rows (none
  * when empty, so a name with a colon is given with one more). *name is malloc'd. */
 static int parse_table(const char *arg, char **name, const char **tcol, struct xp_err *err)
@@ -113,19 +118,127 @@ static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err 
 	return rc;
 }
 
-int main(int argc, char **argv)
+enum {
+	OPT_DSN = 256,
+	OPT_DSN_FILE,
+	OPT_TCOL,
+	OPT_MAXAGE,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_EXCL,
+	OPT_CHUNK,
+	OPT_ISOLATION
+};
+
+/* The command line, parsed. */
+struct args {
+	struct xp_dump_opts o; /* what to dump; o.tables and o.time_columns point into tables */
+	struct xp_interval *excl;
+	char **tables;
+	const char **tcols;
+	const char *dsn, *dsn_file, *output;
+	int64_t max_age;
+	uint64_t chunk;
+	int quiet;
+	struct older older;
+};
+
+static void args_free(struct args *a)
 {
-	enum {
-		OPT_DSN = 256,
-		OPT_DSN_FILE,
-		OPT_TCOL,
-		OPT_MAXAGE,
-		OPT_SINCE,
-		OPT_UNTIL,
-		OPT_EXCL,
-		OPT_CHUNK,
-		OPT_ISOLATION
-	};
+	free(a->excl);
+	for (size_t i = 0; a->tables && i < a->o.ntables; i++)
+		free(a->tables[i]);
+	free(a->tables);
+	free(a->tcols);
+}
+
+/* One option into a: 0, or a library code with err set. */
+static int option(struct args *a, int c, const char *arg, struct xp_err *err)
+{
+	struct xp_dump_opts *o = &a->o;
+	int rc = 0;
+
+	switch (c) {
+	case OPT_DSN: a->dsn = arg; break;
+	case OPT_DSN_FILE: a->dsn_file = arg; break;
+	case 't':
+		rc = parse_table(arg, &a->tables[o->ntables], &a->tcols[o->ntables], err);
+		o->ntables++;
+		break;
+	case OPT_TCOL: o->window.time_column = arg; break;
+	case OPT_MAXAGE:
+		a->older.max_age = arg;
+		rc = xp_duration_parse(arg, &a->max_age, err);
+		if (!rc && a->max_age <= 0)
+			rc = xp_err_set(err, XP_EUSAGE, "--max-age %s: not positive", arg);
+		break;
+	case OPT_SINCE:
+		o->window.has_since = 1;
+		rc = xp_time_parse(arg, &o->window.since, err);
+		break;
+	case OPT_UNTIL:
+		o->window.has_until = 1;
+		rc = xp_time_parse(arg, &o->window.until, err);
+		break;
+	case OPT_EXCL: rc = parse_exclude(arg, &a->excl[o->window.nexcl++], err); break;
+	case OPT_CHUNK: rc = xp_size_parse(arg, &a->chunk, err); break;
+	case OPT_ISOLATION:
+		if (strcmp(arg, "read-committed") == 0)
+			o->read_committed = 1;
+		else if (strcmp(arg, "snapshot") != 0)
+			rc = xp_err_set(err, XP_EUSAGE,
+			                "--isolation %s: want snapshot or read-committed", arg);
+		break;
+	case 'o': a->output = arg; break;
+	case 'q': a->quiet = 1; break;
+	}
+	return rc;
+}
+
+/* What the options say together: each table's time column, the window --max-age leaves,
+ * the bounds. 0, or the exit status of a usage error. */
+static int check(struct args *a)
+{
+	struct xp_dump_opts *o = &a->o;
+
+	if (!a->dsn && !a->dsn_file && getenv("XP_DSN") && *getenv("XP_DSN"))
+		a->dsn = getenv("XP_DSN");
+	if (!a->dsn == !a->dsn_file || o->ntables == 0)
+		return xp_usage_error("%s", o->ntables ? "give one of --dsn, --dsn-file or XP_DSN"
+		                                       : "no table (-t TABLE)");
+	for (size_t i = 0; i < o->ntables; i++) {
+		if (!a->tcols[i])
+			a->tcols[i] = o->window.time_column;
+		if (!a->tcols[i] && (o->window.has_since || o->window.has_until ||
+		                     o->window.nexcl || a->older.max_age))
+			return xp_usage_error(
+			        "table %s has no time column for --since, --until, "
+			        "--exclude or --max-age (-t %s:COL or --time-column COL)",
+			        a->tables[i], a->tables[i]);
+	}
+	if (a->older.max_age) {
+		/* a row of age max-age has reached it (as xpexpire counts): leave it out */
+		a->older.limit = xp_now() - a->max_age;
+		o->has_older_than = 1;
+		o->older_than = a->older.limit + 1;
+		o->older = report_older;
+		o->older_arg = &a->older;
+		if (!o->window.has_since || o->window.since < o->older_than)
+			o->window.since = o->older_than;
+		o->window.has_since = 1;
+	}
+	if (o->window.has_since && o->window.has_until && o->window.since >= o->window.until)
+		return xp_usage_error("--until is not after --since");
+	if (a->chunk && (a->chunk < XP_DUMP_CHUNK_MIN || a->chunk > XP_DUMP_CHUNK_MAX))
+		return xp_usage_error("--chunk-size: not between %u and %u", XP_DUMP_CHUNK_MIN,
+		                      XP_DUMP_CHUNK_MAX);
+	return 0;
+}
+
+/* Reads the command line into a: -1 to go on, else the exit status (--help, --version, a
+ * usage error). */
+static int parse(int argc, char **argv, struct args *a)
+{
 	static const struct option opts[] = {
 	        {"dsn", required_argument, NULL, OPT_DSN},
 	        {"dsn-file", required_argument, NULL, OPT_DSN_FILE},
@@ -143,163 +256,98 @@ int main(int argc, char **argv)
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
-	struct xp_dump_opts o = {0};
-	struct xp_interval *excl = NULL;
-	char **tables = NULL;
-	const char **tcols = NULL;
-	const char *dsn = NULL, *dsn_file = NULL, *output = NULL;
-	char *dsn_buf = NULL;
+	struct xp_err err = {0};
+	int c, rc;
+
+	a->excl = calloc((size_t)argc, sizeof *a->excl);
+	a->tables = calloc((size_t)argc, sizeof *a->tables);
+	a->tcols = calloc((size_t)argc, sizeof *a->tcols);
+	if (!a->excl || !a->tables || !a->tcols) {
+		xp_err_set(&err, XP_ENOMEM, "out of memory");
+		return xp_fail(&err);
+	}
+	while ((c = xp_cli_getopt(argc, argv, "t:o:qh", opts)) != -1) {
+		if (c == 'h')
+			return xp_cli_help(usage_text);
+		if (c == XP_CLI_VERSION)
+			return xp_cli_version();
+		if (c == XP_CLI_BAD)
+			return XP_EXIT_USAGE;
+		if (option(a, c, optarg, &err))
+			return xp_usage_error("%s", err.msg);
+	}
+	if (optind < argc)
+		return xp_usage_error("unexpected argument %s", argv[optind]);
+	rc = check(a);
+	if (rc)
+		return rc;
+	if (xp_cli_clear_output(a->output, &err))
+		return xp_usage_error("%s", err.msg);
+	return -1;
+}
+
+/* Dumps the tables as a says, into -o FILE (complete or not at all) or standard output. */
+static int cmd_dump(struct args *a, struct xp_err *err)
+{
+	struct xp_dump_opts *o = &a->o;
 	struct xp_afile af = {.fd = -1};
 	struct progress prog = {0};
-	struct older older = {0};
-	int64_t max_age = 0;
+	char *dsn_buf = NULL;
+	int rc = 0, fd = STDOUT_FILENO;
+
+	o->connstr = a->dsn;
+	if (a->dsn_file) {
+		rc = xp_cli_dsn_file(a->dsn_file, &dsn_buf, err);
+		if (rc)
+			goto out;
+		o->connstr = dsn_buf;
+	}
+	o->tables = (const char *const *)a->tables;
+	o->time_columns = a->tcols;
+	o->window.excl = a->excl;
+	o->chunk_size = (size_t)a->chunk;
+	o->output = xp_cli_stdio(a->output) ? NULL : a->output;
+	if (o->output) {
+		/* clear data: never into a FIFO or a file someone else could read it from */
+		rc = xp_afile_open_output(&af, a->output, 0600, err);
+		if (rc)
+			goto out;
+		fd = af.fd;
+		o->on_crash = unlink_temp;
+		o->crash_arg = af.tmp;
+	}
+	if (!a->quiet && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+		o->progress = show;
+		o->progress_arg = &prog;
+	}
+	rc = xp_dump_run(o, fd, err);
+	if (o->progress)
+		fputc('\n', stderr);
+	if (!rc && af.path)
+		rc = xp_afile_commit(&af, err);
+out:
+	if (af.path)
+		xp_afile_abort(&af);
+	xp_cli_dsn_free(dsn_buf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
 	struct xp_err err = {0};
-	uint64_t chunk = 0;
-	int quiet = 0, c, rc = 0, fd = STDOUT_FILENO;
+	struct args a = {0};
+	int rc;
 
 	xp_progname = "xpdump";
 	if (xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
-	excl = calloc((size_t)argc, sizeof *excl);
-	tables = calloc((size_t)argc, sizeof *tables);
-	tcols = calloc((size_t)argc, sizeof *tcols);
-	if (!excl || !tables || !tcols) {
-		rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
-		goto out;
+	rc = parse(argc, argv, &a);
+	if (rc < 0) {
+		rc = cmd_dump(&a, &err);
+		/* rows past --max-age were left out and reported: the dump is whole, exit 4 */
+		rc = rc ? xp_fail(&err) : a.older.found ? XP_EXIT_WARN : XP_EXIT_OK;
 	}
-	while ((c = xp_cli_getopt(argc, argv, "t:o:qh", opts)) != -1) {
-		switch (c) {
-		case OPT_DSN: dsn = optarg; break;
-		case OPT_DSN_FILE: dsn_file = optarg; break;
-		case 't':
-			rc = parse_table(optarg, &tables[o.ntables], &tcols[o.ntables], &err);
-			o.ntables++;
-			break;
-		case OPT_TCOL: o.window.time_column = optarg; break;
-		case OPT_MAXAGE:
-			older.max_age = optarg;
-			rc = xp_duration_parse(optarg, &max_age, &err);
-			if (!rc && max_age <= 0)
-				rc = xp_err_set(&err, XP_EUSAGE, "--max-age %s: not positive",
-				                optarg);
-			break;
-		case OPT_SINCE:
-			o.window.has_since = 1;
-			rc = xp_time_parse(optarg, &o.window.since, &err);
-			break;
-		case OPT_UNTIL:
-			o.window.has_until = 1;
-			rc = xp_time_parse(optarg, &o.window.until, &err);
-			break;
-		case OPT_EXCL: rc = parse_exclude(optarg, &excl[o.window.nexcl++], &err); break;
-		case OPT_CHUNK: rc = xp_size_parse(optarg, &chunk, &err); break;
-		case OPT_ISOLATION:
-			if (strcmp(optarg, "read-committed") == 0)
-				o.read_committed = 1;
-			else if (strcmp(optarg, "snapshot") != 0)
-				rc = xp_err_set(&err, XP_EUSAGE,
-				                "--isolation %s: want snapshot or read-committed",
-				                optarg);
-			break;
-		case 'o': output = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h': rc = xp_cli_help(usage_text); goto done;
-		case XP_CLI_VERSION: rc = xp_cli_version(); goto done;
-		default: rc = XP_EXIT_USAGE; goto done;
-		}
-		if (rc) {
-			rc = xp_usage_error("%s", err.msg);
-			goto done;
-		}
-	}
-	if (optind < argc) {
-		rc = xp_usage_error("unexpected argument %s", argv[optind]);
-		goto done;
-	}
-	if (!dsn && !dsn_file && getenv("XP_DSN") && *getenv("XP_DSN"))
-		dsn = getenv("XP_DSN");
-	if (!dsn == !dsn_file || o.ntables == 0) {
-		rc = xp_usage_error("%s", o.ntables ? "give one of --dsn, --dsn-file or XP_DSN"
-		                                    : "no table (-t TABLE)");
-		goto done;
-	}
-	for (size_t i = 0; i < o.ntables; i++) {
-		if (!tcols[i])
-			tcols[i] = o.window.time_column;
-		if (!tcols[i] &&
-		    (o.window.has_since || o.window.has_until || o.window.nexcl || older.max_age)) {
-			rc = xp_usage_error(
-			        "table %s has no time column for --since, --until, "
-			        "--exclude or --max-age (-t %s:COL or --time-column COL)",
-			        tables[i], tables[i]);
-			goto done;
-		}
-	}
-	if (older.max_age) {
-		/* a row of age max-age has reached it (as xpexpire counts): leave it out */
-		older.limit = xp_now() - max_age;
-		o.has_older_than = 1;
-		o.older_than = older.limit + 1;
-		o.older = report_older;
-		o.older_arg = &older;
-		if (!o.window.has_since || o.window.since < o.older_than)
-			o.window.since = o.older_than;
-		o.window.has_since = 1;
-	}
-	if (o.window.has_since && o.window.has_until && o.window.since >= o.window.until) {
-		rc = xp_usage_error("--until is not after --since");
-		goto done;
-	}
-	if (chunk && (chunk < XP_DUMP_CHUNK_MIN || chunk > XP_DUMP_CHUNK_MAX)) {
-		rc = xp_usage_error("--chunk-size: not between %u and %u", XP_DUMP_CHUNK_MIN,
-		                    XP_DUMP_CHUNK_MAX);
-		goto done;
-	}
-	if (xp_cli_clear_output(output, &err)) {
-		rc = xp_usage_error("%s", err.msg);
-		goto done;
-	}
-	if (dsn_file) {
-		rc = xp_cli_dsn_file(dsn_file, &dsn_buf, &err);
-		if (rc)
-			goto out;
-		dsn = dsn_buf;
-	}
-	o.connstr = dsn;
-	o.tables = (const char *const *)tables;
-	o.time_columns = tcols;
-	o.window.excl = excl;
-	o.chunk_size = (size_t)chunk;
-	o.output = xp_cli_stdio(output) ? NULL : output;
-	if (o.output) {
-		/* clear data: never into a FIFO or a file someone else could read it from */
-		rc = xp_afile_open_output(&af, output, 0600, &err);
-		if (rc)
-			goto out;
-		fd = af.fd;
-		xp_odbc_crash_unlink = af.tmp;
-	}
-	if (!quiet && isatty(STDERR_FILENO)) {
-		clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-		o.progress = show;
-		o.progress_arg = &prog;
-	}
-	rc = xp_dump_run(&o, fd, &err);
-	if (o.progress)
-		fputc('\n', stderr);
-	xp_odbc_crash_unlink = NULL;
-	if (!rc && af.path)
-		rc = xp_afile_commit(&af, &err);
-out:
-	if (af.path)
-		xp_afile_abort(&af);
-	rc = rc ? xp_fail(&err) : older.found ? XP_EXIT_WARN : 0;
-done:
-	xp_cli_dsn_free(dsn_buf);
-	free(excl);
-	for (size_t i = 0; tables && i < o.ntables; i++)
-		free(tables[i]);
-	free(tables);
-	free(tcols);
+	args_free(&a);
 	return rc;
 }

@@ -23,7 +23,7 @@
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
 
-struct opts {
+struct args {
 	const char *repo, *source, *signing_key, *id, *reason;
 	struct xp_policy p;
 	int have_policy, dry_run, json, mode, modes;
@@ -75,7 +75,7 @@ static int parse_duration(const char *name, const char *s, int64_t *out)
 	return 0;
 }
 
-static void set_mode(struct opts *o, int mode, const char *id)
+static void set_mode(struct args *o, int mode, const char *id)
 {
 	o->mode = mode;
 	o->id = id;
@@ -83,7 +83,7 @@ static void set_mode(struct opts *o, int mode, const char *id)
 }
 
 /* Parses argv into o; returns -1 to go on, or the exit status. */
-static int parse_args(int argc, char **argv, struct opts *o)
+static int parse(int argc, char **argv, struct args *o)
 {
 	enum {
 		O_LAST = 256,
@@ -200,7 +200,7 @@ static void run_free(struct run *r)
 }
 
 /* Loads the catalog and decides on every backup of the chosen source (all without one). */
-static int decide(const struct opts *o, struct run *r, struct xp_err *err)
+static int decide(const struct args *o, struct run *r, struct xp_err *err)
 {
 	char t[XP_TIME_LEN];
 	size_t i, cap;
@@ -250,7 +250,7 @@ static int decide(const struct opts *o, struct run *r, struct xp_err *err)
  * than all of them and can only push older ones out of their buckets, never back in, and a
  * hold placed meanwhile makes the catalog refuse the deletion; so the deletions stay right.
  * One refusal does not stop the others. */
-static int delete_all(const struct opts *o, const struct xp_signkey *key, struct run *r,
+static int delete_all(const struct args *o, const struct xp_signkey *key, struct run *r,
                       struct xp_err *err)
 {
 	struct xp_catalog_deletion *v;
@@ -364,7 +364,7 @@ static void json_backup(const struct run *r, size_t i, int with_decision)
 	putchar('}');
 }
 
-static void print_json(const struct opts *o, const struct run *r)
+static void print_json(const struct args *o, const struct run *r)
 {
 	const char *sep;
 	size_t i;
@@ -410,7 +410,7 @@ static void print_until(const struct xp_policy_decision *d)
 }
 
 /* One line per backup: "keep ID created T until U: reason" or "delete ID created T: reason". */
-static void print_decisions(const struct opts *o, const struct run *r)
+static void print_decisions(const struct args *o, const struct run *r)
 {
 	char t[XP_TIME_LEN];
 	size_t i, gone = 0;
@@ -444,7 +444,7 @@ static void put_field(const char *s)
 }
 
 /* --list: every backup with its catalog facts, and the verdict when a policy is given. */
-static void print_list(const struct opts *o, const struct run *r)
+static void print_list(const struct args *o, const struct run *r)
 {
 	char t[XP_TIME_LEN], w[XP_TIME_LEN];
 	size_t i;
@@ -484,7 +484,7 @@ static void on_copy(void *ctx, const struct xp_copy_event *ev)
  * was deleted, whether this run or an earlier one deleted it (a copy that was unreachable
  * then is finished now). A copy that cannot be reached is reported and makes the run fail;
  * the others go on. */
-static int expire_copies(const struct opts *o, const struct xp_signkey *key, struct xp_err *err)
+static int expire_copies(const struct args *o, const struct xp_signkey *key, struct xp_err *err)
 {
 	struct xp_copy_targets all = {0};
 	size_t failed = 0;
@@ -518,7 +518,7 @@ static void trust_seen(const char *repo, const struct xp_trust *t)
 		xp_warn("%s: trust pins not updated: %s", repo, e.msg);
 }
 
-static int expire_or_list(const struct opts *o, struct xp_err *err)
+static int cmd_expire(const struct args *o, struct xp_err *err)
 {
 	struct xp_trust t = {0};
 	struct xp_signkey *key = NULL;
@@ -562,7 +562,7 @@ out:
 }
 
 /* --hold, --release, --shred: one backup, by id. */
-static int change_one(const struct opts *o, struct xp_err *err)
+static int cmd_change(const struct args *o, struct xp_err *err)
 {
 	struct xp_catalog cat;
 	struct xp_signkey *key = NULL;
@@ -617,7 +617,7 @@ static void on_notice(void *ctx, const struct xp_catalog_finding *f)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
+	struct args o;
 	struct xp_err err = {0};
 	int rc;
 
@@ -626,13 +626,13 @@ int main(int argc, char **argv)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	memset(&o, 0, sizeof o);
-	rc = parse_args(argc, argv, &o);
+	rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
 	if (o.mode == EXPIRE || o.mode == LIST)
-		rc = expire_or_list(&o, &err);
+		rc = cmd_expire(&o, &err);
 	else
-		rc = change_one(&o, &err);
+		rc = cmd_change(&o, &err);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = xp_err_sys(&err, XP_EFAIL, "standard output");
 	return rc < 0 ? xp_fail(&err) : XP_EXIT_OK;

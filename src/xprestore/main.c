@@ -33,7 +33,16 @@ static void progress(void *arg, const char *table, uint64_t rows)
 	fprintf(stderr, "\r%s: %s: %llu rows loaded", xp_progname, table, (unsigned long long)rows);
 }
 
-int main(int argc, char **argv)
+/* The command line, parsed. */
+struct args {
+	struct xp_load_opts o;
+	const char *dsn, *dsn_file, *input;
+	int quiet;
+};
+
+/* Reads the command line into a: -1 to go on, else the exit status (--help, --version, a
+ * usage error). */
+static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 	        {"dsn", required_argument, NULL, 'd'},
@@ -46,24 +55,16 @@ int main(int argc, char **argv)
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
-	struct xp_load_opts o = {0};
-	struct xp_load_stats st;
-	struct xp_err err = {0};
-	const char *dsn = NULL, *dsn_file = NULL, *input = NULL;
-	char *connstr = NULL;
-	int quiet = 0, fd = STDIN_FILENO, ch, status;
+	int ch;
 
-	xp_progname = "xprestore";
-	if (xp_secret_no_core(&err) != 0)
-		return xp_fail(&err);
 	while ((ch = xp_cli_getopt(argc, argv, "i:qh", longopts)) != -1) {
 		switch (ch) {
-		case 'd': dsn = optarg; break;
-		case 'D': dsn_file = optarg; break;
-		case 'c': o.create = 1; break;
-		case 'k': o.skip_key = optarg; break;
-		case 'i': input = optarg; break;
-		case 'q': quiet = 1; break;
+		case 'd': a->dsn = optarg; break;
+		case 'D': a->dsn_file = optarg; break;
+		case 'c': a->o.create = 1; break;
+		case 'k': a->o.skip_key = optarg; break;
+		case 'i': a->input = optarg; break;
+		case 'q': a->quiet = 1; break;
 		case 'h': return xp_cli_help(usage_text);
 		case XP_CLI_VERSION: return xp_cli_version();
 		default: return XP_EXIT_USAGE;
@@ -71,48 +72,67 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return xp_usage_error("unexpected argument: %s", argv[optind]);
-	if (!dsn == !dsn_file)
+	if (!a->dsn == !a->dsn_file)
 		return xp_usage_error("give exactly one of --dsn and --dsn-file");
-	if (!xp_cli_stdio(input)) {
-		fd = open(input, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			xp_err_sys(&err, XP_EFAIL, "%s", input);
-			return xp_fail(&err);
-		}
-	} else if (isatty(STDIN_FILENO)) {
+	if (xp_cli_stdio(a->input) && isatty(STDIN_FILENO))
 		return xp_usage_error("will not read a dump stream from a terminal (use -i FILE)");
+	return -1;
+}
+
+/* Loads the dump stream (standard input or -i FILE) into the database, in one transaction. */
+static int cmd_restore(struct args *a, struct xp_err *err)
+{
+	struct xp_load_opts *o = &a->o;
+	struct xp_load_stats st;
+	char *connstr = NULL;
+	int fd = STDIN_FILENO, rc;
+
+	if (!xp_cli_stdio(a->input)) {
+		fd = open(a->input, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return xp_err_sys(err, XP_EFAIL, "%s", a->input);
 	}
-	if (dsn_file) {
-		if (xp_cli_dsn_file(dsn_file, &connstr, &err)) {
-			status = xp_fail(&err);
+	o->connstr = a->dsn;
+	if (a->dsn_file) {
+		rc = xp_cli_dsn_file(a->dsn_file, &connstr, err);
+		if (rc)
 			goto out;
-		}
-		o.connstr = connstr;
-	} else {
-		o.connstr = dsn;
+		o->connstr = connstr;
 	}
-	if (!quiet && isatty(STDERR_FILENO))
-		o.progress = progress;
-	if (xp_load_run(&o, fd, &st, &err)) {
-		if (o.progress)
-			fputc('\n', stderr);
-		status = xp_fail(&err);
-		goto out;
-	}
-	if (o.progress)
+	if (!a->quiet && isatty(STDERR_FILENO))
+		o->progress = progress;
+	rc = xp_load_run(o, fd, &st, err);
+	if (o->progress)
 		fputc('\n', stderr);
-	if (!quiet && o.skip_key)
+	if (rc || a->quiet)
+		goto out;
+	if (o->skip_key)
 		fprintf(stderr,
 		        "%s: %llu rows loaded into %zu table%s, %llu skipped (%s already there)\n",
 		        xp_progname, (unsigned long long)st.rows, st.tables,
-		        st.tables == 1 ? "" : "s", (unsigned long long)st.skipped, o.skip_key);
-	else if (!quiet)
+		        st.tables == 1 ? "" : "s", (unsigned long long)st.skipped, o->skip_key);
+	else
 		fprintf(stderr, "%s: %llu rows loaded into %zu table%s\n", xp_progname,
 		        (unsigned long long)st.rows, st.tables, st.tables == 1 ? "" : "s");
-	status = XP_EXIT_OK;
 out:
 	xp_cli_dsn_free(connstr);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	return status;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct xp_err err = {0};
+	struct args a = {0};
+	int rc;
+
+	xp_progname = "xprestore";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
+	rc = parse(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	rc = cmd_restore(&a, &err);
+	return rc ? xp_fail(&err) : XP_EXIT_OK;
 }

@@ -74,6 +74,8 @@ struct run {
 	int json;
 	int deep;          /* --deep or --drill */
 	const char *drill; /* --drill CONNSTR */
+	char *drill_buf;   /* the connection string read from --drill-dsn-file (owned) */
+	char *against_buf; /* ... and from --against-dsn-file (owned) */
 	struct xp_verify_keys keys;
 	struct xp_trust trust; /* with -r: the pins checked, and the signer trusted */
 	char *rollback;        /* the catalog or journal is older than this host has seen */
@@ -738,6 +740,9 @@ static int check_copies(struct run *run)
 	return worst;
 }
 
+/* Checks every item, then the catalog and journal, reporting each finding as it goes: 0, or
+ * XP_EINTEGRITY (something was tampered with) or XP_EFAIL (missing, unreadable), with nothing
+ * more to say. */
 static int check_all(struct run *run, int asked)
 {
 	struct xp_err err;
@@ -793,13 +798,13 @@ static int check_all(struct run *run, int asked)
 	if (run->json)
 		print_json(run);
 	if (fflush(stdout) != 0)
-		return XP_EXIT_FAIL;
+		return XP_EFAIL;
 	if (run->count[BAD] || integrity_findings(run) || run->rollback)
-		return XP_EXIT_INTEGRITY;
+		return XP_EINTEGRITY;
 	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
 	                       run->check_failed || run->error
-	               ? XP_EXIT_FAIL
-	               : XP_EXIT_OK;
+	               ? XP_EFAIL
+	               : 0;
 }
 
 /* A repository that never had a catalog (made by hand, or before catalogs) gets the signature
@@ -842,15 +847,16 @@ static int adopt(struct run *run, const char *signing_key, struct xp_err *err)
 	return rc;
 }
 
-/* The run fails before checking anything; --json still prints one object. */
-static int fail_json(const struct run *run, const struct xp_err *err)
+/* The run fails before checking anything: --json still prints one object (the message goes
+ * to standard error too, as every failure's). Returns rc. */
+static int json_error(const struct run *run, int rc, const struct xp_err *err)
 {
 	if (run->json) {
 		fputs("{\"message\":", stdout);
 		xp_json_string(err->msg);
 		puts("}");
 	}
-	return xp_fail(err);
+	return rc;
 }
 
 /* With -r: the repository must match this host's pins (a first use pins it); every signature
@@ -879,7 +885,19 @@ static int trust(struct run *run, struct xp_err *err)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line, parsed (what the run itself needs is in struct run). */
+struct args {
+	const char *repo_opt, *signing_key, *pwfile, *drill_file, *against_file;
+	int adopting;
+	int copies;                  /* --copies: every registered copy is read back too */
+	struct against_opts against; /* --against: its connstr, when given, runs the comparison */
+	char **names;                /* FILE or ID arguments */
+	int nnames;
+};
+
+/* Reads the command line into a and run: -1 to go on, else the exit status (--help,
+ * --version, a usage error). */
+static int parse(int argc, char **argv, struct args *a, struct run *run)
 {
 	static const struct option longopts[] = {
 	        {"repo", required_argument, NULL, 'r'},
@@ -900,150 +918,179 @@ int main(int argc, char **argv)
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
 	};
-	struct run run = {0};
-	struct xp_err err = {0, ""};
-	const char *repo_opt = NULL, *signing_key = NULL, *pwfile = NULL, *drill_file = NULL;
-	const char *against_file = NULL;
-	struct against_opts against = {0};
-	char *drill_buf = NULL, *against_buf = NULL;
-	int c, rc = 0, status, adopting = 0, copies = 0, cs;
+	int c;
 
-	xp_progname = "xpverify";
-	if (xp_secret_no_core(&err) != 0)
-		return xp_fail(&err);
-	xp_catalog_set_notice(on_notice, NULL);
 	while ((c = xp_cli_getopt(argc, argv, "r:p:h", longopts)) != -1) {
 		switch (c) {
-		case 'r': repo_opt = optarg; break;
-		case 'p': run.pubkey = optarg; break;
-		case 'j': run.json = 1; break;
-		case 'a': adopting = 1; break;
-		case 'C': copies = 1; break;
-		case 'k': signing_key = optarg; break;
-		case 'd': run.deep = 1; break;
+		case 'r': a->repo_opt = optarg; break;
+		case 'p': run->pubkey = optarg; break;
+		case 'j': run->json = 1; break;
+		case 'a': a->adopting = 1; break;
+		case 'C': a->copies = 1; break;
+		case 'k': a->signing_key = optarg; break;
+		case 'd': run->deep = 1; break;
 		case 'D':
-			run.deep = 1;
-			run.drill = optarg;
+			run->deep = 1;
+			run->drill = optarg;
 			break;
 		case 'F':
-			run.deep = 1;
-			drill_file = optarg;
+			run->deep = 1;
+			a->drill_file = optarg;
 			break;
-		case 'P': pwfile = optarg; break;
-		case 'A': against.connstr = optarg; break;
-		case 'B': against_file = optarg; break;
-		case 'S': against.source = optarg; break;
-		case 'K': against.key = optarg; break;
+		case 'P': a->pwfile = optarg; break;
+		case 'A': a->against.connstr = optarg; break;
+		case 'B': a->against_file = optarg; break;
+		case 'S': a->against.source = optarg; break;
+		case 'K': a->against.key = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
 		case XP_CLI_VERSION: return xp_cli_version();
 		default: return XP_EXIT_USAGE;
 		}
 	}
-	run.repo = xp_repo_path(repo_opt);
-	if (optind == argc && !run.repo)
+	a->names = argv + optind;
+	a->nnames = argc - optind;
+	run->repo = xp_repo_path(a->repo_opt);
+	if (!a->nnames && !run->repo)
 		return xp_usage_error("nothing to check: give FILEs or -r REPO");
-	if (adopting && (!run.repo || optind < argc))
+	if (a->adopting && (!run->repo || a->nnames))
 		return xp_usage_error("--adopt takes -r REPO and no FILE or ID");
-	if (copies && (!run.repo || optind < argc || adopting))
+	if (a->copies && (!run->repo || a->nnames || a->adopting))
 		return xp_usage_error("--copies takes -r REPO and no FILE, ID or --adopt");
-	if (run.deep && !run.repo)
+	if (run->deep && !run->repo)
 		return xp_usage_error(
 		        "--deep and --drill need -r REPO (its key opens the backups)");
-	if (run.drill && drill_file)
+	if (run->drill && a->drill_file)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
-	if (against.connstr && against_file)
+	if (a->against.connstr && a->against_file)
 		return xp_usage_error("give one of --against and --against-dsn-file");
-	if ((against.connstr || against_file) && (!run.repo || optind < argc || adopting))
+	if ((a->against.connstr || a->against_file) && (!run->repo || a->nnames || a->adopting))
 		return xp_usage_error("--against takes -r REPO and no FILE or ID");
-	if ((against.source || against.key) && !against.connstr && !against_file)
+	if ((a->against.source || a->against.key) && !a->against.connstr && !a->against_file)
 		return xp_usage_error("--source and --key apply to --against");
+	return -1;
+}
+
+/* --deep: the repository key, unlocked with the password, and the catalog for the state of
+ * each backup. */
+static int unlock(struct run *run, const char *pwfile, struct xp_err *err)
+{
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int rc;
+
+	rc = xp_secret_password(pwfile, "Configuration password: ", 0, &pw, &pwlen, err);
+	if (rc == 0)
+		rc = xp_verify_unlock(run->repo, pw, pwlen, &run->keys, err);
+	xp_secret_free(pw);
+	if (rc)
+		return rc;
+	if (xp_catalog_load(run->repo, &run->cat, &(struct xp_err){0, ""}) != 0)
+		xp_catalog_free(&run->cat); /* the catalog check reports why */
+	if (!run->keys.bound.present)
+		xp_warn("%s: keys/repo.key is of an older format that does not carry the "
+		        "signer's key: the password cannot vouch for keys/signer.pub",
+		        run->repo);
+	return 0;
+}
+
+/* Verifies what a asks: 0, or a library code; after the checks ran, their findings are
+ * reported already and err stays empty. */
+static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
+{
+	struct xp_err seen = {0, ""};
+	int rc = 0, st;
+
 	if (sodium_init() < 0)
-		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
-	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0)
-		return fail_json(&run, &err);
-	if (drill_file) {
-		if (xp_cli_dsn_file(drill_file, &drill_buf, &err))
-			return xp_fail(&err);
-		run.drill = drill_buf;
+		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+	if (run->repo && (rc = xp_keys_check_repo(run->repo, err)) != 0)
+		return json_error(run, rc, err);
+	if (a->drill_file) {
+		rc = xp_cli_dsn_file(a->drill_file, &run->drill_buf, err);
+		if (rc)
+			return rc;
+		run->drill = run->drill_buf;
 	}
-	if (against_file) {
-		if (xp_cli_dsn_file(against_file, &against_buf, &err)) {
-			xp_cli_dsn_free(drill_buf);
-			return xp_fail(&err);
-		}
-		against.connstr = against_buf;
+	if (a->against_file) {
+		rc = xp_cli_dsn_file(a->against_file, &run->against_buf, err);
+		if (rc)
+			return rc;
+		a->against.connstr = run->against_buf;
 	}
-	if (run.deep || against.connstr) {
-		char *pw = NULL;
-		size_t pwlen = 0;
-
-		rc = xp_secret_password(pwfile, "Configuration password: ", 0, &pw, &pwlen, &err);
-		if (rc == 0)
-			rc = xp_verify_unlock(run.repo, pw, pwlen, &run.keys, &err);
-		xp_secret_free(pw);
-		if (rc) {
-			xp_cli_dsn_free(drill_buf);
-			xp_cli_dsn_free(against_buf);
-			return xp_fail(&err);
-		}
-		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
-			xp_catalog_free(&run.cat); /* the catalog check reports why */
-		if (!run.keys.bound.present)
-			xp_warn("%s: keys/repo.key is of an older format that does not carry the "
-			        "signer's key: the password cannot vouch for keys/signer.pub",
-			        run.repo);
+	if ((run->deep || a->against.connstr) && (rc = unlock(run, a->pwfile, err)) != 0)
+		return rc;
+	if (run->repo && (rc = trust(run, err)) != 0)
+		return json_error(run, rc, err);
+	run->catalog = !a->nnames && (a->adopting || has_catalog(run->repo));
+	if (a->adopting)
+		rc = adopt(run, a->signing_key, err);
+	if (rc == 0 && !a->nnames)
+		rc = scan_repo(run, err);
+	for (int i = 0; rc == 0 && i < a->nnames; i++)
+		rc = add_arg(run, a->names[i], err);
+	if (rc)
+		return rc;
+	*err = (struct xp_err){0, ""}; /* from here on each finding is reported where found */
+	rc = check_all(run, a->nnames > 0);
+	if (a->against.connstr) {
+		a->against.repo = run->repo;
+		a->against.signer = &run->keys.signer;
+		a->against.sk = run->keys.sk;
+		/* its differences are reported as found, like the checks' findings */
+		st = against_all(&a->against);
+		rc = rc == XP_EINTEGRITY || st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY
+		     : rc                                           ? rc
+		     : st == XP_EXIT_USAGE                          ? XP_EUSAGE
+		     : st                                           ? XP_EFAIL
+		                                                    : 0;
 	}
-	if (run.repo && trust(&run, &err) != 0) {
-		xp_cli_dsn_free(drill_buf);
-		xp_cli_dsn_free(against_buf);
-		xp_verify_keys_free(&run.keys);
-		xp_catalog_free(&run.cat);
-		return fail_json(&run, &err);
-	}
-	run.catalog = optind == argc && (adopting || has_catalog(run.repo));
-	if (adopting)
-		rc = adopt(&run, signing_key, &err);
-	if (rc == 0 && optind == argc)
-		rc = scan_repo(&run, &err);
-	for (int i = optind; rc == 0 && i < argc; i++)
-		rc = add_arg(&run, argv[i], &err);
-	status = rc ? xp_fail(&err) : check_all(&run, optind < argc);
-	if (rc == 0 && against.connstr) {
-		int st;
-
-		against.repo = run.repo;
-		against.signer = &run.keys.signer;
-		against.sk = run.keys.sk;
-		st = against_all(&against);
-		status = status == XP_EXIT_INTEGRITY || st == XP_EXIT_INTEGRITY ? XP_EXIT_INTEGRITY
-		         : status                                               ? status
-		                                                                : st;
-	}
-	if (rc == 0 && copies && (cs = check_copies(&run)) != XP_EXIT_OK &&
-	    status != XP_EXIT_INTEGRITY)
-		status = cs;
+	if (a->copies && (st = check_copies(run)) != XP_EXIT_OK && rc != XP_EINTEGRITY)
+		rc = st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
 	/* What this run verified becomes what this host has seen. */
-	if (status == XP_EXIT_OK && run.catalog && xp_trust_seen(run.repo, &run.trust, &err) != 0)
-		xp_warn("%s: trust pins not updated: %s", run.repo, err.msg);
-	xp_trust_free(&run.trust);
-	free(run.rollback);
-	for (size_t i = 0; i < run.n; i++) {
-		free(run.items[i].id);
-		free(run.items[i].path);
-		free(run.items[i].msg);
-		xp_verify_result_free(&run.items[i].res);
+	if (rc == 0 && run->catalog && xp_trust_seen(run->repo, &run->trust, &seen) != 0)
+		xp_warn("%s: trust pins not updated: %s", run->repo, seen.msg);
+	return rc;
+}
+
+static void run_free(struct run *run)
+{
+	xp_trust_free(&run->trust);
+	free(run->rollback);
+	for (size_t i = 0; i < run->n; i++) {
+		free(run->items[i].id);
+		free(run->items[i].path);
+		free(run->items[i].msg);
+		xp_verify_result_free(&run->items[i].res);
 	}
-	xp_cli_dsn_free(drill_buf);
-	xp_cli_dsn_free(against_buf);
-	xp_verify_keys_free(&run.keys);
-	xp_catalog_free(&run.cat);
-	free(run.items);
-	for (size_t i = 0; i < run.nfound; i++) {
-		free(run.found[i].id);
-		free(run.found[i].path);
-		free(run.found[i].msg);
+	xp_cli_dsn_free(run->drill_buf);
+	xp_cli_dsn_free(run->against_buf);
+	xp_verify_keys_free(&run->keys);
+	xp_catalog_free(&run->cat);
+	free(run->items);
+	for (size_t i = 0; i < run->nfound; i++) {
+		free(run->found[i].id);
+		free(run->found[i].path);
+		free(run->found[i].msg);
 	}
-	free(run.found);
-	free(run.error);
-	return status;
+	free(run->found);
+	free(run->error);
+}
+
+int main(int argc, char **argv)
+{
+	struct xp_err err = {0, ""};
+	struct args a = {0};
+	struct run run = {0};
+	int rc;
+
+	xp_progname = "xpverify";
+	if (xp_secret_no_core(&err) != 0)
+		return xp_fail(&err);
+	xp_catalog_set_notice(on_notice, NULL);
+	rc = parse(argc, argv, &a, &run);
+	if (rc >= 0)
+		return rc;
+	rc = cmd_verify(&a, &run, &err);
+	run_free(&run);
+	/* findings were reported as they were found; a failure before them is one message */
+	return !rc ? XP_EXIT_OK : err.msg[0] ? xp_fail(&err) : xp_exit_status(rc);
 }

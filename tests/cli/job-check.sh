@@ -126,7 +126,7 @@ XP_NOW=2026-11-26T03:15:00Z run "$JOB" -q -c "$T/job.conf"
 old=$(ids)
 is "$rc:${#old}" "0:32" "a good night: one backup"
 f=$R/data/${old:0:2}/$old.xps
-printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc 2>/dev/null
+flip_byte "$f" 200
 XP_NOW=2026-11-27T03:15:00Z run "$JOB" -q -c "$T/job.conf"
 is "$rc" 3 "an older backup damaged: the night's run exits 3"
 like "$err" "*$old*xpbackup-job: check failed (status 3)*" "the check names the damaged backup"

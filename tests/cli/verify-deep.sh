@@ -67,7 +67,7 @@ like "$err" "xpverify: $R/data/${X:0:2}/$X.xps: *" "naming the file"
 
 # a damaged .xps: the signature check fails first, the deep check is not run
 cp "$PA" "$T/saved"
-printf 'X' | dd of="$PA" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip_byte "$PA" 300
 run xpverify -r "$R" --deep --password-file "$T/pw" "$A"
 is "$rc.$out.$err" "3..xpverify: $PA: bad signature" "a bad signature stops there: exit 3"
 cp "$T/saved" "$PA"

@@ -32,6 +32,11 @@ int xp_unhex(const char *s, uint8_t *out, size_t n)
 {
 	if (strlen(s) != 2 * n)
 		return -1;
+	return xp_unhex_mem(s, out, n);
+}
+
+int xp_unhex_mem(const char *s, uint8_t *out, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
 

@@ -13,5 +13,7 @@ int xp_base64_decode(const char *s, size_t len, uint8_t *out, size_t want);
  * hex encoding of the toolkit. */
 void xp_hex(const uint8_t *in, size_t n, char *out);
 int xp_unhex(const char *s, uint8_t *out, size_t n);
+/* The same over exactly 2n characters at s, which need no NUL after them: 0 or -1. */
+int xp_unhex_mem(const char *s, uint8_t *out, size_t n);
 
 #endif

@@ -110,6 +110,8 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 	if (rc)
 		goto out;
 	c.read_committed = o->read_committed;
+	c.on_crash = o->on_crash;
+	c.crash_arg = o->crash_arg;
 	rc = xp_odbc_begin_snapshot(&c, err);
 	if (!rc)
 		rc = describe_all(&c, o, &m, err);

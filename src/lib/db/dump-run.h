@@ -27,6 +27,10 @@ struct xp_dump_opts {
 	/* called every few thousand rows when set */
 	void (*progress)(void *arg, uint64_t rows, uint64_t bytes);
 	void *progress_arg;
+	/* when set: called if the driver crashes while fetching, before the program ends with
+	 * status 1 (xp_odbc.on_crash: async-signal-safe calls only) */
+	void (*on_crash)(void *arg);
+	void *crash_arg;
 	/* when set: in the dump's snapshot, each table's rows whose time is before older_than
 	 * (rows past a legal limit, which the window leaves out) are counted and passed to
 	 * older, with the oldest row's time, for every table that has any */

@@ -1,18 +1,20 @@
-/* Internals shared by the cursor (fetch.c) and its reading in pages (fetch-page.c). */
+/* Internals of the cursor: fetch.c, fetch-text.c, fetch-sql.c and fetch-page.c. */
 #ifndef XP_DB_FETCH_INT_H
 #define XP_DB_FETCH_INT_H
+
+#include <stdio.h>
 
 #include "db/fetch.h"
 #include "base/err.h"
 
 /* One column of a cursor: how it is fetched and where its text form goes. */
 struct col {
-	int cls;           /* xp_column_type_class, 'w' for wide text */
-	SQLSMALLINT ctype; /* C type fetched */
-	size_t width;      /* bytes per row in the bound array */
-	char *data;        /* bound array, rows * width (bulk only) */
-	SQLLEN *ind;       /* bound indicators (bulk only) */
-	char *raw;         /* SQLGetData buffer (row by row only) */
+	enum xp_type_class cls; /* xp_column_type_class */
+	SQLSMALLINT ctype;      /* C type fetched */
+	size_t width;           /* bytes per row in the bound array */
+	char *data;             /* bound array, rows * width (bulk only) */
+	SQLLEN *ind;            /* bound indicators (bulk only) */
+	char *raw;              /* SQLGetData buffer (row by row only) */
 	size_t rawcap;
 	int lower;       /* print in lower case (GUIDs, as RFC 4122 writes them) */
 	int pg_text;     /* PostgreSQL's date or time, selected as the server prints it */
@@ -65,9 +67,6 @@ struct xp_odbc_cursor {
 	SQLLEN ind_key, ind_t;
 };
 
-/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
-char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
-
 /* SQLite: whether f reads like the text sqlite3odbc makes of a blob, X'HEX' (x'hex' in a
  * column printed in lower case): only such a value may be a blob. */
 static inline int xp_odbc_sqlite_looks_blob(const struct xp_field *f, int lower)
@@ -92,10 +91,39 @@ int xp_odbc_sqlite_blob(struct xp_odbc_cursor *cur, size_t i, struct xp_err *err
  * connection asks for pages, the table's primary key is one integer column and, with a time
  * column, the window has a bound and the column leads an index. tcls: the time column's
  * class. */
-void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls);
+void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls);
 /* Notes the key of the row just handed out, for the next page to go on from. */
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
 /* Closes the page read and runs the query for the next one. */
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err);
+
+/* Shared by the cursor's files: fetch.c (plan, fetch), fetch-text.c (values), fetch-sql.c
+ * (its SELECTs) and fetch-page.c. */
+/* Bytes of NUL terminator SQLGetData and bound buffers reserve for the C type. */
+size_t xp_odbc_term(SQLSMALLINT ctype);
+/* Grows the malloc'd *buf to hold need bytes: 0, or -1 out of memory. */
+int xp_odbc_grow(char **buf, size_t *cap, size_t need);
+/* Turns a fetched value (len bytes at raw) into the field's text form (fetch-text.c). */
+int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f);
+/* Binds time t as parameter i of st (fetch-sql.c): epoch seconds for an integer column, else
+ * text; the storage must outlive the statement's execution. */
+SQLRETURN xp_odbc_bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class tcls, int64_t *pi,
+                            char ps[32], SQLLEN *ind);
+/* Binds the window's bounds as the query's parameters, in the order it names them. */
+int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                        enum xp_type_class tcls, struct xp_err *err);
+/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
+ * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
+void xp_odbc_put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal);
+/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
+char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
+/* SELECT cols FROM table [WHERE window] [ORDER BY time column]; with a key, pages of page
+ * rows (seek: those after the last page's key); with scope, *scope gets the FROM and WHERE of
+ * the same rows for more conditions (malloc'd). malloc'd; NULL when out of memory. */
+char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
+                          const struct col *cb, size_t ncols, const struct xp_window *w,
+                          enum xp_type_class tcls, int literal, const char *key, int seek,
+                          unsigned long page, char **scope);
 
 #endif

@@ -36,7 +36,7 @@ static long integer_key(struct xp_odbc *c, const char *table, const struct xp_co
 		goto out;
 	for (size_t i = 0; i < ncols; i++)
 		if (strcmp(cols[i].name, (char *)name) == 0 &&
-		    xp_column_type_class(cols[i].sql_type) == 'i')
+		    xp_column_type_class(cols[i].sql_type) == XP_CLASS_INT)
 			key = (long)i;
 out:
 	if (st)
@@ -77,7 +77,7 @@ out:
 }
 
 /* Binds the last row's key as the parameters after the window's: (time, time, key) or (key). */
-static int bind_seek(struct xp_odbc_cursor *cur, int tcls, struct xp_err *err)
+static int bind_seek(struct xp_odbc_cursor *cur, enum xp_type_class tcls, struct xp_err *err)
 {
 	SQLUSMALLINT n = (SQLUSMALLINT)cur->nwin;
 	int u = strcasestr(cur->cols[cur->key].type_name, "unsigned") != NULL;
@@ -85,7 +85,7 @@ static int bind_seek(struct xp_odbc_cursor *cur, int tcls, struct xp_err *err)
 
 	if (cur->tcol >= 0) {
 		for (int k = 1; k <= 2 && SQL_SUCCEEDED(r); k++)
-			r = tcls == 'i'
+			r = tcls == XP_CLASS_INT
 			            ? SQLBindParameter(cur->st, (SQLUSMALLINT)(n + k),
 			                               SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT,
 			                               0, 0, &cur->t_i, 0, &cur->ind_t)
@@ -109,7 +109,7 @@ static int bind_seek(struct xp_odbc_cursor *cur, int tcls, struct xp_err *err)
 
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err)
 {
-	int tcls = cur->tcol >= 0 ? cur->cb[cur->tcol].cls : 'i';
+	enum xp_type_class tcls = cur->tcol >= 0 ? cur->cb[cur->tcol].cls : XP_CLASS_INT;
 	char *end;
 	int rc;
 
@@ -127,7 +127,7 @@ int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err)
 	if (cur->tcol >= 0) {
 		memcpy(cur->key_t, cur->last_t, cur->last_t_len + 1);
 		cur->t_i = strtoll(cur->last_t, NULL, 10);
-		cur->ind_t = tcls == 'i' ? 0 : (SQLLEN)cur->last_t_len;
+		cur->ind_t = tcls == XP_CLASS_INT ? 0 : (SQLLEN)cur->last_t_len;
 	}
 	cur->page_n = 0;
 	if (!SQL_SUCCEEDED(SQLExecDirect(cur->st, (SQLCHAR *)cur->next_sql, SQL_NTS)))
@@ -136,7 +136,8 @@ int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err)
 	return 0;
 }
 
-void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls)
+void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls)
 {
 	struct xp_odbc *c = cur->c;
 	const char *table = cur->table;
@@ -145,8 +146,9 @@ void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w, in
 	 * comparison passes (a window with a bound does) and leads an index */
 	long key;
 
-	if (cur->tcol >= 0 && !((tcls == 'd' || tcls == 'i') && (w->has_since || w->has_until) &&
-	                        leads_index(c, table, w->time_column)))
+	if (cur->tcol >= 0 &&
+	    !((tcls == XP_CLASS_TIME || tcls == XP_CLASS_INT) && (w->has_since || w->has_until) &&
+	      leads_index(c, table, w->time_column)))
 		return;
 	key = integer_key(c, table, cur->cols, cur->ncols);
 	if (key < 0)

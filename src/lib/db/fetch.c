@@ -6,38 +6,12 @@
 #include "base/time.h"
 
 #include <errno.h>
-#include <float.h>
-#include <inttypes.h>
-#include <math.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Cursors: a table's rows fetched in row arrays (or value by value with SQLGetData) and
  * handed out as text fields in the dump's CSV form. */
-
-size_t xp_odbc_format_double(double d, int as_float, char buf[32])
-{
-	int p0 = as_float ? 6 : 15, p1 = as_float ? 9 : 17;
-	int n = 0;
-
-	if (isnan(d))
-		return (size_t)snprintf(buf, 32, "NaN");
-	if (isinf(d))
-		return (size_t)snprintf(buf, 32, d < 0 ? "-Infinity" : "Infinity");
-	/* subnormals carry fewer digits: search them from one */
-	if (d != 0 && fabs(d) < (as_float ? FLT_MIN : DBL_MIN))
-		p0 = 1;
-	/* %g strips trailing zeros, so the first precision that reads back is the shortest */
-	for (int p = p0; p <= p1; p++) {
-		n = snprintf(buf, 32, "%.*g", p, d);
-		if (as_float ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
-			break;
-	}
-	return (size_t)n;
-}
 
 #define GETDATA_PIECE (1024 * 1024) /* largest piece asked for when the size is unknown */
 #define VALUE_MAX     ((size_t)1 << 30)
@@ -45,12 +19,12 @@ size_t xp_odbc_format_double(double d, int as_float, char buf[32])
 #define BIND_BUDGET   (8 << 20) /* bytes of bound row arrays a cursor may take */
 
 /* Bytes of NUL terminator SQLGetData / bound buffers reserve for the C type. */
-static size_t term(SQLSMALLINT ctype)
+size_t xp_odbc_term(SQLSMALLINT ctype)
 {
 	return ctype == SQL_C_CHAR ? 1 : ctype == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0;
 }
 
-static int grow(char **buf, size_t *cap, size_t need)
+int xp_odbc_grow(char **buf, size_t *cap, size_t need)
 {
 	size_t n = *cap ? *cap : 256;
 	char *p;
@@ -79,37 +53,37 @@ static int plan(struct col *k, const struct xp_column *c)
 
 	k->cls = xp_column_type_class(c->sql_type);
 	switch (k->cls) {
-	case 'i':
+	case XP_CLASS_INT:
 		k->ctype = SQL_C_CHAR;
 		k->width = 32;
 		return 1;
-	case 'f':
+	case XP_CLASS_DOUBLE:
 		k->ctype = SQL_C_DOUBLE;
 		k->width = sizeof(double);
 		return 1;
-	case 'r':
+	case XP_CLASS_REAL:
 		/* fetched as a double (exact for every float) and printed as a float: MariaDB
 		 * Connector/ODBC 3.1 steps 8 bytes between SQL_C_FLOAT elements of a row array,
 		 * which overruns a float array and misplaces every other value */
 		k->ctype = SQL_C_DOUBLE;
 		k->width = sizeof(double);
 		return 1;
-	case 'n':
+	case XP_CLASS_DECIMAL:
 		k->ctype = SQL_C_CHAR;
 		k->width = (size < 200 ? 200 : size) + 8;
 		break;
-	case 'd':
-	case 'g':
-	case 'o':
+	case XP_CLASS_TIME:
+	case XP_CLASS_GUID:
+	case XP_CLASS_BIT:
 		k->ctype = SQL_C_CHAR;
 		k->width = 72;
 		return 1;
-	case 'w': /* two code units a character, for pairs of surrogates */
+	case XP_CLASS_WTEXT: /* two code units a character, for pairs of surrogates */
 		k->ctype = SQL_C_WCHAR;
 		k->width = (size + 1) * 2 * sizeof(SQLWCHAR);
 		fits = c->sql_type != SQL_WLONGVARCHAR && size;
 		break;
-	case 'b':
+	case XP_CLASS_BINARY:
 		k->ctype = SQL_C_BINARY;
 		k->width = size ? size : 1;
 		fits = c->sql_type != SQL_LONGVARBINARY && size;
@@ -122,376 +96,8 @@ static int plan(struct col *k, const struct xp_column *c)
 	}
 	if (fits && size <= XP_ODBC_BIND_MAX && k->width <= 4 * XP_ODBC_BIND_MAX)
 		return 1;
-	k->width = LONG_BIND + term(k->ctype);
+	k->width = LONG_BIND + xp_odbc_term(k->ctype);
 	return 0;
-}
-
-size_t xp_odbc_utf16_to_utf8(const SQLWCHAR *w, size_t n, char *out)
-{
-	unsigned char *o = (unsigned char *)out;
-
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = w[i];
-
-		if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n && w[i + 1] >= 0xDC00 &&
-		    w[i + 1] <= 0xDFFF) {
-			u = 0x10000 + ((u - 0xD800) << 10) + (w[i + 1] - 0xDC00u);
-			i++;
-		} else if (u >= 0xD800 && u <= 0xDFFF) {
-			u = 0xFFFD;
-		}
-		if (u < 0x80) {
-			*o++ = (unsigned char)u;
-		} else if (u < 0x800) {
-			*o++ = (unsigned char)(0xC0 | u >> 6);
-			*o++ = (unsigned char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			*o++ = (unsigned char)(0xE0 | u >> 12);
-			*o++ = (unsigned char)(0x80 | (u >> 6 & 0x3F));
-			*o++ = (unsigned char)(0x80 | (u & 0x3F));
-		} else {
-			*o++ = (unsigned char)(0xF0 | u >> 18);
-			*o++ = (unsigned char)(0x80 | (u >> 12 & 0x3F));
-			*o++ = (unsigned char)(0x80 | (u >> 6 & 0x3F));
-			*o++ = (unsigned char)(0x80 | (u & 0x3F));
-		}
-	}
-	return (size_t)(o - (unsigned char *)out);
-}
-
-/* SQL Server's dates and times as FreeTDS prints them, in ISO form: the year in four digits
- * (it prints year 1 as "1-01-01") and a datetimeoffset's offset without the space before it
- * ("2026-01-02 03:04:05.1234567 +02:00"). */
-static int mssql_time(struct col *k, const char *raw, size_t len, struct xp_field *f)
-{
-	size_t y = 0, o = 0;
-
-	while (y < len && raw[y] >= '0' && raw[y] <= '9')
-		y++;
-	if (grow(&k->out, &k->outcap, len + 4))
-		return -1;
-	if (y < len && raw[y] == '-')
-		for (; y < 4; y++)
-			k->out[o++] = '0';
-	if (len > 7 && raw[len - 7] == ' ' && (raw[len - 6] == '+' || raw[len - 6] == '-')) {
-		memcpy(k->out + o, raw, len - 7);
-		memcpy(k->out + o + len - 7, raw + len - 6, 6);
-		o += len - 1;
-	} else {
-		memcpy(k->out + o, raw, len);
-		o += len;
-	}
-	f->p = k->out;
-	f->len = o;
-	return 0;
-}
-
-/* Turns a fetched value (len bytes at raw) into the field's text form. */
-static int convert(struct col *k, const char *raw, size_t len, struct xp_field *f)
-{
-	size_t need;
-
-	f->null = 0;
-	switch (k->ctype) {
-	case SQL_C_DOUBLE: need = 32; break;
-	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
-	case SQL_C_BINARY: need = 2 + 2 * len; break;
-	default: /* text as the driver gave it */
-		if (k->bitbyte && len == 1 && (raw[0] == 0 || raw[0] == 1)) {
-			f->p = raw[0] ? "1" : "0";
-			f->len = 1;
-			return 0;
-		}
-		if (k->sqlite_real) {
-			/* a real printed with 20 digits, in its shortest exact form; an integer
-			 * (no '.', no exponent) or text (not all a number) as it is */
-			char t[48], *end;
-			double d;
-
-			if (len && len < sizeof t &&
-			    (memchr(raw, '.', len) || memchr(raw, 'e', len) ||
-			     memchr(raw, 'I', len))) {
-				memcpy(t, raw, len);
-				t[len] = '\0';
-				d = strtod(t, &end);
-				if (end == t + len) {
-					if (grow(&k->out, &k->outcap, 32))
-						return -1;
-					f->len = xp_odbc_format_double(d, 0, k->out);
-					f->p = k->out;
-					return 0;
-				}
-			}
-			f->p = raw;
-			f->len = len;
-			return 0;
-		}
-		if (k->lower) { /* most drivers print GUIDs in lower case already */
-			size_t i = 0;
-
-			while (i < len && !(raw[i] >= 'A' && raw[i] <= 'Z'))
-				i++;
-			if (i == len) {
-				f->p = raw;
-				f->len = len;
-				return 0;
-			}
-		}
-		if (k->mssql_time)
-			return mssql_time(k, raw, len, f);
-		if (!k->lower) {
-			f->p = raw;
-			f->len = len;
-			return 0;
-		}
-		need = len + 3;
-		break;
-	}
-	if (grow(&k->out, &k->outcap, need + 1))
-		return -1;
-	if (k->ctype == SQL_C_DOUBLE) {
-		double d;
-
-		memcpy(&d, raw, sizeof d);
-		f->len = xp_odbc_format_double(d, k->cls == 'r', k->out);
-	} else if (k->ctype == SQL_C_WCHAR) {
-		SQLWCHAR *w = (SQLWCHAR *)(void *)raw;
-
-		f->len = xp_odbc_utf16_to_utf8(w, len / sizeof(SQLWCHAR), k->out);
-	} else if (k->ctype != SQL_C_BINARY) {
-		for (size_t i = 0; i < len; i++)
-			k->out[i] = k->lower && raw[i] >= 'A' && raw[i] <= 'Z' ? (char)(raw[i] + 32)
-			                                                       : raw[i];
-		f->len = len;
-	} else {
-		k->out[0] = '\\';
-		k->out[1] = 'x';
-		xp_hex((const uint8_t *)raw, len, k->out + 2); /* out holds need + 1 bytes */
-		f->len = need;
-	}
-	f->p = k->out;
-	return 0;
-}
-
-/* Binds time t as parameter i of st: epoch seconds for an integer time column; otherwise
- * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and which sorts right
- * against SQLite's text times. The storage must outlive the statement's execution. */
-static SQLRETURN bind_time(SQLHSTMT st, size_t i, int64_t t, int tcls, int64_t *pi, char ps[32],
-                           SQLLEN *ind)
-{
-	char iso[XP_TIME_LEN];
-
-	if (tcls == 'i') {
-		*pi = t;
-		*ind = 0;
-		return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_SBIGINT,
-		                        SQL_BIGINT, 0, 0, pi, 0, ind);
-	}
-	xp_time_format(t, iso);
-	snprintf(ps, 32, "%.10s %.8s", iso, iso + 11);
-	*ind = (SQLLEN)strlen(ps);
-	return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
-	                        19, 0, ps, 32, ind);
-}
-
-static int bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w, int tcls,
-                       struct xp_err *err)
-{
-	size_t n = 0, max = 2 + 2 * w->nexcl;
-	int64_t *t;
-
-	cur->param_i = calloc(max, sizeof *cur->param_i);
-	cur->param_s = calloc(max, sizeof *cur->param_s);
-	cur->param_ind = calloc(max, sizeof *cur->param_ind);
-	t = calloc(max, sizeof *t);
-	if (!cur->param_i || !cur->param_s || !cur->param_ind || !t) {
-		free(t);
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	}
-	if (w->has_since)
-		t[n++] = w->since;
-	if (w->has_until)
-		t[n++] = w->until;
-	for (size_t i = 0; i < w->nexcl; i++) {
-		t[n++] = w->excl[i].from;
-		t[n++] = w->excl[i].to;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!SQL_SUCCEEDED(bind_time(cur->st, i, t[i], tcls, &cur->param_i[i],
-		                             cur->param_s[i], &cur->param_ind[i]))) {
-			free(t);
-			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
-			                     "table %s: time parameter", cur->table);
-		}
-	}
-	free(t);
-	return 0;
-}
-
-/* Writes a quoted identifier: one part, dots and all. */
-static void put_ident(FILE *f, char q, const char *name)
-{
-	if (q)
-		fputc(q, f);
-	for (const char *p = name; *p; p++) {
-		if (*p == q)
-			fputc(q, f);
-		fputc(*p, f);
-	}
-	if (q)
-		fputc(q, f);
-}
-
-/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
- * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
-static void put_bound(FILE *f, int64_t t, int tcls, int literal)
-{
-	char iso[XP_TIME_LEN];
-
-	if (!literal)
-		fputc('?', f);
-	else if (tcls == 'i')
-		fprintf(f, "%" PRId64, t);
-	else {
-		xp_time_format(t, iso);
-		fprintf(f, "'%.10s %.8s'", iso, iso + 11);
-	}
-}
-
-char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name)
-{
-	char *t = strdup(name), *q;
-
-	if (!t)
-		return NULL;
-	for (char *p = t; *p; p++)
-		if (*p == '.')
-			*p = '\x01';
-	q = xp_odbc_quote(c, t);
-	for (char *p = q; q && *p; p++)
-		if (*p == '\x01')
-			*p = '.';
-	free(t);
-	return q;
-}
-
-/* " FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...": the table and the
- * window (tc, quoted, NULL for none); returns the separator the next condition takes. */
-static const char *put_scope(FILE *f, const char *q, const char *tc, const struct xp_window *w,
-                             int tcls, int literal)
-{
-	const char *sep = " WHERE ";
-
-	fprintf(f, " FROM %s", q);
-	if (!tc)
-		return sep;
-	if (w->has_since) {
-		fprintf(f, "%s%s >= ", sep, tc);
-		put_bound(f, w->since, tcls, literal);
-		sep = " AND ";
-	}
-	if (w->has_until) {
-		fprintf(f, "%s%s < ", sep, tc);
-		put_bound(f, w->until, tcls, literal);
-		sep = " AND ";
-	}
-	for (size_t i = 0; i < w->nexcl; i++) {
-		fprintf(f, "%sNOT (%s >= ", sep, tc);
-		put_bound(f, w->excl[i].from, tcls, literal);
-		fprintf(f, " AND %s < ", tc);
-		put_bound(f, w->excl[i].to, tcls, literal);
-		fputc(')', f);
-		sep = " AND ";
-	}
-	return sep;
-}
-
-/* SELECT "a","b" FROM "t" WHERE (the window, put_scope) ORDER BY "tc"; tcls is the time column's
- * type class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek
- * only the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a
- * time column. With scope (literal bounds only), *scope gets " FROM ... WHERE ... AND " or
- * " FROM ... WHERE ", for more conditions on the same rows (malloc'd). */
-static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
-                         const struct col *cb, size_t ncols, const struct xp_window *w, int tcls,
-                         int literal, const char *key, int seek, unsigned long page, char **scope)
-{
-	char *qk = NULL;
-	char *sql = NULL, *q = NULL, *tc = NULL;
-	const char *sep;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
-
-	if (!f)
-		return NULL;
-	fputs("SELECT ", f);
-	for (size_t i = 0; i < ncols; i++) {
-		if (i)
-			fputc(',', f);
-		if (cb[i].sqlite_real) {
-			/* a real as 20 digits (SQLite's own printf is not exact at 17); an integer
-			 * or text, which any SQLite column may hold, as itself */
-			fputs("CASE typeof(", f);
-			put_ident(f, c->quote[0], cols[i].name);
-			fputs(") WHEN 'real' THEN printf('%!.20g', ", f);
-			put_ident(f, c->quote[0], cols[i].name);
-			fputs(") ELSE ", f);
-			put_ident(f, c->quote[0], cols[i].name);
-			fputs(" END", f);
-		} else {
-			put_ident(f, c->quote[0], cols[i].name);
-			if (cb[i].pg_text)
-				fputs("::text", f);
-		}
-	}
-	q = xp_odbc_quote(c, table);
-	if (w && w->time_column)
-		tc = xp_odbc_quote_column(c, w->time_column);
-	if (key)
-		qk = xp_odbc_quote_column(c, key);
-	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
-		fclose(f);
-		free(sql);
-		sql = NULL;
-		goto out;
-	}
-	sep = put_scope(f, q, tc, w, tcls, literal);
-	if (scope) {
-		size_t slen = 0;
-		FILE *g = open_memstream(scope, &slen);
-
-		if (g) {
-			fputs(put_scope(g, q, tc, w, tcls, literal), g);
-			if (fclose(g) != 0) {
-				free(*scope);
-				*scope = NULL;
-			}
-		}
-		if (!*scope) {
-			fclose(f);
-			free(sql);
-			sql = NULL;
-			goto out;
-		}
-	}
-	if (seek && tc)
-		fprintf(f, "%s(%s > ? OR (%s = ? AND %s > ?))", sep, tc, tc, qk);
-	else if (seek)
-		fprintf(f, "%s%s > ?", sep, qk);
-	if (tc)
-		fprintf(f, " ORDER BY %s%s%s", tc, qk ? "," : "", qk ? qk : "");
-	else if (qk)
-		fprintf(f, " ORDER BY %s", qk);
-	if (qk)
-		fprintf(f, " LIMIT %lu", page);
-	if (fclose(f) != 0) {
-		free(sql);
-		sql = NULL;
-	}
-out:
-	free(q);
-	free(tc);
-	free(qk);
-	return sql;
 }
 
 /* Column i's name in messages. */
@@ -508,7 +114,7 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	if (!cur->status)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
-	    (!xp_odbc_is_mssql(cur->c) &&
+	    (!cur->c->db->array_after_exec &&
 	     !SQL_SUCCEEDED(
 	             SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) ||
 	    !SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, cur->status, 0)) ||
@@ -535,7 +141,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 {
 	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
 	char *sql = NULL;
-	int rc = 0, tcls = 's', literal, loose = 0;
+	enum xp_type_class tcls = XP_CLASS_TEXT;
+	int rc = 0, literal, loose = 0;
 
 	*out = NULL;
 	xp_odbc_guard_crashes(); /* a crash inside the driver names the table */
@@ -553,43 +160,42 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < ncols; i++) {
 		if (!plan(&cur->cb[i], &cols[i]))
 			loose = 1;
-		cur->cb[i].lower = cur->cb[i].cls == 'g';
+		cur->cb[i].lower = cur->cb[i].cls == XP_CLASS_GUID;
 		/* psqlODBC drops the zone of timestamptz and prints a date or timestamp before
 		 * year 1, past 9999 or infinite wrongly (1 BC as 0001-01-01, infinity as
 		 * 9999-12-31 23:59:59): they are selected as text, which the server prints in
 		 * UTC (the session's zone, xp_dump_run) */
-		cur->cb[i].pg_text = strcmp(c->dbms, "PostgreSQL") == 0 && cur->cb[i].cls == 'd';
+		cur->cb[i].pg_text = c->db->dates_as_text && cur->cb[i].cls == XP_CLASS_TIME;
 		cur->cb[i].mssql_time =
-		        xp_odbc_is_mssql(c) &&
-		        (cur->cb[i].cls == 'd' || strcmp(cols[i].type_name, "datetimeoffset") == 0);
+		        c->db->times_iso && (cur->cb[i].cls == XP_CLASS_TIME ||
+		                             strcmp(cols[i].type_name, "datetimeoffset") == 0);
 		if (w && w->time_column && strcmp(cols[i].name, w->time_column) == 0) {
 			tcls = cur->cb[i].cls;
 			cur->tcol = (long)i;
 		}
 	}
-	if (strcmp(c->dbms, "SQLite") == 0) {
+	if (c->db->loose_sizes) {
 		/* SQLite's declared sizes bound nothing: any column holds any length */
 		loose = 1;
 		/* its driver passes doubles through 15-digit text: fetch exact text instead */
 		for (size_t i = 0; i < ncols; i++) {
 			struct col *k = &cur->cb[i];
 
-			if (k->cls == 'f' || k->cls == 'r') {
+			if (k->cls == XP_CLASS_DOUBLE || k->cls == XP_CLASS_REAL) {
 				k->sqlite_real = 1;
 				k->ctype = SQL_C_CHAR;
 				k->width = 40;
 			}
 			/* any column may hold a blob, which the driver hands over as the text
 			 * X'..': a value that reads so is checked (xp_odbc_sqlite_blob) */
-			k->blob_check = k->cls != 'b';
+			k->blob_check = k->cls != XP_CLASS_BINARY;
 			cur->blob_check |= k->blob_check;
 		}
 	}
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->bitbyte = k->cls == 'o' &&
-		             (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"));
+		k->bitbyte = k->cls == XP_CLASS_BIT && c->db->bit_as_byte;
 		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->sqlite_real && !k->bitbyte &&
 		           !k->mssql_time;
 	}
@@ -612,14 +218,15 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
-	literal = strcmp(c->dbms, "SQLite") == 0;
+	literal = c->db->literal_bounds;
 	if (c->page_rows && !literal)
 		xp_odbc_page_plan(cur, w, tcls);
-	sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
-	                  cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows,
-	                  cur->blob_check ? &cur->scope : NULL);
+	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
+	                          cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows,
+	                          cur->blob_check ? &cur->scope : NULL);
 	if (sql && cur->paged) {
-		cur->next_sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
+		cur->next_sql =
+		        xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
 		                            cols[cur->key].name, 1, c->page_rows, NULL);
 		if (!cur->next_sql) {
 			free(sql);
@@ -636,7 +243,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		goto out;
 	}
 	if (w && w->time_column && !literal) {
-		rc = bind_window(cur, w, tcls, err);
+		rc = xp_odbc_bind_window(cur, w, tcls, err);
 		if (rc)
 			goto out;
 	}
@@ -652,7 +259,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	}
 	/* SQL Server's drivers open a server cursor for a row array asked before the statement
 	 * runs; after it, the fast default result set stays */
-	if (cur->bulk && xp_odbc_is_mssql(c) &&
+	if (cur->bulk && c->db->array_after_exec &&
 	    !SQL_SUCCEEDED(
 	            SQLSetStmtAttr(cur->st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)cur->rows, 0))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s: row arrays",
@@ -670,7 +277,8 @@ out:
 int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
                   int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
 {
-	int tcls = xp_column_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
+	enum xp_type_class tcls = xp_column_type_class(tcol->sql_type);
+	int literal = c->db->literal_bounds;
 	char *q = xp_odbc_quote(c, table), *tc = xp_odbc_quote_column(c, tcol->name), *sql = NULL;
 	char count[32] = "", min[80] = "", ps[32], *end;
 	SQLLEN ind = 0, nind = 0, mind = 0;
@@ -684,7 +292,7 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 	f = q && tc ? open_memstream(&sql, &len) : NULL;
 	if (f) {
 		fprintf(f, "SELECT COUNT(*), MIN(%s) FROM %s WHERE %s < ", tc, q, tc);
-		put_bound(f, before, tcls, literal);
+		xp_odbc_put_bound(f, before, tcls, literal);
 		if (fclose(f) != 0) {
 			free(sql);
 			sql = NULL;
@@ -699,7 +307,7 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
 		goto out;
 	}
-	if ((!literal && !SQL_SUCCEEDED(bind_time(st, 0, before, tcls, &pi, ps, &ind))) ||
+	if ((!literal && !SQL_SUCCEEDED(xp_odbc_bind_time(st, 0, before, tcls, &pi, ps, &ind))) ||
 	    !SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLFetch(st)) ||
 	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, count, sizeof count, &nind)) ||
@@ -718,8 +326,8 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 	if (!*rows)
 		goto out;
 	if (mind <= 0 || (size_t)mind >= sizeof min ||
-	    (tcls == 'i' ? (*oldest = strtoll(min, &end, 10), *end != '\0')
-	                 : xp_time_parse(min, oldest, NULL) != 0))
+	    (tcls == XP_CLASS_INT ? (*oldest = strtoll(min, &end, 10), *end != '\0')
+	                          : xp_time_parse(min, oldest, NULL) != 0))
 		rc = xp_err_set(err, XP_EFAIL, "table %s: %s: not a time: %.40s", table, tcol->name,
 		                mind > 0 ? min : "NULL");
 out:
@@ -731,9 +339,8 @@ out:
 	return rc;
 }
 
-/* Set while a driver fetches: the table it fetches from; NULL elsewhere. */
-static const char *volatile in_driver;
-const char *volatile xp_odbc_crash_unlink;
+/* Set while a driver fetches: the cursor it fetches for; NULL elsewhere. */
+static const struct xp_odbc_cursor *volatile in_driver;
 
 static void put(const char *s)
 {
@@ -744,18 +351,18 @@ static void put(const char *s)
 
 static void on_crash(int sig)
 {
-	const char *t = in_driver;
+	const struct xp_odbc_cursor *cur = in_driver;
 
-	if (!t)
+	if (!cur)
 		return; /* not the driver's: SA_RESETHAND lets the fault happen again, unhandled */
 	put(xp_progname);
 	put(": table ");
-	put(t);
+	put(cur->table);
 	put(sig == SIGBUS ? ": the ODBC driver crashed (SIGBUS) while fetching"
 	                  : ": the ODBC driver crashed (SIGSEGV) while fetching");
 	put("; was the connection lost?\n");
-	if (xp_odbc_crash_unlink)
-		unlink(xp_odbc_crash_unlink);
+	if (cur->c->on_crash)
+		cur->c->on_crash(cur->c->crash_arg);
 	_exit(1);
 }
 
@@ -779,7 +386,7 @@ void xp_odbc_guard_crashes(void)
 static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, struct xp_err *err)
 {
 	struct col *k = &cur->cb[i];
-	size_t have = 0, t = term(k->ctype);
+	size_t have = 0, t = xp_odbc_term(k->ctype);
 	/* start small: some drivers (sqlite3odbc) pad the whole buffer they are given */
 	size_t piece = 256;
 	SQLLEN ind = 0;
@@ -788,10 +395,10 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 	for (;;) {
 		size_t room = piece + t;
 
-		if (grow(&k->raw, &k->rawcap, have + room))
+		if (xp_odbc_grow(&k->raw, &k->rawcap, have + room))
 			return xp_err_set(err, XP_ENOMEM, "table %s: column %s: value too large",
 			                  cur->table, colname(cur, i));
-		in_driver = cur->table;
+		in_driver = cur;
 		r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), k->ctype, k->raw + have,
 		               (SQLLEN)room, &ind);
 		in_driver = NULL;
@@ -823,7 +430,7 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 		else if (piece < GETDATA_PIECE)
 			piece *= 2;
 	}
-	return convert(k, k->raw, have, f) ? xp_err_set(err, XP_ENOMEM, "out of memory") : 0;
+	return xp_odbc_text(k, k->raw, have, f) ? xp_err_set(err, XP_ENOMEM, "out of memory") : 0;
 }
 
 static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
@@ -832,7 +439,7 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 
 	cur->fetched = 0;
 	cur->pos = 0;
-	in_driver = cur->table;
+	in_driver = cur;
 	r = SQLFetch(cur->st);
 	in_driver = NULL;
 	if (r == SQL_NO_DATA && cur->paged && cur->page_n == cur->c->page_rows) {
@@ -872,7 +479,7 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 		}
 		if (k->ctype == SQL_C_DOUBLE)
 			len = k->width;
-		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - term(k->ctype)) {
+		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - xp_odbc_term(k->ctype)) {
 			/* longer than bound (a long column, or SQLite, which declares anything):
 			 * read this row's whole value with SQLGetData */
 			int rc;
@@ -894,7 +501,7 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 		} else {
 			len = (size_t)ind;
 		}
-		if (convert(k, v, len, &cur->row[i]))
+		if (xp_odbc_text(k, v, len, &cur->row[i]))
 			return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
 	return 0;

@@ -21,10 +21,8 @@
 
 /* A driver that crashes while it fetches (psqlODBC 13 can, in SQLFetch into bound columns,
  * when the server goes away in the middle) ends the program with status 1 and one line
- * naming the table, not a bare segmentation fault; a crash anywhere else stays a crash.
- * The first xp_odbc_select installs the handler. xp_odbc_crash_unlink, when set, names a file to
- * remove on the way out (a temp file the program was writing). */
-extern const char *volatile xp_odbc_crash_unlink;
+ * naming the table, not a bare segmentation fault, after the connection's on_crash (odbc.h);
+ * a crash anywhere else stays a crash. The first xp_odbc_select installs the handler. */
 void xp_odbc_guard_crashes(void);
 
 /* A running SELECT over one table, yielding rows as text fields. */

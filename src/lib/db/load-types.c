@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum xp_load_family xp_load_family(const char *dbms)
-{
-	if (!dbms) /* a MANIFEST that does not say */
-		return FAM_OTHER;
-	if (strcmp(dbms, "PostgreSQL") == 0)
-		return FAM_PG;
-	if (strncasecmp(dbms, "SQLite", 6) == 0)
-		return FAM_SQLITE;
-	if (strstr(dbms, "SQL Server"))
-		return FAM_MSSQL;
-	if (strcasestr(dbms, "MySQL") || strcasestr(dbms, "MariaDB"))
-		return FAM_MYSQL;
-	return FAM_OTHER;
-}
-
 int xp_load_effective_type(const struct xp_column *col)
 {
 	const char *tn = col->type_name ? col->type_name : "";
@@ -43,18 +28,18 @@ int xp_load_effective_type(const struct xp_column *col)
 	return col->sql_type;
 }
 
-static void text_type(enum xp_load_family f, uint64_t size, char *buf, size_t len)
+static void text_type(enum xp_dbms f, uint64_t size, char *buf, size_t len)
 {
 	switch (f) {
-	case FAM_PG: snprintf(buf, len, "text"); break;
-	case FAM_SQLITE: snprintf(buf, len, "TEXT"); break;
-	case FAM_MSSQL:
+	case XP_DBMS_POSTGRESQL: snprintf(buf, len, "text"); break;
+	case XP_DBMS_SQLITE: snprintf(buf, len, "TEXT"); break;
+	case XP_DBMS_MSSQL:
 		if (size >= 1 && size <= 4000)
 			snprintf(buf, len, "nvarchar(%llu)", (unsigned long long)size);
 		else
 			snprintf(buf, len, "nvarchar(max)");
 		break;
-	case FAM_MYSQL:
+	case XP_DBMS_MYSQL:
 		if (size >= 1 && size <= 16383)
 			snprintf(buf, len, "varchar(%llu)", (unsigned long long)size);
 		else
@@ -70,22 +55,22 @@ static void text_type(enum xp_load_family f, uint64_t size, char *buf, size_t le
 
 /* The length to declare in the target for text of size characters: SQL Server's nvarchar(n)
  * counts UTF-16 units, of which a character of another database may take two. */
-static uint64_t units(enum xp_load_family f, const char *source, uint64_t size)
+static uint64_t units(enum xp_dbms f, enum xp_dbms source, uint64_t size)
 {
-	if (f != FAM_MSSQL || xp_load_family(source) == FAM_MSSQL)
+	if (f != XP_DBMS_MSSQL || source == XP_DBMS_MSSQL)
 		return size;
 	return size <= 2000 ? 2 * size : 0;
 }
 
-static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, size_t len)
+static void numeric_type(enum xp_dbms f, uint64_t p, int s, char *buf, size_t len)
 {
-	uint64_t pmax = f == FAM_MSSQL ? 38 : f == FAM_MYSQL ? 65 : 1000;
+	uint64_t pmax = f == XP_DBMS_MSSQL ? 38 : f == XP_DBMS_MYSQL ? 65 : 1000;
 
 	/* SQLite's NUMERIC affinity keeps 15 digits: text keeps every digit */
-	if (f == FAM_SQLITE)
+	if (f == XP_DBMS_SQLITE)
 		snprintf(buf, len, "TEXT");
 	else if (p == 0 || p > pmax)
-		snprintf(buf, len, f == FAM_PG ? "numeric" : "decimal(%llu,%d)",
+		snprintf(buf, len, f == XP_DBMS_POSTGRESQL ? "numeric" : "decimal(%llu,%d)",
 		         (unsigned long long)pmax,
 		         s < 0           ? 0
 		         : s > (int)pmax ? (int)pmax
@@ -97,22 +82,21 @@ static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, si
 		                      : s);
 }
 
-int xp_load_unsigned(enum xp_load_family f, const struct xp_column *col)
+int xp_load_unsigned(enum xp_dbms f, const struct xp_column *col)
 {
-	if (f == FAM_MSSQL && col->sql_type == SQL_TINYINT)
+	if (f == XP_DBMS_MSSQL && col->sql_type == SQL_TINYINT)
 		return 1;
 	return col->type_name && strcasestr(col->type_name, "unsigned") != NULL;
 }
 
 /* Integers keep their width where the target has it, and get the next wider type where it
  * has not (PostgreSQL has no tinyint and no unsigned types). */
-static void int_type(enum xp_load_family f, int u, const struct xp_column *col, char *buf,
-                     size_t len)
+static void int_type(enum xp_dbms f, int u, const struct xp_column *col, char *buf, size_t len)
 {
 	const char *tn = col->type_name ? col->type_name : "";
 	int t = col->sql_type;
 
-	if (f == FAM_MYSQL) {
+	if (f == XP_DBMS_MYSQL) {
 		if (strncasecmp(tn, "year", 4) == 0)
 			snprintf(buf, len, "year");
 		else
@@ -126,10 +110,10 @@ static void int_type(enum xp_load_family f, int u, const struct xp_column *col, 
 		return;
 	}
 	if (strncasecmp(tn, "year", 4) == 0) { /* 1901 to 2155, or 0 */
-		snprintf(buf, len, "%s", f == FAM_SQLITE ? "SMALLINT" : "smallint");
+		snprintf(buf, len, "%s", f == XP_DBMS_SQLITE ? "SMALLINT" : "smallint");
 		return;
 	}
-	if (f == FAM_SQLITE) { /* 64 bits whatever the name: text keeps 2^63 and above */
+	if (f == XP_DBMS_SQLITE) { /* 64 bits whatever the name: text keeps 2^63 and above */
 		snprintf(buf, len, "%s",
 		         t == SQL_TINYINT    ? "TINYINT"
 		         : t == SQL_SMALLINT ? "SMALLINT"
@@ -139,65 +123,63 @@ static void int_type(enum xp_load_family f, int u, const struct xp_column *col, 
 		return;
 	}
 	if (t == SQL_TINYINT) /* SQL Server's tinyint: 0 to 255 */
-		snprintf(buf, len, "%s", f == FAM_MSSQL && u ? "tinyint" : "smallint");
+		snprintf(buf, len, "%s", f == XP_DBMS_MSSQL && u ? "tinyint" : "smallint");
 	else if (t == SQL_SMALLINT)
 		snprintf(buf, len, "%s", u ? "integer" : "smallint");
 	else if (t == SQL_INTEGER)
 		snprintf(buf, len, "%s", u ? "bigint" : "integer");
 	else
 		snprintf(buf, len, "%s",
-		         !u            ? "bigint"
-		         : f == FAM_PG ? "numeric(20)"
-		                       : "decimal(20,0)");
+		         !u                        ? "bigint"
+		         : f == XP_DBMS_POSTGRESQL ? "numeric(20)"
+		                                   : "decimal(20,0)");
 }
 
-void xp_load_column_type(const char *dbms, const char *source, const struct xp_column *col,
+void xp_load_column_type(enum xp_dbms dbms, enum xp_dbms source, const struct xp_column *col,
                          char *buf, size_t len)
 {
-	enum xp_load_family f = xp_load_family(dbms);
-	int lite = f == FAM_SQLITE;
+	enum xp_dbms f = dbms;
+	int lite = f == XP_DBMS_SQLITE;
 
 	switch (xp_load_effective_type(col)) {
 	case SQL_BIT:
 		snprintf(buf, len, "%s",
-		         lite             ? "BOOLEAN"
-		         : f == FAM_MSSQL ? "bit"
-		         : f == FAM_MYSQL
+		         lite                 ? "BOOLEAN"
+		         : f == XP_DBMS_MSSQL ? "bit"
+		         : f == XP_DBMS_MYSQL
 		                 ? (strcasecmp(col->type_name, "bit") == 0 ? "bit(1)" : "bool")
 		                 : "boolean");
 		break;
 	case SQL_TINYINT:
 	case SQL_SMALLINT:
 	case SQL_INTEGER:
-	case SQL_BIGINT:
-		int_type(f, xp_load_unsigned(xp_load_family(source), col), col, buf, len);
-		break;
+	case SQL_BIGINT: int_type(f, xp_load_unsigned(source, col), col, buf, len); break;
 	case SQL_NUMERIC:
 	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
 	case XP_LOAD_ANY_DECIMAL: /* SQLite's NUMERIC affinity holds what its source held */
 		snprintf(buf, len, "%s",
-		         lite             ? "NUMERIC"
-		         : f == FAM_PG    ? "numeric"
-		         : f == FAM_MYSQL ? "decimal(65,30)"
-		                          : "decimal(38,10)");
+		         lite                      ? "NUMERIC"
+		         : f == XP_DBMS_POSTGRESQL ? "numeric"
+		         : f == XP_DBMS_MYSQL      ? "decimal(65,30)"
+		                                   : "decimal(38,10)");
 		break;
 	case SQL_REAL: /* MariaDB's and MySQL's real is a double */
-		snprintf(buf, len, "%s", lite ? "REAL" : f == FAM_MYSQL ? "float" : "real");
+		snprintf(buf, len, "%s", lite ? "REAL" : f == XP_DBMS_MYSQL ? "float" : "real");
 		break;
 	case SQL_FLOAT:
 	case SQL_DOUBLE:
 		snprintf(buf, len, "%s",
-		         lite             ? "DOUBLE"
-		         : f == FAM_MSSQL ? "float"
-		         : f == FAM_MYSQL ? "double"
-		                          : "double precision");
+		         lite                 ? "DOUBLE"
+		         : f == XP_DBMS_MSSQL ? "float"
+		         : f == XP_DBMS_MYSQL ? "double"
+		                              : "double precision");
 		break;
 	case SQL_TYPE_DATE:
 	case SQL_DATE: snprintf(buf, len, "%s", lite ? "DATE" : "date"); break;
 	case SQL_TYPE_TIME:
 	case SQL_TIME:
 		/* MariaDB's time has no fraction unless asked for */
-		if (f == FAM_MYSQL && col->digits > 0)
+		if (f == XP_DBMS_MYSQL && col->digits > 0)
 			snprintf(buf, len, "time(%d)", col->digits > 6 ? 6 : col->digits);
 		else
 			snprintf(buf, len, "%s", lite ? "TIME" : "time");
@@ -205,52 +187,52 @@ void xp_load_column_type(const char *dbms, const char *source, const struct xp_c
 	case SQL_TYPE_TIMESTAMP:
 	case SQL_TIMESTAMP:
 		snprintf(buf, len, "%s",
-		         lite             ? "TIMESTAMP"
-		         : f == FAM_MSSQL ? "datetime2"
-		         : f == FAM_MYSQL ? "datetime(6)"
-		                          : "timestamp");
+		         lite                 ? "TIMESTAMP"
+		         : f == XP_DBMS_MSSQL ? "datetime2"
+		         : f == XP_DBMS_MYSQL ? "datetime(6)"
+		                              : "timestamp");
 		break;
 	case SS_TIMESTAMPOFFSET:
 		snprintf(buf, len, "%s",
-		         lite             ? "TIMESTAMP"
-		         : f == FAM_MSSQL ? "datetimeoffset"
-		         : f == FAM_MYSQL ? "datetime(6)"
-		                          : "timestamp with time zone");
+		         lite                 ? "TIMESTAMP"
+		         : f == XP_DBMS_MSSQL ? "datetimeoffset"
+		         : f == XP_DBMS_MYSQL ? "datetime(6)"
+		                              : "timestamp with time zone");
 		break;
 	case SS_TIME2: /* elsewhere text: other time types stop at microseconds */
-		if (f == FAM_MSSQL)
+		if (f == XP_DBMS_MSSQL)
 			snprintf(buf, len, "time(7)");
 		else
 			text_type(f, 0, buf, len);
 		break;
 	case SQL_GUID:
 		snprintf(buf, len, "%s",
-		         lite             ? "TEXT"
-		         : f == FAM_PG    ? "uuid"
-		         : f == FAM_MSSQL ? "uniqueidentifier"
-		                          : "char(36)");
+		         lite                      ? "TEXT"
+		         : f == XP_DBMS_POSTGRESQL ? "uuid"
+		         : f == XP_DBMS_MSSQL      ? "uniqueidentifier"
+		                                   : "char(36)");
 		break;
 	case SQL_BINARY:
 	case SQL_VARBINARY:
 	case SQL_LONGVARBINARY:
 		/* MariaDB's BIT(n), n > 1, travels as its bytes */
-		if (f == FAM_MYSQL && strcasecmp(col->type_name, "bit") == 0 && col->size >= 1 &&
-		    col->size <= 64)
+		if (f == XP_DBMS_MYSQL && strcasecmp(col->type_name, "bit") == 0 &&
+		    col->size >= 1 && col->size <= 64)
 			snprintf(buf, len, "bit(%llu)", (unsigned long long)col->size);
-		else if (f == FAM_MSSQL && col->size >= 1 && col->size <= 8000)
+		else if (f == XP_DBMS_MSSQL && col->size >= 1 && col->size <= 8000)
 			snprintf(buf, len, "varbinary(%llu)", (unsigned long long)col->size);
 		else
 			snprintf(buf, len, "%s",
-			         lite             ? "BLOB"
-			         : f == FAM_PG    ? "bytea"
-			         : f == FAM_MSSQL ? "varbinary(max)"
-			         : f == FAM_MYSQL ? "longblob"
-			                          : "blob");
+			         lite                      ? "BLOB"
+			         : f == XP_DBMS_POSTGRESQL ? "bytea"
+			         : f == XP_DBMS_MSSQL      ? "varbinary(max)"
+			         : f == XP_DBMS_MYSQL      ? "longblob"
+			                                   : "blob");
 		break;
 	case SQL_CHAR:
 	case SQL_WCHAR:
 		/* fixed width (MariaDB's UUID and ENUM arrive as char(n)) */
-		if (f == FAM_MYSQL && col->size >= 1 && col->size <= 255) {
+		if (f == XP_DBMS_MYSQL && col->size >= 1 && col->size <= 255) {
 			snprintf(buf, len, "char(%llu)", (unsigned long long)col->size);
 			break;
 		}

@@ -16,11 +16,6 @@
 #define LEVEL_READ_COMMITTED 2
 #define LEVEL_SNAPSHOT       5
 
-int xp_odbc_is_mssql(const struct xp_odbc *c)
-{
-	return strstr(c->dbms, "SQL Server") != NULL;
-}
-
 /* Runs sql and reads its first row: column 1 as an integer into *v, and column 2 as text
  * into text when text is set. */
 static int query_row(struct xp_odbc *c, const char *sql, long *v, char *text, size_t tlen,
@@ -130,7 +125,7 @@ int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *tabl
 	SQLSMALLINT mlen = 0;
 	char was[sizeof err->msg];
 
-	if (!err || !st || !xp_odbc_is_mssql(c))
+	if (!err || !st || !c->db->explain_errors)
 		return rc;
 	for (SQLSMALLINT i = 1; SQL_SUCCEEDED(
 	             SQLGetDiagRec(SQL_HANDLE_STMT, st, i, state, &native, msg, sizeof msg, &mlen));

@@ -192,23 +192,12 @@ static void info_str(struct xp_odbc *c, SQLUSMALLINT what, char *buf, size_t len
 /* What to add to the connection string so the driver streams a result instead of holding all
  * of it in memory (or, for FreeTDS, hands out UTF-8); NULL when nothing is needed or the
  * string already decides. */
-static const char *streaming_option(const char *driver, const char *connstr)
+static const char *streaming_option(const struct xp_driver_profile *drv, const char *connstr)
 {
-	/* psqlODBC reads through a cursor only with UseDeclareFetch */
-	if (strncasecmp(driver, "psqlodbc", 8) == 0 && !has_key(connstr, "UseDeclareFetch"))
-		return "UseDeclareFetch=1;Fetch=" XP_ODBC_ROWS_TEXT;
-	/* sqlite3odbc copies a whole result (sqlite3_get_table) unless it steps */
-	if (strstr(driver, "sqlite3odbc") && !has_key(connstr, "StepAPI"))
-		return "StepAPI=1";
-	/* not for streaming: FreeTDS converts text to Latin-1 unless told the client's charset */
-	if (strstr(driver, "tdsodbc") && !has_key(connstr, "ClientCharset"))
-		return "ClientCharset=UTF-8";
-	/* MariaDB Connector/ODBC stores a whole result (mysql_stmt_store_result) unless told
-	 * not to cache forward-only cursors: 3.1.17 and later stream then, older ones ignore it */
-	if (strncasecmp(driver, "libmaodbc", 9) == 0 && !has_key(connstr, "NO_CACHE") &&
-	    !has_key(connstr, "STREAMRS") && !has_key(connstr, "FORWARDONLY"))
-		return "NO_CACHE=1;FORWARDONLY=1";
-	return NULL;
+	for (size_t i = 0; i < sizeof drv->keys / sizeof drv->keys[0] && drv->keys[i]; i++)
+		if (has_key(connstr, drv->keys[i]))
+			return NULL;
+	return drv->option;
 }
 
 /* Dumps print times in UTC and window bounds without a zone mean UTC: sessions of databases
@@ -216,11 +205,7 @@ static const char *streaming_option(const char *driver, const char *connstr)
  * print in it, and read zone-less text in it). */
 static int session_utc(struct xp_odbc *c, struct xp_err *err)
 {
-	if (strcmp(c->dbms, "PostgreSQL") == 0)
-		return xp_odbc_exec(c, "SET TIME ZONE 'UTC'", err);
-	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))
-		return xp_odbc_exec(c, "SET time_zone = '+00:00'", err);
-	return 0;
+	return c->db->utc ? xp_odbc_exec(c, c->db->utc, err) : 0;
 }
 
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
@@ -247,7 +232,8 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	if (rc)
 		goto out;
 	info_str(c, SQL_DRIVER_NAME, c->driver, sizeof c->driver);
-	extra = streaming_option(c->driver, connstr);
+	c->drv = xp_profile_driver(c->driver);
+	extra = streaming_option(c->drv, connstr);
 	if (extra) {
 		size_t l = strlen(connstr);
 
@@ -264,26 +250,25 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 		if (rc)
 			goto out;
 	}
-	/* MariaDB Connector/ODBC obeys NO_CACHE from 3.1.17 on: older ones are read in pages */
-	if (extra && strncasecmp(c->driver, "libmaodbc", 9) == 0) {
+	/* a driver too old to obey the option is read in pages */
+	if (extra && c->drv->pages_below) {
 		char ver[32];
 		unsigned maj = 0, min = 0, patch = 0;
 
 		info_str(c, SQL_DRIVER_VER, ver, sizeof ver);
 		if (sscanf(ver, "%u.%u.%u", &maj, &min, &patch) == 3 &&
-		    maj * 1000000 + min * 10000 + patch < 3010017)
+		    maj * 1000000UL + min * 10000UL + patch < c->drv->pages_below)
 			c->page_rows = XP_ODBC_PAGE_ROWS;
 	}
 	info_str(c, SQL_DBMS_NAME, c->dbms, sizeof c->dbms);
+	c->db = xp_profile_dbms(c->dbms);
 	info_str(c, SQL_IDENTIFIER_QUOTE_CHAR, c->quote, sizeof c->quote);
 	if (c->quote[0] == ' ')
 		c->quote[0] = '\0';
 	if (!SQL_SUCCEEDED(SQLGetInfo(c->dbc, SQL_GETDATA_EXTENSIONS, &c->getdata,
 	                              sizeof c->getdata, NULL)))
 		c->getdata = 0;
-	/* MariaDB Connector/ODBC claims SQL_GD_BLOCK, but its SQLSetPos in a row array of a
-	 * forward-only cursor gives another row's values (3.1.15) or fails (3.1.17 and later) */
-	if (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))
+	if (c->db->no_getdata_block)
 		c->getdata &= ~(SQLUINTEGER)SQL_GD_BLOCK;
 	snprintf(c->isolation, sizeof c->isolation, "autocommit");
 	rc = session_utc(c, err);
@@ -347,7 +332,7 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 
 	/* SQLite transactions are serializable; a deferred BEGIN takes the read snapshot at the
 	 * first SELECT and keeps it to the end */
-	if (strcmp(c->dbms, "SQLite") == 0) {
+	if (c->db->snapshot == XP_SNAPSHOT_BEGIN) {
 		rc = xp_odbc_exec(c, "BEGIN", err);
 		if (rc)
 			return rc;
@@ -355,13 +340,13 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 		snprintf(c->isolation, sizeof c->isolation, "serializable");
 		return 0;
 	}
-	if (xp_odbc_is_mssql(c))
+	if (c->db->snapshot == XP_SNAPSHOT_MSSQL)
 		return xp_odbc_mssql_begin(c, err);
 	if (c->read_committed && try_isolation(c, SQL_TXN_READ_COMMITTED))
 		got = "read-committed";
 	/* InnoDB takes the read view at the first read of a transaction, or at its start WITH
 	 * CONSISTENT SNAPSHOT: then every table is read as of the moment MANIFEST records */
-	if (!got && (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL"))) {
+	if (!got && c->db->snapshot == XP_SNAPSHOT_CONSISTENT) {
 		rc = xp_odbc_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", err);
 		if (!rc)
 			rc = xp_odbc_exec(
@@ -373,7 +358,7 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 		return 0;
 	}
 	/* there REPEATABLE READ is snapshot isolation; SERIALIZABLE adds checks or locks */
-	if (!got && strcmp(c->dbms, "PostgreSQL") == 0 && try_isolation(c, SQL_TXN_REPEATABLE_READ))
+	if (!got && c->db->repeatable_snapshot && try_isolation(c, SQL_TXN_REPEATABLE_READ))
 		got = "repeatable-read";
 	for (size_t i = 0; !got && i < sizeof generic / sizeof generic[0]; i++)
 		if (try_isolation(c, generic[i].level))
@@ -387,20 +372,45 @@ int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err)
 	return 0;
 }
 
+int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err)
+{
+	SQLUSMALLINT tc = 0;
+
+	/* without transactions a failed load could not be taken back */
+	if (SQL_SUCCEEDED(SQLGetInfo(c->dbc, SQL_TXN_CAPABLE, &tc, sizeof tc, NULL)) &&
+	    tc == SQL_TC_NONE)
+		return xp_err_set(err, XP_EFAIL, "%s: the database has no transactions", c->source);
+	c->ddl_commits = tc != SQL_TC_ALL;
+	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c->dbc, SQL_ATTR_AUTOCOMMIT,
+	                                     (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: autocommit off",
+		                     c->source);
+	c->in_txn = c->txn_write = 1;
+	return 0;
+}
+
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err)
 {
 	int rc = 0;
 
 	if (!c->in_txn)
 		return 0;
-	c->in_txn = 0;
 	if (c->txn_sql) {
-		c->txn_sql = 0;
-		return xp_odbc_exec(c, commit ? "COMMIT" : "ROLLBACK", err);
+		rc = xp_odbc_exec(c, commit ? "COMMIT" : "ROLLBACK", err);
+		if (rc == 0 || !commit)
+			c->in_txn = c->txn_sql = 0;
+		return rc;
 	}
-	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, c->dbc, commit ? SQL_COMMIT : SQL_ROLLBACK)))
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s: end of transaction",
-		                   c->source);
+	if (!SQL_SUCCEEDED(
+	            SQLEndTran(SQL_HANDLE_DBC, c->dbc, commit ? SQL_COMMIT : SQL_ROLLBACK))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc,
+		                   commit ? "%s: commit" : "%s: end of transaction", c->source);
+		if (commit)
+			return rc; /* still open: the caller rolls it back */
+	}
+	c->in_txn = 0;
+	if (c->txn_write) /* autocommit stays off: the connection writes in transactions */
+		return rc;
 	if (!SQL_SUCCEEDED(SQLSetConnectAttr(c->dbc, SQL_ATTR_AUTOCOMMIT,
 	                                     (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0)) &&
 	    !rc)
@@ -462,8 +472,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		cols[i].name = strdup((char *)name);
 		/* MariaDB names an unsigned integer as the signed one: the flag says it (SQL
 		 * Server's tinyint is unsigned by its name) */
-		if (xp_column_type_class(type) == 'i' &&
-		    (strcasestr(c->dbms, "MariaDB") || strcasestr(c->dbms, "MySQL")) &&
+		if (xp_column_type_class(type) == XP_CLASS_INT && c->db->unsigned_flag &&
 		    SQL_SUCCEEDED(SQLColAttribute(st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
 		                                  NULL, 0, NULL, &uns)) &&
 		    uns == SQL_TRUE && !strcasestr((char *)tname, "unsigned"))

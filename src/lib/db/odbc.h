@@ -9,6 +9,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "db/profile.h"
 #include "stream/csv.h"
 #include "stream/column.h"
 #include "base/err.h"
@@ -18,8 +19,10 @@
 struct xp_odbc {
 	SQLHENV env;
 	SQLHDBC dbc;
-	char dbms[128];      /* SQL_DBMS_NAME, e.g. "PostgreSQL", "SQLite" */
-	char driver[128];    /* SQL_DRIVER_NAME, e.g. "psqlodbcw.so" */
+	char dbms[128];                      /* SQL_DBMS_NAME, e.g. "PostgreSQL", "SQLite" */
+	char driver[128];                    /* SQL_DRIVER_NAME, e.g. "psqlodbcw.so" */
+	const struct xp_dbms_profile *db;    /* the quirks of dbms (never NULL once connected) */
+	const struct xp_driver_profile *drv; /* the quirks of driver */
 	char quote[8];       /* SQL_IDENTIFIER_QUOTE_CHAR; "" when the driver quotes nothing */
 	char *source;        /* the connection string with passwords removed (owned) */
 	char isolation[64];  /* what xp_odbc_begin_snapshot obtained, e.g. "repeatable-read" */
@@ -29,9 +32,16 @@ struct xp_odbc {
 	unsigned long page_rows;
 	int in_txn;
 	int txn_sql; /* the transaction was begun with SQL (BEGIN), not by turning off autocommit */
+	int ddl_commits; /* set by xp_odbc_begin: DDL ends the transaction (CREATE TABLE stays
+	                  * after a rollback: MariaDB, MySQL) */
+	int txn_write;   /* set by xp_odbc_begin: autocommit stays off after xp_odbc_end */
 	/* set by the caller before xp_odbc_begin_snapshot: take READ COMMITTED (no long locks,
 	 * but no snapshot across tables) where the database grants no snapshot */
 	int read_committed;
+	/* set by the caller: called when the driver crashes while fetching (fetch.h), before
+	 * the program ends; only async-signal-safe calls (unlink(2) of a temp file) */
+	void (*on_crash)(void *arg);
+	void *crash_arg;
 };
 
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
@@ -66,26 +76,29 @@ int xp_odbc_exec(struct xp_odbc *c, const char *sql, struct xp_err *err);
  * it in c->isolation. On SQLite it runs
  * BEGIN instead: sqlite3odbc holds whole results in memory when autocommit is off. */
 int xp_odbc_begin_snapshot(struct xp_odbc *c, struct xp_err *err);
-/* SQL Server: whether c is connected to it; SET TRANSACTION ISOLATION LEVEL SNAPSHOT (or READ
+/* SQL Server: SET TRANSACTION ISOLATION LEVEL SNAPSHOT (or READ
  * COMMITTED when c->read_committed) and BEGIN TRANSACTION, then checks what the server granted
  * and that the database allows snapshots (error 3952 otherwise, with the ALTER DATABASE to run);
  * never a silent SERIALIZABLE. */
-int xp_odbc_is_mssql(const struct xp_odbc *c);
 int xp_odbc_mssql_begin(struct xp_odbc *c, struct xp_err *err);
 /* After a failed statement on st over table: on SQL Server, rewrites the recorded error of a
  * table dropped or altered mid-dump (3961; 208 once described) or of snapshots not allowed
  * (3952) into one that says so. Returns rc. */
 int xp_odbc_mssql_explain(const struct xp_odbc *c, SQLHSTMT st, const char *table, int described,
                           int rc, struct xp_err *err);
-/* Ends the transaction (commit when commit is set, else rollback) and restores autocommit. */
+/* Begins a transaction for writing (xprestore): autocommit off; XP_EFAIL when the database has
+ * none, so that a failed load could not be taken back. Sets c->ddl_commits. */
+int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err);
+/* Ends the transaction that xp_odbc_begin or xp_odbc_begin_snapshot began (commit when commit
+ * is set, else rollback); nothing when none is open. A snapshot's end restores autocommit;
+ * after xp_odbc_begin's it stays off, so the connection's next statements are the next
+ * transaction (xp_odbc_begin again to end that one too). A commit that fails leaves the
+ * transaction open, for the caller to roll back. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 
 /* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
 #define XP_ODBC_PAGE_ROWS 50000
 
-/* Rows per SQLFetch with column-wise binding (and the same as text). */
-#define XP_ODBC_ROWS      1000
-#define XP_ODBC_ROWS_TEXT "1000"
 /* Describes the columns of a table (SELECT * ... WHERE 1=0). *cols is malloc'd. */
 int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **cols, size_t *n,
                      struct xp_err *err);

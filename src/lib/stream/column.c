@@ -10,34 +10,34 @@
 static const struct {
 	int type;
 	const char *name;
-	char cls;
+	enum xp_type_class cls;
 } types[] = {
-        {SQL_CHAR, "CHAR", 's'},
-        {SQL_VARCHAR, "VARCHAR", 's'},
-        {SQL_LONGVARCHAR, "LONGVARCHAR", 's'},
-        {SQL_WCHAR, "WCHAR", 'w'},
-        {SQL_WVARCHAR, "WVARCHAR", 'w'},
-        {SQL_WLONGVARCHAR, "WLONGVARCHAR", 'w'},
-        {SQL_DECIMAL, "DECIMAL", 'n'},
-        {SQL_NUMERIC, "NUMERIC", 'n'},
-        {SQL_SMALLINT, "SMALLINT", 'i'},
-        {SQL_INTEGER, "INTEGER", 'i'},
-        {SQL_TINYINT, "TINYINT", 'i'},
-        {SQL_BIGINT, "BIGINT", 'i'},
-        {SQL_REAL, "REAL", 'r'},
-        {SQL_FLOAT, "FLOAT", 'f'},
-        {SQL_DOUBLE, "DOUBLE", 'f'},
-        {SQL_BIT, "BIT", 'o'},
-        {SQL_BINARY, "BINARY", 'b'},
-        {SQL_VARBINARY, "VARBINARY", 'b'},
-        {SQL_LONGVARBINARY, "LONGVARBINARY", 'b'},
-        {SQL_TYPE_DATE, "DATE", 'd'},
-        {SQL_TYPE_TIME, "TIME", 'd'},
-        {SQL_TYPE_TIMESTAMP, "TIMESTAMP", 'd'},
-        {SQL_DATE, "DATE", 'd'},
-        {SQL_TIME, "TIME", 'd'},
-        {SQL_TIMESTAMP, "TIMESTAMP", 'd'},
-        {SQL_GUID, "GUID", 'g'},
+        {SQL_CHAR, "CHAR", XP_CLASS_TEXT},
+        {SQL_VARCHAR, "VARCHAR", XP_CLASS_TEXT},
+        {SQL_LONGVARCHAR, "LONGVARCHAR", XP_CLASS_TEXT},
+        {SQL_WCHAR, "WCHAR", XP_CLASS_WTEXT},
+        {SQL_WVARCHAR, "WVARCHAR", XP_CLASS_WTEXT},
+        {SQL_WLONGVARCHAR, "WLONGVARCHAR", XP_CLASS_WTEXT},
+        {SQL_DECIMAL, "DECIMAL", XP_CLASS_DECIMAL},
+        {SQL_NUMERIC, "NUMERIC", XP_CLASS_DECIMAL},
+        {SQL_SMALLINT, "SMALLINT", XP_CLASS_INT},
+        {SQL_INTEGER, "INTEGER", XP_CLASS_INT},
+        {SQL_TINYINT, "TINYINT", XP_CLASS_INT},
+        {SQL_BIGINT, "BIGINT", XP_CLASS_INT},
+        {SQL_REAL, "REAL", XP_CLASS_REAL},
+        {SQL_FLOAT, "FLOAT", XP_CLASS_DOUBLE},
+        {SQL_DOUBLE, "DOUBLE", XP_CLASS_DOUBLE},
+        {SQL_BIT, "BIT", XP_CLASS_BIT},
+        {SQL_BINARY, "BINARY", XP_CLASS_BINARY},
+        {SQL_VARBINARY, "VARBINARY", XP_CLASS_BINARY},
+        {SQL_LONGVARBINARY, "LONGVARBINARY", XP_CLASS_BINARY},
+        {SQL_TYPE_DATE, "DATE", XP_CLASS_TIME},
+        {SQL_TYPE_TIME, "TIME", XP_CLASS_TIME},
+        {SQL_TYPE_TIMESTAMP, "TIMESTAMP", XP_CLASS_TIME},
+        {SQL_DATE, "DATE", XP_CLASS_TIME},
+        {SQL_TIME, "TIME", XP_CLASS_TIME},
+        {SQL_TIMESTAMP, "TIMESTAMP", XP_CLASS_TIME},
+        {SQL_GUID, "GUID", XP_CLASS_GUID},
 };
 
 const char *xp_column_type_name(int sql_type)
@@ -48,12 +48,12 @@ const char *xp_column_type_name(int sql_type)
 	return "OTHER";
 }
 
-int xp_column_type_class(int sql_type)
+enum xp_type_class xp_column_type_class(int sql_type)
 {
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (types[i].type == sql_type)
 			return types[i].cls;
-	return 't';
+	return XP_CLASS_OTHER;
 }
 
 void xp_columns_free(struct xp_column *cols, size_t n)

@@ -19,9 +19,22 @@ struct xp_column {
 };
 /* A generic name for an SQL type code ("INTEGER", "WVARCHAR", ...); "OTHER" if unknown. */
 const char *xp_column_type_name(int sql_type);
-/* Class of a type for its text form: 'i' integer, 'n' decimal, 'f' float, 'r' real (float4),
- * 's' text, 'b' binary, 'd' date/time, 'g' guid, 'o' boolean/bit, 't' other. */
-int xp_column_type_class(int sql_type);
+/* The class of a type: what decides its text form in the stream and how it is fetched. */
+enum xp_type_class {
+	XP_CLASS_TEXT,    /* character data */
+	XP_CLASS_WTEXT,   /* wide character data (UTF-16 from the driver) */
+	XP_CLASS_INT,     /* exact integer */
+	XP_CLASS_DECIMAL, /* exact decimal */
+	XP_CLASS_DOUBLE,  /* double precision float */
+	XP_CLASS_REAL,    /* single precision float (float4) */
+	XP_CLASS_BINARY,  /* bytes, written as \x hex */
+	XP_CLASS_TIME,    /* date, time or timestamp */
+	XP_CLASS_GUID,    /* GUID */
+	XP_CLASS_BIT,     /* boolean or bit */
+	XP_CLASS_OTHER    /* a type the driver knows best how to print */
+};
+/* The class of an SQL type code; XP_CLASS_OTHER when unknown. */
+enum xp_type_class xp_column_type_class(int sql_type);
 /* Frees the owned strings of n columns and the array. */
 void xp_columns_free(struct xp_column *cols, size_t n);
 

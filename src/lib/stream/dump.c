@@ -541,7 +541,8 @@ int xp_dump_row_time(struct xp_dump_table *t, const struct xp_field *f)
 	if (t->time_col < 0 || f[t->time_col].null)
 		return 0;
 	switch (field_time(&f[t->time_col],
-	                   xp_column_type_class(t->cols[t->time_col].sql_type) == 'i', &v)) {
+	                   xp_column_type_class(t->cols[t->time_col].sql_type) == XP_CLASS_INT,
+	                   &v)) {
 	case 0: see_time(t, v); return 0;
 	case 1: return 0;
 	default: return -1;

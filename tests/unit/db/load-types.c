@@ -6,6 +6,9 @@
 
 #include "../tap.h"
 
+/* The profile of a database by name, as a MANIFEST names it. */
+#define DB(name) (xp_profile_dbms(name)->id)
+
 static const struct {
 	int sql_type;
 	const char *name;
@@ -42,7 +45,7 @@ int main(void)
 		                      .nullable = 1};
 		char buf[64];
 
-		xp_load_column_type("Microsoft SQL Server", "Microsoft SQL Server", &c, buf,
+		xp_load_column_type(DB("Microsoft SQL Server"), DB("Microsoft SQL Server"), &c, buf,
 		                    sizeof buf);
 		is_str(buf, cols[i].want, "SQL Server's %s (%llu, %d) becomes %s", cols[i].name,
 		       (unsigned long long)cols[i].size, cols[i].digits, cols[i].want);
@@ -53,16 +56,17 @@ int main(void)
 		        .name = "c", .sql_type = SQL_VARCHAR, .type_name = "varchar", .size = 40};
 		char buf[64];
 
-		xp_load_column_type("Microsoft SQL Server", "PostgreSQL", &c, buf, sizeof buf);
+		xp_load_column_type(DB("Microsoft SQL Server"), DB("PostgreSQL"), &c, buf,
+		                    sizeof buf);
 		is_str(buf, "nvarchar(80)", "PostgreSQL's varchar(40) becomes nvarchar(80)");
 		c.size = 2001;
-		xp_load_column_type("Microsoft SQL Server", "MariaDB", &c, buf, sizeof buf);
+		xp_load_column_type(DB("Microsoft SQL Server"), DB("MariaDB"), &c, buf, sizeof buf);
 		is_str(buf, "nvarchar(max)", "MariaDB's varchar(2001) becomes nvarchar(max)");
 		c.sql_type = SQL_TINYINT;
 		c.type_name = "tinyint";
-		xp_load_column_type("Microsoft SQL Server", "MariaDB", &c, buf, sizeof buf);
+		xp_load_column_type(DB("Microsoft SQL Server"), DB("MariaDB"), &c, buf, sizeof buf);
 		is_str(buf, "smallint", "MariaDB's signed tinyint becomes smallint");
-		xp_load_column_type("MariaDB", "Microsoft SQL Server", &c, buf, sizeof buf);
+		xp_load_column_type(DB("MariaDB"), DB("Microsoft SQL Server"), &c, buf, sizeof buf);
 		is_str(buf, "tinyint unsigned",
 		       "SQL Server's tinyint becomes MariaDB's tinyint unsigned");
 	}
@@ -71,7 +75,8 @@ int main(void)
 		struct xp_column c = {.name = "c", .sql_type = SS_TIME2, .type_name = "time"};
 		char buf[64];
 
-		xp_load_column_type("PostgreSQL", "Microsoft SQL Server", &c, buf, sizeof buf);
+		xp_load_column_type(DB("PostgreSQL"), DB("Microsoft SQL Server"), &c, buf,
+		                    sizeof buf);
 		is_str(buf, "text", "SQL Server's time(7) becomes text on PostgreSQL");
 	}
 	return done_testing();

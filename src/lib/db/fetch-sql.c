@@ -1,0 +1,234 @@
+/* The SELECTs of a cursor: columns, window bounds as parameters or literals, order. */
+#include "config.h"
+
+#include "db/fetch-int.h"
+#include "base/err.h"
+#include "base/encode.h"
+#include "base/time.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Binds time t as parameter i of st: epoch seconds for an integer time column; otherwise
+ * "YYYY-MM-DD HH:MM:SS" text, which databases cast to their time type and which sorts right
+ * against SQLite's text times. The storage must outlive the statement's execution. */
+SQLRETURN xp_odbc_bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class tcls, int64_t *pi,
+                            char ps[32], SQLLEN *ind)
+{
+	char iso[XP_TIME_LEN];
+
+	if (tcls == XP_CLASS_INT) {
+		*pi = t;
+		*ind = 0;
+		return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_SBIGINT,
+		                        SQL_BIGINT, 0, 0, pi, 0, ind);
+	}
+	xp_time_format(t, iso);
+	snprintf(ps, 32, "%.10s %.8s", iso, iso + 11);
+	*ind = (SQLLEN)strlen(ps);
+	return SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
+	                        19, 0, ps, 32, ind);
+}
+
+int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                        enum xp_type_class tcls, struct xp_err *err)
+{
+	size_t n = 0, max = 2 + 2 * w->nexcl;
+	int64_t *t;
+
+	cur->param_i = calloc(max, sizeof *cur->param_i);
+	cur->param_s = calloc(max, sizeof *cur->param_s);
+	cur->param_ind = calloc(max, sizeof *cur->param_ind);
+	t = calloc(max, sizeof *t);
+	if (!cur->param_i || !cur->param_s || !cur->param_ind || !t) {
+		free(t);
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	if (w->has_since)
+		t[n++] = w->since;
+	if (w->has_until)
+		t[n++] = w->until;
+	for (size_t i = 0; i < w->nexcl; i++) {
+		t[n++] = w->excl[i].from;
+		t[n++] = w->excl[i].to;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!SQL_SUCCEEDED(xp_odbc_bind_time(cur->st, i, t[i], tcls, &cur->param_i[i],
+		                                     cur->param_s[i], &cur->param_ind[i]))) {
+			free(t);
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+			                     "table %s: time parameter", cur->table);
+		}
+	}
+	free(t);
+	return 0;
+}
+
+/* Writes a quoted identifier: one part, dots and all. */
+static void put_ident(FILE *f, char q, const char *name)
+{
+	if (q)
+		fputc(q, f);
+	for (const char *p = name; *p; p++) {
+		if (*p == q)
+			fputc(q, f);
+		fputc(*p, f);
+	}
+	if (q)
+		fputc(q, f);
+}
+
+/* A window bound: a parameter marker, or (literal) the value itself, written from an integer
+ * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */
+void xp_odbc_put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal)
+{
+	char iso[XP_TIME_LEN];
+
+	if (!literal)
+		fputc('?', f);
+	else if (tcls == XP_CLASS_INT)
+		fprintf(f, "%" PRId64, t);
+	else {
+		xp_time_format(t, iso);
+		fprintf(f, "'%.10s %.8s'", iso, iso + 11);
+	}
+}
+
+/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
+char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name)
+{
+	char *t = strdup(name), *q;
+
+	if (!t)
+		return NULL;
+	for (char *p = t; *p; p++)
+		if (*p == '.')
+			*p = '\x01';
+	q = xp_odbc_quote(c, t);
+	for (char *p = q; q && *p; p++)
+		if (*p == '\x01')
+			*p = '.';
+	free(t);
+	return q;
+}
+
+/* " FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...": the table and the
+ * window (tc, quoted, NULL for none); returns the separator the next condition takes. */
+static const char *put_scope(FILE *f, const char *q, const char *tc, const struct xp_window *w,
+                             enum xp_type_class tcls, int literal)
+{
+	const char *sep = " WHERE ";
+
+	fprintf(f, " FROM %s", q);
+	if (!tc)
+		return sep;
+	if (w->has_since) {
+		fprintf(f, "%s%s >= ", sep, tc);
+		xp_odbc_put_bound(f, w->since, tcls, literal);
+		sep = " AND ";
+	}
+	if (w->has_until) {
+		fprintf(f, "%s%s < ", sep, tc);
+		xp_odbc_put_bound(f, w->until, tcls, literal);
+		sep = " AND ";
+	}
+	for (size_t i = 0; i < w->nexcl; i++) {
+		fprintf(f, "%sNOT (%s >= ", sep, tc);
+		xp_odbc_put_bound(f, w->excl[i].from, tcls, literal);
+		fprintf(f, " AND %s < ", tc);
+		xp_odbc_put_bound(f, w->excl[i].to, tcls, literal);
+		fputc(')', f);
+		sep = " AND ";
+	}
+	return sep;
+}
+
+/* SELECT "a","b" FROM "t" WHERE (the window, put_scope) ORDER BY "tc"; tcls is the time column's
+ * type class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek
+ * only the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a
+ * time column. With scope (literal bounds only), *scope gets " FROM ... WHERE ... AND " or
+ * " FROM ... WHERE ", for more conditions on the same rows (malloc'd). */
+char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
+                          const struct col *cb, size_t ncols, const struct xp_window *w,
+                          enum xp_type_class tcls, int literal, const char *key, int seek,
+                          unsigned long page, char **scope)
+{
+	char *qk = NULL;
+	char *sql = NULL, *q = NULL, *tc = NULL;
+	const char *sep;
+	size_t len = 0;
+	FILE *f = open_memstream(&sql, &len);
+
+	if (!f)
+		return NULL;
+	fputs("SELECT ", f);
+	for (size_t i = 0; i < ncols; i++) {
+		if (i)
+			fputc(',', f);
+		if (cb[i].sqlite_real) {
+			/* a real as 20 digits (SQLite's own printf is not exact at 17); an integer
+			 * or text, which any SQLite column may hold, as itself */
+			fputs("CASE typeof(", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(") WHEN 'real' THEN printf('%!.20g', ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(") ELSE ", f);
+			put_ident(f, c->quote[0], cols[i].name);
+			fputs(" END", f);
+		} else {
+			put_ident(f, c->quote[0], cols[i].name);
+			if (cb[i].pg_text)
+				fputs("::text", f);
+		}
+	}
+	q = xp_odbc_quote(c, table);
+	if (w && w->time_column)
+		tc = xp_odbc_quote_column(c, w->time_column);
+	if (key)
+		qk = xp_odbc_quote_column(c, key);
+	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
+		fclose(f);
+		free(sql);
+		sql = NULL;
+		goto out;
+	}
+	sep = put_scope(f, q, tc, w, tcls, literal);
+	if (scope) {
+		size_t slen = 0;
+		FILE *g = open_memstream(scope, &slen);
+
+		if (g) {
+			fputs(put_scope(g, q, tc, w, tcls, literal), g);
+			if (fclose(g) != 0) {
+				free(*scope);
+				*scope = NULL;
+			}
+		}
+		if (!*scope) {
+			fclose(f);
+			free(sql);
+			sql = NULL;
+			goto out;
+		}
+	}
+	if (seek && tc)
+		fprintf(f, "%s(%s > ? OR (%s = ? AND %s > ?))", sep, tc, tc, qk);
+	else if (seek)
+		fprintf(f, "%s%s > ?", sep, qk);
+	if (tc)
+		fprintf(f, " ORDER BY %s%s%s", tc, qk ? "," : "", qk ? qk : "");
+	else if (qk)
+		fprintf(f, " ORDER BY %s", qk);
+	if (qk)
+		fprintf(f, " LIMIT %lu", page);
+	if (fclose(f) != 0) {
+		free(sql);
+		sql = NULL;
+	}
+out:
+	free(q);
+	free(tc);
+	free(qk);
+	return sql;
+}
