@@ -11,7 +11,8 @@ EXTRA_DIST += tests/cli/attack-files.sh
 src_lib_libxp_a_SOURCES += src/lib/catalog.c src/lib/catalog.h src/lib/catalog-int.h \
 	src/lib/catalog-ops.c src/lib/catalog-recover.c \
 	src/lib/catalog-discard.c src/lib/catalog-check.c src/lib/journal.c src/lib/journal.h \
-	src/lib/trust.c src/lib/trust.h src/lib/rekey.c src/lib/rekey.h
+	src/lib/trust.c src/lib/trust.h src/lib/rekey.c src/lib/rekey.h \
+	src/lib/vault.c src/lib/vault.h
 
 check_PROGRAMS += tests/unit/catalog
 tests_unit_catalog_LDADD = $(XP_LIBS)
@@ -24,3 +25,7 @@ TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrenc
 	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
 	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+
+# The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh

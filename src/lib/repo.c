@@ -85,11 +85,6 @@ char *xp_repo_data_sub(const char *repo, const char *sub)
 	return xp_asprintf("%s/data/%s", repo, sub);
 }
 
-char *xp_repo_shred_key(const char *repo, const char *id)
-{
-	return xp_asprintf("%s/keys/shred/%s.key", repo, id);
-}
-
 /* The refusal of something found at path that is not what was expected. */
 static int refuse(struct xp_err *err, const char *path, int plen, int dfd, const char *name,
                   int dir)

@@ -14,14 +14,14 @@
 #define XP_SEAL_SEALED_KEY_LEN 80 /* crypto_box_SEALBYTES + crypto_secretstream_KEYBYTES */
 #define XP_SEAL_HASH_LEN       32 /* BLAKE2b-256 of the whole .xps file */
 #define XP_SEAL_HEADER_MAX     160
-#define XP_SEAL_SHRED_KEY_LEN  112 /* size of a keys/shred/ID.key file */
+#define XP_SEAL_SHRED_KEY_LEN  112 /* size of a shreddable backup's key file (vault.h) */
 #define XP_SEAL_CHUNK_DEFAULT  (1u << 20)
 #define XP_SEAL_CHUNK_MIN      64u
 #define XP_SEAL_CHUNK_MAX      (1u << 24)
 
 /* Header flags. */
 #define XP_SEAL_SHREDDABLE                                                                         \
-	0x1u /* the data key lives in REPO/keys/shred/ID.key, not in the header */
+	0x1u /* the data key lives in a key file in the vault (vault.h), not in the header */
 
 /* A parsed header. */
 struct xp_seal_header {
@@ -65,8 +65,8 @@ struct xp_seal_info {
 	uint64_t chunks;
 	int workers;                              /* zstd workers actually in use */
 	uint8_t hash[XP_SEAL_HASH_LEN];           /* BLAKE2b-256 of the .xps bytes */
-	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the keys/shred/ID.key content when shreddable
-	                                           */
+	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the key file's content when shreddable */
+	size_t vault_missed; /* xp_seal_backup: vault copies that could not take the key file */
 };
 
 /* Fills p with defaults, a fresh random id and the current time. */
@@ -75,16 +75,27 @@ void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
 
 /* Reads in_fd to its end and writes the sealed file to out_fd in one pass (read, compress,
  * encrypt, hash, write). When shreddable, info->shred_key holds what the caller must store
- * as REPO/keys/shred/ID.key before the file is published. */
+ * as the backup's key file (vault.h) before the file is published. */
 int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct xp_seal_info *info,
                    struct xp_err *err);
 
-/* The keys for opening: the repository key pair and where shredded-mode key files live. */
+/* Reads the key file of the shreddable backup id (32 hex digits) into buf: 0; XP_ENOENT with
+ * a sentence when it is gone (shredded); another code when it cannot be read. */
+typedef int xp_seal_keyfile_fn(void *ctx, const char *id, uint8_t buf[XP_SEAL_SHRED_KEY_LEN],
+                               struct xp_err *err);
+
+/* That buf is a key file of backup id_hex: its magic and id (the rest is checked on opening).
+ * XP_EINTEGRITY otherwise. */
+int xp_seal_keyfile_check(const uint8_t buf[XP_SEAL_SHRED_KEY_LEN], const char *id_hex,
+                          struct xp_err *err);
+
+/* The keys for opening: the repository key pair and where shredded-mode key files are read. */
 struct xp_seal_keys {
-	const uint8_t *pk;     /* 32-byte X25519 public key */
-	const uint8_t *sk;     /* 32-byte secret key, sodium_malloc'd by the caller */
-	const uint8_t *key_id; /* XP_SEAL_KEYID_LEN bytes */
-	const char *shred_dir; /* REPO/keys/shred, or NULL */
+	const uint8_t *pk;           /* 32-byte X25519 public key */
+	const uint8_t *sk;           /* 32-byte secret key, sodium_malloc'd by the caller */
+	const uint8_t *key_id;       /* XP_SEAL_KEYID_LEN bytes */
+	xp_seal_keyfile_fn *keyfile; /* NULL: no shreddable backup can be opened */
+	void *keyfile_ctx;           /* for keyfile (vault.h: a struct xp_vault) */
 };
 
 /* Authenticates and decrypts in_fd chunk by chunk, writing the original bytes to out_fd.
@@ -123,7 +134,7 @@ int xp_seal_read_header(const char *path, struct xp_seal_header *h, struct xp_er
 void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN]);
 
 /* The repository side: REPO/data/XX/ID.xps with ID.xps.minisig beside it, the data keys of
- * shreddable backups in REPO/keys/shred/ID.key, defaults in REPO/config. */
+ * shreddable backups in the vault (vault.h), defaults in REPO/config. */
 struct xp_signkey;
 
 /* Creates REPO: its keys (xp_keys_init) and REPO/config; shreddable sets the default mode. */
@@ -148,8 +159,9 @@ struct xp_seal_backup_opts {
 	int (*annotate)(void *observe_ctx, char **fields, struct xp_err *err);
 };
 
-/* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)
- * is in place before the .xps is renamed into place, so a visible .xps is always complete;
+/* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, its key file in the
+ * host's vault and every vault copy it reaches: info->vault_missed counts those it did not) is
+ * in place before the .xps is renamed into place, so a visible .xps is always complete;
  * after a failure none of them remains. *path (malloc'd, caller frees) names the .xps. The
  * temp file data/XX/.ID.xps.tmp.XXXXXX is created under the repository lock and flock(2)ed
  * until renamed, so the next change removes it only if this process died (catalog.h). */
@@ -196,8 +208,11 @@ int xp_seal_fetch(const char *repo, const char *path, const char *id,
  * xp_seal_open). Messages start with name. */
 int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
                     int out_fd, struct xp_seal_info *info, struct xp_err *err);
-/* The same with the repository secret key already unlocked (32 bytes, caller's memory). */
-int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
-                        struct xp_seal_info *info, struct xp_err *err);
+/* The same with the repository secret key already unlocked (32 bytes, caller's memory), the key
+ * file of a shreddable backup read from the vault; vault_copy (may be NULL) is a vault copy
+ * DIR to read it from when the host's vault does not hold it (recovery on new hardware). */
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk,
+                        const char *vault_copy, int out_fd, struct xp_seal_info *info,
+                        struct xp_err *err);
 
 #endif
