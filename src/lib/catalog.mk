@@ -27,5 +27,5 @@ EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash
 	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
-TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh
-EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh

@@ -607,12 +607,16 @@ static int migrate_one(const struct xp_vault *v, const struct place *legacy,
 	struct xp_err why = {0};
 	char *path = key_file(legacy, id);
 	size_t missed = 0;
-	int existed, rc;
+	int existed, in_host, rc;
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = read_key(legacy, id, key, &why);
-	if (rc == 0)
+	/* One the host's vault holds already (an earlier run, or a rotation since) is the key
+	 * in force: that one goes to the copies, and keys/shred's (perhaps half overwritten by
+	 * a run killed while destroying it) only goes. */
+	in_host = read_key(host, id, held, &why) == 0 && xp_seal_keyfile_check(held, id, &why) == 0;
+	rc = in_host ? 0 : read_key(legacy, id, key, &why);
+	if (rc == 0 && !in_host)
 		rc = xp_seal_keyfile_check(key, id, &why);
 	if (rc == XP_EINTEGRITY) {
 		say(fn, ctx, id, legacy->name, why.msg, 1);
@@ -623,17 +627,15 @@ static int migrate_one(const struct xp_vault *v, const struct place *legacy,
 		*err = why;
 		goto out;
 	}
-	if (read_key(host, id, held, &why) != 0) {
-		xp_fault_point("vault: migrate key");
-		rc = xp_vault_put(v, id, key, &missed, err);
-		if (rc)
-			goto out;
-		if (missed) {
-			say(fn, ctx, id, legacy->name,
-			    "left: a vault copy could not take it (xpseal vault list)", 1);
-			rc = 1;
-			goto out;
-		}
+	xp_fault_point("vault: migrate key");
+	rc = xp_vault_put(v, id, in_host ? held : key, &missed, err);
+	if (rc)
+		goto out;
+	if (missed) {
+		say(fn, ctx, id, legacy->name,
+		    "left: a vault copy could not take it (xpseal vault list)", 1);
+		rc = 1;
+		goto out;
 	}
 	/* Durable in the vault and every copy: only now may keys/shred lose it. */
 	xp_fault_point("vault: migrated key");
