@@ -443,6 +443,18 @@ out:
 	return rc;
 }
 
+int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err)
+{
+	struct place p;
+	int rc;
+
+	rc = copy_place(v, i, &p, err);
+	if (rc == 0)
+		rc = reach(&p, err);
+	place_free(&p);
+	return rc;
+}
+
 static void say(xp_vault_event_fn *fn, void *ctx, const char *id, const char *place,
                 const char *what, int problem)
 {

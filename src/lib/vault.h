@@ -79,6 +79,9 @@ int xp_vault_destroy(const struct xp_vault *v, const char *id, xp_vault_place_fn
  * to the list. Copying the keys there is xp_vault_sync's. XP_EUSAGE when already registered. */
 int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err);
 
+/* Whether vault copy i can be reached: 0, or why not (its DIR/REPOID is missing: not mounted). */
+int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err);
+
 /* What a sync or a migration did, per key or copy, for the tool to print. */
 struct xp_vault_event {
 	const char *id;    /* the backup id, or "" */

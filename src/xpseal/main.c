@@ -703,8 +703,14 @@ static int cmd_vault(const struct args *a, struct xp_err *err)
 		break;
 	case VAULT_LIST:
 		printf("host vault: %s\n", v.dir);
-		for (size_t i = 0; i < v.ncopies; i++)
-			printf("vault copy: %s\n", v.copies[i]);
+		for (size_t i = 0; i < v.ncopies; i++) {
+			struct xp_err why = {0};
+
+			if (xp_vault_reach_copy(&v, i, &why) == 0)
+				printf("vault copy: %s\n", v.copies[i]);
+			else
+				printf("vault copy: %s (unreachable: %s)\n", v.copies[i], why.msg);
+		}
 		break;
 	case VAULT_SYNC: rc = vault_sync(a, &v, err); break;
 	case VAULT_MIGRATE:

@@ -14,9 +14,10 @@ run xpseal init -r "$R" --password-file "$T/pw"
 [ "$rc" -eq 0 ] || skip_all "xpseal init failed: $err"
 RID=$(sed -n 2p "$R/keys/repo.id")
 V=$XP_STATE_DIR/vault/$RID
-seal() { run xpseal -r "$R" --shreddable -i "$T/data"; echo "$out"; }
+# seal DAY: a shreddable backup made on that day of November (retention keeps the newest).
+seal() { XP_NOW=2026-11-0$1T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"; echo "$out"; }
 
-a=$(seal)
+a=$(seal 1)
 run xpseal vault add -r "$R" "$T/nowhere"
 like "$rc:$err" "1:*$T/nowhere: No such file or directory" \
 	"vault add refuses a directory that does not exist"
@@ -36,18 +37,22 @@ is "$rc:$out" "0:host vault: $V
 vault copy: $T/disk1
 vault copy: $T/disk2" "vault list shows the host's vault and the copies"
 
-b=$(seal)
+b=$(seal 2)
 ok "$(cmp -s "$V/$b.key" "$T/disk1/$RID/$b.key" && cmp -s "$V/$b.key" "$T/disk2/$RID/$b.key")$?" \
 	"a new shreddable backup's key goes to every copy when it is sealed"
 
 # A copy not mounted when a backup is sealed: a warning, and sync copies the key later.
 mv "$T/disk2" "$T/disk2.away"
 mkdir "$T/disk2"
-run xpseal -r "$R" --shreddable -i "$T/data"
+XP_NOW=2026-11-03T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
 c=$out
 like "$rc:$err" "0:*backup $c: 1 vault copy could not take its key*" \
 	"sealing with a copy not mounted warns"
 ok "$([ ! -e "$T/disk2/$RID" ])$?" "an unmounted copy is not made anew on the mount point"
+run xpseal vault list -r "$R"
+is "$rc:$(sed -n 3p <<<"$out")" \
+	"0:vault copy: $T/disk2 (unreachable: $T/disk2/$RID is missing (not mounted?))" \
+	"vault list says which copy cannot be reached"
 run xpseal vault sync -r "$R"
 like "$rc:$err" "1:*vault copy $T/disk2: unreachable: $T/disk2/$RID is missing (not mounted?)*" \
 	"sync names the copy it cannot reach and fails"

@@ -15,7 +15,7 @@ run xpseal init -r "$R" --password-file "$T/pw"
 RID=$(sed -n 2p "$R/keys/repo.id")
 V=$XP_STATE_DIR/vault/$RID
 
-run xpseal -r "$R" --shreddable -i "$T/data"
+XP_NOW=2026-11-01T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
 id=$out
 is "$rc:$err" "0:" "seal --shreddable"
 is "$(find "$R" -name '*.key' ! -name repo.key | sed "s|^$R/||")" "" \
@@ -54,7 +54,7 @@ like "$rc:$err" "1:*key shredded or vault missing*" \
 	"another host with the copy and the password cannot open it either"
 
 # The vault alone, stolen, with the data: the key files are sealed to the repository key.
-run xpseal -r "$R" --shreddable -i "$T/data"
+XP_NOW=2026-11-02T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
 id2=$out
 mv "$R/keys/repo.key" "$T/repo.key.aside"
 run xpseal open -r "$R" --password-file "$T/pw" "$id2"
@@ -62,7 +62,7 @@ is "$rc" 1 "the vault and the data without keys/repo.key open nothing"
 mv "$T/repo.key.aside" "$R/keys/repo.key"
 
 # A tampered or foreign key file in the vault is refused.
-run xpseal -r "$R" --shreddable -i "$T/data"
+XP_NOW=2026-11-03T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
 id3=$out
 cp "$V/$id2.key" "$T/k2"
 cp "$V/$id3.key" "$V/$id2.key"
