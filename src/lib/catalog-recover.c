@@ -373,6 +373,8 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 		size_t unreached = 0;
 		int existed = 0;
 
+		if (e && !e->shreddable)
+			continue; /* its data key is in its header: nothing to destroy */
 		rc = destroy_key(op, f->v[i].id, &existed, &unreached, err);
 		if (rc == 0 && unreached)
 			lines[nl++] =

@@ -2,6 +2,7 @@
 # The key vault makes crypto-shredding true: a shreddable backup's key is kept outside the
 # repository's data, so a copy of the repository taken before the shred (cp -a, a USB disk)
 # opens nothing afterwards, on this host or another, with the password or without.
+# shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
@@ -37,6 +38,8 @@ is "$rc:$out" "0:shredded $id" "xpexpire --shred exits 0"
 ok "$([ ! -e "$V/$id.key" ])$?" "the key is gone from the vault"
 is "$(grep -c "	$id	key-destroyed	host vault	" "$R/journal")" 1 \
 	"the journal records where the key was destroyed"
+run xpverify -r "$R"
+is "$rc" 0 "xpverify finds the repository in order after the shred"
 
 for copy in "$R" "$T/copy" "$T/usb"; do
 	run xpseal open -r "$copy" --password-file "$T/pw" "$id"
