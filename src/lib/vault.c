@@ -387,19 +387,33 @@ int xp_vault_destroy(const struct xp_vault *v, const char *id, xp_vault_place_fn
 	return rc;
 }
 
+/* Writes the list of copies, v->copies, as STATE/vault/REPOID/copies. */
+static int write_copies(const struct xp_vault *v, struct xp_err *err)
+{
+	char *path = xp_asprintf("%s/copies", v->dir);
+	struct xp_sbuf b = {0};
+	int rc;
+
+	xp_sbuf_puts(&b, "# vault copies of this repository's keys (xpseal vault add)\n");
+	for (size_t i = 0; i < v->ncopies; i++)
+		xp_sbuf_printf(&b, "copy %s\n", v->copies[i]);
+	if (b.failed || !path)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	else
+		rc = xp_file_write_atomic(path, b.p, b.len, 0600, err);
+	xp_sbuf_free(&b);
+	free(path);
+	return rc;
+}
+
 int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err)
 {
-	char *real = realpath(dir, NULL), *path = xp_asprintf("%s/copies", v->dir);
-	struct xp_sbuf b = {0};
-	struct place p = {0};
+	char *real = realpath(dir, NULL);
+	struct place p = {0}, host = {0};
 	struct stat st;
 	char **grown;
 	int rc = 0;
 
-	if (!path) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
 	if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		rc = real ? xp_err_set(err, XP_EUSAGE, "%s: not a directory", dir)
 		          : xp_err_sys(err, XP_EFAIL, "%s", dir);
@@ -425,22 +439,31 @@ int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", p.dir);
 		goto out;
 	}
-	if ((rc = reach(&p, err)) != 0 || (rc = xp_fsync_dir(p.dir, err)) != 0 ||
-	    (rc = place_of(v, HOST, &p, err)) != 0 || (rc = make_host(v, &p, err)) != 0)
-		goto out;
-	xp_sbuf_puts(&b, "# vault copies of this repository's keys (xpseal vault add)\n");
-	for (size_t i = 0; i < v->ncopies; i++)
-		xp_sbuf_printf(&b, "copy %s\n", v->copies[i]);
-	if (b.failed)
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else
-		rc = xp_file_write_atomic(path, b.p, b.len, 0600, err);
+	if ((rc = reach(&p, err)) == 0 && (rc = xp_fsync_dir(p.dir, err)) == 0 &&
+	    (rc = place_of(v, HOST, &host, err)) == 0 && (rc = make_host(v, &host, err)) == 0)
+		rc = write_copies(v, err);
 out:
 	place_free(&p);
-	xp_sbuf_free(&b);
+	place_free(&host);
 	free(real);
-	free(path);
 	return rc;
+}
+
+int xp_vault_remove(struct xp_vault *v, const char *dir, struct xp_err *err)
+{
+	char *real = realpath(dir, NULL);
+	size_t i;
+
+	for (i = 0; i < v->ncopies; i++)
+		if (strcmp(v->copies[i], dir) == 0 || (real && strcmp(v->copies[i], real) == 0))
+			break;
+	free(real);
+	if (i == v->ncopies)
+		return xp_err_set(err, XP_EUSAGE, "%s: not a vault copy of %s", dir, v->repo);
+	free(v->copies[i]);
+	memmove(v->copies + i, v->copies + i + 1, (v->ncopies - i - 1) * sizeof *v->copies);
+	v->ncopies--;
+	return write_copies(v, err);
 }
 
 int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err)

@@ -79,6 +79,11 @@ int xp_vault_destroy(const struct xp_vault *v, const char *id, xp_vault_place_fn
  * to the list. Copying the keys there is xp_vault_sync's. XP_EUSAGE when already registered. */
 int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err);
 
+/* Takes DIR off the list (it stays as it is). A copy taken off no longer gets keys, and a
+ * shred no longer waits for it: only for a copy that is destroyed or wiped. XP_EUSAGE when
+ * DIR is not registered. */
+int xp_vault_remove(struct xp_vault *v, const char *dir, struct xp_err *err);
+
 /* Whether vault copy i can be reached: 0, or why not (its DIR/REPOID is missing: not mounted). */
 int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err);
 

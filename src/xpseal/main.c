@@ -33,7 +33,8 @@ static const char usage_text[] =
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
         "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
-        "       xpseal vault add -r REPO DIR | list -r REPO | sync -r REPO [--signing-key F]\n"
+        "       xpseal vault add|remove -r REPO DIR | list -r REPO | sync -r REPO "
+        "[--signing-key F]\n"
         "       xpseal vault migrate -r REPO\n"
         "       xpseal --help | --version\n"
         "\n"
@@ -135,7 +136,7 @@ static const struct option options[] = {
 };
 
 enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_VAULT };
-enum vault_cmd { VAULT_ADD, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE };
+enum vault_cmd { VAULT_ADD, VAULT_REMOVE, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
@@ -178,7 +179,7 @@ static int parse(int argc, char **argv, struct args *a)
 {
 	static const char *const names[] = {"seal",  "init",  "open", "passwd",
 	                                    "rekey", "trust", "vault"};
-	static const char *const vault_names[] = {"add", "list", "sync", "migrate"};
+	static const char *const vault_names[] = {"add", "remove", "list", "sync", "migrate"};
 	struct xp_err err = {0};
 	int c;
 
@@ -194,7 +195,7 @@ static int parse(int argc, char **argv, struct args *a)
 	}
 	if (a->cmd == CMD_VAULT) {
 		if (argc < 2 || argv[1][0] == '-')
-			return xp_usage_error("vault: say add, list, sync or migrate");
+			return xp_usage_error("vault: say add, remove, list, sync or migrate");
 		for (a->vault_cmd = VAULT_ADD; a->vault_cmd <= VAULT_MIGRATE; a->vault_cmd++)
 			if (strcmp(argv[1], vault_names[a->vault_cmd]) == 0)
 				break;
@@ -246,9 +247,10 @@ static int parse(int argc, char **argv, struct args *a)
 		for (int i = 0; i < 3; i++)
 			a->expect[i] = argv[optind++];
 	}
-	if (a->cmd == CMD_VAULT && a->vault_cmd == VAULT_ADD) {
+	if (a->cmd == CMD_VAULT && (a->vault_cmd == VAULT_ADD || a->vault_cmd == VAULT_REMOVE)) {
 		if (optind != argc - 1)
-			return xp_usage_error("vault add: name one directory");
+			return xp_usage_error("vault %s: name one directory",
+			                      vault_names[a->vault_cmd]);
 		a->vault_dir = argv[optind++];
 	}
 	if (a->cmd == CMD_VAULT && a->signing_key && a->vault_cmd != VAULT_SYNC)
@@ -700,6 +702,11 @@ static int cmd_vault(const struct args *a, struct xp_err *err)
 			rc = xp_err_set(err, XP_EFAIL,
 			                "%s: not every key reached the copy (see above)",
 			                a->vault_dir);
+		break;
+	case VAULT_REMOVE:
+		rc = xp_vault_remove(&v, a->vault_dir, err);
+		if (rc == 0)
+			printf("vault copy %s: no longer registered\n", a->vault_dir);
 		break;
 	case VAULT_LIST:
 		printf("host vault: %s\n", v.dir);

@@ -3,6 +3,7 @@
 # every copy and journals each; a copy not mounted at shred time makes xpexpire fail, and the
 # next run finishes the shred there; recovery on new hardware from a vault copy, a data copy
 # and the password.
+# shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
@@ -123,5 +124,23 @@ is "$rc:$out" "0:$c: vault copy $T/disk1: taken back into the host vault" \
 	"once the copy is registered again, sync takes the keys back"
 xpseal open -r "$R" --password-file "$T/pw" "$c" | cmp -s - "$T/data"
 ok $? "and the backup opens on the host again"
+
+# A copy lost for good: taken off the list, the shred it held up finishes.
+mkdir "$T/disk3"
+run xpseal vault add -r "$R" "$T/disk3"
+XP_NOW=2026-11-04T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
+d=$out
+rm -r "$T/disk3"
+run xpexpire -r "$R" --shred "$d" --reason "erasure request 10"
+is "$rc" 1 "a shred with a copy that is gone fails"
+run xpseal vault remove -r "$R" "$T/nowhere"
+is "$rc" 2 "vault remove of a directory never registered is a usage error"
+run xpseal vault remove -r "$R" "$T/disk3"
+is "$rc:$out" "0:vault copy $T/disk3: no longer registered" "vault remove takes the lost copy off the list"
+run xpseal vault list -r "$R"
+is "$out" "host vault: $V
+vault copy: $T/disk1" "the list no longer has it"
+run xpexpire -r "$R" --keep-last 10
+is "$rc:$(grep -c "	$d	shredded	" "$R/journal")" "0:1" "the next run finishes the shred"
 
 done_testing

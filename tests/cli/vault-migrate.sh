@@ -2,6 +2,7 @@
 # A repository made before the vault keeps its keys in REPO/keys/shred: it keeps working, and
 # `xpseal vault migrate` moves them into the vault and its copies; killed at any step, no key
 # is lost, and running it again finishes the move.
+# shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
