@@ -321,12 +321,18 @@ int xp_vault_holds(const struct xp_vault *v, const char *id)
 	return fd >= 0;
 }
 
-/* The host's vault directory, made 0700 (and STATE/vault) when missing. */
+/* The host's vault directory, made 0700 (and STATE/vault) when missing, and made 0700 again
+ * when someone opened it to others. */
 static int make_host(const struct xp_vault *v, const struct place *host, struct xp_err *err)
 {
+	struct stat st;
 	int rc = xp_mkdirs(v->dir, 0700, err);
 
-	return rc ? rc : reach(host, err);
+	if (rc == 0)
+		rc = reach(host, err);
+	if (rc == 0 && lstat(v->dir, &st) == 0 && (st.st_mode & 077) && chmod(v->dir, 0700) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", v->dir);
+	return rc;
 }
 
 int xp_vault_put(const struct xp_vault *v, const char *id, const uint8_t key[XP_VAULT_KEY_LEN],

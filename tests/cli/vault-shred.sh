@@ -73,7 +73,9 @@ run xpseal open -r "$R" --password-file "$T/pw" "$id2"
 like "$rc:$err" "3:*backup $id2: its key file is not one of this backup's*" \
 	"another backup's key file under this backup's name is refused"
 cp "$T/k2" "$V/$id2.key"
-printf '\x01' | dd of="$V/$id2.key" bs=1 seek=100 conv=notrunc 2>/dev/null
+b=$(od -An -tu1 -j100 -N1 "$V/$id2.key")
+# shellcheck disable=SC2059 # the byte, one more, as an octal escape
+printf "\\$(printf %o $(((b + 1) % 256)))" | dd of="$V/$id2.key" bs=1 seek=100 conv=notrunc 2>/dev/null
 run xpseal open -r "$R" --password-file "$T/pw" "$id2"
 like "$rc:$err" "3:*backup $id2: its key file does not open with the repository key*" \
 	"a key file with one byte changed is refused"
@@ -97,6 +99,12 @@ like "$rc:$err" "1:*$id2.key: not a regular file (a symbolic link)*" \
 rm "$V/$id2.key" && mv "$T/k2.real" "$V/$id2.key"
 xpseal open -r "$R" --password-file "$T/pw" "$id2" | cmp -s - "$T/data"
 ok $? "with its own key file back, the backup opens"
+
+chmod 755 "$V"
+XP_NOW=2026-10-31T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
+is "$rc:$(stat -c %a "$V" "$V/$out.key" | paste -sd' ')" "0:700 600" \
+	"a vault directory opened to others is made 0700 again by the next seal"
+run xpexpire -r "$R" --shred "$out" --reason "erasure request 8"
 
 # Retention deleting a shreddable backup destroys its key too.
 run xpexpire -r "$R" --keep-last 1
