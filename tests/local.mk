@@ -1,11 +1,7 @@
-# tests: shared unit tests of src/lib/util and the shell test library
-check_PROGRAMS += tests/unit/util
-tests_unit_util_LDADD = $(XP_LIBS)
-TESTS += tests/unit/util
+# tests: the shell test library and the valgrind wrapper; each module's and tool's tests are
+# registered beside its code.
 EXTRA_DIST += tests/valgrind-wrap tests/valgrind.supp
-TESTS += tests/cli/seal-require-dump.sh
-EXTRA_DIST += tests/cli/seal-require-dump.sh
-TESTS += tests/cli/demo.sh
-EXTRA_DIST += tests/cli/demo.sh
-TESTS += tests/cli/cli-rules.sh
-EXTRA_DIST += tests/cli/cli-rules.sh
+# The layers of src/lib point one way (the order is in scripts/check-layers).
+dist_noinst_SCRIPTS += scripts/check-layers
+TESTS += tests/cli/layers.sh
+EXTRA_DIST += tests/cli/layers.sh

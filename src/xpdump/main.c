@@ -1,10 +1,16 @@
 /* xpdump: dump database tables over ODBC as a pax tar stream of CSV chunks. */
 #include "config.h"
 
-#include "cli.h"
-#include "dump.h"
-#include "secret.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "stream/dump.h"
+#include "db/dump-run.h"
+#include "db/odbc.h"
+#include "db/fetch.h"
+#include "crypto/secret.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
+#include "base/afile.h"
 
 #include <fcntl.h>
 #include <stdio.h>

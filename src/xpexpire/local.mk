@@ -1,8 +1,4 @@
-# src/xpexpire: sources, tests and pages of this area (included by Makefile.am)
-src_lib_libxp_a_SOURCES += src/lib/policy.c src/lib/policy.h
-check_PROGRAMS += tests/unit/policy
-tests_unit_policy_LDADD = $(XP_LIBS)
-TESTS += tests/unit/policy
+# src/xpexpire: the tool, its tests and page (included by Makefile.am)
 bin_PROGRAMS += src/xpexpire/xpexpire
 src_xpexpire_xpexpire_SOURCES = src/xpexpire/main.c
 src_xpexpire_xpexpire_LDADD = $(XP_LIBS)

@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cli.h"
-#include "keys.h"
-#include "policy.h"
-#include "sign.h"
-#include "trust.h"
-#include "secret.h"
-#include "util.h"
+#include "repo/catalog.h"
+#include "cli/cli.h"
+#include "repo/keys.h"
+#include "repo/policy.h"
+#include "crypto/sign.h"
+#include "repo/trust.h"
+#include "crypto/secret.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
+#include "cli/json.h"
 
 enum mode { EXPIRE, LIST, HOLD, RELEASE, SHRED };
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "load.h"
-#include "secret.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "db/load.h"
+#include "crypto/secret.h"
+#include "base/err.h"
 
 static const char usage_text[] =
         "usage: xprestore --dsn CONNSTR [--create] [--skip-existing COL] [-i FILE] [-q]\n"

@@ -1,11 +1,4 @@
-# src/xpseal: sources, tests and pages of this area (included by Makefile.am)
-src_lib_libxp_a_SOURCES += src/lib/seal.c src/lib/seal-open.c src/lib/seal-repo.c src/lib/seal.h \
-	src/lib/seal-int.h
-
-check_PROGRAMS += tests/unit/seal
-tests_unit_seal_LDADD = $(XP_LIBS)
-TESTS += tests/unit/seal
-
+# src/xpseal: the tool, its tests and pages (included by Makefile.am)
 bin_PROGRAMS += src/xpseal/xpseal
 src_xpseal_xpseal_SOURCES = src/xpseal/main.c
 src_xpseal_xpseal_LDADD = $(XP_LIBS)
@@ -23,3 +16,5 @@ TESTS += tests/cli/attack-journal.sh
 EXTRA_DIST += tests/cli/attack-journal.sh
 TESTS += tests/cli/attack-trust.sh tests/cli/seal-trust.sh
 EXTRA_DIST += tests/cli/attack-trust.sh tests/cli/seal-trust.sh tests/cli/fixtures/repo-v1
+TESTS += tests/cli/seal-require-dump.sh
+EXTRA_DIST += tests/cli/seal-require-dump.sh

@@ -1,17 +1,22 @@
 /* xpseal: seal a dump stream into a repository, open it again, manage the repository keys. */
 #include "config.h"
 
-#include "catalog.h"
-#include "cli.h"
-#include "dump.h"
-#include "keys.h"
-#include "rekey.h"
-#include "seal.h"
-#include "secret.h"
-#include "sign.h"
-#include "trust.h"
-#include "util.h"
-#include "vault.h"
+#include "repo/catalog.h"
+#include "cli/cli.h"
+#include "stream/dump.h"
+#include "repo/keys.h"
+#include "repo/rekey.h"
+#include "crypto/seal.h"
+#include "repo/seal-repo.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+#include "repo/trust.h"
+#include "repo/vault.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/afile.h"
+#include "base/encode.h"
+#include "cli/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,8 +333,8 @@ static int annotate(void *ctx, char **fields, struct xp_err *err)
 	struct observer *o = ctx;
 	struct xp_dump_brief brief;
 
-	return xp_catalog_sig_fields(xp_dump_tap_result(o->tap, &brief) ? &brief : NULL, o->source,
-	                             fields, err);
+	return xp_seal_sig_fields(xp_dump_tap_result(o->tap, &brief) ? &brief : NULL, o->source,
+	                          fields, err);
 }
 
 static int cmd_seal(const struct args *a, struct xp_err *err)
@@ -372,9 +377,9 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	if (rc)
 		goto out;
 	/* The backup is complete on disk: now the catalog may name it. */
-	rc = xp_catalog_add_sealed(a->repo, key, &info,
-	                           xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
-	                           err);
+	rc = xp_seal_catalog_add(a->repo, key, &info,
+	                         xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
+	                         err);
 	if (rc) {
 		xp_err_prefix(err,
 		              "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
@@ -687,6 +692,7 @@ out:
 
 static int cmd_vault(const struct args *a, struct xp_err *err)
 {
+	struct xp_catalog_lock lock = {.fd = -1};
 	struct xp_vault v;
 	int rc;
 
@@ -721,7 +727,11 @@ static int cmd_vault(const struct args *a, struct xp_err *err)
 		break;
 	case VAULT_SYNC: rc = vault_sync(a, &v, err); break;
 	case VAULT_MIGRATE:
-		rc = xp_vault_migrate(&v, on_vault, NULL, err);
+		/* Under the lock no shred runs meanwhile: one would otherwise race the move. */
+		rc = xp_catalog_lock(a->repo, &lock, err);
+		if (rc == 0)
+			rc = xp_vault_migrate(&v, on_vault, NULL, err);
+		xp_catalog_unlock(&lock);
 		if (rc > 0)
 			rc = xp_err_set(
 			        err, XP_EFAIL,

@@ -2,16 +2,20 @@
  * --deep their whole content, with --drill a restore into a scratch database. */
 #include "config.h"
 
-#include "catalog.h"
-#include "cli.h"
-#include "keys.h"
-#include "repo.h"
-#include "seal.h"
-#include "secret.h"
-#include "sign.h"
-#include "trust.h"
-#include "util.h"
-#include "verify.h"
+#include "repo/catalog.h"
+#include "cli/cli.h"
+#include "repo/keys.h"
+#include "repo/repo.h"
+#include "crypto/seal.h"
+#include "repo/seal-repo.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+#include "repo/trust.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/str.h"
+#include "cli/json.h"
+#include "repo/verify.h"
 
 #include <dirent.h>
 #include <errno.h>

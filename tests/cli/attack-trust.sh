@@ -12,7 +12,7 @@ password "$T/evilpw" 'evil password'
 xpseal init -r "$R" --password-file "$T/pw" || exit 1
 echo first >"$T/first"
 xpseal -r "$R" -i "$T/first" >/dev/null || exit 1
-signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+signtool() { "$XP_BUILDDIR/tests/unit/crypto/signtool" "$@"; }
 # backups: the .xps files in the repository.
 backups() { find "$R/data" -name '*.xps' | wc -l; }
 # resign KEY FILE...: signs each FILE again with KEY, keeping its trusted comment.

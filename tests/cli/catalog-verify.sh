@@ -83,7 +83,7 @@ run xpverify -r "$R" --adopt
 is "$rc:$err" "3:xpverify: $R/catalog: its signature does not verify with this host's signing key: it was edited, or signed by another key; nothing changed (xpverify -r $R)" \
 	"--adopt never signs an edited catalog: exit 3"
 rm "$R/catalog" "$R/catalog.minisig"
-run "$XP_BUILDDIR/tests/unit/catalog-tool" "$R" "$XP_SIGNING_KEY" hold "$A" "case 1"
+run "$XP_BUILDDIR/tests/unit/repo/catalog-tool" "$R" "$XP_SIGNING_KEY" hold "$A" "case 1"
 like "$rc:$err" "3:*$R: the catalog is missing, but the journal has 3 events; nothing changed (xpverify --adopt rebuilds it)" \
 	"nor does any other change sign a catalog made without the removed one's backups"
 run xpverify -r "$R" --adopt
@@ -100,7 +100,7 @@ is "$(tail -3 "$R/journal" | cut -f2,3 | sort)" "$(printf '%s\tadopted\n' "$A" "
 
 # A backup signed before signatures carried these fields is adopted as before, with "-".
 rm "$R/catalog" "$R/catalog.minisig"
-"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$R/data/${A:0:2}/$A.xps" \
+"$XP_BUILDDIR/tests/unit/crypto/signtool" sign "$XP_SIGNING_KEY" "$R/data/${A:0:2}/$A.xps" \
 	"timestamp:1764000000	file:$A.xps"
 run xpverify -r "$R" --adopt
 is "$rc" 0 "--adopt takes back a backup with an old-style signature"
@@ -126,7 +126,7 @@ is "$rc" 2 "--adopt with an id is a usage error"
 
 # Crypto-shredding: a copy made before is unreadable afterwards.
 cp "$R/data/${C:0:2}/$C.xps" "$R/data/${C:0:2}/$C.xps.minisig" "$T/"
-"$XP_BUILDDIR/tests/unit/catalog-tool" "$R" "$XP_SIGNING_KEY" shred "$C" "erasure request 7"
+"$XP_BUILDDIR/tests/unit/repo/catalog-tool" "$R" "$XP_SIGNING_KEY" shred "$C" "erasure request 7"
 is "$?:$(row "$C" 2)" "0:shredded" "shred: the backup stays listed as shredded"
 run xpseal open -r "$R" --password-file "$T/pw" "$T/$C.xps"
 like "$rc:$err" "[13]:*$C*shredded*" "a copy made before cannot be opened, and the message says why"

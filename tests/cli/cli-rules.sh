@@ -1,5 +1,5 @@
 #!/bin/bash
-# The rules every tool shares through one front end (src/lib/cli.c): one permission rule for
+# The rules every tool shares through one front end (src/lib/cli/cli.c): one permission rule for
 # secret files, no clear data on a terminal, a second legal hold refused, a mismatched password
 # confirmation is a failure, one answer to a bad option, --repo everywhere, --version.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"

@@ -18,7 +18,7 @@ like "$KEEP" "????????????????????????????????" "a backup to keep"
 # kill reaches the process itself) in the background, kills it with SIGKILL after SECONDS (or
 # finds it already finished), and waits for it.
 XPSEAL=$XP_BUILDDIR/src/xpseal/xpseal
-CT=$XP_BUILDDIR/tests/unit/catalog-tool
+CT=$XP_BUILDDIR/tests/unit/repo/catalog-tool
 killat() {
 	local delay=$1 pid
 	shift

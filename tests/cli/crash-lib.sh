@@ -3,8 +3,8 @@
 # repository must keep through any crash.
 # shellcheck shell=bash disable=SC2154
 
-ct() { "$XP_BUILDDIR/tests/unit/catalog-tool" "$@"; }
-[ -x "$XP_BUILDDIR/tests/unit/catalog-tool" ] || skip_all "tests/unit/catalog-tool not built"
+ct() { "$XP_BUILDDIR/tests/unit/repo/catalog-tool" "$@"; }
+[ -x "$XP_BUILDDIR/tests/unit/repo/catalog-tool" ] || skip_all "tests/unit/repo/catalog-tool not built"
 
 export XP_SIGNING_KEY=$T/signer.key
 R=$T/repo

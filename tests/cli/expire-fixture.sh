@@ -33,8 +33,8 @@ mkrepo() {
 
 # sign_catalog REPO: signs REPO/catalog with $XP_SIGNING_KEY, as every change checks it is.
 sign_catalog() {
-	if [ -x "$XP_BUILDDIR/tests/unit/signtool" ]; then
-		"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$1/catalog" \
+	if [ -x "$XP_BUILDDIR/tests/unit/crypto/signtool" ]; then
+		"$XP_BUILDDIR/tests/unit/crypto/signtool" sign "$XP_SIGNING_KEY" "$1/catalog" \
 			"timestamp:0	file:catalog"
 	else
 		minisign -S -s "$XP_SIGNING_KEY" -m "$1/catalog" -t "timestamp:0	file:catalog" \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The ODBC fetch path (src/lib/odbc-fetch.c: plan, bulk_row, get_value) against generated
+# The ODBC fetch path (src/lib/db/fetch.c: plan, bulk_row, get_value) against generated
 # SQLite tables: random column declarations (integer, text, binary; sized smaller or larger than
 # the values, or not at all), NULLs, empty values, text with 2-, 3- and 4-byte characters and
 # CSV's special characters, lengths around the 1 KiB long-column bind and past 64 KiB, rows

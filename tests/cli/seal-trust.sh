@@ -103,7 +103,7 @@ is "$rc:$err" "0:" "the next run says nothing"
 # -p: the signer for one run, named on stderr.
 run xpseal open -r "$R" --password-file "$T/pw" -p "$R/keys/signer.pub" "$A"
 is "$rc:$out:$err" "0:first:xpseal: $R: signer $SID (given with -p)" "open -p names the signer it trusted"
-"$XP_BUILDDIR/tests/unit/signtool" keygen "$T/other.key" "$T/other.pub" || exit 1
+"$XP_BUILDDIR/tests/unit/crypto/signtool" keygen "$T/other.key" "$T/other.pub" || exit 1
 run xpseal open -r "$R" -p "$T/other.pub" "$A" </dev/null
 like "$rc:$out:$err" "3::xpseal: $R: keys/signer.pub: signer $SID is not the signer given with -p (*)*" \
 	"open -p with another key: 3 before any password"
@@ -116,9 +116,9 @@ like "$rc:$out" "0:*\"signer\":{\"id\":\"$SID\",\"trusted\":\"given with -p\",\"
 # An intended change of signer (a new host key): refused until re-trusted with --reset.
 export XP_STATE_DIR=$T/state
 mv "$XP_SIGNING_KEY" "$T/old.key"
-"$XP_BUILDDIR/tests/unit/signtool" keygen "$XP_SIGNING_KEY" "$R/keys/signer.pub" || exit 1
+"$XP_BUILDDIR/tests/unit/crypto/signtool" keygen "$XP_SIGNING_KEY" "$R/keys/signer.pub" || exit 1
 for f in "$R/catalog" "$R"/data/*/*.xps; do
-	"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$f" \
+	"$XP_BUILDDIR/tests/unit/crypto/signtool" sign "$XP_SIGNING_KEY" "$f" \
 		"$(sed -n 's/^trusted comment: //p' "$f.minisig")" || exit 1
 done
 NSID=$(sed -n 's/^untrusted comment: minisign public key //p' "$R/keys/signer.pub")
@@ -139,10 +139,10 @@ run xpseal open -r "$R" --password-file "$T/pw" "$A"
 like "$rc:$err" "3:xpseal: $R: keys/signer.pub: signer $NSID is not the signer in keys/repo.key ($SID)*" \
 	"recovery: keys/repo.key names the signer, and it is not keys/signer.pub"
 mv "$T/old.key" "$XP_SIGNING_KEY"
-"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$R/catalog" \
+"$XP_BUILDDIR/tests/unit/crypto/signtool" sign "$XP_SIGNING_KEY" "$R/catalog" \
 	"$(sed -n 's/^trusted comment: //p' "$R/catalog.minisig")" || exit 1
 for f in "$R"/data/*/*.xps; do
-	"$XP_BUILDDIR/tests/unit/signtool" sign "$XP_SIGNING_KEY" "$f" \
+	"$XP_BUILDDIR/tests/unit/crypto/signtool" sign "$XP_SIGNING_KEY" "$f" \
 		"$(sed -n 's/^trusted comment: //p' "$f.minisig")" || exit 1
 done
 cp "$T/host2/trust/$RID/signer.pub" "$R/keys/signer.pub"

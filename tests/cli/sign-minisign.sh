@@ -11,7 +11,7 @@ flip() {
 	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 # shellcheck disable=SC2317 # called through run
-signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+signtool() { "$XP_BUILDDIR/tests/unit/crypto/signtool" "$@"; }
 command -v minisign >/dev/null || skip_all "minisign is not installed"
 cd "$T" || exit 1
 

@@ -10,7 +10,7 @@ flip() {
 	# shellcheck disable=SC2059 # the format is the byte
 	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
-signtool() { "$XP_BUILDDIR/tests/unit/signtool" "$@"; }
+signtool() { "$XP_BUILDDIR/tests/unit/crypto/signtool" "$@"; }
 R=$T/repo
 A=0123456789abcdef0123456789abcdef
 B=ab000000000000000000000000000001

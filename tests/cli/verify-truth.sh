@@ -8,7 +8,7 @@
 
 export XP_SIGNING_KEY=$T/host/signer.key
 password "$T/pw" 'truth test password'
-catalog_tool() { "$XP_BUILDDIR/tests/unit/catalog-tool" "$@"; }
+catalog_tool() { "$XP_BUILDDIR/tests/unit/repo/catalog-tool" "$@"; }
 # counts: the JSON counts of $out, and the kinds of finding that are not zero.
 counts() {
 	python3 -c 'import json, sys

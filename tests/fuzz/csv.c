@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "stream/csv.h"
 
 static void same_again(const struct xp_field *f, size_t n)
 {

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump.h"
-#include "util.h"
+#include "stream/dump.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "base/parse.h"
 
 static void small_parsers(const uint8_t *data, size_t size)
 {

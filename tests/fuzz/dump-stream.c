@@ -9,8 +9,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dump.h"
-#include "util.h"
+#include "stream/dump.h"
+#include "base/err.h"
+#include "base/io.h"
 
 static int read_all(int fd)
 {

@@ -15,9 +15,10 @@
 
 #include <sodium.h>
 
-#include "journal.h"
-#include "sign.h"
-#include "util.h"
+#include "repo/journal.h"
+#include "crypto/sign.h"
+#include "base/encode.h"
+#include "base/str.h"
 
 static struct xp_signkey *key;
 static struct xp_sign_pub pub;

@@ -7,13 +7,14 @@
 #include "config.h"
 
 #include "fuzz.h"
+#include "base/io.h"
+#include "base/str.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 
 static uint64_t rng;
 

@@ -3,7 +3,8 @@
 
 #include "fuzz.h"
 
-#include "seal.h"
+#include "crypto/seal.h"
+#include "base/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

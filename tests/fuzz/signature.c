@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sign.h"
-#include "util.h"
+#include "crypto/sign.h"
+#include "base/afile.h"
 
 static char dir[64], fixed[96], given[96];
 

@@ -1,0 +1,28 @@
+#include "config.h"
+
+#include "base/fault.h"
+#include "base/err.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void xp_fault_point(const char *what)
+{
+#ifdef XP_FAULT_INJECTION
+	static long count;
+	const char *at = getenv("XP_FAULT_AT");
+	const char *trace = getenv("XP_FAULT_TRACE");
+	const char *stop = getenv("XP_FAULT_STOP");
+
+	count++;
+	if (trace && *trace)
+		fprintf(stderr, "%s: fault point %ld: %s\n", xp_progname, count, what);
+	if (at && *at && strtol(at, NULL, 10) == count)
+		raise(SIGKILL);
+	if (stop && *stop && strtol(stop, NULL, 10) == count)
+		raise(SIGSTOP); /* the test changes the repository, then sends SIGCONT */
+#else
+	(void)what;
+#endif
+}

@@ -1,0 +1,232 @@
+#include "config.h"
+
+#include "base/io.h"
+#include "base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return xp_err_sys(err, XP_EFAIL, "write");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t xp_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	char *b = malloc(max + 1);
+	ssize_t n;
+	int rc;
+
+	if (!b)
+		return xp_err_set(err, XP_ENOMEM, "%s: out of memory", name);
+	n = xp_read_full(fd, b, max + 1);
+	if (n < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s", name);
+		goto out;
+	}
+	if ((size_t)n > max) {
+		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", name, max);
+		goto out;
+	}
+	b[n] = '\0';
+	*buf = b;
+	b = NULL;
+	if (len)
+		*len = (size_t)n;
+	rc = 0;
+out:
+	free(b);
+	return rc;
+}
+
+int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO without a writer is read as empty instead of waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else
+		rc = xp_fd_read(fd, path, max, buf, len, err);
+	close(fd);
+	return rc;
+}
+
+int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len, struct xp_err *err)
+{
+	struct xp_err e = {0};
+	int rc;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	rc = xp_file_read(path, max, buf, len, &e);
+	if (rc == XP_ENOENT)
+		return 0;
+	if (rc && err)
+		*err = e;
+	return rc;
+}
+
+/* Who may do what with a secret file, worst first: reading leaks the secret, writing lets
+ * another user put their own in. */
+static const char *exposure(mode_t m)
+{
+	if (m & S_IROTH)
+		return "readable by others";
+	if (m & S_IRGRP)
+		return "readable by group";
+	if (m & S_IWOTH)
+		return "writable by others";
+	if (m & S_IWGRP)
+		return "writable by group";
+	return m & S_IXOTH ? "executable by others" : "executable by group";
+}
+
+int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err)
+{
+	struct stat sb;
+	int rc = 0;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fstat(*fd, &sb) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); chmod 600 it", path,
+		                exposure(sb.st_mode), (unsigned)(sb.st_mode & 07777));
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	} else if (st) {
+		*st = sb;
+	}
+	return rc;
+}
+
+int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof buf)
+		return xp_err_set(err, XP_EFAIL, "%s: bad directory name", path);
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return xp_err_sys(err, XP_EFAIL, "%s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return xp_err_sys(err, XP_EFAIL, "%s", buf);
+	return 0;
+}
+
+int xp_fsync_dir(const char *path, struct xp_err *err)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	const char *dir = path;
+	int fd, rc = 0;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (strlen(path) >= sizeof buf)
+			return xp_err_set(err, XP_EFAIL, "%s: name too long", path);
+		strcpy(buf, path);
+		dir = dirname(buf);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err_sys(err, XP_EFAIL, "%s", dir);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", dir);
+	close(fd);
+	return rc;
+}
+
+const char *xp_file_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return S_ISREG(m) ? "a regular file" : "not a regular file";
+}
+
+int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err)
+{
+	struct stat st;
+	int f, rc = 0;
+
+	/* O_NONBLOCK: opening a FIFO never waits for its other end; it is refused below. */
+	f = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f < 0 && errno == ENXIO && stat(path, &st) == 0)
+		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
+		                  xp_file_kind(st.st_mode));
+	if (f < 0)
+		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
+	if (fstat(f, &st) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		rc = xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
+		                xp_file_kind(st.st_mode));
+	else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
+	if (rc)
+		close(f);
+	else
+		*fd = f;
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* Strings: printf into malloc'd memory, a growable buffer, and the tab-separated text
+ * fields (escaped) that the catalog and journal are written in. */
+#ifndef XP_BASE_STR_H
+#define XP_BASE_STR_H
+
+#include <stddef.h>
+
+/* printf into a fresh malloc'd string; NULL on failure. */
+char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; after an allocation failure it stays failed and drops writes. */
+struct xp_sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+void xp_sbuf_add(struct xp_sbuf *b, const void *s, size_t n);
+void xp_sbuf_puts(struct xp_sbuf *b, const char *s);
+void xp_sbuf_printf(struct xp_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s escaped as one field: "\\" "\t" "\n" "\r", other control bytes as "\xHH"; NULL or
+ * "" is written "-", and a value that is exactly "-" as "\-". UTF-8 passes through. */
+void xp_sbuf_escape(struct xp_sbuf *b, const char *s);
+void xp_sbuf_free(struct xp_sbuf *b);
+
+/* Undoes xp_sbuf_escape in place: "-" becomes "" (none). 0, or -1 on a bad escape. */
+int xp_field_unescape(char *s);
+/* Splits a line at tabs into at most max fields (in place); returns the number of fields. */
+size_t xp_field_split(char *line, char **fields, size_t max);
+
+#endif

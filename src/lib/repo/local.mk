@@ -1,0 +1,36 @@
+# src/lib/repo: the repository (layout, keys, catalog, journal, trust pins, rekey, policy,
+# verify, sealing into it); over db, crypto, stream and base.
+src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
+	src/lib/repo/keys.c src/lib/repo/keys.h src/lib/repo/keys-int.h src/lib/repo/keys-rotate.c \
+	src/lib/repo/catalog.c src/lib/repo/catalog.h src/lib/repo/catalog-int.h \
+	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c \
+	src/lib/repo/catalog-discard.c src/lib/repo/catalog-check.c \
+	src/lib/repo/journal.c src/lib/repo/journal.h \
+	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
+	src/lib/repo/policy.c src/lib/repo/policy.h src/lib/repo/verify.c src/lib/repo/verify.h \
+	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h src/lib/repo/vault.c src/lib/repo/vault.h
+
+check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
+	tests/unit/repo/policy tests/unit/repo/verify
+tests_unit_repo_repo_LDADD = $(XP_LIBS)
+tests_unit_repo_keys_LDADD = $(XP_LIBS)
+tests_unit_repo_catalog_LDADD = $(XP_LIBS)
+tests_unit_repo_policy_LDADD = $(XP_LIBS)
+tests_unit_repo_verify_LDADD = $(XP_LIBS)
+TESTS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
+	tests/unit/repo/policy tests/unit/repo/verify
+
+# Test helper for the crash and concurrency tests: the catalog API, one operation per run.
+check_PROGRAMS += tests/unit/repo/catalog-tool
+tests_unit_repo_catalog_tool_LDADD = $(XP_LIBS)
+TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrency-catalog.sh \
+	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
+	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+# Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
+TESTS += tests/cli/attack-files.sh
+EXTRA_DIST += tests/cli/attack-files.sh
+
+# The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
