@@ -12,7 +12,8 @@ xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || exit 1
 declare -A input
 for n in 1 2; do
 	echo "backup number $n" >"$T/$n.in"
-	id=$(xpseal -r "$R" -i "$T/$n.in") || exit 1
+	# distinct creation times: the listing's order is then the rotation's (the catalog's)
+	id=$(XP_NOW=2026-01-0${n}T03:00:00Z xpseal -r "$R" -i "$T/$n.in") || exit 1
 	input[$id]=$T/$n.in
 done
 # the backup the rotation re-seals first, the other one, and the fault point after the check
