@@ -9,7 +9,7 @@ EXTRA_DIST += tests/cli/dump-sqlite.sh
 TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
 TESTS += tests/cli/dump-mssql.sh
-EXTRA_DIST += tests/cli/dump-mssql.sh tests/tds/tds_server.py tests/lib-tds.sh
+EXTRA_DIST += tests/cli/dump-mssql.sh tests/tds/tds_server.py tests/tds/tds_types.py tests/lib-tds.sh
 
 dist_man_MANS += man/xpdump.1
 

@@ -226,6 +226,12 @@ static int decide(const struct opts *o, struct run *r, struct xp_err *err)
 		b->created = e->created;
 		b->has_oldest = e->has_window;
 		b->oldest = e->oldest;
+		/* a partition leaves by its window's start (policy.h says why) */
+		b->partition = e->kind == XP_CATALOG_PARTITION;
+		if (b->partition) {
+			b->has_oldest = 1;
+			b->oldest = e->since;
+		}
 		b->held = e->hold != NULL;
 		b->hold_reason = e->hold;
 	}

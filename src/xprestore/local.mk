@@ -6,8 +6,8 @@ src_xprestore_xprestore_LDADD = $(XP_LIBS)
 dist_man_MANS += man/xprestore.1
 
 TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-integrity.sh tests/cli/restore-skip.sh \
-	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh \
+	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh tests/cli/restore-mssql.sh \
 	tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh
 EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-skip.sh \
-	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh \
+	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh tests/cli/restore-mssql.sh \
 	tests/cli/restore-integrity.sh tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh

@@ -18,3 +18,6 @@ TESTS += tests/cli/attack-trust.sh tests/cli/seal-trust.sh
 EXTRA_DIST += tests/cli/attack-trust.sh tests/cli/seal-trust.sh tests/cli/fixtures/repo-v1
 TESTS += tests/cli/seal-require-dump.sh
 EXTRA_DIST += tests/cli/seal-require-dump.sh
+# A range of partitions opened as one dump stream; the drill over partitions.
+TESTS += tests/cli/seal-range.sh
+EXTRA_DIST += tests/cli/seal-range.sh

@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 #include "stream/dump.h"
 #include "repo/keys.h"
+#include "repo/partition.h"
+#include "repo/range.h"
 #include "repo/rekey.h"
 #include "crypto/seal.h"
 #include "repo/seal-repo.h"
@@ -15,6 +17,7 @@
 #include "base/err.h"
 #include "base/time.h"
 #include "base/afile.h"
+#include "base/parse.h"
 #include "base/encode.h"
 #include "cli/json.h"
 
@@ -30,11 +33,14 @@
 
 static const char usage_text[] =
         "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
-        "              [--json] [--require-dump]\n"
+        "              [--json] [--require-dump] [--partition]\n"
+        "       xpseal window -r REPO [--source NAME] --max-age D [--grace D] [--signing-key F]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [--vault DIR] [-o FILE] "
         "ID|FILE\n"
+        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] [--source NAME]\n"
+        "              [--since T] [--until T]\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
         "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
@@ -46,8 +52,8 @@ static const char usage_text[] =
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
         "configuration password. `rekey` rotates the repository key pair. `trust` pins the "
-        "repository's keys on this host. `vault` manages where shreddable backups' keys are "
-        "kept.\n"
+        "repository's keys on this host. `window` prints the next partition's window. `vault`\n"
+        "manages where shreddable backups' keys are kept.\n"
         "See xpseal(1).\n";
 
 static double now_seconds(void)
@@ -65,6 +71,9 @@ struct observer {
 	uint64_t bytes;
 	struct xp_dump_tap *tap; /* source and data window of a dump stream, for the catalog */
 	const char *source;      /* --source, or NULL */
+	int kind;                /* XP_CATALOG_PARTITION with --partition */
+	const char *repo;
+	struct xp_sign_pub signer; /* the one trusted, for the catalog a partition must fit */
 };
 
 static void progress_show(struct observer *o, double t, const char *end)
@@ -114,6 +123,11 @@ enum {
 	OPT_REQUIRE_DUMP,
 	OPT_YES,
 	OPT_RESET,
+	OPT_PARTITION,
+	OPT_MAX_AGE,
+	OPT_GRACE,
+	OPT_SINCE,
+	OPT_UNTIL,
 	OPT_VAULT,
 };
 
@@ -135,20 +149,27 @@ static const struct option options[] = {
         {"pubkey", required_argument, NULL, 'p'},
         {"yes", no_argument, NULL, OPT_YES},
         {"reset", no_argument, NULL, OPT_RESET},
+        {"partition", no_argument, NULL, OPT_PARTITION},
+        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+        {"grace", required_argument, NULL, OPT_GRACE},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
         {"vault", required_argument, NULL, OPT_VAULT},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_VAULT };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_WINDOW, CMD_VAULT };
 enum vault_cmd { VAULT_ADD, VAULT_REMOVE, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
- * "X" require a dump stream, "Y" yes, "R" reset, "V" a vault copy to read. */
+ * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
+ * "A" since, "B" until, "V" a vault copy to read. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJX", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpV", [CMD_PASSWD] = "rPNS",
-        [CMD_REKEY] = "rPK",     [CMD_TRUST] = "rYR",  [CMD_VAULT] = "rK",
+        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABV",
+        [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
+        [CMD_WINDOW] = "rUKMG",   [CMD_VAULT] = "rK",
 };
 
 struct args {
@@ -156,7 +177,10 @@ struct args {
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
 	const char *source, *target, *pubkey, *vault;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
-	int quiet, strong, shreddable, json, require_dump, yes, reset;
+	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
+	int64_t max_age, grace;   /* window: seconds; 0 max_age when not given */
+	int has_since, has_until; /* open --since/--until: a range of partitions */
+	int64_t since, until;
 	enum vault_cmd vault_cmd;
 	const char *vault_dir; /* vault add DIR */
 };
@@ -174,6 +198,11 @@ static int option_letter(int c)
 	case OPT_REQUIRE_DUMP: return 'X';
 	case OPT_YES: return 'Y';
 	case OPT_RESET: return 'R';
+	case OPT_PARTITION: return 'T';
+	case OPT_MAX_AGE: return 'M';
+	case OPT_GRACE: return 'G';
+	case OPT_SINCE: return 'A';
+	case OPT_UNTIL: return 'B';
 	case OPT_VAULT: return 'V';
 	default: return c;
 	}
@@ -182,8 +211,8 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal",  "init",  "open", "passwd",
-	                                    "rekey", "trust", "vault"};
+	static const char *const names[] = {"seal",  "init",  "open",   "passwd",
+	                                    "rekey", "trust", "window", "vault"};
 	static const char *const vault_names[] = {"add", "remove", "list", "sync", "migrate"};
 	struct xp_err err = {0};
 	int c;
@@ -236,11 +265,45 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
 		case OPT_VAULT: a->vault = optarg; break;
+		case OPT_PARTITION: a->partition = 1; break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (xp_time_parse(optarg, c == OPT_SINCE ? &a->since : &a->until, &err))
+				return xp_usage_error(
+				        "%s %s: not a time (like 2026-11-01T00:00:00Z)",
+				        argv[optind - 1], optarg);
+			*(c == OPT_SINCE ? &a->has_since : &a->has_until) = 1;
+			break;
+		case OPT_MAX_AGE:
+		case OPT_GRACE:
+			if (xp_duration_parse(optarg, c == OPT_MAX_AGE ? &a->max_age : &a->grace,
+			                      &err) ||
+			    (c == OPT_MAX_AGE && a->max_age <= 0))
+				return xp_usage_error("%s %s: not a duration (like 90d, 5m)",
+				                      argv[optind - 1], optarg);
+			break;
 		}
 	}
-	if (a->cmd == CMD_OPEN) {
+	if (a->cmd == CMD_WINDOW && !a->max_age)
+		return xp_usage_error("window: give --max-age (the first window starts at the "
+		                      "oldest row it allows)");
+	if (a->partition && !a->require_dump)
+		return xp_usage_error("--partition needs --require-dump: only a complete dump of "
+		                      "one window is a partition");
+	if (a->vault && (a->has_since || a->has_until))
+		return xp_usage_error("open: --vault goes with one backup (ID or FILE)");
+	if (a->cmd == CMD_OPEN && (a->has_since || a->has_until)) {
+		if (a->has_since && a->has_until && a->since >= a->until)
+			return xp_usage_error("open: --until is not after --since");
+		if (xp_cli_clear_output(a->output, &err))
+			return xp_usage_error("%s", err.msg);
+	} else if (a->cmd == CMD_OPEN) {
+		if (a->source)
+			return xp_usage_error(
+			        "open: --source selects partitions by --since/--until");
 		if (optind != argc - 1)
-			return xp_usage_error("open: name one backup (ID or FILE)");
+			return xp_usage_error("open: name one backup (ID or FILE), or a range of "
+			                      "partitions (--since, --until)");
 		a->target = argv[optind++];
 		if (xp_cli_clear_output(a->output, &err))
 			return xp_usage_error("%s", err.msg);
@@ -315,16 +378,51 @@ static int cmd_init(const struct args *a, struct xp_err *err)
 	return rc;
 }
 
-/* --require-dump: a dump that died part way never becomes a backup. */
+/* --partition: a dump of one window that no partition of its source in the signed catalog
+ * holds already, checked before anything is visible (the catalog checks again under its
+ * lock). */
+static int fits(struct observer *o, const struct xp_dump_brief *brief, struct xp_err *err)
+{
+	struct xp_catalog cat = {0};
+	struct xp_catalog_entry e = {.kind = XP_CATALOG_PARTITION};
+	const struct xp_catalog_entry *other;
+	char a[XP_TIME_LEN], b[XP_TIME_LEN];
+	int rc;
+
+	rc = xp_seal_partition_ok(brief, err);
+	if (rc == 0)
+		rc = xp_catalog_load_signed(o->repo, &o->signer, &cat, err);
+	if (rc)
+		goto out;
+	e.source = (char *)(o->source && *o->source ? o->source : brief->source);
+	e.since = brief->since;
+	e.until = brief->until;
+	other = xp_catalog_partition_overlap(&cat, &e);
+	if (other) {
+		xp_time_format(other->since, a);
+		xp_time_format(other->until, b);
+		rc = xp_err_set(err, XP_EFAIL,
+		                "partition %s holds %s to %s already, which this window meets: a "
+		                "window is sealed once; nothing sealed",
+		                other->id, a, b);
+	}
+out:
+	xp_catalog_free(&cat);
+	return rc;
+}
+
+/* --require-dump: a dump that died part way never becomes a backup; with --partition, nor
+ * does one without a whole window. */
 static int require_dump(void *ctx, struct xp_err *err)
 {
 	struct observer *o = ctx;
 	struct xp_dump_brief brief;
 
-	if (xp_dump_tap_result(o->tap, &brief) == 1)
-		return 0;
-	return xp_err_set(err, XP_EFAIL,
-	                  "input is not a complete dump stream (no SUMMARY): nothing sealed");
+	if (xp_dump_tap_result(o->tap, &brief) != 1)
+		return xp_err_set(
+		        err, XP_EFAIL,
+		        "input is not a complete dump stream (no SUMMARY): nothing sealed");
+	return o->kind == XP_CATALOG_PARTITION ? fits(o, &brief, err) : 0;
 }
 
 /* The signature carries what the catalog needs, so the backup keeps it if adopted. */
@@ -334,13 +432,14 @@ static int annotate(void *ctx, char **fields, struct xp_err *err)
 	struct xp_dump_brief brief;
 
 	return xp_seal_sig_fields(xp_dump_tap_result(o->tap, &brief) ? &brief : NULL, o->source,
-	                          fields, err);
+	                          o->kind, fields, err);
 }
 
 static int cmd_seal(const struct args *a, struct xp_err *err)
 {
 	struct observer obs = {.progress = !a->quiet && !a->json && isatty(STDERR_FILENO),
-	                       .source = a->source};
+	                       .source = a->source,
+	                       .kind = a->partition ? XP_CATALOG_PARTITION : XP_CATALOG_FULL};
 	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
 	                                .observe = observe,
 	                                .observe_ctx = &obs,
@@ -365,6 +464,8 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 		goto out;
 	o.key = key;
 	o.key_id = t.key_id;
+	obs.repo = a->repo;
+	xp_sign_pub_from(t.signer, &obs.signer);
 	obs.tap = xp_dump_tap_new();
 	if (!obs.tap) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -379,7 +480,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	/* The backup is complete on disk: now the catalog may name it. */
 	rc = xp_seal_catalog_add(a->repo, key, &info,
 	                         xp_dump_tap_result(obs.tap, &brief) ? &brief : NULL, a->source,
-	                         err);
+	                         obs.kind, err);
 	if (rc) {
 		xp_err_prefix(err,
 		              "%s: sealed, but not in the catalog (xpverify --adopt takes it in)",
@@ -471,6 +572,55 @@ out:
 	xp_secret_free(pw);
 	xp_secret_free(sk);
 	free(path);
+	return rc;
+}
+
+/* open --since/--until: the partitions of a source that meet the range, as one dump stream,
+ * from the catalog as the trusted signer signed it. */
+static int cmd_open_range(const struct args *a, struct xp_err *err)
+{
+	struct xp_range r = {.repo = a->repo,
+	                     .source = a->source,
+	                     .has_since = a->has_since,
+	                     .has_until = a->has_until,
+	                     .since = a->since,
+	                     .until = a->until};
+	struct xp_afile out = {.fd = -1};
+	struct xp_catalog cat = {0};
+	struct xp_trust t = {0};
+	struct xp_keys_bound b;
+	struct xp_sign_pub signer;
+	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
+	char *pw = NULL;
+	size_t len = 0, *idx = NULL, n = 0;
+	int to_file = !xp_cli_stdio(a->output);
+	int rc;
+
+	if (!sk)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0 ||
+	    (rc = check_trust(a, 0, &b, &t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	r.cat = &cat;
+	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0 ||
+	    (rc = xp_range_select(&r, &idx, &n, err)) != 0)
+		goto out;
+	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
+		goto out;
+	rc = xp_range_write(&r, idx, n, &signer, sk, to_file ? out.fd : STDOUT_FILENO,
+	                    to_file ? a->output : NULL, err);
+	if (rc == 0 && to_file)
+		rc = xp_afile_commit(&out, err);
+out:
+	xp_afile_abort(&out);
+	xp_catalog_free(&cat);
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	xp_secret_free(sk);
+	free(idx);
 	return rc;
 }
 
@@ -622,6 +772,68 @@ out:
 	return rc;
 }
 
+/* The creation time of source's newest full backup in cat: 0, or -1 when it has none. */
+static int newest_full(const struct xp_catalog *cat, const char *source, int64_t *t)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct xp_catalog_entry *e = &cat->entries[i];
+
+		if (e->kind != XP_CATALOG_FULL ||
+		    strcmp(e->source ? e->source : "", source ? source : "") != 0)
+			continue;
+		if (found || e->created > *t)
+			*t = e->created;
+		found = 0;
+	}
+	return found;
+}
+
+/* The next partition's window of a source, from the catalog this host signed, once an
+ * interrupted seal is finished (its window counts, so no window is sealed twice). */
+static int cmd_window(const struct args *a, struct xp_err *err)
+{
+	struct xp_signkey *key = NULL;
+	struct xp_catalog cat = {0};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	char s[XP_TIME_LEN], u[XP_TIME_LEN];
+	int64_t since, until;
+	int rc;
+
+	if ((rc = check_trust(a, XP_TRUST_MARKS, NULL, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0 ||
+	    (rc = xp_catalog_recover(a->repo, key, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0)
+		goto out;
+	rc = xp_partition_next(&cat, a->source, xp_now(), a->grace, a->max_age, &since, &until,
+	                       err);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	trust_seen(a, &t);
+	xp_time_format(since, s);
+	xp_time_format(until, u);
+	printf("%s\t%s\t", s, u);
+	/* and when the source's newest full backup was made, for a schedule of full ones */
+	if (newest_full(&cat, a->source, &since) == 0) {
+		xp_time_format(since, s);
+		printf("%s\n", s);
+	} else {
+		printf("-\n");
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = xp_err_sys(err, XP_EFAIL, "standard output");
+out:
+	xp_catalog_free(&cat);
+	xp_sign_free_key(key);
+	xp_trust_free(&t);
+	return rc;
+}
+
 /* What a change cleaned up on the way (a temp file of an interrupted seal) or could not
  * finish (a vault copy not reached): one line. */
 static int vault_unreached;
@@ -763,10 +975,13 @@ int main(int argc, char **argv)
 	}
 	switch (a.cmd) {
 	case CMD_INIT: rc = cmd_init(&a, &err); break;
-	case CMD_OPEN: rc = cmd_open(&a, &err); break;
+	case CMD_OPEN:
+		rc = a.has_since || a.has_until ? cmd_open_range(&a, &err) : cmd_open(&a, &err);
+		break;
 	case CMD_PASSWD: rc = cmd_passwd(&a, &err); break;
 	case CMD_REKEY: rc = cmd_rekey(&a, &err); break;
 	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
+	case CMD_WINDOW: rc = cmd_window(&a, &err); break;
 	case CMD_VAULT: rc = cmd_vault(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}

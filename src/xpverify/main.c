@@ -2,6 +2,7 @@
  * --deep their whole content, with --drill a restore into a scratch database. */
 #include "config.h"
 
+#include "against-run.h"
 #include "repo/catalog.h"
 #include "cli/cli.h"
 #include "repo/keys.h"
@@ -88,6 +89,8 @@ static void usage(FILE *f)
 	        "       xpverify -r REPO --deep [--drill CONNSTR | --drill-dsn-file F]\n"
 	        "                [--password-file F] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
+	        "       xpverify -r REPO --against CONNSTR | --against-dsn-file F [--source NAME]\n"
+	        "                [--key COLUMN] [--password-file F]\n"
 	        "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
 	        "with -r, of the backups named by ID, or of every backup in REPO/data and\n"
 	        "then the catalog against the files, its signature and the journal chain.\n"
@@ -100,6 +103,14 @@ static void usage(FILE *f)
 	        "      --password-file F\n"
 	        "                       read the configuration password from F\n"
 	        "      --adopt          take complete backups missing from the catalog back in\n"
+	        "      --against CONNSTR\n"
+	        "                       also compare each partition with the source's rows of its\n"
+	        "                       window now: rows changed, appeared or vanished, by key\n"
+	        "      --against-dsn-file F\n"
+	        "                       --against with the connection string read from F\n"
+	        "      --source NAME    --against: only this source's partitions\n"
+	        "      --key COLUMN     --against: the column that identifies a row (default:\n"
+	        "                       each table's first)\n"
 	        "      --signing-key F  the host's signing key for --adopt\n"
 	        "  -r, --repo REPO      the repository (default $XP_REPO)\n"
 	        "  -p, --pubkey FILE    the signer's public key (default: keys/signer.pub of\n"
@@ -636,8 +647,8 @@ static int integrity_findings(const struct run *run)
 static int failure_findings(const struct run *run)
 {
 	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
-	       run->kinds[XP_FIND_PENDING] || run->kinds[XP_FIND_SHRED_KEY] ||
-	       run->kinds[XP_FIND_UNREADABLE];
+	       run->kinds[XP_FIND_CONTINUITY] || run->kinds[XP_FIND_PENDING] ||
+	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE];
 }
 
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
@@ -772,7 +783,7 @@ static int fail_json(const struct run *run, const struct xp_err *err)
 static int trust(struct run *run, struct xp_err *err)
 {
 	struct xp_trust_opts o = {.pubkey = run->pubkey,
-	                          .bound = run->deep ? &run->keys.bound : NULL};
+	                          .bound = run->keys.sk ? &run->keys.bound : NULL};
 	char said[512];
 	int rc;
 
@@ -805,6 +816,10 @@ int main(int argc, char **argv)
 	        {"drill", required_argument, NULL, 'D'},
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
 	        {"password-file", required_argument, NULL, 'P'},
+	        {"against", required_argument, NULL, 'A'},
+	        {"against-dsn-file", required_argument, NULL, 'B'},
+	        {"source", required_argument, NULL, 'S'},
+	        {"key", required_argument, NULL, 'K'},
 	        {"help", no_argument, NULL, 'h'},
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
@@ -812,7 +827,9 @@ int main(int argc, char **argv)
 	struct run run = {0};
 	struct xp_err err = {0, ""};
 	const char *repo_opt = NULL, *signing_key = NULL, *pwfile = NULL, *drill_file = NULL;
-	char *drill_buf = NULL;
+	const char *against_file = NULL;
+	struct against_opts against = {0};
+	char *drill_buf = NULL, *against_buf = NULL;
 	int c, rc = 0, status, adopting = 0;
 
 	xp_progname = "xpverify";
@@ -836,6 +853,10 @@ int main(int argc, char **argv)
 			drill_file = optarg;
 			break;
 		case 'P': pwfile = optarg; break;
+		case 'A': against.connstr = optarg; break;
+		case 'B': against_file = optarg; break;
+		case 'S': against.source = optarg; break;
+		case 'K': against.key = optarg; break;
 		case 'h': usage(stdout); return XP_EXIT_OK;
 		case XP_CLI_VERSION: return xp_cli_version();
 		default: return XP_EXIT_USAGE;
@@ -851,6 +872,12 @@ int main(int argc, char **argv)
 		        "--deep and --drill need -r REPO (its key opens the backups)");
 	if (run.drill && drill_file)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
+	if (against.connstr && against_file)
+		return xp_usage_error("give one of --against and --against-dsn-file");
+	if ((against.connstr || against_file) && (!run.repo || optind < argc || adopting))
+		return xp_usage_error("--against takes -r REPO and no FILE or ID");
+	if ((against.source || against.key) && !against.connstr && !against_file)
+		return xp_usage_error("--source and --key apply to --against");
 	if (sodium_init() < 0)
 		return xp_fail(&(struct xp_err){XP_EFAIL, "libsodium: cannot initialise"});
 	if (run.repo && xp_keys_check_repo(run.repo, &err) != 0)
@@ -860,7 +887,14 @@ int main(int argc, char **argv)
 			return xp_fail(&err);
 		run.drill = drill_buf;
 	}
-	if (run.deep) {
+	if (against_file) {
+		if (xp_cli_dsn_file(against_file, &against_buf, &err)) {
+			xp_cli_dsn_free(drill_buf);
+			return xp_fail(&err);
+		}
+		against.connstr = against_buf;
+	}
+	if (run.deep || against.connstr) {
 		char *pw = NULL;
 		size_t pwlen = 0;
 
@@ -870,6 +904,7 @@ int main(int argc, char **argv)
 		xp_secret_free(pw);
 		if (rc) {
 			xp_cli_dsn_free(drill_buf);
+			xp_cli_dsn_free(against_buf);
 			return xp_fail(&err);
 		}
 		if (xp_catalog_load(run.repo, &run.cat, &(struct xp_err){0, ""}) != 0)
@@ -881,6 +916,7 @@ int main(int argc, char **argv)
 	}
 	if (run.repo && trust(&run, &err) != 0) {
 		xp_cli_dsn_free(drill_buf);
+		xp_cli_dsn_free(against_buf);
 		xp_verify_keys_free(&run.keys);
 		xp_catalog_free(&run.cat);
 		return fail_json(&run, &err);
@@ -893,6 +929,17 @@ int main(int argc, char **argv)
 	for (int i = optind; rc == 0 && i < argc; i++)
 		rc = add_arg(&run, argv[i], &err);
 	status = rc ? xp_fail(&err) : check_all(&run, optind < argc);
+	if (rc == 0 && against.connstr) {
+		int st;
+
+		against.repo = run.repo;
+		against.signer = &run.keys.signer;
+		against.sk = run.keys.sk;
+		st = against_all(&against);
+		status = status == XP_EXIT_INTEGRITY || st == XP_EXIT_INTEGRITY ? XP_EXIT_INTEGRITY
+		         : status                                               ? status
+		                                                                : st;
+	}
 	/* What this run verified becomes what this host has seen. */
 	if (status == XP_EXIT_OK && run.catalog && xp_trust_seen(run.repo, &run.trust, &err) != 0)
 		xp_warn("%s: trust pins not updated: %s", run.repo, err.msg);
@@ -905,6 +952,7 @@ int main(int argc, char **argv)
 		xp_verify_result_free(&run.items[i].res);
 	}
 	xp_cli_dsn_free(drill_buf);
+	xp_cli_dsn_free(against_buf);
 	xp_verify_keys_free(&run.keys);
 	xp_catalog_free(&run.cat);
 	free(run.items);

@@ -96,8 +96,8 @@ is "$rc:$err" "0:" "a time window over datetime2"
 is "$(tar xOf "$T/w.tar" MessageInstance_Active/000001.csv | cut -d, -f1)" "id
 9223372036854775807" "reads only the rows inside it"
 is "$(grep '^rpc' "$T/log")" \
-	"rpc sp_executesql: SELECT \"id\",\"at\",\"off\",\"dt\",\"d\",\"tm\",\"s\",\"txt\",\"v\",\"g\",\"bin\",\"n\",\"m\",\"f\",\"ti\" FROM \"MessageInstance_Active\" WHERE \"at\" >= @P1 AND \"at\" < @P2 ORDER BY \"at\" | ='2026-01-01 00:00:00' | ='2026-12-01 00:00:00'" \
-	"the bounds go as parameters of sp_executesql, in UTC"
+	"rpc sp_executesql: SELECT \"id\",\"at\",\"off\",\"dt\",\"d\",\"tm\",\"s\",\"txt\",\"v\",\"g\",\"bin\",\"n\",\"m\",\"f\",\"ti\" FROM \"MessageInstance_Active\" WHERE \"at\" >= @P1 AND \"at\" < @P2 ORDER BY \"at\" | varchar(19)='2026-01-01 00:00:00' | varchar(19)='2026-12-01 00:00:00'" \
+	"the bounds go as parameters of sp_executesql, text in UTC"
 is "$(tar xOf "$T/w.tar" SUMMARY | grep '^table' | cut -f7,8)" \
 	"2026-11-24T03:00:00Z	2026-11-24T03:00:00Z" "SUMMARY has the window's datetime2 values"
 

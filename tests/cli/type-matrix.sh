@@ -2,11 +2,13 @@
 # The type matrix: a table of every audit-log type of each source database (PostgreSQL,
 # SQLite, MariaDB, SQL Server through the TDS test server), values at their edges, dumped
 # with xpdump, sealed into a repository, opened with xpseal open and restored with
-# xprestore --create into PostgreSQL, SQLite and MariaDB, then compared value by value in one
-# canonical text per value. A value a target cannot hold is an error naming table, row and
-# column, and the target keeps no table.
+# xprestore --create into PostgreSQL, SQLite, MariaDB and SQL Server (the TDS test server,
+# dumped again from there), then compared value by value in one canonical text per value. A
+# value a target cannot hold is an error naming table, row and column, and the target keeps
+# no table.
 . "$XP_SRCDIR/tests/lib.sh"
 . "$XP_SRCDIR/tests/lib-db.sh"
+. "$XP_SRCDIR/tests/lib-tds.sh"
 pg_start || skip_all "no PostgreSQL server binaries"
 my_start || skip_all "no MariaDB server (mariadb-server) installed"
 
@@ -153,6 +155,7 @@ run xpdump --dsn "$PG_DSN" -t pgt -o "$T/pg.tar"
 is "$rc:$err" "0:" "PostgreSQL: xpdump reads every type"
 seal_open pg "$T/pg.tar"
 want=$(canon_pg pgt "$PGSPEC")
+pg_want=$want
 psqlq -c "ALTER TABLE pgt RENAME TO pgt_src"
 # into MariaDB: the largest reals (3.4028235e+38, just past FLT_MAX as a double) into its
 # FLOAT, booleans (1, 0 and NULL) as integers into its BOOL, a timestamptz (in UTC) without
@@ -208,7 +211,8 @@ LTSPEC="id:i i64:i i32:i num:n f64:f r:f txt:s vc:s bin:b flag:i d:t ts:t"
 run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t lt -o "$T/lite.tar"
 is "$rc:$err" "0:" "SQLite: xpdump reads every type"
 seal_open lite "$T/lite.tar"
-restore_all lite lt "$LTSPEC" "$(canon_lite "$T/src.db" lt "$LTSPEC")"
+lite_want=$(canon_lite "$T/src.db" lt "$LTSPEC")
+restore_all lite lt "$LTSPEC" "$lite_want"
 
 # --- MariaDB ---------------------------------------------------------------------------------
 myq <<'SQL'
@@ -251,11 +255,10 @@ is "$rc:$err:$(psqlq -c "SELECT count(*) FROM pg_tables WHERE tablename = 'mtime
 	"1:xprestore: mtime: row 2: column tm: 838:59:59 does not fit the target's time:0" \
 	"my to PostgreSQL: a TIME past a day is an error naming row and column, no table left"
 
-# --- SQL Server, through the TDS test server (a source only: it takes no inserts) ---------
+# --- SQL Server as the source, through the TDS test server ----------------------------------
 if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
-	. "$XP_SRCDIR/tests/lib-tds.sh"
-	# mst as SQL Server holds it; mst_my the same with what MariaDB can hold (a TINYINT to 127,
-	# offsets of UTC only); ms_off with a TINYINT to 127 and an offset of +02:00
+	# mst as SQL Server holds it (a datetimeoffset at +02:00); mst_my the same with what
+	# MariaDB can hold (offsets of UTC only)
 	MSCOLS='[["id", "int"], ["bi", "bigint"], ["i", "int"], ["si", "smallint"], ["ti", "tinyint"],
 		["f", "bit"], ["num", "decimal(38,10)"], ["m", "money"], ["fl", "float"], ["r", "real"],
 		["v", "varchar(20)"], ["nv", "nvarchar(max)"], ["bin", "varbinary(max)"],
@@ -265,7 +268,7 @@ if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; t
 		"-922337203685477.5808", "-1.7976931348623157e308", "-3.4028234663852886e38", "", "emoji 😀👍🏽 𝄞",
 		"0x00ff00", "00000000-0000-0000-0000-000000000000", "0001-01-01", "00:00:00.0000000",
 		"1753-01-01 00:00:00.000", "0001-01-01 00:00:00.0000000", "0001-01-01 00:00:00.0000000 +00:00"],
-		[2, "9223372036854775807", 2147483647, 32767, TI, 1, "9999999999999999999999999999.9999999999",
+		[2, "9223372036854775807", 2147483647, 32767, 255, 1, "9999999999999999999999999999.9999999999",
 		"922337203685477.5807", "1.7976931348623157e308", "3.4028234663852886e38", "café", "CR\rLF\nCRLF\r\nend",
 		"0x", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", "9999-12-31", "23:59:59.9999990",
 		"9999-12-31 23:59:59.997", "9999-12-31 23:59:59.9999990", "9999-12-31 23:59:59.9999990 +00:00"],
@@ -275,12 +278,11 @@ if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; t
 		"2026-11-24 OFF"],
 		[4, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
 		null, null, null]'
-	ms_rows() { local r=${MSROWS/TI/$1}; echo "${r/OFF/$2}"; }
+	ms_rows() { echo "${MSROWS/OFF/$1}"; }
 	cat >"$T/ms.json" <<JSON
 {"database": "Log", "user": "xpbackup", "password": "pa;ssw0rd", "snapshot": true,
- "tables": {"mst": {"columns": $MSCOLS, "rows": [$(ms_rows 255 '05:00:00.1234560 +02:00')]},
-	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '03:00:00.1234560 +00:00')]},
-	"ms_off": {"columns": $MSCOLS, "rows": [$(ms_rows 127 '05:00:00.1234560 +02:00')]},
+ "tables": {"mst": {"columns": $MSCOLS, "rows": [$(ms_rows '05:00:00.1234560 +02:00')]},
+	"mst_my": {"columns": $MSCOLS, "rows": [$(ms_rows '03:00:00.1234560 +00:00')]},
 	"ms7": {"columns": [["id", "int"], ["dt2", "datetime2(7)"]],
 		"rows": [[1, "2026-11-24 03:00:00.1234560"], [2, "9999-12-31 23:59:59.9999999"]]}}}
 JSON
@@ -292,7 +294,7 @@ if [ -n "${PORT:-}" ]; then
 	ms_want() {
 		canon_norm "$MSSPEC" <<EOF
 1|-9223372036854775808|-2147483648|-32768|0|0|-9999999999999999999999999999.9999999999|-922337203685477.5808|-1.7976931348623157e308|-3.4028234663852886e38||emoji 😀👍🏽 𝄞|00FF00|00000000-0000-0000-0000-000000000000|0001-01-01|00:00:00.0000000|1753-01-01 00:00:00.000|0001-01-01 00:00:00.0000000|0001-01-01 00:00:00.0000000+00:00
-2|9223372036854775807|2147483647|32767|$1|1|9999999999999999999999999999.9999999999|922337203685477.5807|1.7976931348623157e308|3.4028234663852886e38|café|CR\\rLF\\nCRLF\\r\\nend||ffffffff-ffff-ffff-ffff-ffffffffffff|9999-12-31|23:59:59.9999990|9999-12-31 23:59:59.997|9999-12-31 23:59:59.9999990|9999-12-31 23:59:59.9999990+00:00
+2|9223372036854775807|2147483647|32767|255|1|9999999999999999999999999999.9999999999|922337203685477.5807|1.7976931348623157e308|3.4028234663852886e38|café|CR\\rLF\\nCRLF\\r\\nend||ffffffff-ffff-ffff-ffff-ffffffffffff|9999-12-31|23:59:59.9999990|9999-12-31 23:59:59.997|9999-12-31 23:59:59.9999990|9999-12-31 23:59:59.9999990+00:00
 3|0|0|0|1|\\N|0.0000000001|0.0001|2.2250738585072014e-308|1.17549435e-38|a"b'c\\pd||000102|6f9619ff-8b86-d011-b42d-00c04fc964ff|2000-02-29|12:34:56.1234560|2026-11-24 03:00:00.997|2026-11-24 03:00:00.1234560|2026-11-24 03:00:00.1234560+00:00
 4|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N|\\N
 EOF
@@ -300,20 +302,16 @@ EOF
 	run xpdump --dsn-file "$T/dsn" -t mst -o "$T/ms.tar"
 	is "$rc:$err" "0:" "SQL Server: xpdump reads every type"
 	seal_open ms "$T/ms.tar"
-	# SQL Server's TINYINT is unsigned, the MANIFEST names it tinyint, and --create makes
-	# MariaDB's signed tinyint: 255 is refused there, naming row and column
-	restore_all ms mst "$MSSPEC" "$(ms_want 255)" \
-		"1:xprestore: mst: row 2: column ti: 255 does not fit the target's tinyint"
-	xpdump --dsn-file "$T/dsn" -t mst_my -o "$T/msmy.tar"
-	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msmy.tar"
-	is "$rc:$err:$(canon_my mst_my "$MSSPEC")" "0::$(ms_want 127)" "ms to MariaDB: what it can hold arrives"
 	# MariaDB's DATETIME has no zone: a datetimeoffset at another offset than UTC is refused
 	# (it is not moved to UTC on the way)
-	xpdump --dsn-file "$T/dsn" -t ms_off -o "$T/msoff.tar"
-	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msoff.tar"
-	is "$rc:$err:$(myq -e "SHOW TABLES LIKE 'ms_off'")" \
-		"1:xprestore: ms_off: row 3: column dto: 2026-11-24 05:00:00.1234560+02:00 does not fit the target's datetime:" \
-		"ms to MariaDB: a datetimeoffset at +02:00 is an error naming row and column, no table left"
+	restore_all ms mst "$MSSPEC" "$(ms_want)" \
+		"1:xprestore: mst: row 3: column dto: 2026-11-24 05:00:00.1234560+02:00 does not fit the target's datetime"
+	# SQL Server's tinyint holds 0 to 255: --create makes MariaDB's tinyint unsigned
+	xpdump --dsn-file "$T/dsn" -t mst_my -o "$T/msmy.tar"
+	run xprestore -q --dsn "$MY_DSN" --create -i "$T/msmy.tar"
+	is "$rc:$err:$(canon_my mst_my "$MSSPEC")" "0::$(ms_want)" "ms to MariaDB: what it can hold arrives, tinyint 0 and 255 too"
+	is "$(myq -e "SELECT column_type FROM information_schema.columns WHERE table_schema = 'xp' AND table_name = 'mst_my' AND column_name = 'ti'")" \
+		"tinyint(3) unsigned" "ms to MariaDB: SQL Server's tinyint becomes tinyint unsigned"
 	# datetime2(7) holds 100 ns: PostgreSQL and MariaDB's DATETIME(6) would round the last
 	# digit, 9999-12-31 23:59:59.9999999 into year 10000
 	xpdump --dsn-file "$T/dsn" -t ms7 -o "$T/ms7.tar"
@@ -330,6 +328,101 @@ EOF
 		"0::2026-11-24 03:00:00.1234560,9999-12-31 23:59:59.9999999" "ms to SQLite: kept as the text it was"
 else
 	skip "SQL Server: no python3, FreeTDS ODBC driver, or TDS test server here"
+fi
+
+# --- SQL Server as the target, through the TDS test server ----------------------------------
+# Each source's opened dump restored with --create into an empty database of the test server
+# (which converts each value into its column's type as SQL Server does), dumped again from
+# there and compared with the source's canonical text.
+# canon_ms TABLE SPEC: the table dumped from the test server, in the canonical text
+canon_ms() {
+	xpdump -q --dsn-file "$T/dsn" -t "$1" -o "$T/back.tar" || return
+	python3 - "$T/back.tar" "$1" <<'PY' | canon_norm "$2"
+import sys, tarfile
+tf = tarfile.open(sys.argv[1])
+cols = [l.split("\t") for l in tf.extractfile("MANIFEST").read().decode().splitlines()
+        if l.startswith("column\t")]
+binary = [c[2] in ("-2", "-3", "-4") for c in cols]
+text = "".join(tf.extractfile(m).read().decode() for m in tf.getmembers()
+               if m.name.startswith(sys.argv[2] + "/"))
+rows, row, i = [], [], 0
+while i <= len(text):  # RFC 4180, NULL the unquoted empty field
+    if text.startswith('"', i):
+        j, v = i + 1, ""
+        while True:
+            k = text.index('"', j)
+            v += text[j:k]
+            if text.startswith('""', k):
+                v, j = v + '"', k + 2
+            else:
+                i = k + 1
+                break
+    else:
+        k = min([x for x in (text.find(",", i), text.find("\n", i)) if x >= 0] or [len(text)])
+        v, i = (text[i:k] or None), k
+    row.append(v)
+    if i >= len(text) or text[i] == "\n":
+        rows.append(row)
+        row = []
+    i += 1
+esc = lambda v: v.replace("\\", "\\\\").replace("|", "\\p").replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+out = []
+for r in rows[1:]:
+    if r == [None]:
+        continue
+    out.append((int(r[0]), "|".join("\\N" if v is None else v[2:].upper() if b else esc(v)
+                                    for v, b in zip(r, binary))))
+print("\n".join(v for _, v in sorted(out)))
+PY
+}
+if command -v python3 >/dev/null && odbcinst -q -d -n FreeTDS >/dev/null 2>&1; then
+	echo '{"database": "Restore", "user": "xpbackup", "password": "pa;ssw0rd", "tables": {}}' >"$T/empty.json"
+	tds_serve "$T/empty.json" Restore
+fi
+if [ -n "${PORT:-}" ]; then
+	# restore_ms NAME TABLE SPEC WANT: NAME's opened dump into SQL Server, back equal to WANT
+	restore_ms() {
+		run xprestore -q --dsn-file "$T/dsn" --create -i "$T/$1.open.tar"
+		is "$rc:$err" "0:" "$1 to SQL Server: --create exits 0"
+		is "$(canon_ms "$2" "$3")" "$4" "$1 to SQL Server: every value arrives, and is dumped back the same"
+	}
+	restore_ms pg pgt "$PGSPEC" "$pg_want"
+	restore_ms lite lt "$LTSPEC" "$lite_want"
+	restore_ms ms mst "$MSSPEC" "$(ms_want)"
+	is "$(tar xOf "$T/back.tar" mst/000001.csv | grep -o ',[0-9-]* [0-9:.]*[+-][0-9:]*$' | tr -d '\n')" \
+		",0001-01-01 00:00:00.0000000+00:00,9999-12-31 23:59:59.9999990+00:00,2026-11-24 05:00:00.1234560+02:00" \
+		"ms to SQL Server: a datetimeoffset keeps its own offset"
+	# MariaDB's DECIMAL(65,30) becomes decimal(38,30): what it cannot hold is refused
+	run xprestore -q --dsn-file "$T/dsn" --create -i "$T/my.open.tar"
+	is "$rc:$err" "1:xprestore: mt: row 1: column num: -99999999999999999999999999999999999.999 does not fit the target's decimal" \
+		"my to SQL Server: a decimal of 35 digits before the point is an error naming row and column"
+	run xpdump -q --dsn-file "$T/dsn" -t mt
+	like "$rc:$err" "1:xpdump: table mt: *Invalid object name 'mt'." "and the table it created is rolled back"
+	myq -e "CREATE TABLE mt_ms AS SELECT * FROM mt_src; ALTER TABLE mt_ms DROP COLUMN num"
+	xpdump --dsn "$MY_DSN" -t mt_ms -o "$T/mtms.tar"
+	seal_open mtms "$T/mtms.tar"
+	restore_ms mtms mt_ms "${MTSPEC/ num:n/}" "$(canon_my mt_ms "${MTSPEC/ num:n/}")"
+	# a character of 4 bytes in UTF-8 takes two UTF-16 units of SQL Server's nvarchar(n)
+	psqlq -c "CREATE TABLE pgw (id int, vc varchar(3)); INSERT INTO pgw VALUES (1, '😀😀😀')"
+	xpdump --dsn "$PG_DSN" -t pgw -o "$T/pgw.tar"
+	run xprestore -q --dsn-file "$T/dsn" --create -i "$T/pgw.tar"
+	is "$rc:$err:$(canon_ms pgw "id:i vc:s")" "0::1|😀😀😀" "pg to SQL Server: varchar(3) of emoji fits the nvarchar(6) it becomes"
+	# what SQL Server cannot hold: PostgreSQL's dates past 9999, NaN, a time past a day
+	psqlq -c "CREATE TABLE pgx (id int, d date, f float8); INSERT INTO pgx VALUES (1, '2026-01-01', 1), (2, '10000-01-01', 1)"
+	psqlq -c "CREATE TABLE pgn (id int, f float8); INSERT INTO pgn VALUES (1, 1), (2, 'NaN')"
+	myq -e "CREATE TABLE myt (id INT, tm TIME); INSERT INTO myt VALUES (1, '24:00:00'), (2, '25:00:00')"
+	xpdump --dsn "$PG_DSN" -t pgx -o "$T/pgx.tar"
+	xpdump --dsn "$PG_DSN" -t pgn -o "$T/pgn.tar"
+	xpdump --dsn "$MY_DSN" -t myt -o "$T/myt.tar"
+	for c in "pgx:row 2: column d: 10000-01-01 does not fit the target's date" \
+		"pgn:row 2: column f: NaN does not fit the target's float" \
+		"myt:row 2: column tm: 25:00:00 does not fit the target's time"; do
+		run xprestore -q --dsn-file "$T/dsn" --create -i "$T/${c%%:*}.tar"
+		is "$rc:$err" "1:xprestore: ${c%%:*}: ${c#*:}" "to SQL Server: ${c#*: column }"
+	done
+	is "$(grep -c '^tm: rollback' "$T/log")" 4 "each of the 4 failed loads rolled back its transaction"
+else
+	skip "SQL Server as a target: no python3, FreeTDS ODBC driver, or TDS test server here"
 fi
 
 done_testing

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A small TDS 7.4 server for tests: it speaks the wire protocol of SQL Server (MS-TDS) to
-real clients (FreeTDS's ODBC driver, tsql) and serves tables declared with SQL Server types.
+real clients (FreeTDS's ODBC driver, tsql), serves tables declared with SQL Server types and
+takes tables and rows into them, in transactions.
 
     tds_server.py --config CONFIG.json --port-file F --log LOG
 
@@ -14,37 +15,42 @@ CONFIG.json:
 Values are JSON numbers or text in SQL Server's own literal form ("2026-01-02 03:04:05.123",
 "... +02:00" for datetimeoffset, "0x00ff" for binary), null for NULL. A statement matching a
 "fail" regex (its nth match, default every) gets an ERROR token with that number instead of
-its result. Every statement received is appended to LOG, one line each, as "batch: SQL" or
-"rpc NAME: SQL | PARAMS". Only PRELOGIN without TLS, LOGIN7 with SQL logins, SQL batches,
-RPC sp_executesql / sp_prepexec, and attention are understood: enough for the statements
-xpdump sends, not a database.
+its result. Every statement received is appended to LOG, one line each, as "batch: SQL",
+"rpc NAME: SQL | TYPE=VALUE | ..." (each parameter with the wire type the client sent it
+as), "tm: begin|commit|rollback" for transaction-manager requests.
+
+Understood: PRELOGIN without TLS, LOGIN7 with SQL logins, attention; SQL batches and the RPCs
+sp_executesql, sp_prepexec, sp_prepare, sp_execute and sp_unprepare (several in one request);
+transaction-manager requests and BEGIN TRANSACTION / COMMIT / ROLLBACK, SET
+IMPLICIT_TRANSACTIONS ON; CREATE TABLE t (c type [NOT] NULL, ...) and DROP TABLE t, which a
+rollback takes back with the rows; INSERT INTO t (cols) VALUES (...), ... with parameters or
+literals, each value converted into its column's type as SQL Server converts it
+(tds_types.py); SELECT cols FROM t [WHERE window] [ORDER BY col], SELECT COUNT(*) FROM t, and
+the catalog queries xpdump makes. Enough for the statements xpdump, xprestore and tsql send,
+not a database.
 """
 import argparse
-import datetime
 import decimal
 import json
 import os
 import re
-import socket
 import socketserver
 import struct
 import sys
 import threading
-import uuid
+
+sys.dont_write_bytecode = True  # nothing written beside the sources
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tds_types import (COLLATION, SqlError, Type, read_param, show,  # noqa: E402
+                       sort_key, utf16)
 
 PKT_BATCH, PKT_RPC, PKT_REPLY, PKT_ATTN, PKT_LOGIN7, PKT_TM, PKT_PRELOGIN = (
     1, 3, 4, 6, 16, 14, 18)
 DONE_MORE, DONE_ERROR, DONE_COUNT, DONE_ATTN = 0x1, 0x2, 0x10, 0x20
-COLLATION = bytes([0x09, 0x04, 0xD0, 0x00, 0x34])  # SQL_Latin1_General_CP1_CI_AS: cp1252
 PACKET = 4096
 LEVELS = {"READ UNCOMMITTED": 1, "READ COMMITTED": 2, "REPEATABLE READ": 3,
           "SERIALIZABLE": 4, "SNAPSHOT": 5}
-
-
-class SqlError(Exception):
-    def __init__(self, number, text, severity=16):
-        super().__init__(text)
-        self.number, self.text, self.severity = number, text, severity
+TM_BEGIN, TM_COMMIT, TM_ROLLBACK = 5, 7, 8
 
 
 def us_varchar(s):
@@ -57,163 +63,7 @@ def b_varchar(s):
     return struct.pack("<B", len(b) // 2) + b
 
 
-# ---- types: a declared SQL Server type -> TYPE_INFO bytes and value encoder ----
-
-class Type:
-    def __init__(self, decl):
-        self.decl = decl.strip().lower()
-        m = re.fullmatch(r"(\w+)\s*(?:\(\s*(\w+)\s*(?:,\s*(\d+)\s*)?\))?", self.decl)
-        if not m:
-            raise ValueError("bad type " + decl)
-        self.name, a, b = m.group(1), m.group(2), m.group(3)
-        self.size = None if a is None else (-1 if a == "max" else int(a))
-        self.scale = int(b) if b is not None else None
-        n = self.name
-        ints = {"tinyint": 1, "smallint": 2, "int": 4, "bigint": 8}
-        if n in ints:
-            self.info = bytes([0x26, ints[n]])
-        elif n == "bit":
-            self.info = bytes([0x68, 1])
-        elif n in ("decimal", "numeric"):
-            self.prec = self.size or 18
-            self.scale = self.scale or 0
-            self.info = bytes([0x6A if n == "decimal" else 0x6C, 17, self.prec, self.scale])
-        elif n in ("float", "real"):
-            self.info = bytes([0x6D, 8 if n == "float" else 4])
-        elif n == "money":
-            self.info = bytes([0x6E, 8])
-        elif n == "datetime":
-            self.info = bytes([0x6F, 8])
-        elif n == "date":
-            self.info = bytes([0x28])
-        elif n in ("time", "datetime2", "datetimeoffset"):
-            self.scale = 7 if self.size is None else self.size
-            code = {"time": 0x29, "datetime2": 0x2A, "datetimeoffset": 0x2B}[n]
-            self.info = bytes([code, self.scale])
-        elif n == "uniqueidentifier":
-            self.info = bytes([0x24, 16])
-        elif n in ("varchar", "nvarchar", "varbinary"):
-            size = 1 if self.size is None else self.size
-            if size == -1:
-                maxlen = 0xFFFF
-            else:
-                maxlen = size * 2 if n == "nvarchar" else size
-            code = {"varchar": 0xA7, "nvarchar": 0xE7, "varbinary": 0xA5}[n]
-            self.info = bytes([code]) + struct.pack("<H", maxlen)
-            if n != "varbinary":
-                self.info += COLLATION
-        else:
-            raise ValueError("type not served: " + decl)
-        self.plp = self.size == -1
-
-    def encode(self, v):
-        """The value's bytes in a ROW (length prefix included); v None is NULL."""
-        n = self.name
-        if self.plp:
-            if v is None:
-                return b"\xff" * 8
-            b = self.raw(v)
-            out = struct.pack("<Q", len(b))
-            for i in range(0, len(b), 1000):  # several chunks, as servers send them
-                out += struct.pack("<I", len(b[i:i + 1000])) + b[i:i + 1000]
-            return out + struct.pack("<I", 0)
-        if n in ("varchar", "nvarchar", "varbinary"):
-            if v is None:
-                return b"\xff\xff"
-            b = self.raw(v)
-            return struct.pack("<H", len(b)) + b
-        if v is None:
-            return b"\x00"
-        b = self.raw(v)
-        return bytes([len(b)]) + b
-
-    def raw(self, v):
-        n = self.name
-        if n == "varchar":
-            return v.encode("cp1252")
-        if n == "nvarchar":
-            return v.encode("utf-16-le")
-        if n == "varbinary":
-            return bytes.fromhex(v[2:] if v.startswith("0x") else v)
-        if n in ("tinyint", "smallint", "int", "bigint"):
-            size = {"tinyint": 1, "smallint": 2, "int": 4, "bigint": 8}[n]
-            return int(v).to_bytes(size, "little", signed=n != "tinyint")
-        if n == "bit":
-            return bytes([1 if v in (1, True, "1") else 0])
-        if n in ("decimal", "numeric"):
-            ctx = decimal.Context(prec=80)
-            i = int(ctx.scaleb(decimal.Decimal(str(v)), self.scale).to_integral_exact(context=ctx))
-            return bytes([0 if i < 0 else 1]) + abs(i).to_bytes(16, "little")
-        if n in ("float", "real"):
-            return struct.pack("<d" if n == "float" else "<f", float(v))
-        if n == "money":
-            ctx = decimal.Context(prec=80)
-            i = int(ctx.scaleb(decimal.Decimal(str(v)), 4).to_integral_exact(context=ctx))
-            return struct.pack("<iI", i >> 32, i & 0xFFFFFFFF)
-        if n == "datetime":
-            t = parse_time(v)
-            days = (t.date() - datetime.date(1900, 1, 1)).days
-            ms = (t.hour * 3600 + t.minute * 60 + t.second) * 1000 + t.microsecond // 1000
-            return struct.pack("<iI", days, round(ms * 300 / 1000))
-        if n == "date":
-            return date3(parse_time(v).date())
-        if n == "uniqueidentifier":
-            return uuid.UUID(v).bytes_le
-        if n in ("time", "datetime2", "datetimeoffset"):
-            frac, t, off = parse_frac(v)
-            if n == "datetimeoffset":  # stored in UTC, with the offset beside it
-                t = t - datetime.timedelta(minutes=off)
-            units = (t.hour * 3600 + t.minute * 60 + t.second) * 10 ** self.scale
-            units += frac // 10 ** (7 - self.scale)
-            tlen = 3 if self.scale <= 2 else 4 if self.scale <= 4 else 5
-            b = units.to_bytes(tlen, "little")
-            if n == "time":
-                return b
-            b += date3(t.date())
-            if n == "datetimeoffset":
-                b += struct.pack("<h", off)
-            return b
-        raise ValueError(n)
-
-
-def date3(d):
-    return (d - datetime.date(1, 1, 1)).days.to_bytes(3, "little")
-
-
-def parse_time(v):
-    frac, t, _ = parse_frac(v)
-    return t.replace(microsecond=frac // 10)
-
-
-def parse_frac(v):
-    """'[YYYY-MM-DD ][HH:MM:SS[.fffffff]][ +HH:MM]' -> (100 ns units, datetime, offset min)."""
-    m = re.fullmatch(r"(?:(\d{4})-(\d\d)-(\d\d))?\s*(?:(\d\d):(\d\d):(\d\d)(?:\.(\d{1,7}))?)?"
-                     r"\s*(?:([+-])(\d\d):(\d\d))?", v.strip())
-    if not m:
-        raise ValueError("bad time " + v)
-    g = m.groups()
-    y, mo, d = (int(g[0]), int(g[1]), int(g[2])) if g[0] else (1900, 1, 1)
-    h, mi, s = (int(g[3]), int(g[4]), int(g[5])) if g[3] else (0, 0, 0)
-    frac = int((g[6] or "0").ljust(7, "0"))
-    off = 0
-    if g[7]:
-        off = (int(g[8]) * 60 + int(g[9])) * (1 if g[7] == "+" else -1)
-    return frac, datetime.datetime(y, mo, d, h, mi, s), off
-
-
-def sort_key(typ, v):
-    """A value comparable with the window's bounds."""
-    if typ.name in ("datetime", "datetime2", "date", "datetimeoffset"):
-        frac, t, off = parse_frac(v)
-        return (t - datetime.timedelta(minutes=off), frac)
-    return v
-
-
 # ---- request parsing ----
-
-def utf16(b):
-    return b.decode("utf-16-le")
-
 
 def skip_all_headers(data):
     if len(data) >= 4:
@@ -223,106 +73,29 @@ def skip_all_headers(data):
     return data
 
 
-def read_plp(data, i):
-    total = struct.unpack_from("<Q", data, i)[0]
-    i += 8
-    if total == 0xFFFFFFFFFFFFFFFF:
-        return None, i
-    out = b""
-    while True:
-        n = struct.unpack_from("<I", data, i)[0]
-        i += 4
-        if n == 0:
-            return out, i
-        out += data[i:i + n]
-        i += n
+PROCS = {10: "sp_executesql", 13: "sp_prepexec", 11: "sp_prepare", 12: "sp_execute",
+         15: "sp_unprepare", 1: "sp_cursor", 2: "sp_cursoropen"}
 
 
-def read_bytelen(data, i):
-    """A value with a one-byte length (0: NULL): (bytes or None, next offset)."""
-    n = data[i]
-    return (data[i + 1:i + 1 + n] if n else None), i + 1 + n
-
-
-def read_param(data, i):
-    """One RPC parameter: (name, value as Python text/number/None, next offset)."""
-    nlen = data[i]
-    name = utf16(data[i + 1:i + 1 + 2 * nlen])
-    i += 1 + 2 * nlen + 1  # and the status flags
-    t = data[i]
-    i += 1
-    if t in (0xE7, 0xA7, 0xEF, 0xAF, 0xA5, 0xAD):  # n/var/char, var/binary: USHORT len
-        maxlen = struct.unpack_from("<H", data, i)[0]
-        i += 2
-        if t in (0xE7, 0xA7, 0xEF, 0xAF):
-            i += 5
-        if maxlen == 0xFFFF:
-            b, i = read_plp(data, i)
+def parse_rpcs(data):
+    """The RPCs of one request: [(proc, [(name, wire type, value)])]."""
+    data, i, out = skip_all_headers(data), 0, []
+    while i < len(data):
+        n = struct.unpack_from("<H", data, i)[0]
+        if n == 0xFFFF:
+            pid = struct.unpack_from("<H", data, i + 2)[0]
+            proc, i = PROCS.get(pid, "proc%d" % pid), i + 4
         else:
-            n = struct.unpack_from("<H", data, i)[0]
-            i += 2
-            b = None if n == 0xFFFF else data[i:i + n]
-            i += 0 if b is None else n
-        if b is None:
-            return name, None, i
-        if t in (0xE7, 0xEF):
-            return name, utf16(b), i
-        if t in (0xA7, 0xAF):
-            return name, b.decode("cp1252"), i
-        return name, b, i
-    if t in (0x63, 0x23):  # ntext, text: LONGLEN size, collation, table name parts
-        i += 4 + 5
-        n = struct.unpack_from("<i", data, i)[0]
-        i += 4
-        if n < 0:
-            return name, None, i
-        b = data[i:i + n]
-        i += n
-        return name, utf16(b) if t == 0x63 else b.decode("cp1252"), i
-    if t in (0x26, 0x68, 0x6D, 0x6F):  # intn, bitn, floatn, datetimen
-        b, i = read_bytelen(data, i + 1)
-        n = len(b or b"")
-        if b is None:
-            return name, None, i
-        if t == 0x26 or t == 0x68:
-            return name, int.from_bytes(b, "little", signed=True), i
-        if t == 0x6D:
-            return name, struct.unpack("<d" if n == 8 else "<f", b)[0], i
-        days, ticks = struct.unpack("<iI", b)
-        dt = datetime.datetime(1900, 1, 1) + datetime.timedelta(days=days,
-                                                                milliseconds=ticks * 10 / 3)
-        return name, dt.strftime("%Y-%m-%d %H:%M:%S"), i
-    if t in (0x2A, 0x28):  # datetime2n, daten
-        scale = data[i] if t == 0x2A else 0
-        b, i = read_bytelen(data, i + 1 if t == 0x2A else i)
-        if b is None:
-            return name, None, i
-        days = int.from_bytes(b[-3:], "little")
-        d = datetime.datetime(1, 1, 1) + datetime.timedelta(days=days)
-        if t == 0x2A:
-            units = int.from_bytes(b[:-3], "little")
-            d += datetime.timedelta(microseconds=units * 10 ** 6 // 10 ** scale)
-        return name, d.strftime("%Y-%m-%d %H:%M:%S"), i
-    raise SqlError(8016, "parameter %s: type 0x%02x not served by the test server" % (name, t))
-
-
-def parse_rpc(data):
-    data = skip_all_headers(data)
-    n = struct.unpack_from("<H", data)[0]
-    if n == 0xFFFF:
-        procs = {10: "sp_executesql", 13: "sp_prepexec", 11: "sp_prepare", 12: "sp_execute",
-                 15: "sp_unprepare", 1: "sp_cursor", 2: "sp_cursoropen"}
-        pid = struct.unpack_from("<H", data, 2)[0]
-        proc, i = procs.get(pid, "proc%d" % pid), 4
-    else:
-        proc, i = utf16(data[2:2 + 2 * n]), 2 + 2 * n
-    i += 2  # option flags
-    params = []
-    while i < len(data) and data[i] not in (0x80, 0xFF, 0xFE):
-        name, value, i = read_param(data, i)
-        params.append((name, value))
-    return proc, params
-
+            proc, i = utf16(data[i + 2:i + 2 + 2 * n]), i + 2 + 2 * n
+        i += 2  # option flags
+        params = []
+        while i < len(data) and data[i] not in (0x80, 0xFF, 0xFE):
+            name, tn, value, i = read_param(data, i)
+            params.append((name, tn, value))
+        out.append((proc, params))
+        if i < len(data):  # the batch separator
+            i += 1
+    return out
 
 # ---- the session ----
 
@@ -331,6 +104,9 @@ class Session:
         self.srv, self.sock = server, sock
         self.level = 2
         self.trancount = 0
+        self.implicit = False
+        self.undo = None  # the tables as they were when the transaction began
+        self.prepared, self.next_handle = {}, 1
         self.spid = 51 + threading.get_ident() % 1000
 
     def recv_message(self):
@@ -387,22 +163,67 @@ class Session:
             elif ptype == PKT_BATCH:
                 text = utf16(skip_all_headers(data))
                 self.log("batch: " + text)
-                self.send(self.execute(text, []))
+                with self.srv.lock:
+                    self.send(self.execute(text, []))
             elif ptype == PKT_RPC:
                 try:
-                    proc, params = parse_rpc(data)
+                    rpcs = parse_rpcs(data)
                 except SqlError as e:
+                    self.log("rpc: %d %s" % (e.number, e.text))
                     self.send(error_token(e) + done(DONE_ERROR, 0, 0xFE))
                     continue
-                self.send(self.rpc(proc, params))
+                out = b""
+                with self.srv.lock:
+                    for k, (proc, params) in enumerate(rpcs):
+                        out += self.rpc(proc, params, DONE_MORE if k < len(rpcs) - 1 else 0)
+                self.send(out)
             elif ptype == PKT_ATTN:
                 self.log("attention")
                 self.send(done(DONE_ATTN, 0))
             elif ptype == PKT_TM:
-                self.log("transaction-manager request")
-                self.send(done(0, 0))
+                with self.srv.lock:
+                    self.send(self.tm(skip_all_headers(data)))
             else:
                 return
+
+    # -- transactions: begun by a transaction-manager request, BEGIN TRANSACTION or, with
+    # implicit transactions on, the first statement that reads or changes a table; a rollback
+    # puts back the tables (created, dropped, rows) as they were --
+
+    def begin(self):
+        self.trancount += 1
+        if self.trancount > 1:
+            return b""
+        self.undo = {k: dict(t, rows=list(t["rows"])) for k, t in self.srv.tables.items()}
+        return envchange(8, bytes([8]) + struct.pack("<Q", self.spid) + b"\x00")
+
+    def end(self, commit):
+        if not self.trancount:
+            return b""
+        self.trancount = 0
+        if not commit:
+            self.srv.tables.clear()
+            self.srv.tables.update(self.undo)
+        self.undo = None
+        return envchange(9 if commit else 10, b"\x00" + bytes([8]) + struct.pack("<Q", self.spid))
+
+    def tm(self, data):
+        kind = struct.unpack_from("<H", data)[0]
+        if kind == TM_BEGIN:
+            self.log("tm: begin")
+            return self.begin() + done(0, 0)
+        if kind in (TM_COMMIT, TM_ROLLBACK):
+            nlen = data[2]
+            flags = data[3 + 2 * nlen] if len(data) > 3 + 2 * nlen else 0
+            again = " and begin" if flags & 1 else ""
+            self.log("tm: %s%s" % ("commit" if kind == TM_COMMIT else "rollback", again))
+            out = self.end(kind == TM_COMMIT)
+            if flags & 1:
+                out += self.begin()
+            return out + done(0, 0)
+        self.log("tm: request %d not served" % kind)
+        return error_token(SqlError(8004, "transaction-manager request %d" % kind)) + \
+            done(DONE_ERROR, 0)
 
     def prelogin(self):
         opts = [(0, bytes([15, 0, 0x07, 0xD0, 0, 0])),  # version 15.0.2000
@@ -439,41 +260,67 @@ class Session:
         out += envchange(4, b_varchar(str(PACKET)) + b_varchar(str(PACKET)))
         return out + done(0, 0), True
 
-    def rpc(self, proc, params):
-        shown = " | ".join("%s=%r" % p for p in params[2:])
-        if proc in ("sp_executesql", "sp_prepexec"):
-            k = 1 if proc == "sp_prepexec" else 0  # sp_prepexec: @handle OUTPUT first
-            sql = params[k][1] if len(params) > k else ""
-            self.log("rpc %s: %s | %s" % (proc, sql, shown))
-            values = [v for _, v in params[k + 2:]]
-            out = self.execute(sql, values, inproc=True)
+    def rpc(self, proc, params, more):
+        """The reply to one RPC: the statement's results, its return status, the handle of a
+        statement prepared, DONEPROC."""
+        status = bytes([0x79]) + struct.pack("<i", 0)
+        shown = "".join(" | " + show(tn, v) for _, tn, v in params)
+        if proc in ("sp_executesql", "sp_prepexec", "sp_prepare", "sp_execute"):
+            handle = None
+            if proc == "sp_execute":  # @handle, then the values
+                handle = params[0][2] if params else None
+                sql, values = self.prepared.get(handle), params[1:]
+                if sql is None:
+                    self.log("rpc sp_execute: no statement %r" % handle)
+                    return error_token(SqlError(8179, "Could not find prepared statement with "
+                                                "handle %r." % handle)) + \
+                        done(DONE_ERROR | more, 0, 0xFE)
+                shown = "".join(" | " + show(tn, v) for _, tn, v in values)
+            elif proc == "sp_executesql":  # @stmt, @params, the values
+                sql, values = params[0][2] if params else "", params[2:]
+                shown = "".join(" | " + show(tn, v) for _, tn, v in values)
+            else:  # @handle OUTPUT, @params, @stmt, the values (sp_prepare: options)
+                sql, values = params[2][2] if len(params) > 2 else "", params[3:]
+                handle, self.next_handle = self.next_handle, self.next_handle + 1
+                self.prepared[handle] = sql
+                shown = "".join(" | " + show(tn, v) for _, tn, v in values)
+                if proc == "sp_prepare":
+                    self.log("rpc sp_prepare: %s | %s" % (sql, params[1][2]))
+                    return status + returnvalue(params[0][0], handle) + done(more, 0, 0xFE)
+            self.log("rpc %s: %s%s" % (proc, sql, shown))
+            out = self.execute(sql, [v for _, _, v in values], inproc=True)
             if proc == "sp_prepexec":
-                out = returnvalue(params[0][0], 1) + out
-            return out + bytes([0x79]) + struct.pack("<i", 0) + done(0, 0, 0xFE)
+                status += returnvalue(params[0][0], handle)
+            return out + status + done(more, 0, 0xFE)
         if proc == "sp_unprepare":
-            self.log("rpc sp_unprepare")
-            return bytes([0x79]) + struct.pack("<i", 0) + done(0, 0, 0xFE)
+            self.log("rpc sp_unprepare%s" % shown)
+            if params:
+                self.prepared.pop(params[0][2], None)
+            return status + done(more, 0, 0xFE)
         self.log("rpc %s: not served" % proc)
         return error_token(SqlError(2812, "Could not find stored procedure '%s'." % proc)) + \
-            done(DONE_ERROR, 0, 0xFE)
+            done(DONE_ERROR | more, 0, 0xFE)
 
     def execute(self, text, params, inproc=False):
-        """The reply to a batch (or the statement of sp_executesql)."""
+        """The reply to a batch (or the statement of an RPC)."""
         tok = 0xFF if inproc else 0xFD
         out = b""
         stmts = [s for s in split_statements(text)]
+        # in an RPC, DONEPROC follows: every DONEINPROC says there is more
+        last = 0 if not inproc else DONE_MORE
         for k, sql in enumerate(stmts):
-            more = DONE_MORE if k < len(stmts) - 1 else 0
+            more = DONE_MORE if k < len(stmts) - 1 else last
             try:
                 self.srv.check_fail(sql)
                 out += self.statement(sql, params, more, tok)
             except SqlError as e:
-                return out + error_token(e) + done(DONE_ERROR, 0, tok)
-            except (ValueError, OverflowError, KeyError) as e:  # bad test data: say so
+                self.log("error %d: %s" % (e.number, e.text))
+                return out + error_token(e) + done(DONE_ERROR | last, 0, tok)
+            except (ValueError, OverflowError, KeyError, IndexError) as e:  # say so
                 self.log("server error: %r" % e)
                 return out + error_token(SqlError(50000, "test server: %r" % e)) + \
-                    done(DONE_ERROR, 0, tok)
-        return out or done(0, 0, tok)
+                    done(DONE_ERROR | last, 0, tok)
+        return out or done(last, 0, tok)
 
     def statement(self, sql, params, more, tok):
         s = " ".join(sql.split())
@@ -484,16 +331,16 @@ class Session:
             self.level = LEVELS[m.group(1)]
             return done(more, 0, tok)
         if re.fullmatch(r"BEGIN TRAN(SACTION)?", u):
-            self.trancount += 1
-            return envchange(8, bytes([8]) + struct.pack("<Q", 1) + b"\x00") + done(more, 0, tok)
+            return self.begin() + done(more, 0, tok)
         if re.fullmatch(r"(IF @@TRANCOUNT > 0 )?(COMMIT|ROLLBACK)( TRAN(SACTION)?)?", u):
-            was, self.trancount = self.trancount, 0
-            if not was and not u.startswith("IF"):
+            if not self.trancount and not u.startswith("IF"):
                 raise SqlError(3903, "The %s TRANSACTION request has no corresponding BEGIN "
                                "TRANSACTION." % u.split()[0])
-            code = 9 if "COMMIT" in u else 10
-            env = envchange(code, b"\x00" + bytes([8]) + struct.pack("<Q", 1)) if was else b""
-            return env + done(more, 0, tok)
+            return self.end("COMMIT" in u) + done(more, 0, tok)
+        m = re.fullmatch(r"SET IMPLICIT_TRANSACTIONS (ON|OFF)", u)
+        if m:
+            self.implicit = m.group(1) == "ON"
+            return done(more, 0, tok)
         if u.startswith("SET "):
             return done(more, 0, tok)
         if "SYS.DM_EXEC_SESSIONS" in u:
@@ -506,9 +353,98 @@ class Session:
                                [[state, self.srv.cfg["database"]]], more, tok)
         if u == "SELECT @@SPID":
             return self.result([("", Type("smallint"))], [[self.spid]], more, tok)
+        if u == "SELECT @@TRANCOUNT":
+            return self.result([("", Type("int"))], [[self.trancount]], more, tok)
+        # with implicit transactions, the first statement on a table begins one
+        env = self.begin() if self.implicit and not self.trancount and re.match(
+            r"(SELECT .* FROM|CREATE|DROP|INSERT) ", u) else b""
+        if u.startswith("CREATE TABLE "):
+            return env + self.create(sql, more, tok)
+        if u.startswith("DROP TABLE "):
+            return env + self.drop(s, more, tok)
+        if u.startswith("INSERT INTO "):
+            return env + self.insert(sql, params, more, tok)
+        m = re.fullmatch(r"SELECT COUNT\(\*\) FROM (\S+)", s, re.I)
+        if m:
+            t = self.table(m.group(1))
+            return env + self.result([("", Type("int"))], [[len(t["rows"])]], more, tok)
         if u.startswith("SELECT "):
-            return self.select(s, params, more, tok)
+            return env + self.select(s, params, more, tok)
         raise SqlError(102, "Incorrect syntax near '%s'." % s.split()[0])
+
+    def table(self, quoted):
+        name = unquote(quoted).split(".")[-1]
+        t = self.srv.tables.get(name)
+        if t is None:
+            raise SqlError(208, "Invalid object name '%s'." % unquote(quoted))
+        return t
+
+    def create(self, sql, more, tok):
+        m = re.fullmatch(r"\s*CREATE\s+TABLE\s+(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|[\w.]+)\s*\((.*)\)\s*",
+                         sql, re.I | re.S)
+        if not m:
+            raise SqlError(102, "Incorrect syntax near 'TABLE'.")
+        name = unquote(m.group(1)).split(".")[-1]
+        if name in self.srv.tables:
+            raise SqlError(2714, "There is already an object named '%s' in the database." % name)
+        cols, notnull = [], set()
+        for d in split_list(m.group(2)):
+            dm = re.fullmatch(r"(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|\w+)\s+(\w+(?:\s*\([^)]*\))?)"
+                              r"(\s+NOT\s+NULL|\s+NULL)?", d.strip(), re.I)
+            if not dm:
+                raise SqlError(102, "Incorrect syntax near '%s'." % d.strip()[:30])
+            c = unquote(dm.group(1))
+            if c in [k for k, _ in cols]:
+                raise SqlError(2705, "Column names in each table must be unique. Column name "
+                               "'%s' in table '%s' is specified more than once." % (c, name))
+            cols.append((c, Type(dm.group(2))))
+            if dm.group(3) and "NOT" in dm.group(3).upper():
+                notnull.add(c)
+        self.srv.tables[name] = {"columns": cols, "rows": [], "notnull": notnull}
+        return done(more, 0, tok)
+
+    def drop(self, s, more, tok):
+        name = unquote(s.split()[2]).split(".")[-1]
+        if name not in self.srv.tables:
+            raise SqlError(3701, "Cannot drop the table '%s', because it does not exist or you "
+                           "do not have permission." % name)
+        del self.srv.tables[name]
+        return done(more, 0, tok)
+
+    def insert(self, sql, params, more, tok):
+        """INSERT INTO t [(cols)] VALUES (v, ...), ...: every row converted before any is
+        added, as one statement does."""
+        m = re.fullmatch(r"\s*INSERT\s+INTO\s+(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|[\w.]+)\s*"
+                         r"(?:\(([^)]*)\))?\s*VALUES\s*(.*?)\s*", sql, re.I | re.S)
+        if not m:
+            raise SqlError(102, "Incorrect syntax near 'INSERT'.")
+        t = self.table(m.group(1))
+        tname = unquote(m.group(1)).split(".")[-1]
+        names = [c for c, _ in t["columns"]]
+        pick = list(range(len(names)))
+        if m.group(2) is not None:
+            pick = []
+            for c in split_list(m.group(2)):
+                if unquote(c) not in names:
+                    raise SqlError(207, "Invalid column name '%s'." % unquote(c))
+                pick.append(names.index(unquote(c)))
+        rows = []
+        for values in parse_values(m.group(3), params):
+            if len(values) != len(pick):
+                raise SqlError(110, "There are fewer columns in the INSERT statement than "
+                               "values specified in the VALUES clause.")
+            row = [None] * len(names)
+            for k, v in zip(pick, values):
+                c, typ = t["columns"][k]
+                row[k] = typ.store(v, ("%s.dbo.%s" % (self.srv.cfg["database"], tname), c))
+            for k, c in enumerate(names):
+                if row[k] is None and c in t.get("notnull", ()):
+                    raise SqlError(515, "Cannot insert the value NULL into column '%s', table "
+                                   "'%s.dbo.%s'; column does not allow nulls. INSERT fails."
+                                   % (c, self.srv.cfg["database"], tname))
+            rows.append(row)
+        t["rows"] = t["rows"] + rows
+        return done(more | DONE_COUNT, len(rows), tok)
 
     def select(self, s, params, more, tok):
         m = re.fullmatch(r"SELECT (.+?) FROM (\S+)(?: WHERE (.+?))?(?: ORDER BY (\S+))?", s,
@@ -544,7 +480,8 @@ class Session:
             rows = sorted(rows, key=lambda r: (r[k] is not None, r[k] is not None and
                                                sort_key(typ, r[k])))
         meta = [t["columns"][k] for k in pick]
-        return self.result(meta, [[r[k] for k in pick] for r in rows], more, tok)
+        return self.result(meta, [[r[k] for k in pick] for r in rows], more, tok,
+                           t.get("notnull", ()))
 
     def where(self, where, params, t, row):
         """Evaluates 1=0, or ANDed `col >= ?|'lit'`, `col < ...`, `NOT (a AND b)`."""
@@ -571,10 +508,11 @@ class Session:
             raise SqlError(102, "Incorrect syntax in WHERE: " + where)
         return eval(expr)
 
-    def result(self, meta, rows, more, tok):
+    def result(self, meta, rows, more, tok, notnull=()):
         out = bytes([0x81]) + struct.pack("<H", len(meta))
         for name, typ in meta:
-            out += struct.pack("<IH", 0, 0x0001 | 0x0008) + typ.info + b_varchar(name)
+            flags = 0x0008 | (0 if name in notnull else 0x0001)  # updatable, nullable
+            out += struct.pack("<IH", 0, flags) + typ.info + b_varchar(name)
         for r in rows:
             nulls = [v is None for v in r]
             if any(nulls):  # NBCROW: a bitmap of NULLs, then the other values
@@ -611,7 +549,8 @@ def split_statements(text):
 
 
 def split_list(s):
-    out, cur, q = [], "", None
+    """Items of a comma-separated list, outside quotes and parentheses."""
+    out, cur, q, depth = [], "", None, 0
     for ch in s:
         if q:
             cur += ch
@@ -619,12 +558,64 @@ def split_list(s):
         elif ch in "\"[":
             q = "]" if ch == "[" else ch
             cur += ch
-        elif ch == ",":
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+            cur += ch
+        elif ch == "," and not depth:
             out.append(cur.strip())
             cur = ""
         else:
             cur += ch
     return out + [cur.strip()]
+
+
+LITERAL = re.compile(r"""\s*(?:(?P<str>N?'(?:[^']|'')*')|(?P<bin>0x[0-9a-fA-F]*)|(?P<null>NULL)\b|
+    (?P<float>[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+)|(?P<dec>[+-]?(?:\d+\.\d*|\.\d+))|
+    (?P<int>[+-]?\d+)|(?P<param>@P\d+|\?)|(?P<punct>[(),]))""", re.I | re.X)
+
+
+def parse_values(text, params):
+    """The rows of a VALUES list: literals as SQL Server reads them ('text', N'text', 0x..,
+    NULL, 1, 1.5 a decimal, 1e5 a float) and parameters (@Pn, or ? in order)."""
+    rows, row, i, nth = [], None, 0, 0
+    while i < len(text.rstrip()):
+        m = LITERAL.match(text, i)
+        if not m:
+            raise SqlError(102, "Incorrect syntax near '%s'." % text[i:i + 20].strip())
+        i = m.end()
+        kind, tokv = m.lastgroup, m.group(m.lastgroup)
+        if kind == "punct":
+            if tokv == "(" and row is None:
+                row = []
+            elif tokv == ")" and row is not None:
+                rows.append(row)
+                row = None
+            elif tokv != "," or (row is None and not rows):
+                raise SqlError(102, "Incorrect syntax near '%s'." % tokv)
+            continue
+        if row is None:
+            raise SqlError(102, "Incorrect syntax near '%s'." % tokv)
+        if kind == "str":
+            row.append(tokv[tokv.index("'") + 1:-1].replace("''", "'"))
+        elif kind == "bin":
+            row.append(bytes.fromhex(tokv[2:]))
+        elif kind == "null":
+            row.append(None)
+        elif kind == "float":
+            row.append(float(tokv))
+        elif kind == "dec":
+            row.append(decimal.Decimal(tokv))
+        elif kind == "int":
+            row.append(int(tokv))
+        else:
+            k = int(tokv[2:]) - 1 if tokv != "?" else nth
+            nth += 1
+            if k >= len(params):
+                raise SqlError(137, "Must declare the scalar variable \"%s\"." % tokv)
+            row.append(params[k])
+    if row is not None or not rows:
+        raise SqlError(102, "Incorrect syntax near the end of the VALUES list.")
+    return rows
 
 
 def unquote(name):
@@ -665,7 +656,7 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(self, args, cfg):
-        self.args, self.cfg, self.lock = args, cfg, threading.Lock()
+        self.args, self.cfg, self.lock = args, cfg, threading.RLock()
         self.tables = {}
         for name, t in cfg.get("tables", {}).items():
             self.tables[name] = {"columns": [(c, Type(d)) for c, d in t["columns"]],

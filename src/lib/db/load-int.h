@@ -14,12 +14,13 @@
 
 enum xp_load_family { FAM_OTHER, FAM_PG, FAM_SQLITE, FAM_MSSQL, FAM_MYSQL };
 
-/* The family of a target from its SQL_DBMS_NAME. */
+/* The family of a database from its SQL_DBMS_NAME (FAM_OTHER for NULL). */
 enum xp_load_family xp_load_family(const char *dbms);
 /* The source's type code, corrected by its type name where drivers report a type as text
  * (psqlODBC's BoolsAsChar reports bool as VARCHAR). */
 int xp_load_effective_type(const struct xp_column *col);
-/* Whether an integer column is unsigned: its type name says so ("bigint unsigned"). */
-int xp_load_unsigned(const struct xp_column *col);
+/* Whether an integer column of a database of family f is unsigned: its type name says so
+ * ("bigint unsigned"), or it is SQL Server's tinyint (0 to 255). */
+int xp_load_unsigned(enum xp_load_family f, const struct xp_column *col);
 
 #endif

@@ -10,6 +10,8 @@
 
 enum xp_load_family xp_load_family(const char *dbms)
 {
+	if (!dbms) /* a MANIFEST that does not say */
+		return FAM_OTHER;
 	if (strcmp(dbms, "PostgreSQL") == 0)
 		return FAM_PG;
 	if (strncasecmp(dbms, "SQLite", 6) == 0)
@@ -66,6 +68,15 @@ static void text_type(enum xp_load_family f, uint64_t size, char *buf, size_t le
 	}
 }
 
+/* The length to declare in the target for text of size characters: SQL Server's nvarchar(n)
+ * counts UTF-16 units, of which a character of another database may take two. */
+static uint64_t units(enum xp_load_family f, const char *source, uint64_t size)
+{
+	if (f != FAM_MSSQL || xp_load_family(source) == FAM_MSSQL)
+		return size;
+	return size <= 2000 ? 2 * size : 0;
+}
+
 static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, size_t len)
 {
 	uint64_t pmax = f == FAM_MSSQL ? 38 : f == FAM_MYSQL ? 65 : 1000;
@@ -86,17 +97,20 @@ static void numeric_type(enum xp_load_family f, uint64_t p, int s, char *buf, si
 		                      : s);
 }
 
-int xp_load_unsigned(const struct xp_column *col)
+int xp_load_unsigned(enum xp_load_family f, const struct xp_column *col)
 {
+	if (f == FAM_MSSQL && col->sql_type == SQL_TINYINT)
+		return 1;
 	return col->type_name && strcasestr(col->type_name, "unsigned") != NULL;
 }
 
 /* Integers keep their width where the target has it, and get the next wider type where it
  * has not (PostgreSQL has no tinyint and no unsigned types). */
-static void int_type(enum xp_load_family f, const struct xp_column *col, char *buf, size_t len)
+static void int_type(enum xp_load_family f, int u, const struct xp_column *col, char *buf,
+                     size_t len)
 {
 	const char *tn = col->type_name ? col->type_name : "";
-	int u = xp_load_unsigned(col), t = col->sql_type;
+	int t = col->sql_type;
 
 	if (f == FAM_MYSQL) {
 		if (strncasecmp(tn, "year", 4) == 0)
@@ -124,7 +138,7 @@ static void int_type(enum xp_load_family f, const struct xp_column *col, char *b
 		                             : "BIGINT");
 		return;
 	}
-	if (t == SQL_TINYINT) /* SQL Server's tinyint is unsigned */
+	if (t == SQL_TINYINT) /* SQL Server's tinyint: 0 to 255 */
 		snprintf(buf, len, "%s", f == FAM_MSSQL && u ? "tinyint" : "smallint");
 	else if (t == SQL_SMALLINT)
 		snprintf(buf, len, "%s", u ? "integer" : "smallint");
@@ -137,7 +151,8 @@ static void int_type(enum xp_load_family f, const struct xp_column *col, char *b
 		                       : "decimal(20,0)");
 }
 
-void xp_load_column_type(const char *dbms, const struct xp_column *col, char *buf, size_t len)
+void xp_load_column_type(const char *dbms, const char *source, const struct xp_column *col,
+                         char *buf, size_t len)
 {
 	enum xp_load_family f = xp_load_family(dbms);
 	int lite = f == FAM_SQLITE;
@@ -154,7 +169,9 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 	case SQL_TINYINT:
 	case SQL_SMALLINT:
 	case SQL_INTEGER:
-	case SQL_BIGINT: int_type(f, col, buf, len); break;
+	case SQL_BIGINT:
+		int_type(f, xp_load_unsigned(xp_load_family(source), col), col, buf, len);
+		break;
 	case SQL_NUMERIC:
 	case SQL_DECIMAL: numeric_type(f, col->size, col->digits, buf, len); break;
 	case XP_LOAD_ANY_DECIMAL: /* SQLite's NUMERIC affinity holds what its source held */
@@ -237,10 +254,10 @@ void xp_load_column_type(const char *dbms, const struct xp_column *col, char *bu
 			snprintf(buf, len, "char(%llu)", (unsigned long long)col->size);
 			break;
 		}
-		text_type(f, col->size, buf, len);
+		text_type(f, units(f, source, col->size), buf, len);
 		break;
 	case SQL_VARCHAR:
-	case SQL_WVARCHAR: text_type(f, col->size, buf, len); break;
+	case SQL_WVARCHAR: text_type(f, units(f, source, col->size), buf, len); break;
 	default: text_type(f, 0, buf, len); /* long text, intervals, anything unknown */
 	}
 }

@@ -19,10 +19,14 @@ struct pcol {
 	int bit;     /* normalise booleans to 1/0 */
 	int bitbyte; /* ... and send them as one byte 0 or 1 (into MariaDB's BIT(1)) */
 	int single;  /* a float into MariaDB's FLOAT: sent as the exact double of the float */
+	int binary;  /* a float sent as its bytes: SQL_C_DOUBLE or SQL_C_FLOAT (SQL Server) */
 	char check;  /* what the target column holds: 'i' integers in [lo, hi], 't' time of day
 	              * (0 to 24 hours), 'm' MariaDB's time (-838:59:59 to 838:59:59), 'b' a
 	              * bit (1, 0, true, false...), 'y' a date of years 1 to 9999 without a zone
-	              * but UTC's, 0 any */
+	              * but UTC's, 'z' such a date with any zone (SQL Server's datetimeoffset),
+	              * 'n' decimals of lo digits, hi of them after the point (SQL Server's
+	              * decimal, which rounds the others away), 'f' a finite float (SQL Server's
+	              * float and real hold no NaN or infinity), 0 any */
 	int fdigits; /* digits of a second's fraction the target's time holds, -1 any */
 	int64_t lo;
 	uint64_t hi;
@@ -77,7 +81,8 @@ static size_t initial_width(const struct xp_column *col)
 	}
 }
 
-static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f)
+static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load_family f,
+                       enum xp_load_family src)
 {
 	int t = xp_load_effective_type(col);
 
@@ -86,7 +91,7 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 	/* the value travels as text; the driver converts it for the column (an unsigned
 	 * bigint as text: no driver converts 2^63 and above to its bigint) */
 	p->sqltype = t == SS_TIMESTAMPOFFSET || t == XP_LOAD_ANY_DECIMAL ||
-	                             (t == SQL_BIGINT && xp_load_unsigned(col))
+	                             (t == SQL_BIGINT && xp_load_unsigned(src, col))
 	                     ? SQL_VARCHAR
 	                     : (SQLSMALLINT)col->sql_type;
 	if (p->bit)
@@ -100,6 +105,23 @@ static void pcol_setup(struct pcol *p, const struct xp_column *col, enum xp_load
 	if (f == FAM_PG &&
 	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE || t == SQL_TIMESTAMP))
 		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS converts a decimal's text itself, to at most 38 digits: SQL Server reads the
+	 * text (check_field has made sure the column holds it) */
+	if (f == FAM_MSSQL && (t == SQL_NUMERIC || t == SQL_DECIMAL))
+		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS (1.3) reads the year 0001 of a date's text as 2001: SQL Server reads the
+	 * text itself */
+	if (f == FAM_MSSQL &&
+	    (t == SQL_TYPE_DATE || t == SQL_TYPE_TIME || t == SQL_TYPE_TIMESTAMP || t == SQL_DATE ||
+	     t == SQL_TIME || t == SQL_TIMESTAMP || t == SS_TIME2))
+		p->sqltype = SQL_VARCHAR;
+	/* FreeTDS sends text bound as varchar in the server's code page (a character it lacks
+	 * ends the row's parameters) and bytes bound as binary as binary(n), which SQL Server
+	 * pads with zeros to n: text goes as nvarchar, bytes as varbinary */
+	if (f == FAM_MSSQL && is_text_type(p->sqltype))
+		p->sqltype = SQL_WVARCHAR;
+	if (f == FAM_MSSQL && is_binary_type(p->sqltype))
+		p->sqltype = SQL_VARBINARY;
 	p->size = (SQLULEN)col->size;
 	p->digits = (SQLSMALLINT)col->digits;
 	p->width = initial_width(col);
@@ -125,6 +147,10 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = f->len + 1 > 32 ? f->len + 1 : 32;
 		return 0;
 	}
+	if (b->pc[i].binary) {
+		*need = b->pc[i].width;
+		return 0;
+	}
 	if (b->pc[i].ctype == SQL_C_BINARY) {
 		if (f->len < 2 || f->p[0] != '\\' || f->p[1] != 'x' || f->len % 2)
 			return xp_err_set(err, XP_EINTEGRITY,
@@ -134,7 +160,8 @@ static int field_need(const struct batch *b, size_t i, const struct xp_field *f,
 		*need = (f->len - 2) / 2;
 		return 0;
 	}
-	*need = f->len + 1;
+	/* room for the ":00" a zone "+HH" gets (see put_field) */
+	*need = f->len + 1 + (b->pc[i].check == 'z' ? 3 : 0);
 	return 0;
 }
 
@@ -148,7 +175,7 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	if (!tc)
 		return;
 	p->target = tc->type_name;
-	u = xp_load_unsigned(tc);
+	u = xp_load_unsigned(f, tc);
 	/* a time into a column of another type (PostgreSQL's interval holds MariaDB's TIME)
 	 * goes as text, which the driver does not read as a time of day */
 	if ((p->sqltype == SQL_TYPE_TIME || p->sqltype == SQL_TIME) &&
@@ -160,14 +187,15 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 	case SQL_INTEGER:
 	case SQL_BIGINT:
 		p->check = 'i';
+		/* FreeTDS converts an integer's text to the bound type (SQL Server's tinyint is
+		 * 0 to 255): the target's */
+		if (f == FAM_MSSQL)
+			p->sqltype = (SQLSMALLINT)tc->sql_type;
 		p->lo = u ? 0 : INT64_MIN;
 		p->hi = u ? UINT64_MAX : INT64_MAX;
 		if (f == FAM_SQLITE) /* 64 bits whatever the declared name */
 			break;
-		if (tc->sql_type == SQL_TINYINT && f == FAM_MSSQL) { /* unsigned there */
-			p->lo = 0;
-			p->hi = 255;
-		} else if (tc->sql_type == SQL_TINYINT) {
+		if (tc->sql_type == SQL_TINYINT) {
 			p->lo = u ? 0 : -128;
 			p->hi = u ? 255 : 127;
 		} else if (tc->sql_type == SQL_SMALLINT && strncasecmp(tc->type_name, "year", 4)) {
@@ -184,8 +212,22 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 			p->check = 0; /* YEAR: the database says */
 		}
 		break;
+	case SS_TIME2: /* SQL Server's time(n) */
 	case SQL_TYPE_TIME:
 	case SQL_TIME: p->check = f == FAM_MYSQL ? 'm' : f == FAM_SQLITE ? 0 : 't'; break;
+	case SS_TIMESTAMPOFFSET: p->check = f == FAM_MSSQL ? 'z' : 0; break;
+	case SQL_NUMERIC:
+	case SQL_DECIMAL:
+		if (f == FAM_MSSQL && tc->size >= 1 && tc->size <= 38 && tc->digits >= 0 &&
+		    (uint64_t)tc->digits <= tc->size) {
+			p->check = 'n';
+			p->lo = (int64_t)tc->size;
+			p->hi = (uint64_t)tc->digits;
+		}
+		break;
+	case SQL_REAL:
+	case SQL_FLOAT:
+	case SQL_DOUBLE: p->check = f == FAM_MSSQL ? 'f' : 0; break;
 	case SQL_TYPE_DATE:
 	case SQL_TYPE_TIMESTAMP:
 	case SQL_DATE:
@@ -202,14 +244,24 @@ static void set_check(struct pcol *p, enum xp_load_family f, const struct xp_col
 		}
 		break;
 	}
-	/* PostgreSQL's times hold microseconds, MariaDB's the column's digits: a finer
-	 * fraction (SQL Server's 100 ns) would be rounded, even into the next year */
+	/* PostgreSQL's times hold microseconds, MariaDB's and SQL Server's the column's
+	 * digits: a finer fraction (SQL Server's 100 ns) would be rounded, even into the next
+	 * year */
 	if (tc->sql_type == SQL_TYPE_TIME || tc->sql_type == SQL_TIME ||
-	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP)
-		p->fdigits = f == FAM_PG ? 6 : f == FAM_MYSQL ? tc->digits : -1;
+	    tc->sql_type == SQL_TYPE_TIMESTAMP || tc->sql_type == SQL_TIMESTAMP ||
+	    tc->sql_type == SS_TIME2 || tc->sql_type == SS_TIMESTAMPOFFSET)
+		p->fdigits = f == FAM_PG ? 6 : f == FAM_MYSQL || f == FAM_MSSQL ? tc->digits : -1;
 	/* MariaDB reads a FLOAT's text as a double and refuses one past FLT_MAX: the shortest
 	 * text of the largest floats (3.4028235e+38) is such a double */
 	p->single = f == FAM_MYSQL && tc->sql_type == SQL_REAL;
+	/* FreeTDS converts a float's text itself and refuses what strtod says is out of range
+	 * (subnormals, the shortest text of the largest reals): the value goes as its bytes */
+	if (p->check == 'f') {
+		p->binary = 1;
+		p->ctype = tc->sql_type == SQL_REAL ? SQL_C_FLOAT : SQL_C_DOUBLE;
+		p->sqltype = tc->sql_type == SQL_REAL ? SQL_REAL : SQL_DOUBLE;
+		p->width = tc->sql_type == SQL_REAL ? sizeof(float) : sizeof(double);
+	}
 	/* the same crash for a boolean into MariaDB's BOOL (a TINYINT): it goes as the
 	 * integer text 1 or 0 */
 	if (f == FAM_MYSQL && p->bit && !p->bitbyte)
@@ -288,7 +340,7 @@ static size_t zone_len(const char *s, size_t n, int *utc)
  * have no zone and years of four digits: not PostgreSQL's years before 1 ("... BC"), past
  * 9999 or infinity, which their drivers refuse without naming the column, nor a time at an
  * offset other than UTC (year 0 the database judges). */
-static int date_fits(const char *s, size_t n)
+static int date_fits(const char *s, size_t n, int any_zone)
 {
 	int utc;
 
@@ -298,7 +350,40 @@ static int date_fits(const char *s, size_t n)
 	if (n < 5 || s[4] != '-' || (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0))
 		return 0;
 	zone_len(s, n, &utc);
-	return utc;
+	return utc || any_zone;
+}
+
+/* Whether float text s (n bytes) is a number: not NaN, Infinity or Inf (with a sign). */
+static int finite_text(const char *s, size_t n)
+{
+	if (n && (s[0] == '-' || s[0] == '+')) {
+		s++;
+		n--;
+	}
+	return !((n == 3 && (strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "inf", 3) == 0)) ||
+	         (n == 8 && strncasecmp(s, "infinity", 8) == 0));
+}
+
+/* Whether decimal text s (n bytes) has at most digits - scale digits before the point and
+ * none but zeros after scale digits; 1 when s is not plain decimal text. */
+static int decimal_fits(const char *s, size_t n, uint64_t digits, uint64_t scale)
+{
+	size_t i = 0, lead = 0, k;
+	int started = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	for (; i < n && isdigit((unsigned char)s[i]); i++) {
+		started |= s[i] != '0';
+		lead += started;
+	}
+	if (i < n && s[i] == '.')
+		for (i++, k = 0; i < n && isdigit((unsigned char)s[i]); i++, k++)
+			if (k >= scale && s[i] != '0')
+				return 0;
+	if (i != n)
+		return 1;
+	return lead <= digits - scale;
 }
 
 /* Whether time text s (n bytes) has no more than digits of a second's fraction but zeros. */
@@ -329,8 +414,12 @@ static int check_field(const struct batch *b, size_t i, const struct xp_field *f
 		ok = 1;
 	else if (p->check == 'i')
 		ok = int_fits(f->p, f->len, p->lo, p->hi);
-	else if (p->check == 'y')
-		ok = date_fits(f->p, f->len);
+	else if (p->check == 'y' || p->check == 'z')
+		ok = date_fits(f->p, f->len, p->check == 'z');
+	else if (p->check == 'n')
+		ok = decimal_fits(f->p, f->len, (uint64_t)p->lo, p->hi);
+	else if (p->check == 'f')
+		ok = finite_text(f->p, f->len);
 	else if (p->check == 'b')
 		ok = f->len >= 1 && f->p[0] && strchr("01tTyYfFnN", f->p[0]) &&
 		     (f->len == 1 || f->p[0] > '1');
@@ -342,6 +431,39 @@ static int check_field(const struct batch *b, size_t i, const struct xp_field *f
 	                  "%s: row %llu: column %s: %.*s does not fit the target's %s", b->t->name,
 	                  (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
 	                  f->len > 40 ? 40 : (int)f->len, f->p, p->target);
+}
+
+/* Float text f as the bytes of a double or a float in dst; what is not a number, or a float
+ * past the largest, is an error naming row and column. */
+static int put_float(struct batch *b, size_t i, const struct xp_field *f, char *dst,
+                     struct xp_err *err)
+{
+	struct pcol *p = &b->pc[i];
+	char text[64], *end = text;
+	int ok = f->len < sizeof text;
+	double d = 0;
+	float v;
+
+	if (ok) {
+		memcpy(text, f->p, f->len);
+		text[f->len] = '\0';
+		d = strtod(text, &end);
+		ok = end != text && !*end;
+	}
+	if (ok && p->ctype == SQL_C_DOUBLE) {
+		memcpy(dst, &d, sizeof d);
+	} else if (ok) {
+		v = strtof(text, NULL);
+		ok = !isinf(v);
+		memcpy(dst, &v, sizeof v);
+	}
+	if (!ok)
+		return xp_err_set(
+		        err, XP_EFAIL, "%s: row %llu: column %s: %.*s does not fit the target's %s",
+		        b->t->name, (unsigned long long)(b->done + b->n + 1), b->t->cols[i].name,
+		        f->len > 40 ? 40 : (int)f->len, f->p, p->target);
+	p->ind[b->n] = (SQLLEN)p->width;
+	return 0;
 }
 
 static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct xp_err *err)
@@ -358,6 +480,8 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		p->ind[b->n] = 1;
 		return 0;
 	}
+	if (p->binary)
+		return put_float(b, i, f, dst, err);
 	if (p->ctype == SQL_C_BINARY) {
 		size_t n = (f->len - 2) / 2;
 
@@ -399,6 +523,14 @@ static int put_field(struct batch *b, size_t i, const struct xp_field *f, struct
 		int utc;
 
 		p->ind[b->n] -= (SQLLEN)zone_len(f->p, f->len, &utc);
+	}
+	if (p->check == 'z') { /* SQL Server reads a zone as +HH:MM only */
+		int utc;
+
+		if (zone_len(f->p, f->len, &utc) == 3) {
+			memcpy(dst + f->len, ":00", 3);
+			p->ind[b->n] += 3;
+		}
 	}
 	dst[p->ind[b->n]] = '\0';
 	return 0;
@@ -703,8 +835,9 @@ static int describe_target(struct batch *b, struct xp_err *err)
 	return 0;
 }
 
-static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const char *prefix,
-                        struct xp_err *err)
+/* Creates table t of a dump from the database named source (the MANIFEST's dbms). */
+static int create_table(struct xp_odbc *c, const char *source, const struct xp_dump_table *t,
+                        const char *prefix, struct xp_err *err)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -716,7 +849,7 @@ static int create_table(struct xp_odbc *c, const struct xp_dump_table *t, const 
 	for (size_t i = 0; !rc && i < t->ncols; i++) {
 		char type[64];
 
-		xp_load_column_type(c->dbms, &t->cols[i], type, sizeof type);
+		xp_load_column_type(c->dbms, source, &t->cols[i], type, sizeof type);
 		rc = append(&sql, &len, xp_asprintf("%s", i ? ", " : " ("), err);
 		if (!rc)
 			rc = append(&sql, &len, quote_one(c, t->cols[i].name), err);
@@ -809,8 +942,9 @@ static int prepare_multi(struct batch *b, struct xp_odbc *c, const struct xp_dum
 	return rc;
 }
 
-static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_table *t,
-                      const char *prefix, const char *skip_key, struct xp_err *err)
+static int batch_open(struct batch *b, struct xp_odbc *c, const char *source,
+                      const struct xp_dump_table *t, const char *prefix, const char *skip_key,
+                      struct xp_err *err)
 {
 	char *sql = NULL;
 	int rc;
@@ -833,7 +967,7 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const struct xp_dump_t
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	b->max_rows = XP_LOAD_ROWS;
 	for (size_t i = 0; i < t->ncols; i++) {
-		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms));
+		pcol_setup(&b->pc[i], &t->cols[i], xp_load_family(c->dbms), xp_load_family(source));
 		/* the SQLite ODBC driver (0.9998) keeps the SQL_C_BINARY length it saw first,
 		 * for every row of an array and every later execute, until the parameter is
 		 * bound again: such tables go one row per execute there, bound each time */
@@ -930,7 +1064,8 @@ static int load_table(struct xp_odbc *c, struct xp_dump_reader *r, const struct 
 	/* what NOT EXISTS left out: the rows given less the rows the table gained */
 	rc = o->skip_key ? count_rows(c, t, o->prefix, &before, err) : 0;
 	if (!rc)
-		rc = batch_open(&b, c, t, o->prefix, o->skip_key, err);
+		rc = batch_open(&b, c, xp_dump_reader_manifest(r)->dbms, t, o->prefix, o->skip_key,
+		                err);
 	else
 		memset(&b, 0, sizeof b);
 	while (!rc && (rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
@@ -1012,7 +1147,7 @@ int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, 
 	}
 	txn = 1;
 	for (size_t i = 0; o->create && i < m->ntables; i++) {
-		rc = create_table(&c, &m->tables[i], o->prefix, err);
+		rc = create_table(&c, m->dbms, &m->tables[i], o->prefix, err);
 		if (rc)
 			goto out;
 		created++;

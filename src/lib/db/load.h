@@ -46,9 +46,11 @@ struct xp_load_stats {
  * of the stream is left in the database. */
 int xp_load_run(const struct xp_load_opts *o, int fd, struct xp_load_stats *st, struct xp_err *err);
 
-/* The column type to CREATE for col in a database whose SQL_DBMS_NAME is dbms, e.g.
+/* The column type to CREATE for col, a column of a dump from a database whose SQL_DBMS_NAME
+ * is source (the MANIFEST's dbms), in a database whose SQL_DBMS_NAME is dbms, e.g.
  * "numeric(38,10)", "timestamp with time zone", "BLOB"; written into buf (NUL-terminated,
  * cut to len). */
-void xp_load_column_type(const char *dbms, const struct xp_column *col, char *buf, size_t len);
+void xp_load_column_type(const char *dbms, const char *source, const struct xp_column *col,
+                         char *buf, size_t len);
 
 #endif

@@ -37,6 +37,7 @@ const char *xp_catalog_finding_name(int kind)
 	        [XP_FIND_SHRED_KEY] = "shred-key",
 	        [XP_FIND_ADOPTED] = "adopted",
 	        [XP_FIND_NOT_ADOPTED] = "not-adopted",
+	        [XP_FIND_CONTINUITY] = "continuity",
 	        [XP_FIND_UNREADABLE] = "unreadable",
 	        [XP_FIND_SEAL_TEMP] = "seal-temp",
 	        [XP_FIND_DISCARDED] = "discarded",
@@ -667,6 +668,11 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		report(&c.r, XP_FIND_CATALOG, NULL, "catalog",
 		       "catalog: missing, but the journal has %zu events", c.js.lines);
 	check_journal(&c);
+	rc = xp_catalog_check_partitions(repo, &c.cat, &c.trust, fn, ctx, err);
+	if (rc < 0)
+		goto out;
+	c.r.count += rc;
+	rc = 0;
 	/* Hashing every file may take long: do it without the lock, so that backups and
 	 * retention go on meanwhile, and confirm what depends on the files' presence after. */
 	xp_catalog_unlock(&lock);
@@ -700,14 +706,14 @@ struct adopt {
 	struct xp_err *err;
 };
 
-/* Source and data window from a backup's trusted comment (xp_seal_sig_fields); fields it
+/* Source, data window and kind from a backup's trusted comment (xp_seal_sig_fields); fields it
  * lacks, or that do not parse, stay unknown. 0, or -1 when out of memory. */
 static int sig_fields(char *comment, struct xp_catalog_entry *e)
 {
 	char *f[16];
 	size_t n = xp_field_split(comment, f, 16);
-	int64_t oldest = 0, newest = 0;
-	int has_oldest = 0, has_newest = 0;
+	int64_t oldest = 0, newest = 0, since = 0, until = 0;
+	int has_oldest = 0, has_newest = 0, has_since = 0, has_until = 0, partition = 0;
 
 	for (size_t i = 0; i < n && i < 16; i++) {
 		if (strncmp(f[i], "source:", 7) == 0 && xp_field_unescape(f[i] + 7) == 0 &&
@@ -720,7 +726,19 @@ static int sig_fields(char *comment, struct xp_catalog_entry *e)
 			has_oldest = xp_time_parse(f[i] + 7, &oldest, NULL) == 0;
 		} else if (strncmp(f[i], "newest:", 7) == 0) {
 			has_newest = xp_time_parse(f[i] + 7, &newest, NULL) == 0;
+		} else if (strcmp(f[i], "kind:partition") == 0) {
+			partition = 1;
+		} else if (strncmp(f[i], "since:", 6) == 0) {
+			has_since = xp_time_parse(f[i] + 6, &since, NULL) == 0;
+		} else if (strncmp(f[i], "until:", 6) == 0) {
+			has_until = xp_time_parse(f[i] + 6, &until, NULL) == 0;
 		}
+	}
+	/* A partition keeps its window, signed with it; one without a whole window is not one. */
+	if (partition && has_since && has_until && since < until) {
+		e->kind = XP_CATALOG_PARTITION;
+		e->since = since;
+		e->until = until;
 	}
 	if (has_oldest && has_newest) {
 		e->has_window = 1;

@@ -155,4 +155,12 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err);
  * name for data/sub/ID.xps); id gets ID. */
 int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX]);
 
+/* Reports (XP_FIND_CONTINUITY) each gap and overlap between the windows of a source's
+ * partitions in cat, with what the journal (read as trust allows) says of the partitions that
+ * covered a gap; a gap that only partitions expired by max-age covered is retention's, and no
+ * finding. Returns the number of findings, or a negative code. */
+int xp_catalog_check_partitions(const char *repo, const struct xp_catalog *cat,
+                                const struct xp_jtrust *trust, xp_catalog_report_fn *fn, void *ctx,
+                                struct xp_err *err);
+
 #endif

@@ -51,12 +51,29 @@ out:
 	return rc;
 }
 
+/* A partition refused because other, listed, holds part of its window already. */
+static int overlap(const struct xp_catalog_entry *e, const struct xp_catalog_entry *other,
+                   struct xp_err *err)
+{
+	char a[XP_TIME_LEN], b[XP_TIME_LEN], c[XP_TIME_LEN], d[XP_TIME_LEN];
+
+	xp_time_format(e->since, a);
+	xp_time_format(e->until, b);
+	xp_time_format(other->since, c);
+	xp_time_format(other->until, d);
+	return xp_err_set(err, XP_EFAIL,
+	                  "%s: its window %s to %s meets that of partition %s (%s to %s): a "
+	                  "window is sealed once",
+	                  e->id, a, b, other->id, c, d);
+}
+
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err)
 {
 	struct xp_catalog_entry *grown, copy;
+	const struct xp_catalog_entry *other;
 	const struct xp_jid *j;
-	char want[XP_REPO_REL_MAX];
+	char want[XP_REPO_REL_MAX], *reason = NULL;
 	struct xp_op op;
 	int rc;
 
@@ -72,6 +89,9 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 		rc = check_file(repo, e, err);
 	if (rc)
 		return rc;
+	if (e->kind == XP_CATALOG_PARTITION && e->since >= e->until)
+		return xp_err_set(err, XP_EUSAGE,
+		                  "%s: a partition's window must end after it starts", e->id);
 	rc = xp_op_begin(&op, repo, key, 0, err);
 	if (rc)
 		return rc;
@@ -83,6 +103,10 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 	if (j && (j->flags & XP_J_DELETED)) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: the journal says this backup was deleted",
 		                e->id);
+		goto out;
+	}
+	if (e->kind == XP_CATALOG_PARTITION && (other = xp_catalog_partition_overlap(&op.cat, e))) {
+		rc = overlap(e, other, err);
 		goto out;
 	}
 	grown = realloc(op.cat.entries, (op.cat.n + 1) * sizeof *grown);
@@ -102,10 +126,18 @@ int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct 
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = xp_journal_put(repo, &op.js, e->id, "sealed", NULL, NULL, err);
+	if (e->kind == XP_CATALOG_PARTITION) {
+		reason = xp_catalog_partition_record(e);
+		if (!reason) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = xp_journal_put(repo, &op.js, e->id, "sealed", reason, NULL, err);
 	if (rc == 0)
 		rc = xp_catalog_write(&op, err);
 out:
+	free(reason);
 	xp_op_end(&op);
 	return rc;
 }

@@ -27,9 +27,11 @@
 
 #define CATALOG_MAX ((size_t)256 << 20)
 #define CATALOG_NF  11
-#define CATALOG_HEADER                                                                             \
-	"#xpbackup-catalog-1 id\tstate\tcreated\toldest\tnewest\tsource\tsize\tblake2b\tpath\t"    \
-	"shreddable\thold"
+#define CATALOG2_NF 14
+#define CATALOG_FIELDS                                                                             \
+	"id\tstate\tcreated\toldest\tnewest\tsource\tsize\tblake2b\tpath\tshreddable\thold"
+#define CATALOG_HEADER  "#xpbackup-catalog-1 " CATALOG_FIELDS
+#define CATALOG2_HEADER "#xpbackup-catalog-2 " CATALOG_FIELDS "\tkind\tsince\tuntil"
 
 static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, struct xp_err *err)
 {
@@ -95,6 +97,11 @@ const char *xp_catalog_state_name(int state)
 	return state == XP_CATALOG_SHREDDED ? "shredded" : "sealed";
 }
 
+const char *xp_catalog_kind_name(int kind)
+{
+	return kind == XP_CATALOG_PARTITION ? "partition" : "full";
+}
+
 static void entry_clear(struct xp_catalog_entry *e)
 {
 	free(e->source);
@@ -143,15 +150,37 @@ static int opt_time(const char *s, int64_t *t)
 	return xp_time_parse(s, t, NULL);
 }
 
-/* Parses one entry line (modified in place) into e; a static reason on failure. */
-static const char *parse_entry(char *line, struct xp_catalog_entry *e)
+/* Version 2's last fields: kind, and a partition's window (both ends, since before until). */
+static const char *parse_kind(char *const *f, struct xp_catalog_entry *e)
 {
-	char *f[CATALOG_NF], want[XP_REPO_REL_MAX];
+	if (strcmp(f[0], "full") == 0) {
+		if (strcmp(f[1], "-") != 0 || strcmp(f[2], "-") != 0)
+			return "a full backup has no partition window";
+		return NULL;
+	}
+	if (strcmp(f[0], "partition") != 0)
+		return "unknown kind";
+	e->kind = XP_CATALOG_PARTITION;
+	if (opt_time(f[1], &e->since) || opt_time(f[2], &e->until) || e->since >= e->until)
+		return "bad partition window";
+	return NULL;
+}
+
+/* Parses one entry line (modified in place) of a catalog of version v into e; a static
+ * reason on failure. */
+static const char *parse_entry(char *line, int v, struct xp_catalog_entry *e)
+{
+	char *f[CATALOG2_NF], want[XP_REPO_REL_MAX];
+	size_t nf = v == 2 ? CATALOG2_NF : CATALOG_NF;
+	const char *why;
 	char *end;
 
 	memset(e, 0, sizeof *e);
-	if (xp_field_split(line, f, CATALOG_NF) != CATALOG_NF)
-		return "expected 11 tab-separated fields";
+	if (xp_field_split(line, f, nf) != nf)
+		return v == 2 ? "expected 14 tab-separated fields"
+		              : "expected 11 tab-separated fields";
+	if (v == 2 && (why = parse_kind(f + CATALOG_NF, e)) != NULL)
+		return why;
 	if (!xp_repo_valid_id(f[0]))
 		return "bad backup id";
 	memcpy(e->id, f[0], 33);
@@ -285,7 +314,7 @@ int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog 
 {
 	char *p = buf, *end;
 	size_t no = 0;
-	int rc = 0;
+	int rc = 0, v = 1;
 
 	memset(cat, 0, sizeof *cat);
 	if (len == 0)
@@ -299,9 +328,11 @@ int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog 
 		end = memchr(p, '\n', (size_t)(buf + len - p));
 		*end = '\0';
 		if (no++ == 0) {
-			if (strcmp(p, CATALOG_HEADER) != 0) {
+			v = strcmp(p, CATALOG2_HEADER) == 0 ? 2 : 1;
+			if (v == 1 && strcmp(p, CATALOG_HEADER) != 0) {
 				rc = xp_err_set(err, XP_EINTEGRITY,
-				                "%s: line 1: not a version 1 catalog header", name);
+				                "%s: line 1: not a version 1 or 2 catalog header",
+				                name);
 				goto out;
 			}
 			continue;
@@ -317,7 +348,7 @@ int xp_catalog_parse(const char *name, char *buf, size_t len, struct xp_catalog 
 			goto out;
 		}
 		cat->entries = grown;
-		why = parse_entry(p, &cat->entries[cat->n]);
+		why = parse_entry(p, v, &cat->entries[cat->n]);
 		cat->n++;
 		if (why) {
 			rc = xp_err_set(err, XP_EINTEGRITY, "%s: line %zu: %s", name, no, why);
@@ -373,6 +404,30 @@ int xp_catalog_load(const char *repo, struct xp_catalog *cat, struct xp_err *err
 	return xp_catalog_read(repo, cat, NULL, NULL, err);
 }
 
+int xp_catalog_load_signed(const char *repo, const struct xp_sign_pub *signer,
+                           struct xp_catalog *cat, struct xp_err *err)
+{
+	char *text = NULL, *sig = NULL, *spath = xp_repo_file(repo, XP_REPO_CATALOG_SIG);
+	size_t len = 0;
+	int rc;
+
+	if (!spath)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_catalog_read(repo, cat, &text, &len, err);
+	if (rc == 0 && text)
+		rc = xp_repo_read_optional(repo, spath, 1 << 16, &sig, NULL, err);
+	if (rc == 0 && text && !sig)
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s/catalog: not signed", repo);
+	else if (rc == 0 && text)
+		rc = xp_sign_verify_buffer_pub(text, len, sig, signer, err);
+	if (rc)
+		xp_catalog_free(cat);
+	free(text);
+	free(sig);
+	free(spath);
+	return rc;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct xp_catalog_entry *x = a, *y = b;
@@ -382,11 +437,22 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* The catalog is written in the oldest version that holds it, as the dump stream is: one
+ * without partitions stays readable by the xpbackup before them. */
+static int needs_v2(const struct xp_catalog *cat)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		if (cat->entries[i].kind == XP_CATALOG_PARTITION)
+			return 1;
+	return 0;
+}
+
 void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b)
 {
-	char t[XP_TIME_LEN], hex[65];
+	char t[XP_TIME_LEN], t2[XP_TIME_LEN], hex[65];
+	int v2 = needs_v2(cat);
 
-	xp_sbuf_puts(b, CATALOG_HEADER "\n");
+	xp_sbuf_puts(b, v2 ? CATALOG2_HEADER "\n" : CATALOG_HEADER "\n");
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct xp_catalog_entry *e = &cat->entries[i];
 		char path[XP_REPO_REL_MAX];
@@ -407,6 +473,13 @@ void xp_catalog_format(const struct xp_catalog *cat, struct xp_sbuf *b)
 		xp_sbuf_printf(b, "\t%" PRIu64 "\t%s\t%s\t%s\t", e->size, hex, path,
 		               e->shreddable ? "yes" : "no");
 		xp_sbuf_escape(b, e->hold);
+		if (v2 && e->kind == XP_CATALOG_PARTITION) {
+			xp_time_format(e->since, t);
+			xp_time_format(e->until, t2);
+			xp_sbuf_printf(b, "\tpartition\t%s\t%s", t, t2);
+		} else if (v2) {
+			xp_sbuf_puts(b, "\tfull\t-\t-");
+		}
 		xp_sbuf_add(b, "\n", 1);
 	}
 }

@@ -35,6 +35,11 @@ struct xp_dump_brief;
 #define XP_CATALOG_TEXT_MAX                                                                        \
 	XP_JOURNAL_TEXT_MAX /* longest source, hold reason, rule or policy text */
 
+/* What a backup holds: every row its dump asked for (a full backup), or exactly the rows of one
+ * time window [since, until) of its source, which the windows of the source's other partitions
+ * continue (xpbackup(7), "Partitions"). */
+enum xp_catalog_kind { XP_CATALOG_FULL = 0, XP_CATALOG_PARTITION = 1 };
+
 enum xp_catalog_state {
 	XP_CATALOG_SEALED = 0,  /* complete, readable with the password */
 	XP_CATALOG_SHREDDED = 1 /* its shred key is destroyed: no copy can be opened */
@@ -53,6 +58,9 @@ struct xp_catalog_entry {
 	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
 	int shreddable; /* the data key is a key file in the vault (vault.h) */
 	char *hold;     /* legal-hold reason, NULL when not held */
+	int kind;       /* enum xp_catalog_kind */
+	int64_t since, until; /* a partition's window [since, until) (UTC seconds), as the dump
+	                       * asked for it; 0 for a full backup */
 };
 
 /* A loaded catalog, sorted by creation time then id. */
@@ -90,14 +98,75 @@ void xp_catalog_free(struct xp_catalog *cat);
 const struct xp_catalog_entry *xp_catalog_find(const struct xp_catalog *cat, const char *id);
 /* "sealed" or "shredded". */
 const char *xp_catalog_state_name(int state);
+/* "full" or "partition". */
+const char *xp_catalog_kind_name(int kind);
+
+/* Reads REPO/catalog as xp_catalog_load does and checks its signature with signer (the key this
+ * host trusts: trust.h), so that only what the host signed counts: XP_EINTEGRITY when it does
+ * not verify or is missing while the catalog is there. A repository without a catalog yet
+ * loads as empty. */
+int xp_catalog_load_signed(const char *repo, const struct xp_sign_pub *signer,
+                           struct xp_catalog *cat, struct xp_err *err);
 
 /* Names a complete backup in the catalog: journal "sealed", rewrite and sign the catalog.
  * data/XX/ID.xps must already exist with e->size bytes (XP_ENOENT if missing, XP_EINTEGRITY if
- * the size differs), its .minisig beside it; an id already listed, or one the journal says was
- * deleted, is refused (XP_EFAIL). e->hold is ignored: holds go through xp_catalog_hold. The
- * caller keeps ownership of e. */
+ * the size differs), its .minisig beside it; an id already listed, one the journal says was
+ * deleted, or a partition whose window meets one listed of its source (a window is sealed
+ * once: xp_catalog_partition_overlap), is refused (XP_EFAIL). e->hold is ignored: holds go through
+ * xp_catalog_hold. The caller keeps ownership of e. */
 int xp_catalog_add(const char *repo, const struct xp_signkey *key, const struct xp_catalog_entry *e,
                    struct xp_err *err);
+
+/* Partitions (xpbackup(7), "Partitions"): backups that each hold the rows of one time window
+ * [since, until) of a source, so that consecutive ones tile its time line. */
+/* The journal's reason for a partition's "sealed" record: "partition SINCE UNTIL SOURCE"
+ * (SOURCE is the rest of the text; "-" when the backup has none). malloc'd, NULL when out of
+ * memory. */
+char *xp_catalog_partition_record(const struct xp_catalog_entry *e);
+/* Reads such a reason back: 0, with *source pointing into reason ("" for none); -1 when
+ * reason is not one. */
+int xp_catalog_partition_parse(const char *reason, int64_t *since, int64_t *until,
+                               const char **source);
+
+/* The indexes into cat->entries of its partitions, sorted by source, then window, then id,
+ * into *idx (malloc'd, caller frees; may be NULL when none), their count in *n. */
+int xp_catalog_partitions(const struct xp_catalog *cat, size_t **idx, size_t *n,
+                          struct xp_err *err);
+/* A hole or an overlap between two partitions of one source. */
+enum xp_catalog_flaw_kind { XP_CATALOG_GAP, XP_CATALOG_OVERLAP };
+struct xp_catalog_flaw {
+	int kind;           /* enum xp_catalog_flaw_kind */
+	const char *source; /* "" for none */
+	int64_t from, to;   /* the missing or doubly covered interval [from, to) */
+	const char *before; /* id of the partition whose window ends at from (a gap) or
+	                     * the one that covers [from, to) first (an overlap) */
+	const char *after;  /* id of the next partition */
+};
+typedef void xp_catalog_flaw_fn(void *ctx, const struct xp_catalog_flaw *f);
+
+/* A window that retention ended (a partition the journal says was deleted by max-age), for
+ * xp_catalog_partition_check: a gap wholly inside such windows is retention's, not a flaw. */
+struct xp_catalog_span {
+	const char *source; /* borrowed */
+	int64_t since, until;
+};
+
+/* Walks the partitions of every source in cat in window order and calls fn for each gap and
+ * each overlap between consecutive windows. What lies before a source's first partition is
+ * retention's (the old end), never a gap; a gap covered wholly by the windows in expired
+ * (n of them) is retention's too (behind a partition kept by a hold). Returns the number of
+ * flaws reported, or XP_ENOMEM. */
+int xp_catalog_partition_check(const struct xp_catalog *cat, const struct xp_catalog_span *expired,
+                               size_t n, xp_catalog_flaw_fn *fn, void *ctx, struct xp_err *err);
+
+/* The partition of e's source in cat whose window meets e's (a window is sealed once), or
+ * NULL. */
+const struct xp_catalog_entry *xp_catalog_partition_overlap(const struct xp_catalog *cat,
+                                                            const struct xp_catalog_entry *e);
+
+/* Whether [from, to) lies wholly inside the union of the windows of source in v (n of them). */
+int xp_catalog_partition_covered(const struct xp_catalog_span *v, size_t n, const char *source,
+                                 int64_t from, int64_t to);
 
 /* Deletes a backup: journal "deleting" (rule, policy), destroy its key if any, as
  * xp_catalog_shred does (journal "shredded"), remove ID.xps and ID.xps.minisig, rewrite the
@@ -192,6 +261,7 @@ enum xp_catalog_finding_kind {
 	XP_FIND_SHRED_KEY,   /* a shreddable backup lacks its key, or a shredded one still has it */
 	XP_FIND_ADOPTED,     /* xp_catalog_adopt: taken back into the catalog */
 	XP_FIND_NOT_ADOPTED, /* xp_catalog_adopt: an orphan left alone, and why */
+	XP_FIND_CONTINUITY,  /* a gap or an overlap between the windows of a source's partitions */
 	XP_FIND_UNREADABLE,  /* a backup, the catalog, its signature or signer.pub could not be
 	                      * read (I/O, permissions): a failure, never an integrity finding */
 	XP_FIND_SEAL_TEMP,   /* a warning, not counted: the temp file of a seal in progress or

@@ -8,7 +8,10 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/journal.c src/lib/repo/journal.h \
 	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
 	src/lib/repo/policy.c src/lib/repo/policy.h src/lib/repo/verify.c src/lib/repo/verify.h \
-	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h src/lib/repo/vault.c src/lib/repo/vault.h
+	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h \
+	src/lib/repo/partition.c src/lib/repo/partition.h src/lib/repo/catalog-parts.c \
+	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h \
+	src/lib/repo/vault.c src/lib/repo/vault.h
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify
@@ -30,6 +33,11 @@ EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash
 # Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
 TESTS += tests/cli/attack-files.sh
 EXTRA_DIST += tests/cli/attack-files.sh
+
+# Partitions: the next window, continuity, retention by window start (pure logic).
+check_PROGRAMS += tests/unit/repo/partition
+tests_unit_repo_partition_LDADD = $(XP_LIBS)
+TESTS += tests/unit/repo/partition
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
 TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh

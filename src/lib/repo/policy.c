@@ -250,7 +250,10 @@ static void explain(const struct xp_policy *p, const struct xp_policy_backup *b,
 		xp_policy_duration_format(p->max_age, dur, sizeof dur);
 		xp_time_format(base, t);
 		add(d->reason, "%smax-age %s exceeded: %s %s", sep, dur,
-		    b->has_oldest ? "oldest row" : "created", t);
+		    b->partition    ? "window start"
+		    : b->has_oldest ? "oldest row"
+		                    : "created",
+		    t);
 		sep = "; ";
 	}
 	if (!d->keep) {
@@ -258,6 +261,10 @@ static void explain(const struct xp_policy *p, const struct xp_policy_backup *b,
 		if (!d->max_age_exceeded)
 			add(d->reason, "no rule keeps it");
 		return;
+	}
+	if (d->rules & XP_POLICY_PARTITION) {
+		add(d->reason, "%spartition until max-age", sep);
+		sep = ", ";
 	}
 	if (d->rules & XP_POLICY_NORULE) {
 		add(d->reason, "%sno keep rule given", sep);
@@ -288,7 +295,9 @@ static void finish(const struct xp_policy *p, const struct xp_policy_backup *b, 
 	int64_t base = b->has_oldest ? b->oldest : b->created;
 	int64_t until = XP_POLICY_NEVER;
 
-	if (!has_keep_rule(p))
+	if (b->partition)
+		d->rules |= XP_POLICY_PARTITION;
+	else if (!has_keep_rule(p))
 		d->rules |= XP_POLICY_NORULE;
 	if (b->held)
 		d->rules |= XP_POLICY_HOLD;
@@ -312,14 +321,18 @@ static void decide_source(const struct xp_policy *p, const struct entry *e, size
 	                       {XP_POLICY_WEEKLY, p->keep_weekly, 0, 0},
 	                       {XP_POLICY_MONTHLY, p->keep_monthly, 0, 0},
 	                       {XP_POLICY_YEARLY, p->keep_yearly, 0, 0}};
-	size_t i, k;
+	size_t i, k, rank = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct xp_policy_backup *b = e[i].b;
 		struct xp_policy_decision *d = &out[e[i].i];
 
 		memset(d, 0, sizeof *d);
-		if ((int64_t)i < p->keep_last)
+		if (b->partition) { /* keep rules are about full backups only */
+			finish(p, b, now, 0, d);
+			continue;
+		}
+		if ((int64_t)rank < p->keep_last)
 			d->rules |= XP_POLICY_LAST;
 		if (p->keep_within > 0 && !age_reached(now, b->created, p->keep_within))
 			d->rules |= XP_POLICY_WITHIN;
@@ -334,7 +347,7 @@ static void decide_source(const struct xp_policy *p, const struct entry *e, size
 			bk[k].last = key;
 			bk[k].seen = 1;
 		}
-		finish(p, b, now, (int64_t)i + 1, d);
+		finish(p, b, now, (int64_t)++rank, d);
 	}
 }
 

@@ -15,7 +15,13 @@
  *    data window) is D or more before now is deleted, whatever keep rule would keep it.
  *  - A legal hold keeps a backup against everything, max-age included, until released.
  *  - Keep rules see every backup of the source, held or past max-age alike, so a decision never
- *    depends on which other backups happen to be held. */
+ *    depends on which other backups happen to be held.
+ *  - A partition (one time window of the source's rows) is not a backup of the whole: keep
+ *    rules neither see nor keep it. It stays until max-age is reached counting from its
+ *    window's start (which its caller passes as oldest): no row it holds outlives the limit,
+ *    none leaves earlier than the window's length, an empty window goes too, and partitions
+ *    leave in window order, so retention only ever shortens the time line at its old end.
+ *    Without max-age a partition is kept. */
 #ifndef XP_POLICY_H
 #define XP_POLICY_H
 
@@ -43,6 +49,7 @@ struct xp_policy_backup {
 	int64_t oldest;          /* time of the oldest row, when has_oldest */
 	int has_oldest;          /* 0: the backup has no data window; max-age counts from created */
 	int held;                /* a legal hold */
+	int partition;           /* a partition: oldest is its window's start (see above) */
 	const char *hold_reason; /* may be NULL */
 };
 
@@ -56,6 +63,7 @@ enum {
 	XP_POLICY_YEARLY = 1 << 5,
 	XP_POLICY_NORULE = 1 << 6, /* no keep rule given: kept unless max-age deletes it */
 	XP_POLICY_HOLD = 1 << 7,
+	XP_POLICY_PARTITION = 1 << 8, /* a partition: kept until max-age, by no keep rule */
 };
 
 /* "until" of a backup that nothing but a release or newer backups will remove. */
@@ -69,7 +77,8 @@ struct xp_policy_decision {
 	int max_age_exceeded; /* max-age was reached (a held backup may still be kept) */
 	int64_t until;        /* kept: the first time it goes if no backup is added (see below) */
 	/* Human reason: "keep-daily 2026-11-24, keep-weekly 2026-W48", "no rule keeps it",
-	 * "max-age 90d exceeded: oldest row 2026-08-01T00:00:00Z", "hold: TEXT" (shortened). */
+	 * "max-age 90d exceeded: oldest row 2026-08-01T00:00:00Z", "hold: TEXT" (shortened),
+	 * "partition until max-age", "max-age 90d exceeded: window start 2026-08-01T00:00:00Z". */
 	char reason[XP_POLICY_REASON_LEN];
 };
 

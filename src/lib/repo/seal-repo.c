@@ -381,8 +381,21 @@ static const char *pick_source(const struct xp_dump_brief *brief, const char *so
 	return source && *source ? source : NULL;
 }
 
-int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
-                       struct xp_err *err)
+int xp_seal_partition_ok(const struct xp_dump_brief *brief, struct xp_err *err)
+{
+	if (!brief)
+		return xp_err_set(err, XP_EUSAGE,
+		                  "a partition must be a complete dump stream: nothing sealed");
+	if (!brief->has_since || !brief->has_until)
+		return xp_err_set(err, XP_EUSAGE,
+		                  "a partition is the dump of one window: the dump has no %s "
+		                  "(xpdump --since T --until T): nothing sealed",
+		                  brief->has_since ? "--until" : "--since");
+	return 0;
+}
+
+int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, int kind,
+                       char **fields, struct xp_err *err)
 {
 	struct xp_sbuf b = {0}, esc = {0};
 	char t[XP_TIME_LEN], t2[XP_TIME_LEN];
@@ -402,6 +415,12 @@ int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, ch
 		xp_time_format(brief->newest, t2);
 		xp_sbuf_printf(&b, "%soldest:%s\tnewest:%s", b.len ? "\t" : "", t, t2);
 	}
+	if (kind == XP_CATALOG_PARTITION && brief && brief->has_since && brief->has_until) {
+		xp_time_format(brief->since, t);
+		xp_time_format(brief->until, t2);
+		xp_sbuf_printf(&b, "%skind:partition\tsince:%s\tuntil:%s", b.len ? "\t" : "", t,
+		               t2);
+	}
 	*fields = b.failed || esc.failed ? NULL : b.p ? b.p : strdup("");
 	if (!*fields) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -413,7 +432,7 @@ int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, ch
 
 int xp_seal_catalog_add(const char *repo, const struct xp_signkey *key,
                         const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                        const char *source, struct xp_err *err)
+                        const char *source, int kind, struct xp_err *err)
 {
 	struct xp_catalog_entry e = {0};
 	struct xp_seal_header h;
@@ -422,6 +441,8 @@ int xp_seal_catalog_add(const char *repo, const struct xp_signkey *key,
 
 	if (!xp_repo_valid_id(info->id))
 		return xp_err_set(err, XP_EUSAGE, "%s: not a backup id", info->id);
+	if (kind == XP_CATALOG_PARTITION && (rc = xp_seal_partition_ok(brief, err)) != 0)
+		return rc;
 	path = xp_repo_backup(repo, info->id, "");
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -440,6 +461,11 @@ int xp_seal_catalog_add(const char *repo, const struct xp_signkey *key,
 		e.has_window = 1;
 		e.oldest = brief->oldest;
 		e.newest = brief->newest;
+	}
+	if (kind == XP_CATALOG_PARTITION) {
+		e.kind = XP_CATALOG_PARTITION;
+		e.since = brief->since;
+		e.until = brief->until;
 	}
 	return xp_catalog_add(repo, key, &e, err);
 }

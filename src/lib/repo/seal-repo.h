@@ -75,17 +75,24 @@ int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_
 /* xp_catalog_add for a backup xp_seal_backup just wrote: id, size and hash from info, creation
  * time and shreddable mode from the file's header, source and data window from the dump
  * stream's brief (NULL when the input was not a dump stream). source, when not NULL (the
- * --source option), names the backup instead of the stream's own source. */
+ * --source option), names the backup instead of the stream's own source. kind
+ * XP_CATALOG_PARTITION takes the window the dump asked for (the brief must have both ends:
+ * xp_seal_partition_ok) as the partition's; the journal's "sealed" record then says
+ * "partition SINCE UNTIL SOURCE", so the journal keeps every window ever sealed. */
 int xp_seal_catalog_add(const char *repo, const struct xp_signkey *key,
                         const struct xp_seal_info *info, const struct xp_dump_brief *brief,
-                        const char *source, struct xp_err *err);
+                        const char *source, int kind, struct xp_err *err);
+/* 0 when brief (may be NULL) can be sealed as a partition: a dump stream whose window asked
+ * has both ends (xpdump --since and --until); XP_EUSAGE saying why not. */
+int xp_seal_partition_ok(const struct xp_dump_brief *brief, struct xp_err *err);
 
 /* The fields a backup's signature carries for the catalog, so that a backup taken back from
- * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source and data
- * window: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment (xpseal(5)),
- * each only when known; the same source and brief as xp_seal_catalog_add. *fields is
- * malloc'd (caller frees), "" when nothing is known. */
-int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, char **fields,
-                       struct xp_err *err);
+ * its own files (xp_catalog_adopt, or the end of an interrupted seal) keeps its source, data
+ * window and kind: "source:S<tab>oldest:T<tab>newest:T" for the end of the trusted comment
+ * (xpseal(5)), each only when known, then for a partition "kind:partition<tab>since:T<tab>
+ * until:T"; the same source, brief and kind as xp_seal_catalog_add. *fields is malloc'd
+ * (caller frees), "" when nothing is known. */
+int xp_seal_sig_fields(const struct xp_dump_brief *brief, const char *source, int kind,
+                       char **fields, struct xp_err *err);
 
 #endif

@@ -643,6 +643,10 @@ int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 	if (xp_summary_parse(tap->summary, tap->slen, &m, NULL) == 0) {
 		snprintf(out->source, sizeof out->source, "%s", m.source);
 		out->tables = m.ntables;
+		out->has_since = m.has_since;
+		out->has_until = m.has_until;
+		out->since = m.since;
+		out->until = m.until;
 		for (size_t i = 0; i < m.ntables; i++) {
 			const struct xp_dump_table *t = &m.tables[i];
 

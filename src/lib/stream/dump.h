@@ -95,15 +95,33 @@ int xp_dump_reader_next_row(struct xp_dump_reader *r, const struct xp_field **ro
                             struct xp_err *err);
 void xp_dump_reader_free(struct xp_dump_reader *r);
 
+/* Concatenating dump streams (xpseal open --since/--until): n inputs, in window order, written
+ * as one stream whose window is [since, until) and whose every table holds the rows of each
+ * input in turn. open(ctx, i, &fd, err) gives input i as a descriptor at its start; concat
+ * reads it to its end (SUMMARY checked) and hands it to done(ctx, i, fd, err), which closes it
+ * and returns the producer's failure, if any. A stream's tables follow one another, so each
+ * input is read once per table (n x tables reads), never kept. The inputs must hold the same
+ * tables and columns, and windows without exclusions that tile [since, until): the first
+ * starts at since, each next one where the last ended, the last ends at until; anything else
+ * is XP_EINTEGRITY naming the input. On failure the output is cut before its SUMMARY, which
+ * every reader refuses. */
+typedef int xp_dump_input_fn(void *ctx, size_t i, int *fd, struct xp_err *err);
+typedef int xp_dump_input_done_fn(void *ctx, size_t i, int fd, struct xp_err *err);
+int xp_dump_concat(size_t n, int64_t since, int64_t until, xp_dump_input_fn *open,
+                   xp_dump_input_done_fn *done, void *ctx, int out, const char *outname,
+                   struct xp_err *err);
+
 /* Recognizing a dump stream in bytes passing through (xpseal): parses only tar headers,
  * skips entry bodies by count, keeps MANIFEST and SUMMARY (up to XP_DUMP_META_MAX). */
 struct xp_dump_tap;
 struct xp_dump_brief {
 	char source[1024]; /* from MANIFEST, passwords already removed (cut if longer) */
 	size_t tables;
-	uint64_t rows;          /* all tables */
-	int has_time;           /* some table has a time column with a non-NULL value */
-	int64_t oldest, newest; /* over all tables, UTC seconds, when has_time */
+	uint64_t rows;            /* all tables */
+	int has_time;             /* some table has a time column with a non-NULL value */
+	int64_t oldest, newest;   /* over all tables, UTC seconds, when has_time */
+	int has_since, has_until; /* the window asked (MANIFEST): rows from since, before until */
+	int64_t since, until;
 };
 /* NULL when out of memory. */
 struct xp_dump_tap *xp_dump_tap_new(void);

@@ -14,7 +14,7 @@ static const struct {
 	const char *want;
 } cols[] = {
         {SQL_BIGINT, "bigint", 19, 0, "bigint"},
-        {SQL_TINYINT, "tinyint", 3, 0, "smallint"}, /* another source's TINYINT may be signed */
+        {SQL_TINYINT, "tinyint", 3, 0, "tinyint"},
         {SQL_BIT, "bit", 1, 0, "bit"},
         {SQL_NUMERIC, "decimal", 38, 10, "numeric(38,10)"},
         {SQL_DECIMAL, "money", 19, 4, "numeric(19,4)"},
@@ -42,16 +42,36 @@ int main(void)
 		                      .nullable = 1};
 		char buf[64];
 
-		xp_load_column_type("Microsoft SQL Server", &c, buf, sizeof buf);
+		xp_load_column_type("Microsoft SQL Server", "Microsoft SQL Server", &c, buf,
+		                    sizeof buf);
 		is_str(buf, cols[i].want, "SQL Server's %s (%llu, %d) becomes %s", cols[i].name,
 		       (unsigned long long)cols[i].size, cols[i].digits, cols[i].want);
+	}
+	/* another database's characters may take two UTF-16 units each in nvarchar(n) */
+	{
+		struct xp_column c = {
+		        .name = "c", .sql_type = SQL_VARCHAR, .type_name = "varchar", .size = 40};
+		char buf[64];
+
+		xp_load_column_type("Microsoft SQL Server", "PostgreSQL", &c, buf, sizeof buf);
+		is_str(buf, "nvarchar(80)", "PostgreSQL's varchar(40) becomes nvarchar(80)");
+		c.size = 2001;
+		xp_load_column_type("Microsoft SQL Server", "MariaDB", &c, buf, sizeof buf);
+		is_str(buf, "nvarchar(max)", "MariaDB's varchar(2001) becomes nvarchar(max)");
+		c.sql_type = SQL_TINYINT;
+		c.type_name = "tinyint";
+		xp_load_column_type("Microsoft SQL Server", "MariaDB", &c, buf, sizeof buf);
+		is_str(buf, "smallint", "MariaDB's signed tinyint becomes smallint");
+		xp_load_column_type("MariaDB", "Microsoft SQL Server", &c, buf, sizeof buf);
+		is_str(buf, "tinyint unsigned",
+		       "SQL Server's tinyint becomes MariaDB's tinyint unsigned");
 	}
 	/* other targets keep a time of 100 ns as text: their time types hold microseconds */
 	{
 		struct xp_column c = {.name = "c", .sql_type = SS_TIME2, .type_name = "time"};
 		char buf[64];
 
-		xp_load_column_type("PostgreSQL", &c, buf, sizeof buf);
+		xp_load_column_type("PostgreSQL", "Microsoft SQL Server", &c, buf, sizeof buf);
 		is_str(buf, "text", "SQL Server's time(7) becomes text on PostgreSQL");
 	}
 	return done_testing();

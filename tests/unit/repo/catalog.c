@@ -824,6 +824,63 @@ static void test_seal_temps(void)
 	unlink(path);
 }
 
+/* Partitions: kind and window kept through the catalog (version 2) and the journal, and a
+ * window sealed once. */
+static void test_partitions(void)
+{
+	struct xp_catalog_entry p[3];
+	struct xp_catalog cat = {0};
+	const struct xp_catalog_entry *g;
+	struct xp_err err = {0};
+	char want[256], *text;
+
+	if (seal("day one", 0, &p[0]) || seal("day two", 0, &p[1]) || seal("overlap", 0, &p[2])) {
+		ok(0, "seal the partitions");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		p[i].kind = XP_CATALOG_PARTITION;
+		p[i].source = "vms";
+	}
+	p[0].since = 1700000000, p[0].until = 1700086400;
+	p[1].since = 1700086400, p[1].until = 1700172800;
+	p[2].since = 1700150000, p[2].until = 1700200000;
+	is_int(xp_catalog_add(repo, key, &p[0], &err), 0, "add a partition (%s)", err.msg);
+	snprintf(want, sizeof want,
+	         "%s\tsealed\tpartition 2023-11-14T22:13:20Z 2023-11-15T22:13:20Z vms\t-", p[0].id);
+	is_str(last_event(), want, "the journal's sealed record names its window and source");
+	is_int(xp_catalog_add(repo, key, &p[1], &err), 0, "the next window is added");
+	is_int(xp_catalog_add(repo, key, &p[2], &err), XP_EFAIL,
+	       "a window that meets one sealed is refused");
+	ok(strstr(err.msg, "meets that of partition") && strstr(err.msg, p[1].id),
+	   "naming the partition that holds it (%s)", err.msg);
+	text = slurp("catalog");
+	ok(text && strncmp(text, "#xpbackup-catalog-2 ", 20) == 0 &&
+	           strstr(text, "\thold\tkind\tsince\tuntil\n"),
+	   "a catalog with partitions is version 2, with kind, since and until");
+	ok(text && strstr(text, "\tno\t-\tfull\t-\t-\n"), "a full backup's line says full, - -");
+	free(text);
+	is_int(xp_catalog_load(repo, &cat, &err), 0, "it loads");
+	g = xp_catalog_find(&cat, p[1].id);
+	ok(g && g->kind == XP_CATALOG_PARTITION && g->since == p[1].since && g->until == p[1].until,
+	   "kind and window survive");
+	ok(!xp_catalog_find(&cat, p[2].id), "the refused one is not listed");
+	xp_catalog_free(&cat);
+	text = slurp("catalog");
+	if (text) {
+		char *w = strstr(text, "\tpartition\t"), *saved = strdup(text);
+
+		if (w)
+			memcpy(w + 1, "partitiom", 9);
+		spit("catalog", text);
+		is_int(xp_catalog_load(repo, &cat, &err), XP_EINTEGRITY,
+		       "an unknown kind is refused");
+		spit("catalog", saved ? saved : "");
+		free(saved);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	struct xp_catalog_entry a, b;
@@ -859,6 +916,7 @@ int main(void)
 	test_check_and_adopt();
 	test_batch();
 	test_seal_temps();
+	test_partitions();
 	xp_sign_free_key(key);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
