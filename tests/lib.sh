@@ -79,6 +79,7 @@ xpverify() { _tool xpverify "$@"; }
 xpdump() { _tool xpdump "$@"; }
 xprestore() { _tool xprestore "$@"; }
 xpexpire() { _tool xpexpire "$@"; }
+xpcopy() { _tool xpcopy "$@"; }
 
 # password FILE TEXT: a password file, 0600, as the tools expect.
 password() { (umask 077 && printf '%s\n' "$2" >"$1"); }

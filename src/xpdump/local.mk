@@ -17,3 +17,5 @@ dist_man_MANS += man/xpdump.1
 check_PROGRAMS += scripts/bench-odbc-fetch
 scripts_bench_odbc_fetch_LDADD = $(ODBC_LIBS)
 dist_noinst_SCRIPTS += scripts/bench-dump
+# the night's pipeline, xpdump | xpseal, against that loop and pg_dump (never run by make check)
+dist_noinst_SCRIPTS += scripts/bench-pipeline

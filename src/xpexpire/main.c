@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "repo/catalog.h"
+#include "repo/copy.h"
 #include "cli/cli.h"
+#include "cli/pins.h"
 #include "repo/keys.h"
 #include "repo/policy.h"
 #include "crypto/sign.h"
@@ -472,18 +474,38 @@ static void print_list(const struct opts *o, const struct run *r)
 	}
 }
 
-/* Before a change: the repository must match this host's pins, its catalog and journal be no
- * older than this host has seen (a first use pins it and says so). */
-static int check_trust(const char *repo, struct xp_trust *t, struct xp_err *err)
+static void on_copy(void *ctx, const struct xp_copy_event *ev)
 {
-	char note[512];
+	(void)ctx;
+	printf("%s\n", ev->msg);
+}
+
+/* After the repository's deletions: removes from every registered copy what the journal says
+ * was deleted, whether this run or an earlier one deleted it (a copy that was unreachable
+ * then is finished now). A copy that cannot be reached is reported and makes the run fail;
+ * the others go on. */
+static int expire_copies(const struct opts *o, const struct xp_signkey *key, struct xp_err *err)
+{
+	struct xp_copy_targets all = {0};
+	size_t failed = 0;
 	int rc;
 
-	rc = xp_trust_check(repo, &(struct xp_trust_opts){.flags = XP_TRUST_MARKS}, t, err);
-	if (rc == 0 && t->pinned_now) {
-		xp_trust_first_use(t, repo, note, sizeof note);
-		xp_warn("%s", note);
+	rc = xp_copy_targets_load(o->repo, &all, err);
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		struct xp_err e = {0, ""};
+
+		if (xp_copy_expire(o->repo, key, &all.v[i], o->json ? NULL : on_copy, NULL, NULL,
+		                   &e) == 0)
+			continue;
+		xp_warn("%s (its deletions are finished by the next run)", e.msg);
+		if (failed++ == 0)
+			*err = e;
 	}
+	if (rc == 0 && failed) {
+		rc = err->code == XP_EINTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
+		xp_err_set(err, rc, "%zu of %zu copies not brought up to date", failed, all.n);
+	}
+	xp_copy_targets_free(&all);
 	return rc;
 }
 
@@ -506,7 +528,7 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 	memset(&r, 0, sizeof r);
 	rc = xp_keys_check_repo(o->repo, err);
 	if (rc == 0 && changing)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc == 0 && changing)
 		rc = xp_sign_load_key(o->signing_key, &key, err);
 	/* A deletion a crash interrupted after the catalog was rewritten is no longer in the
@@ -528,6 +550,10 @@ static int expire_or_list(const struct opts *o, struct xp_err *err)
 		print_list(o, &r);
 	else
 		print_decisions(o, &r);
+	if (changing && rc == 0)
+		rc = expire_copies(o, key, err);
+	if (changing && rc == 0)
+		trust_seen(o->repo, &t);
 out:
 	xp_sign_free_key(key);
 	xp_trust_free(&t);
@@ -546,7 +572,7 @@ static int change_one(const struct opts *o, struct xp_err *err)
 	memset(&cat, 0, sizeof cat);
 	rc = xp_keys_check_repo(o->repo, err);
 	if (rc == 0)
-		rc = check_trust(o->repo, &t, err);
+		rc = xp_cli_trust_marks(o->repo, &t, err);
 	if (rc < 0)
 		goto out;
 	rc = xp_catalog_load(o->repo, &cat, err);

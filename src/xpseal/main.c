@@ -33,7 +33,7 @@
 
 static const char usage_text[] =
         "usage: xpseal -r REPO [--source NAME] [--signing-key F] [--shreddable] [-i FILE] [-q]\n"
-        "              [--json] [--require-dump] [--partition]\n"
+        "              [--json] [--require-dump] [--partition] [--level N]\n"
         "       xpseal window -r REPO [--source NAME] --max-age D [--grace D] [--signing-key F]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
@@ -107,9 +107,9 @@ static void print_json(const struct xp_seal_info *info, const char *path, double
 	printf("{\"id\":\"%s\",\"path\":", info->id);
 	xp_json_string(path);
 	printf(",\"bytes_in\":%llu,\"bytes_out\":%llu,\"created\":\"%s\",\"seconds\":%.3f,"
-	       "\"blake2b\":\"%s\",\"workers\":%d}\n",
+	       "\"blake2b\":\"%s\",\"workers\":%d,\"level\":%d}\n",
 	       (unsigned long long)info->bytes_in, (unsigned long long)info->bytes_out, created,
-	       seconds, hash, info->workers);
+	       seconds, hash, info->workers, info->level);
 }
 
 enum {
@@ -129,6 +129,7 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_VAULT,
+	OPT_LEVEL,
 };
 
 static const struct option options[] = {
@@ -155,6 +156,7 @@ static const struct option options[] = {
         {"since", required_argument, NULL, OPT_SINCE},
         {"until", required_argument, NULL, OPT_UNTIL},
         {"vault", required_argument, NULL, OPT_VAULT},
+        {"level", required_argument, NULL, OPT_LEVEL},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
@@ -165,11 +167,11 @@ enum vault_cmd { VAULT_ADD, VAULT_REMOVE, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
  * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
- * "A" since, "B" until, "V" a vault copy to read. */
+ * "A" since, "B" until, "L" level, "V" a vault copy to read. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJXT", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABV",
-        [CMD_PASSWD] = "rPNS",    [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
-        [CMD_WINDOW] = "rUKMG",   [CMD_VAULT] = "rK",
+        [CMD_SEAL] = "riqKDUJXTL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABV",
+        [CMD_PASSWD] = "rPNS",     [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
+        [CMD_WINDOW] = "rUKMG",    [CMD_VAULT] = "rK",
 };
 
 struct args {
@@ -183,6 +185,7 @@ struct args {
 	int64_t since, until;
 	enum vault_cmd vault_cmd;
 	const char *vault_dir; /* vault add DIR */
+	int level;             /* --level; 0: the default */
 };
 
 static int option_letter(int c)
@@ -204,6 +207,7 @@ static int option_letter(int c)
 	case OPT_SINCE: return 'A';
 	case OPT_UNTIL: return 'B';
 	case OPT_VAULT: return 'V';
+	case OPT_LEVEL: return 'L';
 	default: return c;
 	}
 }
@@ -281,6 +285,10 @@ static int parse(int argc, char **argv, struct args *a)
 			    (c == OPT_MAX_AGE && a->max_age <= 0))
 				return xp_usage_error("%s %s: not a duration (like 90d, 5m)",
 				                      argv[optind - 1], optarg);
+			break;
+		case OPT_LEVEL:
+			if (xp_seal_level_parse(optarg, &a->level, &err) != 0)
+				return xp_usage_error("%s", err.msg);
 			break;
 		}
 	}
@@ -441,6 +449,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	                       .source = a->source,
 	                       .kind = a->partition ? XP_CATALOG_PARTITION : XP_CATALOG_FULL};
 	struct xp_seal_backup_opts o = {.shreddable = a->shreddable,
+	                                .level = a->level,
 	                                .observe = observe,
 	                                .observe_ctx = &obs,
 	                                .accept = a->require_dump ? require_dump : NULL,

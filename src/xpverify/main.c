@@ -4,6 +4,7 @@
 
 #include "against-run.h"
 #include "repo/catalog.h"
+#include "repo/copy.h"
 #include "cli/cli.h"
 #include "repo/keys.h"
 #include "repo/repo.h"
@@ -89,6 +90,7 @@ static void usage(FILE *f)
 	        "       xpverify -r REPO --deep [--drill CONNSTR | --drill-dsn-file F]\n"
 	        "                [--password-file F] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
+	        "       xpverify -r REPO --copies [--json]\n"
 	        "       xpverify -r REPO --against CONNSTR | --against-dsn-file F [--source NAME]\n"
 	        "                [--key COLUMN] [--password-file F]\n"
 	        "Checks the minisign signature FILE.minisig of each sealed backup FILE;\n"
@@ -102,6 +104,8 @@ static void usage(FILE *f)
 	        "                       --drill with the connection string read from F\n"
 	        "      --password-file F\n"
 	        "                       read the configuration password from F\n"
+	        "      --copies         also read back every registered copy (xpcopy(1)) and\n"
+	        "                       check it against the catalog and journal\n"
 	        "      --adopt          take complete backups missing from the catalog back in\n"
 	        "      --against CONNSTR\n"
 	        "                       also compare each partition with the source's rows of its\n"
@@ -665,6 +669,52 @@ static void nothing_checked(struct run *run, int asked)
 	xp_warn("%s", run->error ? run->error : "nothing checked");
 }
 
+static void on_copy_finding(void *ctx, const struct xp_copy_event *ev)
+{
+	int *worst = ctx;
+	int s = ev->kind == XP_COPY_CHANGED ? XP_EXIT_INTEGRITY : XP_EXIT_FAIL;
+
+	if (ev->kind == XP_COPY_PARTIAL) {
+		xp_warn("warning: %s", ev->msg);
+		return;
+	}
+	xp_warn("%s", ev->msg);
+	if (*worst != XP_EXIT_INTEGRITY)
+		*worst = s;
+}
+
+/* --copies: every registered copy read back and checked against the catalog and the journal's
+ * signed records; the worst exit status it calls for (a copy that cannot be read: 1). */
+static int check_copies(struct run *run)
+{
+	struct xp_copy_targets all = {0};
+	struct xp_err err = {0, ""};
+	int worst = XP_EXIT_OK, found;
+
+	if (xp_copy_targets_load(run->repo, &all, &err) != 0) {
+		xp_warn("%s", err.msg);
+		return XP_EXIT_FAIL;
+	}
+	if (all.n == 0) {
+		xp_warn("%s: no copy target registered (xpcopy add)", run->repo);
+		worst = XP_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < all.n; i++) {
+		err = (struct xp_err){0, ""};
+		found = xp_copy_check(run->repo, &run->keys.signer, &all.v[i], on_copy_finding,
+		                      &worst, &err);
+		if (found < 0) {
+			xp_warn("%s", err.msg);
+			if (worst == XP_EXIT_OK)
+				worst = XP_EXIT_FAIL;
+		} else if (found == 0 && !run->json) {
+			printf("copy %s: no findings\n", all.v[i].name);
+		}
+	}
+	xp_copy_targets_free(&all);
+	return worst;
+}
+
 static int check_all(struct run *run, int asked)
 {
 	struct xp_err err;
@@ -811,6 +861,7 @@ int main(int argc, char **argv)
 	        {"pubkey", required_argument, NULL, 'p'},
 	        {"json", no_argument, NULL, 'j'},
 	        {"adopt", no_argument, NULL, 'a'},
+	        {"copies", no_argument, NULL, 'C'},
 	        {"signing-key", required_argument, NULL, 'k'},
 	        {"deep", no_argument, NULL, 'd'},
 	        {"drill", required_argument, NULL, 'D'},
@@ -830,7 +881,7 @@ int main(int argc, char **argv)
 	const char *against_file = NULL;
 	struct against_opts against = {0};
 	char *drill_buf = NULL, *against_buf = NULL;
-	int c, rc = 0, status, adopting = 0;
+	int c, rc = 0, status, adopting = 0, copies = 0, cs;
 
 	xp_progname = "xpverify";
 	if (xp_secret_no_core(&err) != 0)
@@ -842,6 +893,7 @@ int main(int argc, char **argv)
 		case 'p': run.pubkey = optarg; break;
 		case 'j': run.json = 1; break;
 		case 'a': adopting = 1; break;
+		case 'C': copies = 1; break;
 		case 'k': signing_key = optarg; break;
 		case 'd': run.deep = 1; break;
 		case 'D':
@@ -867,6 +919,8 @@ int main(int argc, char **argv)
 		return xp_usage_error("nothing to check: give FILEs or -r REPO");
 	if (adopting && (!run.repo || optind < argc))
 		return xp_usage_error("--adopt takes -r REPO and no FILE or ID");
+	if (copies && (!run.repo || optind < argc || adopting))
+		return xp_usage_error("--copies takes -r REPO and no FILE, ID or --adopt");
 	if (run.deep && !run.repo)
 		return xp_usage_error(
 		        "--deep and --drill need -r REPO (its key opens the backups)");
@@ -940,6 +994,9 @@ int main(int argc, char **argv)
 		         : status                                               ? status
 		                                                                : st;
 	}
+	if (rc == 0 && copies && (cs = check_copies(&run)) != XP_EXIT_OK &&
+	    status != XP_EXIT_INTEGRITY)
+		status = cs;
 	/* What this run verified becomes what this host has seen. */
 	if (status == XP_EXIT_OK && run.catalog && xp_trust_seen(run.repo, &run.trust, &err) != 0)
 		xp_warn("%s: trust pins not updated: %s", run.repo, err.msg);

@@ -7,7 +7,7 @@ command -v script >/dev/null || skip_all "script(1) is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 
-TOOLS="xpdump xprestore xpseal xpverify xpexpire"
+TOOLS="xpdump xprestore xpseal xpverify xpexpire xpcopy"
 VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$XP_BUILDDIR/config.h")
 K=$T/host/signer.key
 R=$T/repo
@@ -144,7 +144,7 @@ for t in $TOOLS; do
 	is "$rc:$out:$err" "2::$t: unknown option --foo
 Try '$t --help' for more information." "$t: an unknown option"
 done
-for t in "xpdump -o" "xprestore -i" "xpseal -r" "xpverify -r" "xpexpire -r"; do
+for t in "xpdump -o" "xprestore -i" "xpseal -r" "xpverify -r" "xpexpire -r" "xpcopy -r"; do
 	# shellcheck disable=SC2086
 	run $t
 	is "$rc:$err" "2:${t% *}: option ${t#* } needs an argument
@@ -163,7 +163,9 @@ run xpverify --repo "$R"
 is "$rc" 0 "xpverify: --repo"
 run xpexpire --repo "$R" --list
 is "$rc" 0 "xpexpire: --repo"
-for t in xpseal xpverify xpexpire; do
+run xpcopy list --repo "$R"
+is "$rc" 0 "xpcopy: --repo"
+for t in xpseal xpverify xpexpire xpcopy; do
 	is "$(grep '^\.It Fl r' "$XP_SRCDIR/man/$t.1" | grep -o 'repo[a-z]*' | sort -u | paste -sd' ')" "repo" \
 		"$t(1) documents -r as --repo, and only so"
 done

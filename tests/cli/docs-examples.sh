@@ -99,6 +99,8 @@ EOF
 (umask 077 && sqlite_dsn "$T/audit.db" >"$T/dsn" && sqlite_dsn "$T/restored.db" >"$HOME/.xp-restore-dsn" &&
 	sqlite_dsn "$T/scratch.db" >"$T/drill-dsn")
 export DSN="Driver=SQLite3;Database=$T/audit.db"
+# rclone's remote "offsite" of the examples: a local directory (relative to each page's cwd)
+printf '[offsite]\ntype = local\n' >"$T/rclone.conf"
 export XP_PASSWORD_FILE=$T/pw
 
 # page_setup NAME FIRSTCMD: a fresh directory for one page's examples; unless the page starts
@@ -138,6 +140,7 @@ sandbox() {
 		-e "s#/mnt/keydisk#$P/keydisk#g; s#/mnt/copy/backup#$R#g" \
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
+		-e "s#/etc/xpbackup/rclone\.conf#$T/rclone.conf#g; s#/mnt/usb/xpbackup#$P/usb/xpbackup#g" \
 		-e "s#/etc/xpbackup/password#$T/pw#g; s#/etc/xpbackup/dsn#$T/dsn#g; s#/etc/xpbackup/drill-dsn#$T/drill-dsn#g; s#/var/tmp/#$T/#g" \
 		-e "s#^xpbackup-job #$JOB #; s#^xpbackup-drill #$XP_SRCDIR/scripts/xpbackup-drill #" \
 		-e "s#^examples/#$XP_SRCDIR/examples/#" <<<"$1"

@@ -74,6 +74,24 @@ sqlite3 "$T/blob.db" "DELETE FROM b WHERE id = 3"
 run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
 is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" '0:id,code,note,raw 1,text,ok,\x01 ' \
 	"text in those columns and blobs in a BLOB column dump as ever"
+# only a value that reads X'HEX' may be a blob: such text is checked against the table itself
+sqlite3 "$T/blob.db" "INSERT INTO b VALUES (4, 'X''00FF''', 'X''''', x'04'), (5, 'x''00ff''', 'X''0G''', NULL)"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" \
+	"0:id,code,note,raw 1,text,ok,\\x01 4,X'00FF',X'',\\x04 5,x'00ff',X'0G', " \
+	"text that reads like the driver's form of a blob dumps as the text it is"
+sqlite3 "$T/blob.db" "INSERT INTO b VALUES (6, 'y', x'00ff', NULL)"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$err" "1:xpdump: table b: row 4: column note holds a blob, which its type TEXT cannot carry in a dump" \
+	"a blob after such text is found where it is"
+sqlite3 "$T/blob.db" "UPDATE b SET note = x'' WHERE id = 6"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b -o "$T/blob.tar"
+is "$rc:$err" "1:xpdump: table b: row 2: column note holds a blob and the text the driver makes of it (X''), which a dump cannot tell apart" \
+	"a column holding a blob and the text the driver makes of it stops the dump at the text"
+run xpdump --dsn "$(sqlite_dsn "$T/blob.db")" -t b --time-column id --until 1970-01-01T00:00:06Z -o "$T/blob.tar"
+is "$rc:$(tar xOf "$T/blob.tar" b/000001.csv | tr '\n' ' ')" \
+	"0:id,code,note,raw 1,text,ok,\\x01 4,X'00FF',X'',\\x04 5,x'00ff',X'0G', " \
+	"a blob outside the window does not make such text in it doubtful"
 
 run xpdump --dsn "$dsn" -t audit -o "$T/a.tar"
 is "$rc:$err" "0:" "dump of a table exits 0, silent"
@@ -327,6 +345,29 @@ if command -v script >/dev/null; then
 else
 	skip "script(1) is not installed to give xpdump a terminal"
 fi
+# The stream goes out in blocks of 102 tar records (1044480 bytes), a write each, not one write
+# (and one wake-up of the reader) every 10 KiB; it still ends on a whole record.
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=write -o "$T/st" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$dsn" -t ev >"$T/ev.tar"
+	size=$(stat -c %s "$T/ev.tar")
+	is "$(sed -n 's/^[0-9]* *write(1, .* = \([0-9]*\)$/\1/p' "$T/st" | paste -sd' ')" \
+		"$(awk -v n="$size" 'BEGIN { for (; n > 1044480; n -= 1044480) printf "1044480 "; print n }')" \
+		"the tar is written in blocks of 1044480 bytes ($size bytes)"
+	is "$((size % 10240))" 0 "and ends on a whole 10240-byte record"
+else
+	skip "strace is not installed"
+	skip "strace is not installed"
+fi
+# ... into a pipe that holds one block: xpdump grows it before it writes
+if command -v python3 >/dev/null; then
+	got=$(xpdump --dsn "$dsn" -t ev 2>/dev/null |
+		python3 -c 'import fcntl, sys; sys.stdin.buffer.read(1); print(fcntl.fcntl(0, 1032))')
+	is "$got" "$(awk '{ print ($1 < 1048576 ? $1 : 1048576) }' /proc/sys/fs/pipe-max-size)" \
+		"xpdump's output pipe holds 1 MiB (or pipe-max-size), not 64 KiB"
+else
+	skip "python3 is not installed"
+fi
+
 run xpdump --help
 like "$rc:$out" "0:usage: xpdump*" "--help prints usage and exits 0"
 

@@ -14,7 +14,7 @@ is "$rc" 0 "make install DESTDIR=... exits 0"
 [ "$rc" -eq 0 ] || printf '%s\n' "$err" | tail -5 | sed 's/^/# /'
 I=$D$prefix
 
-for t in xpdump xpseal xpverify xpexpire xprestore xpbackup-job xpbackup-drill; do
+for t in xpdump xpseal xpverify xpexpire xpcopy xprestore xpbackup-job xpbackup-drill; do
 	[ -x "$I/bin/$t" ]
 	ok $? "bin/$t is installed, executable"
 done
@@ -25,7 +25,7 @@ for p in "$XP_SRCDIR"/man/*.[1-8]; do
 	cmp -s "$I/share/man/man${n##*.}/$n" "$p"
 	ok $? "share/man/man${n##*.}/$n is installed"
 done
-for page in xpbackup-job xpbackup-drill xpdump xpseal xpverify xpexpire xprestore xpbackup; do
+for page in xpbackup-job xpbackup-drill xpdump xpseal xpverify xpexpire xpcopy xprestore xpbackup; do
 	if command -v man >/dev/null; then
 		MANPATH=$I/share/man man -w "$page" >/dev/null 2>&1
 		ok $? "man $page finds its page"

@@ -25,6 +25,8 @@ bad "no retention rule" "$c: no retention: set MAX_AGE and/or a KEEP_* rule" KEE
 bad "KEEP_LAST not a number" "$c: KEEP_LAST=seven: not a number" KEEP_LAST=seven
 bad "MAX_AGE not a duration" "$c: MAX_AGE=90 days: not a duration (like 90d, 12h, 1y)" MAX_AGE='"90 days"'
 bad "SHREDDABLE not yes/no" "$c: SHREDDABLE=true: yes or no" SHREDDABLE=true
+bad "LEVEL past zstd's range" "$c: LEVEL=23: not a zstd level (-131072 to 22)" LEVEL=23
+bad "LEVEL not a number" "$c: LEVEL=fast: not a zstd level (-131072 to 22)" LEVEL=fast
 # shellcheck disable=SC2016 # the $ is the point
 bad "an unquoted \$" "$c:@LINE@: DSN: quote the whole value or leave quotes, \$ and \` out" \
 	DSN='Driver=SQLite3;Database=$HOME/x.db'

@@ -31,7 +31,7 @@ cat >"$T/job.supp" <<'EOF'
 EOF
 supp="--suppressions=$T/job.supp"
 [ ! -f "$XP_SRCDIR/tests/valgrind.supp" ] || supp="$supp --suppressions=$XP_SRCDIR/tests/valgrind.supp"
-for t in xpdump xpseal xpverify xpexpire xprestore; do
+for t in xpdump xpseal xpverify xpexpire xprestore xpcopy; do
 	cat >"$T/bin/$t" <<EOF
 #!/bin/sh
 if [ -n "\${XP_VALGRIND:-}" ]; then

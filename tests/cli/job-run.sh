@@ -112,6 +112,19 @@ ok $? "and nothing in it ran"
 is "$(awk -F'\t' '!/^#/ { print $6 }' "$R/catalog" | sort -u | tail -1)" \
 	"demo \$(touch $T/pwned) \`touch $T/pwned\`" "the source is recorded literally"
 
+# --- LEVEL is the seal's zstd level -------------------------------------------------------
+mv "$T/bin/xpseal" "$T/bin/xpseal.real"
+cat >"$T/bin/xpseal" <<EOF
+#!/bin/sh
+[ "\$1" = --version ] || printf '%s\n' "\$*" >"$T/seal.args"
+exec "$T/bin/xpseal.real" "\$@"
+EOF
+chmod 755 "$T/bin/xpseal"
+conf "$T/job.conf" KEEP_LAST=5 LEVEL=19
+run "$JOB" -c "$T/job.conf"
+like "$rc:$(cat "$T/seal.args")" "0:-q -r $R --require-dump -i * --level 19" "LEVEL=19 seals with xpseal --level 19"
+mv "$T/bin/xpseal.real" "$T/bin/xpseal"
+
 run xpverify -r "$R"
 is "$rc" 0 "xpverify -r finds the repository consistent"
 done_testing

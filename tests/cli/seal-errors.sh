@@ -19,6 +19,13 @@ for args in "" "-x" "--nope" "frobnicate -r $R" "open -r $R" "open -r $R a b" "i
 	like "$rc:$err" "2:xpseal: *" "usage error exits 2: xpseal $args"
 done
 
+for l in 23 -131073 x 3x ""; do
+	run xpseal -r "$R" --level "$l" -i "$T/in"
+	is "$rc:$err" "2:xpseal: --level $l: not a zstd level (-131072 to 22)
+Try 'xpseal --help' for more information." "--level $l is a usage error"
+done
+run xpseal open -r "$R" --level 3 x
+like "$rc:$err" "2:xpseal: open: option * does not apply*" "--level is for sealing only"
 run xpseal init -r "$R" --password-file "$T/pw"
 like "$rc:$err" "1:xpseal: $R: already a repository" "init refuses an existing repository"
 run xpseal -r "$T/none" -i "$T/in"

@@ -83,6 +83,49 @@ else
 	skip "progress line: script(1) is not installed"
 fi
 
+# --level: zstd's level, recorded in --json; the file opens to the same bytes at any level
+seq 1 300000 >"$T/text"
+declare -A sz
+for l in 1 19 -5; do
+	run xpseal -r "$R" --json --level "$l" -i "$T/text"
+	like "$rc:$out" "0:*\"workers\":*,\"level\":$l}" "--level $l: --json says the level"
+	p=${out#*\"path\":\"}
+	p=${p%%\"*}
+	sz[$l]=$(stat -c %s "$p")
+	xpseal open -r "$R" --password-file "$T/pw" "$p" | cmp -s - "$T/text"
+	ok $? "--level $l: the backup opens to the same bytes"
+done
+ok "$([ "${sz[19]}" -lt "${sz[1]}" ] && [ "${sz[1]}" -lt "${sz[-5]}" ])$?" \
+	"level 19 is smaller than 1, which is smaller than -5 (${sz[19]} < ${sz[1]} < ${sz[-5]})"
+run xpseal -r "$R" --json -i "$T/text"
+like "$out" "*\"level\":3}" "without --level the level is 3"
+
+# Reading a pipe, xpseal first grows it to hold 1 MiB (or pipe-max-size), not 64 KiB.
+if command -v python3 >/dev/null; then
+	python3 -c '
+import fcntl, os, sys, time
+os.write(1, b"x")
+for _ in range(200):
+	n = fcntl.fcntl(1, 1032)
+	if n > 65536:
+		break
+	time.sleep(0.05)
+print(n, file=open(sys.argv[1], "w"))' "$T/pipesize" | xpseal -r "$R" -q >/dev/null
+	is "$(cat "$T/pipesize")" "$(awk '{ print ($1 < 1048576 ? $1 : 1048576) }' /proc/sys/fs/pipe-max-size)" \
+		"xpseal's input pipe holds 1 MiB (or pipe-max-size)"
+else
+	skip "python3 is not installed"
+fi
+# The sealed file goes to the disk as it is written, so the final fsync has little left to wait
+# for: past 8 MiB of output, sync_file_range starts the writeback.
+if command -v strace >/dev/null; then
+	rand 20000000 >"$T/big"
+	strace -f -qq -e trace=sync_file_range -o "$T/st" "$XP_BUILDDIR/src/xpseal/xpseal" -r "$R" -q -i "$T/big" >/dev/null
+	is "$(grep -c 'SYNC_FILE_RANGE_WRITE) = 0' "$T/st")" 2 "20 MB sealed: two 8 MiB writebacks started early"
+else
+	skip "strace is not installed"
+fi
+
 # Shreddable backups.
 run xpseal -r "$R" --shreddable -i "$T/rand"
 id=$out

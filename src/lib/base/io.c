@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,6 +49,24 @@ ssize_t xp_read_full(int fd, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+void xp_pipe_grow(int fd)
+{
+	struct stat st;
+	long max = XP_PIPE_SIZE;
+	FILE *f;
+
+	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || fcntl(fd, F_GETPIPE_SZ) >= max)
+		return;
+	if (fcntl(fd, F_SETPIPE_SZ, (int)max) >= 0)
+		return;
+	/* above the limit for users without CAP_SYS_RESOURCE: take the limit */
+	f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	if (f && fscanf(f, "%ld", &max) == 1 && max > fcntl(fd, F_GETPIPE_SZ) && max < XP_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
+	if (f)
+		fclose(f);
 }
 
 int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)

@@ -14,6 +14,11 @@ struct stat;
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
 /* Reads until len bytes or end of file; returns bytes read, or -1 with errno set. */
 ssize_t xp_read_full(int fd, void *buf, size_t len);
+/* When fd is a pipe or FIFO, asks the kernel to hold XP_PIPE_SIZE bytes in it (or as much as
+ * /proc/sys/fs/pipe-max-size allows) instead of 64 KiB, so that the processes on either end
+ * move whole blocks and wait on each other less; a refusal changes nothing. */
+#define XP_PIPE_SIZE (1 << 20)
+void xp_pipe_grow(int fd);
 /* What a file of mode m is, for messages: "a FIFO", "a symbolic link", "a device", ... */
 const char *xp_file_kind(mode_t m);
 /* Opens path (following links), refusing without waiting on it, reading or writing it anything

@@ -22,10 +22,27 @@
 #include <zstd.h>
 
 #define FRAMES 4 /* sealed chunks queued for the writer thread */
+/* Written bytes handed to the disk at a time: the commit's fsync then waits for the last
+ * few, not for the whole file. */
+#define WRITEBACK (8u << 20)
 
 void xp_seal_new_id(uint8_t id[XP_SEAL_ID_LEN])
 {
 	randombytes_buf(id, XP_SEAL_ID_LEN);
+}
+
+int xp_seal_level_parse(const char *s, int *level, struct xp_err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < ZSTD_minCLevel() || v > ZSTD_maxCLevel())
+		return xp_err_set(err, XP_EUSAGE, "--level %s: not a zstd level (%d to %d)", s,
+		                  ZSTD_minCLevel(), ZSTD_maxCLevel());
+	*level = (int)v;
+	return 0;
 }
 
 void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
@@ -133,9 +150,11 @@ struct sealer {
 	struct xp_seal_info *info;
 	crypto_secretstream_xchacha20poly1305_state *ss;
 	crypto_generichash_state hash;
-	uint8_t ad[32]; /* BLAKE2b-256 of the header: the AD of every chunk */
-	uint8_t *in;    /* READ_SIZE plaintext */
-	uint8_t *plain; /* chunk_size compressed bytes, the next chunk's plaintext */
+	uint64_t synced; /* bytes_out handed to the disk (WRITEBACK) */
+	int piped;       /* the input is a pipe or socket, not a file */
+	uint8_t ad[32];  /* BLAKE2b-256 of the header: the AD of every chunk */
+	uint8_t *in;     /* READ_SIZE plaintext */
+	uint8_t *plain;  /* chunk_size compressed bytes, the next chunk's plaintext */
 	ZSTD_CCtx *cctx;
 	/* Sealed chunks go to a writer thread that writes, hashes and signs them, so the
 	 * main thread goes back to feeding zstd's workers at once. */
@@ -162,6 +181,16 @@ static int emit(struct sealer *s, const void *buf, size_t n, struct xp_err *err)
 	if (s->p->on_output)
 		s->p->on_output(s->p->on_output_ctx, buf, n);
 	s->info->bytes_out += n;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* starts the writeback without waiting; a pipe or a file system without it says no,
+	 * which changes nothing */
+	if (s->info->bytes_out - s->synced >= WRITEBACK) {
+		(void)sync_file_range(s->out_fd, (off64_t)s->synced,
+		                      (off64_t)(s->info->bytes_out - s->synced),
+		                      SYNC_FILE_RANGE_WRITE);
+		s->synced = s->info->bytes_out;
+	}
+#endif
 	return 0;
 }
 
@@ -269,12 +298,17 @@ static int sealer_setup(struct sealer *s, struct xp_err *err)
 	s->ss = sodium_malloc(sizeof *s->ss);
 	if (!s->cctx || !s->in || !s->plain || !s->ss)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, p->level ? p->level : 3);
+	s->info->level = p->level ? p->level : 3;
+	r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, s->info->level);
 	if (ZSTD_isError(r))
 		return zstd_err(err, r, "level");
 	if (workers < 0) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		workers = cpus > 0 ? (int)cpus : 1;
+		/* a pipe's writer (xpdump, and the database behind it) keeps a core busy: a
+		 * worker more would only take turns with it */
+		if (s->piped && workers > 1)
+			workers--;
 	}
 	/* A libzstd built without threads has no room for workers (upper bound 0) and refuses
 	 * them: the file is then compressed in this thread, and info->workers says so. */
@@ -357,12 +391,14 @@ int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct
 	                   .info = info,
 	                   .q = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
 	uint8_t *key = NULL;
+	struct stat st;
 	ZSTD_inBuffer in;
 	ZSTD_outBuffer out;
 	ssize_t n;
 	int rc;
 
 	memset(info, 0, sizeof *info);
+	s.piped = fstat(in_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (p->chunk_size < XP_SEAL_CHUNK_MIN || p->chunk_size > XP_SEAL_CHUNK_MAX) {
 		rc = xp_err_set(err, XP_EUSAGE, "chunk size %u out of range", p->chunk_size);
 		goto out;
@@ -377,9 +413,14 @@ int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct
 	if ((rc = sealer_setup(&s, err)) != 0 || (rc = seal_header(&s, key, err)) != 0 ||
 	    (rc = writer_start(&s, err)) != 0)
 		goto out;
+	xp_pipe_grow(in_fd);
 	out = (ZSTD_outBuffer){s.plain, p->chunk_size, 0};
 	for (;;) {
-		n = xp_read_full(in_fd, s.in, READ_SIZE);
+		/* what the pipe holds now goes to zstd now: waiting for READ_SIZE bytes would
+		 * leave the workers idle while the dump fills it */
+		n = read(in_fd, s.in, READ_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "read");
 			goto out;

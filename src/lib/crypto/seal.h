@@ -43,14 +43,16 @@ struct xp_seal_header {
 typedef void xp_seal_observe_fn(void *ctx, const void *buf, size_t n);
 
 struct xp_seal_params {
-	const uint8_t *repo_pk;      /* 32-byte X25519 repository public key */
-	const uint8_t *key_id;       /* XP_SEAL_KEYID_LEN bytes */
-	uint8_t id[XP_SEAL_ID_LEN];  /* backup id; see xp_seal_new_id */
-	int64_t created;             /* seconds since the epoch */
-	uint32_t flags;              /* XP_SEAL_SHREDDABLE */
-	uint32_t chunk_size;         /* 0: XP_SEAL_CHUNK_DEFAULT */
-	int level;                   /* zstd level; 0: 3 */
-	int workers;                 /* zstd workers; < 0: one per online CPU, 0: none */
+	const uint8_t *repo_pk;     /* 32-byte X25519 repository public key */
+	const uint8_t *key_id;      /* XP_SEAL_KEYID_LEN bytes */
+	uint8_t id[XP_SEAL_ID_LEN]; /* backup id; see xp_seal_new_id */
+	int64_t created;            /* seconds since the epoch */
+	uint32_t flags;             /* XP_SEAL_SHREDDABLE */
+	uint32_t chunk_size;        /* 0: XP_SEAL_CHUNK_DEFAULT */
+	int level;                  /* zstd level; 0: 3 */
+	/* zstd workers; < 0: one per online CPU, one fewer when the input is a pipe or socket
+	 * (its writer takes one); 0: none */
+	int workers;
 	xp_seal_observe_fn *observe; /* optional: every plaintext block read */
 	void *observe_ctx;
 	xp_seal_observe_fn *on_output; /* optional: every sealed block written (signing) */
@@ -64,10 +66,15 @@ struct xp_seal_info {
 	uint64_t bytes_out; /* .xps bytes */
 	uint64_t chunks;
 	int workers;                              /* zstd workers actually in use */
+	int level;                                /* zstd level used */
 	uint8_t hash[XP_SEAL_HASH_LEN];           /* BLAKE2b-256 of the .xps bytes */
 	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the key file's content when shreddable */
 	size_t vault_missed; /* xp_seal_backup: vault copies that could not take the key file */
 };
+
+/* The zstd level of text s ("--level N"): an integer in zstd's range (ZSTD_minCLevel, the
+ * fastest, to ZSTD_maxCLevel), 0 meaning its default, 3; XP_EUSAGE otherwise. */
+int xp_seal_level_parse(const char *s, int *level, struct xp_err *err);
 
 /* Fills p with defaults, a fresh random id and the current time. */
 void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],

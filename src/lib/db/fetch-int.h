@@ -20,6 +20,7 @@ struct col {
 	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
 	int bitbyte;     /* MariaDB's BIT(1): the driver gives the bit as a byte 0 or 1 */
 	int plain;       /* text passed on as the driver gives it */
+	int blob_check;  /* SQLite: a value reading X'..' may be a blob (xp_odbc_sqlite_blob) */
 	char *out;       /* text form of the current value */
 	size_t outcap;
 };
@@ -29,10 +30,11 @@ struct xp_odbc_cursor {
 	const char *table;
 	const struct xp_column *cols;
 	size_t ncols;
-	/* columns selected: ncols, and on SQLite one more when blob_check is set, the number
-	 * of the first column not of a binary type whose value is a blob (0: none) */
-	size_t nsel;
+	size_t nsel; /* columns selected: ncols */
+	/* SQLite: some column's values are checked for blobs; scope is " FROM t WHERE (the
+	 * window) AND " or " FROM t WHERE ": the rows of the cursor, for the checks' queries */
 	int blob_check;
+	char *scope;
 	uint64_t nrow; /* rows handed out */
 	SQLHSTMT st;
 	int bulk;        /* columns bound in row arrays (else all read with SQLGetData) */
@@ -62,6 +64,29 @@ struct xp_odbc_cursor {
 	char key_t[80];
 	SQLLEN ind_key, ind_t;
 };
+
+/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
+char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
+
+/* SQLite: whether f reads like the text sqlite3odbc makes of a blob, X'HEX' (x'hex' in a
+ * column printed in lower case): only such a value may be a blob. */
+static inline int xp_odbc_sqlite_looks_blob(const struct xp_field *f, int lower)
+{
+	const char x = lower ? 'x' : 'X', a = lower ? 'a' : 'A';
+
+	if (f->null || f->len < 3 || f->p[0] != x || f->p[1] != '\'' || f->p[f->len - 1] != '\'' ||
+	    f->len % 2 == 0)
+		return 0;
+	for (size_t i = 2; i + 1 < f->len; i++)
+		if (!((f->p[i] >= '0' && f->p[i] <= '9') || (f->p[i] >= a && f->p[i] <= a + 5)))
+			return 0;
+	return 1;
+}
+/* SQLite: decides, in the dump's transaction, whether the value of column i of the current
+ * row, which reads like a blob, is one: 0 when it is text; else the dump stops, naming row
+ * and column (XP_EFAIL), also when the column holds both that blob and that text. A column
+ * found to hold no blob at all is not checked again. */
+int xp_odbc_sqlite_blob(struct xp_odbc_cursor *cur, size_t i, struct xp_err *err);
 
 /* Decides whether cur reads its table in pages (sets cur->paged, key, nwin): where the
  * connection asks for pages, the table's primary key is one integer column and, with a time

@@ -358,8 +358,7 @@ static void put_bound(FILE *f, int64_t t, int tcls, int literal)
 	}
 }
 
-/* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
-static char *quote_column(const struct xp_odbc *c, const char *name)
+char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name)
 {
 	char *t = strdup(name), *q;
 
@@ -376,19 +375,49 @@ static char *quote_column(const struct xp_odbc *c, const char *name)
 	return q;
 }
 
-/* SELECT "a","b"[,CASE WHEN typeof("a")='blob' THEN 1 ... ELSE 0 END] FROM "t" WHERE "tc" >= ?
- * AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)... ORDER BY "tc"; tcls is the time column's type
- * class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek only
- * the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a time
- * column. */
+/* " FROM "t" WHERE "tc" >= ? AND "tc" < ? AND NOT ("tc" >= ? AND "tc" < ?)...": the table and the
+ * window (tc, quoted, NULL for none); returns the separator the next condition takes. */
+static const char *put_scope(FILE *f, const char *q, const char *tc, const struct xp_window *w,
+                             int tcls, int literal)
+{
+	const char *sep = " WHERE ";
+
+	fprintf(f, " FROM %s", q);
+	if (!tc)
+		return sep;
+	if (w->has_since) {
+		fprintf(f, "%s%s >= ", sep, tc);
+		put_bound(f, w->since, tcls, literal);
+		sep = " AND ";
+	}
+	if (w->has_until) {
+		fprintf(f, "%s%s < ", sep, tc);
+		put_bound(f, w->until, tcls, literal);
+		sep = " AND ";
+	}
+	for (size_t i = 0; i < w->nexcl; i++) {
+		fprintf(f, "%sNOT (%s >= ", sep, tc);
+		put_bound(f, w->excl[i].from, tcls, literal);
+		fprintf(f, " AND %s < ", tc);
+		put_bound(f, w->excl[i].to, tcls, literal);
+		fputc(')', f);
+		sep = " AND ";
+	}
+	return sep;
+}
+
+/* SELECT "a","b" FROM "t" WHERE (the window, put_scope) ORDER BY "tc"; tcls is the time column's
+ * type class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek
+ * only the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a
+ * time column. With scope (literal bounds only), *scope gets " FROM ... WHERE ... AND " or
+ * " FROM ... WHERE ", for more conditions on the same rows (malloc'd). */
 static char *build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
-                         const struct col *cb, size_t ncols, int blob_check,
-                         const struct xp_window *w, int tcls, int literal, const char *key,
-                         int seek, unsigned long page)
+                         const struct col *cb, size_t ncols, const struct xp_window *w, int tcls,
+                         int literal, const char *key, int seek, unsigned long page, char **scope)
 {
 	char *qk = NULL;
 	char *sql = NULL, *q = NULL, *tc = NULL;
-	const char *sep = " WHERE ";
+	const char *sep;
 	size_t len = 0;
 	FILE *f = open_memstream(&sql, &len);
 
@@ -414,47 +443,34 @@ static char *build_query(struct xp_odbc *c, const char *table, const struct xp_c
 				fputs("::text", f);
 		}
 	}
-	if (blob_check) {
-		fputs(",CASE", f);
-		for (size_t i = 0; i < ncols; i++) {
-			if (cb[i].cls == 'b')
-				continue;
-			fputs(" WHEN typeof(", f);
-			put_ident(f, c->quote[0], cols[i].name);
-			fprintf(f, ")='blob' THEN %zu", i + 1);
-		}
-		fputs(" ELSE 0 END", f);
-	}
 	q = xp_odbc_quote(c, table);
 	if (w && w->time_column)
-		tc = quote_column(c, w->time_column);
+		tc = xp_odbc_quote_column(c, w->time_column);
 	if (key)
-		qk = quote_column(c, key);
+		qk = xp_odbc_quote_column(c, key);
 	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
 		fclose(f);
 		free(sql);
 		sql = NULL;
 		goto out;
 	}
-	fprintf(f, " FROM %s", q);
-	if (tc) {
-		if (w->has_since) {
-			fprintf(f, "%s%s >= ", sep, tc);
-			put_bound(f, w->since, tcls, literal);
-			sep = " AND ";
+	sep = put_scope(f, q, tc, w, tcls, literal);
+	if (scope) {
+		size_t slen = 0;
+		FILE *g = open_memstream(scope, &slen);
+
+		if (g) {
+			fputs(put_scope(g, q, tc, w, tcls, literal), g);
+			if (fclose(g) != 0) {
+				free(*scope);
+				*scope = NULL;
+			}
 		}
-		if (w->has_until) {
-			fprintf(f, "%s%s < ", sep, tc);
-			put_bound(f, w->until, tcls, literal);
-			sep = " AND ";
-		}
-		for (size_t i = 0; i < w->nexcl; i++) {
-			fprintf(f, "%sNOT (%s >= ", sep, tc);
-			put_bound(f, w->excl[i].from, tcls, literal);
-			fprintf(f, " AND %s < ", tc);
-			put_bound(f, w->excl[i].to, tcls, literal);
-			fputc(')', f);
-			sep = " AND ";
+		if (!*scope) {
+			fclose(f);
+			free(sql);
+			sql = NULL;
+			goto out;
 		}
 	}
 	if (seek && tc)
@@ -478,10 +494,10 @@ out:
 	return sql;
 }
 
-/* Column i's name in messages (the blob check's own column has none). */
+/* Column i's name in messages. */
 static const char *colname(const struct xp_odbc_cursor *cur, size_t i)
 {
-	return i < cur->ncols ? cur->cols[i].name : "typeof";
+	return cur->cols[i].name;
 }
 
 static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
@@ -564,14 +580,9 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 				k->width = 40;
 			}
 			/* any column may hold a blob, which the driver hands over as the text
-			 * X'..': such values are found by the check column and refused */
-			cur->blob_check |= k->cls != 'b';
-		}
-		if (cur->blob_check) {
-			static const struct xp_column check = {.sql_type = SQL_INTEGER};
-
-			plan(&cur->cb[ncols], &check);
-			cur->nsel = ncols + 1;
+			 * X'..': a value that reads so is checked (xp_odbc_sqlite_blob) */
+			k->blob_check = k->cls != 'b';
+			cur->blob_check |= k->blob_check;
 		}
 	}
 	for (size_t i = 0; i < cur->nsel; i++) {
@@ -604,11 +615,12 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	literal = strcmp(c->dbms, "SQLite") == 0;
 	if (c->page_rows && !literal)
 		xp_odbc_page_plan(cur, w, tcls);
-	sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w, tcls, literal,
-	                  cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows);
+	sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
+	                  cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows,
+	                  cur->blob_check ? &cur->scope : NULL);
 	if (sql && cur->paged) {
-		cur->next_sql = build_query(c, table, cols, cur->cb, ncols, cur->blob_check, w,
-		                            tcls, literal, cols[cur->key].name, 1, c->page_rows);
+		cur->next_sql = build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
+		                            cols[cur->key].name, 1, c->page_rows, NULL);
 		if (!cur->next_sql) {
 			free(sql);
 			sql = NULL;
@@ -659,7 +671,7 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
                   int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
 {
 	int tcls = xp_column_type_class(tcol->sql_type), literal = strcmp(c->dbms, "SQLite") == 0;
-	char *q = xp_odbc_quote(c, table), *tc = quote_column(c, tcol->name), *sql = NULL;
+	char *q = xp_odbc_quote(c, table), *tc = xp_odbc_quote_column(c, tcol->name), *sql = NULL;
 	char count[32] = "", min[80] = "", ps[32], *end;
 	SQLLEN ind = 0, nind = 0, mind = 0;
 	SQLHSTMT st = SQL_NULL_HSTMT;
@@ -888,27 +900,6 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 	return 0;
 }
 
-/* SQLite: a blob in a column of another type would come out as the text X'..', a different
- * value: the row's check column names the first such column, and the dump stops there. */
-static int check_blob(const struct xp_odbc_cursor *cur, struct xp_err *err)
-{
-	const struct xp_field *f = &cur->row[cur->ncols];
-	size_t k = 0;
-
-	for (size_t i = 0; !f->null && i < f->len && f->p[i] >= '0' && f->p[i] <= '9'; i++)
-		k = k * 10 + (size_t)(f->p[i] - '0');
-	if (k == 0)
-		return 0;
-	if (k > cur->ncols)
-		return xp_err_set(err, XP_EFAIL, "table %s: row %llu: bad blob check", cur->table,
-		                  (unsigned long long)cur->nrow);
-	return xp_err_set(err, XP_EFAIL,
-	                  "table %s: row %llu: column %s holds a blob, which its type %s cannot "
-	                  "carry in a dump",
-	                  cur->table, (unsigned long long)cur->nrow, cur->cols[k - 1].name,
-	                  cur->cols[k - 1].type_name);
-}
-
 int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struct xp_err *err)
 {
 	int rc;
@@ -939,8 +930,10 @@ int xp_odbc_fetch(struct xp_odbc_cursor *cur, const struct xp_field **row, struc
 			rc = get_value(cur, i, &cur->row[i], err);
 	}
 	cur->nrow++;
-	if (!rc && cur->blob_check)
-		rc = check_blob(cur, err);
+	for (size_t i = 0; !rc && cur->blob_check && i < cur->ncols; i++)
+		if (cur->cb[i].blob_check &&
+		    xp_odbc_sqlite_looks_blob(&cur->row[i], cur->cb[i].lower))
+			rc = xp_odbc_sqlite_blob(cur, i, err);
 	if (rc)
 		return rc;
 	if (cur->paged)
@@ -975,5 +968,6 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 	free(cur->param_s);
 	free(cur->param_ind);
 	free(cur->next_sql);
+	free(cur->scope);
 	free(cur);
 }

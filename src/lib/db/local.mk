@@ -1,7 +1,7 @@
 # src/lib/db: ODBC connection, fetch (row arrays, pages), SQL Server, load (parameter arrays),
 # the dump of tables into a stream; over stream and base.
 src_lib_libxp_a_SOURCES += src/lib/db/odbc.c src/lib/db/odbc-mssql.c src/lib/db/odbc.h \
-	src/lib/db/fetch.c src/lib/db/fetch-page.c src/lib/db/fetch.h src/lib/db/fetch-int.h \
+	src/lib/db/fetch.c src/lib/db/fetch-page.c src/lib/db/fetch-sqlite.c src/lib/db/fetch.h src/lib/db/fetch-int.h \
 	src/lib/db/load.c src/lib/db/load-types.c src/lib/db/load.h src/lib/db/load-int.h \
 	src/lib/db/dump-run.c src/lib/db/dump-run.h
 

@@ -33,6 +33,11 @@ EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash
 # Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
 TESTS += tests/cli/attack-files.sh
 EXTRA_DIST += tests/cli/attack-files.sh
+# Managed copies: the targets a host registers (copy.c), copying and expiring on them
+# (copy-ops.c), checking them (copy-check.c), a directory or an rclone remote as a target.
+src_lib_libxp_a_SOURCES += src/lib/repo/copy.c src/lib/repo/copy.h src/lib/repo/copy-int.h \
+	src/lib/repo/copy-ops.c src/lib/repo/copy-check.c src/lib/repo/copy-target.c \
+	src/lib/repo/copy-rclone.c
 
 # Partitions: the next window, continuity, retention by window start (pure logic).
 check_PROGRAMS += tests/unit/repo/partition

@@ -216,6 +216,7 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 		goto out;
 	xp_seal_params_init(&p, pk, kid);
 	p.flags = o->shreddable || shreddable ? XP_SEAL_SHREDDABLE : 0;
+	p.level = o->level;
 	p.observe = o->observe;
 	p.observe_ctx = o->observe_ctx;
 	xp_hex(p.id, XP_SEAL_ID_LEN, info->id);

@@ -26,6 +26,7 @@ struct xp_seal_backup_opts {
 	const uint8_t *key_id;        /* optional: the repository key id pinned (trust.h); a
 	                               * keys/repo.pub with another id is refused (XP_EINTEGRITY) */
 	int shreddable;               /* 1: shreddable; 0: the repository's default */
+	int level;                    /* zstd level (xp_seal_level_parse); 0: 3 */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
 	/* optional: called once all input is sealed, before anything becomes visible; a

@@ -38,6 +38,11 @@
 #define SLOTS  2
 #define INLINE UINT32_MAX   /* the chunk's bytes follow its message */
 #define PIECE  (256 * 1024) /* bytes the child reads from the socket at a time */
+/* The child writes the tar in blocks of BLOCK bytes, one write each (tar's 10240-byte records
+ * cost a write and a wake-up of the reader per 10 KiB). A block is whole records and the last
+ * is padded to a record, so the stream's bytes are those of 10240-byte records. */
+#define RECORD 10240
+#define BLOCK  (XP_PIPE_SIZE / RECORD * RECORD)
 
 enum { M_CHUNK = 1, M_END, M_SUMMARY };
 enum { N_FREED = 1, N_REPLY };
@@ -224,6 +229,8 @@ static void child_main(struct xp_dump_writer *w, int sock)
 		goto reply;
 	}
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a, BLOCK) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, RECORD) != ARCHIVE_OK ||
 	    archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
 		nt.rc = arch_err(w, &err, "archive");
 		goto reply;
@@ -468,6 +475,7 @@ int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
 		rc = xp_err_sys(err, XP_ENOMEM, "dump buffers");
 		goto out;
 	}
+	xp_pipe_grow(fd);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "socketpair");
 		goto out;

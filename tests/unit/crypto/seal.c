@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -577,6 +579,47 @@ static void observers(void)
 	free(d);
 }
 
+/* From a pipe, written in pieces by another process: the same bytes, one worker fewer. */
+static void piped(void)
+{
+	size_t n = 5000000;
+	uint8_t *d = pattern(n);
+	struct xp_seal_params p = params(XP_SEAL_CHUNK_DEFAULT, 0);
+	struct xp_seal_info info;
+	struct xp_err err = {0};
+	struct buf s, plain = {0};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int fds[2], out = file_of(NULL, 0), rc;
+	pid_t pid;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0) {
+		ok(0, "pipe and fork");
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		for (size_t i = 0; i < n; i += 70000) {
+			if (write(fds[1], d + i, n - i < 70000 ? n - i : 70000) < 0)
+				_exit(1);
+			usleep(100);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	rc = xp_seal_stream(fds[0], out, &p, &info, &err);
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	s = file_contents(out);
+	ok(rc == 0 && open_buf(&s, &plain, sk, &err) == 0 && plain.n == n &&
+	           memcmp(plain.p, d, n) == 0,
+	   "a pipe written in pieces seals to the same bytes (%s)", err.msg);
+	is_int(info.workers, cpus > 1 ? cpus - 1 : cpus,
+	       "from a pipe zstd runs one worker fewer than the CPUs: its writer takes one");
+	free(plain.p);
+	free(s.p);
+	free(d);
+}
+
 static void headers(void)
 {
 	struct xp_seal_params p = params(4096, 0);
@@ -633,6 +676,7 @@ int main(void)
 	shreddable();
 	rewrap();
 	observers();
+	piped();
 	rmdir(dir);
 	return done_testing();
 }
