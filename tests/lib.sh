@@ -99,7 +99,8 @@ sqlite_dsn() { echo "Driver=SQLite3;Database=$1"; }
 
 # my_start: starts Debian's MariaDB server (mariadbd) in $T/my on a socket and a free loopback
 # port, creates database xp, sets MY_SOCK, MY_PORT and MY_DSN (MariaDB Connector/ODBC
-# connection string) and stops it when the test exits. Returns 1 when no server is installed.
+# connection string) and stops it when the test exits. Returns 1 when no server is installed;
+# an installed server that does not start fails the test (Bail out!), never skips it.
 # myq ARGS...: the mariadb client on that server, database xp, batch mode, no column names.
 myq() { mariadb --no-defaults --default-character-set=utf8mb4 -S "$MY_SOCK" -u root -N -B xp "$@"; }
 my_start() {
@@ -109,7 +110,7 @@ my_start() {
 	[ "$(id -u)" -eq 0 ] && chown mysql: "$T/my"
 	mariadb-install-db --no-defaults --user="$(id -un | sed 's/^root$/mysql/')" --datadir="$T/my/data" \
 		--auth-root-authentication-method=normal --skip-test-db >"$T/my/install.log" 2>&1 ||
-		{ cat "$T/my/install.log" >&2; return 1; }
+		{ sed 's/^/# /' "$T/my/install.log"; echo "Bail out! mariadb-install-db failed"; exit 1; }
 	MY_SOCK=$T/my/sock
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 20000))
@@ -118,7 +119,8 @@ my_start() {
 			--pid-file="$T/my/pid" --log-error="$T/my/server.log" --skip-log-bin \
 			--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_bin >/dev/null 2>&1 &
-		for _ in $(seq 1 100); do
+		# a loaded machine can take a minute to start it; a port taken makes it exit at once
+		for _ in $(seq 1 300); do
 			[ -S "$MY_SOCK" ] && mariadb --no-defaults -S "$MY_SOCK" -u root -e 'SELECT 1' >/dev/null 2>&1 && break
 			kill -0 $! 2>/dev/null || break
 			sleep 0.2
@@ -130,9 +132,12 @@ my_start() {
 			export MY_SOCK MY_PORT MY_DSN="Driver=MariaDB Unicode;Socket=$MY_SOCK;Database=xp;Uid=root"
 			return 0
 		fi
+		# still starting after a minute: stop it rather than start a second one on its data
+		kill $! 2>/dev/null && wait $! 2>/dev/null
 	done
-	cat "$T/my/server.log" >&2
-	return 1
+	sed 's/^/# /' "$T/my/server.log"
+	echo "Bail out! the MariaDB server (mariadbd) did not start"
+	exit 1
 }
 
 # pg_start: starts PostgreSQL 15 in $T/pg on a free loopback port, sets PGHOST PGPORT PGUSER
@@ -154,7 +159,7 @@ pg_start() {
 	mkdir -p "$T/pg"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
 	_pg_as "$bin/initdb" -D "$T/pg/data" -U postgres -A trust -E UTF8 --no-locale >"$T/pg/initdb.log" 2>&1 ||
-		{ cat "$T/pg/initdb.log" >&2; return 1; }
+		{ sed 's/^/# /' "$T/pg/initdb.log"; echo "Bail out! initdb failed"; exit 1; }
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((20000 + RANDOM % 20000))
 		if _pg_as "$bin/pg_ctl" -D "$T/pg/data" -l "$T/pg/server.log" -w -t 60 \
@@ -166,6 +171,8 @@ pg_start() {
 			return 0
 		fi
 	done
-	cat "$T/pg/server.log" >&2
-	return 1
+	# the binaries are there: a server that does not start fails the test, never skips it
+	sed 's/^/# /' "$T/pg/server.log"
+	echo "Bail out! the PostgreSQL server did not start"
+	exit 1
 }

@@ -17,7 +17,7 @@
 
 enum cmd { PUSH, ADD, REMOVE, LIST };
 
-struct opts {
+struct args {
 	const char *repo, *signing_key, *jurisdiction, *rconfig;
 	int cmd, quiet;
 	char **names; /* target names (PUSH, LIST), or NAME URL (ADD), NAME (REMOVE) */
@@ -35,7 +35,7 @@ static const char usage_text[] =
         "against the signed catalog, then the catalog, journal and keys (never the shred keys).\n"
         "URL is an absolute directory or rclone:REMOTE:PATH. See xpcopy(1).\n";
 
-static int parse_args(int argc, char **argv, struct opts *o)
+static int parse(int argc, char **argv, struct args *o)
 {
 	enum { O_SIGNKEY = 256, O_JUR, O_RCONFIG };
 	static const struct option lo[] = {
@@ -96,14 +96,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 static void on_copy(void *ctx, const struct xp_copy_event *ev)
 {
-	const struct opts *o = ctx;
+	const struct args *o = ctx;
 
 	if (!o->quiet)
 		printf("%s\n", ev->msg);
 }
 
 /* The targets to copy to: those named, else all; every name must be registered. */
-static int pick(const struct opts *o, const struct xp_copy_targets *all,
+static int pick(const struct args *o, const struct xp_copy_targets *all,
                 const struct xp_copy_target ***v, size_t *n, struct xp_err *err)
 {
 	*n = 0;
@@ -126,7 +126,7 @@ static int pick(const struct opts *o, const struct xp_copy_targets *all,
 
 /* Copies to each target; one that fails does not stop the others, and its error is the
  * run's. */
-static int push(const struct opts *o, struct xp_err *err)
+static int cmd_copy(const struct args *o, struct xp_err *err)
 {
 	struct xp_copy_targets all = {0};
 	const struct xp_copy_target **v = NULL;
@@ -189,7 +189,7 @@ static int count_id(void *ctx, const char *id)
 }
 
 /* Without NAME: one line per target; with it: the backups the journal records on it. */
-static int list(const struct opts *o, struct xp_err *err)
+static int cmd_list(const struct args *o, struct xp_err *err)
 {
 	struct xp_copy_targets all = {0};
 	struct xp_sign_pub pub;
@@ -226,30 +226,37 @@ out:
 	return rc;
 }
 
+/* The command a asks for: 0, or a library code with err set. */
+static int cmd_run(const struct args *a, struct xp_err *err)
+{
+	int rc = xp_keys_check_repo(a->repo, err);
+
+	if (rc)
+		return rc;
+	switch (a->cmd) {
+	case ADD:
+		return xp_copy_target_add(a->repo, a->names[0], a->names[1], a->jurisdiction,
+		                          a->rconfig, err);
+	case REMOVE: return xp_copy_target_remove(a->repo, a->names[0], err);
+	case LIST: return cmd_list(a, err);
+	default: return cmd_copy(a, err);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o;
 	struct xp_err err = {0};
+	struct args a = {0};
 	int rc;
 
 	xp_progname = "xpcopy";
 	if (xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
-	memset(&o, 0, sizeof o);
-	rc = parse_args(argc, argv, &o);
+	rc = parse(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	rc = xp_keys_check_repo(o.repo, &err);
-	if (rc == 0 && o.cmd == ADD)
-		rc = xp_copy_target_add(o.repo, o.names[0], o.names[1], o.jurisdiction, o.rconfig,
-		                        &err);
-	else if (rc == 0 && o.cmd == REMOVE)
-		rc = xp_copy_target_remove(o.repo, o.names[0], &err);
-	else if (rc == 0 && o.cmd == LIST)
-		rc = list(&o, &err);
-	else if (rc == 0)
-		rc = push(&o, &err);
+	rc = cmd_run(&a, &err);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = xp_err_sys(&err, XP_EFAIL, "standard output");
-	return rc < 0 ? xp_fail(&err) : XP_EXIT_OK;
+	return rc ? xp_fail(&err) : XP_EXIT_OK;
 }

@@ -210,7 +210,7 @@ static int count_backup(const struct args *a, const struct xp_catalog_entry *e,
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_seal_fetch(a->repo, path, e->id, signer, &fd, err)) != 0 ||
-	    (rc = xp_erase_open(a->repo, fd, e->id, sk, l, null, "/dev/null", &c, err)) != 0)
+	    (rc = xp_erase_open(a->repo, fd, e->id, sk, NULL, l, null, "/dev/null", &c, err)) != 0)
 		goto out;
 	printf("%s: %llu row%s", e->id, (unsigned long long)c.total, c.total == 1 ? "" : "s");
 	for (size_t i = 0; i < l->n; i++)

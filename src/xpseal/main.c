@@ -14,6 +14,7 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
+#include "repo/vault.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "base/afile.h"
@@ -37,19 +38,23 @@ static const char usage_text[] =
         "       xpseal window -r REPO [--source NAME] --max-age D [--grace D] [--signing-key F]\n"
         "       xpseal init -r REPO [--password-file F] [--signing-key F] [--strong] "
         "[--shreddable]\n"
-        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE]\n"
+        "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [--vault DIR] [-o FILE]\n"
         "              [--ignore-erasures] ID|FILE\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] [--source NAME]\n"
         "              [--since T] [--until T] [--ignore-erasures]\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
         "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
+        "       xpseal vault add|remove -r REPO DIR | list -r REPO | sync -r REPO "
+        "[--signing-key F]\n"
+        "       xpseal vault migrate -r REPO\n"
         "       xpseal --help | --version\n"
         "\n"
         "Seals standard input (a dump stream) into REPO and prints the backup id; needs no\n"
         "password. `open` writes a backup's original bytes to standard output and needs the\n"
         "configuration password. `rekey` rotates the repository key pair. `trust` pins the "
-        "repository's keys on this host. `window` prints the next partition's window.\n"
+        "repository's keys on this host. `window` prints the next partition's window. `vault`\n"
+        "manages where shreddable backups' keys are kept.\n"
         "See xpseal(1).\n";
 
 static double now_seconds(void)
@@ -124,6 +129,7 @@ enum {
 	OPT_GRACE,
 	OPT_SINCE,
 	OPT_UNTIL,
+	OPT_VAULT,
 	OPT_LEVEL,
 	OPT_IGNORE_ERASURES,
 };
@@ -151,35 +157,39 @@ static const struct option options[] = {
         {"grace", required_argument, NULL, OPT_GRACE},
         {"since", required_argument, NULL, OPT_SINCE},
         {"until", required_argument, NULL, OPT_UNTIL},
+        {"vault", required_argument, NULL, OPT_VAULT},
         {"level", required_argument, NULL, OPT_LEVEL},
         {"ignore-erasures", no_argument, NULL, OPT_IGNORE_ERASURES},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
 
-enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_WINDOW };
+enum cmd { CMD_SEAL, CMD_INIT, CMD_OPEN, CMD_PASSWD, CMD_REKEY, CMD_TRUST, CMD_WINDOW, CMD_VAULT };
+enum vault_cmd { VAULT_ADD, VAULT_REMOVE, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE };
 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
  * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
- * "A" since, "B" until, "L" level, "E" ignore erasures. */
+ * "A" since, "B" until, "L" level, "V" a vault copy to read, "E" ignore erasures. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJXTL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABE",
+        [CMD_SEAL] = "riqKDUJXTL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABVE",
         [CMD_PASSWD] = "rPNS",     [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
-        [CMD_WINDOW] = "rUKMG",
+        [CMD_WINDOW] = "rUKMG",    [CMD_VAULT] = "rK",
 };
 
 struct args {
 	enum cmd cmd;
 	const char *repo, *input, *output, *password_file, *new_password_file, *signing_key;
-	const char *source, *target, *pubkey;
+	const char *source, *target, *pubkey, *vault;
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
 	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
 	int ignore_erasures;      /* open: restore everything, the erasure ledger not applied */
 	int64_t max_age, grace;   /* window: seconds; 0 max_age when not given */
 	int has_since, has_until; /* open --since/--until: a range of partitions */
 	int64_t since, until;
-	int level; /* --level; 0: the default */
+	enum vault_cmd vault_cmd;
+	const char *vault_dir; /* vault add DIR */
+	int level;             /* --level; 0: the default */
 };
 
 static int option_letter(int c)
@@ -200,6 +210,7 @@ static int option_letter(int c)
 	case OPT_GRACE: return 'G';
 	case OPT_SINCE: return 'A';
 	case OPT_UNTIL: return 'B';
+	case OPT_VAULT: return 'V';
 	case OPT_LEVEL: return 'L';
 	case OPT_IGNORE_ERASURES: return 'E';
 	default: return c;
@@ -209,18 +220,30 @@ static int option_letter(int c)
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const char *const names[] = {"seal",  "init",  "open",  "passwd",
-	                                    "rekey", "trust", "window"};
+	static const char *const names[] = {"seal",  "init",  "open",   "passwd",
+	                                    "rekey", "trust", "window", "vault"};
+	static const char *const vault_names[] = {"add", "remove", "list", "sync", "migrate"};
 	struct xp_err err = {0};
 	int c;
 
 	a->cmd = CMD_SEAL;
 	if (argc > 1 && argv[1][0] != '-') {
-		for (a->cmd = CMD_INIT; a->cmd <= CMD_WINDOW; a->cmd++)
+		for (a->cmd = CMD_INIT; a->cmd <= CMD_VAULT; a->cmd++)
 			if (strcmp(argv[1], names[a->cmd]) == 0)
 				break;
-		if (a->cmd > CMD_WINDOW)
+		if (a->cmd > CMD_VAULT)
 			return xp_usage_error("unknown command '%s'", argv[1]);
+		argc--;
+		argv++;
+	}
+	if (a->cmd == CMD_VAULT) {
+		if (argc < 2 || argv[1][0] == '-')
+			return xp_usage_error("vault: say add, remove, list, sync or migrate");
+		for (a->vault_cmd = VAULT_ADD; a->vault_cmd <= VAULT_MIGRATE; a->vault_cmd++)
+			if (strcmp(argv[1], vault_names[a->vault_cmd]) == 0)
+				break;
+		if (a->vault_cmd > VAULT_MIGRATE)
+			return xp_usage_error("vault: unknown command '%s'", argv[1]);
 		argc--;
 		argv++;
 	}
@@ -250,6 +273,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'p': a->pubkey = optarg; break;
 		case OPT_YES: a->yes = 1; break;
 		case OPT_RESET: a->reset = 1; break;
+		case OPT_VAULT: a->vault = optarg; break;
 		case OPT_PARTITION: a->partition = 1; break;
 		case OPT_IGNORE_ERASURES: a->ignore_erasures = 1; break;
 		case OPT_SINCE:
@@ -280,6 +304,8 @@ static int parse(int argc, char **argv, struct args *a)
 	if (a->partition && !a->require_dump)
 		return xp_usage_error("--partition needs --require-dump: only a complete dump of "
 		                      "one window is a partition");
+	if (a->vault && (a->has_since || a->has_until))
+		return xp_usage_error("open: --vault goes with one backup (ID or FILE)");
 	if (a->cmd == CMD_OPEN && (a->has_since || a->has_until)) {
 		if (a->has_since && a->has_until && a->since >= a->until)
 			return xp_usage_error("open: --until is not after --since");
@@ -303,6 +329,14 @@ static int parse(int argc, char **argv, struct args *a)
 		for (int i = 0; i < 3; i++)
 			a->expect[i] = argv[optind++];
 	}
+	if (a->cmd == CMD_VAULT && (a->vault_cmd == VAULT_ADD || a->vault_cmd == VAULT_REMOVE)) {
+		if (optind != argc - 1)
+			return xp_usage_error("vault %s: name one directory",
+			                      vault_names[a->vault_cmd]);
+		a->vault_dir = argv[optind++];
+	}
+	if (a->cmd == CMD_VAULT && a->signing_key && a->vault_cmd != VAULT_SYNC)
+		return xp_usage_error("vault: --signing-key goes with sync");
 	if (optind < argc)
 		return xp_usage_error("unexpected argument '%s'", argv[optind]);
 	a->repo = xp_repo_path(a->repo);
@@ -469,6 +503,10 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 		goto out;
 	}
 	trust_seen(a, &t);
+	if (info.vault_missed)
+		xp_warn("%s: backup %s: %zu vault cop%s could not take its key (xpseal vault list; "
+		        "xpseal vault sync copies it)",
+		        a->repo, info.id, info.vault_missed, info.vault_missed == 1 ? "y" : "ies");
 	if (a->json)
 		print_json(&info, path, now_seconds() - obs.start);
 	else
@@ -579,7 +617,7 @@ static int cmd_open(const struct args *a, struct xp_err *err)
 		goto out;
 	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
-	rc = xp_erase_open(a->repo, fd, path, sk, &l, to_file ? out.fd : STDOUT_FILENO,
+	rc = xp_erase_open(a->repo, fd, path, sk, a->vault, &l, to_file ? out.fd : STDOUT_FILENO,
 	                   to_file ? a->output : NULL, &c, err);
 	if (rc == 0 && to_file)
 		rc = xp_afile_commit(&out, err);
@@ -743,6 +781,10 @@ static int cmd_rekey(const struct args *a, struct xp_err *err)
 		xp_warn("%s: %zu backup(s) in the catalog are missing and were not re-sealed "
 		        "(xpverify -r lists them)",
 		        a->repo, res.missing);
+	if (res.vault_missed)
+		xp_warn("%s: %zu new key file(s) did not reach every vault copy (xpseal vault "
+		        "sync)",
+		        a->repo, res.vault_missed);
 	sodium_bin2hex(oldhex, sizeof oldhex, res.old_id, sizeof res.old_id);
 	sodium_bin2hex(newhex, sizeof newhex, res.new_id, sizeof res.new_id);
 	printf("repo-key %s (was %s)\n%zu backup(s) re-sealed%s\n", newhex, oldhex, res.resealed,
@@ -878,11 +920,126 @@ out:
 	return rc;
 }
 
-/* What a change cleaned up on the way (a temp file of an interrupted seal): one line. */
+/* What a change cleaned up on the way (a temp file of an interrupted seal) or could not
+ * finish (a vault copy not reached): one line. */
+static int vault_unreached;
+
 static void on_notice(void *ctx, const struct xp_catalog_finding *f)
 {
 	(void)ctx;
+	vault_unreached |= f->kind == XP_FIND_VAULT;
 	xp_warn("%s", f->msg);
+}
+
+/* A vault event: done on standard output, a problem on standard error. */
+static void on_vault(void *ctx, const struct xp_vault_event *e)
+{
+	(void)ctx;
+	if (e->problem)
+		xp_warn("%s%s%s: %s", e->id, *e->id ? ": " : "", e->place, e->what);
+	else
+		printf("%s%s%s: %s\n", e->id, *e->id ? ": " : "", e->place, e->what);
+}
+
+/* The ids of the sealed shreddable backups: the keys the host's vault must hold. */
+static int wanted_keys(const char *repo, const char ***ids, struct xp_catalog *cat,
+                       struct xp_err *err)
+{
+	size_t n = 0;
+	int rc;
+
+	*ids = NULL;
+	rc = xp_catalog_load(repo, cat, err);
+	if (rc)
+		return rc;
+	*ids = calloc(cat->n + 1, sizeof **ids);
+	if (!*ids)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cat->n; i++)
+		if (cat->entries[i].shreddable && cat->entries[i].state == XP_CATALOG_SEALED)
+			(*ids)[n++] = cat->entries[i].id;
+	return 0;
+}
+
+/* sync: pending shreddings first (their keys must not be copied back), then the copies. */
+static int vault_sync(const struct args *a, struct xp_vault *v, struct xp_err *err)
+{
+	struct xp_signkey *key = NULL;
+	struct xp_catalog cat = {0};
+	struct xp_trust t = {0};
+	const char **ids = NULL;
+	int rc;
+
+	if ((rc = check_trust(a, XP_TRUST_MARKS, NULL, &t, err)) != 0 ||
+	    (rc = xp_sign_load_key(a->signing_key, &key, err)) != 0 ||
+	    (rc = xp_catalog_recover(a->repo, key, err)) != 0 ||
+	    (rc = wanted_keys(a->repo, &ids, &cat, err)) != 0)
+		goto out;
+	rc = xp_vault_sync(v, ids, on_vault, NULL, err);
+	if (rc > 0 || (rc == 0 && vault_unreached))
+		rc = xp_err_set(err, XP_EFAIL,
+		                "%s: the vault and its copies do not agree yet (see above)",
+		                a->repo);
+out:
+	free(ids);
+	xp_catalog_free(&cat);
+	xp_sign_free_key(key);
+	xp_trust_free(&t);
+	return rc;
+}
+
+static int cmd_vault(const struct args *a, struct xp_err *err)
+{
+	struct xp_catalog_lock lock = {.fd = -1};
+	struct xp_vault v;
+	int rc;
+
+	if ((rc = xp_keys_check_repo(a->repo, err)) != 0 ||
+	    (rc = xp_vault_open(a->repo, &v, err)) != 0)
+		return rc;
+	switch (a->vault_cmd) {
+	case VAULT_ADD:
+		rc = xp_vault_add(&v, a->vault_dir, err);
+		if (rc == 0)
+			printf("vault copy %s: registered\n", v.copies[v.ncopies - 1]);
+		if (rc == 0 && (rc = xp_vault_sync(&v, NULL, on_vault, NULL, err)) > 0)
+			rc = xp_err_set(err, XP_EFAIL,
+			                "%s: not every key reached the copy (see above)",
+			                a->vault_dir);
+		break;
+	case VAULT_REMOVE:
+		rc = xp_vault_remove(&v, a->vault_dir, err);
+		if (rc == 0)
+			printf("vault copy %s: no longer registered\n", a->vault_dir);
+		break;
+	case VAULT_LIST:
+		printf("host vault: %s\n", v.dir);
+		for (size_t i = 0; i < v.ncopies; i++) {
+			struct xp_err why = {0};
+
+			if (xp_vault_reach_copy(&v, i, &why) == 0)
+				printf("vault copy: %s\n", v.copies[i]);
+			else
+				printf("vault copy: %s (unreachable: %s)\n", v.copies[i], why.msg);
+		}
+		break;
+	case VAULT_SYNC: rc = vault_sync(a, &v, err); break;
+	case VAULT_MIGRATE:
+		/* Under the lock no shred runs meanwhile: one would otherwise race the move. */
+		rc = xp_catalog_lock(a->repo, &lock, err);
+		if (rc == 0)
+			rc = xp_vault_migrate(&v, on_vault, NULL, err);
+		xp_catalog_unlock(&lock);
+		if (rc > 0)
+			rc = xp_err_set(
+			        err, XP_EFAIL,
+			        "%s: keys/shred: %d key(s) not moved (see above); run again once "
+			        "resolved",
+			        a->repo, rc);
+		break;
+	}
+	xp_vault_free(&v);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -911,6 +1068,7 @@ int main(int argc, char **argv)
 	case CMD_REKEY: rc = cmd_rekey(&a, &err); break;
 	case CMD_TRUST: rc = cmd_trust(&a, &err); break;
 	case CMD_WINDOW: rc = cmd_window(&a, &err); break;
+	case CMD_VAULT: rc = cmd_vault(&a, &err); break;
 	default: rc = cmd_seal(&a, &err); break;
 	}
 	return rc ? xp_fail(&err) : XP_EXIT_OK;

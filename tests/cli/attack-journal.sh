@@ -47,7 +47,7 @@ like "$err" "*journal: line $n: \"deleting\" of $A is not signed by the host's k
 	"naming its line, event and backup"
 ok "$([ -e "$PA" ] && [ -e "$PA.minisig" ])$?" "a forged \"deleting\" deletes nothing"
 is "$(row "$A" 11)" "case 7" "a forged \"released\" lifts no hold"
-is "$(row "$C" 2):$([ -e "$R/keys/shred/$C.key" ] && echo key)" "sealed:key" \
+is "$(row "$C" 2):$([ -e "$XP_STATE_DIR/vault/$(sed -n 2p "$R/keys/repo.id")/$C.key" ] && echo key)" "sealed:key" \
 	"a forged \"shredding\" shreds nothing"
 run xpexpire -r "$R" --keep-last 1
 ok "$([ -e "$PA" ])$?" "nor does the next expiry delete the held backup"

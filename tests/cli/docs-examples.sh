@@ -108,7 +108,7 @@ export XP_PASSWORD_FILE=$T/pw
 page_setup() {
 	P=$T/page-$1
 	R=$P/repo
-	mkdir -p "$P/cwd" "$P/usb"
+	mkdir -p "$P/cwd" "$P/usb" "$P/keydisk"
 	export XP_SIGNING_KEY=$P/signer.key
 	rm -f "$T/log.db" "$T/copy.db" "$T/scratch.db" "$T/restored.db"
 	cp "$T/audit.db" "$T/log.db"
@@ -137,6 +137,7 @@ sandbox() {
 		-e "s#data/[0-9a-f]{2}/[0-9a-f]+(\.\.\.[0-9a-f]+)?\.xps#$path#g" \
 		-e "s#/mnt/usb/[0-9a-f]+(\.\.\.[0-9a-f]+)?\.xps#$P/usb/$id.xps#g" \
 		-e "s#\<[0-9a-f]{4}\.\.\.[0-9a-f]+\>#$id#g; s#\<[0-9a-f]{32}\>#$id#g; s#( open -r [^ ]+) ID\>#\1 $id#g" \
+		-e "s#/mnt/keydisk#$P/keydisk#g; s#/mnt/copy/backup#$R#g" \
 		-e "s#/srv/backup/audit|/srv/backup|/srv/xpbackup|\<REPO\>#$R#g" \
 		-e "s#/var/lib/xpbackup/signer\.key#$P/signer.key#g; s#/etc/xpbackup/xpbackup\.conf#$T/job.conf#g" \
 		-e "s#/etc/xpbackup/rclone\.conf#$T/rclone.conf#g; s#/mnt/usb/xpbackup#$P/usb/xpbackup#g" \

@@ -283,9 +283,13 @@ else
 fi
 
 # the stream is written by a child process of xpdump: killed, xpdump says so and exits 1,
-# and the stream stops without its end (no SUMMARY)
+# and the stream stops without its end (no SUMMARY). The table is far larger than the pipe
+# (1 MiB) and the writer's blocks (1 MiB), so the writer is still at work when it is killed.
+sqlite3 "$db" "CREATE TABLE big(id INTEGER, what TEXT);
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 16)
+	INSERT INTO big SELECT i, printf('%.*c', 1048576, 'B') FROM n" || exit 1
 mkfifo "$T/wk.fifo"
-xpdump --dsn "$dsn" -t ev 2>"$T/wk.err" >"$T/wk.fifo" &
+xpdump --dsn "$dsn" -t big 2>"$T/wk.err" >"$T/wk.fifo" &
 wk=$!
 exec 3<"$T/wk.fifo"
 head -c 4096 <&3 >/dev/null # MANIFEST is out: the child has started

@@ -26,6 +26,8 @@ want=$(awk -F'\t' '$1 !~ /^#/ { print $3 "\t" $1 }' "$R0/catalog" | sort | tail 
 ids() { awk -F'\t' '$1 !~ /^#/ { print $1 }' "$1/catalog" | sort | paste -sd' '; }
 files() { find "$1/data" -name '*.xps' | sed 's|.*/||; s|\.xps$||' | sort | paste -sd' '; }
 
+# The key of the shreddable backup is in this host's vault: each run starts with it there.
+cp -a "$XP_STATE_DIR/vault" "$T/vault0"
 cp -a "$R0" "$T/r"
 XP_FAULT_TRACE=1 run xpexpire -r "$T/r" --keep-last 2
 steps=$(grep -c 'fault point' "$T/.err")
@@ -47,6 +49,7 @@ for ((n = 1; n <= steps; n++)); do
 	# Each copy is the template again, older than what the last run left: a host that had
 	# seen that run would refuse it as rolled back, so each starts on a host without pins.
 	rm -rf "$T/r" "$XP_STATE_DIR" && cp -a "$R0" "$T/r"
+	mkdir -p "$XP_STATE_DIR" && cp -a "$T/vault0" "$XP_STATE_DIR/vault"
 	# in a subshell, so the shell's "Killed" notice goes with its stderr
 	(
 		XP_FAULT_AT=$n "$XP_BUILDDIR/src/xpexpire/xpexpire" -r "$T/r" --keep-last 2
@@ -56,7 +59,8 @@ for ((n = 1; n <= steps; n++)); do
 	xpexpire -r "$T/r" --keep-last 2 >/dev/null 2>"$T/rerun.err" || bad_rc="$bad_rc $n"
 	[ "$(ids "$T/r")" = "$want" ] || bad_ids="$bad_ids $n"
 	[ "$(files "$T/r")" = "$want" ] || bad_files="$bad_files $n"
-	[ -z "$(find "$T/r/keys" -name '*.key' -path '*/shred/*')" ] || bad_keys="$bad_keys $n"
+	[ -z "$(find "$T/r/keys" -name '*.key' -path '*/shred/*')$(find "$XP_STATE_DIR/vault" \
+		-name '*.key*')" ] || bad_keys="$bad_keys $n"
 	# every backup that went is journaled deleted exactly once, and nothing else is
 	[ "$(awk -F'\t' '$3 == "deleted" { print $2 }' "$T/r/journal" | sort | uniq -u | wc -l)" = 5 ] &&
 		[ "$(awk -F'\t' '$3 == "deleted"' "$T/r/journal" | wc -l)" = 5 ] || bad_journal="$bad_journal $n"

@@ -89,7 +89,7 @@ if my_start; then
 	is "$(myq -e "SELECT Id FROM MessageInstance_Active UNION ALL SELECT Id FROM MessageInstance_Inactive" | sort | paste -sd' ')" \
 		"a2 a2 a3 a3 a4 a5" "MariaDB: every message once per table"
 else
-	skip "no MariaDB server"
-	skip "no MariaDB server"
+	skip "no MariaDB server (mariadb-server) installed"
+	skip "no MariaDB server (mariadb-server) installed"
 fi
 done_testing

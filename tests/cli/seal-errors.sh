@@ -33,9 +33,10 @@ like "$rc:$(wc -l <"$T/.err")" "1:1" "sealing into a missing repository fails in
 run xpseal open -r "$R" --password-file "$T/pw" 0123456789abcdef0123456789abcdef
 is "$rc:$err" "1:xpseal: 0123456789abcdef0123456789abcdef: no such backup" "open names a missing id"
 
-# no_files DESCRIPTION: nothing under data/ or keys/shred/ (no .xps, .minisig, key or temp file).
+# no_files DESCRIPTION: nothing under data/ nor in the vault (no .xps, .minisig, key or temp file).
+V=$XP_STATE_DIR/vault/$(sed -n 2p "$R/keys/repo.id")
 no_files() {
-	is "$(find "$R/data" "$R/keys/shred" -type f 2>/dev/null)" "" "$1"
+	is "$(find "$R/data" "$V" -type f ! -name copies 2>/dev/null)" "" "$1"
 }
 run xpseal -r "$R" -i "$T/missing"
 like "$rc:$err" "1:xpseal: $T/missing: No such file or directory" "a missing input file is named"
@@ -64,17 +65,17 @@ fi
 # A crash at each durable step: whatever .xps is visible has its signature and key file.
 XP_FAULT_TRACE=1 run xpseal -r "$R" --shreddable -i "$T/in"
 steps=$(grep -c 'fault point' "$T/.err")
-find "$R/data" "$R/keys/shred" -type f -delete
+find "$R/data" "$V" -type f -delete
 if [ "$steps" -gt 0 ]; then
 	bad=
 	for ((n = 1; n <= steps; n++)); do
 		XP_FAULT_AT=$n xpseal -r "$R" --shreddable -i "$T/in" >/dev/null 2>&1
 		while read -r f; do
 			id=$(basename "$f" .xps)
-			[ -f "$f.minisig" ] && [ -f "$R/keys/shred/$id.key" ] || bad="$bad $n"
+			[ -f "$f.minisig" ] && [ -f "$V/$id.key" ] || bad="$bad $n"
 			minisign -V -q -p "$R/keys/signer.pub" -m "$f" || bad="$bad $n"
 		done < <(find "$R/data" -name '*.xps')
-		find "$R/data" "$R/keys/shred" -type f -delete
+		find "$R/data" "$V" -type f -delete
 	done
 	is "$bad" "" "a crash at any of the $steps durable steps never shows a .xps without its signature and key"
 else

@@ -130,21 +130,22 @@ fi
 run xpseal -r "$R" --shreddable -i "$T/rand"
 id=$out
 is "$rc" 0 "seal --shreddable"
-ok "$([ -s "$R/keys/shred/$id.key" ])$?" "its data key is keys/shred/ID.key"
+V=$XP_STATE_DIR/vault/$(sed -n 2p "$R/keys/repo.id")
+ok "$([ -s "$V/$id.key" ])$?" "its data key is in the host's vault, STATE/vault/REPOID/ID.key"
 xpseal open -r "$R" --password-file "$T/pw" "$id" | cmp -s - "$T/rand"
 ok $? "a shreddable backup opens while its key file exists"
-cp "$R/keys/shred/$id.key" "$T/saved.key"
-rm "$R/keys/shred/$id.key"
+cp "$V/$id.key" "$T/saved.key"
+rm "$V/$id.key"
 run xpseal open -r "$R" --password-file "$T/pw" "$id"
-like "$rc:$err" "1:xpseal: */$id.xps: backup $id has been shredded (*/keys/shred/$id.key is gone)" \
+like "$rc:$err" "1:xpseal: */$id.xps: backup $id: key shredded or vault missing (no $id.key in $V)" \
 	"without its key file it cannot be opened"
-cp "$T/saved.key" "$R/keys/shred/$id.key"
+cp "$T/saved.key" "$V/$id.key"
 
 R2=$T/shredrepo
 run xpseal init -r "$R2" --password-file "$T/pw" --shreddable
 is "$(grep -v '^#' "$R2/config")" "shreddable yes" "init --shreddable makes it the default"
 run xpseal -r "$R2" -i "$T/rand"
-ok "$([ "$rc" -eq 0 ] && [ -s "$R2/keys/shred/$out.key" ])$?" \
+ok "$([ "$rc" -eq 0 ] && [ -s "$XP_STATE_DIR/vault/$(sed -n 2p "$R2/keys/repo.id")/$out.key" ])$?" \
 	"in a shreddable repository every backup is shreddable"
 
 done_testing

@@ -116,13 +116,14 @@ cp "$T/journal" "$R/journal"
 
 printf 'third\n' >"$T/in3"
 C=$(xpseal -r "$R" --shreddable -i "$T/in3") || exit 1
-mv "$R/keys/shred/$C.key" "$T/saved"
+V=$XP_STATE_DIR/vault/$(sed -n 2p "$R/keys/repo.id")
+mv "$V/$C.key" "$T/saved"
 run xpverify -r "$R" --json
 is "$rc|$(counts)" "1|checked=3 good=2 bad=0 missing=0 error=1 results=3|shred-key=1" \
 	"a shreddable backup without its key is an error, exit 1"
 like "$out" "*{\"id\":\"$C\",\"path\":\"$R/data/${C:0:2}/$C.xps\",\"status\":\"error\"}*" \
 	"that backup's result is an error"
-mv "$T/saved" "$R/keys/shred/$C.key"
+mv "$T/saved" "$V/$C.key"
 
 # --- an I/O error is never status 3 ------------------------------------------------------
 mv "$PB.minisig" "$T/saved"

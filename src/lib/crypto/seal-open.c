@@ -46,41 +46,45 @@ static ssize_t in_read(struct opener *o, void *buf, size_t n)
 	return got;
 }
 
-/* Reads the data key of a shreddable backup from DIR/ID.key into key. */
+int xp_seal_keyfile_check(const uint8_t buf[XP_SEAL_SHRED_KEY_LEN], const char *id_hex,
+                          struct xp_err *err)
+{
+	char hex[XP_SEAL_ID_HEX];
+
+	xp_hex(buf + 8, XP_SEAL_ID_LEN, hex);
+	if (memcmp(buf, SHRED_MAGIC, 8) != 0 || strcmp(hex, id_hex) != 0)
+		return xp_err_set(err, XP_EINTEGRITY,
+		                  "backup %s: its key file is not one of this "
+		                  "backup's",
+		                  id_hex);
+	return 0;
+}
+
+/* Reads the data key of a shreddable backup from its key file (k->keyfile) into key. */
 static int shred_key_read(const struct opener *o, const struct xp_seal_keys *k, uint8_t *key,
                           struct xp_err *err)
 {
-	char *path = NULL, *buf = NULL;
-	size_t len = 0;
+	uint8_t *buf = sodium_malloc(XP_SEAL_SHRED_KEY_LEN);
 	int rc;
 
-	if (!k->shred_dir)
+	if (!k->keyfile)
 		return xp_err_set(err, XP_EUSAGE,
 		                  "shreddable backup: no repository to find its key");
-	path = xp_asprintf("%s/%s.key", k->shred_dir, o->h.id_hex);
-	if (!path)
+	if (!buf)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = xp_file_read(path, XP_SEAL_SHRED_KEY_LEN + 1, &buf, &len, err);
-	if (rc == XP_ENOENT) {
-		rc = xp_err_set(err, XP_ENOENT, "backup %s has been shredded (%s is gone)",
-		                o->h.id_hex, path);
-		goto out;
-	}
-	if (rc)
-		goto out;
-	if (len != XP_SEAL_SHRED_KEY_LEN || memcmp(buf, SHRED_MAGIC, 8) != 0 ||
-	    memcmp(buf + 8, o->h.id, XP_SEAL_ID_LEN) != 0 ||
-	    memcmp(buf + 24, o->h.key_id, XP_SEAL_KEYID_LEN) != 0) {
-		rc = xp_err_set(err, XP_EINTEGRITY, "%s: not the key file of this backup", path);
-		goto out;
-	}
-	if (crypto_box_seal_open(key, (uint8_t *)buf + 32, XP_SEAL_SEALED_KEY_LEN, k->pk, k->sk) !=
-	    0)
+	rc = k->keyfile(k->keyfile_ctx, o->h.id_hex, buf, err);
+	if (rc == 0)
+		rc = xp_seal_keyfile_check(buf, o->h.id_hex, err);
+	if (rc == 0 && memcmp(buf + 24, o->h.key_id, XP_SEAL_KEYID_LEN) != 0)
 		rc = xp_err_set(err, XP_EINTEGRITY,
-		                "%s: the data key does not open with the repository key", path);
-out:
-	free(path);
-	free(buf);
+		                "backup %s: its key file is of another repository key",
+		                o->h.id_hex);
+	if (rc == 0 &&
+	    crypto_box_seal_open(key, buf + 32, XP_SEAL_SEALED_KEY_LEN, k->pk, k->sk) != 0)
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "backup %s: its key file does not open with the repository key",
+		                o->h.id_hex);
+	sodium_free(buf);
 	return rc;
 }
 

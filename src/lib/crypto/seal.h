@@ -14,14 +14,14 @@
 #define XP_SEAL_SEALED_KEY_LEN 80 /* crypto_box_SEALBYTES + crypto_secretstream_KEYBYTES */
 #define XP_SEAL_HASH_LEN       32 /* BLAKE2b-256 of the whole .xps file */
 #define XP_SEAL_HEADER_MAX     160
-#define XP_SEAL_SHRED_KEY_LEN  112 /* size of a keys/shred/ID.key file */
+#define XP_SEAL_SHRED_KEY_LEN  112 /* size of a shreddable backup's key file (vault.h) */
 #define XP_SEAL_CHUNK_DEFAULT  (1u << 20)
 #define XP_SEAL_CHUNK_MIN      64u
 #define XP_SEAL_CHUNK_MAX      (1u << 24)
 
 /* Header flags. */
 #define XP_SEAL_SHREDDABLE                                                                         \
-	0x1u /* the data key lives in REPO/keys/shred/ID.key, not in the header */
+	0x1u /* the data key lives in a key file in the vault (vault.h), not in the header */
 
 /* A parsed header. */
 struct xp_seal_header {
@@ -68,8 +68,8 @@ struct xp_seal_info {
 	int workers;                              /* zstd workers actually in use */
 	int level;                                /* zstd level used */
 	uint8_t hash[XP_SEAL_HASH_LEN];           /* BLAKE2b-256 of the .xps bytes */
-	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the keys/shred/ID.key content when shreddable
-	                                           */
+	uint8_t shred_key[XP_SEAL_SHRED_KEY_LEN]; /* the key file's content when shreddable */
+	size_t vault_missed; /* xp_seal_backup: vault copies that could not take the key file */
 };
 
 /* The zstd level of text s ("--level N"): an integer in zstd's range (ZSTD_minCLevel, the
@@ -82,16 +82,27 @@ void xp_seal_params_init(struct xp_seal_params *p, const uint8_t repo_pk[32],
 
 /* Reads in_fd to its end and writes the sealed file to out_fd in one pass (read, compress,
  * encrypt, hash, write). When shreddable, info->shred_key holds what the caller must store
- * as REPO/keys/shred/ID.key before the file is published. */
+ * as the backup's key file (vault.h) before the file is published. */
 int xp_seal_stream(int in_fd, int out_fd, const struct xp_seal_params *p, struct xp_seal_info *info,
                    struct xp_err *err);
 
-/* The keys for opening: the repository key pair and where shredded-mode key files live. */
+/* Reads the key file of the shreddable backup id (32 hex digits) into buf: 0; XP_ENOENT with
+ * a sentence when it is gone (shredded); another code when it cannot be read. */
+typedef int xp_seal_keyfile_fn(void *ctx, const char *id, uint8_t buf[XP_SEAL_SHRED_KEY_LEN],
+                               struct xp_err *err);
+
+/* That buf is a key file of backup id_hex: its magic and id (the rest is checked on opening).
+ * XP_EINTEGRITY otherwise. */
+int xp_seal_keyfile_check(const uint8_t buf[XP_SEAL_SHRED_KEY_LEN], const char *id_hex,
+                          struct xp_err *err);
+
+/* The keys for opening: the repository key pair and where shredded-mode key files are read. */
 struct xp_seal_keys {
-	const uint8_t *pk;     /* 32-byte X25519 public key */
-	const uint8_t *sk;     /* 32-byte secret key, sodium_malloc'd by the caller */
-	const uint8_t *key_id; /* XP_SEAL_KEYID_LEN bytes */
-	const char *shred_dir; /* REPO/keys/shred, or NULL */
+	const uint8_t *pk;           /* 32-byte X25519 public key */
+	const uint8_t *sk;           /* 32-byte secret key, sodium_malloc'd by the caller */
+	const uint8_t *key_id;       /* XP_SEAL_KEYID_LEN bytes */
+	xp_seal_keyfile_fn *keyfile; /* NULL: no shreddable backup can be opened */
+	void *keyfile_ctx;           /* for keyfile (vault.h: a struct xp_vault) */
 };
 
 /* Authenticates and decrypts in_fd chunk by chunk, writing the original bytes to out_fd.

@@ -41,6 +41,7 @@ const char *xp_catalog_finding_name(int kind)
 	        [XP_FIND_UNREADABLE] = "unreadable",
 	        [XP_FIND_SEAL_TEMP] = "seal-temp",
 	        [XP_FIND_DISCARDED] = "discarded",
+	        [XP_FIND_VAULT] = "vault",
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof names / sizeof *names || !names[kind])
@@ -215,6 +216,8 @@ struct check {
 	struct later *later; /* findings to confirm under the lock at the end */
 	size_t nlater;
 	int oom;
+	struct xp_vault vault; /* where the keys of shreddable backups are (vault.h) */
+	int has_vault;
 };
 
 static const struct xp_jid *jid(const struct check *c, const char *id)
@@ -350,7 +353,7 @@ static const char *after_path(const char *msg, const char *path)
 
 static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 {
-	char rel[XP_REPO_REL_MAX], *xps = NULL, *sig = NULL, *key = NULL;
+	char rel[XP_REPO_REL_MAX], *xps = NULL, *sig = NULL;
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	const struct xp_jid *j = jid(c, e->id);
 	struct xp_seal_checked chk = {0};
@@ -363,8 +366,7 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 	xp_repo_backup_rel(e->id, rel);
 	xps = xp_repo_backup(c->repo, e->id, "");
 	sig = xp_repo_backup(c->repo, e->id, ".minisig");
-	key = xp_repo_shred_key(c->repo, e->id);
-	if (!xps || !sig || !key) {
+	if (!xps || !sig) {
 		report(&c->r, XP_FIND_UNREADABLE, e->id, rel, "%s: out of memory", rel);
 		goto out;
 	}
@@ -398,17 +400,19 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		      rel, size, e->size);
 	else if (sodium_memcmp(hash, e->hash, sizeof hash) != 0)
 		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
-	if (e->shreddable && e->state == XP_CATALOG_SEALED && !exists(key))
+	if (!c->has_vault)
+		goto out;
+	if (e->shreddable && e->state == XP_CATALOG_SEALED && !xp_vault_holds(&c->vault, e->id))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
-		      "%s: shred key keys/shred/%s.key is missing: the backup cannot be opened",
-		      rel, e->id);
-	else if (e->state == XP_CATALOG_SHREDDED && exists(key))
+		      "%s: its key %s.key is in neither %s nor keys/shred: the backup cannot be "
+		      "opened",
+		      rel, e->id, c->vault.dir);
+	else if (e->state == XP_CATALOG_SHREDDED && xp_vault_holds(&c->vault, e->id))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
-		      "%s: shredded, but keys/shred/%s.key is still there", rel, e->id);
+		      "%s: shredded, but its key %s.key is still there", rel, e->id);
 out:
 	free(xps);
 	free(sig);
-	free(key);
 }
 
 /* A signature of text by the signer trusted (the repository's when none could be had, to name
@@ -529,7 +533,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 {
 	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
 	const struct xp_catalog_entry *e;
-	char *path = xp_repo_join(c->repo, l->rel), *key;
+	char *path = xp_repo_join(c->repo, l->rel);
 	int there = path && exists(path), is = 0;
 
 	free(path);
@@ -542,11 +546,10 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
-		key = xp_repo_shred_key(c->repo, l->id);
-		if (e && key)
-			is = e->state == XP_CATALOG_SHREDDED ? exists(key)
-			                                     : e->shreddable && !exists(key);
-		free(key);
+		if (e)
+			is = e->state == XP_CATALOG_SHREDDED
+			             ? xp_vault_holds(&c->vault, l->id)
+			             : e->shreddable && !xp_vault_holds(&c->vault, l->id);
 		return is;
 	default: return xp_idset_has(now, l->id) && there; /* the content findings */
 	}
@@ -635,6 +638,7 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 	c.given = signer != NULL;
 	c.has_key = signer || xp_sign_pub_read(pub, &c.key, &cerr) == 0;
 	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
+	c.has_vault = xp_vault_open(repo, &c.vault, &cerr) == 0;
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		goto out;
@@ -681,6 +685,7 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		rc = confirm(&c, err);
 out:
 	xp_catalog_unlock(&lock);
+	xp_vault_free(&c.vault);
 	xp_catalog_free(&c.cat);
 	xp_jids_free(&c.j);
 	xp_idset_free(&c.listed);
@@ -748,7 +753,8 @@ int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const u
 {
 	struct xp_seal_checked chk = {0};
 	char *xps = xp_repo_backup(repo, id, "");
-	char *sig = xp_repo_backup(repo, id, ".minisig"), *key = NULL;
+	char *sig = xp_repo_backup(repo, id, ".minisig");
+	struct xp_vault v = {0};
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -764,13 +770,15 @@ int xp_catalog_describe(const char *repo, const struct xp_sign_pub *pub, const u
 	e->size = chk.size;
 	e->created = chk.h.created;
 	e->shreddable = (chk.h.flags & XP_SEAL_SHREDDABLE) != 0;
-	key = xp_repo_shred_key(repo, id);
 	e->path = malloc(XP_REPO_REL_MAX);
-	if (!key || !e->path || sig_fields(chk.comment, e)) {
+	if (!e->path || sig_fields(chk.comment, e)) {
 		rc = xp_err_set(why, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	e->state = e->shreddable && !exists(key) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
+	if (e->shreddable && (rc = xp_vault_open(repo, &v, why)) != 0)
+		goto out;
+	e->state =
+	        e->shreddable && !xp_vault_holds(&v, id) ? XP_CATALOG_SHREDDED : XP_CATALOG_SEALED;
 	xp_repo_backup_rel(id, e->path);
 out:
 	if (rc) {
@@ -781,7 +789,7 @@ out:
 	xp_seal_checked_free(&chk);
 	free(xps);
 	free(sig);
-	free(key);
+	xp_vault_free(&v);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "repo/catalog.h"
 #include "repo/journal.h"
 #include "crypto/sign.h"
+#include "repo/vault.h"
 #include "base/err.h"
 #include "base/str.h"
 
@@ -63,6 +64,7 @@ struct xp_op {
 	size_t signed_after;    /* journal events that may be unsigned (xp_jtrust's legacy) */
 	int rebuild;            /* XP_OP_REBUILD of a missing catalog: the caller adopts all */
 	struct xp_catalog_lock lock;
+	struct xp_vault vault; /* where shreddable backups' keys are destroyed */
 	struct xp_jstate js;
 	struct xp_catalog cat;
 	struct xp_jids j;
@@ -84,13 +86,17 @@ struct xp_pending_delete {
 	unsigned jflags;  /* XP_J_DEL_SHREDDED: its "shredded" is journaled already */
 	const char *rule; /* may be NULL */
 };
-/* Everything after the "deleting" records of n distinct backups: shred their key files,
- * journal "shredded" (one write), remove their .xps and .minisig, fsync the directories,
+/* Everything after the "deleting" records of n distinct backups: destroy their keys (vault.h;
+ * "key-destroyed" per place), journal "shredded" (one write; "shredding" for one a vault copy
+ * not reached still holds), remove their .xps and .minisig, fsync the directories,
  * rewrite the catalog once without them, journal "deleted" (one write). Safe to run again
  * from any point. */
 int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, size_t n,
                          struct xp_err *err);
-/* Everything after a "shredding" record: shred key, state "shredded", journal "shredded". */
+/* Everything after a "shredding" record: destroy the key in every place (vault.h; journal
+ * "key-destroyed" per place), state "shredded", journal "shredded" unless a vault copy was not
+ * reached (told to the tool as XP_FIND_VAULT): then "shredding" stays pending, and every later
+ * change tries again. */
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);

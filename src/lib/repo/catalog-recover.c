@@ -4,6 +4,7 @@
 
 #include "repo/catalog-int.h"
 #include "repo/keys.h"
+#include "repo/vault.h"
 #include "base/err.h"
 #include "base/io.h"
 #include "base/fault.h"
@@ -233,55 +234,49 @@ struct xp_catalog_entry *xp_op_find(struct xp_op *op, const char *id)
 	return (struct xp_catalog_entry *)xp_catalog_find(&op->cat, id);
 }
 
-static char *key_path(const struct xp_op *op, const char *id)
-{
-	return xp_repo_shred_key(op->repo, id);
-}
-
 static char *xps_path(const struct xp_op *op, const char *id, const char *suffix)
 {
 	return xp_repo_backup(op->repo, id, suffix);
 }
 
-/* Overwrites a shred key file with zeros, syncs, removes it. *existed says if it was there.
- * (On copy-on-write or flash storage the overwrite is best effort; the unlink is what counts,
- * together with there being no other copy of the key.) */
-static int shred_file(const char *repo, const char *path, int *existed, struct xp_err *err)
-{
-	static const uint8_t zero[512];
-	struct stat st;
-	int fd, rc = 0;
+/* One key being destroyed: each place that held it is journaled, each vault copy not reached
+ * is told to the tool (XP_FIND_VAULT). */
+struct destroying {
+	struct xp_op *op;
+	const char *id;
+	int destroyed; /* some place held it */
+	struct xp_err *err;
+};
 
-	*existed = 0;
-	rc = xp_repo_open(repo, path, O_WRONLY, 0, &fd, err);
-	if (rc)
-		return rc == XP_ENOENT ? 0 : rc;
-	*existed = 1;
-	if (fstat(fd, &st) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		goto out;
+static int on_place(void *ctx, const struct xp_vault_place *p)
+{
+	struct destroying *d = ctx;
+	char msg[sizeof d->err->msg + 256];
+	struct xp_catalog_finding f = {XP_FIND_VAULT, d->id, "", msg};
+
+	if (p->destroyed) {
+		d->destroyed = 1;
+		return xp_journal_put(d->op->repo, &d->op->js, d->id, "key-destroyed", p->name,
+		                      NULL, d->err);
 	}
-	xp_fault_point("shred: overwrite key");
-	for (off_t done = 0; done < st.st_size && !rc;) {
-		size_t n = (size_t)(st.st_size - done) < sizeof zero ? (size_t)(st.st_size - done)
-		                                                     : sizeof zero;
-		rc = xp_write_all(fd, zero, n, err);
-		done += (off_t)n;
-	}
-	if (rc)
-		goto out;
-	xp_fault_point("shred: fsync key");
-	if (fsync(fd) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
-		goto out;
-	}
-	xp_fault_point("shred: unlink key");
-	rc = xp_repo_unlink(repo, path, err);
-	if (rc)
-		goto out;
-	rc = xp_fsync_dir(path, err);
-out:
-	close(fd);
+	snprintf(msg, sizeof msg,
+	         "%s: %s not reached (%s): the key of backup %s stays there until a later run "
+	         "destroys it",
+	         d->op->repo, p->name, p->why, d->id);
+	xp_catalog_notify(&f);
+	return 0;
+}
+
+/* Destroys id's key in every place the vault knows; *unreached counts the copies not reached,
+ * where the shredding stays pending. */
+static int destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *unreached,
+                       struct xp_err *err)
+{
+	struct destroying d = {op, id, 0, err};
+	int rc;
+
+	rc = xp_vault_destroy(&op->vault, id, on_place, &d, unreached, err);
+	*destroyed = d.destroyed;
 	return rc;
 }
 
@@ -364,8 +359,9 @@ static void fin_free(struct fin *f)
 	free(f->entry);
 }
 
-/* Shreds every key file of the batch, then journals "shredded" for those that had one, or
- * should have had one (a crash may have removed it before its line was written). */
+/* Destroys every key of the batch, then journals "shredded" for those that had one, or should
+ * have had one (a crash may have removed it before its line was written); one a vault copy
+ * still holds stays "shredding", which the deletion does not end. */
 static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 {
 	struct xp_jline *lines = calloc(f->n ? f->n : 1, sizeof *lines);
@@ -377,14 +373,18 @@ static int shred_keys(struct xp_op *op, const struct fin *f, struct xp_err *err)
 	for (i = 0; i < f->n && rc == 0; i++) {
 		const struct xp_catalog_entry *e =
 		        f->entry[i] == SIZE_MAX ? NULL : &op->cat.entries[f->entry[i]];
-		char *key = key_path(op, f->v[i].id);
+		size_t unreached = 0;
 		int existed = 0;
 
-		rc = key ? shred_file(op->repo, key, &existed, err)
-		         : xp_err_set(err, XP_ENOMEM, "out of memory");
-		free(key);
-		if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
-		    (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED)))
+		if (e && !e->shreddable)
+			continue; /* its data key is in its header: nothing to destroy */
+		rc = destroy_key(op, f->v[i].id, &existed, &unreached, err);
+		if (rc == 0 && unreached)
+			lines[nl++] =
+			        (struct xp_jline){f->v[i].id, "shredding",
+			                          "deleted; a vault copy was not reached", NULL};
+		else if (rc == 0 && !(f->v[i].jflags & XP_J_DEL_SHREDDED) &&
+		         (existed || (e && e->shreddable && e->state == XP_CATALOG_SEALED)))
 			lines[nl++] = (struct xp_jline){f->v[i].id, "shredded", f->v[i].rule, NULL};
 	}
 	if (rc == 0)
@@ -499,27 +499,23 @@ out:
 
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err)
 {
-	char *key = key_path(op, id);
 	struct xp_catalog_entry *e = xp_op_find(op, id);
+	size_t unreached = 0;
 	int rc, existed;
 
-	if (!key) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = shred_file(op->repo, key, &existed, err);
+	rc = destroy_key(op, id, &existed, &unreached, err);
 	if (rc)
-		goto out;
+		return rc;
+	/* Gone from this host: shredded here; a copy not reached keeps it pending. */
 	if (e && e->state != XP_CATALOG_SHREDDED) {
 		e->state = XP_CATALOG_SHREDDED;
 		rc = xp_catalog_write(op, err);
 		if (rc)
-			goto out;
+			return rc;
 	}
-	rc = xp_journal_put(op->repo, &op->js, id, "shredded", reason, NULL, err);
-out:
-	free(key);
-	return rc;
+	if (unreached)
+		return 0;
+	return xp_journal_put(op->repo, &op->js, id, "shredded", reason, NULL, err);
 }
 
 /* A crash inside xp_catalog_write can leave catalog.minisig.new: install it if it signs the
@@ -842,6 +838,8 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 	xp_sign_pub_of(key, &op->pub);
 	rc = xp_catalog_lock(repo, &op->lock, err);
 	if (rc == 0)
+		rc = xp_vault_open(repo, &op->vault, err);
+	if (rc == 0)
 		rc = fix_signature(op, err);
 	if (rc == 0)
 		rc = load_verified(op, &trust, err);
@@ -870,6 +868,7 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 
 void xp_op_end(struct xp_op *op)
 {
+	xp_vault_free(&op->vault);
 	xp_catalog_free(&op->cat);
 	xp_jids_free(&op->j);
 	xp_catalog_unlock(&op->lock);

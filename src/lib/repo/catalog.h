@@ -56,7 +56,7 @@ struct xp_catalog_entry {
 	uint64_t size;           /* bytes of the .xps file */
 	uint8_t hash[XP_CATALOG_HASH_LEN];
 	char *path;     /* relative to REPO: data/XX/ID.xps; NULL in xp_catalog_add means that */
-	int shreddable; /* the data key is REPO/keys/shred/ID.key */
+	int shreddable; /* the data key is a key file in the vault (vault.h) */
 	char *hold;     /* legal-hold reason, NULL when not held */
 	int kind;       /* enum xp_catalog_kind */
 	int64_t since, until; /* a partition's window [since, until) (UTC seconds), as the dump
@@ -168,9 +168,10 @@ const struct xp_catalog_entry *xp_catalog_partition_overlap(const struct xp_cata
 int xp_catalog_partition_covered(const struct xp_catalog_span *v, size_t n, const char *source,
                                  int64_t from, int64_t to);
 
-/* Deletes a backup: journal "deleting" (rule, policy), shred its key file if any (journal
- * "shredded"), remove ID.xps and ID.xps.minisig, rewrite the catalog, journal "deleted".
- * rule says why ("max-age 90d"); policy is the whole policy text (either may be NULL).
+/* Deletes a backup: journal "deleting" (rule, policy), destroy its key if any, as
+ * xp_catalog_shred does (journal "shredded"), remove ID.xps and ID.xps.minisig, rewrite the
+ * catalog, journal "deleted". rule says why ("max-age 90d"); policy is the whole policy text
+ * (either may be NULL).
  * A held backup is refused (XP_EFAIL); an unknown id is XP_ENOENT, unless the
  * journal says it was deleted: then nothing is left to do and the call succeeds. */
 int xp_catalog_delete(const char *repo, const struct xp_signkey *key, const char *id,
@@ -206,10 +207,14 @@ int xp_catalog_hold(const char *repo, const struct xp_signkey *key, const char *
 int xp_catalog_release(const char *repo, const struct xp_signkey *key, const char *id,
                        struct xp_err *err);
 
-/* Erasure request for a shreddable backup: journal "shredding" (reason), overwrite and remove
- * REPO/keys/shred/ID.key, mark the entry "shredded", journal "shredded". The .xps stays until
- * retention deletes it; no copy of it can be opened any more. A backup that is not shreddable
- * is refused (XP_EUSAGE), as is a held one (XP_EFAIL); one already shredded succeeds at once. */
+/* Erasure request for a shreddable backup: journal "shredding" (reason), destroy its key in
+ * the host's vault, REPO/keys/shred and every registered vault copy (vault.h; journal
+ * "key-destroyed" for each place that held it), mark the entry "shredded", journal "shredded".
+ * A vault copy not reached is told to the tool's notice function (XP_FIND_VAULT) and keeps the
+ * shredding pending ("shredded" is not journaled) until a later change reaches it. The .xps
+ * stays until retention deletes it; no copy of it can be opened any more. A backup that is not
+ * shreddable is refused (XP_EUSAGE), as is a held one (XP_EFAIL); one already shredded succeeds at
+ * once. */
 int xp_catalog_shred(const char *repo, const struct xp_signkey *key, const char *id,
                      const char *reason, struct xp_err *err);
 
@@ -261,7 +266,9 @@ enum xp_catalog_finding_kind {
 	                      * read (I/O, permissions): a failure, never an integrity finding */
 	XP_FIND_SEAL_TEMP,   /* a warning, not counted: the temp file of a seal in progress or
 	                      * interrupted (the next change removes it once no seal holds it) */
-	XP_FIND_DISCARDED    /* a change removed such a temp file (see xp_catalog_set_notice) */
+	XP_FIND_DISCARDED,   /* a change removed such a temp file (see xp_catalog_set_notice) */
+	XP_FIND_VAULT        /* a change could not reach a registered vault copy to destroy a key
+	                      * there: the shredding stays pending (see xp_catalog_set_notice) */
 };
 
 struct xp_catalog_finding {

@@ -28,7 +28,7 @@ static char *targets_path(const char *repo, struct xp_err *err)
 
 	if (xp_keys_repo_id(repo, id, err) != 0)
 		return NULL;
-	p = xp_asprintf("%s/copies/%s/targets", xp_trust_state_dir(), id);
+	p = xp_asprintf("%s/copies/%s/targets", xp_repo_state_dir(), id);
 	if (!p)
 		xp_err_set(err, XP_ENOMEM, "out of memory");
 	return p;

@@ -262,7 +262,7 @@ out:
 }
 
 struct restore {
-	const char *repo, *name;
+	const char *repo, *name, *vault;
 	int sfd;
 	const uint8_t *sk;
 };
@@ -271,14 +271,14 @@ static int restore(void *ctx, int out, struct xp_err *err)
 {
 	struct restore *r = ctx;
 
-	return xp_seal_restore_key(r->repo, r->sfd, r->name, r->sk, out, NULL, err);
+	return xp_seal_restore_key(r->repo, r->sfd, r->name, r->sk, r->vault, out, NULL, err);
 }
 
-int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
+int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk, const char *vault,
                   const struct xp_erase_ledger *l, int out, const char *outname,
                   struct xp_erase_counts *c, struct xp_err *err)
 {
-	struct restore r = {repo, name, sfd, sk};
+	struct restore r = {repo, name, vault, sfd, sk};
 
 	return xp_erase_through(l, sk, restore, &r, out, outname, c, err);
 }

@@ -95,8 +95,9 @@ int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_eras
                      void *ctx, int out, const char *outname, struct xp_erase_counts *c,
                      struct xp_err *err);
 /* Writes the plaintext of the sealed copy sfd (checked by xp_seal_fetch; named name) onto out
- * through xp_erase_through. */
-int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk,
+ * through xp_erase_through; vault: a vault copy for a shreddable backup's key, or NULL
+ * (xp_seal_restore_key). */
+int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk, const char *vault,
                   const struct xp_erase_ledger *l, int out, const char *outname,
                   struct xp_erase_counts *c, struct xp_err *err);
 

@@ -11,7 +11,8 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/seal-repo.c src/lib/repo/seal-repo.h \
 	src/lib/repo/partition.c src/lib/repo/partition.h src/lib/repo/catalog-parts.c \
 	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h \
-	src/lib/repo/erase.c src/lib/repo/erase.h src/lib/repo/erase-filter.c
+	src/lib/repo/erase.c src/lib/repo/erase.h src/lib/repo/erase-filter.c \
+	src/lib/repo/vault.c src/lib/repo/vault.h
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify
@@ -43,3 +44,7 @@ src_lib_libxp_a_SOURCES += src/lib/repo/copy.c src/lib/repo/copy.h src/lib/repo/
 check_PROGRAMS += tests/unit/repo/partition
 tests_unit_repo_partition_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/partition
+
+# The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh

@@ -60,7 +60,7 @@ static void produce(const char *repo, const uint8_t *sk, const char *id, int fd,
 	int rc;
 
 	signal(SIGPIPE, SIG_DFL);
-	rc = xp_seal_restore_key(repo, fd, id, sk, out, NULL, &e);
+	rc = xp_seal_restore_key(repo, fd, id, sk, NULL, out, NULL, &e);
 	if (rc)
 		dprintf(errfd, "%d %s", -rc, e.msg);
 	_exit(rc ? 1 : 0);

@@ -10,6 +10,7 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
+#include "repo/vault.h"
 #include "base/err.h"
 #include "base/io.h"
 #include "base/afile.h"
@@ -37,6 +38,7 @@ struct rotation {
 	uint8_t *old_sk, *new_sk; /* old_sk NULL once repo.key holds the new key */
 	char reason[80];          /* "repository key OLD to NEW" */
 	struct xp_rekey_result *res;
+	struct xp_vault vault; /* where the key files of shreddable backups are */
 };
 
 /* A backup's files and the names of their replacements. */
@@ -45,8 +47,9 @@ struct files {
 };
 
 /* Removes the temp files (".NAME.tmp.XXXXXX", xp_file_write_atomic's) that a run killed while
- * writing DIR/NAME left; only this module writes such names. */
-static int remove_temps(const char *repo, const char *dir, const char *name, struct xp_err *err)
+ * writing DIR/NAME left (DIR under base: REPO or the vault's STATE); only this module writes
+ * such names. */
+static int remove_temps(const char *base, const char *dir, const char *name, struct xp_err *err)
 {
 	char *pattern = xp_asprintf("%s/.%s.tmp.*", dir, name);
 	glob_t g = {0};
@@ -56,7 +59,7 @@ static int remove_temps(const char *repo, const char *dir, const char *name, str
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
 		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-			rc = xp_repo_unlink(repo, g.gl_pathv[i], err);
+			rc = xp_repo_unlink(base, g.gl_pathv[i], err);
 	globfree(&g);
 	free(pattern);
 	return rc;
@@ -71,16 +74,21 @@ static void files_free(struct files *f)
 	free(f->keynew);
 }
 
-static int files_of(const char *repo, const char *id, struct files *f, struct xp_err *err)
+/* A shreddable backup's new key file goes to the host's vault, never to keys/shred. */
+static int files_of(const struct rotation *r, const struct xp_catalog_entry *e, struct files *f,
+                    struct xp_err *err)
 {
-	f->xps = xp_repo_backup(repo, id, "");
-	f->sig = xp_repo_backup(repo, id, ".minisig");
-	f->signew = xp_repo_backup(repo, id, ".minisig.rekey");
-	f->key = xp_repo_shred_key(repo, id);
-	f->keynew = f->key ? xp_asprintf("%s.rekey", f->key) : NULL;
-	if (!f->xps || !f->sig || !f->signew || !f->key || !f->keynew)
+	int rc;
+
+	f->xps = xp_repo_backup(r->repo, e->id, "");
+	f->sig = xp_repo_backup(r->repo, e->id, ".minisig");
+	f->signew = xp_repo_backup(r->repo, e->id, ".minisig.rekey");
+	if (!f->xps || !f->sig || !f->signew)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	return 0;
+	rc = xp_vault_key_path(&r->vault, e->id, "", e->shreddable, &f->key, err);
+	if (rc == 0)
+		rc = xp_vault_key_path(&r->vault, e->id, ".rekey", 0, &f->keynew, err);
+	return rc;
 }
 
 /* Renames from to to when from exists (a step an interrupted run did not get to). */
@@ -132,6 +140,24 @@ out:
 	return rc;
 }
 
+/* The new key file in the host's vault goes to every vault copy it reaches; one it does not
+ * gets it from xpseal vault sync. */
+static int copies_too(struct rotation *r, const char *id, struct xp_err *err)
+{
+	uint8_t *key = xp_secret_alloc(XP_VAULT_KEY_LEN);
+	size_t missed = 0;
+	int rc;
+
+	if (!key)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_vault_read(&r->vault, id, key, err);
+	if (rc == 0)
+		rc = xp_vault_put(&r->vault, id, key, &missed, err);
+	r->res->vault_missed += missed;
+	xp_secret_free(key);
+	return rc;
+}
+
 /* A backup the new key already opens: the renames and the catalog an interrupted run left. */
 static int finish(struct rotation *r, const struct xp_catalog_entry *e, const struct files *f,
                   struct xp_err *err)
@@ -142,6 +168,7 @@ static int finish(struct rotation *r, const struct xp_catalog_entry *e, const st
 
 	if ((rc = finish_rename(f->signew, f->sig, err)) != 0 ||
 	    (rc = finish_rename(f->keynew, f->key, err)) != 0 ||
+	    (e->shreddable && (rc = copies_too(r, e->id, err)) != 0) ||
 	    (rc = hash_file(f->xps, hash, &size, err)) != 0)
 		return rc;
 	if (size == e->size && sodium_memcmp(hash, e->hash, sizeof hash) == 0)
@@ -154,8 +181,12 @@ static int reseal(struct rotation *r, const struct xp_catalog_entry *e, const st
                   struct xp_afile *af, struct xp_seal_info *info, struct xp_err *err)
 {
 	uint8_t old_id[XP_KEYS_ID_LEN], new_id[XP_KEYS_ID_LEN];
-	char *shred = xp_repo_file(r->repo, XP_REPO_SHRED_DIR), *comment = NULL, *sigtext = NULL;
-	struct xp_seal_keys k = {.pk = r->old_pk, .sk = r->old_sk, .key_id = old_id};
+	char *comment = NULL, *sigtext = NULL;
+	struct xp_seal_keys k = {.pk = r->old_pk,
+	                         .sk = r->old_sk,
+	                         .key_id = old_id,
+	                         .keyfile = xp_vault_read,
+	                         .keyfile_ctx = &r->vault};
 	struct xp_seal_rewrap w = {.pk = r->new_pk, .key_id = new_id, .on_output = sign_update};
 	struct xp_sign_state st;
 	struct xp_sign_pub pub;
@@ -165,12 +196,7 @@ static int reseal(struct rotation *r, const struct xp_catalog_entry *e, const st
 
 	xp_keys_id(r->old_pk, old_id);
 	xp_keys_id(r->new_pk, new_id);
-	k.shred_dir = shred;
 	w.on_output_ctx = &st;
-	if (!shred) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
 	/* One read: the bytes re-sealed are the bytes whose signature, id and repository key
 	 * were checked, from a private copy (a file swapped in after the check is never signed
 	 * by this host); the new signature keeps the trusted comment the old one vouches for. */
@@ -211,24 +237,22 @@ out:
 	xp_seal_checked_free(&chk);
 	free(sigtext);
 	free(comment);
-	free(shred);
 	return rc;
 }
 
-static int remove_backup_temps(const char *repo, const char *id, struct xp_err *err)
+static int remove_backup_temps(const struct rotation *r, const char *id, struct xp_err *err)
 {
 	char sub[3] = {id[0], id[1], '\0'};
-	char *dir = xp_repo_data_sub(repo, sub), *shred = xp_repo_file(repo, XP_REPO_SHRED_DIR);
+	char *dir = xp_repo_data_sub(r->repo, sub);
 	char *sig = xp_asprintf("%s.xps.minisig.rekey", id), *key = xp_asprintf("%s.key.rekey", id);
 	int rc;
 
-	if (!dir || !shred || !sig || !key)
+	if (!dir || !sig || !key)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else if ((rc = remove_temps(repo, dir, sig, err)) == 0)
-		rc = remove_temps(repo, shred, key, err);
+	else if ((rc = remove_temps(r->repo, dir, sig, err)) == 0)
+		rc = remove_temps(r->vault.state, r->vault.dir, key, err);
 	free(key);
 	free(sig);
-	free(shred);
 	free(dir);
 	return rc;
 }
@@ -244,7 +268,7 @@ static int rotate_backup(struct rotation *r, const struct xp_catalog_entry *e, s
 
 	xp_keys_id(r->new_pk, new_id);
 	xp_keys_id(r->old_pk, old_id);
-	if ((rc = files_of(r->repo, e->id, &f, err)) != 0)
+	if ((rc = files_of(r, e, &f, err)) != 0)
 		goto out;
 	/* A backup deleted behind the catalog's back has nothing left to protect. */
 	rc = xp_seal_read_header(f.xps, &h, err);
@@ -253,7 +277,7 @@ static int rotate_backup(struct rotation *r, const struct xp_catalog_entry *e, s
 		rc = 0;
 		goto out;
 	}
-	if (rc || (rc = remove_backup_temps(r->repo, e->id, err)) != 0)
+	if (rc || (rc = remove_backup_temps(r, e->id, err)) != 0)
 		goto out;
 	if (sodium_memcmp(h.key_id, new_id, sizeof new_id) == 0) {
 		rc = finish(r, e, &f, err);
@@ -266,7 +290,7 @@ static int rotate_backup(struct rotation *r, const struct xp_catalog_entry *e, s
 	}
 	/* A re-seal that died before its commit left these for nothing. */
 	if ((rc = xp_repo_unlink(r->repo, f.signew, err)) != 0 ||
-	    (rc = xp_repo_unlink(r->repo, f.keynew, err)) != 0)
+	    (rc = xp_repo_unlink(r->vault.state, f.keynew, err)) != 0)
 		goto out;
 	if ((rc = reseal(r, e, &f, &af, &info, err)) != 0 || (rc = xp_afile_commit(&af, err)) != 0)
 		goto out;
@@ -334,7 +358,8 @@ int xp_rekey(const char *repo, const struct xp_signkey *key, const char *signer_
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_catalog_recover(repo, key, err)) != 0 ||
+	if ((rc = xp_vault_open(repo, &r.vault, err)) != 0 ||
+	    (rc = xp_catalog_recover(repo, key, err)) != 0 ||
 	    (rc = unlock_pairs(&r, pw, pwlen, err)) != 0 ||
 	    (rc = xp_catalog_load(repo, &cat, err)) != 0)
 		goto out;
@@ -347,6 +372,7 @@ int xp_rekey(const char *repo, const struct xp_signkey *key, const char *signer_
 		goto out;
 	rc = xp_journal_append(repo, NULL, "rekeyed", r.reason, NULL, err);
 out:
+	xp_vault_free(&r.vault);
 	xp_catalog_free(&cat);
 	xp_secret_free(r.old_sk);
 	xp_secret_free(r.new_sk);

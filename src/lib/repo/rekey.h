@@ -7,9 +7,10 @@
  *      journal "rekeying" (reason: "repository key OLD to NEW")
  *   2. per cataloged backup still sealed to the old key: the re-sealed file in its temp file
  *      (flocked, as a seal's), its new signature as ID.xps.minisig.rekey and, when shreddable,
- *      its new key file as keys/shred/ID.key.rekey, each written and fsynced; then the .xps
- *      renamed into place (the backup's commit), then the signature and the key file; journal
- *      "rekeyed" and the catalog's new size and hash. A backup found already re-sealed gets
+ *      its new key file as ID.key.rekey in the host's vault (vault.h), each written and
+ *      fsynced; then the .xps renamed into place (the backup's commit), then the signature and
+ *      the key file, which then goes to every vault copy reached; journal "rekeyed" and the
+ *      catalog's new size and hash. A backup found already re-sealed gets
  *      whatever of this was not done.
  *   3. this host's pins name the new key (trust.h), then the new pair is put in force; journal
  *      "rekeyed" for the repository.
@@ -28,9 +29,10 @@ struct xp_signkey;
 
 struct xp_rekey_result {
 	uint8_t old_id[XP_KEYS_ID_LEN], new_id[XP_KEYS_ID_LEN];
-	size_t resealed; /* backups re-sealed by this run */
-	size_t missing;  /* cataloged backups whose .xps is not there (skipped) */
-	int resumed;     /* this run finished a rotation an earlier one began */
+	size_t resealed;     /* backups re-sealed by this run */
+	size_t missing;      /* cataloged backups whose .xps is not there (skipped) */
+	size_t vault_missed; /* new key files a vault copy could not take (xpseal vault sync) */
+	int resumed;         /* this run finished a rotation an earlier one began */
 };
 
 /* Rotates REPO's key pair with the password (which stays), signing with key (the signer of

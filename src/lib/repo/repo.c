@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,25 @@ static const char *const names[] = {
         [XP_REPO_DATA] = "data",
         [XP_REPO_ERASURES] = "erasures",
 };
+
+const char *xp_repo_state_dir(void)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("XP_STATE_DIR"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (path[0])
+		return path;
+	if (env && *env)
+		snprintf(path, sizeof path, "%s", env);
+	else if (geteuid() == 0 || !home || !*home)
+		snprintf(path, sizeof path, "/var/lib/xpbackup");
+	else if (xdg && *xdg)
+		snprintf(path, sizeof path, "%s/xpbackup", xdg);
+	else
+		snprintf(path, sizeof path, "%s/.local/state/xpbackup", home);
+	return path;
+}
 
 const char *xp_repo_name(enum xp_repo_file f)
 {
@@ -92,11 +112,6 @@ char *xp_repo_backup(const char *repo, const char *id, const char *suffix)
 char *xp_repo_data_sub(const char *repo, const char *sub)
 {
 	return xp_asprintf("%s/data/%s", repo, sub);
-}
-
-char *xp_repo_shred_key(const char *repo, const char *id)
-{
-	return xp_asprintf("%s/keys/shred/%s.key", repo, id);
 }
 
 /* The refusal of something found at path that is not what was expected. */

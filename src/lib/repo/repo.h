@@ -1,12 +1,13 @@
 /* The repository's layout: every path under REPO, what a backup id is, and how a repository
- * file is opened. Other modules get their paths here and build none by hand (the sealed-file
- * reader is lent the keys/shred directory and adds ID.key).
+ * file is opened. Other modules get their paths here and build none by hand (the vault, vault.h,
+ * adds ID.key to the keys/shred directory of repositories made before it).
  *
  *   REPO/config               repository settings (text)
  *   REPO/keys/repo.pub        X25519 public key; its presence makes REPO a repository
  *   REPO/keys/repo.key        X25519 secret key sealed to the password
  *   REPO/keys/signer.pub      the host's signing public key
- *   REPO/keys/shred/ID.key    the data key of a shreddable backup
+ *   REPO/keys/shred/ID.key    the data key of a shreddable backup, in repositories made
+ *                             before the vault (vault.h) until they are migrated
  *   REPO/catalog              the catalog, and catalog.minisig (catalog.minisig.new while
  *                             a rewrite is under way)
  *   REPO/journal              the event journal
@@ -53,6 +54,11 @@ enum xp_repo_file {
 	XP_REPO_ERASURES /* the erasure ledger (erase.h) */
 };
 
+/* This host's state directory, outside every repository (trust pins, trust.h; the key vault,
+ * vault.h): $XP_STATE_DIR, else /var/lib/xpbackup for root, else $XDG_STATE_HOME/xpbackup,
+ * else ~/.local/state/xpbackup. A static string, computed once. */
+const char *xp_repo_state_dir(void);
+
 /* The name of f relative to REPO ("catalog", "keys/signer.pub"); a static string. */
 const char *xp_repo_name(enum xp_repo_file f);
 /* "REPO/NAME" of f. */
@@ -76,8 +82,6 @@ void xp_repo_backup_rel(const char *id, char buf[XP_REPO_REL_MAX]);
 char *xp_repo_backup(const char *repo, const char *id, const char *suffix);
 /* "REPO/data/SUB": the directory of the backups whose ids start with SUB. */
 char *xp_repo_data_sub(const char *repo, const char *sub);
-/* "REPO/keys/shred/ID.key". */
-char *xp_repo_shred_key(const char *repo, const char *id);
 
 /* Removes the file path under REPO, reaching its directory without following a link (a link
  * planted as data/XX makes it fail, never removes a file elsewhere); a missing file or

@@ -6,6 +6,7 @@
 #include "crypto/seal.h"
 #include "repo/keys.h"
 #include "repo/repo.h"
+#include "repo/vault.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "base/err.h"
@@ -87,7 +88,8 @@ static void sign_update(void *ctx, const void *buf, size_t n)
 /* What a backup writes, so the error path can take back whatever already exists. */
 struct backup_files {
 	struct xp_afile xps;
-	char *xpspath, *sig, *key;
+	char *xpspath, *sig;
+	struct xp_vault vault;
 	int sig_done, key_done;
 };
 
@@ -95,11 +97,10 @@ static int backup_paths(struct backup_files *f, const char *repo, const char *id
 {
 	f->xpspath = xp_repo_backup(repo, id, "");
 	f->sig = xp_repo_backup(repo, id, ".minisig");
-	f->key = xp_repo_shred_key(repo, id);
-	return f->xpspath && f->sig && f->key ? 0 : XP_ENOMEM;
+	return f->xpspath && f->sig ? 0 : XP_ENOMEM;
 }
 
-/* mkdir -p DIR (REPO/data/XX or REPO/keys/shred; freed here, NULL when out of memory), then
+/* mkdir -p DIR (REPO/data/XX; freed here, NULL when out of memory), then
  * syncs REPO and DIR's parent so that directories made here survive a crash along with the
  * files later renamed into them. */
 static int make_dir(const char *repo, char *dir, struct xp_err *err)
@@ -169,11 +170,14 @@ static int backup_write(const char *repo, int in_fd, const struct xp_seal_backup
 		goto out;
 	}
 	if (p->flags & XP_SEAL_SHREDDABLE) {
-		rc = make_dir(repo, xp_repo_file(repo, XP_REPO_SHRED_DIR), err);
-		if (rc || (rc = xp_file_write_atomic(f->key, info->shred_key,
-		                                     sizeof info->shred_key, 0600, err)) != 0)
+		/* Never in the repository's data: a copy of it must not carry the key. */
+		rc = xp_vault_open(repo, &f->vault, err);
+		if (rc)
 			goto out;
 		f->key_done = 1;
+		rc = xp_vault_put(&f->vault, info->id, info->shred_key, &info->vault_missed, err);
+		if (rc)
+			goto out;
 	}
 	if ((rc = xp_sign_final(&st, o->key, comment, &sigtext, err)) != 0 ||
 	    (rc = xp_file_write_atomic(f->sig, sigtext, strlen(sigtext), 0600, err)) != 0)
@@ -216,6 +220,7 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 	p.observe = o->observe;
 	p.observe_ctx = o->observe_ctx;
 	xp_hex(p.id, XP_SEAL_ID_LEN, info->id);
+	info->vault_missed = 0;
 	if (backup_paths(&f, repo, info->id) != 0) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -237,7 +242,8 @@ out:
 	if (rc && f.sig_done)
 		unlink(f.sig);
 	if (rc && f.key_done)
-		unlink(f.key);
+		(void)xp_vault_destroy(&f.vault, info->id, NULL, NULL, NULL, NULL);
+	xp_vault_free(&f.vault);
 	if (rc == 0)
 		*path = final;
 	else
@@ -245,7 +251,6 @@ out:
 	free(pub);
 	free(f.xpspath);
 	free(f.sig);
-	free(f.key);
 	return rc;
 }
 
@@ -343,30 +348,29 @@ int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, 
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_keys_unlock(repo, pw, pwlen, sk, err);
 	if (rc == 0)
-		rc = xp_seal_restore_key(repo, fd, name, sk, out_fd, info, err);
+		rc = xp_seal_restore_key(repo, fd, name, sk, NULL, out_fd, info, err);
 	xp_secret_free(sk);
 	return rc;
 }
 
-int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
-                        struct xp_seal_info *info, struct xp_err *err)
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk,
+                        const char *vault_copy, int out_fd, struct xp_seal_info *info,
+                        struct xp_err *err)
 {
 	uint8_t pk[XP_KEYS_PK_LEN], kid[XP_KEYS_ID_LEN];
-	char *shred = xp_repo_file(repo, XP_REPO_SHRED_DIR);
-	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .shred_dir = shred};
+	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = kid, .keyfile = xp_vault_read};
+	struct xp_vault v;
 	int rc;
 
-	if (!shred) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0)
-		goto out;
+	if ((rc = xp_keys_load_public(repo, pk, kid, err)) != 0 ||
+	    (rc = xp_vault_open(repo, &v, err)) != 0)
+		return rc;
+	v.extra = vault_copy;
+	k.keyfile_ctx = &v;
 	rc = xp_seal_open(fd, out_fd, &k, info, err);
 	if (rc)
 		xp_err_prefix(err, "%s", name);
-out:
-	free(shred);
+	xp_vault_free(&v);
 	return rc;
 }
 

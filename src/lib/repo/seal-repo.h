@@ -1,5 +1,5 @@
 /* Sealing into a repository and reading back from it: REPO/data/XX/ID.xps with its .minisig,
- * the data keys of shreddable backups in REPO/keys/shred/ID.key, defaults in REPO/config, and
+ * the data keys of shreddable backups in the vault (repo/vault.h), defaults in REPO/config, and
  * the catalog entry of a backup just sealed. The sealed-file format itself is crypto/seal.h. */
 #ifndef XP_SEAL_REPO_H
 #define XP_SEAL_REPO_H
@@ -38,8 +38,9 @@ struct xp_seal_backup_opts {
 	int (*annotate)(void *observe_ctx, char **fields, struct xp_err *err);
 };
 
-/* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, keys/shred/ID.key)
- * is in place before the .xps is renamed into place, so a visible .xps is always complete;
+/* Seals in_fd into REPO/data/XX/ID.xps. Its .minisig (and, when shreddable, its key file in the
+ * host's vault and every vault copy it reaches: info->vault_missed counts those it did not) is
+ * in place before the .xps is renamed into place, so a visible .xps is always complete;
  * after a failure none of them remains. *path (malloc'd, caller frees) names the .xps. The
  * temp file data/XX/.ID.xps.tmp.XXXXXX is created under the repository lock and flock(2)ed
  * until renamed, so the next change removes it only if this process died (catalog.h). */
@@ -65,9 +66,12 @@ int xp_seal_fetch(const char *repo, const char *path, const char *id,
  * xp_seal_open). Messages start with name. */
 int xp_seal_restore(const char *repo, int fd, const char *name, const char *pw, size_t pwlen,
                     int out_fd, struct xp_seal_info *info, struct xp_err *err);
-/* The same with the repository secret key already unlocked (32 bytes, caller's memory). */
-int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk, int out_fd,
-                        struct xp_seal_info *info, struct xp_err *err);
+/* The same with the repository secret key already unlocked (32 bytes, caller's memory), the key
+ * file of a shreddable backup read from the vault; vault_copy (may be NULL) is a vault copy
+ * DIR to read it from when the host's vault does not hold it (recovery on new hardware). */
+int xp_seal_restore_key(const char *repo, int fd, const char *name, const uint8_t *sk,
+                        const char *vault_copy, int out_fd, struct xp_seal_info *info,
+                        struct xp_err *err);
 
 /* xp_catalog_add for a backup xp_seal_backup just wrote: id, size and hash from info, creation
  * time and shreddable mode from the file's header, source and data window from the dump

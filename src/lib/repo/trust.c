@@ -26,25 +26,6 @@
 #define PINS_MAX  8192
 #define PATH_HASH 16
 
-const char *xp_trust_state_dir(void)
-{
-	static char path[PATH_MAX];
-	const char *env = getenv("XP_STATE_DIR"), *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
-	if (path[0])
-		return path;
-	if (env && *env)
-		snprintf(path, sizeof path, "%s", env);
-	else if (geteuid() == 0 || !home || !*home)
-		snprintf(path, sizeof path, "/var/lib/xpbackup");
-	else if (xdg && *xdg)
-		snprintf(path, sizeof path, "%s/xpbackup", xdg);
-	else
-		snprintf(path, sizeof path, "%s/.local/state/xpbackup", home);
-	return path;
-}
-
 /* What this host has seen of a repository's catalog and journal. */
 struct seen {
 	size_t catalog, journal;
@@ -210,7 +191,7 @@ static int find_path_pin(const char *repo, struct found *f, struct xp_err *err)
 		return xp_err_sys(err, XP_EFAIL, "%s", repo);
 	(void)crypto_generichash(h, sizeof h, (const uint8_t *)f->real, strlen(f->real), NULL, 0);
 	xp_hex(h, sizeof h, hex);
-	f->path_file = xp_asprintf("%s/trust/paths/%s", xp_trust_state_dir(), hex);
+	f->path_file = xp_asprintf("%s/trust/paths/%s", xp_repo_state_dir(), hex);
 	if (!f->path_file)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_file_read_optional(f->path_file, 256, &text, &len, err);
@@ -240,7 +221,7 @@ static int gather(const char *repo, struct xp_trust *t, struct found *f, struct 
 	f->no_signer = xp_sign_pub_load(pub, f->signer, &f->signer_err) != 0;
 	memcpy(t->repo_id, f->repo_id, sizeof t->repo_id);
 	memcpy(t->key_id, f->key_id, sizeof t->key_id);
-	t->dir = xp_asprintf("%s/trust/%s", xp_trust_state_dir(), f->repo_id);
+	t->dir = xp_asprintf("%s/trust/%s", xp_repo_state_dir(), f->repo_id);
 	if (!t->dir) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -289,7 +270,7 @@ static int pin(const char *repo, const struct xp_trust *t, const struct found *f
 	char kid[2 * XP_KEYS_ID_LEN + 1], *path = in_dir(t, "pins"),
 	                                  *spath = in_dir(t, "signer.pub");
 	char *text = NULL, *stext = NULL,
-	     *paths = xp_asprintf("%s/trust/paths", xp_trust_state_dir());
+	     *paths = xp_asprintf("%s/trust/paths", xp_repo_state_dir());
 	struct seen now;
 	uint8_t mark[32];
 	int rc;

@@ -10,8 +10,7 @@
  *               of its last event, the longest journal verified here
  * and STATE/trust/paths/HASH (HASH: hex BLAKE2b-128 of the repository's real path) holding the
  * id pinned at that path, so a repository whose id changes in place is refused, never trusted
- * anew. STATE is $XP_STATE_DIR, else /var/lib/xpbackup for root, else $XDG_STATE_HOME/xpbackup,
- * else ~/.local/state/xpbackup.
+ * anew. STATE is this host's state directory (xp_repo_state_dir, repo.h).
  *
  * A repository without pins on this host (one made before pins, or a host that never saw it)
  * is pinned as found on first use, and the caller says so; `xpseal trust` pins after showing
@@ -60,9 +59,6 @@ struct xp_trust {
 	int pinned_now;    /* the call wrote pins (first use, or XP_TRUST_RESET) */
 	char *dir;         /* STATE/trust/ID, malloc'd */
 };
-
-/* The state directory (see above): a static string, computed once. */
-const char *xp_trust_state_dir(void);
 
 /* Checks REPO against this host's pins: the repository id (keys/repo.id, and the id pinned at
  * this path), the repository key id (keys/repo.pub), the signer (keys/signer.pub must be the

@@ -12,6 +12,7 @@
 #include "crypto/seal.h"
 #include "repo/seal-repo.h"
 #include "crypto/secret.h"
+#include "repo/vault.h"
 #include "base/err.h"
 #include "base/io.h"
 #include "base/str.h"
@@ -33,10 +34,11 @@ int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_v
 
 	memset(k, 0, sizeof *k);
 	k->sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	k->shred_dir = xp_repo_file(repo, XP_REPO_SHRED_DIR);
-	if (!k->sk || !k->shred_dir)
+	k->vault = calloc(1, sizeof *k->vault);
+	if (!k->sk || !k->vault)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-	else if ((rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)
+	else if ((rc = xp_vault_open(repo, k->vault, err)) == 0 &&
+	         (rc = xp_keys_load_public(repo, k->pk, k->key_id, err)) == 0)
 		rc = xp_keys_unlock_bound(repo, pw, pwlen, k->sk, &k->bound, err);
 	if (rc)
 		xp_verify_keys_free(k);
@@ -46,7 +48,9 @@ int xp_verify_unlock(const char *repo, const char *pw, size_t pwlen, struct xp_v
 void xp_verify_keys_free(struct xp_verify_keys *k)
 {
 	xp_secret_free(k->sk);
-	free(k->shred_dir);
+	if (k->vault)
+		xp_vault_free(k->vault);
+	free(k->vault);
 	memset(k, 0, sizeof *k);
 }
 
@@ -151,7 +155,7 @@ static void seen(void *ctx, const void *buf, size_t n)
 static void *open_main(void *arg)
 {
 	struct opener *o = arg;
-	struct xp_seal_keys k = {o->vk->pk, o->vk->sk, o->vk->key_id, o->vk->shred_dir};
+	struct xp_seal_keys k = {o->vk->pk, o->vk->sk, o->vk->key_id, xp_vault_read, o->vk->vault};
 
 	o->rc = xp_seal_open_seen(o->in_fd, o->out_fd, &k, seen, &o->hash, &o->info, &o->err);
 	close(o->out_fd);

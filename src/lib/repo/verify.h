@@ -11,13 +11,15 @@
 #include "crypto/sign.h"
 #include "base/err.h"
 
+struct xp_vault;
+
 /* The repository's opening keys, unlocked once for many backups, and the signer's key that
  * every backup opened must be signed by. */
 struct xp_verify_keys {
 	uint8_t pk[32];
 	uint8_t key_id[8];
 	uint8_t *sk;                /* 32 bytes of secret memory (owned) */
-	char *shred_dir;            /* REPO/keys/shred (owned) */
+	struct xp_vault *vault;     /* where shreddable backups' keys are read (owned) */
 	struct xp_keys_bound bound; /* what repo.key binds to the key (keys.h) */
 	struct xp_sign_pub signer;  /* the signer trusted (trust.h): set by the caller */
 };

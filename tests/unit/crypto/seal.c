@@ -123,10 +123,33 @@ static int open_keys(const struct buf *b, struct buf *plain, const struct xp_sea
 	return rc;
 }
 
+/* The key files of these tests: DIR/ID.key (the tools read them from the vault, vault.h). */
+static int dir_keyfile(void *ctx, const char *id, uint8_t buf[XP_SEAL_SHRED_KEY_LEN],
+                       struct xp_err *err)
+{
+	char *path = xp_asprintf("%s/%s.key", (const char *)ctx, id), *text = NULL;
+	size_t len = 0;
+	int rc = xp_file_read(path, XP_SEAL_SHRED_KEY_LEN + 1, &text, &len, err);
+
+	if (rc == XP_ENOENT)
+		rc = xp_err_set(err, XP_ENOENT, "backup %s has been shredded", id);
+	else if (rc == 0 && len != XP_SEAL_SHRED_KEY_LEN)
+		rc = xp_err_set(err, XP_EINTEGRITY, "%s: %zu bytes", path, len);
+	else if (rc == 0)
+		memcpy(buf, text, len);
+	free(text);
+	free(path);
+	return rc;
+}
+
 static int open_buf(const struct buf *b, struct buf *plain, const uint8_t *secret,
                     struct xp_err *err)
 {
-	struct xp_seal_keys k = {.pk = pk, .sk = secret, .key_id = key_id, .shred_dir = dir};
+	struct xp_seal_keys k = {.pk = pk,
+	                         .sk = secret,
+	                         .key_id = key_id,
+	                         .keyfile = dir_keyfile,
+	                         .keyfile_ctx = dir};
 
 	return open_keys(b, plain, &k, err);
 }
@@ -359,7 +382,8 @@ static void keys(void)
 	uint8_t *other = sodium_malloc(32), opk[32];
 	uint8_t id[XP_SEAL_KEYID_LEN];
 	struct xp_seal_params p = params(4096, 0);
-	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = id, .shred_dir = dir};
+	struct xp_seal_keys k = {
+	        .pk = pk, .sk = sk, .key_id = id, .keyfile = dir_keyfile, .keyfile_ctx = dir};
 	struct xp_seal_info info;
 	struct xp_seal_header h;
 	struct xp_err err;
@@ -414,7 +438,7 @@ static void shreddable(void)
 	   "without its key file a shreddable backup is unopenable (%s)", err.msg);
 	xp_file_write_atomic(path, info2.shred_key, sizeof info2.shred_key, 0600, &err);
 	rc = open_buf(&s, NULL, sk, &err);
-	ok(rc == XP_EINTEGRITY && strstr(err.msg, "not the key file of this backup"),
+	ok(rc == XP_EINTEGRITY && strstr(err.msg, "its key file is not one of this backup's"),
 	   "open refuses another backup's key file (%s)", err.msg);
 	xp_file_write_atomic(path, info.shred_key, sizeof info.shred_key, 0600, &err);
 	rc = open_buf(&s, &plain, sk, &err);
@@ -434,7 +458,8 @@ static void shreddable(void)
 static int rewrap_buf(const struct buf *b, const uint8_t *npk, const uint8_t *nid, struct buf *out,
                       struct xp_seal_info *info, struct xp_err *err)
 {
-	struct xp_seal_keys k = {.pk = pk, .sk = sk, .key_id = key_id, .shred_dir = dir};
+	struct xp_seal_keys k = {
+	        .pk = pk, .sk = sk, .key_id = key_id, .keyfile = dir_keyfile, .keyfile_ctx = dir};
 	struct xp_seal_rewrap r = {.pk = npk, .key_id = nid};
 	int in = file_of(b->p, b->n), fd = file_of(NULL, 0), rc;
 
@@ -449,8 +474,10 @@ static void rewrap(void)
 {
 	uint8_t npk[32], nid[XP_SEAL_KEYID_LEN] = "newkey01", *nsk = sodium_malloc(32);
 	struct xp_seal_params p = params(64, 0), q = params(64, XP_SEAL_SHREDDABLE);
-	struct xp_seal_keys nk = {.pk = npk, .sk = nsk, .key_id = nid, .shred_dir = dir};
-	struct xp_seal_keys old = {.pk = npk, .sk = sk, .key_id = nid, .shred_dir = dir};
+	struct xp_seal_keys nk = {
+	        .pk = npk, .sk = nsk, .key_id = nid, .keyfile = dir_keyfile, .keyfile_ctx = dir};
+	struct xp_seal_keys old = {
+	        .pk = npk, .sk = sk, .key_id = nid, .keyfile = dir_keyfile, .keyfile_ctx = dir};
 	struct xp_seal_info info, winfo;
 	struct xp_seal_header h;
 	struct xp_err err;

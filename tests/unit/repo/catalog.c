@@ -58,6 +58,18 @@ static int exists(const char *rel)
 	return stat(path, &st) == 0;
 }
 
+/* Whether the host's vault (vault.h) holds the key file of backup id. */
+static int in_vault(const char *id)
+{
+	char rid[XP_KEYS_REPO_ID_HEX], path[512];
+	struct stat st;
+
+	if (xp_keys_repo_id(repo, rid, NULL))
+		return 0;
+	snprintf(path, sizeof path, "%s/state/vault/%s/%s.key", tmp, rid, id);
+	return stat(path, &st) == 0;
+}
+
 /* Seals some bytes into the repository; fills e from the seal info. */
 static int seal(const char *text, int shreddable, struct xp_catalog_entry *e)
 {
@@ -364,18 +376,17 @@ static void test_shred(void)
 	struct xp_catalog_entry s;
 	struct xp_catalog cat = {0};
 	struct xp_err err = {0};
-	char keyrel[64];
 
 	if (seal("shred me", 1, &s)) {
 		ok(0, "seal a shreddable backup");
 		return;
 	}
-	snprintf(keyrel, sizeof keyrel, "keys/shred/%s.key", s.id);
-	ok(exists(keyrel), "a shreddable backup has a key file");
+	ok(in_vault(s.id) && !exists("keys/shred"),
+	   "a shreddable backup has a key file, in the vault, not in the repository");
 	is_int(xp_catalog_add(repo, key, &s, &err), 0, "add it");
 	is_int(xp_catalog_shred(repo, key, s.id, "art. 17 request #7", &err), 0, "shred (%s)",
 	       err.msg);
-	ok(!exists(keyrel), "the key file is gone");
+	ok(!in_vault(s.id), "the key file is gone");
 	is_int(xp_catalog_load(repo, &cat, &err), 0, "load");
 	ok(cat.n == 1 && cat.entries[0].state == XP_CATALOG_SHREDDED, "the entry says shredded");
 	xp_catalog_free(&cat);
@@ -699,17 +710,17 @@ static void test_batch(void)
 		}
 		ok(gone, "the deleted ones' .xps and .minisig are gone");
 		ok(kept, "the held one's and the kept one's remain");
-		snprintf(rel, sizeof rel, "keys/shred/%s.key", s[1].id);
-		ok(!exists(rel), "the shreddable one's key file is gone");
+		ok(!in_vault(s[1].id), "the shreddable one's key file is gone");
 	}
 	xp_journal_read(repo, add_event, &ev, &err);
 	snprintf(want, sizeof want,
 	         "%.4s deleting max-age 1y the policy|%.4s deleting no keep rule the policy|"
 	         "%.4s deleting max-age 1y the policy|%.4s deleting  the policy|"
-	         "%.4s shredded no keep rule |"
+	         "%.4s key-destroyed host vault |%.4s shredded no keep rule |"
 	         "%.4s deleted max-age 1y |%.4s deleted no keep rule |%.4s deleted max-age 1y |"
 	         "%.4s deleted  ",
-	         s[0].id, s[1].id, s[3].id, s[4].id, s[1].id, s[0].id, s[1].id, s[3].id, s[4].id);
+	         s[0].id, s[1].id, s[3].id, s[4].id, s[1].id, s[1].id, s[0].id, s[1].id, s[3].id,
+	         s[4].id);
 	is_str(ev.all, want, "journal: every deleting first, then shredded, then every deleted");
 	is_int(verify(), 0, "the journal verifies after a batch");
 	is_int(check(&(struct findings){0}), 0, "check finds nothing wrong after a batch");
@@ -883,6 +894,8 @@ int main(void)
 	snprintf(tmp, sizeof tmp, "%s/xpcat.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmp))
 		return 1;
+	snprintf(repo, sizeof repo, "%s/state", tmp);
+	setenv("XP_STATE_DIR", repo, 1); /* the host's state: trust pins, the vault */
 	snprintf(repo, sizeof repo, "%s/repo", tmp);
 	snprintf(skpath, sizeof skpath, "%s/signer.key", tmp);
 	if (xp_keys_init(repo, "the password", 12, skpath, 0, &err) ||

@@ -29,9 +29,6 @@ static void layout(void)
 	is_str(p, "/r/data/01/0123456789abcdef0123456789abcdef.xps.minisig",
 	       "a backup's signature");
 	free(p);
-	p = xp_repo_shred_key("/r", id);
-	is_str(p, "/r/keys/shred/0123456789abcdef0123456789abcdef.key", "a shred key's path");
-	free(p);
 	p = xp_repo_data_sub("/r", "01");
 	is_str(p, "/r/data/01", "a data subdirectory");
 	free(p);
