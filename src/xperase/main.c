@@ -92,7 +92,8 @@ static int add_interval(struct xp_erase_entry *e, const char *arg, struct xp_err
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct args *a, struct xp_err *err)
+/* Reads the options into a: 0, 1 (--help), 2 (--version), or a library code with err set. */
+static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 {
 	enum { O_REF = 256, O_REASON, O_VALUE, O_INTERVAL, O_LIST, O_DRY_RUN, O_PWFILE, O_SIGNKEY };
 	static const struct option longopts[] = {
@@ -329,6 +330,42 @@ out:
 	return rc;
 }
 
+/* Reads the command line into a: -1 to go on, else the exit status (--help, --version, a
+ * usage error). */
+static int parse(int argc, char **argv, struct args *a)
+{
+	struct xp_err err = {0, ""};
+	int rc = parse_opts(argc, argv, a, &err);
+
+	if (rc == 0)
+		return -1;
+	if (rc == 1)
+		return xp_cli_help(usage_text);
+	if (rc == 2)
+		return xp_cli_version();
+	if (rc == XP_EUSAGE)
+		return err.msg[0] ? xp_usage_error("%s", err.msg) : XP_EXIT_USAGE;
+	return xp_fail(&err);
+}
+
+/* The command a asks for: 0, or a library code with err set. */
+static int cmd_run(struct args *a, struct xp_err *err)
+{
+	if (sodium_init() < 0)
+		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
+	return a->list ? cmd_list(a, err) : a->dry_run ? cmd_dry_run(a, err) : cmd_record(a, err);
+}
+
+static void args_free(struct args *a)
+{
+	xp_erase_entry_free(&a->e);
+	for (size_t i = 0; i < a->nvalues; i++) {
+		sodium_memzero(a->values[i], strlen(a->values[i]));
+		free(a->values[i]);
+	}
+	free(a->values);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};
@@ -336,30 +373,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xperase";
-	if (xp_secret_no_core(&err) != 0 || sodium_init() < 0)
+	if (xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
-	rc = parse(argc, argv, &a, &err);
-	if (rc == 1)
-		rc = xp_cli_help(usage_text);
-	else if (rc == 2)
-		rc = xp_cli_version();
-	else if (rc == XP_EUSAGE && !err.msg[0])
-		rc = XP_EXIT_USAGE;
-	else if (rc == XP_EUSAGE)
-		rc = xp_usage_error("%s", err.msg);
-	else if (rc)
-		rc = xp_fail(&err);
-	else if ((rc = a.list      ? cmd_list(&a, &err)
-	               : a.dry_run ? cmd_dry_run(&a, &err)
-	                           : cmd_record(&a, &err)) != 0)
-		rc = xp_fail(&err);
-	else
-		rc = XP_EXIT_OK;
-	xp_erase_entry_free(&a.e);
-	for (size_t i = 0; i < a.nvalues; i++) {
-		sodium_memzero(a.values[i], strlen(a.values[i]));
-		free(a.values[i]);
-	}
-	free(a.values);
+	rc = parse(argc, argv, &a);
+	if (rc < 0)
+		rc = cmd_run(&a, &err) ? xp_fail(&err) : XP_EXIT_OK;
+	args_free(&a);
 	return rc;
 }
