@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static uint64_t rng;
 
 static uint64_t next(void)
