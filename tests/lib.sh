@@ -97,6 +97,25 @@ password() { (umask 077 && printf '%s\n' "$2" >"$1"); }
 # sqlite_dsn FILE: a connection string for the SQLite 3 ODBC driver.
 sqlite_dsn() { echo "Driver=SQLite3;Database=$1"; }
 
+# need_sqlite: skips the whole test unless sqlite3 and the SQLite3 ODBC driver are installed.
+need_sqlite() {
+	command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
+	odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
+}
+
+# demo_repo ROWS DAYS END: a new repository $R (password file $T/pw and signer $T/signer.key,
+# exported as XP_PASSWORD_FILE and XP_SIGNING_KEY) and a demo audit log of ROWS rows over DAYS
+# days up to END in $T/db, whose connection string is $D.
+demo_repo() {
+	password "$T/pw" 'correct horse battery'
+	export XP_SIGNING_KEY=$T/signer.key XP_PASSWORD_FILE=$T/pw
+	R=$T/repo
+	xpseal init -r "$R" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
+	"$XP_SRCDIR/examples/make-demo-db" -n "$1" -d "$2" -e "$3" "$T/db" >/dev/null ||
+		{ echo "Bail out! make-demo-db failed"; exit 1; }
+	D=$(sqlite_dsn "$T/db")
+}
+
 # my_start: starts Debian's MariaDB server (mariadbd) in $T/my on a socket and a free loopback
 # port, creates database xp, sets MY_SOCK, MY_PORT and MY_DSN (MariaDB Connector/ODBC
 # connection string) and stops it when the test exits. Returns 1 when no server is installed;

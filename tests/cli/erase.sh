@@ -5,19 +5,12 @@
 # unless --ignore-erasures, which is loud and journaled.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
-
-password "$T/pw" 'correct horse battery'
-export XP_SIGNING_KEY=$T/signer.key XP_PASSWORD_FILE=$T/pw
-R=$T/repo
-xpseal init -r "$R" >/dev/null 2>&1
-"$XP_SRCDIR/examples/make-demo-db" -n 2000 -d 10 -e 2026-11-20 "$T/db" >/dev/null
+need_sqlite
+demo_repo 2000 10 2026-11-20
 # a second table whose matched column holds quotes, a comma, a newline, NULL and trailing spaces
 sqlite3 "$T/db" "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, note TEXT);
 	INSERT INTO people VALUES (1, 'O''Brien, \"Pat\"', 'a'), (2, 'line one' || char(10) || 'line two', 'b'),
 	(3, NULL, 'c'), (4, 'CORP\\j.smith', 'd'), (5, 'CORP\\j.smith ', 'e'), (6, 'corp\\j.smith', 'f')"
-D=$(sqlite_dsn "$T/db")
 q() { sqlite3 "$T/db" "$1"; }
 # backup NOW: a dump of both tables sealed at NOW; its id in $id
 backup() {

@@ -4,8 +4,7 @@
 # tools back up, open and drill a backup from the installed bindir alone.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 [ -f "$XP_BUILDDIR/Makefile" ] || skip_all "no Makefile in $XP_BUILDDIR"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
+need_sqlite
 
 prefix=$(sed -n 's/^prefix = //p' "$XP_BUILDDIR/Makefile")
 D=$T/dest

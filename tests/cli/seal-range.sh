@@ -4,15 +4,8 @@
 # refused; xpbackup-drill restores the newest N partitions or a chosen range.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
-
-password "$T/pw" 'correct horse battery'
-export XP_SIGNING_KEY=$T/signer.key XP_PASSWORD_FILE=$T/pw
-R=$T/repo
-xpseal init -r "$R" >/dev/null 2>&1
-"$XP_SRCDIR/examples/make-demo-db" -n 1000 -d 10 -e 2026-11-10 "$T/db" >/dev/null
-D=$(sqlite_dsn "$T/db")
+need_sqlite
+demo_repo 1000 10 2026-11-10
 # part SOURCE SINCE UNTIL: seals the window as a partition of SOURCE; its id in $id
 part() {
 	id=$(xpdump -q --dsn "$D" -t audit_log --time-column utc_time --since "$2" --until "$3" |

@@ -4,15 +4,8 @@
 # vanished are found by count and key; rows the source's own retention dropped are not.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
-odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
-
-password "$T/pw" 'correct horse battery'
-export XP_SIGNING_KEY=$T/signer.key XP_PASSWORD_FILE=$T/pw
-R=$T/repo
-xpseal init -r "$R" >/dev/null 2>&1
-"$XP_SRCDIR/examples/make-demo-db" -n 500 -d 5 -e 2026-11-05 "$T/db" >/dev/null
-D=$(sqlite_dsn "$T/db")
+need_sqlite
+demo_repo 500 5 2026-11-05
 part() {
 	id=$(xpdump -q --dsn "$D" -t audit_log --time-column utc_time --since "$1" --until "$2" |
 		xpseal -q -r "$R" --require-dump --partition --source demo)
