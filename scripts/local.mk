@@ -6,3 +6,5 @@ dist_bin_SCRIPTS += scripts/xpbackup-drill
 dist_man_MANS += man/xpbackup-drill.1
 TESTS += tests/cli/install.sh
 EXTRA_DIST += tests/cli/install.sh
+# The static libraries of the Windows cross build (README.md "Windows (in progress)").
+dist_noinst_SCRIPTS += scripts/build-mingw-deps

@@ -9,8 +9,8 @@
 
 const char *xp_progname = "xpbackup";
 
-static __attribute__((format(printf, 3, 0))) void vset(struct xp_err *err, int code,
-                                                       const char *fmt, va_list ap)
+static __attribute__((format(XP_PRINTF, 3, 0))) void vset(struct xp_err *err, int code,
+                                                          const char *fmt, va_list ap)
 {
 	if (!err)
 		return;

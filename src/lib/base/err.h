@@ -5,6 +5,12 @@
 
 #include <stddef.h>
 
+/* The printf format archetype for checking formats: configure makes it gnu_printf where the
+ * compiler's "printf" means Microsoft's (mingw), whose C library here is C99's. */
+#ifndef XP_PRINTF
+#define XP_PRINTF printf
+#endif
+
 /* Library error codes: functions return 0 or one of these (negative). */
 enum {
 	XP_OK = 0,
@@ -36,12 +42,13 @@ struct xp_err {
 /* Records a message and returns code, so `return xp_err_set(err, XP_EFAIL, ...)` reads well.
  * err may be NULL. A later call overwrites an earlier message. */
 int xp_err_set(struct xp_err *err, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+        __attribute__((format(XP_PRINTF, 3, 4)));
 /* Same, with ": strerror(errno)" appended. */
 int xp_err_sys(struct xp_err *err, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+        __attribute__((format(XP_PRINTF, 3, 4)));
 /* Prefixes the recorded message with "subject: " (for adding a file name at a higher level). */
-void xp_err_prefix(struct xp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xp_err_prefix(struct xp_err *err, const char *fmt, ...)
+        __attribute__((format(XP_PRINTF, 2, 3)));
 /* Maps a library code to the contract's exit status. */
 int xp_exit_status(int code);
 

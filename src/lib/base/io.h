@@ -4,11 +4,10 @@
 #define XP_BASE_IO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "base/err.h"
-
-struct stat;
 
 /* Writes all of buf, retrying short writes and EINTR. */
 int xp_write_all(int fd, const void *buf, size_t len, struct xp_err *err);
