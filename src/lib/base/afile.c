@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/io.h"
 #include "base/fault.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -38,14 +39,14 @@ static int afile_start(struct xp_afile *af, const char *path, mode_t mode, int i
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	af->fd = xp_os_mkstemp(af->tmp);
 	if (af->fd < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		free(af->tmp);
 		af->tmp = NULL;
 		goto out;
 	}
-	if (fchmod(af->fd, mode) < 0)
+	if (xp_os_fchmod(af->fd, mode) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: chmod", path);
 out:
 	if (rc)
@@ -61,7 +62,7 @@ int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_
 	af->tmp = af->path = NULL;
 	/* lstat: a link is replaced by the rename, never followed. A character device
 	 * (/dev/null) is written in place: renaming over it would replace the node. */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+	if (xp_os_lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		if (!S_ISCHR(st.st_mode))
 			return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
 			                  xp_file_kind(st.st_mode));
@@ -76,7 +77,7 @@ int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, str
 
 	af->fd = -1;
 	af->tmp = af->path = NULL;
-	if (lstat(path, &link) < 0)
+	if (xp_os_lstat(path, &link) < 0)
 		return errno == ENOENT ? afile_start(af, path, mode, 0, err)
 		                       : xp_err_sys(err, XP_EFAIL, "%s", path);
 	if (stat(path, &st) < 0)
@@ -86,10 +87,10 @@ int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, str
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s): refused", path,
 		                  xp_file_kind(st.st_mode));
-	if (link.st_uid != geteuid() || st.st_uid != geteuid())
-		return xp_err_set(
-		        err, XP_EFAIL, "%s: owned by another user (uid %lu): refused", path,
-		        (unsigned long)(link.st_uid != geteuid() ? link.st_uid : st.st_uid));
+	if (!xp_os_owned(&link) || !xp_os_owned(&st))
+		return xp_err_set(err, XP_EFAIL, "%s: owned by another user (uid %lu): refused",
+		                  path,
+		                  (unsigned long)(!xp_os_owned(&link) ? link.st_uid : st.st_uid));
 	return afile_start(af, path, mode, 0, err);
 }
 
@@ -103,14 +104,14 @@ int xp_afile_commit(struct xp_afile *af, struct xp_err *err)
 		xp_afile_abort(af);
 		return rc;
 	}
-	if (fsync(af->fd) < 0) {
+	if (xp_os_fsync(af->fd) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", af->path);
 		goto fail;
 	}
 	/* Renamed while still open: an flock(2) its writer holds on it (a seal's) lasts until
 	 * the temp name is gone, so no one takes it for a leftover in between. */
 	xp_fault_point("rename");
-	if (rename(af->tmp, af->path) < 0) {
+	if (xp_os_replace(af->tmp, af->path) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: rename", af->path);
 		goto fail;
 	}

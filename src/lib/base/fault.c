@@ -2,8 +2,8 @@
 
 #include "base/fault.h"
 #include "base/err.h"
+#include "base/os.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,9 +19,9 @@ void xp_fault_point(const char *what)
 	if (trace && *trace)
 		fprintf(stderr, "%s: fault point %ld: %s\n", xp_progname, count, what);
 	if (at && *at && strtol(at, NULL, 10) == count)
-		raise(SIGKILL);
+		xp_os_kill_self();
 	if (stop && *stop && strtol(stop, NULL, 10) == count)
-		raise(SIGSTOP); /* the test changes the repository, then sends SIGCONT */
+		xp_os_stop_self(); /* the test changes the repository, then sends SIGCONT */
 #else
 	(void)what;
 #endif

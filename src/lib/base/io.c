@@ -2,6 +2,7 @@
 
 #include "base/io.h"
 #include "base/err.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,20 +54,7 @@ ssize_t xp_read_full(int fd, void *buf, size_t len)
 
 void xp_pipe_grow(int fd)
 {
-	struct stat st;
-	long max = XP_PIPE_SIZE;
-	FILE *f;
-
-	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || fcntl(fd, F_GETPIPE_SZ) >= max)
-		return;
-	if (fcntl(fd, F_SETPIPE_SZ, (int)max) >= 0)
-		return;
-	/* above the limit for users without CAP_SYS_RESOURCE: take the limit */
-	f = fopen("/proc/sys/fs/pipe-max-size", "re");
-	if (f && fscanf(f, "%ld", &max) == 1 && max > fcntl(fd, F_GETPIPE_SZ) && max < XP_PIPE_SIZE)
-		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
-	if (f)
-		fclose(f);
+	xp_os_pipe_grow(fd, XP_PIPE_SIZE);
 }
 
 int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)
@@ -105,7 +93,7 @@ int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct x
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+	if (xp_os_set_blocking(fd) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 	else
 		rc = xp_fd_read(fd, path, max, buf, len, err);
@@ -154,9 +142,9 @@ int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_er
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 	if (fstat(*fd, &sb) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-	else if (S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+	else if (S_ISREG(sb.st_mode) && xp_os_exposure(*fd, &sb))
 		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); chmod 600 it", path,
-		                exposure(sb.st_mode), (unsigned)(sb.st_mode & 07777));
+		                exposure(xp_os_exposure(*fd, &sb)), (unsigned)(sb.st_mode & 07777));
 	if (rc) {
 		close(*fd);
 		*fd = -1;
@@ -178,11 +166,11 @@ int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		if (xp_os_mkdir(buf, mode) < 0 && errno != EEXIST)
 			return xp_err_sys(err, XP_EFAIL, "%s", buf);
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+	if (xp_os_mkdir(buf, mode) < 0 && errno != EEXIST)
 		return xp_err_sys(err, XP_EFAIL, "%s", buf);
 	return 0;
 }
@@ -192,7 +180,6 @@ int xp_fsync_dir(const char *path, struct xp_err *err)
 	char buf[PATH_MAX];
 	struct stat st;
 	const char *dir = path;
-	int fd, rc = 0;
 
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		if (strlen(path) >= sizeof buf)
@@ -200,13 +187,9 @@ int xp_fsync_dir(const char *path, struct xp_err *err)
 		strcpy(buf, path);
 		dir = dirname(buf);
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return xp_err_sys(err, XP_EFAIL, "%s", dir);
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", dir);
-	close(fd);
-	return rc;
+	if (xp_os_fsync_dir(dir) < 0)
+		return xp_err_sys(err, XP_EFAIL, "%s: fsync", dir);
+	return 0;
 }
 
 const char *xp_file_kind(mode_t m)
@@ -241,7 +224,7 @@ int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err)
 	else if (!S_ISREG(st.st_mode))
 		rc = xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
 		                xp_file_kind(st.st_mode));
-	else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0)
+	else if (xp_os_set_blocking(f) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 	if (rc)
 		close(f);

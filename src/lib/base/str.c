@@ -3,10 +3,52 @@
 #include "base/str.h"
 #include "base/encode.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *xp_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = malloc(len + 1);
+
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+ssize_t xp_getline(char **line, size_t *cap, FILE *f)
+{
+	size_t len = 0;
+	int c;
+
+	if (!*line)
+		*cap = 0;
+	while ((c = getc(f)) != EOF) {
+		if (len + 2 > *cap) {
+			size_t n = *cap ? *cap * 2 : 128;
+			char *p = realloc(*line, n);
+
+			if (!p) {
+				errno = ENOMEM;
+				return -1;
+			}
+			*line = p;
+			*cap = n;
+		}
+		(*line)[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (len == 0)
+		return -1;
+	(*line)[len] = '\0';
+	return (ssize_t)len;
+}
 
 char *xp_asprintf(const char *fmt, ...)
 {

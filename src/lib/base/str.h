@@ -4,9 +4,21 @@
 #define XP_BASE_STR_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "base/err.h"
 
 /* printf into a fresh malloc'd string; NULL on failure. */
-char *xp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xp_asprintf(const char *fmt, ...) __attribute__((format(XP_PRINTF, 1, 2)));
+
+/* strndup(3), which Windows lacks: at most n bytes of s in a fresh malloc'd string (NULL
+ * when out of memory). */
+char *xp_strndup(const char *s, size_t n);
+/* getline(3), which Windows lacks: reads a line and its '\n' into *line, grown with realloc
+ * (the caller frees it, also after a failure); returns its length, or -1 at end of file or on
+ * a read error (ferror) or out of memory (errno ENOMEM). A NUL byte is kept in the line. */
+ssize_t xp_getline(char **line, size_t *cap, FILE *f);
 
 /* A growable byte buffer; after an allocation failure it stays failed and drops writes. */
 struct xp_sbuf {
@@ -16,7 +28,8 @@ struct xp_sbuf {
 };
 void xp_sbuf_add(struct xp_sbuf *b, const void *s, size_t n);
 void xp_sbuf_puts(struct xp_sbuf *b, const char *s);
-void xp_sbuf_printf(struct xp_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xp_sbuf_printf(struct xp_sbuf *b, const char *fmt, ...)
+        __attribute__((format(XP_PRINTF, 2, 3)));
 /* Appends s escaped as one field: "\\" "\t" "\n" "\r", other control bytes as "\xHH"; NULL or
  * "" is written "-", and a value that is exactly "-" as "\-". UTF-8 passes through. */
 void xp_sbuf_escape(struct xp_sbuf *b, const char *s);

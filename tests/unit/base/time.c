@@ -1,6 +1,7 @@
 /* Times: ISO-8601 parsing and formatting, the clock and XP_NOW. */
 #include "config.h"
 
+#include "base/os.h"
 #include "base/time.h"
 #include "base/err.h"
 
@@ -10,11 +11,11 @@
 
 static void clock_override(void)
 {
-	setenv("XP_NOW", "2026-11-24T03:00:00Z", 1);
+	xp_os_setenv("XP_NOW", "2026-11-24T03:00:00Z");
 	is_int(xp_now(), 1795489200, "XP_NOW sets the clock");
-	setenv("XP_NOW", "yesterday", 1);
+	xp_os_setenv("XP_NOW", "yesterday");
 	ok(xp_now() > 1795489200, "a bad XP_NOW is ignored");
-	unsetenv("XP_NOW");
+	xp_os_unsetenv("XP_NOW");
 }
 
 static void times(void)

@@ -1,0 +1,138 @@
+/* The portability layer: the calls whose POSIX and Windows forms differ, each with one
+ * meaning on both. os-posix.c implements them over POSIX, os-win.c over the Win32 API;
+ * configure picks one (Makefile.am: if WINDOWS), so that no module carries an #ifdef.
+ * These stand in for system calls: each returns what the POSIX call it replaces returns and
+ * sets errno, so that a caller's xp_err_sys works unchanged. Paths are UTF-8 on both
+ * systems; os-win.c converts them to UTF-16 at the Win32 call. */
+#ifndef XP_BASE_OS_H
+#define XP_BASE_OS_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Open flags and file types that Windows lacks mean "nothing to do" there. Not among them:
+ * O_NOFOLLOW, which only xp_os_open_nofollow provides on both. */
+#ifdef _WIN32
+#include <fcntl.h>
+#define O_CLOEXEC     _O_NOINHERIT
+#define O_NOCTTY      0
+#define O_NONBLOCK    0
+#define S_IFLNK       0120000
+#define S_IFSOCK      0140000
+#define S_ISLNK(m)    (((m)&S_IFMT) == S_IFLNK)
+#define S_ISSOCK(m)   (((m)&S_IFMT) == S_IFSOCK)
+#define O_DIRECTORY   0x01000000 /* a bit of no flag of Windows' C library */
+#define AT_FDCWD      (-100)
+#define XP_OS_DEVNULL "NUL"
+#else
+#define XP_OS_DEVNULL "/dev/null"
+#endif
+
+/* flock(2)'s operations, on the whole file: shared or exclusive, not waiting, unlocking. */
+#define XP_LOCK_SH 1
+#define XP_LOCK_EX 2
+#define XP_LOCK_NB 4
+#define XP_LOCK_UN 8
+
+/* Makes *argv UTF-8: on Windows the arguments as typed (from the UTF-16 command line, not
+ * the ANSI code page), on POSIX as they are. The new vector lives until the process ends. */
+int xp_os_args(int *argc, char ***argv);
+/* Standard input and output carry bytes: no CR LF translation, no ^Z as end of file. */
+int xp_os_stdio_binary(void);
+/* open(2), never through a symbolic link (or, on Windows, a junction or other reparse
+ * point) at path's last component: ELOOP. Close-on-exec, binary. */
+int xp_os_open_nofollow(const char *path, int flags, mode_t mode);
+/* open(2), close-on-exec and binary; O_DIRECTORY opens a directory (for xp_os_openat). */
+int xp_os_open(const char *path, int flags, mode_t mode);
+
+/* Directories as descriptors, for the *at calls: each names a file by a directory descriptor
+ * (from xp_os_open or xp_os_openat with O_DIRECTORY, or AT_FDCWD) and a name in it, and none
+ * follows a symbolic link at that name. Windows: the descriptor holds a handle to the
+ * directory (it cannot be removed while open), and names under it are reached through the
+ * directory's current path (GetFinalPathNameByHandleW). */
+/* openat(2) with O_NOFOLLOW | O_CLOEXEC: ELOOP at a link; O_DIRECTORY: ENOTDIR if not one. */
+int xp_os_openat(int dfd, const char *name, int flags, mode_t mode);
+/* fstatat(2) with AT_SYMLINK_NOFOLLOW. */
+int xp_os_lstatat(int dfd, const char *name, struct stat *st);
+/* unlinkat(2) of a file (a link is removed itself, never its target). */
+int xp_os_unlinkat(int dfd, const char *name);
+/* renameat(2) within one directory, over an existing file, atomically (as xp_os_replace). */
+int xp_os_renameat(int dfd, const char *from, const char *to);
+/* Whether name under dfd (not followed) is the very file fd has open: 1 it is, 0 it is not or
+ * is gone, -1 with errno on failure. POSIX: st_dev and st_ino; Windows: volume and file index. */
+int xp_os_same_file(int fd, int dfd, const char *name);
+/* fsync(2) of a directory descriptor (Windows: nothing to do, see xp_os_fsync_dir). */
+int xp_os_fsync_dirfd(int dfd);
+/* mkdirat(2). */
+int xp_os_mkdirat(int dfd, const char *name, mode_t mode);
+/* fdopendir(3): the stream owns fd from then on, also on failure; xp_os_dirfd gives it back
+ * for the *at calls, xp_os_closedir closes both. */
+DIR *xp_os_fdopendir(int fd);
+int xp_os_dirfd(DIR *d);
+int xp_os_closedir(DIR *d);
+
+/* mkostemp(3) with O_CLOEXEC: a new file (0600 on POSIX), binary. */
+int xp_os_mkstemp(char *tmpl);
+/* mkdtemp(3): a new directory (0700 on POSIX); tmpl, or NULL with errno. */
+char *xp_os_mkdtemp(char *tmpl);
+/* rename(2) over an existing file, atomically. On Windows MoveFileExW with
+ * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH: it returns once the move is on disk. */
+int xp_os_replace(const char *from, const char *to);
+/* fsync(2); FlushFileBuffers on Windows. */
+int xp_os_fsync(int fd);
+/* Makes the names in directory dir durable (fsync of the directory). Windows has no such
+ * call, and needs none here: xp_os_replace writes a rename through to disk before it
+ * returns, and NTFS journals the creation of names; so it checks dir is a directory. */
+int xp_os_fsync_dir(const char *dir);
+/* flock(2) with XP_LOCK_*: advisory, on the open file (released by unlock or close), a
+ * conversion between shared and exclusive is unlock then lock, EWOULDBLOCK when
+ * XP_LOCK_NB finds it taken. Windows: LockFileEx on one byte far past any end of file, so
+ * that the lock stops other lockers and no reader or writer of the data. */
+int xp_os_lock(int fd, int op);
+/* lstat(2); on Windows a reparse point (symbolic link, junction) is S_IFLNK. */
+int xp_os_lstat(const char *path, struct stat *st);
+/* mkdir(2) with mode (Windows: no mode; access comes from the parent's ACL). */
+int xp_os_mkdir(const char *path, mode_t mode);
+/* fchmod(2) (Windows: nothing; access is the ACL's, which a later stage sets). */
+int xp_os_fchmod(int fd, mode_t mode);
+/* The group and others' permission bits of an open file, for the secret-file rule (POSIX:
+ * st_mode & 077). Windows: 0 until ACLs are read (st_mode there is not permissions). */
+mode_t xp_os_exposure(int fd, const struct stat *st);
+/* Whether the file st describes belongs to the user running us (Windows: always). */
+int xp_os_owned(const struct stat *st);
+/* realpath(3) into a malloc'd string the caller frees; NULL with errno on failure. */
+char *xp_os_realpath(const char *path);
+/* Clears O_NONBLOCK on fd (Windows: nothing, it never is). */
+int xp_os_set_blocking(int fd);
+/* When fd is a pipe, asks for size bytes of buffer (or the most allowed); Windows: nothing
+ * (xp_pipe_grow in io.h says why). */
+void xp_os_pipe_grow(int fd, long size);
+/* setenv(3) (overwriting) and unsetenv(3). */
+int xp_os_setenv(const char *name, const char *value);
+int xp_os_unsetenv(const char *name);
+/* Whether we run as the superuser (POSIX euid 0; Windows: never asked, 0), who keeps state
+ * in xp_os_system_state_dir. */
+int xp_os_privileged(void);
+/* Where the system's state lives: /var/lib/xpbackup; Windows %ProgramData%/xpbackup
+ * (C:/ProgramData/xpbackup). */
+const char *xp_os_system_state_dir(void);
+/* The number of processors online, at least 1. */
+int xp_os_ncpu(void);
+/* Turns core dumps off for the rest of the process, so that a crash never writes secrets to
+ * disk: POSIX RLIMIT_CORE 0 and (Linux) not dumpable, which also stops ptrace by others;
+ * Windows: no crash dialog or Windows Error Reporting dump for this process. */
+int xp_os_no_core(void);
+/* Prompts on the terminal (POSIX /dev/tty; Windows the console, CONIN$ and CONOUT$) with
+ * echo off and reads one line, without its line end, into buf (max + 1 bytes, NUL-terminated;
+ * nothing else keeps a copy), then turns echo back on, also when a signal (Windows: Ctrl+C)
+ * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal, EMSGSIZE when
+ * the line is longer than max bytes. */
+int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
+/* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
+void xp_os_kill_self(void);
+/* Stops the process until it is continued, as SIGSTOP would (Windows: does nothing). */
+void xp_os_stop_self(void);
+
+#endif
