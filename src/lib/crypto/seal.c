@@ -8,6 +8,7 @@
 #include "base/time.h"
 #include "base/io.h"
 #include "base/encode.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -285,7 +286,6 @@ static int sealer_setup(struct sealer *s, struct xp_err *err)
 {
 	const struct xp_seal_params *p = s->p;
 	ZSTD_bounds bounds;
-	long cpus;
 	int workers = p->workers;
 	size_t r;
 
@@ -303,8 +303,7 @@ static int sealer_setup(struct sealer *s, struct xp_err *err)
 	if (ZSTD_isError(r))
 		return zstd_err(err, r, "level");
 	if (workers < 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		workers = cpus > 0 ? (int)cpus : 1;
+		workers = xp_os_ncpu();
 		/* a pipe's writer (xpdump, and the database behind it) keeps a core busy: a
 		 * worker more would only take turns with it */
 		if (s->piped && workers > 1)

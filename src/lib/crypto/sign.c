@@ -9,6 +9,7 @@
 #include "base/afile.h"
 #include "base/encode.h"
 #include "base/str.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -302,7 +303,7 @@ int xp_sign_create_key(const char *path, struct xp_signkey **out, struct xp_err 
 	*out = NULL;
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
-	if (lstat(path, &st) == 0)
+	if (xp_os_lstat(path, &st) == 0)
 		return xp_err_set(err, XP_EFAIL, "%s: already exists", path);
 	if (strlen(path) >= sizeof dir)
 		return xp_err_set(err, XP_EUSAGE, "%s: name too long", path);
@@ -607,7 +608,7 @@ int xp_sign_verify_hash(const uint8_t hash[XP_SIGN_HASH_LEN], const char *sigtex
 	rc = parse_sig(sigtext, &sf, err);
 	if (rc == 0)
 		rc = check_sig(&sf, pub, hash, err);
-	if (rc == 0 && comment && !(*comment = strndup(sf.tc, sf.tclen)))
+	if (rc == 0 && comment && !(*comment = xp_strndup(sf.tc, sf.tclen)))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 	return rc;
 }
@@ -739,7 +740,7 @@ int xp_sign_verify_file_comment(const char *path, const char *sigpath, const cha
 		goto out;
 	}
 	/* The comment of the bytes just verified, not of a second read of the file. */
-	if (comment && !(*comment = strndup(sf.tc, sf.tclen)))
+	if (comment && !(*comment = xp_strndup(sf.tc, sf.tclen)))
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 out:
 	close(fd);
