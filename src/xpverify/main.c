@@ -14,6 +14,7 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
+#include "base/os.h"
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/str.h"
@@ -204,13 +205,13 @@ static int scan_repo(struct run *run, struct xp_err *err)
 			else
 				free(id);
 		}
-		closedir(sd);
+		xp_os_closedir(sd);
 	}
 	if (rc == 0 && run->n > 1)
 		qsort(run->items, run->n, sizeof *run->items, by_path);
 out:
 	if (d)
-		closedir(d);
+		xp_os_closedir(d);
 	free(sub);
 	free(data);
 	return rc;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "repo/catalog-int.h"
+#include "base/os.h"
 #include "base/err.h"
 #include "base/fault.h"
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,17 +49,15 @@ int xp_seal_temp_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX]
  * seal's random one, but a seal that ended since it was opened renamed it to ID.xps. */
 static int unlink_same(int dfd, const char *name, int fd, int *removed, struct xp_err *err)
 {
-	struct stat a, b;
+	int same = xp_os_same_file(fd, dfd, name);
 
 	*removed = 0;
-	if (fstat(fd, &a) < 0)
+	if (same < 0)
 		return xp_err_sys(err, XP_EFAIL, "%s", name);
-	if (fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", name);
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (!same)
 		return 0;
 	xp_fault_point("discard: unlink seal temp");
-	if (unlinkat(dfd, name, 0) < 0)
+	if (xp_os_unlinkat(dfd, name) < 0)
 		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s: unlink", name);
 	*removed = 1;
 	return 0;
@@ -79,15 +77,12 @@ struct discards {
 /* Removes the temp files in data/SUB (dfd, closed here) that no running seal holds. */
 static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_err *err)
 {
-	DIR *d = fdopendir(dfd);
+	DIR *d = xp_os_fdopendir(dfd);
 	struct dirent *e;
 	int rc = 0, any = 0;
 
-	if (!d) {
-		rc = xp_err_sys(err, XP_EFAIL, "data/%s", sub);
-		close(dfd);
-		return rc;
-	}
+	if (!d)
+		return xp_err_sys(err, XP_EFAIL, "data/%s", sub);
 	while (rc == 0 && (e = readdir(d))) {
 		char id[XP_REPO_ID_HEX];
 		struct discard *grown;
@@ -97,7 +92,7 @@ static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_
 		if (!xp_seal_temp_name(sub, e->d_name, id))
 			continue;
 		/* Not following a symbolic link, and not blocking on a FIFO. */
-		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = xp_os_openat(xp_os_dirfd(d), e->d_name, O_RDONLY | O_NONBLOCK, 0);
 		if (fd < 0) {
 			if (errno != ENOENT && errno != ELOOP)
 				rc = xp_err_sys(err, XP_EFAIL, "data/%s/%s", sub, e->d_name);
@@ -106,8 +101,8 @@ static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_
 		/* Anything but a regular file is not a seal's: left for the check to report. */
 		if (fstat(fd, &st) < 0)
 			rc = xp_err_sys(err, XP_EFAIL, "data/%s/%s", sub, e->d_name);
-		else if (S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
-			rc = unlink_same(dirfd(d), e->d_name, fd, &removed, err);
+		else if (S_ISREG(st.st_mode) && xp_os_lock(fd, XP_LOCK_EX | XP_LOCK_NB) == 0)
+			rc = unlink_same(xp_os_dirfd(d), e->d_name, fd, &removed, err);
 		else if (S_ISREG(st.st_mode) && errno != EWOULDBLOCK)
 			rc = xp_err_sys(err, XP_EFAIL, "data/%s/%s: lock", sub, e->d_name);
 		close(fd);
@@ -126,9 +121,9 @@ static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_
 		snprintf(grown->why, sizeof grown->why, "removed %s left by an interrupted seal",
 		         grown->rel);
 	}
-	if (rc == 0 && any && fsync(dirfd(d)) < 0)
+	if (rc == 0 && any && xp_os_fsync_dirfd(xp_os_dirfd(d)) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "data/%s: fsync", sub);
-	closedir(d);
+	xp_os_closedir(d);
 	return rc;
 }
 
@@ -166,15 +161,14 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 
 	if (!data)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = xp_os_open_nofollow(data, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0) {
 		rc = errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", data);
 		goto out;
 	}
-	d = fdopendir(fd);
+	d = xp_os_fdopendir(fd);
 	if (!d) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", data);
-		close(fd);
 		goto out;
 	}
 	while (rc == 0 && (e = readdir(d))) {
@@ -182,7 +176,7 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 
 		if (!xp_repo_valid_sub(e->d_name))
 			continue;
-		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		sfd = xp_os_openat(xp_os_dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY, 0);
 		if (sfd < 0) {
 			if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 				rc = xp_err_sys(err, XP_EFAIL, "%s/%s", data, e->d_name);
@@ -203,7 +197,7 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 out:
 	free(v.v);
 	if (d)
-		closedir(d);
+		xp_os_closedir(d);
 	free(data);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include "repo/repo.h"
 #include "base/err.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -42,8 +43,8 @@ const char *xp_repo_state_dir(void)
 		return path;
 	if (env && *env)
 		snprintf(path, sizeof path, "%s", env);
-	else if (geteuid() == 0 || !home || !*home)
-		snprintf(path, sizeof path, "/var/lib/xpbackup");
+	else if (xp_os_privileged() || !home || !*home)
+		snprintf(path, sizeof path, "%s", xp_os_system_state_dir());
 	else if (xdg && *xdg)
 		snprintf(path, sizeof path, "%s/xpbackup", xdg);
 	else
@@ -121,7 +122,7 @@ static int refuse(struct xp_err *err, const char *path, int plen, int dfd, const
 	struct stat st;
 	const char *what = "a symbolic link";
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (xp_os_lstatat(dfd, name, &st) == 0)
 		what = xp_file_kind(st.st_mode);
 	return xp_err_set(err, XP_EFAIL, "%.*s: not a %s (%s)", plen, path,
 	                  dir ? "directory" : "regular file", what);
@@ -142,7 +143,7 @@ static int walk(const char *repo, const char *path, int *dfd, const char **last,
 		n--;
 	if (!repo || strncmp(path, repo, n) != 0 || path[n] != '/')
 		return 0;
-	fd = open(repo, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = xp_os_open(repo, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", repo);
 	for (rel = path + n; *rel == '/'; rel++)
@@ -157,7 +158,7 @@ static int walk(const char *repo, const char *path, int *dfd, const char **last,
 		memcpy(seg, rel, len);
 		seg[len] = '\0';
 		if (len > 0) {
-			next = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			next = xp_os_openat(fd, seg, O_RDONLY | O_DIRECTORY, 0);
 			if (next < 0) {
 				int rc;
 
@@ -188,7 +189,7 @@ int xp_repo_unlink(const char *repo, const char *path, struct xp_err *err)
 	if (rc)
 		return rc == XP_ENOENT ? 0 : rc;
 	/* unlinkat removes the name itself: a link planted there goes, never its target */
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+	if (xp_os_unlinkat(dfd, name) < 0 && errno != ENOENT)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", path);
 	if (dfd != AT_FDCWD)
 		close(dfd);
@@ -207,7 +208,7 @@ int xp_repo_open(const char *repo, const char *path, int flags, mode_t mode, int
 	if (rc)
 		return rc;
 	/* O_NONBLOCK: opening a FIFO never waits for its other end; it is refused below. */
-	f = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
+	f = xp_os_openat(dfd, name, flags | O_NONBLOCK | O_NOCTTY, mode);
 	if (f < 0) {
 		if (errno == ELOOP || errno == ENXIO || errno == EISDIR)
 			rc = refuse(err, path, (int)strlen(path), dfd, name, 0);
@@ -224,7 +225,7 @@ int xp_repo_open(const char *repo, const char *path, int flags, mode_t mode, int
 		                xp_file_kind(st.st_mode));
 		goto out;
 	}
-	if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0) {
+	if (xp_os_set_blocking(f) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}
@@ -247,7 +248,7 @@ int xp_repo_opendir(const char *repo, const char *path, DIR **d, struct xp_err *
 	rc = walk(repo, path, &dfd, &name, err);
 	if (rc)
 		return rc;
-	f = openat(dfd, *name ? name : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	f = xp_os_openat(dfd, *name ? name : ".", O_RDONLY | O_DIRECTORY, 0);
 	if (f < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
 			rc = refuse(err, path, (int)strlen(path), dfd, name, 1);
@@ -255,11 +256,9 @@ int xp_repo_opendir(const char *repo, const char *path, DIR **d, struct xp_err *
 			rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 		goto out;
 	}
-	*d = fdopendir(f);
-	if (!*d) {
+	*d = xp_os_fdopendir(f);
+	if (!*d)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-		close(f);
-	}
 out:
 	if (dfd != AT_FDCWD)
 		close(dfd);

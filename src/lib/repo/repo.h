@@ -95,8 +95,8 @@ int xp_repo_unlink(const char *repo, const char *path, struct xp_err *err);
  * opened for reading or writing; a missing file is XP_ENOENT. repo may be NULL. */
 int xp_repo_open(const char *repo, const char *path, int flags, mode_t mode, int *fd,
                  struct xp_err *err);
-/* Opens the directory path under REPO (for readdir) with the same rule; *d is closedir(3)'d
- * by the caller. */
+/* Opens the directory path under REPO (for readdir) with the same rule; the caller closes *d
+ * with xp_os_closedir. */
 int xp_repo_opendir(const char *repo, const char *path, DIR **d, struct xp_err *err);
 /* xp_file_read for a repository file, opened by xp_repo_open: at most max bytes into a
  * malloc'd, NUL-terminated *buf (the caller frees it); len may be NULL. */

@@ -9,6 +9,7 @@
 #include "repo/vault.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "base/os.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "base/io.h"
@@ -116,7 +117,7 @@ static int make_dir(const char *repo, char *dir, struct xp_err *err)
 		rc = xp_fsync_dir(repo, err);
 	/* A link planted as data/XX would have the backup's files made where it points. */
 	if (rc == 0 && (rc = xp_repo_opendir(repo, dir, &d, err)) == 0)
-		closedir(d);
+		xp_os_closedir(d);
 	free(dir);
 	free(parent);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include "repo/vault.h"
 #include "repo/repo.h"
+#include "base/os.h"
 #include "base/afile.h"
 #include "base/err.h"
 #include "base/fault.h"
@@ -91,7 +92,7 @@ static int reach(const struct place *p, struct xp_err *err)
 
 	rc = xp_repo_opendir(p->base, p->dir, &d, err);
 	if (rc == 0)
-		closedir(d);
+		xp_os_closedir(d);
 	else if (rc == XP_ENOENT && p->copy)
 		rc = xp_err_set(err, XP_ENOENT, "%s is missing (not mounted?)", p->dir);
 	return rc;
@@ -213,7 +214,7 @@ static int destroy_in(const struct place *p, const char *id, int *destroyed, str
 		free(path);
 	}
 	if (d)
-		closedir(d);
+		xp_os_closedir(d);
 	return rc;
 }
 
@@ -526,7 +527,7 @@ static int list_keys(const struct place *p, char (**ids)[XP_REPO_ID_HEX], size_t
 			(*n)++;
 	}
 	if (d)
-		closedir(d);
+		xp_os_closedir(d);
 	return rc;
 }
 
