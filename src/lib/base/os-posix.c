@@ -201,6 +201,16 @@ void xp_os_pipe_grow(int fd, long size)
 		fclose(f);
 }
 
+FILE *xp_os_memstream(char **buf, size_t *len)
+{
+	return open_memstream(buf, len);
+}
+
+int xp_os_memstream_close(FILE *f)
+{
+	return fclose(f);
+}
+
 int xp_os_setenv(const char *name, const char *value)
 {
 	return setenv(name, value, 1);

@@ -16,6 +16,13 @@
 #include <windows.h>
 #include <shellapi.h>
 
+/* Files are bytes, as on POSIX: open and fopen default to binary mode (no CR LF
+ * translation, no ^Z as end of file) in every program that links this layer. */
+__attribute__((constructor)) static void binary_files(void)
+{
+	_fmode = _O_BINARY;
+}
+
 /* errno for the last Win32 failure. */
 static int win_errno(void)
 {
@@ -655,6 +662,84 @@ void xp_os_pipe_grow(int fd, long size)
 {
 	(void)fd;
 	(void)size;
+}
+
+/* Where each open memory stream's text goes when it is closed. */
+static struct {
+	FILE *f;
+	char **buf;
+	size_t *len;
+} streams[16];
+
+FILE *xp_os_memstream(char **buf, size_t *len)
+{
+	wchar_t dir[MAX_PATH + 1], name[MAX_PATH + 1];
+	HANDLE h;
+	FILE *f = NULL;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof streams / sizeof streams[0] && streams[i].f; i++)
+		;
+	if (i == sizeof streams / sizeof streams[0]) {
+		errno = EMFILE;
+		return NULL;
+	}
+	if (!GetTempPathW(MAX_PATH + 1, dir) || !GetTempFileNameW(dir, L"xp", 0, name)) {
+		fail();
+		return NULL;
+	}
+	/* GetTempFileNameW made the file: opened again to be deleted when closed */
+	h = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_DELETE, NULL, CREATE_ALWAYS,
+	                FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		fail();
+		DeleteFileW(name);
+		return NULL;
+	}
+	fd = _open_osfhandle((intptr_t)h, O_RDWR | O_BINARY);
+	if (fd < 0)
+		CloseHandle(h);
+	else if (!(f = _fdopen(fd, "w+b")))
+		_close(fd);
+	if (!f)
+		return NULL;
+	streams[i].f = f;
+	streams[i].buf = buf;
+	streams[i].len = len;
+	*buf = NULL;
+	*len = 0;
+	return f;
+}
+
+int xp_os_memstream_close(FILE *f)
+{
+	size_t i, n = 0;
+	long size;
+	char *b = NULL;
+	int rc = -1;
+
+	for (i = 0; i < sizeof streams / sizeof streams[0] && streams[i].f != f; i++)
+		;
+	if (i == sizeof streams / sizeof streams[0]) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fflush(f) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (b = malloc((size_t)size + 1)) && (n = fread(b, 1, (size_t)size, f)) == (size_t)size) {
+		b[n] = '\0';
+		*streams[i].buf = b;
+		*streams[i].len = n;
+		b = NULL;
+		rc = 0;
+	} else if (!b) {
+		errno = ENOMEM;
+	}
+	free(b);
+	streams[i].f = NULL;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
 }
 
 int xp_os_setenv(const char *name, const char *value)

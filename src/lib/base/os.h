@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -109,6 +110,11 @@ int xp_os_set_blocking(int fd);
 /* When fd is a pipe, asks for size bytes of buffer (or the most allowed); Windows: nothing
  * (xp_pipe_grow in io.h says why). */
 void xp_os_pipe_grow(int fd, long size);
+/* open_memstream(3): text written to the stream is in *buf (malloc'd, NUL-terminated; the
+ * caller frees it) and *len once xp_os_memstream_close returns 0. Windows: a temp file that
+ * is gone when closed, read back into *buf then. */
+FILE *xp_os_memstream(char **buf, size_t *len);
+int xp_os_memstream_close(FILE *f);
 /* setenv(3) (overwriting) and unsetenv(3). */
 int xp_os_setenv(const char *name, const char *value);
 int xp_os_unsetenv(const char *name);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "stream/dump-int.h"
+#include "base/os.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "base/encode.h"
@@ -43,7 +44,7 @@ static void put_time(FILE *f, const char *key, int64_t t)
 
 static int close_text(FILE *f, char **out, size_t *len, struct xp_err *err)
 {
-	if (fclose(f) != 0) {
+	if (xp_os_memstream_close(f) != 0) {
 		free(*out);
 		*out = NULL;
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -86,7 +87,7 @@ int xp_manifest_format(const struct xp_manifest *m, char **out, size_t *len, str
 	FILE *f;
 
 	*out = NULL;
-	f = open_memstream(out, len);
+	f = xp_os_memstream(out, len);
 	if (!f)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	fprintf(f, "xpdump-manifest\t%d\nsource\t", version);
@@ -146,7 +147,7 @@ int xp_summary_format(const struct xp_manifest *m, char **out, size_t *len, stru
 	FILE *f;
 
 	*out = NULL;
-	f = open_memstream(out, len);
+	f = xp_os_memstream(out, len);
 	if (!f)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	fprintf(f, "xpdump-summary\t%d\n", stream_version(m, &shared));

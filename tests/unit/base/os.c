@@ -249,6 +249,25 @@ static void environment(void)
 	ok(getenv("XP_OS_TEST") == NULL, "removes it");
 }
 
+static void memstream(void)
+{
+	char *buf = NULL;
+	size_t len = 99;
+	FILE *f = xp_os_memstream(&buf, &len);
+
+	ok(f != NULL, "memstream opens");
+	fprintf(f, "line %d\n", 1);
+	fputs("two", f);
+	is_int(xp_os_memstream_close(f), 0, "memstream closes");
+	is_str(buf, "line 1\ntwo", "with the text written, NUL-terminated");
+	is_int((int64_t)len, 10, "and its length");
+	free(buf);
+	f = xp_os_memstream(&buf, &len);
+	is_int(f ? xp_os_memstream_close(f) : -1, 0, "an empty memstream closes");
+	ok(buf && buf[0] == '\0' && len == 0, "as an empty string");
+	free(buf);
+}
+
 static void strings(void)
 {
 	char *p = file("lines", NULL), *line = NULL, *s;
@@ -298,6 +317,7 @@ int main(int argc, char **argv)
 	nofollow();
 	dirs();
 	strings();
+	memstream();
 	environment();
 	cleanup();
 	return done_testing();
