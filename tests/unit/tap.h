@@ -7,20 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef XP_PRINTF /* configure's (config.h): gnu_printf where "printf" is Microsoft's */
+#define XP_PRINTF printf
+#endif
+
 static int tap_n, tap_failed;
 
+/* A description with "# TODO" marks a known gap: its failure does not fail the program. */
 static inline int tap_vok(int pass, const char *fmt, va_list ap)
 {
-	printf("%sok %d - ", pass ? "" : "not ", ++tap_n);
-	vprintf(fmt, ap);
-	putchar('\n');
-	if (!pass)
+	char desc[2048];
+
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	printf("%sok %d - %s\n", pass ? "" : "not ", ++tap_n, desc);
+	if (!pass && !strstr(desc, "# TODO"))
 		tap_failed++;
 	fflush(stdout);
 	return pass;
 }
 
-static inline __attribute__((format(printf, 2, 3))) int ok(int pass, const char *fmt, ...)
+static inline __attribute__((format(XP_PRINTF, 2, 3))) int ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -31,8 +37,8 @@ static inline __attribute__((format(printf, 2, 3))) int ok(int pass, const char 
 	return r;
 }
 
-static inline __attribute__((format(printf, 3, 4))) int is_int(int64_t got, int64_t want,
-                                                               const char *fmt, ...)
+static inline __attribute__((format(XP_PRINTF, 3, 4))) int is_int(int64_t got, int64_t want,
+                                                                  const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -45,8 +51,8 @@ static inline __attribute__((format(printf, 3, 4))) int is_int(int64_t got, int6
 	return r;
 }
 
-static inline __attribute__((format(printf, 3, 4))) int is_str(const char *got, const char *want,
-                                                               const char *fmt, ...)
+static inline __attribute__((format(XP_PRINTF, 3, 4))) int is_str(const char *got, const char *want,
+                                                                  const char *fmt, ...)
 {
 	va_list ap;
 	int r;

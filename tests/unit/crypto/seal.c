@@ -1,7 +1,6 @@
 /* The sealed-file format: round trips, and every kind of damage refused with its reason. */
 #include "config.h"
 
-#include "repo/repo.h"
 #include "crypto/seal.h"
 
 #include "../tap.h"
@@ -10,11 +9,14 @@
 #include "base/afile.h"
 #include "base/encode.h"
 #include "base/str.h"
+#include "base/os.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/wait.h>
+#endif
 #include <unistd.h>
 
 #include <sodium.h>
@@ -559,7 +561,7 @@ static void observers(void)
 	struct count in = {0}, out = {0};
 	struct xp_seal_info info;
 	struct buf s;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = xp_os_ncpu();
 
 	crypto_generichash_init(&in.h, NULL, 0, 32);
 	crypto_generichash_init(&out.h, NULL, 0, 32);
@@ -582,13 +584,16 @@ static void observers(void)
 /* From a pipe, written in pieces by another process: the same bytes, one worker fewer. */
 static void piped(void)
 {
+#ifdef _WIN32
+	printf("# no fork here: the pipe's writer is checked on POSIX\n");
+#else
 	size_t n = 5000000;
 	uint8_t *d = pattern(n);
 	struct xp_seal_params p = params(XP_SEAL_CHUNK_DEFAULT, 0);
 	struct xp_seal_info info;
 	struct xp_err err = {0};
 	struct buf s, plain = {0};
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = xp_os_ncpu();
 	int fds[2], out = file_of(NULL, 0), rc;
 	pid_t pid;
 
@@ -618,6 +623,7 @@ static void piped(void)
 	free(plain.p);
 	free(s.p);
 	free(d);
+#endif
 }
 
 static void headers(void)
@@ -655,14 +661,14 @@ static void ids(void)
 
 	xp_seal_new_id(id);
 	xp_hex(id, sizeof id, hex);
-	ok(xp_repo_valid_id(hex) && xp_unhex(hex, back, sizeof back) == 0 &&
-	           memcmp(id, back, sizeof id) == 0,
+	ok(strlen(hex) == 2 * XP_SEAL_ID_LEN && strspn(hex, "0123456789abcdef") == strlen(hex) &&
+	           xp_unhex(hex, back, sizeof back) == 0 && memcmp(id, back, sizeof id) == 0,
 	   "a backup id round-trips through hex");
 }
 
 int main(void)
 {
-	if (randombytes_set_implementation(&rng) != 0 || sodium_init() < 0 || !mkdtemp(dir)) {
+	if (randombytes_set_implementation(&rng) != 0 || sodium_init() < 0 || !xp_os_mkdtemp(dir)) {
 		ok(0, "setup");
 		return done_testing();
 	}
