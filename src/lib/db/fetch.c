@@ -136,12 +136,42 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	return 0;
 }
 
+/* Tells c->warn that the driver will hold table's whole result, and how large the table is. */
+static void warn_whole(struct xp_odbc *c, const char *table)
+{
+	uint64_t mib = (xp_odbc_table_bytes(c, table) + (1 << 20) - 1) >> 20;
+	char msg[512];
+
+	snprintf(msg, sizeof msg,
+	         "table %s: no primary key or unique index of NOT NULL columns to read it in "
+	         "pages by: the ODBC driver holds the whole result in memory while it is read "
+	         "(the table takes %llu MiB on the server)",
+	         table, (unsigned long long)mib);
+	c->warn(c->warn_arg, msg);
+}
+
+/* The names of the key columns pages go by (malloc'd; NULL when not paged): -1 out of memory. */
+static int seek_names(const struct xp_odbc_cursor *cur, const char ***keys)
+{
+	*keys = NULL;
+	if (!cur->paged)
+		return 0;
+	*keys = calloc(cur->nseek, sizeof **keys);
+	if (!*keys)
+		return -1;
+	for (size_t j = 0; j < cur->nseek; j++)
+		(*keys)[j] = cur->cols[cur->seek[j].col].name;
+	return 0;
+}
+
 int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column *cols, size_t ncols,
                    const struct xp_window *w, struct xp_odbc_cursor **out, struct xp_err *err)
 {
 	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
 	char *sql = NULL;
 	enum xp_type_class tcls = XP_CLASS_TEXT;
+	const char **keys = NULL;
+	size_t nkeys;
 	int rc = 0, literal, loose = 0;
 
 	*out = NULL;
@@ -219,15 +249,24 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
 	literal = c->db->literal_bounds;
-	if (c->page_rows && !literal)
-		xp_odbc_page_plan(cur, w, tcls);
-	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
-	                          cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows,
-	                          cur->blob_check ? &cur->scope : NULL);
+	if (c->page_rows && !literal) {
+		rc = xp_odbc_page_plan(cur, w, tcls, err);
+		if (rc)
+			goto out;
+	}
+	if (cur->whole && c->warn)
+		warn_whole(c, table);
+	rc = seek_names(cur, &keys);
+	if (rc) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	nkeys = cur->paged ? cur->nseek : 0;
+	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal, keys, nkeys, 0,
+	                          c->page_rows, cur->blob_check ? &cur->scope : NULL);
 	if (sql && cur->paged) {
-		cur->next_sql =
-		        xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
-		                            cols[cur->key].name, 1, c->page_rows, NULL);
+		cur->next_sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls,
+		                                    literal, keys, nkeys, 1, c->page_rows, NULL);
 		if (!cur->next_sql) {
 			free(sql);
 			sql = NULL;
@@ -270,6 +309,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	cur = NULL;
 out:
 	free(sql);
+	free(keys);
 	xp_odbc_cursor_free(cur);
 	return rc;
 }
@@ -576,5 +616,6 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 	free(cur->param_ind);
 	free(cur->next_sql);
 	free(cur->scope);
+	xp_odbc_page_free(cur);
 	free(cur);
 }
