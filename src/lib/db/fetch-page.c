@@ -11,8 +11,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define MAX_KEY 16 /* columns of a key pages go by */
+#define MAX_KEY  16 /* columns of a key pages go by */
+#define MAX_CAND 8  /* unique indexes considered */
 
 /* The catalog and table parts of "db.table" (MariaDB's databases are ODBC catalogs). */
 struct names {
@@ -56,6 +58,47 @@ static long column(const struct xp_column *cols, size_t ncols, const char *name)
 	return -1;
 }
 
+/* Whether column col of table is an ENUM or a SET (the driver's catalog names the type; its
+ * results call them CHAR): ORDER BY sorts those by their place in the type, while a
+ * comparison with text compares text, so pages could not go on after one. */
+static int enum_column(struct xp_odbc *c, const struct names *t, const char *col)
+{
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	SQLCHAR type[128] = "";
+	SQLLEN ind = 0;
+	int found = 1; /* when the catalog cannot say, as if it were */
+
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		st = SQL_NULL_HSTMT;
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLColumns(st, (SQLCHAR *)t->cat, t->cat ? SQL_NTS : 0, NULL, 0,
+	                              (SQLCHAR *)t->table, SQL_NTS, (SQLCHAR *)col, SQL_NTS)) ||
+	    !SQL_SUCCEEDED(SQLBindCol(st, 6, SQL_C_CHAR, type, sizeof type, &ind)) ||
+	    !SQL_SUCCEEDED(SQLFetch(st)))
+		goto out;
+	found = ind > 0 &&
+	        (strcasecmp((char *)type, "enum") == 0 || strcasecmp((char *)type, "set") == 0);
+out:
+	if (st)
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return found;
+}
+
+/* Whether every text column of key[0..n) is text the server compares as it orders. */
+static int text_compares(struct xp_odbc *c, const struct names *t, const struct xp_column *cols,
+                         const size_t *key, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		enum xp_type_class k = xp_column_type_class(cols[key[j]].sql_type);
+
+		if ((k == XP_CLASS_TEXT || k == XP_CLASS_WTEXT) &&
+		    enum_column(c, t, cols[key[j]].name))
+			return 0;
+	}
+	return 1;
+}
+
 /* The table's primary key, in key order, into key[] (*n columns; 0: none or not seekable). */
 static void primary_key(struct xp_odbc *c, const struct names *t, const struct xp_column *cols,
                         size_t ncols, size_t key[MAX_KEY], size_t *n)
@@ -86,10 +129,10 @@ static void primary_key(struct xp_odbc *c, const struct names *t, const struct x
 			key[(*n)++] = (size_t)i;
 	}
 out:
-	if (!ok)
-		*n = 0;
 	if (st)
 		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	if (!ok || (*n && !text_compares(c, t, cols, key, *n)))
+		*n = 0;
 }
 
 /* The first unique index of the table all of whose columns are seekable (NOT NULL among
@@ -101,7 +144,8 @@ static void unique_key(struct xp_odbc *c, const struct names *t, const struct xp
 	SQLCHAR name[512] = "", index[512] = "", cur[512] = "";
 	SQLSMALLINT pos = 0, type = 0;
 	SQLLEN ind = 0, iind = 0, pind = 0, tind = 0;
-	int ok = 0, done = 0;
+	size_t cand[MAX_CAND][MAX_KEY], ncand[MAX_CAND], m = 0;
+	int ok = 0;
 
 	*n = 0;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
@@ -116,32 +160,37 @@ static void unique_key(struct xp_odbc *c, const struct names *t, const struct xp
 	    !SQL_SUCCEEDED(SQLBindCol(st, 8, SQL_C_SSHORT, &pos, 0, &pind)) ||
 	    !SQL_SUCCEEDED(SQLBindCol(st, 9, SQL_C_CHAR, name, sizeof name, &ind)))
 		goto out;
-	/* rows come index by index, each in column order */
-	while (!done && SQL_SUCCEEDED(SQLFetch(st))) {
+	/* rows come index by index, each in column order: the seekable ones are candidates */
+	while (m < MAX_CAND && SQL_SUCCEEDED(SQLFetch(st))) {
 		long i = ind > 0 ? column(cols, ncols, (char *)name) : -1;
 
 		if (type == SQL_TABLE_STAT || iind <= 0)
 			continue;
 		if (strcmp((char *)index, (char *)cur) != 0) {
-			if (ok && *n) {
-				done = 1;
-				break;
-			}
+			m += ok && ncand[m];
 			memcpy(cur, index, sizeof cur);
-			*n = 0;
+			if (m < MAX_CAND)
+				ncand[m] = 0;
 			ok = 1;
 		}
-		if (!ok || *n >= MAX_KEY || i < 0 || pind <= 0 || pos != (SQLSMALLINT)(*n + 1) ||
-		    !seekable(&cols[i]))
+		if (m >= MAX_CAND)
+			break;
+		if (!ok || ncand[m] >= MAX_KEY || i < 0 || pind <= 0 ||
+		    pos != (SQLSMALLINT)(ncand[m] + 1) || !seekable(&cols[i]))
 			ok = 0;
 		else
-			key[(*n)++] = (size_t)i;
+			cand[m][ncand[m]++] = (size_t)i;
 	}
+	m += m < MAX_CAND && ok && ncand[m];
 out:
-	if (!ok)
-		*n = 0;
 	if (st)
 		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	/* the catalog's other questions once its answer is closed */
+	for (size_t k = 0; k < m && !*n; k++)
+		if (text_compares(c, t, cols, cand[k], ncand[k])) {
+			memcpy(key, cand[k], ncand[k] * sizeof *key);
+			*n = ncand[k];
+		}
 }
 
 /* Whether column col of table leads one of its indexes (so pages in its order are read

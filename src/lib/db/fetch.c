@@ -140,12 +140,12 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 static void warn_whole(struct xp_odbc *c, const char *table)
 {
 	uint64_t mib = (xp_odbc_table_bytes(c, table) + (1 << 20) - 1) >> 20;
-	char msg[512];
+	char msg[1024];
 
 	snprintf(msg, sizeof msg,
-	         "table %s: no primary key or unique index of NOT NULL columns to read it in "
-	         "pages by: the ODBC driver holds the whole result in memory while it is read "
-	         "(the table takes %llu MiB on the server)",
+	         "table %s: no key to read it in pages by (a primary key or unique index of NOT "
+	         "NULL integer, text or time columns): the ODBC driver holds the whole result in "
+	         "memory while it is read (the table takes %llu MiB on the server)",
 	         table, (unsigned long long)mib);
 	c->warn(c->warn_arg, msg);
 }
