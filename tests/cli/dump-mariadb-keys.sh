@@ -23,8 +23,15 @@ CREATE TABLE ck (a VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL, t DATETIME(6
 CREATE TABLE cks LIKE ck;
 INSERT INTO cks SELECT * FROM ck ORDER BY a, t LIMIT 2000;
 SQL
+myq -e "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1"
 ASAN_OPTIONS=quarantine_size_mb=1 /usr/bin/time -f %M -o "$T/rss" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$MY_DSN" -t ck -o "$T/ck.tar" 2>"$T/err"
 is "$?:$(cat "$T/err")" "0:" "xpdump reads 200,000 rows by a composite key of text and datetime, no warning"
+myq -e "SET GLOBAL general_log = 0"
+b1=$(myq -e "SELECT a, '|', t FROM ck ORDER BY a, t LIMIT 1 OFFSET 49999" | tr -d '\t')
+is "$(myq -e "SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' AND argument LIKE 'SELECT \`a\`%' LIMIT 1 OFFSET 1")" \
+	"SELECT \`a\`,\`t\`,\`n\`,\`txt\` FROM \`ck\` WHERE (\`a\` > '${b1%|*}' OR (\`a\` = '${b1%|*}' AND \`t\` > '${b1#*|}')) ORDER BY \`a\`,\`t\` LIMIT 50000" \
+	"the second page goes on after the first one's last key (${b1%|*}, ${b1#*|}), compared by the server"
+myq -e "TRUNCATE mysql.general_log"
 tar xOf "$T/ck.tar" --wildcards 'ck/*.csv' | sed 1d | grep -v '^a,t,' >"$T/ck.csv"
 is "$(wc -l <"$T/ck.csv"):$(sort "$T/ck.csv" | uniq -d | wc -l)" "200000:0" "every row is in the dump, none twice"
 is "$(md5sum <"$T/ck.csv")" "$(myq -e "SELECT a, t, n, txt FROM ck ORDER BY a, t" | tr '\t' , | md5sum)" \

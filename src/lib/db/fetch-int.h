@@ -61,8 +61,6 @@ struct xp_odbc_cursor {
 	uint64_t page_n;
 	struct xp_seek *seek;
 	size_t nseek;
-	/* the driver holds this table's whole result (c->page_rows and not paged) */
-	int whole;
 };
 
 /* A column a page goes on after: the last page's last value, bound as the next query's
@@ -102,19 +100,21 @@ int xp_odbc_sqlite_blob(struct xp_odbc_cursor *cur, size_t i, struct xp_err *err
  * columns of integer, text or time types, taken from the driver's catalog. A time column
  * goes first, in front of the primary key (which InnoDB's indexes end in), when it leads an
  * index and holds no NULL in the window (NOT NULL, or a window with a bound); else pages go
- * by the key alone, the window only filtering. Else sets cur->whole. tcls: the time
- * column's class. 0, or XP_ENOMEM. */
+ * by the key alone, the window only filtering. A table not read in pages is told to
+ * c->warn (the driver holds its whole result), with the size the server gives for it. tcls:
+ * the time column's class. 0, or XP_ENOMEM. */
 int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
                       enum xp_type_class tcls, struct xp_err *err);
 /* Notes the row just handed out; the last of a page is the next page's start. */
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
 /* Closes the page read and runs the query for the next one. */
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err);
+/* The names of the columns pages go by, in order, into *keys (malloc'd; NULL and *n 0 when
+ * not paged). 0, or XP_ENOMEM. */
+int xp_odbc_page_keys(const struct xp_odbc_cursor *cur, const char ***keys, size_t *n,
+                      struct xp_err *err);
 /* Frees cur's page state. */
 void xp_odbc_page_free(struct xp_odbc_cursor *cur);
-/* Bytes the server says table's data takes (0 when it cannot say), for the warning that the
- * driver holds the whole result. */
-uint64_t xp_odbc_table_bytes(struct xp_odbc *c, const char *table);
 
 /* Shared by the cursor's files: fetch.c (plan, fetch), fetch-text.c (values), fetch-sql.c
  * (its SELECTs) and fetch-page.c. */
@@ -138,10 +138,9 @@ void xp_odbc_put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal)
 char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
 /* SELECT cols FROM table [WHERE window] [ORDER BY time column]; with keys (nkeys column
  * names, the time column among them to read in its order), pages of page rows in order of
- * the keys (seek: those after the
- * last page's values of them, one parameter for the last and two for each other); with scope,
- * *scope gets the FROM and WHERE of the same rows for more conditions (malloc'd). malloc'd;
- * NULL when out of memory. */
+ * the keys (seek: those after the last page's values of them, one parameter for the last and
+ * two for each other); with scope, *scope gets the FROM and WHERE of the same rows for more
+ * conditions (malloc'd). malloc'd; NULL when out of memory. */
 char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
                           const struct col *cb, size_t ncols, const struct xp_window *w,
                           enum xp_type_class tcls, int literal, const char *const *keys,

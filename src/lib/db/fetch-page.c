@@ -9,6 +9,7 @@
 #include "db/fetch-int.h"
 #include "base/err.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -220,7 +221,8 @@ out:
 	return found;
 }
 
-uint64_t xp_odbc_table_bytes(struct xp_odbc *c, const char *table)
+/* Bytes the server says table's data takes (0 when it cannot say). */
+static uint64_t table_bytes(struct xp_odbc *c, const char *table)
 {
 	SQLHSTMT st = SQL_NULL_HSTMT;
 	struct names t = {0};
@@ -322,6 +324,20 @@ static int seek_columns(struct xp_odbc_cursor *cur, long tcol, const size_t *key
 	return 0;
 }
 
+/* Tells c->warn that the driver will hold table's whole result, and how large the table is. */
+static void warn_whole(struct xp_odbc *c, const char *table)
+{
+	uint64_t mib = (table_bytes(c, table) + (1 << 20) - 1) >> 20;
+	char msg[1024];
+
+	snprintf(msg, sizeof msg,
+	         "table %s: no key to read it in pages by (a primary key or unique index of NOT "
+	         "NULL integer, text or time columns): the ODBC driver holds the whole result in "
+	         "memory while it is read (the table takes %llu MiB on the server)",
+	         table, (unsigned long long)mib);
+	c->warn(c->warn_arg, msg);
+}
+
 int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
                       enum xp_type_class tcls, struct xp_err *err)
 {
@@ -330,7 +346,6 @@ int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
 	size_t key[MAX_KEY], n = 0;
 	int rc = 0, by_time;
 
-	cur->whole = 1;
 	if (split(cur->table, &t)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -350,10 +365,11 @@ int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
 	if (rc)
 		goto out;
 	cur->paged = 1;
-	cur->whole = 0;
 	cur->nwin = cur->tcol < 0 ? 0 : (size_t)(w->has_since + w->has_until) + 2 * w->nexcl;
 out:
 	free(t.cat);
+	if (!rc && !cur->paged && c->warn)
+		warn_whole(c, cur->table);
 	return rc;
 }
 
@@ -375,6 +391,22 @@ void xp_odbc_page_note(struct xp_odbc_cursor *cur)
 		else if (s->integer)
 			s->i = strtoll(s->text, NULL, 10);
 	}
+}
+
+int xp_odbc_page_keys(const struct xp_odbc_cursor *cur, const char ***keys, size_t *n,
+                      struct xp_err *err)
+{
+	*keys = NULL;
+	*n = 0;
+	if (!cur->paged)
+		return 0;
+	*keys = calloc(cur->nseek, sizeof **keys);
+	if (!*keys)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t j = 0; j < cur->nseek; j++)
+		(*keys)[j] = cur->cols[cur->seek[j].col].name;
+	*n = cur->nseek;
+	return 0;
 }
 
 void xp_odbc_page_free(struct xp_odbc_cursor *cur)

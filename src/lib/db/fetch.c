@@ -136,34 +136,6 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	return 0;
 }
 
-/* Tells c->warn that the driver will hold table's whole result, and how large the table is. */
-static void warn_whole(struct xp_odbc *c, const char *table)
-{
-	uint64_t mib = (xp_odbc_table_bytes(c, table) + (1 << 20) - 1) >> 20;
-	char msg[1024];
-
-	snprintf(msg, sizeof msg,
-	         "table %s: no key to read it in pages by (a primary key or unique index of NOT "
-	         "NULL integer, text or time columns): the ODBC driver holds the whole result in "
-	         "memory while it is read (the table takes %llu MiB on the server)",
-	         table, (unsigned long long)mib);
-	c->warn(c->warn_arg, msg);
-}
-
-/* The names of the key columns pages go by (malloc'd; NULL when not paged): -1 out of memory. */
-static int seek_names(const struct xp_odbc_cursor *cur, const char ***keys)
-{
-	*keys = NULL;
-	if (!cur->paged)
-		return 0;
-	*keys = calloc(cur->nseek, sizeof **keys);
-	if (!*keys)
-		return -1;
-	for (size_t j = 0; j < cur->nseek; j++)
-		(*keys)[j] = cur->cols[cur->seek[j].col].name;
-	return 0;
-}
-
 int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column *cols, size_t ncols,
                    const struct xp_window *w, struct xp_odbc_cursor **out, struct xp_err *err)
 {
@@ -254,14 +226,9 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		if (rc)
 			goto out;
 	}
-	if (cur->whole && c->warn)
-		warn_whole(c, table);
-	rc = seek_names(cur, &keys);
-	if (rc) {
-		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_odbc_page_keys(cur, &keys, &nkeys, err);
+	if (rc)
 		goto out;
-	}
-	nkeys = cur->paged ? cur->nseek : 0;
 	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal, keys, nkeys, 0,
 	                          c->page_rows, cur->blob_check ? &cur->scope : NULL);
 	if (sql && cur->paged) {
