@@ -94,7 +94,7 @@ myq -e "CREATE TABLE ek (e ENUM('z', 'a', 'm') NOT NULL, n INT NOT NULL, u INT N
 	PRIMARY KEY (e, n), UNIQUE KEY (u, e)) SELECT ELT(1 + seq DIV 20000, 'z', 'a', 'm') AS e,
 	seq AS n, seq AS u FROM seq_0_to_59999"
 run xpdump --dsn "$MY_DSN" -t ek -o "$T/ek.tar"
-like "$rc:$err" "0:xpdump: warning: table ek: no key to read it in pages by (a primary key or unique index of NOT NULL integer, text or time columns): the ODBC driver holds the whole result in memory while it is read (the table takes [12] MiB on the server)" \
+like "$rc:$err" "0:xpdump: warning: table ek: no key to read it in pages by (a primary key or unique index of NOT NULL integer, text or time columns): the ODBC driver holds the whole result in memory while it is read (the table takes [1-9]* MiB on the server)" \
 	"a primary key and a unique index with an ENUM column: not read in pages by them, a warning"
 tar xOf "$T/ek.tar" --wildcards 'ek/*.csv' | sed 1d | grep -v '^e,n,' >"$T/ek.csv"
 is "$(wc -l <"$T/ek.csv"):$(sort -u "$T/ek.csv" | wc -l)" "60000:60000" \
