@@ -101,7 +101,9 @@ static int finish_one(struct xp_op *op, struct xp_jid *j, struct xp_err *err)
 		struct xp_err why = {0, ""};
 		uint8_t pk[32], kid[8];
 
-		if (o && o->hold)
+		if (!o) /* retention deleted it while the new one was being sealed */
+			return undo(op, j, "the backup was deleted meanwhile", err);
+		if (o->hold)
 			return undo(op, j, "the backup is on legal hold", err);
 		if ((rc = xp_keys_load_public(op->repo, pk, kid, err)) != 0)
 			return rc;

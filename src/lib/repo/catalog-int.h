@@ -105,8 +105,8 @@ int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, str
  * no longer being sealed: the new backup in the catalog in place of the old one (taken in
  * from its own signed files if the rewrite died before), the old one's key destroyed and its
  * files removed as a deletion's ("deleted"), journal "erased"; or, when the new backup never
- * became complete or the old one is on legal hold, the new one's remnants removed and journal
- * "erase-undone". Safe to run again from any point. */
+ * became complete or the old one is on legal hold or gone, the new one's remnants removed and
+ * journal "erase-undone". Safe to run again from any point. */
 int xp_op_finish_erasures(struct xp_op *op, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);

@@ -238,8 +238,8 @@ int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const cha
  *      replaced by NEW", which takes it off every copy, as an expired backup); journal
  *      "erased" (id, the same reason, policy new_id).
  * A crash before 3 leaves new_id incomplete: the recovery removes its remnants and journals
- * "erase-undone", as it does when id went on legal hold meanwhile. So the catalog lists
- * exactly one of the two at every point. */
+ * "erase-undone", as it does when id went on legal hold or was deleted meanwhile. So the catalog
+ * lists exactly one of the two at every point. */
 int xp_catalog_erasing(const char *repo, const struct xp_signkey *key, const char *id,
                        const char *new_id, const char *reason, struct xp_err *err);
 /* Step 4 above: 0 once new_id is listed in place of id; XP_EFAIL when the rewrite was undone. */
