@@ -32,6 +32,10 @@ TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrenc
 	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
 	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+# Erasure rewrites (erase-rewrite.c, catalog-erase.c): xperase --rewrite, and killed at each
+# step of its replacements.
+TESTS += tests/cli/erase-rewrite.sh tests/cli/erase-rewrite-crash.sh
+EXTRA_DIST += tests/cli/erase-rewrite.sh tests/cli/erase-rewrite-crash.sh
 # Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
 TESTS += tests/cli/attack-files.sh
 EXTRA_DIST += tests/cli/attack-files.sh
