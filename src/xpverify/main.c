@@ -748,9 +748,12 @@ static int check_all(struct run *run, int asked)
 	struct xp_err err;
 	int rc;
 
-	/* A rollback fails the run, after every other finding was reported too. */
+	/* A rollback fails the run, after every other finding was reported too; a catalog and
+	 * journal removed altogether are the oldest rollback of all, not a repository that never
+	 * had them. */
 	err = (struct xp_err){0, ""};
-	if (run->catalog && xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
+	if (run->repo && !asked &&
+	    xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
 		xp_warn("%s", err.msg);
 		run->rollback = strdup(err.msg);
 	}
