@@ -433,9 +433,9 @@ static int require_dump(void *ctx, struct xp_err *err)
 	struct xp_dump_brief brief;
 
 	if (xp_dump_tap_result(o->tap, &brief) != 1)
-		return xp_err_set(
-		        err, XP_EFAIL,
-		        "input is not a complete dump stream (no SUMMARY): nothing sealed");
+		return xp_err_set(err, XP_EFAIL,
+		                  "input is not a complete dump stream (%s): nothing sealed",
+		                  xp_dump_tap_why(o->tap));
 	return o->kind == XP_CATALOG_PARTITION ? fits(o, &brief, err) : 0;
 }
 

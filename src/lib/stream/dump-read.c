@@ -417,6 +417,10 @@ struct xp_dump_tap {
 	int64_t pax_size;
 	unsigned long entries;
 	int zeros; /* zero blocks seen after SUMMARY: the end of archive is two */
+	/* the chunks between MANIFEST and SUMMARY, as their headers declare them, which SUMMARY
+	 * must count: a chunk left out or cut short is no complete dump */
+	uint64_t chunks, chunk_bytes;
+	char why[160]; /* why the last xp_dump_tap_result was 0 */
 };
 
 static int tap_ended(const struct xp_dump_tap *tap)
@@ -547,6 +551,9 @@ static int tap_header(struct xp_dump_tap *tap)
 			tap->cap = CAP_MANIFEST;
 		} else if (strcmp(name, "SUMMARY") == 0) {
 			tap->cap = CAP_SUMMARY;
+		} else {
+			tap->chunks++;
+			tap->chunk_bytes += (uint64_t)size;
 		}
 		if (tap->cap != CAP_NONE && size > (int64_t)XP_DUMP_META_MAX)
 			return TAP_DEAD;
@@ -630,17 +637,37 @@ void xp_dump_tap_feed(struct xp_dump_tap *tap, const void *buf, size_t n)
 	}
 }
 
+/* 1 when the chunks seen are the ones SUMMARY counts, else 0 with tap->why set. */
+static int tap_counted(struct xp_dump_tap *tap, const struct xp_manifest *m)
+{
+	uint64_t chunks = 0, bytes = 0;
+
+	for (size_t i = 0; i < m->ntables; i++) {
+		chunks += m->tables[i].chunks;
+		bytes += m->tables[i].bytes;
+	}
+	if (chunks == tap->chunks && bytes == tap->chunk_bytes)
+		return 1;
+	snprintf(tap->why, sizeof tap->why,
+	         "SUMMARY counts %" PRIu64 " chunks of %" PRIu64 " bytes, the stream has %" PRIu64
+	         " of %" PRIu64,
+	         chunks, bytes, tap->chunks, tap->chunk_bytes);
+	return 0;
+}
+
 int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 {
 	struct xp_manifest m;
 	int ok = 0;
 
 	memset(out, 0, sizeof *out);
+	snprintf(tap->why, sizeof tap->why, "no SUMMARY");
 	if (tap->state != TAP_END || !tap->manifest || !tap->summary)
 		return 0;
+	snprintf(tap->why, sizeof tap->why, "a MANIFEST or SUMMARY that does not parse");
 	if (xp_manifest_parse(tap->manifest, tap->mlen, &m, NULL))
 		return 0;
-	if (xp_summary_parse(tap->summary, tap->slen, &m, NULL) == 0) {
+	if (xp_summary_parse(tap->summary, tap->slen, &m, NULL) == 0 && tap_counted(tap, &m)) {
 		snprintf(out->source, sizeof out->source, "%s", m.source);
 		out->tables = m.ntables;
 		out->has_since = m.has_since;
@@ -663,4 +690,9 @@ int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 	}
 	xp_manifest_free(&m);
 	return ok;
+}
+
+const char *xp_dump_tap_why(const struct xp_dump_tap *tap)
+{
+	return tap->why;
 }
