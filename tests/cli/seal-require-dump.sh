@@ -64,6 +64,10 @@ for c in "gone:0 of 0:a chunk left out" "short:1 of 10:a chunk cut short" \
 	is "$rc:$out:$err" "1::xpseal: input is not a complete dump stream (SUMMARY counts 1 chunks of $chunk bytes, the stream has $has): nothing sealed" \
 		"a dump with $what before its SUMMARY is refused"
 done
+cat "$T/dump.tar" "$T/dump.tar" >"$T/two.tar"
+run xpseal -r "$T/repo" --require-dump -q -i "$T/two.tar"
+is "$rc:$out:$err" "1::xpseal: input is not a complete dump stream (data after its end of archive): nothing sealed" \
+	"two dumps concatenated are refused: every reader would drop the second"
 is "$(entries)" 3 "none of them was cataloged"
 is "$(files)" 6 "nor left a file"
 run xpverify -r "$T/repo"

@@ -43,6 +43,8 @@ struct xp_dump_reader {
 
 /* 1 when the tap has seen the end blocks, -1 when it has given up on the stream, else 0. */
 static int tap_ended(const struct xp_dump_tap *tap);
+/* 1 when bytes other than zeros followed the end blocks. */
+static int tap_trailing(const struct xp_dump_tap *tap);
 
 static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
 {
@@ -340,7 +342,23 @@ static int finish(struct xp_dump_reader *r, struct xp_err *err)
 			rc = xp_err_set(err, XP_EINTEGRITY,
 			                "dump stream truncated: no end-of-archive after SUMMARY");
 	}
-	if (!rc && tap_ended(r->tap) < 0)
+	/* and on to the end of the input, which holds one stream: a second one concatenated
+	 * after it would otherwise be dropped without a word */
+	while (!rc && tap_ended(r->tap) > 0) {
+		const void *b;
+		la_ssize_t n = read_cb(r->a, r, &b);
+
+		if (n < 0)
+			rc = xp_err_set(err, XP_EFAIL, "dump stream: read: %s",
+			                strerror(r->rerrno));
+		else if (n == 0)
+			break;
+	}
+	if (!rc && tap_trailing(r->tap))
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "dump stream: data after its end of archive (one stream is read "
+		                "at a time)");
+	else if (!rc && tap_ended(r->tap) < 0)
 		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: damaged tar structure");
 	return rc;
 }
@@ -420,12 +438,18 @@ struct xp_dump_tap {
 	/* the chunks between MANIFEST and SUMMARY, as their headers declare them, which SUMMARY
 	 * must count: a chunk left out or cut short is no complete dump */
 	uint64_t chunks, chunk_bytes;
+	int trailing;  /* bytes other than zeros after the end of archive: a second stream? */
 	char why[160]; /* why the last xp_dump_tap_result was 0 */
 };
 
 static int tap_ended(const struct xp_dump_tap *tap)
 {
 	return tap->state == TAP_END ? 1 : tap->state == TAP_DEAD ? -1 : 0;
+}
+
+static int tap_trailing(const struct xp_dump_tap *tap)
+{
+	return tap->trailing;
 }
 
 struct xp_dump_tap *xp_dump_tap_new(void)
@@ -635,6 +659,14 @@ void xp_dump_tap_feed(struct xp_dump_tap *tap, const void *buf, size_t n)
 		if (tap->body == 0 && tap->pad == 0)
 			tap->state = tap_body_end(tap);
 	}
+	/* after the end only the record's zero padding may come: anything else would be lost
+	 * by every reader, which stops at the end */
+	for (; n && tap->state == TAP_END; p++, n--) {
+		if (*p) {
+			tap->trailing = 1;
+			tap->state = TAP_DEAD;
+		}
+	}
 }
 
 /* 1 when the chunks seen are the ones SUMMARY counts, else 0 with tap->why set. */
@@ -661,7 +693,8 @@ int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 	int ok = 0;
 
 	memset(out, 0, sizeof *out);
-	snprintf(tap->why, sizeof tap->why, "no SUMMARY");
+	snprintf(tap->why, sizeof tap->why, "%s",
+	         tap->trailing ? "data after its end of archive" : "no SUMMARY");
 	if (tap->state != TAP_END || !tap->manifest || !tap->summary)
 		return 0;
 	snprintf(tap->why, sizeof tap->why, "a MANIFEST or SUMMARY that does not parse");
