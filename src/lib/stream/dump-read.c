@@ -330,27 +330,18 @@ static int finish(struct xp_dump_reader *r, struct xp_err *err)
 	if (!rc && r->peeked)
 		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: %s after SUMMARY", r->name);
 	/* the rest of the input (the end blocks and the record's padding) goes by the tap,
-	 * which knows whether the two end blocks came */
-	while (!rc && tap_ended(r->tap) == 0) {
+	 * which knows whether the two end blocks came, and on to its end: the input holds one
+	 * stream, and a second one concatenated after it would otherwise be dropped unread */
+	while (!rc && tap_ended(r->tap) >= 0) {
 		const void *b;
 		la_ssize_t n = read_cb(r->a, r, &b);
 
 		if (n < 0)
 			rc = xp_err_set(err, XP_EFAIL, "dump stream: read: %s",
 			                strerror(r->rerrno));
-		else if (n == 0)
+		else if (n == 0 && tap_ended(r->tap) == 0)
 			rc = xp_err_set(err, XP_EINTEGRITY,
 			                "dump stream truncated: no end-of-archive after SUMMARY");
-	}
-	/* and on to the end of the input, which holds one stream: a second one concatenated
-	 * after it would otherwise be dropped without a word */
-	while (!rc && tap_ended(r->tap) > 0) {
-		const void *b;
-		la_ssize_t n = read_cb(r->a, r, &b);
-
-		if (n < 0)
-			rc = xp_err_set(err, XP_EFAIL, "dump stream: read: %s",
-			                strerror(r->rerrno));
 		else if (n == 0)
 			break;
 	}
