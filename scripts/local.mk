@@ -8,3 +8,5 @@ TESTS += tests/cli/install.sh
 EXTRA_DIST += tests/cli/install.sh
 # The static libraries of the Windows cross build (README.md "Windows (in progress)").
 dist_noinst_SCRIPTS += scripts/build-mingw-deps
+# xperase --rewrite of a 1M-row backup against xpseal open | xpseal of the same backup.
+dist_noinst_SCRIPTS += scripts/bench-rewrite
