@@ -94,8 +94,9 @@ run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpseal/xpseal" open -r "$
 	--password-file "$T/pw" -o "$T/opened2" "$sh"
 ok "$([ "$rc" -ne 0 ]; echo $?)" "a shreddable backup does not open from the copy: its key is not there"
 
-# A run killed between writing a backup and renaming it, then resumed. The fault point's
-# number comes from a traced run to another new target: per backup, its signature's
+# A run killed between writing a backup and renaming it, then resumed. Backups are written
+# under temp names, then each file fsynced and renamed in order; the fault point's number
+# comes from a traced run to another new target: per backup, its signature's
 # copy-before-fsync, then the backup's (the 4th is the second backup's .xps).
 xpcopy add -r "$R" --jurisdiction eu probe "$T/probe"
 XP_FAULT_TRACE=1 xpcopy -r "$R" probe 2>"$T/trace" >/dev/null
@@ -109,9 +110,12 @@ is "$rc" 137 "a copy killed mid-way (SIGKILL at fault point $k)"
 sorted=$(awk -F'\t' '$1 !~ /^#/ { print $3 "\t" $1 }' "$R/catalog" | LC_ALL=C sort | cut -f2)
 first=$(echo "$sorted" | sed -n 1p)
 second=$(echo "$sorted" | sed -n 2p)
-is "$(listing "$T/usb")" "$(printf '%s\n%s\n%s\n' "$(files_of "$first")" \
-	"data/${second:0:2}/$second.xps.minisig" "data/${second:0:2}/.$second.xps.copying" | LC_ALL=C sort)" \
-	"the half copied backup has only its temp name on the target"
+temps() { for i in "$@"; do printf 'data/%s/.%s.xps.copying\ndata/%s/.%s.xps.minisig.copying\n' "${i:0:2}" "$i" "${i:0:2}" "$i"; done; }
+# shellcheck disable=SC2046
+is "$(listing "$T/usb")" "$(printf '%s\n%s\n%s\n%s\n' "$(files_of "$first")" \
+	"data/${second:0:2}/$second.xps.minisig" "data/${second:0:2}/.$second.xps.copying" \
+	"$(temps $(echo "$sorted" | sed -n 3,4p))" | LC_ALL=C sort)" \
+	"the half copied backups have only their temp names on the target"
 run xpverify -r "$R" --copies
 is "$rc" 0 "xpverify: an interrupted copy is no finding"
 like "$err" "*warning: copy usb: data/${second:0:2}/.$second.xps.copying: an interrupted copy (the next copy ends it)*" \
