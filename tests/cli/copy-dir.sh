@@ -93,6 +93,17 @@ ok $? "to the bytes sealed"
 run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpseal/xpseal" open -r "$C" \
 	--password-file "$T/pw" -o "$T/opened2" "$sh"
 ok "$([ "$rc" -ne 0 ]; echo $?)" "a shreddable backup does not open from the copy: its key is not there"
+# There, the key a copy of the data never carries is no finding; on this host, which keeps the
+# repository's keys, a missing one is.
+run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpverify/xpverify" -r "$C" -p "$R/keys/signer.pub"
+is "$rc:$(echo "$out" | tail -n 1)" "0:catalog and journal: no findings" \
+	"xpverify on another host: the copy's shreddable backup lacking its key is no finding"
+mv "$XP_STATE_DIR/vault/$rid/$sh.key" "$T/held.key"
+run xpverify -r "$R"
+is "$rc" 1 "xpverify on the backup host: a key missing from its vault fails"
+like "$err" "*data/${sh:0:2}/$sh.xps: its key $sh.key is in neither $XP_STATE_DIR/vault/$rid nor keys/shred*" \
+	"naming the backup and the vault"
+mv "$T/held.key" "$XP_STATE_DIR/vault/$rid/$sh.key"
 
 # A run killed between writing a backup and renaming it, then resumed. Backups are written
 # under temp names, then each file fsynced and renamed in order; the fault point's number

@@ -218,6 +218,7 @@ struct check {
 	int oom;
 	struct xp_vault vault; /* where the keys of shreddable backups are (vault.h) */
 	int has_vault;
+	int keys_here; /* this host keeps the repository's keys (xp_vault_here) */
 };
 
 static const struct xp_jid *jid(const struct check *c, const char *id)
@@ -402,7 +403,8 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
 	if (!c->has_vault)
 		goto out;
-	if (e->shreddable && e->state == XP_CATALOG_SEALED && !xp_vault_holds(&c->vault, e->id))
+	if (e->shreddable && e->state == XP_CATALOG_SEALED && c->keys_here &&
+	    !xp_vault_holds(&c->vault, e->id))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
 		      "%s: its key %s.key is in neither %s nor keys/shred: the backup cannot be "
 		      "opened",
@@ -549,7 +551,8 @@ static int still_true(const struct check *c, const struct later *l, const struct
 		if (e)
 			is = e->state == XP_CATALOG_SHREDDED
 			             ? xp_vault_holds(&c->vault, l->id)
-			             : e->shreddable && !xp_vault_holds(&c->vault, l->id);
+			             : e->shreddable && c->keys_here &&
+			                       !xp_vault_holds(&c->vault, l->id);
 		return is;
 	default: return xp_idset_has(now, l->id) && there; /* the content findings */
 	}
@@ -639,6 +642,7 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 	c.has_key = signer || xp_sign_pub_read(pub, &c.key, &cerr) == 0;
 	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
 	c.has_vault = xp_vault_open(repo, &c.vault, &cerr) == 0;
+	c.keys_here = c.has_vault && xp_vault_here(&c.vault);
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		goto out;

@@ -323,6 +323,24 @@ int xp_vault_holds(const struct xp_vault *v, const char *id)
 	return fd >= 0;
 }
 
+int xp_vault_here(const struct xp_vault *v)
+{
+	struct xp_err ignored;
+	struct place p;
+	DIR *d = NULL;
+	int here = 0;
+
+	for (int which = HOST; which <= LEGACY && !here; which++) {
+		if (place_of(v, which, &p, &ignored))
+			return 0;
+		here = xp_repo_opendir(p.base, p.dir, &d, &ignored) == 0;
+		if (here)
+			closedir(d);
+		place_free(&p);
+	}
+	return here;
+}
+
 /* The host's vault directory, made 0700 (and STATE/vault) when missing, and made 0700 again
  * when someone opened it to others. */
 static int make_host(const struct xp_vault *v, const struct place *host, struct xp_err *err)

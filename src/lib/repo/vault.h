@@ -51,6 +51,12 @@ int xp_vault_read(void *v, const char *id, uint8_t buf[XP_VAULT_KEY_LEN], struct
 /* Whether the host's vault or REPO/keys/shred holds a key file for id. */
 int xp_vault_holds(const struct xp_vault *v, const char *id);
 
+/* Whether this host keeps REPO's keys: its vault directory is there (made by the first
+ * shreddable backup sealed here, a migration or a vault copy registered here), or REPO still
+ * has keys/shred. A host without either (another host reading a copy of the data, which by
+ * design carries no key) is not expected to hold any key. */
+int xp_vault_here(const struct xp_vault *v);
+
 /* Stores the key file of id, durably (temp, fsync, rename, fsync the directory), in the host's
  * vault, then in every registered copy it can reach; *missed (may be NULL) gets the number of
  * copies it could not reach. A failure of the host's vault is returned. */
