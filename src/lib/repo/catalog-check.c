@@ -194,7 +194,7 @@ static int data_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 struct later {
 	int kind;
 	char id[XP_REPO_ID_HEX];
-	char rel[128]; /* relative to REPO */
+	char rel[512]; /* relative to REPO, or an absolute path (a key in a vault) */
 	char *msg;
 };
 
@@ -342,6 +342,25 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 	free(ents);
 	free(dir);
 	return rc;
+}
+
+/* A key in the host's vault or a vault copy whose backup is gone: the catalog does not list it
+ * (or lists it shredded), and no deletion or shredding of it is pending. */
+static int vault_orphan(void *ctx, const char *id, const char *place, const char *path)
+{
+	struct check *c = ctx;
+	const struct xp_catalog_entry *e = xp_catalog_find(&c->cat, id);
+	const struct xp_jid *j = jid(c, id);
+
+	if ((e && e->state != XP_CATALOG_SHREDDED) ||
+	    (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING))))
+		return 0;
+	if (e && strcmp(place, "host vault") == 0)
+		return 0; /* check_entry reports it */
+	defer(c, XP_FIND_ORPHAN, id, path,
+	      "%s: key of %s backup %s (xpexpire destroys it): it would open a copy of the backup",
+	      path, e ? "shredded" : "no", id);
+	return 0;
 }
 
 /* A message of sign.c's without its leading "PATH: " (the finding names the file already). */
@@ -535,7 +554,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 {
 	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
 	const struct xp_catalog_entry *e;
-	char *path = xp_repo_join(c->repo, l->rel);
+	char *path = l->rel[0] == '/' ? strdup(l->rel) : xp_repo_join(c->repo, l->rel);
 	int there = path && exists(path), is = 0;
 
 	free(path);
@@ -544,6 +563,11 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
 	case XP_FIND_ORPHAN:
+		if (l->rel[0] == '/') { /* a key in a vault */
+			e = xp_catalog_find(cat, l->id);
+			return there && (!e || e->state == XP_CATALOG_SHREDDED);
+		}
+		return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_PENDING: return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_SEAL_TEMP: return there;
 	case XP_FIND_SHRED_KEY:
@@ -685,6 +709,8 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 	rc = walk_data(repo, orphan, &c, err);
 	if (rc == 0)
 		rc = orphan_keys(&c, err);
+	if (rc == 0 && c.has_vault)
+		rc = xp_vault_list(&c.vault, 0, vault_orphan, &c, err);
 	if (rc == 0)
 		rc = confirm(&c, err);
 out:

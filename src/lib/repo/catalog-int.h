@@ -98,6 +98,11 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
  * reached (told to the tool as XP_FIND_VAULT): then "shredding" stays pending, and every later
  * change tries again. */
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
+/* Destroys id's key in every place the vault knows, journaling "key-destroyed" per place that
+ * held it (*destroyed: some did); a vault copy not reached is told to the tool (XP_FIND_VAULT)
+ * and counted in *unreached. */
+int xp_op_destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *unreached,
+                      struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
 /* Reads the journal into per-id records (no lock needed); free with xp_jids_free. trust->mark

@@ -233,6 +233,16 @@ int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const cha
  * first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
+/* Keys left behind: destroys every key the vault holds (the host's vault, keys/shred, each
+ * registered vault copy reached) of a backup that is gone: one the catalog no longer lists and
+ * the signed journal records as deleted, or one listed as shredded. Such a key came back (a
+ * vault restored from a host backup, a vault copy registered again) or was out of reach when
+ * its backup went; it would open any copy of the backup made meanwhile. Each place is
+ * journaled "key-destroyed". Takes the lock; *dropped (may be NULL) gets the number of
+ * backups whose keys went. */
+int xp_catalog_drop_keys(const char *repo, const struct xp_signkey *key, size_t *dropped,
+                         struct xp_err *err);
+
 /* Appends one event to the journal under the lock (for events outside the catalog: "verified",
  * "drill"). id may be NULL ("-"); reason and policy may be NULL. */
 int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,

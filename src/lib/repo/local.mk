@@ -3,7 +3,7 @@
 src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/keys.c src/lib/repo/keys.h src/lib/repo/keys-int.h src/lib/repo/keys-rotate.c \
 	src/lib/repo/catalog.c src/lib/repo/catalog.h src/lib/repo/catalog-int.h \
-	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c \
+	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c src/lib/repo/catalog-keys.c \
 	src/lib/repo/catalog-discard.c src/lib/repo/catalog-check.c \
 	src/lib/repo/journal.c src/lib/repo/journal.h \
 	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
@@ -46,5 +46,7 @@ tests_unit_repo_partition_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/partition
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
-TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
-EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \
+	tests/cli/vault-orphans.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \
+	tests/cli/vault-orphans.sh

@@ -93,6 +93,14 @@ int xp_vault_remove(struct xp_vault *v, const char *dir, struct xp_err *err);
 /* Whether vault copy i can be reached: 0, or why not (its DIR/REPOID is missing: not mounted). */
 int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err);
 
+/* Calls fn for every key file ID.key in the host's vault, REPO/keys/shred when legacy is set,
+ * and each registered copy that can be reached (one that cannot holds nothing here: vault list
+ * and sync report it); place as in struct xp_vault_place, path the file. fn's non-zero return
+ * stops the walk and is returned. */
+typedef int xp_vault_key_fn(void *ctx, const char *id, const char *place, const char *path);
+int xp_vault_list(const struct xp_vault *v, int legacy, xp_vault_key_fn *fn, void *ctx,
+                  struct xp_err *err);
+
 /* What a sync or a migration did, per key or copy, for the tool to print. */
 struct xp_vault_event {
 	const char *id;    /* the backup id, or "" */
