@@ -76,6 +76,7 @@ struct run {
 	struct finding *found;
 	size_t nfound, kinds[NKINDS]; /* findings, and how many of each kind */
 	size_t warnings;              /* seal temp files seen (not findings) */
+	size_t vault_keys;            /* keys a vault copy lacks (XP_FIND_VAULT) */
 	int check_failed;             /* the catalog check could not run */
 	char *error;        /* why the run failed as a whole ("nothing checked"), or NULL */
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
@@ -709,6 +710,8 @@ static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 		run->kinds[f->kind]++;
 	else if (f->kind == XP_FIND_SEAL_TEMP)
 		run->warnings++;
+	else if (f->kind == XP_FIND_VAULT)
+		run->vault_keys++;
 	judge(run, f);
 	if (grown)
 		run->found = grown;
@@ -735,7 +738,7 @@ static int failure_findings(const struct run *run)
 {
 	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
 	       run->kinds[XP_FIND_CONTINUITY] || run->kinds[XP_FIND_PENDING] ||
-	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE];
+	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE] || run->vault_keys;
 }
 
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */

@@ -2,7 +2,8 @@
 # Keys left behind: a key in the host's vault or a vault copy for a backup that is gone
 # (deleted, or shredded) is a finding of xpverify, and xpexpire destroys it, journaling
 # "key-destroyed" for each place. Such keys come back with a host vault restored from an old
-# host backup, or a vault copy registered again after it missed a deletion and a shred.
+# host backup, or a vault copy registered again after it missed a deletion and a shred. A
+# vault copy that lacks the key of a backup still sealed is a finding too.
 # shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
@@ -57,5 +58,16 @@ run xpverify -r "$R"
 is "$rc" 0 "xpverify: no findings afterwards"
 run xpexpire -r "$R" --keep-last 2
 is "$rc:$(printf '%s\n' "$out" | grep -c 'destroyed the keys')" "0:0" "a second run has nothing to destroy"
+
+# A vault copy that lost a key (a disk restored from an older image): xpverify names it, and
+# xpseal vault sync gives it back.
+rm "$T/disk1/$RID/$c.key"
+run xpverify -r "$R"
+is "$rc:$err" "1:xpverify: $T/disk1/$RID/$c.key: missing: vault copy $T/disk1 lacks the key of backup $c (xpseal vault sync copies it)" \
+	"xpverify: a key missing from a vault copy fails the check, naming it"
+run xpseal vault sync -r "$R"
+is "$rc:$out" "0:$c: vault copy $T/disk1: copied" "vault sync copies it there again"
+run xpverify -r "$R"
+is "$rc" 0 "and the check is clean"
 
 done_testing

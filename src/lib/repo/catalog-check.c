@@ -363,6 +363,41 @@ static int vault_orphan(void *ctx, const char *id, const char *place, const char
 	return 0;
 }
 
+/* Each vault copy that can be reached holds the key of every sealed shreddable backup whose
+ * key the host's vault holds (one out of reach is vault list's and sync's to report). */
+static void vault_copies(struct check *c)
+{
+	for (size_t i = 0; i < c->vault.ncopies; i++) {
+		struct xp_err ignored;
+
+		if (xp_vault_reach_copy(&c->vault, i, &ignored) != 0)
+			continue;
+		for (size_t k = 0; k < c->cat.n; k++) {
+			const struct xp_catalog_entry *e = &c->cat.entries[k];
+			const struct xp_jid *j = jid(c, e->id);
+			char *path;
+
+			if (!e->shreddable || e->state != XP_CATALOG_SEALED ||
+			    (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING))) ||
+			    !xp_vault_holds(&c->vault, e->id))
+				continue;
+			path = xp_asprintf("%s/%s/%s.key", c->vault.copies[i], c->vault.repo_id,
+			                   e->id);
+			if (!path) {
+				c->oom = 1;
+				return;
+			}
+			if (!exists(path))
+				defer(c, XP_FIND_VAULT, e->id, path,
+				      "%s: missing: vault copy %s lacks the key of backup %s "
+				      "(xpseal "
+				      "vault sync copies it)",
+				      path, c->vault.copies[i], e->id);
+			free(path);
+		}
+	}
+}
+
 /* A message of sign.c's without its leading "PATH: " (the finding names the file already). */
 static const char *after_path(const char *msg, const char *path)
 {
@@ -570,6 +605,10 @@ static int still_true(const struct check *c, const struct later *l, const struct
 		return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_PENDING: return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_SEAL_TEMP: return there;
+	case XP_FIND_VAULT: /* a key missing from a vault copy */
+		e = xp_catalog_find(cat, l->id);
+		return !there && e && e->shreddable && e->state == XP_CATALOG_SEALED &&
+		       xp_vault_holds(&c->vault, l->id);
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
 		if (e)
@@ -711,6 +750,8 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		rc = orphan_keys(&c, err);
 	if (rc == 0 && c.has_vault)
 		rc = xp_vault_list(&c.vault, 0, vault_orphan, &c, err);
+	if (rc == 0 && c.keys_here)
+		vault_copies(&c);
 	if (rc == 0)
 		rc = confirm(&c, err);
 out:

@@ -278,7 +278,8 @@ enum xp_catalog_finding_kind {
 	                      * interrupted (the next change removes it once no seal holds it) */
 	XP_FIND_DISCARDED,   /* a change removed such a temp file (see xp_catalog_set_notice) */
 	XP_FIND_VAULT        /* a change could not reach a registered vault copy to destroy a key
-	                      * there: the shredding stays pending (see xp_catalog_set_notice) */
+	                      * there: the shredding stays pending (see xp_catalog_set_notice);
+	                      * or (xp_catalog_check) a vault copy lacks a sealed backup's key */
 };
 
 struct xp_catalog_finding {
