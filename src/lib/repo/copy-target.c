@@ -343,35 +343,30 @@ static int dir_seen(const struct xp_ct_staged *v, size_t i)
 	return 0;
 }
 
-int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t n, size_t *named,
+int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t n,
                  struct xp_err *err)
 {
-	size_t i;
 	int rc = 0;
 
-	*named = 0;
 	/* Each file's fsync waits for little: its writeback started as it was written. */
-	for (i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (v[i].fd < 0)
 			continue;
 		xp_fault_point("copy-before-fsync");
 		if (fsync(v[i].fd) != 0 ||
-		    renameat(v[i].dfd, v[i].tmp, v[i].dfd, v[i].rel + v[i].base) != 0)
+		    renameat(v[i].dfd, v[i].tmp, v[i].dfd, v[i].rel + v[i].base) != 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where,
 			                v[i].rel);
-		else {
+		} else {
 			close(v[i].fd);
 			v[i].fd = -1;
 		}
 	}
-	*named = rc ? i - 1 : i;
 	/* The renames are on disk before the caller records anything: one fsync per directory. */
-	for (i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (v[i].dfd >= 0 && !dir_seen(v, i) && fsync(v[i].dfd) != 0)
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, t->where);
-	if (rc)
-		*named = 0;
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		xp_ct_unstage(&v[i]);
 	return rc;
 }
@@ -380,12 +375,11 @@ static int dir_put(const struct xp_copy_target *t, int fd, const char *path, con
                    const uint8_t *want, uint64_t want_size, struct xp_err *err)
 {
 	struct xp_ct_staged s;
-	size_t named;
 	int rc;
 
 	rc = xp_ct_stage(t, fd, path, rel, want, want_size, &s, err);
 	if (rc == 0)
-		rc = xp_ct_commit(t, &s, 1, &named, err);
+		rc = xp_ct_commit(t, &s, 1, err);
 	return rc;
 }
 
