@@ -344,15 +344,17 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 	return rc;
 }
 
-/* A key in the host's vault or a vault copy whose backup is gone: the catalog does not list it
- * (or lists it shredded), and no deletion or shredding of it is pending. */
+/* A key in the host's vault or a vault copy whose backup is gone: the catalog lists it
+ * shredded, or no more and the journal records it deleted; no deletion or shredding of it is
+ * pending. (A key of an id the journal never had is a seal's that was killed before the
+ * catalog: it has no backup to open.) */
 static int vault_orphan(void *ctx, const char *id, const char *place, const char *path)
 {
 	struct check *c = ctx;
 	const struct xp_catalog_entry *e = xp_catalog_find(&c->cat, id);
 	const struct xp_jid *j = jid(c, id);
 
-	if ((e && e->state != XP_CATALOG_SHREDDED) ||
+	if ((e && e->state != XP_CATALOG_SHREDDED) || (!e && !(j && (j->flags & XP_J_DELETED))) ||
 	    (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING))))
 		return 0;
 	if (e && strcmp(place, "host vault") == 0)
