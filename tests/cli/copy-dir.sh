@@ -98,6 +98,12 @@ ok "$([ "$rc" -ne 0 ]; echo $?)" "a shreddable backup does not open from the cop
 run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpverify/xpverify" -r "$C" -p "$R/keys/signer.pub"
 is "$rc:$(echo "$out" | tail -n 1)" "0:catalog and journal: no findings" \
 	"xpverify on another host: the copy's shreddable backup lacking its key is no finding"
+# (a copy of the copy: a deep check journals what it verified)
+cp -a "$C" "$T/copy-of-copy"
+run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpverify/xpverify" -r "$T/copy-of-copy" \
+	-p "$R/keys/signer.pub" --deep --password-file "$T/pw" "$sh"
+is "$rc:$(echo "$out" | tail -n 1)" "0:$sh: shreddable, its key is in the backup host's vault: not opened" \
+	"xpverify --deep there passes it over, as it does a shredded one"
 mv "$XP_STATE_DIR/vault/$rid/$sh.key" "$T/held.key"
 run xpverify -r "$R"
 is "$rc" 1 "xpverify on the backup host: a key missing from its vault fails"
