@@ -76,6 +76,13 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	o->found = 1;
 }
 
+/* A table the driver holds whole in memory (db/odbc.h, warn). */
+static void warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: warning: %s\n", xp_progname, msg);
+}
+
 /* The driver crashed while fetching (db/fetch.h): the unfinished output goes. */
 static void unlink_temp(void *path)
 {
@@ -321,6 +328,7 @@ static int cmd_dump(struct args *a, struct xp_err *err)
 		o->progress = show;
 		o->progress_arg = &prog;
 	}
+	o->warn = warn;
 	rc = xp_dump_run(o, fd, err);
 	if (o->progress)
 		fputc('\n', stderr);
@@ -340,7 +348,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpdump";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc < 0) {

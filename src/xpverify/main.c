@@ -841,9 +841,12 @@ static int check_all(struct run *run, int asked)
 	struct xp_err err;
 	int rc;
 
-	/* A rollback fails the run, after every other finding was reported too. */
+	/* A rollback fails the run, after every other finding was reported too; a catalog and
+	 * journal removed altogether are the oldest rollback of all, not a repository that never
+	 * had them. */
 	err = (struct xp_err){0, ""};
-	if (run->catalog && xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
+	if (run->repo && !asked &&
+	    xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
 		xp_warn("%s", err.msg);
 		run->rollback = strdup(err.msg);
 	}
@@ -888,8 +891,11 @@ static int check_all(struct run *run, int asked)
 		nothing_checked(run, asked);
 	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
 		printf("catalog and journal: no findings\n");
-	if (fflush(stdout) != 0)
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
 		return XP_EFAIL;
+	}
 	if (run->count[BAD] || integrity_findings(run) || run->rollback)
 		return XP_EINTEGRITY;
 	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
@@ -1138,8 +1144,11 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 		rc = st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
 	if (run->json)
 		print_json(run);
-	if (fflush(stdout) != 0 && rc == 0)
+	errno = 0;
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
 		rc = XP_EFAIL;
+	}
 	/* What this run verified becomes what this host has seen. */
 	if (rc == 0 && run->catalog && xp_trust_seen(run->repo, &run->trust, &seen) != 0)
 		xp_warn("%s: trust pins not updated: %s", run->repo, seen.msg);
@@ -1190,7 +1199,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpverify";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a, &run);
