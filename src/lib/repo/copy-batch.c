@@ -13,7 +13,9 @@
 #include "repo/repo.h"
 
 /* Files are staged by this many threads: BLAKE2b of what is sent, not the disk, is what a
- * copy to a fast disk waits for, and two backups are hashed at once. */
+ * copy to a fast disk waits for, and two backups are hashed at once. No fault point is on the
+ * stagers' way (xp_fault_point counts calls, and crash tests count them in order): they are
+ * all in xp_ct_commit, which runs on one thread. */
 #define STAGERS 2
 
 /* Backups being staged: each one's signature and file, staged by whichever thread takes it. */
