@@ -6,3 +6,5 @@ dist_bin_SCRIPTS += scripts/xpbackup-drill
 dist_man_MANS += man/xpbackup-drill.1
 TESTS += tests/cli/install.sh
 EXTRA_DIST += tests/cli/install.sh
+# xperase --rewrite of a 1M-row backup against xpseal open | xpseal of the same backup.
+dist_noinst_SCRIPTS += scripts/bench-rewrite

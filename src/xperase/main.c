@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "repo/catalog.h"
+#include "repo/copy.h"
 #include "repo/erase.h"
 #include "repo/repo.h"
 #include "repo/seal-repo.h"
@@ -26,6 +27,8 @@ static const char usage_text[] =
         "               [--interval T1/T2]... [--password-file F] [--signing-key F] [-p PUBKEY]\n"
         "       xperase -r REPO --list [-p PUBKEY]\n"
         "       xperase -r REPO --dry-run [--password-file F] [-p PUBKEY]\n"
+        "       xperase -r REPO --rewrite [--dry-run] [--password-file F] [--signing-key F]\n"
+        "               [-p PUBKEY]\n"
         "\n"
         "Records a request to erase rows in the repository's erasure ledger: the rows of the\n"
         "tables that hold one of the values (if any) and lie in one of the intervals (if any).\n"
@@ -39,6 +42,7 @@ static const char usage_text[] =
         "      --interval T1/T2  rows whose time column is in [T1, T2) (repeatable)\n"
         "      --list            list the ledger's requests, checked\n"
         "      --dry-run         say which backups hold how many rows the ledger covers\n"
+        "      --rewrite         re-seal every backup holding such rows without them\n"
         "      --password-file F the configuration password (default: $XP_PASSWORD_FILE, tty)\n"
         "      --signing-key F   the host's signing key (default: the host's)\n"
         "  -p, --pubkey FILE     trust this signer for this run\n"
@@ -46,7 +50,7 @@ static const char usage_text[] =
 
 struct args {
 	const char *repo, *ref, *reason, *password_file, *signing_key, *pubkey;
-	int list, dry_run;
+	int list, dry_run, rewrite;
 	struct xp_erase_entry e;
 	char **values; /* COL=VALUE as given */
 	size_t nvalues;
@@ -95,7 +99,17 @@ static int add_interval(struct xp_erase_entry *e, const char *arg, struct xp_err
 /* Reads the options into a: 0, 1 (--help), 2 (--version), or a library code with err set. */
 static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 {
-	enum { O_REF = 256, O_REASON, O_VALUE, O_INTERVAL, O_LIST, O_DRY_RUN, O_PWFILE, O_SIGNKEY };
+	enum {
+		O_REF = 256,
+		O_REASON,
+		O_VALUE,
+		O_INTERVAL,
+		O_LIST,
+		O_DRY_RUN,
+		O_REWRITE,
+		O_PWFILE,
+		O_SIGNKEY
+	};
 	static const struct option longopts[] = {
 	        {"repo", required_argument, NULL, 'r'},
 	        {"ref", required_argument, NULL, O_REF},
@@ -105,6 +119,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 	        {"interval", required_argument, NULL, O_INTERVAL},
 	        {"list", no_argument, NULL, O_LIST},
 	        {"dry-run", no_argument, NULL, O_DRY_RUN},
+	        {"rewrite", no_argument, NULL, O_REWRITE},
 	        {"password-file", required_argument, NULL, O_PWFILE},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"pubkey", required_argument, NULL, 'p'},
@@ -132,6 +147,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		case O_INTERVAL: rc = add_interval(&a->e, optarg, err); break;
 		case O_LIST: a->list = 1; break;
 		case O_DRY_RUN: a->dry_run = 1; break;
+		case O_REWRITE: a->rewrite = 1; break;
 		case O_PWFILE: a->password_file = optarg; break;
 		case O_SIGNKEY: a->signing_key = optarg; break;
 		case 'p': a->pubkey = optarg; break;
@@ -147,12 +163,16 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 	a->repo = xp_repo_path(a->repo);
 	if (!a->repo)
 		return xp_err_set(err, XP_EUSAGE, "no repository: give -r REPO or set XP_REPO");
-	if (a->list && a->dry_run)
-		return xp_err_set(err, XP_EUSAGE, "give one of --list and --dry-run");
-	if (a->list || a->dry_run)
+	if (a->list && (a->dry_run || a->rewrite))
+		return xp_err_set(err, XP_EUSAGE, "give one of --list, --dry-run and --rewrite");
+	if (a->rewrite && !a->signing_key)
+		a->signing_key = xp_keys_default_signing_key();
+	if (a->list || a->dry_run || a->rewrite)
 		return a->ref || a->reason || a->e.ntables || a->nvalues || a->e.niv
 		               ? xp_err_set(err, XP_EUSAGE, "%s takes no request",
-		                            a->list ? "--list" : "--dry-run")
+		                            a->list      ? "--list"
+		                            : a->rewrite ? "--rewrite"
+		                                         : "--dry-run")
 		               : 0;
 	if (!a->ref || !a->reason || !a->e.ntables || (!a->nvalues && !a->e.niv))
 		return xp_err_set(err, XP_EUSAGE,
@@ -199,74 +219,204 @@ out:
 	return rc;
 }
 
-/* One backup through the filter into /dev/null: the rows each request covers in it. */
-static int count_backup(const struct args *a, const struct xp_catalog_entry *e,
-                        const struct xp_sign_pub *signer, const uint8_t *sk,
-                        const struct xp_erase_ledger *l, int null, struct xp_err *err)
+/* One backup through the filter into /dev/null: c (zeroed) gets the rows each request covers
+ * in it. */
+static int count(const char *repo, const struct xp_catalog_entry *e,
+                 const struct xp_sign_pub *signer, const uint8_t *sk,
+                 const struct xp_erase_ledger *l, struct xp_erase_counts *c, struct xp_err *err)
 {
-	struct xp_erase_counts c = {0};
-	char *path = xp_repo_backup(a->repo, e->id, "");
-	int fd = -1, rc;
+	char *path = xp_repo_backup(repo, e->id, "");
+	int fd = -1, null = -1, rc;
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if ((rc = xp_seal_fetch(a->repo, path, e->id, signer, &fd, err)) != 0 ||
-	    (rc = xp_erase_open(a->repo, fd, e->id, sk, NULL, l, null, "/dev/null", &c, err)) != 0)
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
 		goto out;
-	printf("%s: %llu row%s", e->id, (unsigned long long)c.total, c.total == 1 ? "" : "s");
-	for (size_t i = 0; i < l->n; i++)
-		if (c.rows[i])
-			printf(", %llu by %s", (unsigned long long)c.rows[i], l->e[i].ref);
-	putchar('\n');
+	}
+	if ((rc = xp_seal_fetch(repo, path, e->id, signer, &fd, err)) == 0)
+		rc = xp_erase_open(repo, fd, e->id, sk, NULL, l, null, "/dev/null", c, err);
 out:
+	if (null >= 0)
+		close(null);
 	if (fd >= 0)
 		close(fd);
-	xp_erase_counts_free(&c);
 	free(path);
+	return rc;
+}
+
+/* ", 2 by CASE-17, 1 by CASE-18" */
+static void print_counts(const struct xp_erase_ledger *l, const struct xp_erase_counts *c)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (c->rows[i])
+			printf(", %llu by %s", (unsigned long long)c->rows[i], l->e[i].ref);
+}
+
+static int count_backup(const struct args *a, const struct xp_catalog_entry *e,
+                        const struct xp_sign_pub *signer, const uint8_t *sk,
+                        const struct xp_erase_ledger *l, struct xp_err *err)
+{
+	struct xp_erase_counts c = {0};
+	int rc = count(a->repo, e, signer, sk, l, &c, err);
+
+	if (rc == 0) {
+		printf("%s: %llu row%s", e->id, (unsigned long long)c.total,
+		       c.total == 1 ? "" : "s");
+		print_counts(l, &c);
+		putchar('\n');
+	}
+	xp_erase_counts_free(&c);
+	return rc;
+}
+
+/* What --dry-run and --rewrite start from: the repository key from the password, the trusted
+ * signer, the checked ledger, and the signed catalog. */
+struct session {
+	struct xp_keys_bound b;
+	struct xp_trust t;
+	struct xp_sign_pub signer;
+	struct xp_erase_ledger l;
+	struct xp_catalog cat;
+	uint8_t *sk;
+};
+
+static void session_close(struct session *s)
+{
+	xp_catalog_free(&s->cat);
+	xp_erase_ledger_free(&s->l);
+	xp_trust_free(&s->t);
+	xp_secret_free(s->sk);
+}
+
+/* k (may be NULL): the host's signing key, to finish an interrupted change before the catalog
+ * is read. The ledger is checked first: a damaged one changes nothing. */
+static int session_open(const struct args *a, const struct xp_signkey *k, struct session *s,
+                        struct xp_err *err)
+{
+	struct xp_trust_opts o = {.pubkey = a->pubkey, .bound = &s->b};
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if (!(s->sk = xp_secret_alloc(XP_KEYS_SK_LEN)))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(a->repo, pw, len, s->sk, &s->b, err)) != 0 ||
+	    (rc = xp_trust_check(a->repo, &o, &s->t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(s->t.signer, &s->signer);
+	if ((rc = xp_erase_load(a->repo, &s->signer, &s->l, err)) != 0 ||
+	    (k && (rc = xp_catalog_recover(a->repo, k, err)) != 0))
+		goto out;
+	rc = xp_catalog_load_signed(a->repo, &s->signer, &s->cat, err);
+out:
+	xp_secret_free(pw);
+	if (rc)
+		session_close(s);
 	return rc;
 }
 
 /* --dry-run: every cataloged dump backup, counted. */
 static int cmd_dry_run(const struct args *a, struct xp_err *err)
 {
-	struct xp_keys_bound b;
-	struct xp_trust_opts o = {.pubkey = a->pubkey, .bound = &b};
-	struct xp_trust t = {0};
-	struct xp_sign_pub signer;
-	struct xp_catalog cat = {0};
-	struct xp_erase_ledger l = {0};
-	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	char *pw = NULL;
-	size_t len = 0;
-	int null = -1, rc;
+	struct session s;
+	int rc = session_open(a, NULL, &s, err);
 
-	if (!sk)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if ((rc = xp_secret_password(a->password_file, "Configuration password: ", 0, &pw, &len,
-	                             err)) != 0 ||
-	    (rc = xp_keys_unlock_bound(a->repo, pw, len, sk, &b, err)) != 0 ||
-	    (rc = xp_trust_check(a->repo, &o, &t, err)) != 0)
-		goto out;
-	xp_sign_pub_from(t.signer, &signer);
-	if ((rc = xp_erase_load(a->repo, &signer, &l, err)) != 0 ||
-	    (rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0)
-		goto out;
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
-		goto out;
-	}
+	if (rc)
+		return rc;
 	/* a backup without a source is not a dump stream: it holds no rows */
-	for (size_t i = 0; rc == 0 && i < cat.n; i++)
-		if (cat.entries[i].state == XP_CATALOG_SEALED && cat.entries[i].source)
-			rc = count_backup(a, &cat.entries[i], &signer, sk, &l, null, err);
-out:
-	if (null >= 0)
-		close(null);
-	xp_catalog_free(&cat);
-	xp_erase_ledger_free(&l);
-	xp_trust_free(&t);
-	xp_secret_free(pw);
-	xp_secret_free(sk);
+	for (size_t i = 0; rc == 0 && i < s.cat.n; i++)
+		if (s.cat.entries[i].state == XP_CATALOG_SEALED && s.cat.entries[i].source)
+			rc = count_backup(a, &s.cat.entries[i], &s.signer, s.sk, &s.l, err);
+	session_close(&s);
+	return rc;
+}
+
+/* What a --rewrite run did. */
+struct rewrite_run {
+	size_t done, refused;
+	uint64_t rows;
+};
+
+/* One backup: rewritten when it holds rows the ledger covers; one on legal hold that does is
+ * refused (a hold keeps a backup as it is), named, and the others go on. */
+static int rewrite_one(const char *repo, const struct xp_catalog_entry *e,
+                       const struct xp_erase_rewrite_opts *o, const struct xp_erase_ledger *l,
+                       struct rewrite_run *run, struct xp_err *err)
+{
+	struct xp_erase_counts c = {0};
+	char new_id[33];
+	int rc;
+
+	if (e->hold) {
+		rc = count(repo, e, o->signer, o->sk, l, &c, err);
+		if (rc == 0 && c.total) {
+			xp_warn("%s: on legal hold: %llu row%s the ledger covers not erased "
+			        "(xpexpire "
+			        "--release %s, then xperase --rewrite again)",
+			        e->id, (unsigned long long)c.total, c.total == 1 ? "" : "s", e->id);
+			run->refused++;
+		}
+	} else if ((rc = xp_erase_rewrite(repo, e, l, o, new_id, &c, err)) == 0 && new_id[0]) {
+		printf("%s: %llu row%s erased", e->id, (unsigned long long)c.total,
+		       c.total == 1 ? "" : "s");
+		print_counts(l, &c);
+		printf("; replaced by %s\n", new_id);
+		run->done++;
+		run->rows += c.total;
+	}
+	xp_erase_counts_free(&c);
+	return rc;
+}
+
+static void on_copy(void *ctx, const struct xp_copy_event *ev)
+{
+	(void)ctx;
+	printf("%s\n", ev->msg);
+}
+
+static void on_copy_failed(void *ctx, const struct xp_err *e)
+{
+	(void)ctx;
+	xp_warn("%s (the next xperase --rewrite or xpexpire finishes it)", e->msg);
+}
+
+/* --rewrite: every cataloged dump backup holding covered rows, re-sealed without them; then
+ * the backups replaced go from the registered copies. */
+static int cmd_rewrite(const struct args *a, struct xp_err *err)
+{
+	struct xp_signkey *k = NULL;
+	struct xp_erase_rewrite_opts o;
+	struct rewrite_run run = {0, 0, 0};
+	struct xp_err e = {0, ""};
+	struct session s;
+	int rc;
+
+	if ((rc = xp_sign_load_key(a->signing_key, &k, err)) != 0)
+		return rc;
+	if ((rc = session_open(a, k, &s, err)) != 0) {
+		xp_sign_free_key(k);
+		return rc;
+	}
+	o = (struct xp_erase_rewrite_opts){
+	        .key = k, .signer = &s.signer, .key_id = s.t.key_id, .sk = s.sk};
+	for (size_t i = 0; rc == 0 && i < s.cat.n; i++)
+		if (s.cat.entries[i].state == XP_CATALOG_SEALED && s.cat.entries[i].source && s.l.n)
+			rc = rewrite_one(a->repo, &s.cat.entries[i], &o, &s.l, &run, err);
+	if (run.done && xp_trust_seen(a->repo, &s.t, &e) != 0)
+		xp_warn("%s: trust pins not updated: %s", a->repo, e.msg);
+	if (rc == 0)
+		rc = xp_copy_expire_all(a->repo, k, on_copy, on_copy_failed, NULL, err);
+	printf("%s: %zu backup%s rewritten, %llu row%s erased\n", a->repo, run.done,
+	       run.done == 1 ? "" : "s", (unsigned long long)run.rows, run.rows == 1 ? "" : "s");
+	if (rc == 0 && run.refused)
+		rc = xp_err_set(err, XP_EFAIL, "%s: %zu backup%s on legal hold not rewritten",
+		                a->repo, run.refused, run.refused == 1 ? "" : "s");
+	session_close(&s);
+	xp_sign_free_key(k);
 	return rc;
 }
 
@@ -353,7 +503,11 @@ static int cmd_run(struct args *a, struct xp_err *err)
 {
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
-	return a->list ? cmd_list(a, err) : a->dry_run ? cmd_dry_run(a, err) : cmd_record(a, err);
+	if (a->list)
+		return cmd_list(a, err);
+	if (a->dry_run)
+		return cmd_dry_run(a, err);
+	return a->rewrite ? cmd_rewrite(a, err) : cmd_record(a, err);
 }
 
 static void args_free(struct args *a)

@@ -484,29 +484,16 @@ static void on_copy(void *ctx, const struct xp_copy_event *ev)
  * was deleted, whether this run or an earlier one deleted it (a copy that was unreachable
  * then is finished now). A copy that cannot be reached is reported and makes the run fail;
  * the others go on. */
+static void on_copy_failed(void *ctx, const struct xp_err *e)
+{
+	(void)ctx;
+	xp_warn("%s (its deletions are finished by the next run)", e->msg);
+}
+
 static int expire_copies(const struct args *o, const struct xp_signkey *key, struct xp_err *err)
 {
-	struct xp_copy_targets all = {0};
-	size_t failed = 0;
-	int rc;
-
-	rc = xp_copy_targets_load(o->repo, &all, err);
-	for (size_t i = 0; rc == 0 && i < all.n; i++) {
-		struct xp_err e = {0, ""};
-
-		if (xp_copy_expire(o->repo, key, &all.v[i], o->json ? NULL : on_copy, NULL, NULL,
-		                   &e) == 0)
-			continue;
-		xp_warn("%s (its deletions are finished by the next run)", e.msg);
-		if (failed++ == 0)
-			*err = e;
-	}
-	if (rc == 0 && failed) {
-		rc = err->code == XP_EINTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
-		xp_err_set(err, rc, "%zu of %zu copies not brought up to date", failed, all.n);
-	}
-	xp_copy_targets_free(&all);
-	return rc;
+	return xp_copy_expire_all(o->repo, key, o->json ? NULL : on_copy, on_copy_failed, NULL,
+	                          err);
 }
 
 /* After a change: what it wrote is what this host has seen (a failure is a warning). */

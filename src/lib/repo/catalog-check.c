@@ -278,7 +278,7 @@ static int orphan(void *ctx, const char *sub, const char *name)
 	if (kind && listed(c, id))
 		return 0;
 	j = kind ? jid(c, id) : NULL;
-	if (j && (j->flags & XP_J_DELETING))
+	if (j && (j->flags & (XP_J_DELETING | XP_J_REPLACEMENT)))
 		return 0; /* reported as pending */
 	if (kind == 1 && j && (j->flags & XP_J_SEALED) && !(j->flags & XP_J_DELETED))
 		defer(c, XP_FIND_PENDING, id, rel,
@@ -581,6 +581,11 @@ static void check_journal(struct check *c)
 			report(&c->r, XP_FIND_PENDING, j->id, "",
 			       "%s: shredding interrupted; the next catalog change finishes it",
 			       j->id);
+		else if (j->flags & XP_J_ERASING)
+			report(&c->r, XP_FIND_PENDING, j->id, "",
+			       "%s: erasure rewrite into %s in progress or interrupted; the next "
+			       "catalog change finishes or undoes it",
+			       j->id, j->repl);
 	}
 }
 
@@ -595,7 +600,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	int there = path && exists(path), is = 0;
 
 	free(path);
-	if (r && (r->flags & (XP_J_DELETING | XP_J_SHREDDING)))
+	if (r && (r->flags & (XP_J_DELETING | XP_J_SHREDDING | XP_J_ERASING | XP_J_REPLACEMENT)))
 		return 0; /* reported as pending */
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;

@@ -65,6 +65,44 @@ static int unlink_same(int dfd, const char *name, int fd, int *removed, struct x
 	return 0;
 }
 
+/* What a seal that died writes before its temp file gets its name, when no backup has that
+ * name (a key rotation re-seals a listed one under its own name: never touched here): its
+ * signature and the signature's temp files (in dfd, data/SUB), its key file in every vault
+ * place. Removed before the temp file itself, so a crash here leaves that for the next run. */
+static int remove_leftovers(struct xp_op *op, int dfd, const char *id, struct xp_err *err)
+{
+	char name[XP_REPO_ID_HEX + 32];
+	size_t plen;
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int fd, rc = 0;
+
+	snprintf(name, sizeof name, "%s.xps", id);
+	if (xp_op_find(op, id) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	snprintf(name, sizeof name, "%s.xps.minisig", id);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return xp_err_sys(err, XP_EFAIL, "%s: unlink", name);
+	snprintf(name, sizeof name, ".%s.xps.minisig.tmp.", id);
+	plen = strlen(name);
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		rc = xp_err_sys(err, XP_EFAIL, "data/%.2s", id);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (e = readdir(d)))
+		if (strncmp(e->d_name, name, plen) == 0 && unlinkat(dfd, e->d_name, 0) < 0 &&
+		    errno != ENOENT)
+			rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", e->d_name);
+	closedir(d);
+	if (rc == 0)
+		rc = xp_vault_destroy(&op->vault, id, NULL, NULL, NULL, err);
+	return rc;
+}
+
 /* A seal's temp file removed: journaled, then reported. */
 struct discard {
 	char id[XP_REPO_ID_HEX];
@@ -77,7 +115,8 @@ struct discards {
 };
 
 /* Removes the temp files in data/SUB (dfd, closed here) that no running seal holds. */
-static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_err *err)
+static int discard_in(struct xp_op *op, int dfd, const char *sub, struct discards *out,
+                      struct xp_err *err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *e;
@@ -106,7 +145,8 @@ static int discard_in(int dfd, const char *sub, struct discards *out, struct xp_
 		/* Anything but a regular file is not a seal's: left for the check to report. */
 		if (fstat(fd, &st) < 0)
 			rc = xp_err_sys(err, XP_EFAIL, "data/%s/%s", sub, e->d_name);
-		else if (S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		else if (S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		         (rc = remove_leftovers(op, dirfd(d), id, err)) == 0)
 			rc = unlink_same(dirfd(d), e->d_name, fd, &removed, err);
 		else if (S_ISREG(st.st_mode) && errno != EWOULDBLOCK)
 			rc = xp_err_sys(err, XP_EFAIL, "data/%s/%s: lock", sub, e->d_name);
@@ -188,7 +228,7 @@ int xp_op_discard_seal_temps(struct xp_op *op, struct xp_err *err)
 				rc = xp_err_sys(err, XP_EFAIL, "%s/%s", data, e->d_name);
 			continue;
 		}
-		rc = discard_in(sfd, e->d_name, &v, err);
+		rc = discard_in(op, sfd, e->d_name, &v, err);
 	}
 	/* What was removed is recorded even when a later directory failed. */
 	if (v.n) {

@@ -18,13 +18,16 @@ enum {
 	XP_J_DEL_SHREDDED = 1u << 3, /* "shredded" after the pending "deleting" */
 	XP_J_HELD = 1u << 4,         /* "held" with no "released" after it */
 	XP_J_SEALED = 1u << 5,       /* "sealed" or "adopted" after the catalog's journal mark */
+	XP_J_ERASING = 1u << 6,      /* "erasing" with no "erased" or "erase-undone" after it */
+	XP_J_REPLACEMENT = 1u << 7,  /* the new backup of such a pending erasure rewrite */
 };
 struct xp_jid {
 	char id[XP_REPO_ID_HEX];
 	unsigned flags;
-	char *reason;    /* the pending deletion's rule or shredding's reason */
-	char *hold;      /* the last "held" reason */
-	int64_t held_at; /* and its time */
+	char *reason;              /* the pending deletion's rule or shredding's reason */
+	char *hold;                /* the last "held" reason */
+	int64_t held_at;           /* and its time */
+	char repl[XP_REPO_ID_HEX]; /* XP_J_ERASING: the backup that replaces this one */
 };
 
 /* A record the host would act on (sealed, adopted, held, released, deleting, shredding) that
@@ -103,6 +106,13 @@ int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, str
  * and counted in *unreached. */
 int xp_op_destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *unreached,
                       struct xp_err *err);
+/* Everything after each "erasing" record (an erasure rewrite, catalog.h) whose new backup is
+ * no longer being sealed: the new backup in the catalog in place of the old one (taken in
+ * from its own signed files if the rewrite died before), the old one's key destroyed and its
+ * files removed as a deletion's ("deleted"), journal "erased"; or, when the new backup never
+ * became complete or the old one is on legal hold or gone, the new one's remnants removed and
+ * journal "erase-undone". Safe to run again from any point. */
+int xp_op_finish_erasures(struct xp_op *op, struct xp_err *err);
 /* The journal's record of id, or NULL. */
 const struct xp_jid *xp_jids_find(const struct xp_jids *j, const char *id);
 /* Reads the journal into per-id records (no lock needed); free with xp_jids_free. trust->mark

@@ -127,15 +127,48 @@ static int set_reason(struct xp_jid *j, const char *reason)
 	return *reason && !j->reason ? -1 : 0;
 }
 
+/* "erasing" (policy: the new backup's id) opens an erasure rewrite of ev->id; "erased" and
+ * "erase-undone" close it. -1 when out of memory. */
+static int on_erasure(struct jids_ctx *c, const struct xp_journal_event *ev)
+{
+	struct xp_jid *j = jid_get(c->j, ev->id), *n;
+	char repl[XP_REPO_ID_HEX];
+
+	if (!j)
+		goto oom;
+	if (strcmp(ev->event, "erasing") == 0) {
+		if (!xp_repo_valid_id(ev->policy))
+			return 0; /* never ours: nothing to finish */
+		j->flags |= XP_J_ERASING;
+		memcpy(j->repl, ev->policy, XP_REPO_ID_HEX);
+		if (set_reason(j, ev->reason))
+			goto oom;
+		n = jid_get(c->j, ev->policy);
+		if (!n)
+			goto oom;
+		n->flags |= XP_J_REPLACEMENT;
+		return 0;
+	}
+	j->flags &= ~XP_J_ERASING;
+	memcpy(repl, j->repl, XP_REPO_ID_HEX);
+	if (xp_repo_valid_id(repl) && (n = jid_get(c->j, repl)) != NULL)
+		n->flags &= ~XP_J_REPLACEMENT;
+	return 0;
+oom:
+	c->oom = 1;
+	return -1;
+}
+
 static int on_event(void *ctx, const struct xp_journal_event *ev)
 {
 	struct jids_ctx *c = ctx;
 	const char *e = ev->event;
 	struct xp_jid *j;
 
-	static const char *const acted[] = {"sealed",   "adopted",   "held", "released",
-	                                    "deleting", "shredding", NULL};
-	static const char *const closing[] = {"deleted", "shredded", NULL};
+	static const char *const acted[] = {"sealed",   "adopted",   "held",    "released",
+	                                    "deleting", "shredding", "erasing", NULL};
+	static const char *const closing[] = {"deleted", "shredded", "erased", "erase-undone",
+	                                      NULL};
 
 	if (!xp_repo_valid_id(ev->id))
 		return 0;
@@ -158,6 +191,8 @@ static int on_event(void *ctx, const struct xp_journal_event *ev)
 		j->flags |= XP_J_SEALED;
 		return 0;
 	}
+	if (strcmp(e, "erasing") == 0 || strcmp(e, "erased") == 0 || strcmp(e, "erase-undone") == 0)
+		return on_erasure(c, ev) ? XP_ENOMEM : 0;
 	if (strcmp(e, "deleting") && strcmp(e, "deleted") && strcmp(e, "shredding") &&
 	    strcmp(e, "shredded") && strcmp(e, "held") && strcmp(e, "released"))
 		return 0;
@@ -730,6 +765,8 @@ static int recover_locked(struct xp_op *op, struct xp_err *err)
 		rc = xp_op_discard_seal_temps(op, err);
 	if (rc == 0)
 		rc = finish_pending(op, err);
+	if (rc == 0 && !op->rebuild)
+		rc = xp_op_finish_erasures(op, err);
 	if (rc == 0 && !op->rebuild)
 		rc = finish_seals(op, err);
 	if (rc == 0)

@@ -7,9 +7,9 @@
  *                         and the host's signature, so no one else adds a change it acts on
  *   REPO/lock             flock(2) target: every change holds it exclusively, checks share it
  *
- * Every changing call takes the lock, first finishes any half-done seal, deletion or shredding
- * left by a crash or a failed write and removes the temp files of interrupted seals
- * (xp_catalog_recover), then does its work in an order that is safe to interrupt at any step.
+ * Every changing call takes the lock, first finishes any half-done seal, deletion, shredding
+ * or erasure rewrite left by a crash or a failed write and removes the temp files of interrupted
+ * seals (xp_catalog_recover), then does its work in an order that is safe to interrupt at any step.
  * A repository gets its signed, empty catalog before its first journal event, so a journal
  * with events and no catalog only ever means the catalog was removed. A deleted backup leaves
  * the catalog; the journal keeps its record. A shredded backup stays listed in state
@@ -225,12 +225,33 @@ int xp_catalog_rekeyed(const char *repo, const struct xp_signkey *key, const cha
                        uint64_t size, const uint8_t hash[XP_CATALOG_HASH_LEN], const char *reason,
                        struct xp_err *err);
 
+/* An erasure rewrite (xperase --rewrite) replaces backup id by new_id, a backup of the same
+ * rows less those the erasure ledger covers, crash-safe in this order:
+ *   1. new_id is sealed into its temp file (flock(2)ed, as every seal's);
+ *   2. xp_catalog_erasing journals "erasing" (id, reason: the requests and counts, policy:
+ *      new_id), refused for a backup not listed, held (XP_EFAIL), shredded or already being
+ *      rewritten;
+ *   3. the seal renames new_id's files into place;
+ *   4. xp_catalog_erased (or any later change's recovery): one catalog write lists new_id in
+ *      place of id; then id is deleted as xp_catalog_delete does (its key destroyed in every
+ *      vault place, journal "shredded", files removed, journal "deleted" with rule "erasure:
+ *      replaced by NEW", which takes it off every copy, as an expired backup); journal
+ *      "erased" (id, the same reason, policy new_id).
+ * A crash before 3 leaves new_id incomplete: the recovery removes its remnants and journals
+ * "erase-undone", as it does when id went on legal hold or was deleted meanwhile. So the catalog
+ * lists exactly one of the two at every point. */
+int xp_catalog_erasing(const char *repo, const struct xp_signkey *key, const char *id,
+                       const char *new_id, const char *reason, struct xp_err *err);
+/* Step 4 above: 0 once new_id is listed in place of id; XP_EFAIL when the rewrite was undone. */
+int xp_catalog_erased(const char *repo, const struct xp_signkey *key, const char *id,
+                      const char *new_id, struct xp_err *err);
+
 /* Finishes what a crash or a failed write (a full disk) interrupted: a deletion or shredding
- * journaled but not completed; a seal or adoption journaled after the catalog was last written
- * but not in it, taken in from the backup's own signed files (as xp_catalog_adopt would, with
- * no new event); a catalog signature not yet in place; a torn last journal line; the temp file
- * of a seal (see xp_catalog_set_notice). Takes the lock. Every changing call above does this
- * first. */
+ * journaled but not completed; an erasure rewrite (above); a seal or adoption journaled after the
+ * catalog was last written but not in it, taken in from the backup's own signed files (as
+ * xp_catalog_adopt would, with no new event); a catalog signature not yet in place; a torn last
+ * journal line; the temp file of a seal (see xp_catalog_set_notice). Takes the lock. Every changing
+ * call above does this first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
 /* Keys left behind: destroys every key the vault holds (the host's vault, keys/shred, each
@@ -322,9 +343,10 @@ int xp_catalog_adopt(const char *repo, const struct xp_signkey *key, xp_catalog_
 
 /* Every change, once it holds the lock, removes the temp files (data/XX/.ID.xps.tmp.*) of
  * seals that were interrupted: those on which it can take the flock(2) that a running seal
- * holds from creating its temp file until renaming it (xp_seal_backup). Each one removed is
- * journaled "discarded" (reason: the sentence below) and, when a tool set fn, reported to it
- * as XP_FIND_DISCARDED, msg "removed data/XX/.ID.xps.tmp.XXXXXX left by an interrupted seal".
+ * holds from creating its temp file until renaming it (xp_seal_backup); with each, when no
+ * backup has that id, the signature, its temp files and the vault key file the seal wrote. Each one
+ * removed is journaled "discarded" (reason: the sentence below) and, when a tool set fn, reported
+ * to it as XP_FIND_DISCARDED, msg "removed data/XX/.ID.xps.tmp.XXXXXX left by an interrupted seal".
  * A journal record the change ignores because it is not authentic is reported to fn too, as
  * XP_FIND_JOURNAL. Process-wide: set once in main, like xp_progname. fn NULL (the default):
  * journaled only. */

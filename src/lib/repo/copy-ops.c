@@ -527,3 +527,29 @@ int xp_copy_meta_name(const char *rel)
 			return 1;
 	return 0;
 }
+
+int xp_copy_expire_all(const char *repo, const struct xp_signkey *key, xp_copy_report_fn *fn,
+                       xp_copy_warn_fn *warn, void *ctx, struct xp_err *err)
+{
+	struct xp_copy_targets all = {0};
+	size_t failed = 0;
+	int rc;
+
+	rc = xp_copy_targets_load(repo, &all, err);
+	for (size_t i = 0; rc == 0 && i < all.n; i++) {
+		struct xp_err e = {0, ""};
+
+		if (xp_copy_expire(repo, key, &all.v[i], fn, ctx, NULL, &e) == 0)
+			continue;
+		if (warn)
+			warn(ctx, &e);
+		if (failed++ == 0)
+			*err = e;
+	}
+	if (rc == 0 && failed) {
+		rc = err->code == XP_EINTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
+		xp_err_set(err, rc, "%zu of %zu copies not brought up to date", failed, all.n);
+	}
+	xp_copy_targets_free(&all);
+	return rc;
+}

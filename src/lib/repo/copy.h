@@ -94,6 +94,13 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
                    xp_copy_report_fn *fn, void *ctx, size_t *removed, struct xp_err *err);
 
+/* xp_copy_expire on every target this host registered for REPO: one that fails is told to
+ * warn (its sentence) and the others go on; then XP_EFAIL (XP_EINTEGRITY when the first
+ * failure was one) "N of M copies not brought up to date". */
+typedef void xp_copy_warn_fn(void *ctx, const struct xp_err *e);
+int xp_copy_expire_all(const char *repo, const struct xp_signkey *key, xp_copy_report_fn *fn,
+                       xp_copy_warn_fn *warn, void *ctx, struct xp_err *err);
+
 /* Checks t against REPO's catalog and journal (records signed by signer): every backup the
  * journal says was copied there is present with the catalog's size and hash (read back), its
  * signature the repository's; nothing deleted is left; nothing foreign. Reports each finding;

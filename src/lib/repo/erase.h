@@ -17,6 +17,7 @@
 
 struct xp_signkey;
 struct xp_sign_pub;
+struct xp_catalog_entry;
 
 #define XP_ERASE_KEY_LEN  32
 #define XP_ERASE_HASH_LEN 32
@@ -100,5 +101,28 @@ int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_eras
 int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk, const char *vault,
                   const struct xp_erase_ledger *l, int out, const char *outname,
                   struct xp_erase_counts *c, struct xp_err *err);
+
+/* What xp_erase_rewrite needs besides the ledger (all lent by the caller). */
+struct xp_erase_rewrite_opts {
+	const struct xp_signkey *key;     /* the host's: signs the new backup and the catalog */
+	const struct xp_sign_pub *signer; /* the trusted signer: checks the backup rewritten */
+	const uint8_t *key_id;            /* the pinned repository key id, or NULL */
+	const uint8_t *sk;                /* the repository secret key (32 bytes) */
+	const char *vault;                /* a vault copy for a shreddable backup's key, or NULL */
+	int level;                        /* zstd level of the new backup; 0: 3 */
+};
+
+/* Rewrites the cataloged backup e (a dump stream) without the rows that an entry of l
+ * recorded after its snapshot covers, in one pass: opened (checked by xp_seal_fetch), filtered
+ * (xp_erase_filter: its SUMMARY, and so its data window, describes the rows kept) and sealed
+ * as a new backup of the same kind, source, creation time and shreddable mode (a new key in
+ * the vault), which replaces e in the catalog as catalog.h's xp_catalog_erasing tells; the
+ * journal's "erasing" and "erased" records name the requests and their counts, never a value.
+ * new_id gets the new backup's id, or "" when no row was covered (nothing is then written). c
+ * (zeroed) gets the counts. A backup left with no row stays, empty, so that the windows of
+ * partitions still tile (xperase(1)). e on legal hold is refused (XP_EFAIL). */
+int xp_erase_rewrite(const char *repo, const struct xp_catalog_entry *e,
+                     const struct xp_erase_ledger *l, const struct xp_erase_rewrite_opts *o,
+                     char new_id[33], struct xp_erase_counts *c, struct xp_err *err);
 
 #endif

@@ -3,7 +3,8 @@
 src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/keys.c src/lib/repo/keys.h src/lib/repo/keys-int.h src/lib/repo/keys-rotate.c \
 	src/lib/repo/catalog.c src/lib/repo/catalog.h src/lib/repo/catalog-int.h \
-	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c src/lib/repo/catalog-keys.c \
+	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c src/lib/repo/catalog-erase.c \
+	src/lib/repo/catalog-keys.c \
 	src/lib/repo/catalog-discard.c src/lib/repo/catalog-check.c \
 	src/lib/repo/journal.c src/lib/repo/journal.h \
 	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
@@ -12,6 +13,7 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/partition.c src/lib/repo/partition.h src/lib/repo/catalog-parts.c \
 	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h \
 	src/lib/repo/erase.c src/lib/repo/erase.h src/lib/repo/erase-filter.c \
+	src/lib/repo/erase-rewrite.c \
 	src/lib/repo/vault.c src/lib/repo/vault.h
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
@@ -31,6 +33,10 @@ TESTS += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/concurrenc
 	tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
 EXTRA_DIST += tests/cli/crash-catalog.sh tests/cli/crash-kill.sh tests/cli/crash-lib.sh \
 	tests/cli/concurrency-catalog.sh tests/cli/catalog-verify.sh tests/cli/catalog-fulldisk.sh
+# Erasure rewrites (erase-rewrite.c, catalog-erase.c): xperase --rewrite, and killed at each
+# step of its replacements.
+TESTS += tests/cli/erase-rewrite.sh tests/cli/erase-rewrite-crash.sh
+EXTRA_DIST += tests/cli/erase-rewrite.sh tests/cli/erase-rewrite-crash.sh
 # Attacks through the storage: links, FIFOs, forged journal lines, -o into others' hands.
 TESTS += tests/cli/attack-files.sh
 EXTRA_DIST += tests/cli/attack-files.sh

@@ -212,10 +212,12 @@ int xp_seal_backup(const char *repo, int in_fd, const struct xp_seal_backup_opts
 		goto out;
 	}
 	if ((rc = xp_sign_key_matches(o->key, pub, err)) != 0 ||
-	    (!o->shreddable && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
+	    (o->shreddable == 0 && (rc = xp_seal_repo_shreddable(repo, &shreddable, err)) != 0))
 		goto out;
 	xp_seal_params_init(&p, pk, kid);
-	p.flags = o->shreddable || shreddable ? XP_SEAL_SHREDDABLE : 0;
+	p.flags = o->shreddable > 0 || shreddable ? XP_SEAL_SHREDDABLE : 0;
+	if (o->created)
+		p.created = o->created;
 	p.level = o->level;
 	p.observe = o->observe;
 	p.observe_ctx = o->observe_ctx;

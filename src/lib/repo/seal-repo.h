@@ -25,7 +25,12 @@ struct xp_seal_backup_opts {
 	const struct xp_signkey *key; /* signs the file; must be the key of REPO/keys/signer.pub */
 	const uint8_t *key_id;        /* optional: the repository key id pinned (trust.h); a
 	                               * keys/repo.pub with another id is refused (XP_EINTEGRITY) */
-	int shreddable;               /* 1: shreddable; 0: the repository's default */
+	int shreddable;               /* 1: shreddable; 0: the repository's default; -1: not
+	                               * shreddable, whatever the default (a rewrite keeps the
+	                               * mode of the backup it replaces) */
+	int64_t created;              /* the creation time the header and signature carry; 0:
+	                               * now (a rewrite keeps the time of the backup it replaces,
+	                               * so that retention's buckets do not move) */
 	int level;                    /* zstd level (xp_seal_level_parse); 0: 3 */
 	xp_seal_observe_fn *observe;  /* optional: every plaintext block read */
 	void *observe_ctx;
