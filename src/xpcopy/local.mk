@@ -3,7 +3,8 @@ bin_PROGRAMS += src/xpcopy/xpcopy
 src_xpcopy_xpcopy_SOURCES = src/xpcopy/main.c
 src_xpcopy_xpcopy_LDADD = $(XP_LIBS)
 dist_man_MANS += man/xpcopy.1
-TESTS += tests/cli/copy-dir.sh tests/cli/copy-expire.sh tests/cli/copy-full.sh tests/cli/copy-sftp.sh
+TESTS += tests/cli/copy-dir.sh tests/cli/copy-expire.sh tests/cli/copy-full.sh tests/cli/copy-sftp.sh \
+	tests/cli/copy-failures.sh
 EXTRA_DIST += tests/cli/copy-dir.sh tests/cli/copy-expire.sh tests/cli/copy-full.sh \
-	tests/cli/copy-sftp.sh tests/lib-sftp.sh
+	tests/cli/copy-sftp.sh tests/cli/copy-failures.sh tests/lib-sftp.sh
 dist_noinst_SCRIPTS += scripts/bench-copy

@@ -510,6 +510,7 @@ static int cmd_expire(const struct args *o, struct xp_err *err)
 	struct xp_trust t = {0};
 	struct xp_signkey *key = NULL;
 	struct run r;
+	size_t dropped = 0;
 	int rc, changing = o->mode == EXPIRE && !o->dry_run;
 
 	memset(&r, 0, sizeof r);
@@ -529,6 +530,9 @@ static int cmd_expire(const struct args *o, struct xp_err *err)
 		goto out;
 	if (changing)
 		rc = delete_all(o, key, &r, err);
+	/* Keys of backups gone (this run's, or a vault restored from an old host backup). */
+	if (changing && rc == 0)
+		rc = xp_catalog_drop_keys(o->repo, key, &dropped, err);
 	if (changing && rc == 0)
 		trust_seen(o->repo, &t);
 	if (o->json)
@@ -537,6 +541,8 @@ static int cmd_expire(const struct args *o, struct xp_err *err)
 		print_list(o, &r);
 	else
 		print_decisions(o, &r);
+	if (dropped && !o->json)
+		printf("destroyed the keys left of %zu deleted or shredded backups\n", dropped);
 	if (changing && rc == 0)
 		rc = expire_copies(o, key, err);
 	if (changing && rc == 0)

@@ -14,6 +14,7 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "repo/trust.h"
+#include "repo/vault.h"
 #include "base/os.h"
 #include "base/err.h"
 #include "base/fault.h"
@@ -62,6 +63,14 @@ struct finding {
 
 #define NKINDS (XP_FIND_UNREADABLE + 1)
 
+/* What --copies found on one target, kept for --json. */
+struct copyrep {
+	char *name;
+	char *error; /* why it could not be read, or NULL */
+	struct finding *found;
+	size_t nfound, warnings;
+};
+
 struct run {
 	const char *repo; /* NULL without -r and XP_REPO */
 	int catalog;      /* -r without ids: the catalog and journal are checked too */
@@ -69,6 +78,7 @@ struct run {
 	struct finding *found;
 	size_t nfound, kinds[NKINDS]; /* findings, and how many of each kind */
 	size_t warnings;              /* seal temp files seen (not findings) */
+	size_t vault_keys;            /* keys a vault copy lacks (XP_FIND_VAULT) */
 	int check_failed;             /* the catalog check could not run */
 	char *error;        /* why the run failed as a whole ("nothing checked"), or NULL */
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
@@ -84,6 +94,10 @@ struct run {
 	struct item *items;
 	size_t n, cap;
 	size_t count[4]; /* backups by status, counted once every check is done */
+	int copies;      /* --copies: the copies' findings go to the JSON object too */
+	struct copyrep *cr;
+	size_t ncr;
+	char *copies_error; /* no target registered, or the list unreadable */
 };
 
 static void usage(FILE *f)
@@ -455,6 +469,15 @@ static void deep_item(struct run *run, struct item *it)
 			printf("%s: shredded: not opened\n", name);
 		return;
 	}
+	/* A copy of the data read on another host: its keys are in the backup host's vault. */
+	if (e && e->shreddable && run->keys.vault && !xp_vault_here(run->keys.vault)) {
+		it->deep = SKIPPED;
+		if (!run->json)
+			printf("%s: shreddable, its key is in the backup host's vault: not "
+			       "opened\n",
+			       name);
+		return;
+	}
 	xp_fault_point("verify: deep");
 	rc = xp_verify_deep(&run->keys, it->path, it->id, &it->res, &err);
 	if (rc == 0) {
@@ -520,6 +543,50 @@ static void print_json_deep(const struct run *run, const struct item *it)
 	printf(",\"journaled\":%s", it->journaled < 0 ? "null" : it->journaled ? "true" : "false");
 }
 
+static const char *const copy_kind_name[] = {
+        [XP_COPY_COPIED] = "copied",   [XP_COPY_DELETED] = "deleted", [XP_COPY_MISSING] = "missing",
+        [XP_COPY_CHANGED] = "changed", [XP_COPY_EXPIRED] = "expired", [XP_COPY_FOREIGN] = "foreign",
+        [XP_COPY_PARTIAL] = "partial"};
+
+static void print_json_findings(const struct finding *f, size_t n, const char *const *names)
+{
+	for (size_t i = 0; i < n; i++) {
+		printf("%s{\"kind\":\"%s\",\"id\":", i ? "," : "", names[f[i].kind]);
+		xp_json_string(f[i].id);
+		fputs(",\"path\":", stdout);
+		xp_json_string(f[i].path);
+		fputs(",\"message\":", stdout);
+		xp_json_string(f[i].msg);
+		fputs("}", stdout);
+	}
+}
+
+/* ,"copies":[{"target":..,"error":..|null,"findings":[..],"warnings":N}..] and the message
+ * of a run with no target. */
+static void print_json_copies(const struct run *run)
+{
+	if (run->copies_error) {
+		fputs(",\"copies_error\":", stdout);
+		xp_json_string(run->copies_error);
+	}
+	fputs(",\"copies\":[", stdout);
+	for (size_t i = 0; i < run->ncr; i++) {
+		const struct copyrep *c = &run->cr[i];
+
+		fputs(i ? ",{\"target\":" : "{\"target\":", stdout);
+		xp_json_string(c->name);
+		fputs(",\"error\":", stdout);
+		if (c->error)
+			xp_json_string(c->error);
+		else
+			fputs("null", stdout);
+		fputs(",\"findings\":[", stdout);
+		print_json_findings(c->found, c->nfound, copy_kind_name);
+		printf("],\"warnings\":%zu}", c->warnings);
+	}
+	fputs("]", stdout);
+}
+
 static void print_json(const struct run *run)
 {
 	printf("{\"checked\":%zu,\"good\":%zu,\"bad\":%zu,\"missing\":%zu,\"error\":%zu,",
@@ -580,6 +647,8 @@ static void print_json(const struct run *run)
 		}
 		printf("],\"warnings\":%zu", run->warnings);
 	}
+	if (run->copies)
+		print_json_copies(run);
 	puts("}");
 }
 
@@ -652,6 +721,8 @@ static void on_finding(void *ctx, const struct xp_catalog_finding *f)
 		run->kinds[f->kind]++;
 	else if (f->kind == XP_FIND_SEAL_TEMP)
 		run->warnings++;
+	else if (f->kind == XP_FIND_VAULT)
+		run->vault_keys++;
 	judge(run, f);
 	if (grown)
 		run->found = grown;
@@ -678,7 +749,7 @@ static int failure_findings(const struct run *run)
 {
 	return run->kinds[XP_FIND_MISSING] || run->kinds[XP_FIND_ORPHAN] ||
 	       run->kinds[XP_FIND_CONTINUITY] || run->kinds[XP_FIND_PENDING] ||
-	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE];
+	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE] || run->vault_keys;
 }
 
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
@@ -697,16 +768,23 @@ static void nothing_checked(struct run *run, int asked)
 
 static void on_copy_finding(void *ctx, const struct xp_copy_event *ev)
 {
-	int *worst = ctx;
-	int s = ev->kind == XP_COPY_CHANGED ? XP_EXIT_INTEGRITY : XP_EXIT_FAIL;
+	struct run *run = ctx;
+	struct copyrep *c = &run->cr[run->ncr - 1];
+	struct finding *grown;
 
 	if (ev->kind == XP_COPY_PARTIAL) {
 		xp_warn("warning: %s", ev->msg);
+		c->warnings++;
 		return;
 	}
 	xp_warn("%s", ev->msg);
-	if (*worst != XP_EXIT_INTEGRITY)
-		*worst = s;
+	grown = realloc(c->found, (c->nfound + 1) * sizeof *grown);
+	if (!grown)
+		return;
+	c->found = grown;
+	grown[c->nfound] =
+	        (struct finding){ev->kind, strdup(ev->id), strdup(ev->rel), strdup(ev->msg)};
+	c->nfound++;
 }
 
 /* --copies: every registered copy read back and checked against the catalog and the journal's
@@ -717,26 +795,41 @@ static int check_copies(struct run *run)
 	struct xp_err err = {0, ""};
 	int worst = XP_EXIT_OK, found;
 
+	run->copies = 1;
 	if (xp_copy_targets_load(run->repo, &all, &err) != 0) {
 		xp_warn("%s", err.msg);
+		run->copies_error = strdup(err.msg);
 		return XP_EXIT_FAIL;
 	}
 	if (all.n == 0) {
+		run->copies_error =
+		        xp_asprintf("%s: no copy target registered (xpcopy add)", run->repo);
 		xp_warn("%s: no copy target registered (xpcopy add)", run->repo);
 		worst = XP_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < all.n; i++) {
+	run->cr = calloc(all.n ? all.n : 1, sizeof *run->cr);
+	for (size_t i = 0; run->cr && i < all.n; i++) {
+		struct copyrep *c = &run->cr[run->ncr++];
+
+		c->name = strdup(all.v[i].name);
 		err = (struct xp_err){0, ""};
-		found = xp_copy_check(run->repo, &run->keys.signer, &all.v[i], on_copy_finding,
-		                      &worst, &err);
+		found = xp_copy_check(run->repo, &run->keys.signer, &all.v[i], on_copy_finding, run,
+		                      &err);
+		for (size_t k = 0; k < c->nfound; k++)
+			if (worst != XP_EXIT_INTEGRITY)
+				worst = c->found[k].kind == XP_COPY_CHANGED ? XP_EXIT_INTEGRITY
+				                                            : XP_EXIT_FAIL;
 		if (found < 0) {
 			xp_warn("%s", err.msg);
+			c->error = strdup(err.msg);
 			if (worst == XP_EXIT_OK)
 				worst = XP_EXIT_FAIL;
 		} else if (found == 0 && !run->json) {
 			printf("copy %s: no findings\n", all.v[i].name);
 		}
 	}
+	if (!run->cr)
+		worst = XP_EXIT_FAIL;
 	xp_copy_targets_free(&all);
 	return worst;
 }
@@ -799,8 +892,6 @@ static int check_all(struct run *run, int asked)
 		nothing_checked(run, asked);
 	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
 		printf("catalog and journal: no findings\n");
-	if (run->json)
-		print_json(run);
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
@@ -1052,6 +1143,13 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 	}
 	if (a->copies && (st = check_copies(run)) != XP_EXIT_OK && rc != XP_EINTEGRITY)
 		rc = st == XP_EXIT_INTEGRITY ? XP_EINTEGRITY : XP_EFAIL;
+	if (run->json)
+		print_json(run);
+	errno = 0;
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
+		rc = XP_EFAIL;
+	}
 	/* What this run verified becomes what this host has seen. */
 	if (rc == 0 && run->catalog && xp_trust_seen(run->repo, &run->trust, &seen) != 0)
 		xp_warn("%s: trust pins not updated: %s", run->repo, seen.msg);
@@ -1080,6 +1178,18 @@ static void run_free(struct run *run)
 	}
 	free(run->found);
 	free(run->error);
+	for (size_t i = 0; i < run->ncr; i++) {
+		for (size_t k = 0; k < run->cr[i].nfound; k++) {
+			free(run->cr[i].found[k].id);
+			free(run->cr[i].found[k].path);
+			free(run->cr[i].found[k].msg);
+		}
+		free(run->cr[i].found);
+		free(run->cr[i].name);
+		free(run->cr[i].error);
+	}
+	free(run->cr);
+	free(run->copies_error);
 }
 
 int main(int argc, char **argv)

@@ -93,9 +93,27 @@ ok $? "to the bytes sealed"
 run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpseal/xpseal" open -r "$C" \
 	--password-file "$T/pw" -o "$T/opened2" "$sh"
 ok "$([ "$rc" -ne 0 ]; echo $?)" "a shreddable backup does not open from the copy: its key is not there"
+# There, the key a copy of the data never carries is no finding; on this host, which keeps the
+# repository's keys, a missing one is.
+run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpverify/xpverify" -r "$C" -p "$R/keys/signer.pub"
+is "$rc:$(echo "$out" | tail -n 1)" "0:catalog and journal: no findings" \
+	"xpverify on another host: the copy's shreddable backup lacking its key is no finding"
+# (a copy of the copy: a deep check journals what it verified)
+cp -a "$C" "$T/copy-of-copy"
+run env XP_STATE_DIR="$T/other-host" "$XP_BUILDDIR/src/xpverify/xpverify" -r "$T/copy-of-copy" \
+	-p "$R/keys/signer.pub" --deep --password-file "$T/pw" "$sh"
+is "$rc:$(echo "$out" | tail -n 1)" "0:$sh: shreddable, its key is in the backup host's vault: not opened" \
+	"xpverify --deep there passes it over, as it does a shredded one"
+mv "$XP_STATE_DIR/vault/$rid/$sh.key" "$T/held.key"
+run xpverify -r "$R"
+is "$rc" 1 "xpverify on the backup host: a key missing from its vault fails"
+like "$err" "*data/${sh:0:2}/$sh.xps: its key $sh.key is in neither $XP_STATE_DIR/vault/$rid nor keys/shred*" \
+	"naming the backup and the vault"
+mv "$T/held.key" "$XP_STATE_DIR/vault/$rid/$sh.key"
 
-# A run killed between writing a backup and renaming it, then resumed. The fault point's
-# number comes from a traced run to another new target: per backup, its signature's
+# A run killed between writing a backup and renaming it, then resumed. Backups are written
+# under temp names, then each file fsynced and renamed in order; the fault point's number
+# comes from a traced run to another new target: per backup, its signature's
 # copy-before-fsync, then the backup's (the 4th is the second backup's .xps).
 xpcopy add -r "$R" --jurisdiction eu probe "$T/probe"
 XP_FAULT_TRACE=1 xpcopy -r "$R" probe 2>"$T/trace" >/dev/null
@@ -109,9 +127,12 @@ is "$rc" 137 "a copy killed mid-way (SIGKILL at fault point $k)"
 sorted=$(awk -F'\t' '$1 !~ /^#/ { print $3 "\t" $1 }' "$R/catalog" | LC_ALL=C sort | cut -f2)
 first=$(echo "$sorted" | sed -n 1p)
 second=$(echo "$sorted" | sed -n 2p)
-is "$(listing "$T/usb")" "$(printf '%s\n%s\n%s\n' "$(files_of "$first")" \
-	"data/${second:0:2}/$second.xps.minisig" "data/${second:0:2}/.$second.xps.copying" | LC_ALL=C sort)" \
-	"the half copied backup has only its temp name on the target"
+temps() { for i in "$@"; do printf 'data/%s/.%s.xps.copying\ndata/%s/.%s.xps.minisig.copying\n' "${i:0:2}" "$i" "${i:0:2}" "$i"; done; }
+# shellcheck disable=SC2046
+is "$(listing "$T/usb")" "$(printf '%s\n%s\n%s\n%s\n' "$(files_of "$first")" \
+	"data/${second:0:2}/$second.xps.minisig" "data/${second:0:2}/.$second.xps.copying" \
+	"$(temps $(echo "$sorted" | sed -n 3,4p))" | LC_ALL=C sort)" \
+	"the half copied backups have only their temp names on the target"
 run xpverify -r "$R" --copies
 is "$rc" 0 "xpverify: an interrupted copy is no finding"
 like "$err" "*warning: copy usb: data/${second:0:2}/.$second.xps.copying: an interrupted copy (the next copy ends it)*" \

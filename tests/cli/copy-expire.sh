@@ -39,6 +39,21 @@ is "$(echo "$err" | LC_ALL=C sort)" "$(printf '%s\n' \
 	"xpverify: copy a: notes.txt: not a file of the repository (foreign)" | LC_ALL=C sort)" \
 	"each is named"
 like "$out" "*copy b: no findings*" "the other copy has none"
+run xpverify -r "$R" --copies --json
+is "$rc" 1 "with --json, the same status"
+is "$(printf '%s' "$out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+for c in o["copies"]:
+    print(c["target"], c["error"], c["warnings"], len(c["findings"]))
+    for f in sorted(c["findings"], key=lambda f: f["path"]):
+        print(" ", f["kind"], f["id"] or "-", f["path"], f["message"])
+print(o["findings"]["missing"], len(o["results"]))')" "$(printf '%s\n' \
+	"a None 0 2" \
+	"  foreign $stranger data/ff/$stranger.xps copy a: data/ff/$stranger.xps: a backup the repository never had (foreign)" \
+	"  foreign - notes.txt copy a: notes.txt: not a file of the repository (foreign)" \
+	"b None 0 0" "0 3")" \
+	"and the copies' findings in the JSON object, per copy, beside the repository's"
 
 # Copy b becomes unreachable (its disk is not mounted: a file where its directory was)
 mv "$T/b" "$T/b.away"

@@ -194,7 +194,7 @@ static int data_name(const char *sub, const char *name, char id[XP_REPO_ID_HEX])
 struct later {
 	int kind;
 	char id[XP_REPO_ID_HEX];
-	char rel[128]; /* relative to REPO */
+	char rel[512]; /* relative to REPO, or an absolute path (a key in a vault) */
 	char *msg;
 };
 
@@ -218,6 +218,7 @@ struct check {
 	int oom;
 	struct xp_vault vault; /* where the keys of shreddable backups are (vault.h) */
 	int has_vault;
+	int keys_here; /* this host keeps the repository's keys (xp_vault_here) */
 };
 
 static const struct xp_jid *jid(const struct check *c, const char *id)
@@ -343,6 +344,62 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 	return rc;
 }
 
+/* A key in the host's vault or a vault copy whose backup is gone: the catalog lists it
+ * shredded, or no more and the journal records it deleted; no deletion or shredding of it is
+ * pending. (A key of an id the journal never had is a seal's that was killed before the
+ * catalog: it has no backup to open.) */
+static int vault_orphan(void *ctx, const char *id, const char *place, const char *path)
+{
+	struct check *c = ctx;
+	const struct xp_catalog_entry *e = xp_catalog_find(&c->cat, id);
+	const struct xp_jid *j = jid(c, id);
+
+	if ((e && e->state != XP_CATALOG_SHREDDED) || (!e && !(j && (j->flags & XP_J_DELETED))) ||
+	    (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING))))
+		return 0;
+	if (e && strcmp(place, "host vault") == 0)
+		return 0; /* check_entry reports it */
+	defer(c, XP_FIND_ORPHAN, id, path,
+	      "%s: key of %s backup %s (xpexpire destroys it): it would open a copy of the backup",
+	      path, e ? "shredded" : "no", id);
+	return 0;
+}
+
+/* Each vault copy that can be reached holds the key of every sealed shreddable backup whose
+ * key the host's vault holds (one out of reach is vault list's and sync's to report). */
+static void vault_copies(struct check *c)
+{
+	for (size_t i = 0; i < c->vault.ncopies; i++) {
+		struct xp_err ignored;
+
+		if (xp_vault_reach_copy(&c->vault, i, &ignored) != 0)
+			continue;
+		for (size_t k = 0; k < c->cat.n; k++) {
+			const struct xp_catalog_entry *e = &c->cat.entries[k];
+			const struct xp_jid *j = jid(c, e->id);
+			char *path;
+
+			if (!e->shreddable || e->state != XP_CATALOG_SEALED ||
+			    (j && (j->flags & (XP_J_DELETING | XP_J_SHREDDING))) ||
+			    !xp_vault_holds(&c->vault, e->id))
+				continue;
+			path = xp_asprintf("%s/%s/%s.key", c->vault.copies[i], c->vault.repo_id,
+			                   e->id);
+			if (!path) {
+				c->oom = 1;
+				return;
+			}
+			if (!exists(path))
+				defer(c, XP_FIND_VAULT, e->id, path,
+				      "%s: missing: vault copy %s lacks the key of backup %s "
+				      "(xpseal "
+				      "vault sync copies it)",
+				      path, c->vault.copies[i], e->id);
+			free(path);
+		}
+	}
+}
+
 /* A message of sign.c's without its leading "PATH: " (the finding names the file already). */
 static const char *after_path(const char *msg, const char *path)
 {
@@ -402,7 +459,8 @@ static void check_entry(struct check *c, const struct xp_catalog_entry *e)
 		defer(c, XP_FIND_HASH, e->id, rel, "%s: BLAKE2b differs from the catalog", rel);
 	if (!c->has_vault)
 		goto out;
-	if (e->shreddable && e->state == XP_CATALOG_SEALED && !xp_vault_holds(&c->vault, e->id))
+	if (e->shreddable && e->state == XP_CATALOG_SEALED && c->keys_here &&
+	    !xp_vault_holds(&c->vault, e->id))
 		defer(c, XP_FIND_SHRED_KEY, e->id, rel,
 		      "%s: its key %s.key is in neither %s nor keys/shred: the backup cannot be "
 		      "opened",
@@ -538,7 +596,7 @@ static int still_true(const struct check *c, const struct later *l, const struct
 {
 	const struct xp_jid *r = l->id[0] ? xp_jids_find(j, l->id) : NULL;
 	const struct xp_catalog_entry *e;
-	char *path = xp_repo_join(c->repo, l->rel);
+	char *path = l->rel[0] == '/' ? strdup(l->rel) : xp_repo_join(c->repo, l->rel);
 	int there = path && exists(path), is = 0;
 
 	free(path);
@@ -547,14 +605,24 @@ static int still_true(const struct check *c, const struct later *l, const struct
 	switch (l->kind) {
 	case XP_FIND_MISSING: return xp_idset_has(now, l->id) && !there;
 	case XP_FIND_ORPHAN:
+		if (l->rel[0] == '/') { /* a key in a vault */
+			e = xp_catalog_find(cat, l->id);
+			return there && (!e || e->state == XP_CATALOG_SHREDDED);
+		}
+		return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_PENDING: return there && !(l->id[0] && xp_idset_has(now, l->id));
 	case XP_FIND_SEAL_TEMP: return there;
+	case XP_FIND_VAULT: /* a key missing from a vault copy */
+		e = xp_catalog_find(cat, l->id);
+		return !there && e && e->shreddable && e->state == XP_CATALOG_SEALED &&
+		       xp_vault_holds(&c->vault, l->id);
 	case XP_FIND_SHRED_KEY:
 		e = xp_catalog_find(cat, l->id);
 		if (e)
 			is = e->state == XP_CATALOG_SHREDDED
 			             ? xp_vault_holds(&c->vault, l->id)
-			             : e->shreddable && !xp_vault_holds(&c->vault, l->id);
+			             : e->shreddable && c->keys_here &&
+			                       !xp_vault_holds(&c->vault, l->id);
 		return is;
 	default: return xp_idset_has(now, l->id) && there; /* the content findings */
 	}
@@ -644,6 +712,7 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 	c.has_key = signer || xp_sign_pub_read(pub, &c.key, &cerr) == 0;
 	c.has_kid = xp_keys_load_public(repo, (uint8_t[32]){0}, c.kid, &cerr) == 0;
 	c.has_vault = xp_vault_open(repo, &c.vault, &cerr) == 0;
+	c.keys_here = c.has_vault && xp_vault_here(&c.vault);
 	rc = xp_catalog_lock_shared(repo, &lock, err);
 	if (rc)
 		goto out;
@@ -686,6 +755,10 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 	rc = walk_data(repo, orphan, &c, err);
 	if (rc == 0)
 		rc = orphan_keys(&c, err);
+	if (rc == 0 && c.has_vault)
+		rc = xp_vault_list(&c.vault, 0, vault_orphan, &c, err);
+	if (rc == 0 && c.keys_here)
+		vault_copies(&c);
 	if (rc == 0)
 		rc = confirm(&c, err);
 out:

@@ -101,6 +101,11 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
  * reached (told to the tool as XP_FIND_VAULT): then "shredding" stays pending, and every later
  * change tries again. */
 int xp_op_finish_shred(struct xp_op *op, const char *id, const char *reason, struct xp_err *err);
+/* Destroys id's key in every place the vault knows, journaling "key-destroyed" per place that
+ * held it (*destroyed: some did); a vault copy not reached is told to the tool (XP_FIND_VAULT)
+ * and counted in *unreached. */
+int xp_op_destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *unreached,
+                      struct xp_err *err);
 /* Everything after each "erasing" record (an erasure rewrite, catalog.h) whose new backup is
  * no longer being sealed: the new backup in the catalog in place of the old one (taken in
  * from its own signed files if the rewrite died before), the old one's key destroyed and its

@@ -315,6 +315,12 @@ static int destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t 
 	return rc;
 }
 
+int xp_op_destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *unreached,
+                      struct xp_err *err)
+{
+	return destroy_key(op, id, destroyed, unreached, err);
+}
+
 /* fsyncs the directory holding path, if that directory exists. */
 static int fsync_parent(const char *path, struct xp_err *err)
 {

@@ -254,6 +254,16 @@ int xp_catalog_erased(const char *repo, const struct xp_signkey *key, const char
  * call above does this first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
+/* Keys left behind: destroys every key the vault holds (the host's vault, keys/shred, each
+ * registered vault copy reached) of a backup that is gone: one the catalog no longer lists and
+ * the signed journal records as deleted, or one listed as shredded. Such a key came back (a
+ * vault restored from a host backup, a vault copy registered again) or was out of reach when
+ * its backup went; it would open any copy of the backup made meanwhile. Each place is
+ * journaled "key-destroyed". Takes the lock; *dropped (may be NULL) gets the number of
+ * backups whose keys went. */
+int xp_catalog_drop_keys(const char *repo, const struct xp_signkey *key, size_t *dropped,
+                         struct xp_err *err);
+
 /* Appends one event to the journal under the lock (for events outside the catalog: "verified",
  * "drill"). id may be NULL ("-"); reason and policy may be NULL. */
 int xp_journal_append(const char *repo, const char *id, const char *event, const char *reason,
@@ -289,7 +299,8 @@ enum xp_catalog_finding_kind {
 	                      * interrupted (the next change removes it once no seal holds it) */
 	XP_FIND_DISCARDED,   /* a change removed such a temp file (see xp_catalog_set_notice) */
 	XP_FIND_VAULT        /* a change could not reach a registered vault copy to destroy a key
-	                      * there: the shredding stays pending (see xp_catalog_set_notice) */
+	                      * there: the shredding stays pending (see xp_catalog_set_notice);
+	                      * or (xp_catalog_check) a vault copy lacks a sealed backup's key */
 };
 
 struct xp_catalog_finding {

@@ -44,6 +44,35 @@ int64_t xp_ct_listing_size(const struct xp_ct_listing *l, const char *rel);
  * renamed); without it the bytes read back must be those read from fd. */
 int xp_ct_put(const struct xp_copy_target *t, int fd, const char *path, const char *rel,
               const uint8_t *want, uint64_t want_size, struct xp_err *err);
+/* A file of a directory target written to its temp name and checked (xp_ct_stage), waiting
+ * for xp_ct_commit to fsync and name it. Owns its descriptors. */
+struct xp_ct_staged {
+	int dfd, fd;   /* its directory, the temp file (-1: none) */
+	char rel[256]; /* the name it gets */
+	size_t base;   /* where in rel the part in dfd starts */
+	char tmp[300]; /* its temp name in dfd */
+};
+/* xp_ct_put's first half, for a directory target: the bytes of fd at rel's temp name, checked
+ * like xp_ct_put's, their writeback started but not waited for; s is then the caller's to
+ * commit or unstage. On failure nothing is left (no temp file, s holds nothing). */
+int xp_ct_stage(const struct xp_copy_target *t, int fd, const char *path, const char *rel,
+                const uint8_t *want, uint64_t want_size, struct xp_ct_staged *s,
+                struct xp_err *err);
+/* Names the n staged files of v, in order: each fsynced then renamed, then each directory
+ * fsynced once, so that a name is on disk only with all its bytes. Entries with fd -1 are
+ * skipped. On failure some may have their name already (a later run reads them back). Every
+ * entry is unstaged. */
+int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t n,
+                 struct xp_err *err);
+/* Removes s's temp file and closes what it holds (nothing: a no-op). */
+void xp_ct_unstage(struct xp_ct_staged *s);
+/* Copies the n backups e (each its signature, then its file, checked against e's size and
+ * hash) to the directory target t: all staged, two at a time, then named in one pass
+ * (xp_ct_commit), so that a kill leaves only temp names of what is not on disk yet. ok[i] is
+ * set when e[i] is on t, whole and named; one deleted from the repository meanwhile is
+ * skipped. Returns the first failure in e's order, after naming every backup staged whole. */
+int xp_ct_push_batch(const char *repo, const struct xp_copy_target *t,
+                     const struct xp_catalog_entry **e, size_t n, int *ok, struct xp_err *err);
 /* Reads rel back from t: its BLAKE2b-256 and size. */
 int xp_ct_hash(const struct xp_copy_target *t, const char *rel, uint8_t hash[XP_CATALOG_HASH_LEN],
                uint64_t *size, struct xp_err *err);

@@ -333,6 +333,38 @@ static int already_there(const struct xp_copy_target *t, const struct xp_catalog
 	return size == e->size && sodium_memcmp(hash, e->hash, sizeof hash) == 0 ? 2 : 0;
 }
 
+/* Copies the n backups e to t (push_batch for a directory, one at a time to a remote). */
+static int push_some(const char *repo, const struct xp_copy_target *t,
+                     const struct xp_catalog_entry **e, size_t n, struct xp_idv *done,
+                     size_t *count, xp_copy_report_fn *fn, void *ctx, struct xp_err *err)
+{
+	char rel[XP_REPO_REL_MAX], msg[128];
+	int *ok = calloc(n ? n : 1, sizeof *ok), rc = 0;
+
+	if (!ok)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (t->kind == XP_COPY_DIR && n)
+		rc = xp_ct_push_batch(repo, t, e, n, ok, err);
+	for (size_t i = 0; t->kind != XP_COPY_DIR && rc == 0 && i < n; i++) {
+		rc = push_one(repo, t, e[i], err);
+		ok[i] = rc == 0;
+		if (rc == XP_ENOENT) /* deleted since the catalog was read */
+			rc = 0;
+	}
+	/* What was copied before a failure is reported all the same. */
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		idv_add(done, e[i]->id);
+		(*count)++;
+		xp_repo_backup_rel(e[i]->id, rel);
+		snprintf(msg, sizeof msg, "copied %s to %s", e[i]->id, t->name);
+		xp_copy_say(fn, ctx, XP_COPY_COPIED, t, e[i]->id, rel, msg);
+	}
+	free(ok);
+	return rc;
+}
+
 int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
                  xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
 {
@@ -341,8 +373,9 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	struct xp_sign_pub pub;
 	struct xp_crec r;
 	struct xp_idv b = {0};
-	char rel[XP_REPO_REL_MAX], msg[128];
-	size_t done = 0;
+	const struct xp_catalog_entry **todo = NULL;
+	char rel[XP_REPO_REL_MAX];
+	size_t done = 0, ntodo = 0;
 	int rc, rc2;
 
 	rc = picture_take(repo, key, &p, err);
@@ -354,7 +387,8 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 		picture_free(&p);
 		return rc;
 	}
-	rc = xp_ct_list(t, &l, err);
+	todo = calloc(NOTE_BATCH, sizeof *todo);
+	rc = todo ? xp_ct_list(t, &l, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < p.n; i++) {
 		const struct xp_catalog_entry *e = &p.e[i];
 		int there = 0;
@@ -367,18 +401,15 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 		if (there == 2)
 			idv_add(&b, e->id);
 		if (there == 0)
-			rc = push_one(repo, t, e, err);
-		if (there == 0 && rc == 0) {
-			idv_add(&b, e->id);
-			done++;
-			snprintf(msg, sizeof msg, "copied %s to %s", e->id, t->name);
-			xp_copy_say(fn, ctx, XP_COPY_COPIED, t, e->id, rel, msg);
+			todo[ntodo++] = e;
+		/* A batch is copied, then journaled: a kill costs the next run at most a batch. */
+		if (rc == 0 && (ntodo == NOTE_BATCH || i + 1 == p.n)) {
+			rc = push_some(repo, t, todo, ntodo, &b, &done, fn, ctx, err);
+			ntodo = 0;
 		}
-		if (rc == XP_ENOENT) /* deleted since the catalog was read */
-			rc = 0;
 		if (rc == 0 && b.oom)
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		if (rc == 0 && b.n == NOTE_BATCH)
+		if (rc == 0 && b.n >= NOTE_BATCH)
 			rc = note_many(repo, key, &b, "copied", t, err);
 	}
 	/* What was copied before a failure is recorded all the same. */
@@ -389,6 +420,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 		rc = send_meta(repo, t, err);
 	if (copied)
 		*copied = done;
+	free(todo);
 	idv_free(&b);
 	xp_crec_free(&r);
 	xp_ct_listing_free(&l);

@@ -278,52 +278,108 @@ int xp_ct_check_sum(const struct xp_copy_target *t, const char *rel, const uint8
 	return 0;
 }
 
-static int dir_put(const struct xp_copy_target *t, int fd, const char *path, const char *rel,
-                   const uint8_t *want, uint64_t want_size, struct xp_err *err)
+int xp_ct_stage(const struct xp_copy_target *t, int fd, const char *path, const char *rel,
+                const uint8_t *want, uint64_t want_size, struct xp_ct_staged *s, struct xp_err *err)
 {
 	crypto_generichash_state h;
 	uint8_t got[XP_CATALOG_HASH_LEN];
-	char tmp[300];
 	const char *base;
 	uint64_t size;
-	int dfd, out = -1, rc;
+	int rc;
 
-	rc = dir_of(t, rel, 1, &dfd, &base, err);
+	memset(s, 0, sizeof *s);
+	s->dfd = s->fd = -1;
+	if (!rel_ok(rel) || t->kind != XP_COPY_DIR)
+		return xp_err_set(err, XP_EFAIL, "copy %s: %s: bad name", t->name, rel);
+	rc = dir_of(t, rel, 1, &s->dfd, &base, err);
 	if (rc)
 		return rc;
-	if (temp_name(base, tmp, sizeof tmp) != 0) {
+	if (snprintf(s->rel, sizeof s->rel, "%s", rel) >= (int)sizeof s->rel ||
+	    temp_name(base, s->tmp, sizeof s->tmp) != 0) {
 		rc = xp_err_set(err, XP_EFAIL, "copy %s: %s: name too long", t->name, rel);
 		goto out;
 	}
+	s->base = (size_t)(base - rel);
 	/* A temp file a killed run left (or anything planted at its name: a link) goes first: it
 	 * never had the final name, and the new one is made afresh, never opened through a link. */
-	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) {
+	if (unlinkat(s->dfd, s->tmp, 0) != 0 && errno != ENOENT) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;
 	}
-	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0) {
+	s->fd = openat(s->dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->fd < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;
 	}
 	crypto_generichash_init(&h, NULL, 0, sizeof got);
-	rc = xp_ct_pump(t, fd, path, out, rel, &h, &size, err);
+	rc = xp_ct_pump(t, fd, path, s->fd, rel, &h, &size, err);
 	crypto_generichash_final(&h, got, sizeof got);
 	if (rc == 0 && want)
 		rc = xp_ct_check_sum(t, rel, got, size, want, want_size, err);
-	xp_fault_point("copy-before-fsync");
-	if (rc == 0 && fsync(out) != 0)
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
-	if (rc == 0 && renameat(dfd, tmp, dfd, base) != 0)
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
-	if (rc == 0 && fsync(dfd) != 0)
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, t->where);
-	if (rc)
-		(void)unlinkat(dfd, tmp, 0);
 out:
-	if (out >= 0)
-		close(out);
-	close(dfd);
+	if (rc)
+		xp_ct_unstage(s);
+	return rc;
+}
+
+void xp_ct_unstage(struct xp_ct_staged *s)
+{
+	if (s->fd >= 0) {
+		close(s->fd);
+		(void)unlinkat(s->dfd, s->tmp, 0);
+	}
+	if (s->dfd >= 0)
+		close(s->dfd);
+	s->fd = s->dfd = -1;
+}
+
+/* Whether s's directory is that of an earlier one of v (fsynced once for both). */
+static int dir_seen(const struct xp_ct_staged *v, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (v[k].dfd >= 0 && v[k].base == v[i].base &&
+		    !strncmp(v[k].rel, v[i].rel, v[i].base))
+			return 1;
+	return 0;
+}
+
+int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t n,
+                 struct xp_err *err)
+{
+	int rc = 0;
+
+	/* Each file's fsync waits for little: its writeback started as it was written. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (v[i].fd < 0)
+			continue;
+		xp_fault_point("copy-before-fsync");
+		if (fsync(v[i].fd) != 0 ||
+		    renameat(v[i].dfd, v[i].tmp, v[i].dfd, v[i].rel + v[i].base) != 0) {
+			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where,
+			                v[i].rel);
+		} else {
+			close(v[i].fd);
+			v[i].fd = -1;
+		}
+	}
+	/* The renames are on disk before the caller records anything: one fsync per directory. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (v[i].dfd >= 0 && !dir_seen(v, i) && fsync(v[i].dfd) != 0)
+			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, t->where);
+	for (size_t i = 0; i < n; i++)
+		xp_ct_unstage(&v[i]);
+	return rc;
+}
+
+static int dir_put(const struct xp_copy_target *t, int fd, const char *path, const char *rel,
+                   const uint8_t *want, uint64_t want_size, struct xp_err *err)
+{
+	struct xp_ct_staged s;
+	int rc;
+
+	rc = xp_ct_stage(t, fd, path, rel, want, want_size, &s, err);
+	if (rc == 0)
+		rc = xp_ct_commit(t, &s, 1, err);
 	return rc;
 }
 

@@ -4,6 +4,7 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/keys.c src/lib/repo/keys.h src/lib/repo/keys-int.h src/lib/repo/keys-rotate.c \
 	src/lib/repo/catalog.c src/lib/repo/catalog.h src/lib/repo/catalog-int.h \
 	src/lib/repo/catalog-ops.c src/lib/repo/catalog-recover.c src/lib/repo/catalog-erase.c \
+	src/lib/repo/catalog-keys.c \
 	src/lib/repo/catalog-discard.c src/lib/repo/catalog-check.c \
 	src/lib/repo/journal.c src/lib/repo/journal.h \
 	src/lib/repo/trust.c src/lib/repo/trust.h src/lib/repo/rekey.c src/lib/repo/rekey.h \
@@ -43,7 +44,7 @@ EXTRA_DIST += tests/cli/attack-files.sh
 # (copy-ops.c), checking them (copy-check.c), a directory or an rclone remote as a target.
 src_lib_libxp_a_SOURCES += src/lib/repo/copy.c src/lib/repo/copy.h src/lib/repo/copy-int.h \
 	src/lib/repo/copy-ops.c src/lib/repo/copy-check.c src/lib/repo/copy-target.c \
-	src/lib/repo/copy-rclone.c
+	src/lib/repo/copy-batch.c src/lib/repo/copy-rclone.c
 
 # Partitions: the next window, continuity, retention by window start (pure logic).
 check_PROGRAMS += tests/unit/repo/partition
@@ -51,5 +52,7 @@ tests_unit_repo_partition_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/partition
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
-TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
-EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh
+TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \
+	tests/cli/vault-orphans.sh
+EXTRA_DIST += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \
+	tests/cli/vault-orphans.sh

@@ -324,6 +324,24 @@ int xp_vault_holds(const struct xp_vault *v, const char *id)
 	return fd >= 0;
 }
 
+int xp_vault_here(const struct xp_vault *v)
+{
+	struct xp_err ignored;
+	struct place p;
+	DIR *d = NULL;
+	int here = 0;
+
+	for (int which = HOST; which <= LEGACY && !here; which++) {
+		if (place_of(v, which, &p, &ignored))
+			return 0;
+		here = xp_repo_opendir(p.base, p.dir, &d, &ignored) == 0;
+		if (here)
+			closedir(d);
+		place_free(&p);
+	}
+	return here;
+}
+
 /* The host's vault directory, made 0700 (and STATE/vault) when missing, and made 0700 again
  * when someone opened it to others. */
 static int make_host(const struct xp_vault *v, const struct place *host, struct xp_err *err)
@@ -484,6 +502,56 @@ int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err)
 	if (rc == 0)
 		rc = reach(&p, err);
 	place_free(&p);
+	return rc;
+}
+
+/* Calls fn for every key file in p's directory; a directory not there holds none. */
+static int list_place(const struct place *p, xp_vault_key_fn *fn, void *ctx, struct xp_err *err)
+{
+	struct dirent *de;
+	char id[XP_REPO_ID_HEX], *path;
+	DIR *d = NULL;
+	int rc;
+
+	rc = xp_repo_opendir(p->base, p->dir, &d, err);
+	if (rc == XP_ENOENT)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != XP_REPO_ID_HEX - 1 + 4 ||
+		    strcmp(de->d_name + XP_REPO_ID_HEX - 1, ".key") != 0)
+			continue;
+		memcpy(id, de->d_name, XP_REPO_ID_HEX - 1);
+		id[XP_REPO_ID_HEX - 1] = '\0';
+		if (!xp_repo_valid_id(id))
+			continue;
+		path = xp_asprintf("%s/%s", p->dir, de->d_name);
+		rc = path ? fn(ctx, id, p->name, path)
+		          : xp_err_set(err, XP_ENOMEM, "out of memory");
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+int xp_vault_list(const struct xp_vault *v, int legacy, xp_vault_key_fn *fn, void *ctx,
+                  struct xp_err *err)
+{
+	struct place p;
+	int rc = 0;
+
+	for (int which = HOST; rc == 0 && which <= (legacy ? LEGACY : HOST); which++) {
+		rc = place_of(v, which, &p, err);
+		if (rc == 0)
+			rc = list_place(&p, fn, ctx, err);
+		place_free(&p);
+	}
+	for (size_t i = 0; rc == 0 && i < v->ncopies; i++) {
+		rc = copy_place(v, i, &p, err);
+		if (rc == 0)
+			rc = list_place(&p, fn, ctx, err);
+		place_free(&p);
+	}
 	return rc;
 }
 

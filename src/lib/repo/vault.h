@@ -51,6 +51,12 @@ int xp_vault_read(void *v, const char *id, uint8_t buf[XP_VAULT_KEY_LEN], struct
 /* Whether the host's vault or REPO/keys/shred holds a key file for id. */
 int xp_vault_holds(const struct xp_vault *v, const char *id);
 
+/* Whether this host keeps REPO's keys: its vault directory is there (made by the first
+ * shreddable backup sealed here, a migration or a vault copy registered here), or REPO still
+ * has keys/shred. A host without either (another host reading a copy of the data, which by
+ * design carries no key) is not expected to hold any key. */
+int xp_vault_here(const struct xp_vault *v);
+
 /* Stores the key file of id, durably (temp, fsync, rename, fsync the directory), in the host's
  * vault, then in every registered copy it can reach; *missed (may be NULL) gets the number of
  * copies it could not reach. A failure of the host's vault is returned. */
@@ -86,6 +92,14 @@ int xp_vault_remove(struct xp_vault *v, const char *dir, struct xp_err *err);
 
 /* Whether vault copy i can be reached: 0, or why not (its DIR/REPOID is missing: not mounted). */
 int xp_vault_reach_copy(const struct xp_vault *v, size_t i, struct xp_err *err);
+
+/* Calls fn for every key file ID.key in the host's vault, REPO/keys/shred when legacy is set,
+ * and each registered copy that can be reached (one that cannot holds nothing here: vault list
+ * and sync report it); place as in struct xp_vault_place, path the file. fn's non-zero return
+ * stops the walk and is returned. */
+typedef int xp_vault_key_fn(void *ctx, const char *id, const char *place, const char *path);
+int xp_vault_list(const struct xp_vault *v, int legacy, xp_vault_key_fn *fn, void *ctx,
+                  struct xp_err *err);
 
 /* What a sync or a migration did, per key or copy, for the tool to print. */
 struct xp_vault_event {
