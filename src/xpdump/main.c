@@ -11,6 +11,7 @@
 #include "base/parse.h"
 #include "base/afile.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static const char usage_text[] =
         "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE[:COL] [-t TABLE[:COL]]...\n"
         "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
         "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
-        "              [--chunk-size N] [-o FILE] [-q]\n"
+        "              [--chunk-size N] [--min-rows N] [-o FILE] [-q]\n"
         "       xpdump --help | --version\n"
         "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
         "COL after the table's last colon dates its rows; --time-column COL dates the rest.\n"
@@ -134,7 +135,8 @@ enum {
 	OPT_UNTIL,
 	OPT_EXCL,
 	OPT_CHUNK,
-	OPT_ISOLATION
+	OPT_ISOLATION,
+	OPT_MINROWS
 };
 
 /* The command line, parsed. */
@@ -146,6 +148,7 @@ struct args {
 	const char *dsn, *dsn_file, *output;
 	int64_t max_age;
 	uint64_t chunk;
+	uint64_t min_rows, rows; /* --min-rows; the rows written */
 	int quiet;
 	struct older older;
 };
@@ -196,6 +199,15 @@ static int option(struct args *a, int c, const char *arg, struct xp_err *err)
 			rc = xp_err_set(err, XP_EUSAGE,
 			                "--isolation %s: want snapshot or read-committed", arg);
 		break;
+	case OPT_MINROWS: {
+		char *end;
+
+		errno = 0;
+		a->min_rows = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-')
+			rc = xp_err_set(err, XP_EUSAGE, "--min-rows %s: not a count of rows", arg);
+		break;
+	}
 	case 'o': a->output = arg; break;
 	case 'q': a->quiet = 1; break;
 	}
@@ -257,6 +269,7 @@ static int parse(int argc, char **argv, struct args *a)
 	        {"exclude", required_argument, NULL, OPT_EXCL},
 	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
 	        {"isolation", required_argument, NULL, OPT_ISOLATION},
+	        {"min-rows", required_argument, NULL, OPT_MINROWS},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -329,11 +342,20 @@ static int cmd_dump(struct args *a, struct xp_err *err)
 		o->progress_arg = &prog;
 	}
 	o->warn = warn;
+	o->rows = &a->rows;
 	rc = xp_dump_run(o, fd, err);
 	if (o->progress)
 		fputc('\n', stderr);
 	if (!rc && af.path)
 		rc = xp_afile_commit(&af, err);
+	/* The stream is whole, yet a source that yields (almost) nothing is more likely the
+	 * wrong database, or one emptied, than a quiet night: say so with a failure. */
+	if (!rc && a->rows < a->min_rows)
+		rc = xp_err_set(err, XP_EFAIL,
+		                "%llu rows dumped, fewer than --min-rows %llu: is this the right "
+		                "database? (the dump%s%s is complete)",
+		                (unsigned long long)a->rows, (unsigned long long)a->min_rows,
+		                o->output ? " in " : "", o->output ? o->output : "");
 out:
 	if (af.path)
 		xp_afile_abort(&af);

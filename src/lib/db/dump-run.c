@@ -127,11 +127,14 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 		rc = xp_dump_writer_finish(w, err);
 	if (!rc)
 		rc = xp_odbc_end(&c, 0, err); /* read only: nothing to commit */
-	if (!rc && o->progress) {
+	if (!rc && (o->progress || o->rows)) {
 		uint64_t rows, bytes;
 
 		xp_dump_writer_stats(w, &rows, &bytes);
-		o->progress(o->progress_arg, rows, bytes);
+		if (o->progress)
+			o->progress(o->progress_arg, rows, bytes);
+		if (o->rows)
+			*o->rows = rows;
 	}
 out:
 	xp_dump_writer_free(w);

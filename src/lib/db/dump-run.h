@@ -42,6 +42,8 @@ struct xp_dump_opts {
 	int64_t older_than;
 	void (*older)(void *arg, const char *table, uint64_t rows, int64_t oldest);
 	void *older_arg;
+	/* when set: the rows written, once the dump is complete */
+	uint64_t *rows;
 };
 /* Dumps the tables in one snapshot transaction as a stream on fd. */
 int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err);
