@@ -637,6 +637,17 @@ static void check_erasures(struct run *run)
 	else if (rc)
 		on_finding(run, &(struct xp_catalog_finding){XP_FIND_UNREADABLE, "", "erasures",
 		                                             err.msg});
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		char msg[300];
+
+		if (l.e[i].journaled)
+			continue;
+		snprintf(msg, sizeof msg,
+		         "erasures: line %zu (%s) is not journaled: recording it was interrupted; "
+		         "the next change journals it",
+		         i + 2, l.e[i].ref);
+		on_finding(run, &(struct xp_catalog_finding){XP_FIND_PENDING, "", "erasures", msg});
+	}
 	xp_erase_ledger_free(&l);
 }
 

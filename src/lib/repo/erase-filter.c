@@ -30,21 +30,25 @@ struct rule {
 	int *col; /* per value of e: its column in the table, or -1 */
 };
 
-struct table_rules {
+struct xp_erase_match {
+	const struct xp_dump_table *t;
+	const uint8_t *key;
 	struct rule *r;
 	size_t n;
 	uint8_t (*h)[XP_ERASE_HASH_LEN]; /* per column: its hash for the current row */
 	char *hashed;                    /* per column: h is for the current row */
 };
 
-static void rules_free(struct table_rules *tr)
+void xp_erase_match_free(struct xp_erase_match *m)
 {
-	for (size_t i = 0; i < tr->n; i++)
-		free(tr->r[i].col);
-	free(tr->r);
-	free(tr->h);
-	free(tr->hashed);
-	memset(tr, 0, sizeof *tr);
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->r[i].col);
+	free(m->r);
+	free(m->h);
+	free(m->hashed);
+	free(m);
 }
 
 static int names_table(const struct xp_erase_entry *e, const char *name)
@@ -63,35 +67,51 @@ static int column_of(const struct xp_dump_table *t, const char *name)
 	return -1;
 }
 
-/* The entries that apply to table t of a stream begun at started. */
-static int rules_for(const struct xp_erase_ledger *l, const struct xp_dump_table *t,
-                     int64_t started, struct table_rules *tr)
+int xp_erase_match_new(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN],
+                       const struct xp_dump_table *t, int64_t started, struct xp_erase_match **out,
+                       struct xp_err *err)
 {
-	tr->h = calloc(t->ncols ? t->ncols : 1, sizeof *tr->h);
-	tr->hashed = calloc(t->ncols ? t->ncols : 1, 1);
-	tr->r = calloc(l->n ? l->n : 1, sizeof *tr->r);
-	if (!tr->h || !tr->hashed || !tr->r)
-		return -1;
+	struct xp_erase_match *m = calloc(1, sizeof *m);
+	int rc = 0;
+
+	if (!m)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	m->t = t;
+	m->key = key;
+	m->h = calloc(t->ncols ? t->ncols : 1, sizeof *m->h);
+	m->hashed = calloc(t->ncols ? t->ncols : 1, 1);
+	m->r = calloc(l->n ? l->n : 1, sizeof *m->r);
+	if (!m->h || !m->hashed || !m->r) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct xp_erase_entry *e = &l->e[i];
-		struct rule *r = &tr->r[tr->n];
+		struct rule *r = &m->r[m->n];
 
-		if (e->time <= started || !names_table(e, t->name))
+		if ((!l->all && e->time <= started) || !names_table(e, t->name))
 			continue;
 		r->e = e;
 		r->entry = i;
 		r->col = calloc(e->nvalues ? e->nvalues : 1, sizeof *r->col);
-		if (!r->col)
-			return -1;
-		tr->n++;
+		if (!r->col) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+		m->n++;
 		for (size_t v = 0; v < e->nvalues; v++)
 			r->col[v] = column_of(t, e->values[v].column);
 	}
-	return 0;
+out:
+	if (rc) {
+		xp_erase_match_free(m);
+		m = NULL;
+	}
+	*out = m;
+	return rc;
 }
 
-static int covers(const struct rule *r, const struct xp_dump_table *t, const struct xp_field *f,
-                  struct table_rules *tr, const uint8_t *key)
+static int covers(const struct rule *r, const struct xp_field *f, struct xp_erase_match *m)
 {
 	const struct xp_erase_entry *e = r->e;
 	int64_t when;
@@ -102,20 +122,29 @@ static int covers(const struct rule *r, const struct xp_dump_table *t, const str
 
 		if (c < 0 || f[c].null)
 			continue;
-		if (!tr->hashed[c]) {
-			xp_erase_hash(key, t->cols[c].name, f[c].p, f[c].len, tr->h[c]);
-			tr->hashed[c] = 1;
+		if (!m->hashed[c]) {
+			xp_erase_hash(m->key, m->t->cols[c].name, f[c].p, f[c].len, m->h[c]);
+			m->hashed[c] = 1;
 		}
-		hit = sodium_memcmp(tr->h[c], e->values[v].hash, XP_ERASE_HASH_LEN) == 0;
+		hit = sodium_memcmp(m->h[c], e->values[v].hash, XP_ERASE_HASH_LEN) == 0;
 	}
 	if (!hit || e->niv == 0)
 		return hit;
-	if (xp_dump_time_of(t, f, &when) != 1)
+	if (xp_dump_time_of(m->t, f, &when) != 1)
 		return 0;
 	for (size_t i = 0; i < e->niv; i++)
 		if (when >= e->iv[i].from && when < e->iv[i].to)
 			return 1;
 	return 0;
+}
+
+long xp_erase_match_row(struct xp_erase_match *m, const struct xp_field *row)
+{
+	memset(m->hashed, 0, m->t->ncols ? m->t->ncols : 1);
+	for (size_t k = 0; k < m->n; k++)
+		if (covers(&m->r[k], row, m))
+			return (long)m->r[k].entry;
+	return -1;
 }
 
 int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN], int in,
@@ -124,7 +153,7 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 	struct xp_dump_reader *r = NULL;
 	struct xp_dump_writer *w = NULL;
 	struct xp_manifest m = {0};
-	struct table_rules tr = {0};
+	struct xp_erase_match *mt = NULL;
 	const struct xp_field *row;
 	size_t t;
 	int rc;
@@ -138,21 +167,15 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 		goto out;
 	c->started = m.started;
 	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
-		const struct xp_dump_table *tb = &xp_dump_reader_manifest(r)->tables[t];
-
-		rules_free(&tr);
-		if (rules_for(l, tb, m.started, &tr) != 0) {
-			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		xp_erase_match_free(mt);
+		if ((rc = xp_erase_match_new(l, key, &xp_dump_reader_manifest(r)->tables[t],
+		                             m.started, &mt, err)) != 0)
 			goto out;
-		}
 		while ((rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
-			size_t k;
+			long k = xp_erase_match_row(mt, row);
 
-			memset(tr.hashed, 0, tb->ncols ? tb->ncols : 1);
-			for (k = 0; k < tr.n && !covers(&tr.r[k], tb, row, &tr, key); k++)
-				;
-			if (k < tr.n) {
-				c->rows[tr.r[k].entry]++;
+			if (k >= 0) {
+				c->rows[k]++;
 				c->total++;
 				continue;
 			}
@@ -165,7 +188,7 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 	if (rc == 0)
 		rc = xp_dump_writer_finish(w, err);
 out:
-	rules_free(&tr);
+	xp_erase_match_free(mt);
 	xp_dump_writer_free(w);
 	xp_dump_reader_free(r);
 	xp_manifest_free(&m);

@@ -246,7 +246,7 @@ static int parse_ledger(char *buf, size_t len, const struct xp_sign_pub *signer,
 }
 
 struct jcheck {
-	const struct xp_erase_ledger *l;
+	struct xp_erase_ledger *l;
 	struct xp_err *err;
 };
 
@@ -262,8 +262,10 @@ static int journaled(void *ctx, const struct xp_journal_event *ev)
 		return xp_err_set(c->err, XP_EINTEGRITY,
 		                  "journal: line %zu: malformed erasure event", ev->line);
 	for (size_t i = 0; i < c->l->n; i++)
-		if (sodium_memcmp(c->l->e[i].hash, h, 32) == 0)
+		if (sodium_memcmp(c->l->e[i].hash, h, 32) == 0) {
+			c->l->e[i].journaled = 1;
 			return 0;
+		}
 	return xp_err_set(c->err, XP_EINTEGRITY,
 	                  "erasures: the request journaled at journal line %zu (%s) is missing "
 	                  "from the ledger or was changed",
@@ -386,12 +388,58 @@ static int check_entry(const struct xp_erase_entry *e, struct xp_err *err)
 	return 0;
 }
 
+/* The "erasure" event of e: its reason and policy ("ledger HEX"). */
+static void event_text(const struct xp_erase_entry *e, char reason[512], char policy[80])
+{
+	char hex[65];
+
+	xp_hex(e->hash, 32, hex);
+	snprintf(reason, 512, "%s: %zu table%s, %zu value%s, %zu interval%s", e->ref, e->ntables,
+	         e->ntables == 1 ? "" : "s", e->nvalues, e->nvalues == 1 ? "" : "s", e->niv,
+	         e->niv == 1 ? "" : "s");
+	snprintf(policy, 80, "ledger %s", hex);
+}
+
+/* Journals every entry of l that no event names yet (the caller holds the lock). */
+static int journal_missing(const char *repo, struct xp_erase_ledger *l, struct xp_jstate *js,
+                           struct xp_err *err)
+{
+	char reason[512], policy[80];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+		if (l->e[i].journaled)
+			continue;
+		event_text(&l->e[i], reason, policy);
+		if ((rc = xp_journal_put(repo, js, NULL, "erasure", reason, policy, err)) == 0)
+			l->e[i].journaled = 1;
+	}
+	return rc;
+}
+
+int xp_erase_recover(const char *repo, const struct xp_sign_pub *signer, struct xp_jstate *js,
+                     struct xp_err *err)
+{
+	struct xp_erase_ledger l = {0};
+	struct xp_err lerr = {0, ""};
+	size_t keep;
+	int rc = 0;
+
+	if (load(repo, 1, signer, &l, &keep, NULL, &lerr) == 0)
+		rc = journal_missing(repo, &l, js, err);
+	else if (lerr.code == XP_ENOMEM)
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	xp_erase_ledger_free(&l);
+	return rc;
+}
+
 int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct xp_sign_pub *signer,
                     struct xp_erase_entry *e, struct xp_err *err)
 {
 	struct xp_catalog_lock lock = {-1};
 	struct xp_erase_ledger l = {0};
-	char *line = NULL, reason[512], policy[80], hex[65];
+	struct xp_jstate js;
+	char *line = NULL, reason[512], policy[80];
 	char *path = xp_repo_file(repo, XP_REPO_ERASURES);
 	uint8_t prev[32];
 	size_t keep = 0, size = 0;
@@ -400,7 +448,13 @@ int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct x
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = check_entry(e, err)) != 0 || (rc = xp_catalog_lock(repo, &lock, err)) != 0 ||
+	    (rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err)) != 0 ||
+	    (rc = xp_journal_repaired(repo, &js, err)) != 0 ||
 	    (rc = load(repo, 1, signer, &l, &keep, &size, err)) != 0)
+		goto out;
+	js.key = k;
+	/* a request a crash left unjournaled gets its event before the next one's */
+	if ((rc = journal_missing(repo, &l, &js, err)) != 0)
 		goto out;
 	if ((rc = xp_repo_open(repo, path, O_RDWR | O_CREAT, 0644, &fd, err)) != 0)
 		goto out;
@@ -436,14 +490,11 @@ int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct x
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
 		goto out;
 	}
-	xp_catalog_unlock(&lock);
+	/* a crash here leaves the entry unjournaled: the next change journals it */
 	xp_fault_point("erase-recorded");
-	xp_hex(e->hash, 32, hex);
-	snprintf(reason, sizeof reason, "%s: %zu table%s, %zu value%s, %zu interval%s", e->ref,
-	         e->ntables, e->ntables == 1 ? "" : "s", e->nvalues, e->nvalues == 1 ? "" : "s",
-	         e->niv, e->niv == 1 ? "" : "s");
-	snprintf(policy, sizeof policy, "ledger %s", hex);
-	rc = xp_journal_append(repo, NULL, "erasure", reason, policy, err);
+	event_text(e, reason, policy);
+	if ((rc = xp_journal_put(repo, &js, NULL, "erasure", reason, policy, err)) == 0)
+		e->journaled = 1;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -42,11 +42,15 @@ struct xp_erase_entry {
 	struct xp_interval *iv; /* owned */
 	size_t niv;
 	uint8_t hash[32]; /* BLAKE2b-256 of its line: what the journal's event names */
+	int journaled;    /* a journal event names it (else a crash came between the two) */
 };
 
 struct xp_erase_ledger {
 	struct xp_erase_entry *e; /* owned, in the order recorded */
 	size_t n;
+	/* set by the caller: every entry applies, whatever the stream's snapshot start (a dump
+	 * of the live database, xpdump --ledger); else only those recorded after it */
+	int all;
 };
 void xp_erase_ledger_free(struct xp_erase_ledger *l);
 void xp_erase_entry_free(struct xp_erase_entry *e);
@@ -60,16 +64,27 @@ void xp_erase_hash(const uint8_t key[XP_ERASE_KEY_LEN], const char *column, cons
 /* Reads REPO/erasures into a zeroed l, each line's chain and signature checked against signer,
  * and every "erasure" event of the journal found in it: 0; XP_EINTEGRITY naming the first line
  * or entry that fails. A missing ledger is an empty one, unless the journal names an entry. A
- * torn last line (a crash while recording, never journaled) is ignored. */
+ * torn last line (a crash while recording, never journaled) is ignored. An entry that no event
+ * names yet (a crash between its fsync and its event) is loaded with journaled 0: it applies,
+ * and the next change journals it (xp_erase_recover). */
 int xp_erase_load(const char *repo, const struct xp_sign_pub *signer, struct xp_erase_ledger *l,
                   struct xp_err *err);
 
 /* Appends e (time, ref, reason, tables, values, intervals filled by the caller; e->hash is
- * set) under the repository lock, signed by k, durable before it returns; then journals the
- * "erasure" event with the reference and the line's hash. The ledger is checked against signer
- * first: a damaged ledger is never extended. */
+ * set) under the repository lock, signed by k, durable before it journals the "erasure" event
+ * with the reference and the line's hash, under the same lock. Entries a crash left
+ * unjournaled are journaled first. The ledger is checked against signer first: a damaged
+ * ledger is never extended. */
 int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct xp_sign_pub *signer,
                     struct xp_erase_entry *e, struct xp_err *err);
+
+struct xp_jstate;
+/* Under the lock the caller holds (js: the journal as its repairing scan left it), journals
+ * the "erasure" event of every ledger entry that lacks one (xp_op_begin, for every change). A
+ * ledger that fails its check against signer is left alone: restores and xpverify report it,
+ * and it must not stop a backup. 0, or the journal's write failure. */
+int xp_erase_recover(const char *repo, const struct xp_sign_pub *signer, struct xp_jstate *js,
+                     struct xp_err *err);
 
 /* What a filter withheld: rows per ledger entry (the first entry that covers a row counts it). */
 struct xp_erase_counts {
@@ -78,6 +93,20 @@ struct xp_erase_counts {
 	int64_t started; /* the stream's snapshot start: entries recorded after it apply */
 };
 void xp_erase_counts_free(struct xp_erase_counts *c);
+
+/* Which entry of a ledger covers a row of one table: for filters that do not copy a stream
+ * (xpverify --drill counts what a restore keeps). */
+struct xp_erase_match;
+struct xp_dump_table;
+struct xp_field;
+/* The entries of l that apply to table t of a stream begun at started (all of them when
+ * l->all), under key (lent: it must outlive *m). 0, or XP_ENOMEM. */
+int xp_erase_match_new(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN],
+                       const struct xp_dump_table *t, int64_t started, struct xp_erase_match **m,
+                       struct xp_err *err);
+/* The index in the ledger of the first entry that covers row, or -1. */
+long xp_erase_match_row(struct xp_erase_match *m, const struct xp_field *row);
+void xp_erase_match_free(struct xp_erase_match *m);
 
 /* Copies the dump stream on in to out (named outname in messages) without the rows that an
  * entry of l recorded after the stream's snapshot start covers; c (zeroed) gets the counts.
