@@ -4,6 +4,9 @@
 #include "repo/catalog.h"
 #include "repo/journal.h"
 #include "repo/repo.h"
+#include "repo/keys.h"
+#include "repo/trust.h"
+#include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "base/encode.h"
 #include "base/err.h"
@@ -311,6 +314,30 @@ int xp_erase_load(const char *repo, const struct xp_sign_pub *signer, struct xp_
 	return load(repo, 0, signer, l, &keep, NULL, err);
 }
 
+int xp_erase_unlock(const char *repo, const char *password_file, const char *pubkey, uint8_t *sk,
+                    struct xp_erase_ledger *l, struct xp_err *err)
+{
+	struct xp_keys_bound b;
+	struct xp_trust_opts o = {.pubkey = pubkey, .bound = &b};
+	struct xp_trust t = {0};
+	struct xp_sign_pub signer;
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = xp_secret_password(password_file, "Configuration password: ", 0, &pw, &len,
+	                             err)) != 0 ||
+	    (rc = xp_keys_unlock_bound(repo, pw, len, sk, &b, err)) != 0 ||
+	    (rc = xp_trust_check(repo, &o, &t, err)) != 0)
+		goto out;
+	xp_sign_pub_from(t.signer, &signer);
+	rc = xp_erase_load(repo, &signer, l, err);
+out:
+	xp_trust_free(&t);
+	xp_secret_free(pw);
+	return rc;
+}
+
 /* The line of e after prev, signed by k: malloc'd in *out. */
 static int format_line(const struct xp_erase_entry *e, const uint8_t prev[32],
                        const struct xp_signkey *k, char **out, struct xp_err *err)
@@ -447,7 +474,10 @@ int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct x
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if ((rc = check_entry(e, err)) != 0 || (rc = xp_catalog_lock(repo, &lock, err)) != 0 ||
+	/* what a crash left half done first, and a repository's first (empty, signed) catalog
+	 * before its first event, as for every change */
+	if ((rc = check_entry(e, err)) != 0 || (rc = xp_catalog_recover(repo, k, err)) != 0 ||
+	    (rc = xp_catalog_lock(repo, &lock, err)) != 0 ||
 	    (rc = xp_journal_scan(repo, 1, NULL, NULL, NULL, &js, err)) != 0 ||
 	    (rc = xp_journal_repaired(repo, &js, err)) != 0 ||
 	    (rc = load(repo, 1, signer, &l, &keep, &size, err)) != 0)

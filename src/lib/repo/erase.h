@@ -72,11 +72,19 @@ int xp_erase_load(const char *repo, const struct xp_sign_pub *signer, struct xp_
 
 /* Appends e (time, ref, reason, tables, values, intervals filled by the caller; e->hash is
  * set) under the repository lock, signed by k, durable before it journals the "erasure" event
- * with the reference and the line's hash, under the same lock. Entries a crash left
- * unjournaled are journaled first. The ledger is checked against signer first: a damaged
- * ledger is never extended. */
+ * with the reference and the line's hash, under the same lock. First, as every change,
+ * xp_catalog_recover (which also journals entries a crash left unjournaled). The ledger is checked
+ * against signer first: a damaged ledger is never extended. */
 int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct xp_sign_pub *signer,
                     struct xp_erase_entry *e, struct xp_err *err);
+
+/* For a tool that applies the ledger with only the repository's path: reads the configuration
+ * password (password_file, else $XP_PASSWORD_FILE, else the terminal), unlocks the repository
+ * secret key into sk (XP_KEYS_SK_LEN bytes of secret memory), checks the repository against
+ * this host's pins (pubkey: -p, or NULL) and loads the ledger into a zeroed l, checked against
+ * the signer trusted. XP_EAUTH for a wrong password, XP_EINTEGRITY for a damaged ledger. */
+int xp_erase_unlock(const char *repo, const char *password_file, const char *pubkey, uint8_t *sk,
+                    struct xp_erase_ledger *l, struct xp_err *err);
 
 struct xp_jstate;
 /* Under the lock the caller holds (js: the journal as its repairing scan left it), journals
