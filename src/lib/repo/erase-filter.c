@@ -231,20 +231,18 @@ static int reap(pid_t pid, int errfd, struct xp_err *err)
 	return xp_err_set(err, XP_EFAIL, "the stream to filter could not be produced");
 }
 
-int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
-                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
-                     struct xp_err *err)
+/* Runs fn(ctx, fd, err) in a child process writing into a pipe, and use(uctx, fd, err) on the
+ * pipe's read end here. A producer that ended on the closed pipe is a failure unless early_ok
+ * (use stopped reading on purpose); its own failure (a damaged backup) says more than the
+ * reader's. */
+typedef int consumer_fn(void *uctx, int in, struct xp_err *err);
+static int piped(xp_erase_producer_fn *fn, void *ctx, consumer_fn *use, void *uctx, int early_ok,
+                 struct xp_err *err)
 {
 	struct xp_err perr = {0, ""};
-	uint8_t *key = NULL;
 	int data[2] = {-1, -1}, ep[2] = {-1, -1}, rc, prc;
 	pid_t pid = -1;
 
-	if (l->n == 0)
-		return fn(ctx, out, err);
-	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	xp_erase_key(sk, key);
 	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
@@ -261,13 +259,12 @@ int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_eras
 	close(data[1]);
 	close(ep[1]);
 	data[1] = ep[1] = -1;
-	rc = xp_erase_filter(l, key, data[0], out, outname, c, err);
-	/* a producer still writing ends on EPIPE; its failure (a damaged backup) says more
-	 * than the reader's */
+	rc = use(uctx, data[0], err);
+	/* a producer still writing ends on EPIPE */
 	close(data[0]);
 	data[0] = -1;
 	prc = reap(pid, ep[0], &perr);
-	if (prc == 1 && rc == 0)
+	if (prc == 1 && rc == 0 && !early_ok)
 		rc = xp_err_set(err, XP_EFAIL, "the stream to filter ended early");
 	else if (prc < 0) {
 		*err = perr;
@@ -280,6 +277,39 @@ out:
 		if (ep[k] >= 0)
 			close(ep[k]);
 	}
+	return rc;
+}
+
+struct filtering {
+	const struct xp_erase_ledger *l;
+	const uint8_t *key;
+	int out;
+	const char *outname;
+	struct xp_erase_counts *c;
+};
+
+static int filtering(void *ctx, int in, struct xp_err *err)
+{
+	struct filtering *f = ctx;
+
+	return xp_erase_filter(f->l, f->key, in, f->out, f->outname, f->c, err);
+}
+
+int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
+                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
+                     struct xp_err *err)
+{
+	struct filtering f = {l, NULL, out, outname, c};
+	uint8_t *key = NULL;
+	int rc;
+
+	if (l->n == 0)
+		return fn(ctx, out, err);
+	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	xp_erase_key(sk, key);
+	f.key = key;
+	rc = piped(fn, ctx, filtering, &f, 0, err);
 	xp_secret_free(key);
 	return rc;
 }
@@ -304,4 +334,23 @@ int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk
 	struct restore r = {repo, name, vault, sfd, sk};
 
 	return xp_erase_through(l, sk, restore, &r, out, outname, c, err);
+}
+
+static int read_manifest(void *ctx, int in, struct xp_err *err)
+{
+	struct xp_dump_reader *r = NULL;
+	int rc;
+
+	if ((rc = xp_dump_reader_open(&r, in, err)) == 0)
+		rc = xp_manifest_copy(xp_dump_reader_manifest(r), ctx, err);
+	xp_dump_reader_free(r);
+	return rc;
+}
+
+int xp_erase_manifest(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                      struct xp_manifest *m, struct xp_err *err)
+{
+	struct restore r = {repo, name, NULL, sfd, sk};
+
+	return piped(restore, &r, read_manifest, m, 1, err);
 }

@@ -138,4 +138,19 @@ int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk
                   const struct xp_erase_ledger *l, int out, const char *outname,
                   struct xp_erase_counts *c, struct xp_err *err);
 
+struct xp_manifest;
+/* The MANIFEST of the sealed copy sfd (checked by xp_seal_fetch; named name) into a zeroed m,
+ * decrypting no more than its start. */
+int xp_erase_manifest(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                      struct xp_manifest *m, struct xp_err *err);
+
+/* Whether request e names what the cataloged backups hold (the catalog as signer signed it;
+ * MANIFESTs of sealed dump backups read newest first, until every name is found, so a name
+ * that no backup holds costs opening them all): each table in some backup, each value's
+ * column in one of those tables, and with intervals a time column in one of them. 0 when so;
+ * 1 with why (len bytes) saying what names nothing; 2 with why saying that no backup holds a
+ * dump to check against; or a negative code. */
+int xp_erase_check_names(const char *repo, const struct xp_sign_pub *signer, const uint8_t *sk,
+                         const struct xp_erase_entry *e, char *why, size_t len, struct xp_err *err);
+
 #endif
