@@ -5,7 +5,7 @@ src_xperase_xperase_SOURCES = src/xperase/main.c
 src_xperase_xperase_LDADD = $(XP_LIBS)
 
 TESTS += tests/cli/erase.sh tests/cli/erase-journal.sh tests/cli/erase-drill.sh tests/cli/erase-dump.sh \
-	tests/cli/erase-names.sh
+	tests/cli/erase-names.sh tests/cli/erase-drivers.sh
 EXTRA_DIST += tests/cli/erase.sh tests/cli/erase-journal.sh tests/cli/erase-drill.sh tests/cli/erase-dump.sh \
-	tests/cli/erase-names.sh
+	tests/cli/erase-names.sh tests/cli/erase-drivers.sh
 dist_man_MANS += man/xperase.1
