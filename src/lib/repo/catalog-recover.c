@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "repo/catalog-int.h"
-#include "repo/erase.h"
+#include "repo/erase-ledger.h"
 #include "repo/keys.h"
 #include "repo/vault.h"
 #include "base/err.h"

@@ -12,54 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repo/erase-ledger.h"
 #include "stream/column.h"
 #include "base/err.h"
 
 struct xp_signkey;
 struct xp_sign_pub;
-
-#define XP_ERASE_KEY_LEN  32
-#define XP_ERASE_HASH_LEN 32
-#define XP_ERASE_HEADER                                                                            \
-	"# xpbackup erasures 1: time ref tables values intervals reason prev-blake2b256 signature"
-
-/* One value to match: a column and the keyed hash of its text (as the dump writes it). */
-struct xp_erase_value {
-	char *column; /* owned */
-	uint8_t hash[XP_ERASE_HASH_LEN];
-};
-
-/* One request. A row of one of its tables is covered when it holds one of the values (if any
- * are given) and its time column lies in one of the intervals [from, to) (if any are given). */
-struct xp_erase_entry {
-	int64_t time;  /* when it was recorded */
-	char *ref;     /* the case reference (owned) */
-	char *reason;  /* owned */
-	char **tables; /* owned */
-	size_t ntables;
-	struct xp_erase_value *values; /* owned */
-	size_t nvalues;
-	struct xp_interval *iv; /* owned */
-	size_t niv;
-	uint8_t hash[32]; /* BLAKE2b-256 of its line: what the journal's event names */
-	int journaled;    /* a journal event names it (else a crash came between the two) */
-};
-
-struct xp_erase_ledger {
-	struct xp_erase_entry *e; /* owned, in the order recorded */
-	size_t n;
-	/* set by the caller: every entry applies, whatever the stream's snapshot start (a dump
-	 * of the live database, xpdump --ledger); else only those recorded after it */
-	int all;
-};
-void xp_erase_ledger_free(struct xp_erase_ledger *l);
-void xp_erase_entry_free(struct xp_erase_entry *e);
-
-/* The ledger's hashing key, derived from the repository secret key sk. */
-void xp_erase_key(const uint8_t sk[32], uint8_t key[XP_ERASE_KEY_LEN]);
-/* The keyed hash of value (len bytes) in column. */
-void xp_erase_hash(const uint8_t key[XP_ERASE_KEY_LEN], const char *column, const void *value,
-                   size_t len, uint8_t out[XP_ERASE_HASH_LEN]);
 
 /* Reads REPO/erasures into a zeroed l, each line's chain and signature checked against signer,
  * and every "erasure" event of the journal found in it: 0; XP_EINTEGRITY naming the first line
@@ -85,14 +43,6 @@ int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct x
  * the signer trusted. XP_EAUTH for a wrong password, XP_EINTEGRITY for a damaged ledger. */
 int xp_erase_unlock(const char *repo, const char *password_file, const char *pubkey, uint8_t *sk,
                     struct xp_erase_ledger *l, struct xp_err *err);
-
-struct xp_jstate;
-/* Under the lock the caller holds (js: the journal as its repairing scan left it), journals
- * the "erasure" event of every ledger entry that lacks one (xp_op_begin, for every change). A
- * ledger that fails its check against signer is left alone: restores and xpverify report it,
- * and it must not stop a backup. 0, or the journal's write failure. */
-int xp_erase_recover(const char *repo, const struct xp_sign_pub *signer, struct xp_jstate *js,
-                     struct xp_err *err);
 
 /* What a filter withheld: rows per ledger entry (the first entry that covers a row counts it). */
 struct xp_erase_counts {
