@@ -1,6 +1,9 @@
 /* bench-odbc-fetch: the floor for any ODBC dump. Runs one SELECT and fetches the whole result
  * in column-wise row arrays into SQL_C_CHAR buffers, touching nothing; prints the row count.
- * usage: bench-odbc-fetch CONNSTR SQL [ROWS_PER_FETCH] */
+ * With NEXT_SQL and PAGE, it reads in pages as xpdump does where the driver holds whole
+ * results: SQL reads the first PAGE rows, and while a page is full NEXT_SQL, whose one
+ * parameter is the last row's first column (an integer key), reads the next.
+ * usage: bench-odbc-fetch CONNSTR SQL [ROWS_PER_FETCH [NEXT_SQL PAGE]] */
 #include "config.h"
 
 #include <stdio.h>
@@ -39,16 +42,21 @@ int main(int argc, char **argv)
 	SQLSMALLINT ncols = 0;
 	SQLULEN fetched = 0, nrows = 1000;
 	struct col *cols = NULL;
-	unsigned long long total = 0;
+	unsigned long long total = 0, page = 0, in_page = 0;
+	SQLBIGINT last = 0;
+	SQLLEN last_ind = 0;
 	SQLRETURN r;
 	int status = 1;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: bench-odbc-fetch CONNSTR SQL [ROWS_PER_FETCH]\n");
+	if (argc != 3 && argc != 4 && argc != 6) {
+		fprintf(stderr,
+		        "usage: bench-odbc-fetch CONNSTR SQL [ROWS_PER_FETCH [NEXT_SQL PAGE]]\n");
 		return 2;
 	}
-	if (argc == 4)
+	if (argc >= 4)
 		nrows = strtoul(argv[3], NULL, 10);
+	if (argc == 6)
+		page = strtoull(argv[5], NULL, 10);
 	if (nrows < 1)
 		nrows = 1;
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)) ||
@@ -108,12 +116,31 @@ int main(int argc, char **argv)
 			diag(SQL_HANDLE_STMT, st, "bind");
 			goto out;
 		}
-	while ((r = SQLFetch(st)) != SQL_NO_DATA) {
+	for (;;) {
+		r = SQLFetch(st);
+		if (r == SQL_NO_DATA && page && in_page == page) {
+			/* the next page, after the last row's key */
+			last = strtoll(cols[0].buf + (fetched - 1) * (size_t)cols[0].width, NULL,
+			               10);
+			in_page = 0;
+			if (!SQL_SUCCEEDED(SQLFreeStmt(st, SQL_CLOSE)) ||
+			    !SQL_SUCCEEDED(SQLBindParameter(st, 1, SQL_PARAM_INPUT, SQL_C_SBIGINT,
+			                                    SQL_BIGINT, 0, 0, &last, 0,
+			                                    &last_ind)) ||
+			    !SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)argv[4], SQL_NTS))) {
+				diag(SQL_HANDLE_STMT, st, "next page");
+				goto out;
+			}
+			continue;
+		}
+		if (r == SQL_NO_DATA)
+			break;
 		if (!SQL_SUCCEEDED(r)) {
 			diag(SQL_HANDLE_STMT, st, "fetch");
 			goto out;
 		}
 		total += fetched;
+		in_page += fetched;
 	}
 	printf("%llu\n", total);
 	status = 0;

@@ -125,16 +125,17 @@ myq() { mariadb --no-defaults --default-character-set=utf8mb4 -S "$MY_SOCK" -u r
 my_start() {
 	local port
 	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || return 1
-	mkdir -p "$T/my"
-	[ "$(id -u)" -eq 0 ] && chown mysql: "$T/my"
+	# each server its own tmpdir: bootstraps that share /tmp can collide on temporary tables
+	mkdir -p "$T/my/tmp"
+	[ "$(id -u)" -eq 0 ] && chown -R mysql: "$T/my"
 	mariadb-install-db --no-defaults --user="$(id -un | sed 's/^root$/mysql/')" --datadir="$T/my/data" \
-		--auth-root-authentication-method=normal --skip-test-db >"$T/my/install.log" 2>&1 ||
+		--tmpdir="$T/my/tmp" --auth-root-authentication-method=normal --skip-test-db >"$T/my/install.log" 2>&1 ||
 		{ sed 's/^/# /' "$T/my/install.log"; echo "Bail out! mariadb-install-db failed"; exit 1; }
 	MY_SOCK=$T/my/sock
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 20000))
 		PATH=$PATH:/usr/sbin mariadbd --no-defaults --user="$(id -un | sed 's/^root$/mysql/')" \
-			--datadir="$T/my/data" --socket="$MY_SOCK" --port="$port" --bind-address=127.0.0.1 \
+			--datadir="$T/my/data" --tmpdir="$T/my/tmp" --socket="$MY_SOCK" --port="$port" --bind-address=127.0.0.1 \
 			--pid-file="$T/my/pid" --log-error="$T/my/server.log" --skip-log-bin \
 			--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_bin >/dev/null 2>&1 &

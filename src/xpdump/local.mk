@@ -6,8 +6,8 @@ src_xpdump_xpdump_LDADD = $(XP_LIBS)
 
 TESTS += tests/cli/dump-sqlite.sh
 EXTRA_DIST += tests/cli/dump-sqlite.sh
-TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
-EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh
+TESTS += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh tests/cli/dump-mariadb-keys.sh
+EXTRA_DIST += tests/cli/dump-pg.sh tests/cli/dump-mariadb.sh tests/cli/dump-mariadb-keys.sh
 TESTS += tests/cli/dump-mssql.sh
 EXTRA_DIST += tests/cli/dump-mssql.sh tests/tds/tds_server.py tests/tds/tds_types.py tests/lib-tds.sh
 

@@ -81,6 +81,13 @@ static void report_older(void *arg, const char *table, uint64_t rows, int64_t ol
 	o->found = 1;
 }
 
+/* A table the driver holds whole in memory (db/odbc.h, warn). */
+static void warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: warning: %s\n", xp_progname, msg);
+}
+
 /* The driver crashed while fetching (db/fetch.h): the unfinished output goes. */
 static void unlink_temp(void *path)
 {
@@ -372,6 +379,7 @@ static int cmd_dump(struct args *a, struct xp_err *err)
 		o->progress = show;
 		o->progress_arg = &prog;
 	}
+	o->warn = warn;
 	rc = dump_through(a, fd, o->output, err);
 	if (o->progress)
 		fputc('\n', stderr);

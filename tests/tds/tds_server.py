@@ -24,7 +24,8 @@ sp_executesql, sp_prepexec, sp_prepare, sp_execute and sp_unprepare (several in 
 transaction-manager requests and BEGIN TRANSACTION / COMMIT / ROLLBACK, SET
 IMPLICIT_TRANSACTIONS ON; CREATE TABLE t (c type [NOT] NULL, ...) and DROP TABLE t, which a
 rollback takes back with the rows; INSERT INTO t (cols) VALUES (...), ... with parameters or
-literals, each value converted into its column's type as SQL Server converts it
+literals, and INSERT INTO t (cols) SELECT ... WHERE NOT EXISTS (SELECT 1 FROM t WHERE c = @Pn)
+(xprestore --skip-existing), each value converted into its column's type as SQL Server converts it
 (tds_types.py); SELECT cols FROM t [WHERE window] [ORDER BY col], SELECT COUNT(*) FROM t, and
 the catalog queries xpdump makes. Enough for the statements xpdump, xprestore and tsql send,
 not a database.
@@ -413,9 +414,17 @@ class Session:
 
     def insert(self, sql, params, more, tok):
         """INSERT INTO t [(cols)] VALUES (v, ...), ...: every row converted before any is
-        added, as one statement does."""
+        added, as one statement does; or INSERT INTO t [(cols)] SELECT v, ... [WHERE NOT
+        EXISTS (SELECT 1 FROM t2 WHERE c = v)]: the one row, unless t2 holds one whose c
+        equals v as SQL Server compares them (v converted to c's type; text without regard
+        to case or trailing spaces, as the CI_AS collation has it)."""
         m = re.fullmatch(r"\s*INSERT\s+INTO\s+(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|[\w.]+)\s*"
-                         r"(?:\(([^)]*)\))?\s*VALUES\s*(.*?)\s*", sql, re.I | re.S)
+                         r"(?:\(([^)]*)\))?\s*(?:VALUES\s*(.*?)|SELECT\s+(.*?)"
+                         r"(?:\s+WHERE\s+NOT\s+EXISTS\s*\(\s*SELECT\s+1\s+FROM\s+"
+                         r"(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|[\w.]+)\s+WHERE\s+"
+                         r"(\"(?:[^\"]|\"\")+\"|\[[^\]]+\]|\w+)\s*=\s*(@P\d+|\?|N?'(?:[^']|'')*'|[+-]?\d+)"
+                         r"\s*\))?)\s*",
+                         sql, re.I | re.S)
         if not m:
             raise SqlError(102, "Incorrect syntax near 'INSERT'.")
         t = self.table(m.group(1))
@@ -428,8 +437,15 @@ class Session:
                 if unquote(c) not in names:
                     raise SqlError(207, "Invalid column name '%s'." % unquote(c))
                 pick.append(names.index(unquote(c)))
+        if m.group(3) is not None:
+            given = parse_values(m.group(3), params)
+        else:
+            given = parse_values("(" + m.group(4) + ")", params)
+            if m.group(5) and self.exists(m.group(5), m.group(6), m.group(7), m.group(4),
+                                          params):
+                given = []
         rows = []
-        for values in parse_values(m.group(3), params):
+        for values in given:
             if len(values) != len(pick):
                 raise SqlError(110, "There are fewer columns in the INSERT statement than "
                                "values specified in the VALUES clause.")
@@ -445,6 +461,32 @@ class Session:
             rows.append(row)
         t["rows"] = t["rows"] + rows
         return done(more | DONE_COUNT, len(rows), tok)
+
+    def exists(self, table, col, marker, before, params):
+        """Whether table holds a row whose col equals the literal or parameter marker (@Pn,
+        or the ? after those in before), converted to col's type as SQL Server converts it."""
+        t = self.table(table)
+        names = [c for c, _ in t["columns"]]
+        if unquote(col) not in names:
+            raise SqlError(207, "Invalid column name '%s'." % unquote(col))
+        k = names.index(unquote(col))
+        if marker[0] in "@?":
+            n = int(marker[2:]) - 1 if marker != "?" else len(re.findall(r"\?", before))
+            if n >= len(params):
+                raise SqlError(137, "Must declare the scalar variable \"%s\"." % marker)
+            given = params[n]
+        else:
+            given = parse_values("(" + marker + ")", [])[0][0]
+        typ = t["columns"][k][1]
+        v = typ.store(given, (table, unquote(col)))
+        if v is None:  # = NULL is true of no row
+            return False
+
+        def same(a):
+            if isinstance(a, str) and isinstance(v, str):
+                return a.rstrip(" ").casefold() == v.rstrip(" ").casefold()
+            return sort_key(typ, a) == sort_key(typ, v)
+        return any(r[k] is not None and same(r[k]) for r in t["rows"])
 
     def select(self, s, params, more, tok):
         m = re.fullmatch(r"SELECT (.+?) FROM (\S+)(?: WHERE (.+?))?(?: ORDER BY (\S+))?", s,

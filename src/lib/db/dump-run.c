@@ -112,6 +112,8 @@ int xp_dump_run(const struct xp_dump_opts *o, int fd, struct xp_err *err)
 	c.read_committed = o->read_committed;
 	c.on_crash = o->on_crash;
 	c.crash_arg = o->crash_arg;
+	c.warn = o->warn;
+	c.warn_arg = o->warn_arg;
 	rc = xp_odbc_begin_snapshot(&c, err);
 	if (!rc)
 		rc = describe_all(&c, o, &m, err);

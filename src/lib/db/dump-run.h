@@ -31,6 +31,10 @@ struct xp_dump_opts {
 	 * status 1 (xp_odbc.on_crash: async-signal-safe calls only) */
 	void (*on_crash)(void *arg);
 	void *crash_arg;
+	/* when set: told a sentence naming a table that the driver will hold whole in memory,
+	 * for want of a key to read it in pages by (xp_odbc.warn) */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 	/* when set: in the dump's snapshot, each table's rows whose time is before older_than
 	 * (rows past a legal limit, which the window leaves out) are counted and passed to
 	 * older, with the oldest row's time, for every table that has any */

@@ -51,20 +51,28 @@ struct xp_odbc_cursor {
 	SQLLEN *param_ind;
 	int done;
 	/* read in pages of c->page_rows rows, each after the last one's key (see
-	 * xp_odbc.page_rows): the key column, the time column (-1: none), the query for the
-	 * pages after the first, rows handed out of this page, and the last row's key as
-	 * text and as the bound parameters */
+	 * xp_odbc.page_rows): the time column (-1: none), the window's parameters, the query for
+	 * the pages after the first, rows handed out of this page, and the columns each page
+	 * goes on after (the time column first, then the key's), with their last values */
 	int paged, seek_bound;
-	size_t key, nwin;
+	size_t nwin;
 	long tcol;
 	char *next_sql;
 	uint64_t page_n;
-	char last_key[32], last_t[80];
-	size_t last_key_len, last_t_len;
-	SQLBIGINT key_i, t_i;
-	SQLUBIGINT key_u;
-	char key_t[80];
-	SQLLEN ind_key, ind_t;
+	struct xp_seek *seek;
+	size_t nseek;
+};
+
+/* A column a page goes on after: the last page's last value, bound as the next query's
+ * parameters (epoch seconds or a key as an integer, else as the text fetched). */
+struct xp_seek {
+	size_t col;
+	int integer, is_unsigned;
+	SQLBIGINT i;
+	SQLUBIGINT u;
+	char *text; /* cap bytes (owned) */
+	size_t cap;
+	SQLLEN ind;
 };
 
 /* SQLite: whether f reads like the text sqlite3odbc makes of a blob, X'HEX' (x'hex' in a
@@ -87,16 +95,26 @@ static inline int xp_odbc_sqlite_looks_blob(const struct xp_field *f, int lower)
  * found to hold no blob at all is not checked again. */
 int xp_odbc_sqlite_blob(struct xp_odbc_cursor *cur, size_t i, struct xp_err *err);
 
-/* Decides whether cur reads its table in pages (sets cur->paged, key, nwin): where the
- * connection asks for pages, the table's primary key is one integer column and, with a time
- * column, the window has a bound and the column leads an index. tcls: the time column's
- * class. */
-void xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
-                       enum xp_type_class tcls);
-/* Notes the key of the row just handed out, for the next page to go on from. */
+/* Decides whether cur reads its table in pages (sets cur->paged, seek, nseek, nwin), where
+ * the connection asks for pages: by the primary key or else a unique index of NOT NULL
+ * columns of integer, text or time types, taken from the driver's catalog. A time column
+ * goes first, in front of the primary key (which InnoDB's indexes end in), when it leads an
+ * index and holds no NULL in the window (NOT NULL, or a window with a bound); else pages go
+ * by the key alone, the window only filtering. A table not read in pages is told to
+ * c->warn (the driver holds its whole result), with the size the server gives for it. tcls:
+ * the time column's class. 0, or XP_ENOMEM. */
+int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                      enum xp_type_class tcls, struct xp_err *err);
+/* Notes the row just handed out; the last of a page is the next page's start. */
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
 /* Closes the page read and runs the query for the next one. */
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err);
+/* The names of the columns pages go by, in order, into *keys (malloc'd; NULL and *n 0 when
+ * not paged). 0, or XP_ENOMEM. */
+int xp_odbc_page_keys(const struct xp_odbc_cursor *cur, const char ***keys, size_t *n,
+                      struct xp_err *err);
+/* Frees cur's page state. */
+void xp_odbc_page_free(struct xp_odbc_cursor *cur);
 
 /* Shared by the cursor's files: fetch.c (plan, fetch), fetch-text.c (values), fetch-sql.c
  * (its SELECTs) and fetch-page.c. */
@@ -118,12 +136,14 @@ int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
 void xp_odbc_put_bound(FILE *f, int64_t t, enum xp_type_class tcls, int literal);
 /* A malloc'd, quoted column name, quoted as one part: xp_odbc_quote would split at dots. */
 char *xp_odbc_quote_column(const struct xp_odbc *c, const char *name);
-/* SELECT cols FROM table [WHERE window] [ORDER BY time column]; with a key, pages of page
- * rows (seek: those after the last page's key); with scope, *scope gets the FROM and WHERE of
- * the same rows for more conditions (malloc'd). malloc'd; NULL when out of memory. */
+/* SELECT cols FROM table [WHERE window] [ORDER BY time column]; with keys (nkeys column
+ * names, the time column among them to read in its order), pages of page rows in order of
+ * the keys (seek: those after the last page's values of them, one parameter for the last and
+ * two for each other); with scope, *scope gets the FROM and WHERE of the same rows for more
+ * conditions (malloc'd). malloc'd; NULL when out of memory. */
 char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
                           const struct col *cb, size_t ncols, const struct xp_window *w,
-                          enum xp_type_class tcls, int literal, const char *key, int seek,
-                          unsigned long page, char **scope);
+                          enum xp_type_class tcls, int literal, const char *const *keys,
+                          size_t nkeys, int seek, unsigned long page, char **scope);
 
 #endif

@@ -144,24 +144,39 @@ static const char *put_scope(FILE *f, const char *q, const char *tc, const struc
 	return sep;
 }
 
+/* "k" > ?, or ("a" > ? OR ("a" = ? AND "b" > ?)) for n columns a, b: the rows after the
+ * parameters' values in the order of the columns. */
+static void put_seek(FILE *f, const char *sep, char *const *q, size_t n)
+{
+	fputs(sep, f);
+	for (size_t j = 0; j + 1 < n; j++)
+		fprintf(f, "(%s > ? OR (%s = ? AND ", q[j], q[j]);
+	fprintf(f, "%s > ?", q[n - 1]);
+	for (size_t j = 0; j + 1 < n; j++)
+		fputs("))", f);
+}
+
 /* SELECT "a","b" FROM "t" WHERE (the window, put_scope) ORDER BY "tc"; tcls is the time column's
- * type class. With a key (a page of `page` rows): ORDER BY "tc","key" LIMIT page, and with seek
- * only the rows after (?, ?): ("tc" > ? OR ("tc" = ? AND "key" > ?)), or "key" > ? without a
- * time column. With scope (literal bounds only), *scope gets " FROM ... WHERE ... AND " or
- * " FROM ... WHERE ", for more conditions on the same rows (malloc'd). */
+ * type class. With keys (a page of `page` rows): ORDER BY "k1","k2" LIMIT page (the time column
+ * may be the first key), and with seek only the rows after the last page's values of those
+ * (put_seek). With scope (literal bounds only), *scope gets " FROM ... WHERE ... AND " or " FROM
+ * ... WHERE ", for more conditions on the same rows (malloc'd). */
 char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_column *cols,
                           const struct col *cb, size_t ncols, const struct xp_window *w,
-                          enum xp_type_class tcls, int literal, const char *key, int seek,
-                          unsigned long page, char **scope)
+                          enum xp_type_class tcls, int literal, const char *const *keys,
+                          size_t nkeys, int seek, unsigned long page, char **scope)
 {
-	char *qk = NULL;
+	char **qk = calloc(nkeys + 1, sizeof *qk); /* the keys, quoted */
 	char *sql = NULL, *q = NULL, *tc = NULL;
 	const char *sep;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
+	size_t len = 0, nq = 0;
+	int ok = qk != NULL;
+	FILE *f = qk ? open_memstream(&sql, &len) : NULL;
 
-	if (!f)
+	if (!f) {
+		free(qk);
 		return NULL;
+	}
 	fputs("SELECT ", f);
 	for (size_t i = 0; i < ncols; i++) {
 		if (i)
@@ -183,11 +198,13 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 		}
 	}
 	q = xp_odbc_quote(c, table);
-	if (w && w->time_column)
+	if (w && w->time_column) {
 		tc = xp_odbc_quote_column(c, w->time_column);
-	if (key)
-		qk = xp_odbc_quote_column(c, key);
-	if (!q || (w && w->time_column && !tc) || (key && !qk)) {
+		ok &= tc != NULL;
+	}
+	for (size_t j = 0; ok && j < nkeys; j++)
+		ok &= (qk[nq++] = xp_odbc_quote_column(c, keys[j])) != NULL;
+	if (!q || !ok) {
 		fclose(f);
 		free(sql);
 		sql = NULL;
@@ -212,23 +229,25 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 			goto out;
 		}
 	}
-	if (seek && tc)
-		fprintf(f, "%s(%s > ? OR (%s = ? AND %s > ?))", sep, tc, tc, qk);
-	else if (seek)
-		fprintf(f, "%s%s > ?", sep, qk);
-	if (tc)
-		fprintf(f, " ORDER BY %s%s%s", tc, qk ? "," : "", qk ? qk : "");
-	else if (qk)
-		fprintf(f, " ORDER BY %s", qk);
-	if (qk)
+	if (seek && nq)
+		put_seek(f, sep, qk, nq);
+	if (nq) {
+		fputs(" ORDER BY ", f);
+		for (size_t j = 0; j < nq; j++)
+			fprintf(f, "%s%s", j ? "," : "", qk[j]);
 		fprintf(f, " LIMIT %lu", page);
+	} else if (tc) {
+		fprintf(f, " ORDER BY %s", tc);
+	}
 	if (fclose(f) != 0) {
 		free(sql);
 		sql = NULL;
 	}
 out:
 	free(q);
-	free(tc);
+	for (size_t j = 0; j < nq; j++)
+		free(qk[j]);
 	free(qk);
+	free(tc);
 	return sql;
 }

@@ -142,6 +142,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	struct xp_odbc_cursor *cur = calloc(1, sizeof *cur);
 	char *sql = NULL;
 	enum xp_type_class tcls = XP_CLASS_TEXT;
+	const char **keys = NULL;
+	size_t nkeys;
 	int rc = 0, literal, loose = 0;
 
 	*out = NULL;
@@ -219,15 +221,19 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	/* sqlite3odbc holds a whole result in memory when a statement has parameters: write
 	 * the bounds into the SQL there (they are formatted from integers, never from input) */
 	literal = c->db->literal_bounds;
-	if (c->page_rows && !literal)
-		xp_odbc_page_plan(cur, w, tcls);
-	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
-	                          cur->paged ? cols[cur->key].name : NULL, 0, c->page_rows,
-	                          cur->blob_check ? &cur->scope : NULL);
+	if (c->page_rows && !literal) {
+		rc = xp_odbc_page_plan(cur, w, tcls, err);
+		if (rc)
+			goto out;
+	}
+	rc = xp_odbc_page_keys(cur, &keys, &nkeys, err);
+	if (rc)
+		goto out;
+	sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal, keys, nkeys, 0,
+	                          c->page_rows, cur->blob_check ? &cur->scope : NULL);
 	if (sql && cur->paged) {
-		cur->next_sql =
-		        xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls, literal,
-		                            cols[cur->key].name, 1, c->page_rows, NULL);
+		cur->next_sql = xp_odbc_build_query(c, table, cols, cur->cb, ncols, w, tcls,
+		                                    literal, keys, nkeys, 1, c->page_rows, NULL);
 		if (!cur->next_sql) {
 			free(sql);
 			sql = NULL;
@@ -270,6 +276,7 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	cur = NULL;
 out:
 	free(sql);
+	free(keys);
 	xp_odbc_cursor_free(cur);
 	return rc;
 }
@@ -576,5 +583,6 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 	free(cur->param_ind);
 	free(cur->next_sql);
 	free(cur->scope);
+	xp_odbc_page_free(cur);
 	free(cur);
 }

@@ -42,6 +42,10 @@ struct xp_odbc {
 	 * the program ends; only async-signal-safe calls (unlink(2) of a temp file) */
 	void (*on_crash)(void *arg);
 	void *crash_arg;
+	/* set by the caller: told a sentence when a table will be held whole in memory by a
+	 * driver that cannot stream it (xp_odbc_select) */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
 
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results

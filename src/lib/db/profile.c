@@ -25,7 +25,9 @@ static const struct xp_dbms_profile dbms[] = {
 	 * array gives another row's values (3.1.15) or fails (3.1.17 and later) */
 	{.id = XP_DBMS_MYSQL, .utc = "SET time_zone = '+00:00'",
 	 .snapshot = XP_SNAPSHOT_CONSISTENT, .no_getdata_block = 1, .unsigned_flag = 1,
-	 .bit_as_byte = 1, .no_array_select = 1, .from_dual = 1},
+	 .bit_as_byte = 1, .no_array_select = 1, .from_dual = 1,
+	 .table_bytes = "SELECT data_length FROM information_schema.tables "
+	                "WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?"},
 };
 
 static const struct xp_driver_profile drivers[] = {

@@ -45,6 +45,9 @@ struct xp_dbms_profile {
 	int loose_sizes;      /* declared sizes bound nothing: any column holds any length or
 	                       * a blob, reals pass through 15-digit text */
 	int explain_errors;   /* errors of a table dropped mid-dump are explained (mssql) */
+	/* a query of the bytes a table's data takes, given its catalog (NULL: the current
+	 * one) and name as parameters; NULL: the database cannot say */
+	const char *table_bytes;
 	/* load */
 	int rebind_binary;   /* a binary parameter's length is kept from its first row: one
 	                      * row per execute, bound each time */
