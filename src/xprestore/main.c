@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xprestore";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)

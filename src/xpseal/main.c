@@ -433,9 +433,9 @@ static int require_dump(void *ctx, struct xp_err *err)
 	struct xp_dump_brief brief;
 
 	if (xp_dump_tap_result(o->tap, &brief) != 1)
-		return xp_err_set(
-		        err, XP_EFAIL,
-		        "input is not a complete dump stream (no SUMMARY): nothing sealed");
+		return xp_err_set(err, XP_EFAIL,
+		                  "input is not a complete dump stream (%s): nothing sealed",
+		                  xp_dump_tap_why(o->tap));
 	return o->kind == XP_CATALOG_PARTITION ? fits(o, &brief, err) : 0;
 }
 
@@ -1049,7 +1049,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);

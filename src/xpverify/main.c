@@ -780,9 +780,12 @@ static int check_all(struct run *run, int asked)
 	struct xp_err err;
 	int rc;
 
-	/* A rollback fails the run, after every other finding was reported too. */
+	/* A rollback fails the run, after every other finding was reported too; a catalog and
+	 * journal removed altogether are the oldest rollback of all, not a repository that never
+	 * had them. */
 	err = (struct xp_err){0, ""};
-	if (run->catalog && xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
+	if (run->repo && !asked &&
+	    xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
 		xp_warn("%s", err.msg);
 		run->rollback = strdup(err.msg);
 	}
@@ -829,8 +832,11 @@ static int check_all(struct run *run, int asked)
 		printf("catalog and journal: no findings\n");
 	if (run->json)
 		print_json(run);
-	if (fflush(stdout) != 0)
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
 		return XP_EFAIL;
+	}
 	if (run->count[BAD] || integrity_findings(run) || run->rollback)
 		return XP_EINTEGRITY;
 	return run->count[MISSING] || run->count[FAILED] || failure_findings(run) ||
@@ -1151,7 +1157,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpverify";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a, &run);

@@ -105,4 +105,19 @@ is "$rc" 3 "attack 4: and it is still refused after that"
 run xpexpire -r "$R" --keep-last 1
 like "$rc:$err" "3:xpexpire: $R: catalog: older than the one this host has seen*" \
 	"attack 4: xpexpire changes nothing in it"
+
+# 5. The catalog, its signature and the journal deleted: not a repository that never had them.
+R5=$T/repo5
+export XP_STATE_DIR=$T/state5
+xpseal init -r "$R5" --password-file "$T/pw" >/dev/null 2>&1 &&
+	xpseal -r "$R5" -i "$T/first" >/dev/null || exit 1
+run xpverify -r "$R5"
+is "$rc" 0 "attack 5: before the deletion the repository verifies"
+rm "$R5/catalog" "$R5/catalog.minisig" "$R5/journal" || exit 1
+run xpverify -r "$R5"
+like "$rc:$(wc -l <"$T/.err"):$err" \
+	"3:1:xpverify: $R5: catalog: older than the one this host has seen (written at journal event 0, not 1: rolled back?); if this change was intended: xpseal trust --reset -r $R5" \
+	"attack 5: xpverify refuses a repository whose catalog and journal were deleted"
+run xpverify -r "$R5" --deep --password-file "$T/pw"
+is "$rc" 3 "attack 5: --deep refuses it too"
 done_testing

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The rules every tool shares through one front end (src/lib/cli/cli.c): one permission rule for
 # secret files, no clear data on a terminal, a second legal hold refused, a mismatched password
-# confirmation is a failure, one answer to a bad option, --repo everywhere, --version.
+# confirmation is a failure, one answer to a bad option, --repo everywhere, --version, a closed
+# standard stream never taken by a file the tool opens.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 command -v script >/dev/null || skip_all "script(1) is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
@@ -179,5 +180,24 @@ for t in $TOOLS; do
 done
 run xpseal open --version
 is "$rc:$out" "0:xpseal (xpbackup) $VERSION" "xpseal open --version"
+
+# 8. A standard stream closed by the caller is never taken by the next file a tool opens: the
+# seal would read its own temporary file as its input, open would write the clear data into its
+# spool file, and both would exit 0.
+nfiles() { find "$R/data" -name '*.xps' | wc -l; }
+n=$(nfiles)
+xpseal -r "$R" --signing-key "$K" <&- >"$T/.out" 2>"$T/.err"
+like "$?:$(cat "$T/.out"):$(cat "$T/.err")" "1::xpseal: $R/data/*.xps: read: Bad file descriptor" \
+	"xpseal with standard input closed: status 1, nothing read from its own file"
+is "$(nfiles)" "$n" "and no backup sealed"
+xpseal open -r "$R" --password-file "$T/pw" "$ID" >&- 2>"$T/.err"
+like "$?:$(cat "$T/.err")" "1:xpseal: *: write: Bad file descriptor" \
+	"xpseal open with standard output closed: status 1"
+xpverify -r "$R" >&- 2>"$T/.err"
+is "$?:$(cat "$T/.err")" "1:xpverify: standard output: Bad file descriptor" \
+	"xpverify with standard output closed: status 1, and says why"
+xpverify -r "$R" >/dev/full 2>"$T/.err"
+is "$?:$(cat "$T/.err")" "1:xpverify: standard output: No space left on device" \
+	"xpverify with standard output full: status 1, and says why"
 
 done_testing

@@ -22,6 +22,11 @@ bad "no DSN" "$c: DSN or DSN_FILE is not set" DSN=
 bad "DSN and DSN_FILE" "$c: set DSN or DSN_FILE, not both" DSN_FILE=/etc/hostname
 bad "no tables" "$c: TABLES is not set" TABLES=
 bad "no retention rule" "$c: no retention: set MAX_AGE and/or a KEEP_* rule" KEEP_LAST= MAX_AGE=
+bad "only a count of 0 is no retention rule" "$c: no retention: set MAX_AGE and/or a KEEP_* rule" \
+	KEEP_LAST=0 KEEP_DAILY=00 MAX_AGE=
+bad "MAX_AGE of zero" "$c: MAX_AGE=0d: not a positive duration" MAX_AGE=0d
+bad "KEEP_WITHIN of zero" "$c: KEEP_WITHIN=0h0m: not a positive duration" KEEP_WITHIN=0h0m
+bad "PARTITION_MAX of zero" "$c: PARTITION_MAX=0s: not a positive duration" MODE=partitioned PARTITION_MAX=0s
 bad "KEEP_LAST not a number" "$c: KEEP_LAST=seven: not a number" KEEP_LAST=seven
 bad "MAX_AGE not a duration" "$c: MAX_AGE=90 days: not a duration (like 90d, 12h, 1y)" MAX_AGE='"90 days"'
 bad "SHREDDABLE not yes/no" "$c: SHREDDABLE=true: yes or no" SHREDDABLE=true
@@ -35,6 +40,11 @@ conf "$c"
 echo "FOO=bar" >>"$c"
 run "$JOB" -c "$c"
 is "$rc:$err" "2:xpbackup-job: $c:$(wc -l <"$c"): unknown key FOO" "an unknown key, with its line"
+conf "$c"
+echo "MAX_AGE=10y" >>"$c"
+run "$JOB" -c "$c"
+is "$rc:$err" "2:xpbackup-job: $c:$(wc -l <"$c"): MAX_AGE set again (first on line $(grep -n '^MAX_AGE=' "$c" | head -n 1 | cut -d: -f1))" \
+	"a key set twice is refused, naming both lines, not the last one let win"
 conf "$c"
 echo "rm -rf /" >>"$c"
 run "$JOB" -c "$c"

@@ -120,6 +120,24 @@ like "$err" "*holds 2026-11-28T00:00:00Z to 2026-11-29T00:00:00Z already, which 
 is "$(windows | wc -l)" "$before" "nothing was sealed"
 is "$(find "$R/data" -name '*.xps' | wc -l)" "$(grep -vc '^#' "$R/catalog")" "and no file was left behind"
 
+# --- a clock that went back -------------------------------------------------------------------
+# the last window ends after now: not "nothing to seal yet", which would be said every night
+# until the clock caught up
+R2=$T/repo2
+xpseal init -r "$R2" --password-file "$T/pw" --signing-key "$T/signer.key" >/dev/null 2>&1 ||
+	{ echo "Bail out! xpseal init failed"; exit 1; }
+conf "$T/back.conf" REPO="$R2" LOCK="$T/back.lock" MODE=partitioned MAX_AGE=10d KEEP_LAST= \
+	KEEP_DAILY=3 PARTITION_MAX=3d GRACE=5m
+XP_NOW=2026-11-27T03:15:00Z run "$JOB" -c "$T/back.conf"
+is "$rc" 4 "a first run seals up to now minus the grace"
+n=$(grep -vc '^#' "$R2/catalog")
+XP_NOW=2026-11-26T03:15:00Z run "$JOB" -c "$T/back.conf"
+like "$rc:$err" "1:*xpbackup-job: window: the last window of demo ends at 2026-11-27T03:10:00Z, after now (2026-11-26T03:15:00Z): the clock went back, or a partition was sealed past now; nothing sealed" \
+	"a run whose clock is behind the last window fails (status 1), saying why"
+is "$(grep -vc '^#' "$R2/catalog")" "$n" "and seals nothing"
+XP_NOW=2026-11-27T03:14:00Z run "$JOB" -c "$T/back.conf"
+is "$rc" 0 "a run within the grace of the last window has nothing to seal yet (status 0)"
+
 # --- partition mode's own refusals ---------------------------------------------------------
 conf "$T/bad.conf" MODE=partitioned MAX_AGE=
 run "$JOB" -c "$T/bad.conf" --check

@@ -1,5 +1,5 @@
 #!/bin/bash
-# xprestore refuses a truncated or tampered dump stream: status 3, one line, and the target
+# xprestore refuses a truncated, tampered or concatenated dump stream: status 3, one line, and the target
 # table exactly as it was (everything happens in one transaction, committed only after the
 # SUMMARY check).
 . "$XP_SRCDIR/tests/lib.sh"
@@ -59,6 +59,18 @@ sed -i 's/^\(table\taudit_log\t\)3000\t/\12999\t/' "$T/x/SUMMARY"
 grep -q "	2999	" "$T/x/SUMMARY" || echo "# SUMMARY edit did not apply"
 (cd "$T/x" && tar --format=pax -cf "$T/summary.tar" MANIFEST audit_log/* SUMMARY)
 refused "$T/summary.tar" "SUMMARY with a wrong row count"
+
+# two streams one after the other (as "{ xpseal open A; xpseal open B; } | xprestore" makes):
+# the second would be dropped without a word, so neither is loaded
+cat "$T/good.tar" "$T/good.tar" >"$T/two.tar"
+refused "$T/two.tar" "two dump streams concatenated"
+like "$err" "xprestore: dump stream: data after its end of archive (one stream is read at a time)" \
+	"two dump streams concatenated: the message says why"
+{ cat "$T/good.tar" && echo more; } >"$T/more.tar"
+refused "$T/more.tar" "a stream followed by other bytes"
+{ cat "$T/good.tar" && head -c 20480 /dev/zero; } >"$T/zeros.tar"
+run xprestore -q --dsn "$(sqlite_dsn "$T/zeros.db")" --create -i "$T/zeros.tar"
+is "$rc:$(count_sqlite "$T/zeros.db" audit_log)" "0:3000" "zeros after the end of archive are padding: loaded"
 
 # the untouched archive rebuilt by tar loads (so the refusals above are about the bytes)
 tar -xf "$T/good.tar" -C "$T/x"

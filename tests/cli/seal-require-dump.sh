@@ -1,5 +1,6 @@
 #!/bin/bash
-# xpseal --require-dump: a dump that ends early is never sealed nor cataloged.
+# xpseal --require-dump: a dump that ends early, or whose chunks are not the ones its SUMMARY
+# counts, is never sealed nor cataloged.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
@@ -46,6 +47,29 @@ head -c $((eoa + 1024)) "$T/dump.tar" >"$T/cut.tar"
 run xpseal -r "$T/repo" --require-dump -q -i "$T/cut.tar"
 is "$rc" 0 "a dump that ends right after its end-of-archive marker (no record padding) is complete"
 is "$(entries)" 3 "and cataloged"
+
+# A stream that reaches its SUMMARY but lacks what SUMMARY counts: a chunk left out, one cut
+# short, one too many. Each is refused before anything is sealed.
+mkdir "$T/x" && (cd "$T/x" && tar -xf "$T/dump.tar") || exit 1
+chunk=$(stat -c %s "$T/x/t/000001.csv")
+(cd "$T/x" && tar --format=pax -cf "$T/gone.tar" MANIFEST SUMMARY) || exit 1
+cp "$T/x/t/000001.csv" "$T/x/t/000002.csv" &&
+	(cd "$T/x" && tar --format=pax -cf "$T/more.tar" MANIFEST t/000001.csv t/000002.csv SUMMARY) &&
+	head -c 10 "$T/x/t/000002.csv" >"$T/x/t/000001.csv" &&
+	(cd "$T/x" && tar --format=pax -cf "$T/short.tar" MANIFEST t/000001.csv SUMMARY) || exit 1
+for c in "gone:0 of 0:a chunk left out" "short:1 of 10:a chunk cut short" \
+	"more:2 of $((chunk * 2)):a chunk too many"; do
+	IFS=: read -r f has what <<<"$c"
+	run xpseal -r "$T/repo" --require-dump -q -i "$T/$f.tar"
+	is "$rc:$out:$err" "1::xpseal: input is not a complete dump stream (SUMMARY counts 1 chunks of $chunk bytes, the stream has $has): nothing sealed" \
+		"a dump with $what before its SUMMARY is refused"
+done
+cat "$T/dump.tar" "$T/dump.tar" >"$T/two.tar"
+run xpseal -r "$T/repo" --require-dump -q -i "$T/two.tar"
+is "$rc:$out:$err" "1::xpseal: input is not a complete dump stream (data after its end of archive): nothing sealed" \
+	"two dumps concatenated are refused: every reader would drop the second"
+is "$(entries)" 3 "none of them was cataloged"
+is "$(files)" 6 "nor left a file"
 run xpverify -r "$T/repo"
 is "$rc" 0 "the repository verifies clean after the refusals"
 done_testing

@@ -6,6 +6,8 @@
 #include "base/err.h"
 #include "base/io.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,26 @@ int xp_cli_help(const char *text)
 {
 	fputs(text, stdout);
 	return fflush(stdout) == 0 ? XP_EXIT_OK : XP_EXIT_FAIL;
+}
+
+int xp_cli_stdfds(struct xp_err *err)
+{
+	int fd, got, rc = 0;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO && rc == 0; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lower ones are open, so open(2) gives this number */
+		got = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+		if (got < 0)
+			rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
+		else if (got != fd)
+			rc = xp_err_set(err, XP_EFAIL,
+			                "standard stream %d closed and cannot be held", fd);
+		if (got >= 0 && got != fd)
+			close(got);
+	}
+	return rc;
 }
 
 int xp_cli_stdio(const char *name)

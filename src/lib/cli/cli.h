@@ -39,6 +39,12 @@ int xp_cli_version(void);
 /* --help: prints text on stdout; the exit status (1 if stdout cannot be written). */
 int xp_cli_help(const char *text);
 
+/* Called first in main: a standard stream that was closed (cmd >&-, cmd <&-) is opened on
+ * /dev/null the other way round, read-only for output and write-only for input, so using it
+ * fails (EBADF) instead of the next file the tool opens taking its number: a backup would be
+ * sealed from the tool's own temporary file, an opened one written into a spool file. */
+int xp_cli_stdfds(struct xp_err *err);
+
 /* 1 when a file name means standard input or output: NULL (not given) or "-". */
 int xp_cli_stdio(const char *name);
 /* Clear data (a dump stream, an opened backup) never goes to a terminal: XP_EUSAGE when output

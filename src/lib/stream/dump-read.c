@@ -43,6 +43,8 @@ struct xp_dump_reader {
 
 /* 1 when the tap has seen the end blocks, -1 when it has given up on the stream, else 0. */
 static int tap_ended(const struct xp_dump_tap *tap);
+/* 1 when bytes other than zeros followed the end blocks. */
+static int tap_trailing(const struct xp_dump_tap *tap);
 
 static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
 {
@@ -328,19 +330,26 @@ static int finish(struct xp_dump_reader *r, struct xp_err *err)
 	if (!rc && r->peeked)
 		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: %s after SUMMARY", r->name);
 	/* the rest of the input (the end blocks and the record's padding) goes by the tap,
-	 * which knows whether the two end blocks came */
-	while (!rc && tap_ended(r->tap) == 0) {
+	 * which knows whether the two end blocks came, and on to its end: the input holds one
+	 * stream, and a second one concatenated after it would otherwise be dropped unread */
+	while (!rc && tap_ended(r->tap) >= 0) {
 		const void *b;
 		la_ssize_t n = read_cb(r->a, r, &b);
 
 		if (n < 0)
 			rc = xp_err_set(err, XP_EFAIL, "dump stream: read: %s",
 			                strerror(r->rerrno));
-		else if (n == 0)
+		else if (n == 0 && tap_ended(r->tap) == 0)
 			rc = xp_err_set(err, XP_EINTEGRITY,
 			                "dump stream truncated: no end-of-archive after SUMMARY");
+		else if (n == 0)
+			break;
 	}
-	if (!rc && tap_ended(r->tap) < 0)
+	if (!rc && tap_trailing(r->tap))
+		rc = xp_err_set(err, XP_EINTEGRITY,
+		                "dump stream: data after its end of archive (one stream is read "
+		                "at a time)");
+	else if (!rc && tap_ended(r->tap) < 0)
 		rc = xp_err_set(err, XP_EINTEGRITY, "dump stream: damaged tar structure");
 	return rc;
 }
@@ -417,11 +426,21 @@ struct xp_dump_tap {
 	int64_t pax_size;
 	unsigned long entries;
 	int zeros; /* zero blocks seen after SUMMARY: the end of archive is two */
+	/* the chunks between MANIFEST and SUMMARY, as their headers declare them, which SUMMARY
+	 * must count: a chunk left out or cut short is no complete dump */
+	uint64_t chunks, chunk_bytes;
+	int trailing;  /* bytes other than zeros after the end of archive: a second stream? */
+	char why[160]; /* why the last xp_dump_tap_result was 0 */
 };
 
 static int tap_ended(const struct xp_dump_tap *tap)
 {
 	return tap->state == TAP_END ? 1 : tap->state == TAP_DEAD ? -1 : 0;
+}
+
+static int tap_trailing(const struct xp_dump_tap *tap)
+{
+	return tap->trailing;
 }
 
 struct xp_dump_tap *xp_dump_tap_new(void)
@@ -547,6 +566,9 @@ static int tap_header(struct xp_dump_tap *tap)
 			tap->cap = CAP_MANIFEST;
 		} else if (strcmp(name, "SUMMARY") == 0) {
 			tap->cap = CAP_SUMMARY;
+		} else {
+			tap->chunks++;
+			tap->chunk_bytes += (uint64_t)size;
 		}
 		if (tap->cap != CAP_NONE && size > (int64_t)XP_DUMP_META_MAX)
 			return TAP_DEAD;
@@ -628,6 +650,32 @@ void xp_dump_tap_feed(struct xp_dump_tap *tap, const void *buf, size_t n)
 		if (tap->body == 0 && tap->pad == 0)
 			tap->state = tap_body_end(tap);
 	}
+	/* after the end only the record's zero padding may come: anything else would be lost
+	 * by every reader, which stops at the end */
+	for (; n && tap->state == TAP_END; p++, n--) {
+		if (*p) {
+			tap->trailing = 1;
+			tap->state = TAP_DEAD;
+		}
+	}
+}
+
+/* 1 when the chunks seen are the ones SUMMARY counts, else 0 with tap->why set. */
+static int tap_counted(struct xp_dump_tap *tap, const struct xp_manifest *m)
+{
+	uint64_t chunks = 0, bytes = 0;
+
+	for (size_t i = 0; i < m->ntables; i++) {
+		chunks += m->tables[i].chunks;
+		bytes += m->tables[i].bytes;
+	}
+	if (chunks == tap->chunks && bytes == tap->chunk_bytes)
+		return 1;
+	snprintf(tap->why, sizeof tap->why,
+	         "SUMMARY counts %" PRIu64 " chunks of %" PRIu64 " bytes, the stream has %" PRIu64
+	         " of %" PRIu64,
+	         chunks, bytes, tap->chunks, tap->chunk_bytes);
+	return 0;
 }
 
 int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
@@ -636,11 +684,14 @@ int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 	int ok = 0;
 
 	memset(out, 0, sizeof *out);
+	snprintf(tap->why, sizeof tap->why, "%s",
+	         tap->trailing ? "data after its end of archive" : "no SUMMARY");
 	if (tap->state != TAP_END || !tap->manifest || !tap->summary)
 		return 0;
+	snprintf(tap->why, sizeof tap->why, "a MANIFEST or SUMMARY that does not parse");
 	if (xp_manifest_parse(tap->manifest, tap->mlen, &m, NULL))
 		return 0;
-	if (xp_summary_parse(tap->summary, tap->slen, &m, NULL) == 0) {
+	if (xp_summary_parse(tap->summary, tap->slen, &m, NULL) == 0 && tap_counted(tap, &m)) {
 		snprintf(out->source, sizeof out->source, "%s", m.source);
 		out->tables = m.ntables;
 		out->has_since = m.has_since;
@@ -663,4 +714,9 @@ int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out)
 	}
 	xp_manifest_free(&m);
 	return ok;
+}
+
+const char *xp_dump_tap_why(const struct xp_dump_tap *tap)
+{
+	return tap->why;
 }

@@ -135,8 +135,11 @@ struct xp_dump_tap *xp_dump_tap_new(void);
  * a dump. */
 void xp_dump_tap_feed(struct xp_dump_tap *tap, const void *buf, size_t n);
 /* 1 with *out filled if the bytes were one complete dump stream (MANIFEST first, SUMMARY
- * last, end of archive), else 0. */
+ * last, end of archive, and between them the number and bytes of chunks SUMMARY counts),
+ * else 0. */
 int xp_dump_tap_result(struct xp_dump_tap *tap, struct xp_dump_brief *out);
+/* After a result of 0: why, for a message ("no SUMMARY"); owned by the tap. */
+const char *xp_dump_tap_why(const struct xp_dump_tap *tap);
 void xp_dump_tap_free(struct xp_dump_tap *tap);
 
 #endif
