@@ -6,6 +6,9 @@
 #include "db/dump-run.h"
 #include "db/fetch.h"
 #include "crypto/secret.h"
+#include "repo/erase.h"
+#include "repo/keys.h"
+#include "repo/repo.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "base/parse.h"
@@ -24,10 +27,13 @@ static const char usage_text[] =
         "usage: xpdump --dsn CONNSTR | --dsn-file F  -t TABLE[:COL] [-t TABLE[:COL]]...\n"
         "              [--time-column COL] [--max-age D] [--since T] [--until T]\n"
         "              [--exclude T1/T2]... [--isolation snapshot|read-committed]\n"
-        "              [--chunk-size N] [--min-rows N] [-o FILE] [-q]\n"
+        "              [--ledger REPO [--password-file F]] [--chunk-size N] [--min-rows N]\n"
+        "              [-o FILE] [-q]\n"
         "       xpdump --help | --version\n"
         "Writes the tables as a dump stream (pax tar) to standard output or FILE.\n"
         "COL after the table's last colon dates its rows; --time-column COL dates the rest.\n"
+        "--ledger REPO leaves out the rows that the erasure requests of REPO cover (the\n"
+        "configuration password unlocks their key).\n"
         "The connection string may also come from XP_DSN.\n";
 
 struct progress {
@@ -136,7 +142,9 @@ enum {
 	OPT_EXCL,
 	OPT_CHUNK,
 	OPT_ISOLATION,
-	OPT_MINROWS
+	OPT_MINROWS,
+	OPT_LEDGER,
+	OPT_PWFILE
 };
 
 /* The command line, parsed. */
@@ -146,6 +154,7 @@ struct args {
 	char **tables;
 	const char **tcols;
 	const char *dsn, *dsn_file, *output;
+	const char *ledger, *password_file; /* --ledger REPO: its erasure requests apply */
 	int64_t max_age;
 	uint64_t chunk;
 	uint64_t min_rows, rows; /* --min-rows; the rows written */
@@ -208,6 +217,8 @@ static int option(struct args *a, int c, const char *arg, struct xp_err *err)
 			rc = xp_err_set(err, XP_EUSAGE, "--min-rows %s: not a count of rows", arg);
 		break;
 	}
+	case OPT_LEDGER: a->ledger = arg; break;
+	case OPT_PWFILE: a->password_file = arg; break;
 	case 'o': a->output = arg; break;
 	case 'q': a->quiet = 1; break;
 	}
@@ -248,6 +259,8 @@ static int check(struct args *a)
 	}
 	if (o->window.has_since && o->window.has_until && o->window.since >= o->window.until)
 		return xp_usage_error("--until is not after --since");
+	if (a->password_file && !a->ledger)
+		return xp_usage_error("--password-file applies to --ledger");
 	if (a->chunk && (a->chunk < XP_DUMP_CHUNK_MIN || a->chunk > XP_DUMP_CHUNK_MAX))
 		return xp_usage_error("--chunk-size: not between %u and %u", XP_DUMP_CHUNK_MIN,
 		                      XP_DUMP_CHUNK_MAX);
@@ -270,6 +283,8 @@ static int parse(int argc, char **argv, struct args *a)
 	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
 	        {"isolation", required_argument, NULL, OPT_ISOLATION},
 	        {"min-rows", required_argument, NULL, OPT_MINROWS},
+	        {"ledger", required_argument, NULL, OPT_LEDGER},
+	        {"password-file", required_argument, NULL, OPT_PWFILE},
 	        {"output", required_argument, NULL, 'o'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -304,6 +319,45 @@ static int parse(int argc, char **argv, struct args *a)
 	if (xp_cli_clear_output(a->output, &err))
 		return xp_usage_error("%s", err.msg);
 	return -1;
+}
+
+static int dump(void *ctx, int out, struct xp_err *err)
+{
+	return xp_dump_run(ctx, out, err);
+}
+
+/* The dump onto fd (named name), through the erasure ledger of a->ledger when given: the rows
+ * any of its requests covers are left out (every request is later than the rows the live
+ * database still holds) and counted per request on stderr. */
+static int dump_through(struct args *a, int fd, const char *name, struct xp_err *err)
+{
+	struct xp_erase_ledger l = {0};
+	struct xp_erase_counts c = {0};
+	uint8_t *sk = NULL;
+	int rc;
+
+	if (!a->ledger)
+		return xp_dump_run(&a->o, fd, err);
+	if (!(sk = xp_secret_alloc(XP_KEYS_SK_LEN)))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	if ((rc = xp_erase_unlock(a->ledger, a->password_file, NULL, sk, &l, err)) != 0) {
+		xp_err_prefix(err, "--ledger %s", a->ledger);
+		goto out;
+	}
+	l.all = 1;
+	rc = xp_erase_through(&l, sk, dump, &a->o, fd, name, &c, err);
+	if (rc == 0 && l.n)
+		a->rows = c.kept; /* the dump ran in a child: what the filter wrote */
+	for (size_t i = 0; rc == 0 && c.rows && i < l.n; i++)
+		if (c.rows[i])
+			xp_warn("%llu row%s left out by erasure request %s",
+			        (unsigned long long)c.rows[i], c.rows[i] == 1 ? "" : "s",
+			        l.e[i].ref);
+out:
+	xp_erase_counts_free(&c);
+	xp_erase_ledger_free(&l);
+	xp_secret_free(sk);
+	return rc;
 }
 
 /* Dumps the tables as a says, into -o FILE (complete or not at all) or standard output. */
@@ -343,7 +397,7 @@ static int cmd_dump(struct args *a, struct xp_err *err)
 	}
 	o->warn = warn;
 	o->rows = &a->rows;
-	rc = xp_dump_run(o, fd, err);
+	rc = dump_through(a, fd, o->output, err);
 	if (o->progress)
 		fputc('\n', stderr);
 	if (!rc && af.path)

@@ -4,6 +4,8 @@ bin_PROGRAMS += src/xperase/xperase
 src_xperase_xperase_SOURCES = src/xperase/main.c
 src_xperase_xperase_LDADD = $(XP_LIBS)
 
-TESTS += tests/cli/erase.sh
-EXTRA_DIST += tests/cli/erase.sh
+TESTS += tests/cli/erase.sh tests/cli/erase-journal.sh tests/cli/erase-drill.sh tests/cli/erase-dump.sh \
+	tests/cli/erase-names.sh tests/cli/erase-drivers.sh
+EXTRA_DIST += tests/cli/erase.sh tests/cli/erase-journal.sh tests/cli/erase-drill.sh tests/cli/erase-dump.sh \
+	tests/cli/erase-names.sh tests/cli/erase-drivers.sh
 dist_man_MANS += man/xperase.1

@@ -24,7 +24,8 @@
 
 static const char usage_text[] =
         "usage: xperase -r REPO --ref CASE --reason TEXT -t TABLE... [--value COL=VALUE]...\n"
-        "               [--interval T1/T2]... [--password-file F] [--signing-key F] [-p PUBKEY]\n"
+        "               [--interval T1/T2]... [--force] [--password-file F] [--signing-key F]\n"
+        "               [-p PUBKEY]\n"
         "       xperase -r REPO --list [-p PUBKEY]\n"
         "       xperase -r REPO --dry-run [--password-file F] [-p PUBKEY]\n"
         "       xperase -r REPO --rewrite [--dry-run] [--password-file F] [--signing-key F]\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
         "  -t, --table TABLE     a table the request covers (repeatable)\n"
         "      --value COL=VALUE rows whose COL is VALUE, as the dump writes it (repeatable)\n"
         "      --interval T1/T2  rows whose time column is in [T1, T2) (repeatable)\n"
+        "      --force           record a request that names a table or column no backup\n"
+        "                        holds (else refused: it would erase nothing there)\n"
         "      --list            list the ledger's requests, checked\n"
         "      --dry-run         say which backups hold how many rows the ledger covers\n"
         "      --rewrite         re-seal every backup holding such rows without them\n"
@@ -50,7 +53,7 @@ static const char usage_text[] =
 
 struct args {
 	const char *repo, *ref, *reason, *password_file, *signing_key, *pubkey;
-	int list, dry_run, rewrite;
+	int list, dry_run, rewrite, force;
 	struct xp_erase_entry e;
 	char **values; /* COL=VALUE as given */
 	size_t nvalues;
@@ -108,7 +111,8 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		O_DRY_RUN,
 		O_REWRITE,
 		O_PWFILE,
-		O_SIGNKEY
+		O_SIGNKEY,
+		O_FORCE
 	};
 	static const struct option longopts[] = {
 	        {"repo", required_argument, NULL, 'r'},
@@ -120,6 +124,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 	        {"list", no_argument, NULL, O_LIST},
 	        {"dry-run", no_argument, NULL, O_DRY_RUN},
 	        {"rewrite", no_argument, NULL, O_REWRITE},
+	        {"force", no_argument, NULL, O_FORCE},
 	        {"password-file", required_argument, NULL, O_PWFILE},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"pubkey", required_argument, NULL, 'p'},
@@ -148,6 +153,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		case O_LIST: a->list = 1; break;
 		case O_DRY_RUN: a->dry_run = 1; break;
 		case O_REWRITE: a->rewrite = 1; break;
+		case O_FORCE: a->force = 1; break;
 		case O_PWFILE: a->password_file = optarg; break;
 		case O_SIGNKEY: a->signing_key = optarg; break;
 		case 'p': a->pubkey = optarg; break;
@@ -168,7 +174,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 	if (a->rewrite && !a->signing_key)
 		a->signing_key = xp_keys_default_signing_key();
 	if (a->list || a->dry_run || a->rewrite)
-		return a->ref || a->reason || a->e.ntables || a->nvalues || a->e.niv
+		return a->ref || a->reason || a->e.ntables || a->nvalues || a->e.niv || a->force
 		               ? xp_err_set(err, XP_EUSAGE, "%s takes no request",
 		                            a->list      ? "--list"
 		                            : a->rewrite ? "--rewrite"
@@ -420,6 +426,27 @@ static int cmd_rewrite(const struct args *a, struct xp_err *err)
 	return rc;
 }
 
+/* A request whose names no backup holds would erase nothing: refused (the ledger keeps every
+ * entry for good), unless --force; said either way. */
+static int check_names(const struct args *a, const struct xp_sign_pub *signer, const uint8_t *sk,
+                       struct xp_err *err)
+{
+	char why[600];
+	int rc = xp_erase_check_names(a->repo, signer, sk, &a->e, why, sizeof why, err);
+
+	if (rc == 2)
+		xp_warn("%s: %s: %s is recorded unchecked", a->repo, why, a->ref);
+	else if (rc == 1 && a->force)
+		xp_warn("WARNING: %s: %s: it erases nothing there (recorded: --force)", a->ref,
+		        why);
+	else if (rc == 1)
+		return xp_err_set(err, XP_EUSAGE,
+		                  "%s: %s: it would erase nothing there (nothing recorded; "
+		                  "--force records it)",
+		                  a->ref, why);
+	return rc < 0 ? rc : 0;
+}
+
 static int cmd_record(struct args *a, struct xp_err *err)
 {
 	struct xp_keys_bound b;
@@ -466,7 +493,8 @@ static int cmd_record(struct args *a, struct xp_err *err)
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xp_erase_record(a->repo, k, &signer, &a->e, err)) != 0)
+	if ((rc = check_names(a, &signer, sk, err)) != 0 ||
+	    (rc = xp_erase_record(a->repo, k, &signer, &a->e, err)) != 0)
 		goto out;
 	printf("%s: erasure request %s recorded: %zu table%s, %zu value%s, %zu interval%s\n",
 	       a->repo, a->ref, a->e.ntables, a->e.ntables == 1 ? "" : "s", a->e.nvalues,

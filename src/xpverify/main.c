@@ -83,8 +83,11 @@ struct run {
 	char *error;        /* why the run failed as a whole ("nothing checked"), or NULL */
 	const char *pubkey; /* -p, or NULL to find the repository's signer.pub */
 	int json;
-	int deep;          /* --deep or --drill */
-	const char *drill; /* --drill CONNSTR */
+	int deep;                      /* --deep or --drill */
+	const char *drill;             /* --drill CONNSTR */
+	int ignore_erasures;           /* --ignore-erasures: drills restore every row */
+	struct xp_erase_ledger ledger; /* what drills restore through */
+	struct xp_err ledger_err;      /* why the ledger cannot be read: every drill fails */
 	char *drill_buf;   /* the connection string read from --drill-dsn-file (owned) */
 	char *against_buf; /* ... and from --against-dsn-file (owned) */
 	struct xp_verify_keys keys;
@@ -106,7 +109,7 @@ static void usage(FILE *f)
 	        "usage: xpverify [-p PUBKEY] [--json] FILE...\n"
 	        "       xpverify -r REPO [-p PUBKEY] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --deep [--drill CONNSTR | --drill-dsn-file F]\n"
-	        "                [--password-file F] [--json] [ID|FILE]...\n"
+	        "                [--ignore-erasures] [--password-file F] [--json] [ID|FILE]...\n"
 	        "       xpverify -r REPO --adopt [--signing-key F] [--json]\n"
 	        "       xpverify -r REPO --copies [--json]\n"
 	        "       xpverify -r REPO --against CONNSTR | --against-dsn-file F [--source NAME]\n"
@@ -120,6 +123,9 @@ static void usage(FILE *f)
 	        "                       compare them with the backup, drop them (implies --deep)\n"
 	        "      --drill-dsn-file F\n"
 	        "                       --drill with the connection string read from F\n"
+	        "      --ignore-erasures\n"
+	        "                       drill every row, the erasure ledger not applied (loud,\n"
+	        "                       journaled)\n"
 	        "      --password-file F\n"
 	        "                       read the configuration password from F\n"
 	        "      --copies         also read back every registered copy (xpcopy(1)) and\n"
@@ -419,7 +425,7 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 {
 	struct xp_err err = {0, ""};
 	struct xp_seal_header h;
-	char prefix[18], *reason = NULL;
+	char prefix[18], tail[64] = "", *reason = NULL;
 	int rc = 0;
 
 	if (!it->res.dump) {
@@ -429,8 +435,12 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 		journal(run, it, "drill", "skipped: not a dump stream");
 		return;
 	}
-	if (!it->id)
+	if (run->ledger_err.code) {
+		err = run->ledger_err;
+		rc = err.code;
+	} else if (!it->id) {
 		rc = xp_seal_read_header(it->path, &h, &err);
+	}
 	if (rc == 0) {
 		xp_verify_drill_prefix(it->id ? it->id : h.id_hex, prefix);
 		xp_fault_point("verify: drill");
@@ -438,11 +448,21 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 	}
 	if (rc == 0) {
 		it->drill = PASSED;
-		reason = xp_asprintf("drill passed: %zu table%s, %llu row%s restored and compared",
-		                     it->res.ntables, plural(it->res.ntables),
-		                     (unsigned long long)it->res.rows, plural(it->res.rows));
+		if (it->res.nwithheld)
+			snprintf(tail, sizeof tail, ", %llu withheld by erasure requests",
+			         (unsigned long long)it->res.nwithheld);
+		reason =
+		        xp_asprintf("drill passed: %zu table%s, %llu row%s restored and compared%s",
+		                    it->res.ntables, plural(it->res.ntables),
+		                    (unsigned long long)(it->res.rows - it->res.nwithheld),
+		                    plural(it->res.rows - it->res.nwithheld), tail);
 		if (!run->json && reason)
 			printf("%s: %s\n", name, reason);
+		for (size_t i = 0; !run->json && it->res.withheld && i < run->ledger.n; i++)
+			if (it->res.withheld[i])
+				printf("%s: %llu row%s withheld by erasure request %s\n", name,
+				       (unsigned long long)it->res.withheld[i],
+				       plural(it->res.withheld[i]), run->ledger.e[i].ref);
 	} else {
 		it->drill = failed(it, rc);
 		free(it->msg);
@@ -532,8 +552,9 @@ static void print_json_deep(const struct run *run, const struct item *it)
 	if (run->drill) {
 		printf(",\"drill\":{\"status\":\"%s\"", outcome_name[it->drill]);
 		if (it->drill == PASSED)
-			printf(",\"tables\":%zu,\"rows\":%llu", r->ntables,
-			       (unsigned long long)r->rows);
+			printf(",\"tables\":%zu,\"rows\":%llu,\"withheld\":%llu", r->ntables,
+			       (unsigned long long)(r->rows - r->nwithheld),
+			       (unsigned long long)r->nwithheld);
 		else if (it->drill != NOT_RUN && it->msg) {
 			fputs(",\"message\":", stdout);
 			xp_json_string(it->msg);
@@ -707,6 +728,17 @@ static void check_erasures(struct run *run)
 	else if (rc)
 		on_finding(run, &(struct xp_catalog_finding){XP_FIND_UNREADABLE, "", "erasures",
 		                                             err.msg});
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		char msg[300];
+
+		if (l.e[i].journaled)
+			continue;
+		snprintf(msg, sizeof msg,
+		         "erasures: line %zu (%s) is not journaled: recording it was interrupted; "
+		         "the next change journals it",
+		         i + 2, l.e[i].ref);
+		on_finding(run, &(struct xp_catalog_finding){XP_FIND_PENDING, "", "erasures", msg});
+	}
 	xp_erase_ledger_free(&l);
 }
 
@@ -1007,6 +1039,7 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 	        {"deep", no_argument, NULL, 'd'},
 	        {"drill", required_argument, NULL, 'D'},
 	        {"drill-dsn-file", required_argument, NULL, 'F'},
+	        {"ignore-erasures", no_argument, NULL, 'I'},
 	        {"password-file", required_argument, NULL, 'P'},
 	        {"against", required_argument, NULL, 'A'},
 	        {"against-dsn-file", required_argument, NULL, 'B'},
@@ -1035,6 +1068,7 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 			run->deep = 1;
 			a->drill_file = optarg;
 			break;
+		case 'I': run->ignore_erasures = 1; break;
 		case 'P': a->pwfile = optarg; break;
 		case 'A': a->against.connstr = optarg; break;
 		case 'B': a->against_file = optarg; break;
@@ -1059,6 +1093,8 @@ static int parse(int argc, char **argv, struct args *a, struct run *run)
 		        "--deep and --drill need -r REPO (its key opens the backups)");
 	if (run->drill && a->drill_file)
 		return xp_usage_error("give one of --drill and --drill-dsn-file");
+	if (run->ignore_erasures && !run->drill && !a->drill_file)
+		return xp_usage_error("--ignore-erasures applies to --drill");
 	if (a->against.connstr && a->against_file)
 		return xp_usage_error("give one of --against and --against-dsn-file");
 	if ((a->against.connstr || a->against_file) && (!run->repo || a->nnames || a->adopting))
@@ -1091,6 +1127,35 @@ static int unlock(struct run *run, const char *pwfile, struct xp_err *err)
 	return 0;
 }
 
+/* --drill: the erasure ledger its restores go through (xperase(1)). One that cannot be read
+ * fails every drill; with --ignore-erasures none is applied, which is said loudly and
+ * journaled. */
+static int drill_ledger(struct run *run, struct xp_err *err)
+{
+	struct xp_err lerr = {0, ""};
+	char reason[600];
+	int rc = xp_erase_load(run->repo, &run->keys.signer, &run->ledger, &lerr);
+
+	if (!run->ignore_erasures) {
+		if (rc) {
+			run->ledger_err = lerr;
+			snprintf(run->ledger_err.msg, sizeof run->ledger_err.msg,
+			         "the erasure ledger cannot be applied: %s (nothing restored; "
+			         "--ignore-erasures drills every row)",
+			         lerr.msg);
+		}
+		run->keys.ledger = rc ? NULL : &run->ledger;
+		return 0;
+	}
+	snprintf(reason, sizeof reason, "drilled with --ignore-erasures: %s",
+	         rc ? lerr.msg : "the ledger was not applied");
+	xp_warn("WARNING: %s: the erasure ledger is NOT applied: drills restore rows that erasure "
+	        "requests cover (%s)",
+	        run->repo, rc ? lerr.msg : "--ignore-erasures");
+	xp_erase_ledger_free(&run->ledger);
+	return xp_journal_append(run->repo, NULL, "erasures-ignored", reason, "drill", err);
+}
+
 /* Verifies what a asks: 0, or a library code; after the checks ran, their findings are
  * reported already and err stays empty. */
 static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
@@ -1117,6 +1182,8 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 	if ((run->deep || a->against.connstr) && (rc = unlock(run, a->pwfile, err)) != 0)
 		return rc;
 	if (run->repo && (rc = trust(run, err)) != 0)
+		return json_error(run, rc, err);
+	if (run->drill && (rc = drill_ledger(run, err)) != 0)
 		return json_error(run, rc, err);
 	run->catalog = !a->nnames && (a->adopting || has_catalog(run->repo));
 	if (a->adopting)
@@ -1169,6 +1236,7 @@ static void run_free(struct run *run)
 	xp_cli_dsn_free(run->drill_buf);
 	xp_cli_dsn_free(run->against_buf);
 	xp_verify_keys_free(&run->keys);
+	xp_erase_ledger_free(&run->ledger);
 	xp_catalog_free(&run->cat);
 	free(run->items);
 	for (size_t i = 0; i < run->nfound; i++) {

@@ -84,7 +84,7 @@ is "$(python3 -c '
 import json, sys
 for r in json.loads(sys.stdin.read())["results"]:
     print(r["deep"]["status"], r["drill"], r["journaled"])
-' <<<"$out")" "passed {'status': 'passed', 'tables': 2, 'rows': 3009} True
+' <<<"$out")" "passed {'status': 'passed', 'tables': 2, 'rows': 3009, 'withheld': 0} True
 passed {'status': 'skipped'} True" "--json carries each drill's result"
 
 # --drill-dsn-file: the connection string from a file only its owner may read, as xpdump's

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "repo/catalog-int.h"
+#include "repo/erase-ledger.h"
 #include "repo/keys.h"
 #include "repo/vault.h"
 #include "base/err.h"
@@ -900,6 +901,9 @@ int xp_op_begin(struct xp_op *op, const char *repo, const struct xp_signkey *key
 		rc = catalog_gone(op, flags, err);
 	if (rc == 0)
 		rc = xp_journal_repaired(repo, &op->js, err);
+	/* an erasure request a crash left unjournaled (erase.h) */
+	if (rc == 0)
+		rc = xp_erase_recover(repo, &op->pub, &op->js, err);
 	if (rc == 0)
 		rc = recover_locked(op, err);
 	if (rc == 0)

@@ -250,8 +250,8 @@ int xp_catalog_erased(const char *repo, const struct xp_signkey *key, const char
  * journaled but not completed; an erasure rewrite (above); a seal or adoption journaled after the
  * catalog was last written but not in it, taken in from the backup's own signed files (as
  * xp_catalog_adopt would, with no new event); a catalog signature not yet in place; a torn last
- * journal line; the temp file of a seal (see xp_catalog_set_notice). Takes the lock. Every changing
- * call above does this first. */
+ * journal line; the temp file of a seal (see xp_catalog_set_notice); an erasure request not yet
+ * journaled (xp_erase_recover). Takes the lock. Every changing call above does this first. */
 int xp_catalog_recover(const char *repo, const struct xp_signkey *key, struct xp_err *err);
 
 /* Keys left behind: destroys every key the vault holds (the host's vault, keys/shred, each

@@ -30,21 +30,25 @@ struct rule {
 	int *col; /* per value of e: its column in the table, or -1 */
 };
 
-struct table_rules {
+struct xp_erase_match {
+	const struct xp_dump_table *t;
+	const uint8_t *key;
 	struct rule *r;
 	size_t n;
 	uint8_t (*h)[XP_ERASE_HASH_LEN]; /* per column: its hash for the current row */
 	char *hashed;                    /* per column: h is for the current row */
 };
 
-static void rules_free(struct table_rules *tr)
+void xp_erase_match_free(struct xp_erase_match *m)
 {
-	for (size_t i = 0; i < tr->n; i++)
-		free(tr->r[i].col);
-	free(tr->r);
-	free(tr->h);
-	free(tr->hashed);
-	memset(tr, 0, sizeof *tr);
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->r[i].col);
+	free(m->r);
+	free(m->h);
+	free(m->hashed);
+	free(m);
 }
 
 static int names_table(const struct xp_erase_entry *e, const char *name)
@@ -63,35 +67,51 @@ static int column_of(const struct xp_dump_table *t, const char *name)
 	return -1;
 }
 
-/* The entries that apply to table t of a stream begun at started. */
-static int rules_for(const struct xp_erase_ledger *l, const struct xp_dump_table *t,
-                     int64_t started, struct table_rules *tr)
+int xp_erase_match_new(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN],
+                       const struct xp_dump_table *t, int64_t started, struct xp_erase_match **out,
+                       struct xp_err *err)
 {
-	tr->h = calloc(t->ncols ? t->ncols : 1, sizeof *tr->h);
-	tr->hashed = calloc(t->ncols ? t->ncols : 1, 1);
-	tr->r = calloc(l->n ? l->n : 1, sizeof *tr->r);
-	if (!tr->h || !tr->hashed || !tr->r)
-		return -1;
+	struct xp_erase_match *m = calloc(1, sizeof *m);
+	int rc = 0;
+
+	if (!m)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	m->t = t;
+	m->key = key;
+	m->h = calloc(t->ncols ? t->ncols : 1, sizeof *m->h);
+	m->hashed = calloc(t->ncols ? t->ncols : 1, 1);
+	m->r = calloc(l->n ? l->n : 1, sizeof *m->r);
+	if (!m->h || !m->hashed || !m->r) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct xp_erase_entry *e = &l->e[i];
-		struct rule *r = &tr->r[tr->n];
+		struct rule *r = &m->r[m->n];
 
-		if (e->time <= started || !names_table(e, t->name))
+		if ((!l->all && e->time <= started) || !names_table(e, t->name))
 			continue;
 		r->e = e;
 		r->entry = i;
 		r->col = calloc(e->nvalues ? e->nvalues : 1, sizeof *r->col);
-		if (!r->col)
-			return -1;
-		tr->n++;
+		if (!r->col) {
+			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+			goto out;
+		}
+		m->n++;
 		for (size_t v = 0; v < e->nvalues; v++)
 			r->col[v] = column_of(t, e->values[v].column);
 	}
-	return 0;
+out:
+	if (rc) {
+		xp_erase_match_free(m);
+		m = NULL;
+	}
+	*out = m;
+	return rc;
 }
 
-static int covers(const struct rule *r, const struct xp_dump_table *t, const struct xp_field *f,
-                  struct table_rules *tr, const uint8_t *key)
+static int covers(const struct rule *r, const struct xp_field *f, struct xp_erase_match *m)
 {
 	const struct xp_erase_entry *e = r->e;
 	int64_t when;
@@ -102,20 +122,29 @@ static int covers(const struct rule *r, const struct xp_dump_table *t, const str
 
 		if (c < 0 || f[c].null)
 			continue;
-		if (!tr->hashed[c]) {
-			xp_erase_hash(key, t->cols[c].name, f[c].p, f[c].len, tr->h[c]);
-			tr->hashed[c] = 1;
+		if (!m->hashed[c]) {
+			xp_erase_hash(m->key, m->t->cols[c].name, f[c].p, f[c].len, m->h[c]);
+			m->hashed[c] = 1;
 		}
-		hit = sodium_memcmp(tr->h[c], e->values[v].hash, XP_ERASE_HASH_LEN) == 0;
+		hit = sodium_memcmp(m->h[c], e->values[v].hash, XP_ERASE_HASH_LEN) == 0;
 	}
 	if (!hit || e->niv == 0)
 		return hit;
-	if (xp_dump_time_of(t, f, &when) != 1)
+	if (xp_dump_time_of(m->t, f, &when) != 1)
 		return 0;
 	for (size_t i = 0; i < e->niv; i++)
 		if (when >= e->iv[i].from && when < e->iv[i].to)
 			return 1;
 	return 0;
+}
+
+long xp_erase_match_row(struct xp_erase_match *m, const struct xp_field *row)
+{
+	memset(m->hashed, 0, m->t->ncols ? m->t->ncols : 1);
+	for (size_t k = 0; k < m->n; k++)
+		if (covers(&m->r[k], row, m))
+			return (long)m->r[k].entry;
+	return -1;
 }
 
 int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN], int in,
@@ -124,7 +153,7 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 	struct xp_dump_reader *r = NULL;
 	struct xp_dump_writer *w = NULL;
 	struct xp_manifest m = {0};
-	struct table_rules tr = {0};
+	struct xp_erase_match *mt = NULL;
 	const struct xp_field *row;
 	size_t t;
 	int rc;
@@ -138,26 +167,21 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 		goto out;
 	c->started = m.started;
 	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
-		const struct xp_dump_table *tb = &xp_dump_reader_manifest(r)->tables[t];
-
-		rules_free(&tr);
-		if (rules_for(l, tb, m.started, &tr) != 0) {
-			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		xp_erase_match_free(mt);
+		if ((rc = xp_erase_match_new(l, key, &xp_dump_reader_manifest(r)->tables[t],
+		                             m.started, &mt, err)) != 0)
 			goto out;
-		}
 		while ((rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
-			size_t k;
+			long k = xp_erase_match_row(mt, row);
 
-			memset(tr.hashed, 0, tb->ncols ? tb->ncols : 1);
-			for (k = 0; k < tr.n && !covers(&tr.r[k], tb, row, &tr, key); k++)
-				;
-			if (k < tr.n) {
-				c->rows[tr.r[k].entry]++;
+			if (k >= 0) {
+				c->rows[k]++;
 				c->total++;
 				continue;
 			}
 			if ((rc = xp_dump_writer_row(w, t, row, err)) != 0)
 				goto out;
+			c->kept++;
 		}
 		if (rc < 0)
 			goto out;
@@ -165,7 +189,7 @@ int xp_erase_filter(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_
 	if (rc == 0)
 		rc = xp_dump_writer_finish(w, err);
 out:
-	rules_free(&tr);
+	xp_erase_match_free(mt);
 	xp_dump_writer_free(w);
 	xp_dump_reader_free(r);
 	xp_manifest_free(&m);
@@ -208,20 +232,18 @@ static int reap(pid_t pid, int errfd, struct xp_err *err)
 	return xp_err_set(err, XP_EFAIL, "the stream to filter could not be produced");
 }
 
-int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
-                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
-                     struct xp_err *err)
+/* Runs fn(ctx, fd, err) in a child process writing into a pipe, and use(uctx, fd, err) on the
+ * pipe's read end here. A producer that ended on the closed pipe is a failure unless early_ok
+ * (use stopped reading on purpose); its own failure (a damaged backup) says more than the
+ * reader's. */
+typedef int consumer_fn(void *uctx, int in, struct xp_err *err);
+static int piped(xp_erase_producer_fn *fn, void *ctx, consumer_fn *use, void *uctx, int early_ok,
+                 struct xp_err *err)
 {
 	struct xp_err perr = {0, ""};
-	uint8_t *key = NULL;
 	int data[2] = {-1, -1}, ep[2] = {-1, -1}, rc, prc;
 	pid_t pid = -1;
 
-	if (l->n == 0)
-		return fn(ctx, out, err);
-	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	xp_erase_key(sk, key);
 	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
@@ -238,13 +260,12 @@ int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_eras
 	close(data[1]);
 	close(ep[1]);
 	data[1] = ep[1] = -1;
-	rc = xp_erase_filter(l, key, data[0], out, outname, c, err);
-	/* a producer still writing ends on EPIPE; its failure (a damaged backup) says more
-	 * than the reader's */
+	rc = use(uctx, data[0], err);
+	/* a producer still writing ends on EPIPE */
 	close(data[0]);
 	data[0] = -1;
 	prc = reap(pid, ep[0], &perr);
-	if (prc == 1 && rc == 0)
+	if (prc == 1 && rc == 0 && !early_ok)
 		rc = xp_err_set(err, XP_EFAIL, "the stream to filter ended early");
 	else if (prc < 0) {
 		*err = perr;
@@ -257,6 +278,39 @@ out:
 		if (ep[k] >= 0)
 			close(ep[k]);
 	}
+	return rc;
+}
+
+struct filtering {
+	const struct xp_erase_ledger *l;
+	const uint8_t *key;
+	int out;
+	const char *outname;
+	struct xp_erase_counts *c;
+};
+
+static int filtering(void *ctx, int in, struct xp_err *err)
+{
+	struct filtering *f = ctx;
+
+	return xp_erase_filter(f->l, f->key, in, f->out, f->outname, f->c, err);
+}
+
+int xp_erase_through(const struct xp_erase_ledger *l, const uint8_t *sk, xp_erase_producer_fn *fn,
+                     void *ctx, int out, const char *outname, struct xp_erase_counts *c,
+                     struct xp_err *err)
+{
+	struct filtering f = {l, NULL, out, outname, c};
+	uint8_t *key = NULL;
+	int rc;
+
+	if (l->n == 0)
+		return fn(ctx, out, err);
+	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN)))
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	xp_erase_key(sk, key);
+	f.key = key;
+	rc = piped(fn, ctx, filtering, &f, 0, err);
 	xp_secret_free(key);
 	return rc;
 }
@@ -281,4 +335,23 @@ int xp_erase_open(const char *repo, int sfd, const char *name, const uint8_t *sk
 	struct restore r = {repo, name, vault, sfd, sk};
 
 	return xp_erase_through(l, sk, restore, &r, out, outname, c, err);
+}
+
+static int read_manifest(void *ctx, int in, struct xp_err *err)
+{
+	struct xp_dump_reader *r = NULL;
+	int rc;
+
+	if ((rc = xp_dump_reader_open(&r, in, err)) == 0)
+		rc = xp_manifest_copy(xp_dump_reader_manifest(r), ctx, err);
+	xp_dump_reader_free(r);
+	return rc;
+}
+
+int xp_erase_manifest(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                      struct xp_manifest *m, struct xp_err *err)
+{
+	struct restore r = {repo, name, NULL, sfd, sk};
+
+	return piped(restore, &r, read_manifest, m, 1, err);
 }

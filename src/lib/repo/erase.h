@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repo/erase-ledger.h"
 #include "stream/column.h"
 #include "base/err.h"
 
@@ -19,66 +20,53 @@ struct xp_signkey;
 struct xp_sign_pub;
 struct xp_catalog_entry;
 
-#define XP_ERASE_KEY_LEN  32
-#define XP_ERASE_HASH_LEN 32
-#define XP_ERASE_HEADER                                                                            \
-	"# xpbackup erasures 1: time ref tables values intervals reason prev-blake2b256 signature"
-
-/* One value to match: a column and the keyed hash of its text (as the dump writes it). */
-struct xp_erase_value {
-	char *column; /* owned */
-	uint8_t hash[XP_ERASE_HASH_LEN];
-};
-
-/* One request. A row of one of its tables is covered when it holds one of the values (if any
- * are given) and its time column lies in one of the intervals [from, to) (if any are given). */
-struct xp_erase_entry {
-	int64_t time;  /* when it was recorded */
-	char *ref;     /* the case reference (owned) */
-	char *reason;  /* owned */
-	char **tables; /* owned */
-	size_t ntables;
-	struct xp_erase_value *values; /* owned */
-	size_t nvalues;
-	struct xp_interval *iv; /* owned */
-	size_t niv;
-	uint8_t hash[32]; /* BLAKE2b-256 of its line: what the journal's event names */
-};
-
-struct xp_erase_ledger {
-	struct xp_erase_entry *e; /* owned, in the order recorded */
-	size_t n;
-};
-void xp_erase_ledger_free(struct xp_erase_ledger *l);
-void xp_erase_entry_free(struct xp_erase_entry *e);
-
-/* The ledger's hashing key, derived from the repository secret key sk. */
-void xp_erase_key(const uint8_t sk[32], uint8_t key[XP_ERASE_KEY_LEN]);
-/* The keyed hash of value (len bytes) in column. */
-void xp_erase_hash(const uint8_t key[XP_ERASE_KEY_LEN], const char *column, const void *value,
-                   size_t len, uint8_t out[XP_ERASE_HASH_LEN]);
-
 /* Reads REPO/erasures into a zeroed l, each line's chain and signature checked against signer,
  * and every "erasure" event of the journal found in it: 0; XP_EINTEGRITY naming the first line
  * or entry that fails. A missing ledger is an empty one, unless the journal names an entry. A
- * torn last line (a crash while recording, never journaled) is ignored. */
+ * torn last line (a crash while recording, never journaled) is ignored. An entry that no event
+ * names yet (a crash between its fsync and its event) is loaded with journaled 0: it applies,
+ * and the next change journals it (xp_erase_recover). */
 int xp_erase_load(const char *repo, const struct xp_sign_pub *signer, struct xp_erase_ledger *l,
                   struct xp_err *err);
 
 /* Appends e (time, ref, reason, tables, values, intervals filled by the caller; e->hash is
- * set) under the repository lock, signed by k, durable before it returns; then journals the
- * "erasure" event with the reference and the line's hash. The ledger is checked against signer
- * first: a damaged ledger is never extended. */
+ * set) under the repository lock, signed by k, durable before it journals the "erasure" event
+ * with the reference and the line's hash, under the same lock. First, as every change,
+ * xp_catalog_recover (which also journals entries a crash left unjournaled). The ledger is checked
+ * against signer first: a damaged ledger is never extended. */
 int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct xp_sign_pub *signer,
                     struct xp_erase_entry *e, struct xp_err *err);
+
+/* For a tool that applies the ledger with only the repository's path: reads the configuration
+ * password (password_file, else $XP_PASSWORD_FILE, else the terminal), unlocks the repository
+ * secret key into sk (XP_KEYS_SK_LEN bytes of secret memory), checks the repository against
+ * this host's pins (pubkey: -p, or NULL) and loads the ledger into a zeroed l, checked against
+ * the signer trusted. XP_EAUTH for a wrong password, XP_EINTEGRITY for a damaged ledger. */
+int xp_erase_unlock(const char *repo, const char *password_file, const char *pubkey, uint8_t *sk,
+                    struct xp_erase_ledger *l, struct xp_err *err);
 
 /* What a filter withheld: rows per ledger entry (the first entry that covers a row counts it). */
 struct xp_erase_counts {
 	uint64_t *rows; /* l->n counters (owned) */
 	uint64_t total;
+	uint64_t kept;   /* rows written */
 	int64_t started; /* the stream's snapshot start: entries recorded after it apply */
 };
 void xp_erase_counts_free(struct xp_erase_counts *c);
+
+/* Which entry of a ledger covers a row of one table: for filters that do not copy a stream
+ * (xpverify --drill counts what a restore keeps). */
+struct xp_erase_match;
+struct xp_dump_table;
+struct xp_field;
+/* The entries of l that apply to table t of a stream begun at started (all of them when
+ * l->all), under key (lent: it must outlive *m). 0, or XP_ENOMEM. */
+int xp_erase_match_new(const struct xp_erase_ledger *l, const uint8_t key[XP_ERASE_KEY_LEN],
+                       const struct xp_dump_table *t, int64_t started, struct xp_erase_match **m,
+                       struct xp_err *err);
+/* The index in the ledger of the first entry that covers row, or -1. */
+long xp_erase_match_row(struct xp_erase_match *m, const struct xp_field *row);
+void xp_erase_match_free(struct xp_erase_match *m);
 
 /* Copies the dump stream on in to out (named outname in messages) without the rows that an
  * entry of l recorded after the stream's snapshot start covers; c (zeroed) gets the counts.
@@ -124,5 +112,19 @@ struct xp_erase_rewrite_opts {
 int xp_erase_rewrite(const char *repo, const struct xp_catalog_entry *e,
                      const struct xp_erase_ledger *l, const struct xp_erase_rewrite_opts *o,
                      char new_id[33], struct xp_erase_counts *c, struct xp_err *err);
+struct xp_manifest;
+/* The MANIFEST of the sealed copy sfd (checked by xp_seal_fetch; named name) into a zeroed m,
+ * decrypting no more than its start. */
+int xp_erase_manifest(const char *repo, int sfd, const char *name, const uint8_t *sk,
+                      struct xp_manifest *m, struct xp_err *err);
+
+/* Whether request e names what the cataloged backups hold (the catalog as signer signed it;
+ * MANIFESTs of sealed dump backups read newest first, until every name is found, so a name
+ * that no backup holds costs opening them all): each table in some backup, each value's
+ * column in one of those tables, and with intervals a time column in one of them. 0 when so;
+ * 1 with why (len bytes) saying what names nothing; 2 with why saying that no backup holds a
+ * dump to check against; or a negative code. */
+int xp_erase_check_names(const char *repo, const struct xp_sign_pub *signer, const uint8_t *sk,
+                         const struct xp_erase_entry *e, char *why, size_t len, struct xp_err *err);
 
 #endif

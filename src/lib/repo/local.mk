@@ -14,6 +14,7 @@ src_lib_libxp_a_SOURCES += src/lib/repo/repo.c src/lib/repo/repo.h \
 	src/lib/repo/range.c src/lib/repo/range.h src/lib/repo/against.c src/lib/repo/against.h \
 	src/lib/repo/erase.c src/lib/repo/erase.h src/lib/repo/erase-filter.c \
 	src/lib/repo/erase-rewrite.c \
+	src/lib/repo/erase-names.c src/lib/repo/erase-ledger.c src/lib/repo/erase-ledger.h \
 	src/lib/repo/vault.c src/lib/repo/vault.h
 
 check_PROGRAMS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \

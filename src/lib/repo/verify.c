@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "repo/verify.h"
+#include "repo/erase.h"
 #include "repo/repo.h"
 
 #include "stream/dump.h"
@@ -59,10 +60,30 @@ static void tables_free(struct xp_verify_result *res)
 	for (size_t i = 0; i < res->ntables; i++)
 		free(res->tables[i].name);
 	free(res->tables);
+	free(res->withheld);
 	res->tables = NULL;
+	res->withheld = NULL;
 	res->ntables = 0;
 	res->rows = 0;
+	res->nwithheld = 0;
 	res->dump = 0;
+}
+
+/* The ledger's key, when k has a ledger with entries: secret memory (xp_secret_free), or NULL
+ * with *rc set when out of memory. */
+static uint8_t *ledger_key(const struct xp_verify_keys *k, int *rc, struct xp_err *err)
+{
+	uint8_t *key;
+
+	*rc = 0;
+	if (!k->ledger || k->ledger->n == 0)
+		return NULL;
+	if (!(key = xp_secret_alloc(XP_ERASE_KEY_LEN))) {
+		*rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	xp_erase_key(k->sk, key);
+	return key;
 }
 
 void xp_verify_result_close(struct xp_verify_result *res)
@@ -193,22 +214,27 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-/* Reads every row of the dump stream on fd into res (names, rows, digests). */
-static int walk(int fd, struct xp_verify_result *res, struct xp_err *err)
+/* Reads every row of the dump stream on fd into res (names, rows, digests; with k->ledger,
+ * what a restore keeps and withholds). */
+static int walk(const struct xp_verify_keys *k, int fd, struct xp_verify_result *res,
+                struct xp_err *err)
 {
 	struct xp_dump_reader *r = NULL;
+	struct xp_erase_match *mt = NULL;
 	const struct xp_manifest *m;
 	const struct xp_field *row;
 	size_t t;
 	int rc;
+	uint8_t *key = ledger_key(k, &rc, err);
 
-	rc = xp_dump_reader_open(&r, fd, err);
-	if (rc)
+	if (rc || (rc = xp_dump_reader_open(&r, fd, err)) != 0)
 		goto out;
 	res->dump = 1; /* a MANIFEST came first: from here on, any failure is damage */
 	m = xp_dump_reader_manifest(r);
 	res->tables = calloc(m->ntables ? m->ntables : 1, sizeof *res->tables);
-	if (!res->tables) {
+	if (key)
+		res->withheld = calloc(k->ledger->n, sizeof *res->withheld);
+	if (!res->tables || (key && !res->withheld)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -221,18 +247,39 @@ static int walk(int fd, struct xp_verify_result *res, struct xp_err *err)
 	while ((rc = xp_dump_reader_next_table(r, &t, err)) == 1) {
 		struct xp_verify_table *vt = &res->tables[t];
 
+		xp_erase_match_free(mt);
+		mt = NULL;
+		if (key && (rc = xp_erase_match_new(k->ledger, key, &m->tables[t], m->started, &mt,
+		                                    err)) != 0)
+			goto out;
 		while ((rc = xp_dump_reader_next_row(r, &row, err)) == 1) {
-			if (add_row(vt->digest, row, m->tables[t].ncols) != 0) {
+			long e = mt ? xp_erase_match_row(mt, row) : -1;
+
+			if (add_row(vt->digest, row, m->tables[t].ncols) != 0 ||
+			    (mt && e < 0 &&
+			     add_row(vt->kept_digest, row, m->tables[t].ncols) != 0)) {
 				rc = xp_err_set(err, XP_EFAIL, "BLAKE2b failed");
 				goto out;
 			}
 			vt->rows++;
+			if (mt && e < 0) {
+				vt->kept++;
+			} else if (mt) {
+				res->withheld[e]++;
+				res->nwithheld++;
+			}
 		}
 		if (rc < 0)
 			goto out;
+		if (!mt) { /* nothing withheld: what is kept is what is there */
+			vt->kept = vt->rows;
+			memcpy(vt->kept_digest, vt->digest, sizeof vt->digest);
+		}
 		res->rows += vt->rows;
 	}
 out:
+	xp_erase_match_free(mt);
+	xp_secret_free(key);
 	xp_dump_reader_free(r);
 	return rc;
 }
@@ -363,7 +410,7 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, const char 
 		goto out;
 	}
 	rfd = p[0];
-	wrc = walk(rfd, res, &werr);
+	wrc = walk(k, rfd, res, &werr);
 	drain(rfd);
 	close(rfd);
 	pthread_join(rth, NULL);
@@ -417,7 +464,7 @@ static char *scratch_name(const char *prefix, const char *table)
 	return s;
 }
 
-/* Reads the scratch table back and compares it with what the stream held. */
+/* Reads the scratch table back and compares it with what the stream holds to restore. */
 static int compare_table(struct xp_odbc *c, const char *name, const struct xp_verify_table *want,
                          struct xp_err *err)
 {
@@ -443,11 +490,12 @@ static int compare_table(struct xp_odbc *c, const char *name, const struct xp_ve
 	}
 	if (rc)
 		goto out;
-	if (rows != want->rows)
+	if (rows != want->kept)
 		rc = xp_err_set(err, XP_EINTEGRITY,
-		                "%s: %llu rows read back, the backup holds %llu", want->name,
-		                (unsigned long long)rows, (unsigned long long)want->rows);
-	else if (sodium_memcmp(acc, want->digest, sizeof acc) != 0)
+		                "%s: %llu rows read back, the backup holds %llu to restore",
+		                want->name, (unsigned long long)rows,
+		                (unsigned long long)want->kept);
+	else if (sodium_memcmp(acc, want->kept_digest, sizeof acc) != 0)
 		rc = xp_err_set(err, XP_EINTEGRITY,
 		                "%s: the rows read back differ from the backup's content",
 		                want->name);
@@ -455,6 +503,24 @@ out:
 	xp_odbc_cursor_free(cur);
 	xp_columns_free(cols, n);
 	return rc;
+}
+
+/* Thread: copies the dump stream on in to out through the ledger, then closes out. */
+struct filter {
+	const struct xp_erase_ledger *l;
+	uint8_t *key; /* secret memory (owned) */
+	int in, out, rc;
+	struct xp_erase_counts c;
+	struct xp_err err;
+};
+
+static void *filter_main(void *arg)
+{
+	struct filter *f = arg;
+
+	f->rc = xp_erase_filter(f->l, f->key, f->in, f->out, "the drill's stream", &f->c, &f->err);
+	close(f->out);
+	return NULL;
 }
 
 /* Drops the scratch tables (IF EXISTS: a failed load leaves none); the first failure goes
@@ -488,13 +554,17 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 	struct source src;
 	char **names = calloc(deep->ntables ? deep->ntables : 1, sizeof *names);
 	uint8_t again[XP_SIGN_HASH_LEN];
+	struct filter f = {.l = k->ledger, .in = -1, .out = -1};
+	pthread_t fth;
 	size_t created = 0;
-	int rc, rfd;
+	int rc, rfd, lfd, p[2];
 
 	if (!names) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((f.key = ledger_key(k, &rc, err)) == NULL && rc)
+		goto out;
 	rc = xp_odbc_connect(&c, connstr, err);
 	for (size_t i = 0; !rc && i < deep->ntables; i++) {
 		struct xp_column *cols = NULL;
@@ -521,7 +591,27 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 	rc = source_start(&src, k, deep->fd, path, &rfd, err);
 	if (rc)
 		goto out;
-	rc = xp_load_run(&lo, rfd, &ls, &lerr);
+	lfd = rfd;
+	/* through the ledger, as a restore: a thread filters between the opener and the loader */
+	if (f.key && pipe2(p, O_CLOEXEC) == 0) {
+		f.in = rfd;
+		f.out = p[1];
+		lfd = p[0];
+		if (pthread_create(&fth, NULL, filter_main, &f) != 0) {
+			close(p[0]);
+			close(p[1]);
+			lfd = -1;
+		}
+	} else if (f.key) {
+		lfd = -1;
+	}
+	rc = lfd >= 0 ? xp_load_run(&lo, lfd, &ls, &lerr)
+	              : xp_err_set(&lerr, XP_EFAIL, "cannot start the ledger's filter");
+	if (lfd >= 0 && lfd != rfd) {
+		drain(lfd);
+		close(lfd);
+		pthread_join(fth, NULL);
+	}
 	if (source_finish(&src, rfd, path, again, err) != 0) {
 		rc = err->code;
 		goto out;
@@ -534,6 +624,11 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 		                path);
 		goto out;
 	}
+	if (f.key && lfd >= 0 && f.rc) {
+		*err = f.err;
+		rc = f.rc;
+		goto out;
+	}
 	if (rc) {
 		*err = lerr;
 		goto out;
@@ -543,6 +638,8 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 out:
 	rc = drop_all(&c, names, created, rc, err);
 	xp_odbc_close(&c);
+	xp_erase_counts_free(&f.c);
+	xp_secret_free(f.key);
 	for (size_t i = 0; names && i < deep->ntables; i++)
 		free(names[i]);
 	free(names);
