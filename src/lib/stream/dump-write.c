@@ -434,6 +434,27 @@ static int table_end(struct xp_dump_writer *w, struct xp_err *err)
 	return rc;
 }
 
+/* In the forked writer: every descriptor but the standard three, the output a and the
+ * socket b is closed. A descriptor of the parent left open here (the write end of a pipe
+ * another thread of the parent reads, say) would keep that pipe from ever reaching its end. */
+static void close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+#ifdef HAVE_CLOSE_RANGE
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+#else
+	long max = sysconf(_SC_OPEN_MAX);
+
+	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		if (fd != lo && fd != hi)
+			close(fd);
+#endif
+}
+
 int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
                         struct xp_manifest *m, size_t chunk_size, struct xp_err *err)
 {
@@ -487,7 +508,7 @@ int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
 		goto out;
 	}
 	if (w->child == 0) {
-		close(sv[0]);
+		close_others(w->fd, sv[1]);
 		child_main(w, sv[1]);
 	}
 	w->sock = sv[0];
