@@ -21,7 +21,7 @@ like "$err" "*keep-daily 2026-11-21, keep-weekly 2026-W47, keep-monthly 2026-11*
 is "$(awk -F'\t' '!/^#/ { print $6 }' "$R/catalog")" "vms-audit" "and its source name"
 is "$(grep -o '^[A-Z_]*=' "$E/xpbackup.conf" | sort | uniq -d)" "" "no key is set twice"
 is "$(grep -o '^#\?[A-Z_]*=' "$E/xpbackup.conf" | tr -d '#=' | sort -u | paste -sd' ')" \
-	"COPY_TO DSN DSN_FILE FULL_EVERY GRACE KEEP_DAILY KEEP_LAST KEEP_MONTHLY KEEP_WEEKLY KEEP_WITHIN KEEP_YEARLY LEVEL LOCK LOCK_WAIT MAX_AGE MODE PARTITION_MAX PASSWORD_FILE REPO SHREDDABLE SIGNING_KEY SOURCE SYSLOG TABLES TIME_COLUMN VAULT_COPIES WORK_DIR" \
+	"$(sed -n "/^keys='/,/'\$/p" "$XP_SRCDIR/scripts/xpbackup-job" | tr -d "'" | sed 's/^keys=//' | tr ' ' '\n' | grep . | sort | paste -sd' ')" \
 	"the example shows every key the job knows"
 
 # --- cron and systemd start the same command ---------------------------------------------

@@ -21,7 +21,7 @@ is "$rc" 1 "an xpdump that fails after a complete stream fails the run"
 id=$(ids)
 is "${#id}" 32 "the complete backup is sealed and kept"
 is "$(printf '%s\n' "$err" | tail -n 1)" \
-	"xpbackup-job: dump failed (status 1) after a complete dump stream; backup $id is sealed" \
+	"xpbackup-job: dump failed (status 1) after a complete dump stream; backup $id is sealed, retention not run: xpdump: closing the connection: server gone" \
 	"the log names the failure and the backup"
 is "$(grep -v '^#' "$R/journal" | cut -f2-3)" "$id	sealed" "no verification or expiry ran after the failure"
 is "$(find "$W" -mindepth 1 | wc -l)" 0 "the work directory is removed"
