@@ -250,13 +250,13 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpcopy";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
 	rc = cmd_run(&a, &err);
-	if (fflush(stdout) != 0 && rc == 0)
-		rc = xp_err_sys(&err, XP_EFAIL, "standard output");
+	if (rc == 0)
+		rc = xp_cli_flush_stdout(&err);
 	return rc ? xp_fail(&err) : XP_EXIT_OK;
 }

@@ -555,11 +555,15 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xperase";
-	if (xp_secret_no_core(&err) != 0)
+	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
-	if (rc < 0)
-		rc = cmd_run(&a, &err) ? xp_fail(&err) : XP_EXIT_OK;
+	if (rc < 0) {
+		rc = cmd_run(&a, &err);
+		if (rc == 0)
+			rc = xp_cli_flush_stdout(&err);
+		rc = rc ? xp_fail(&err) : XP_EXIT_OK;
+	}
 	args_free(&a);
 	return rc;
 }

@@ -630,8 +630,8 @@ int main(int argc, char **argv)
 		rc = cmd_expire(&o, &err);
 	else
 		rc = cmd_change(&o, &err);
-	if (fflush(stdout) != 0 && rc == 0)
-		rc = xp_err_sys(&err, XP_EFAIL, "standard output");
+	if (rc == 0)
+		rc = xp_cli_flush_stdout(&err);
 	/* So that cron mails it: a key still on a vault copy is a shredding not yet done. */
 	if (rc == 0 && vault_unreached)
 		rc = xp_err_set(

@@ -199,5 +199,11 @@ is "$?:$(cat "$T/.err")" "1:xpverify: standard output: Bad file descriptor" \
 xpverify -r "$R" >/dev/full 2>"$T/.err"
 is "$?:$(cat "$T/.err")" "1:xpverify: standard output: No space left on device" \
 	"xpverify with standard output full: status 1, and says why"
+xpexpire -r "$R" --list >/dev/full 2>"$T/.err"
+is "$?:$(cat "$T/.err")" "1:xpexpire: standard output: No space left on device" \
+	"xpexpire --list with standard output full: status 1, and says why"
+xpcopy list -r "$R" >/dev/full 2>"$T/.err"
+is "$?:$(cat "$T/.err")" "1:xpcopy: standard output: No space left on device" \
+	"xpcopy list with standard output full: status 1, and says why"
 
 done_testing

@@ -167,4 +167,9 @@ is "$(printf '%s\n' "$out" | cut -d' ' -f1-3)" "2026-11-22T00:00:00Z  CASE-17
 2026-11-23T00:00:00Z  CASE-19
 2026-11-23T00:00:00Z  CASE-20" "one line per request"
 
+# a listing that could not be written is a failure, never status 0
+xperase -r "$R" --list >/dev/full 2>"$T/full.err"
+is "$?:$(cat "$T/full.err")" "1:xperase: standard output: No space left on device" \
+	"--list into a full standard output: status 1, and says why"
+
 done_testing

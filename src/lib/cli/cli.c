@@ -96,6 +96,14 @@ int xp_cli_help(const char *text)
 	return fflush(stdout) == 0 ? XP_EXIT_OK : XP_EXIT_FAIL;
 }
 
+int xp_cli_flush_stdout(struct xp_err *err)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	return xp_err_set(err, XP_EFAIL, "standard output: %s", strerror(errno ? errno : EIO));
+}
+
 int xp_cli_stdfds(struct xp_err *err)
 {
 	int fd, got, rc = 0;

@@ -44,6 +44,10 @@ int xp_cli_help(const char *text);
  * fails (EBADF) instead of the next file the tool opens taking its number: a backup would be
  * sealed from the tool's own temporary file, an opened one written into a spool file. */
 int xp_cli_stdfds(struct xp_err *err);
+/* Called last in main: standard output flushed, and any write to it that failed, now or
+ * earlier (a full disk, /dev/full, a closed pipe), is XP_EFAIL "standard output: REASON":
+ * a report that was lost must not end with status 0. */
+int xp_cli_flush_stdout(struct xp_err *err);
 
 /* 1 when a file name means standard input or output: NULL (not given) or "-". */
 int xp_cli_stdio(const char *name);
