@@ -330,7 +330,7 @@ static int orphan_keys(struct check *c, struct xp_err *err)
 			const struct xp_jid *j = xp_repo_valid_id(id) ? jid(c, id) : NULL;
 
 			if (!j || !(j->flags & (XP_J_DELETING | XP_J_SHREDDING))) {
-				char rel[64];
+				char rel[sizeof "keys/shred/" + 256];
 
 				snprintf(rel, sizeof rel, "keys/shred/%s", name);
 				defer(c, XP_FIND_ORPHAN, id, rel,

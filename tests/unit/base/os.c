@@ -213,7 +213,7 @@ static void nofollow(void)
 static void dirs(void)
 {
 	char *d = file("sub", NULL), *p = file("f", "x"), *q = file("sub/../f", NULL);
-	char *r1, *r2;
+	char *none = file("none", NULL), *r1, *r2;
 
 	is_int(xp_os_mkdir(d, 0700), 0, "mkdir");
 	errno = 0;
@@ -222,21 +222,20 @@ static void dirs(void)
 	errno = 0;
 	ok(xp_os_fsync_dir(p) < 0 && errno == ENOTDIR, "fsync_dir of a file is ENOTDIR");
 	errno = 0;
-	ok(xp_os_fsync_dir(file("none", NULL)) < 0 && errno == ENOENT,
-	   "fsync_dir of nothing is ENOENT");
+	ok(xp_os_fsync_dir(none) < 0 && errno == ENOENT, "fsync_dir of nothing is ENOENT");
 	r1 = xp_os_realpath(p);
 	r2 = xp_os_realpath(q);
 	ok(r1 && r2 && strcmp(r1, r2) == 0, "realpath resolves '..' to the same name");
 	ok(r1 && strlen(r1) > 2 && strcmp(r1 + strlen(r1) - 2, "/f") == 0 && !strstr(r1, ".."),
 	   "an absolute name with '/' separators: %s", r1 ? r1 : "(null)");
 	errno = 0;
-	ok(xp_os_realpath(file("none", NULL)) == NULL && errno == ENOENT,
-	   "realpath of nothing is NULL, ENOENT");
+	ok(xp_os_realpath(none) == NULL && errno == ENOENT, "realpath of nothing is NULL, ENOENT");
 	free(r1);
 	free(r2);
 	free(d);
 	free(p);
 	free(q);
+	free(none);
 }
 
 static void environment(void)
