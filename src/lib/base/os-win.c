@@ -176,30 +176,29 @@ static int open_w(const wchar_t *w, int flags, int nofollow)
 	return fd;
 }
 
-int xp_os_open(const char *path, int flags, mode_t mode)
+/* open_w on the UTF-16 form of path. */
+static int open_path(const char *path, int flags, int nofollow)
 {
 	wchar_t *w = wide(path);
 	int fd;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	fd = open_w(w, flags, 0);
+	fd = open_w(w, flags, nofollow);
 	free(w);
 	return fd;
 }
 
+int xp_os_open(const char *path, int flags, mode_t mode)
+{
+	(void)mode;
+	return open_path(path, flags, 0);
+}
+
 int xp_os_open_nofollow(const char *path, int flags, mode_t mode)
 {
-	wchar_t *w = wide(path);
-	int fd;
-
 	(void)mode;
-	if (!w)
-		return -1;
-	fd = open_w(w, flags, 1);
-	free(w);
-	return fd;
+	return open_path(path, flags, 1);
 }
 
 /* The UTF-16 path of the directory that descriptor dfd holds (malloc'd; "C:\dir" form,
