@@ -12,7 +12,7 @@ password "$T/wrong" 'not the password at all'
 head -c 100000 /dev/urandom >"$T/data"
 
 run xpseal init -r "$R" --password-file "$T/pw"
-[ "$rc" -eq 0 ] || skip_all "xpseal init failed: $err"
+[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
 RID=$(sed -n 2p "$R/keys/repo.id")
 V=$XP_STATE_DIR/vault/$RID
 
