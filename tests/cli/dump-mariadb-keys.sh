@@ -12,8 +12,9 @@
 my_start || skip_all "no MariaDB server (mariadb-server) installed"
 
 # 200,000 rows in 6 groups of a whose order under the collation ('ab' < 'AB-' < 'abc' <
-# 'Äbd' < 'é' < 'f') is not their order as bytes; page boundaries (every 50,000 rows) fall
-# inside the groups 'AB-' and 'é' (equal first key columns on both sides of the boundary)
+# 'Äbd' < 'é' < 'f') is not their order as bytes; page boundaries (every 25,000 rows) fall
+# inside the groups 'ab', 'AB-', 'abc', 'Äbd', 'é' and 'f' (equal first key columns on both
+# sides of the boundary)
 myq <<'SQL'
 CREATE TABLE ck (a VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL, t DATETIME(6) NOT NULL,
 	n INT, txt VARCHAR(200), PRIMARY KEY (a, t)) CHARACTER SET utf8mb4
@@ -27,9 +28,9 @@ myq -e "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1"
 ASAN_OPTIONS=quarantine_size_mb=1 /usr/bin/time -f %M -o "$T/rss" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$MY_DSN" -t ck -o "$T/ck.tar" 2>"$T/err"
 is "$?:$(cat "$T/err")" "0:" "xpdump reads 200,000 rows by a composite key of text and datetime, no warning"
 myq -e "SET GLOBAL general_log = 0"
-b1=$(myq -e "SELECT a, '|', t FROM ck ORDER BY a, t LIMIT 1 OFFSET 49999" | tr -d '\t')
+b1=$(myq -e "SELECT a, '|', t FROM ck ORDER BY a, t LIMIT 1 OFFSET 24999" | tr -d '\t')
 is "$(myq -e "SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' AND argument LIKE 'SELECT \`a\`%' LIMIT 1 OFFSET 1")" \
-	"SELECT \`a\`,\`t\`,\`n\`,\`txt\` FROM \`ck\` WHERE (\`a\` > '${b1%|*}' OR (\`a\` = '${b1%|*}' AND \`t\` > '${b1#*|}')) ORDER BY \`a\`,\`t\` LIMIT 50000" \
+	"SELECT \`a\`,\`t\`,\`n\`,\`txt\` FROM \`ck\` WHERE (\`a\` > '${b1%|*}' OR (\`a\` = '${b1%|*}' AND \`t\` > '${b1#*|}')) ORDER BY \`a\`,\`t\` LIMIT 25000" \
 	"the second page goes on after the first one's last key (${b1%|*}, ${b1#*|}), compared by the server"
 myq -e "TRUNCATE mysql.general_log"
 tar xOf "$T/ck.tar" --wildcards 'ck/*.csv' | sed 1d | grep -v '^a,t,' >"$T/ck.csv"
@@ -65,13 +66,14 @@ myq -e "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1"
 run xpdump --dsn "$MY_DSN" -t uk -o "$T/uk.tar"
 myq -e "SET GLOBAL general_log = 0"
 is "$rc:$err" "0:" "a table with a unique index of NOT NULL text is read in pages, no warning"
-k1=$(myq -e "SELECT k FROM uk ORDER BY k LIMIT 1 OFFSET 49999")
-k2=$(myq -e "SELECT k FROM uk ORDER BY k LIMIT 1 OFFSET 99999")
+want="SELECT \`id\`,\`k\`,\`txt\` FROM \`uk\` ORDER BY \`k\` LIMIT 25000" keys=''
+for o in 24999 49999 74999 99999; do
+	k=$(myq -e "SELECT k FROM uk ORDER BY k LIMIT 1 OFFSET $o")
+	want+=$'\n'"SELECT \`id\`,\`k\`,\`txt\` FROM \`uk\` WHERE \`k\` > '$k' ORDER BY \`k\` LIMIT 25000"
+	keys+=${keys:+, }$k
+done
 is "$(myq -e "SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' AND argument LIKE 'SELECT \`id\`%'")" \
-	"SELECT \`id\`,\`k\`,\`txt\` FROM \`uk\` ORDER BY \`k\` LIMIT 50000
-SELECT \`id\`,\`k\`,\`txt\` FROM \`uk\` WHERE \`k\` > '$k1' ORDER BY \`k\` LIMIT 50000
-SELECT \`id\`,\`k\`,\`txt\` FROM \`uk\` WHERE \`k\` > '$k2' ORDER BY \`k\` LIMIT 50000" \
-	"in three pages by that key, each after the last one's last value ($k1, $k2)"
+	"$want" "in five pages by that key, each after the last one's last value ($keys)"
 tar xOf "$T/uk.tar" --wildcards 'uk/*.csv' | sed 1d | grep -v '^id,k,' >"$T/uk.csv"
 is "$(wc -l <"$T/uk.csv"):$(cut -d, -f2 "$T/uk.csv" | sort | uniq -d | wc -l)" "120000:0" \
 	"every row of it once"
@@ -87,6 +89,22 @@ xpdump --dsn "$MY_DSN" -t ck | {
 }
 is "$(tar xOf "$T/snap.tar" SUMMARY | awk '$1 == "table" { print $3 }'):$(myq -e "SELECT count(*) FROM ck")" "200000:200001" \
 	"every page of a composite key reads the snapshot the dump began with"
+
+# pages read ahead: the second page's query runs while the rows of the first are still being
+# written, its 6 MB in chunks of 1 KiB that the reader has stopped taking after 100 KB
+myq -e "TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"
+xpdump --dsn "$MY_DSN" -t ck --chunk-size 1024 | {
+	head -c 100000 >/dev/null
+	for _ in $(seq 100); do
+		n=$(myq -e "SELECT count(*) FROM mysql.general_log WHERE command_type = 'Execute' AND argument LIKE 'SELECT \`a\`%'")
+		[ "$n" -ge 2 ] && break
+		sleep 0.1
+	done
+	echo "$n" >"$T/ahead"
+	cat >/dev/null
+}
+myq -e "SET GLOBAL general_log = 0; TRUNCATE mysql.general_log"
+is "$(cat "$T/ahead")" 2 "the second page is asked for while the first one is written, the third not yet"
 
 # a key with an ENUM: ORDER BY sorts it by the type's order ('z' < 'a' < 'm') but a
 # comparison with text compares text, so pages cannot go by it: read whole, every row once

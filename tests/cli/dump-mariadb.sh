@@ -112,7 +112,7 @@ is "$rc:$(tar xOf "$T/lt.tar" lt/000001.csv | sed 1d | md5sum)" \
 	"2500 rows with 5 KB values among short ones: every value is its own row's, whole"
 
 # the driver (3.1.15) holds whole results: xpdump reads tables with an integer key in pages
-# of 50,000 rows, each after the last row's key; keys past 2^53 and times shared by many rows
+# of 25,000 rows, each after the last row's key; keys past 2^53 and times shared by many rows
 myq -e "CREATE TABLE pg (id BIGINT PRIMARY KEY, ts DATETIME(6) NOT NULL, txt VARCHAR(200), KEY (ts))
 	SELECT 9007199254740993 + 3 * seq AS id, FROM_UNIXTIME(1764000000 + seq DIV 7) AS ts,
 	REPEAT(CHAR(65 + seq % 26), 200) AS txt FROM seq_1_to_200000"

@@ -118,9 +118,19 @@ is "$(sqlite3 "$T/ok.db" "SELECT id, tm, tm6, typeof(u), u, ti, tu, iu, b1, hex(
 # the driver's streaming options, seen in unixODBC's trace of the connection string
 mkdir "$T/odbc"
 { cat /etc/odbcinst.ini; printf '[ODBC]\nTrace=Yes\nTraceFile=%s\n' "$T/odbc/trace"; } >"$T/odbc/odbcinst.ini"
+# (3.1.17 and later obey them; before, each page is held whole anyway, and xpdump reads the
+# next page ahead with a cursor that scrolls, which FORWARDONLY=1 would forbid)
+ver=$(dpkg-query -W -f '${Version}' odbc-mariadb 2>/dev/null)
 ODBCSYSINI=$T/odbc run xpdump --dsn "$MY_DSN" -t ok -o /dev/null
-is "$rc:$(grep -c 'NO_CACHE=1;FORWARDONLY=1' "$T/odbc/trace")" "0:1" \
-	"xpdump asks MariaDB Connector/ODBC not to cache forward-only results"
+if [ -z "$ver" ]; then
+	skip "the version of MariaDB Connector/ODBC is unknown (no odbc-mariadb package)"
+elif dpkg --compare-versions "$ver" lt 3.1.17; then
+	is "$rc:$(grep -c 'FORWARDONLY=1' "$T/odbc/trace")" "0:0" \
+		"xpdump leaves Connector/ODBC $ver its scrolling cursors (it reads in pages)"
+else
+	is "$rc:$(grep -c 'NO_CACHE=1;FORWARDONLY=1' "$T/odbc/trace")" "0:1" \
+		"xpdump asks MariaDB Connector/ODBC not to cache forward-only results"
+fi
 rm "$T/odbc/trace"
 ODBCSYSINI=$T/odbc run xpdump --dsn "$MY_DSN;NO_CACHE=0" -t ok -o /dev/null
 is "$rc:$(grep -c 'FORWARDONLY=1' "$T/odbc/trace")" "0:0" "unless the connection string decides"

@@ -2,6 +2,7 @@
 #ifndef XP_DB_FETCH_INT_H
 #define XP_DB_FETCH_INT_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "db/fetch.h"
@@ -61,6 +62,14 @@ struct xp_odbc_cursor {
 	uint64_t page_n;
 	struct xp_seek *seek;
 	size_t nseek;
+	/* pages read ahead (xp_odbc_page_ahead): while the rows of the page on st are handed
+	 * out, thread th runs the next page's query on spare, whose result (ahead_r) the driver
+	 * then holds; running: 1 while th may still run, 2 when the query ran without a
+	 * thread; spare_bound: spare has the seek parameters */
+	int ahead, running, spare_bound;
+	SQLHSTMT spare;
+	pthread_t th;
+	SQLRETURN ahead_r;
 };
 
 /* A column a page goes on after: the last page's last value, bound as the next query's
@@ -105,8 +114,24 @@ int xp_odbc_sqlite_blob(struct xp_odbc_cursor *cur, size_t i, struct xp_err *err
  * the time column's class. 0, or XP_ENOMEM. */
 int xp_odbc_page_plan(struct xp_odbc_cursor *cur, const struct xp_window *w,
                       enum xp_type_class tcls, struct xp_err *err);
-/* Notes the row just handed out; the last of a page is the next page's start. */
+/* Notes the row just handed out; the last of a page is the next page's start (read ahead:
+ * it was taken before). */
 void xp_odbc_page_note(struct xp_odbc_cursor *cur);
+/* Where the driver lets a paged cursor's statements scroll (it holds each page whole anyway):
+ * sets up spare like st, for the next page's query to run in a thread while the rows of this
+ * one are handed out, so that the server sends a page while the one before is encoded. Sets
+ * cur->ahead; a driver that cannot scroll leaves it 0, which is no error. */
+int xp_odbc_page_ahead(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls, struct xp_err *err);
+/* Read ahead, after a page's query ran on st: takes the next page's start from this page's
+ * last row (fetched out of turn) and starts its query on spare, then fetches this page's
+ * first rows. */
+int xp_odbc_page_start(struct xp_odbc_cursor *cur, struct xp_err *err);
+/* Read ahead, when the rows of a full page are handed out: waits for the next page's query,
+ * closes this one, and starts the next (xp_odbc_page_start). */
+int xp_odbc_page_switch(struct xp_odbc_cursor *cur, struct xp_err *err);
+/* Binds the cursor's row arrays, their status array and count to st. */
+int xp_odbc_bind_columns(struct xp_odbc_cursor *cur, SQLHSTMT st, struct xp_err *err);
 /* Closes the page read and runs the query for the next one. */
 int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err);
 /* The names of the columns pages go by, in order, into *keys (malloc'd; NULL and *n 0 when
@@ -128,8 +153,9 @@ int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f)
  * text; the storage must outlive the statement's execution. */
 SQLRETURN xp_odbc_bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class tcls, int64_t *pi,
                             char ps[32], SQLLEN *ind);
-/* Binds the window's bounds as the query's parameters, in the order it names them. */
-int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+/* Binds the window's bounds as the parameters of st (the cursor's statement, or its spare), in
+ * the order the query names them; the values live in cur, allocated by the first call. */
+int xp_odbc_bind_window(struct xp_odbc_cursor *cur, SQLHSTMT st, const struct xp_window *w,
                         enum xp_type_class tcls, struct xp_err *err);
 /* A window bound: a parameter marker, or (literal) the value itself, written from an integer
  * by us: digits, or 'YYYY-MM-DD HH:MM:SS'. */

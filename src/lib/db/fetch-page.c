@@ -3,7 +3,10 @@
  * pages together are the table as one query would have read it. The key is compared by the
  * server, in the column's own collation, with the value it sent: a page goes on exactly
  * where ORDER BY left off, whatever the collation calls equal (a unique key holds no two
- * such values). */
+ * such values). Where the statements can scroll, the next page's query runs in a thread on a
+ * second statement while this page's rows are handed out (xp_odbc_page_ahead), so that the
+ * server is not idle while a page is encoded: this driver locks the connection only to run
+ * a statement, and fetches from the page it holds without it. */
 #include "config.h"
 
 #include "db/fetch-int.h"
@@ -251,9 +254,9 @@ out:
 	return bytes;
 }
 
-/* Binds the seek columns' last values as the parameters after the window's: two for each
- * column but the last, one for it (build_query's put_seek). */
-static int bind_seek(struct xp_odbc_cursor *cur, struct xp_err *err)
+/* Binds the seek columns' last values as the parameters of st after the window's: two for
+ * each column but the last, one for it (build_query's put_seek). */
+static int bind_seek(struct xp_odbc_cursor *cur, SQLHSTMT st, struct xp_err *err)
 {
 	SQLUSMALLINT n = (SQLUSMALLINT)cur->nwin;
 	SQLRETURN r = SQL_SUCCESS;
@@ -262,19 +265,18 @@ static int bind_seek(struct xp_odbc_cursor *cur, struct xp_err *err)
 		struct xp_seek *s = &cur->seek[j];
 
 		for (int k = j + 1 < cur->nseek ? 2 : 1; k > 0 && SQL_SUCCEEDED(r); k--)
-			r = !s->integer ? SQLBindParameter(cur->st, ++n, SQL_PARAM_INPUT,
-			                                   SQL_C_CHAR, SQL_VARCHAR, s->cap, 0,
-			                                   s->text, (SQLLEN)s->cap, &s->ind)
+			r = !s->integer ? SQLBindParameter(st, ++n, SQL_PARAM_INPUT, SQL_C_CHAR,
+			                                   SQL_VARCHAR, s->cap, 0, s->text,
+			                                   (SQLLEN)s->cap, &s->ind)
 			    : s->is_unsigned
-			            ? SQLBindParameter(cur->st, ++n, SQL_PARAM_INPUT, SQL_C_UBIGINT,
+			            ? SQLBindParameter(st, ++n, SQL_PARAM_INPUT, SQL_C_UBIGINT,
 			                               SQL_BIGINT, 0, 0, &s->u, 0, &s->ind)
-			            : SQLBindParameter(cur->st, ++n, SQL_PARAM_INPUT, SQL_C_SBIGINT,
+			            : SQLBindParameter(st, ++n, SQL_PARAM_INPUT, SQL_C_SBIGINT,
 			                               SQL_BIGINT, 0, 0, &s->i, 0, &s->ind);
 	}
 	if (!SQL_SUCCEEDED(r))
-		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
-		                     "table %s: key parameter", cur->table);
-	cur->seek_bound = 1;
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: key parameter",
+		                     cur->table);
 	return 0;
 }
 
@@ -286,9 +288,10 @@ int xp_odbc_page_next(struct xp_odbc_cursor *cur, struct xp_err *err)
 		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
 		                     cur->table);
 	if (!cur->seek_bound) {
-		rc = bind_seek(cur, err);
+		rc = bind_seek(cur, cur->st, err);
 		if (rc)
 			return rc;
+		cur->seek_bound = 1;
 	}
 	cur->page_n = 0;
 	if (!SQL_SUCCEEDED(SQLExecDirect(cur->st, (SQLCHAR *)cur->next_sql, SQL_NTS)))
@@ -373,24 +376,143 @@ out:
 	return rc;
 }
 
+/* Takes f, a value of the last row of a page, as where the next page goes on after s. */
+static void set_seek(struct xp_seek *s, const struct xp_field *f)
+{
+	size_t len = f->len < s->cap ? f->len : s->cap - 1;
+
+	memcpy(s->text, f->p, len);
+	s->text[len] = '\0';
+	s->ind = s->integer ? 0 : (SQLLEN)len;
+	if (s->is_unsigned)
+		s->u = strtoull(s->text, NULL, 10);
+	else if (s->integer)
+		s->i = strtoll(s->text, NULL, 10);
+}
+
 void xp_odbc_page_note(struct xp_odbc_cursor *cur)
 {
-	if (++cur->page_n != cur->c->page_rows)
+	/* read ahead, the next page's query has its start already (and reads it now) */
+	if (++cur->page_n != cur->c->page_rows || cur->ahead)
 		return;
 	/* the page's last row: the next page goes on after it */
+	for (size_t j = 0; j < cur->nseek; j++)
+		set_seek(&cur->seek[j], &cur->row[cur->seek[j].col]);
+}
+
+int xp_odbc_page_ahead(struct xp_odbc_cursor *cur, const struct xp_window *w,
+                       enum xp_type_class tcls, struct xp_err *err)
+{
+	SQLPOINTER stat = (SQLPOINTER)SQL_CURSOR_STATIC;
+	int rc = 0;
+
+	/* a driver that changes the cursor type (SQL_SUCCESS_WITH_INFO) cannot scroll: pages
+	 * are then read one after the other */
+	if (SQLSetStmtAttr(cur->st, SQL_ATTR_CURSOR_TYPE, stat, 0) != SQL_SUCCESS)
+		return 0;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, cur->c->dbc, &cur->spare))) {
+		cur->spare = SQL_NULL_HSTMT;
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, cur->c->dbc, "table %s",
+		                     cur->table);
+	}
+	if (SQLSetStmtAttr(cur->spare, SQL_ATTR_CURSOR_TYPE, stat, 0) != SQL_SUCCESS)
+		return 0;
+	if (w && w->time_column)
+		rc = xp_odbc_bind_window(cur, cur->spare, w, tcls, err);
+	if (!rc)
+		rc = xp_odbc_bind_columns(cur, cur->spare, err);
+	if (!rc)
+		rc = bind_seek(cur, cur->spare, err);
+	cur->spare_bound = !rc;
+	cur->ahead = !rc;
+	return rc;
+}
+
+static void *run_ahead(void *arg)
+{
+	struct xp_odbc_cursor *cur = arg;
+
+	cur->ahead_r = SQLExecDirect(cur->spare, (SQLCHAR *)cur->next_sql, SQL_NTS);
+	return NULL;
+}
+
+/* Takes the next page's start from row r of the fetched block (the page's last row). */
+static int take_seek(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
+{
 	for (size_t j = 0; j < cur->nseek; j++) {
 		struct xp_seek *s = &cur->seek[j];
-		const struct xp_field *f = &cur->row[s->col];
-		size_t len = f->len < s->cap ? f->len : s->cap - 1;
+		struct col *k = &cur->cb[s->col];
+		SQLLEN ind = k->ind[r];
+		struct xp_field f;
 
-		memcpy(s->text, f->p, len);
-		s->text[len] = '\0';
-		s->ind = s->integer ? 0 : (SQLLEN)len;
-		if (s->is_unsigned)
-			s->u = strtoull(s->text, NULL, 10);
-		else if (s->integer)
-			s->i = strtoll(s->text, NULL, 10);
+		/* a key's values are NOT NULL and fit their columns (seekable) */
+		if (ind < 0 || (size_t)ind >= k->width ||
+		    xp_odbc_text(k, k->data + r * k->width, (size_t)ind, &f))
+			return xp_err_set(err, XP_EFAIL,
+			                  "table %s: column %s: a key value of %lld bytes",
+			                  cur->table, cur->cols[s->col].name, (long long)ind);
+		set_seek(s, &f);
 	}
+	return 0;
+}
+
+int xp_odbc_page_start(struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	SQLRETURN r;
+	int rc;
+
+	cur->page_n = 0;
+	cur->pos = 0;
+	cur->fetched = 0;
+	/* a full page has a last row at page_rows: the next page goes on after it */
+	r = SQLFetchScroll(cur->st, SQL_FETCH_ABSOLUTE, (SQLLEN)cur->c->page_rows);
+	if (SQL_SUCCEEDED(r) && cur->fetched > 0) {
+		rc = take_seek(cur, 0, err);
+		if (!rc && !cur->spare_bound) {
+			rc = bind_seek(cur, cur->spare, err);
+			cur->spare_bound = !rc;
+		}
+		if (rc)
+			return rc;
+		/* without a thread, the next page is asked for now, with no gain and no loss */
+		cur->running = 1;
+		if (pthread_create(&cur->th, NULL, run_ahead, cur) != 0) {
+			cur->running = 2;
+			run_ahead(cur);
+		}
+	} else if (r != SQL_NO_DATA && !SQL_SUCCEEDED(r)) {
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
+		                     cur->table);
+	}
+	cur->fetched = 0;
+	r = SQLFetchScroll(cur->st, SQL_FETCH_FIRST, 0);
+	if (r != SQL_NO_DATA && !SQL_SUCCEEDED(r))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
+		                     cur->table);
+	if (r == SQL_NO_DATA)
+		cur->fetched = 0;
+	return 0;
+}
+
+int xp_odbc_page_switch(struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	SQLHSTMT st = cur->st;
+	int bound = cur->seek_bound;
+
+	if (cur->running == 1)
+		pthread_join(cur->th, NULL);
+	cur->running = 0;
+	if (!SQL_SUCCEEDED(SQLFreeStmt(cur->st, SQL_CLOSE)))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
+		                     cur->table);
+	cur->st = cur->spare;
+	cur->spare = st;
+	cur->seek_bound = cur->spare_bound;
+	cur->spare_bound = bound;
+	if (!SQL_SUCCEEDED(cur->ahead_r))
+		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s",
+		                     cur->table);
+	return xp_odbc_page_start(cur, err);
 }
 
 int xp_odbc_page_keys(const struct xp_odbc_cursor *cur, const char ***keys, size_t *n,

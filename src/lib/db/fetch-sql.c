@@ -31,16 +31,17 @@ SQLRETURN xp_odbc_bind_time(SQLHSTMT st, size_t i, int64_t t, enum xp_type_class
 	                        19, 0, ps, 32, ind);
 }
 
-int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
+int xp_odbc_bind_window(struct xp_odbc_cursor *cur, SQLHSTMT st, const struct xp_window *w,
                         enum xp_type_class tcls, struct xp_err *err)
 {
 	size_t n = 0, max = 2 + 2 * w->nexcl;
-	int64_t *t;
+	int64_t *t = calloc(max, sizeof *t);
 
-	cur->param_i = calloc(max, sizeof *cur->param_i);
-	cur->param_s = calloc(max, sizeof *cur->param_s);
-	cur->param_ind = calloc(max, sizeof *cur->param_ind);
-	t = calloc(max, sizeof *t);
+	if (!cur->param_i) {
+		cur->param_i = calloc(max, sizeof *cur->param_i);
+		cur->param_s = calloc(max, sizeof *cur->param_s);
+		cur->param_ind = calloc(max, sizeof *cur->param_ind);
+	}
 	if (!cur->param_i || !cur->param_s || !cur->param_ind || !t) {
 		free(t);
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
@@ -54,10 +55,10 @@ int xp_odbc_bind_window(struct xp_odbc_cursor *cur, const struct xp_window *w,
 		t[n++] = w->excl[i].to;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!SQL_SUCCEEDED(xp_odbc_bind_time(cur->st, i, t[i], tcls, &cur->param_i[i],
+		if (!SQL_SUCCEEDED(xp_odbc_bind_time(st, i, t[i], tcls, &cur->param_i[i],
 		                                     cur->param_s[i], &cur->param_ind[i]))) {
 			free(t);
-			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
+			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st,
 			                     "table %s: time parameter", cur->table);
 		}
 	}

@@ -106,13 +106,8 @@ static const char *colname(const struct xp_odbc_cursor *cur, size_t i)
 	return cur->cols[i].name;
 }
 
-static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
+int xp_odbc_bind_columns(struct xp_odbc_cursor *cur, SQLHSTMT st, struct xp_err *err)
 {
-	SQLHSTMT st = cur->st;
-
-	cur->status = calloc(cur->rows, sizeof *cur->status);
-	if (!cur->status)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, SQL_BIND_BY_COLUMN, 0)) ||
 	    (!cur->c->db->array_after_exec &&
 	     !SQL_SUCCEEDED(
@@ -124,16 +119,28 @@ static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
-		k->data = malloc(k->width * cur->rows);
-		k->ind = malloc(sizeof *k->ind * cur->rows);
-		if (!k->data || !k->ind)
-			return xp_err_set(err, XP_ENOMEM, "out of memory");
 		if (!SQL_SUCCEEDED(SQLBindCol(st, (SQLUSMALLINT)(i + 1), k->ctype, k->data,
 		                              (SQLLEN)k->width, k->ind)))
 			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st,
 			                     "table %s: column %s", cur->table, colname(cur, i));
 	}
 	return 0;
+}
+
+static int setup_bulk(struct xp_odbc_cursor *cur, struct xp_err *err)
+{
+	cur->status = calloc(cur->rows, sizeof *cur->status);
+	if (!cur->status)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cur->nsel; i++) {
+		struct col *k = &cur->cb[i];
+
+		k->data = malloc(k->width * cur->rows);
+		k->ind = malloc(sizeof *k->ind * cur->rows);
+		if (!k->data || !k->ind)
+			return xp_err_set(err, XP_ENOMEM, "out of memory");
+	}
+	return xp_odbc_bind_columns(cur, cur->st, err);
 }
 
 int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column *cols, size_t ncols,
@@ -249,12 +256,14 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		goto out;
 	}
 	if (w && w->time_column && !literal) {
-		rc = xp_odbc_bind_window(cur, w, tcls, err);
+		rc = xp_odbc_bind_window(cur, cur->st, w, tcls, err);
 		if (rc)
 			goto out;
 	}
 	if (cur->bulk) {
 		rc = setup_bulk(cur, err);
+		if (!rc && cur->paged)
+			rc = xp_odbc_page_ahead(cur, w, tcls, err);
 		if (rc)
 			goto out;
 	}
@@ -271,6 +280,11 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st, "table %s: row arrays",
 		                   table);
 		goto out;
+	}
+	if (cur->ahead) {
+		rc = xp_odbc_page_start(cur, err);
+		if (rc)
+			goto out;
 	}
 	*out = cur;
 	cur = NULL;
@@ -444,6 +458,12 @@ static int fetch_block(struct xp_odbc_cursor *cur, struct xp_err *err)
 {
 	SQLRETURN r;
 
+	/* read ahead: the next page has been asked for when this one is handed out */
+	if (cur->running && cur->page_n == cur->c->page_rows) {
+		int rc = xp_odbc_page_switch(cur, err);
+
+		return rc || cur->fetched ? rc : fetch_block(cur, err);
+	}
 	cur->fetched = 0;
 	cur->pos = 0;
 	in_driver = cur;
@@ -565,6 +585,12 @@ void xp_odbc_cursor_free(struct xp_odbc_cursor *cur)
 {
 	if (!cur)
 		return;
+	if (cur->running == 1)
+		pthread_join(cur->th, NULL);
+	if (cur->spare) {
+		SQLCloseCursor(cur->spare);
+		SQLFreeHandle(SQL_HANDLE_STMT, cur->spare);
+	}
 	if (cur->st) {
 		SQLCloseCursor(cur->st);
 		SQLFreeHandle(SQL_HANDLE_STMT, cur->st);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -200,6 +201,19 @@ static const char *streaming_option(const struct xp_driver_profile *drv, const c
 	return drv->option;
 }
 
+/* The driver's version as major * 1000000 + minor * 10000 + patch; ULONG_MAX when it does not
+ * say. */
+static unsigned long driver_version(struct xp_odbc *c)
+{
+	char ver[32];
+	unsigned maj = 0, min = 0, patch = 0;
+
+	info_str(c, SQL_DRIVER_VER, ver, sizeof ver);
+	if (sscanf(ver, "%u.%u.%u", &maj, &min, &patch) != 3)
+		return ULONG_MAX;
+	return maj * 1000000UL + min * 10000UL + patch;
+}
+
 /* Dumps print times in UTC and window bounds without a zone mean UTC: sessions of databases
  * with a session time zone run in UTC (MariaDB's TIMESTAMP and PostgreSQL's timestamptz
  * print in it, and read zone-less text in it). */
@@ -234,6 +248,12 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	info_str(c, SQL_DRIVER_NAME, c->driver, sizeof c->driver);
 	c->drv = xp_profile_driver(c->driver);
 	extra = streaming_option(c->drv, connstr);
+	/* a driver too old to obey the option is read in pages, by statements that scroll
+	 * (each page is held whole anyway): it is not asked for forward-only cursors */
+	if (extra && c->drv->pages_below && driver_version(c) < c->drv->pages_below) {
+		c->page_rows = XP_ODBC_PAGE_ROWS;
+		extra = NULL;
+	}
 	if (extra) {
 		size_t l = strlen(connstr);
 
@@ -249,16 +269,6 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 		rc = driver_connect(c, streaming, err);
 		if (rc)
 			goto out;
-	}
-	/* a driver too old to obey the option is read in pages */
-	if (extra && c->drv->pages_below) {
-		char ver[32];
-		unsigned maj = 0, min = 0, patch = 0;
-
-		info_str(c, SQL_DRIVER_VER, ver, sizeof ver);
-		if (sscanf(ver, "%u.%u.%u", &maj, &min, &patch) == 3 &&
-		    maj * 1000000UL + min * 10000UL + patch < c->drv->pages_below)
-			c->page_rows = XP_ODBC_PAGE_ROWS;
 	}
 	info_str(c, SQL_DBMS_NAME, c->dbms, sizeof c->dbms);
 	c->db = xp_profile_dbms(c->dbms);

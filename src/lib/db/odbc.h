@@ -51,8 +51,9 @@ struct xp_odbc {
 /* Connects with SQLDriverConnect (a DSN name alone or a DSN-less string). So that results
  * stream, it reconnects psqlODBC without UseDeclareFetch with UseDeclareFetch=1;Fetch=1000,
  * sqlite3odbc without StepAPI with StepAPI=1, MariaDB Connector/ODBC without NO_CACHE,
- * STREAMRS or FORWARDONLY with NO_CACHE=1;FORWARDONLY=1 (and sets page_rows when the driver
- * is too old to obey), and FreeTDS without ClientCharset with ClientCharset=UTF-8. The
+ * STREAMRS or FORWARDONLY with NO_CACHE=1;FORWARDONLY=1 where the driver obeys them (where it
+ * is too old to, it sets page_rows instead and leaves cursors free to scroll, for reading
+ * pages ahead), and FreeTDS without ClientCharset with ClientCharset=UTF-8. The
  * session's time zone is UTC on PostgreSQL, MariaDB and MySQL. On failure c needs no close. */
 int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err);
 /* Rolls back an open transaction, disconnects, frees. Safe on a zeroed or closed struct. */
@@ -100,8 +101,9 @@ int xp_odbc_begin(struct xp_odbc *c, struct xp_err *err);
  * transaction open, for the caller to roll back. */
 int xp_odbc_end(struct xp_odbc *c, int commit, struct xp_err *err);
 
-/* Rows per page where the driver holds whole results (see xp_odbc.page_rows). */
-#define XP_ODBC_PAGE_ROWS 50000
+/* Rows per page where the driver holds whole results (see xp_odbc.page_rows); it holds two
+ * pages at a time when they are read ahead (fetch-int.h). */
+#define XP_ODBC_PAGE_ROWS 25000
 
 /* Describes the columns of a table (SELECT * ... WHERE 1=0). *cols is malloc'd. */
 int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **cols, size_t *n,
