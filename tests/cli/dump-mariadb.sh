@@ -172,4 +172,30 @@ is "$rc:$err" "0:" "xpseal open | xprestore --create into MariaDB exits 0"
 is "$(myq -e "SET time_zone = '+00:00'; SELECT count(*), sum(NOT (a.x <=> b.x AND a.d <=> b.d AND a.ts <=> b.ts)) FROM forig a JOIN f b USING (id)")" \
 	"20000	0" "every FLOAT, DOUBLE and TIMESTAMP comes back exactly"
 
+# NOT NULL DATETIME and TIMESTAMP fetched as the driver's binary values (its text costs a
+# sprintf each) and printed as it prints them: the fraction to the declared digits, a zero
+# date (which it hands over as NULL) as zeros; a column the driver calls nullable stays text
+# (there NULL is NULL)
+myq <<'SQL'
+SET sql_mode = '', time_zone = '+00:00';
+CREATE TABLE dts (k INT PRIMARY KEY, d0 DATETIME NOT NULL, d1 DATETIME(1) NOT NULL,
+	d3 DATETIME(3) NOT NULL, d6 DATETIME(6) NOT NULL, t6 TIMESTAMP(6) NOT NULL DEFAULT 0,
+	n6 DATETIME(6) NULL);
+INSERT INTO dts VALUES (1, 0, 0, 0, 0, 0, 0),
+	(2, '1000-01-01', '1000-01-01 00:00:00.9', '2024-02-29 23:59:59.999',
+	 '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01.000001', NULL),
+	(3, '2024-00-00', '2024-01-00 00:00:00.1', '0000-01-01 00:00:00.5',
+	 '2001-02-03 04:05:06.000001', '2038-01-19 03:14:07.999999', '2001-02-03 04:05:06.1');
+SQL
+mkdir -p "$T/odbc"
+{ cat /etc/odbcinst.ini; printf '[ODBC]\nTrace=Yes\nTraceFile=%s\n' "$T/odbc/trace"; } >"$T/odbc/odbcinst.ini"
+ODBCSYSINI=$T/odbc run xpdump --dsn "$MY_DSN" -t dts -o "$T/dts.tar"
+is "$rc:$err:$(tar xOf "$T/dts.tar" dts/000001.csv)" "0::k,d0,d1,d3,d6,t6,n6
+1,0000-00-00 00:00:00,0000-00-00 00:00:00.0,0000-00-00 00:00:00.000,0000-00-00 00:00:00.000000,0000-00-00 00:00:00.000000,0000-00-00 00:00:00.000000
+2,1000-01-01 00:00:00,1000-01-01 00:00:00.9,2024-02-29 23:59:59.999,9999-12-31 23:59:59.999999,1970-01-01 00:00:01.000001,
+3,2024-00-00 00:00:00,2024-01-00 00:00:00.1,0000-01-01 00:00:00.500,2001-02-03 04:05:06.000001,2038-01-19 03:14:07.999999,2001-02-03 04:05:06.100000" \
+	"NOT NULL DATETIME and TIMESTAMP of 0 to 6 digits, zero dates among them, exactly as the driver prints them"
+is "$(awk '/SQLBindCol.c/ { b = 1 } b && /Column Number/ { c = $4 } b && /Target Type = 93 / { print c; b = 0 }' "$T/odbc/trace" | sort -u | tr '\n' ' ')" \
+	"2 3 4 5 " "NOT NULL DATETIMEs are fetched as timestamp structs; a TIMESTAMP (the driver says it may be NULL) and a nullable one as text"
+
 done_testing

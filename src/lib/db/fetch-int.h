@@ -23,6 +23,7 @@ struct col {
 	int sqlite_real; /* SQLite's REAL, NUMERIC...: a real as 20-digit text, else as is */
 	int bitbyte;     /* MariaDB's BIT(1): the driver gives the bit as a byte 0 or 1 */
 	int plain;       /* text passed on as the driver gives it */
+	int digits;      /* SQL_C_TYPE_TIMESTAMP: digits of the second's fraction printed */
 	int blob_check;  /* SQLite: a value reading X'..' may be a blob (xp_odbc_sqlite_blob) */
 	char *out;       /* text form of the current value */
 	size_t outcap;

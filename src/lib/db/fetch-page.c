@@ -443,11 +443,13 @@ static int take_seek(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 		struct xp_seek *s = &cur->seek[j];
 		struct col *k = &cur->cb[s->col];
 		SQLLEN ind = k->ind[r];
+		int fixed = k->ctype == SQL_C_TYPE_TIMESTAMP; /* a zero date comes as NULL */
+		size_t len = fixed ? (ind == SQL_NULL_DATA ? 0 : k->width) : (size_t)ind;
 		struct xp_field f;
 
 		/* a key's values are NOT NULL and fit their columns (seekable) */
-		if (ind < 0 || (size_t)ind >= k->width ||
-		    xp_odbc_text(k, k->data + r * k->width, (size_t)ind, &f))
+		if ((!fixed && (ind < 0 || (size_t)ind >= k->width)) ||
+		    xp_odbc_text(k, k->data + r * k->width, len, &f))
 			return xp_err_set(err, XP_EFAIL,
 			                  "table %s: column %s: a key value of %lld bytes",
 			                  cur->table, cur->cols[s->col].name, (long long)ind);

@@ -93,6 +93,55 @@ static int mssql_time(struct col *k, const char *raw, size_t len, struct xp_fiel
 	return 0;
 }
 
+/* Writes v in decimal, zero-padded to width digits (more when v needs them); returns the
+ * digits written. */
+static size_t put_uint(char *o, unsigned long v, unsigned width)
+{
+	unsigned n = 1;
+
+	for (unsigned long t = v; t >= 10; t /= 10)
+		n++;
+	if (n < width)
+		n = width;
+	for (unsigned i = n; i > 0; i--) {
+		o[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return n;
+}
+
+/* A timestamp as MariaDB Connector/ODBC prints it: digits of the fraction as the column
+ * declares, none for 0; a zero date, which it gives as NULL (len 0), as zeros. */
+static size_t timestamp(const struct col *k, const char *raw, size_t len, char *out)
+{
+	SQL_TIMESTAMP_STRUCT ts = {0};
+	unsigned long frac;
+	char *o = out;
+
+	if (len == sizeof ts)
+		memcpy(&ts, raw, sizeof ts);
+	o += put_uint(o, ts.year, 4);
+	*o++ = '-';
+	o += put_uint(o, ts.month, 2);
+	*o++ = '-';
+	o += put_uint(o, ts.day, 2);
+	*o++ = ' ';
+	o += put_uint(o, ts.hour, 2);
+	*o++ = ':';
+	o += put_uint(o, ts.minute, 2);
+	*o++ = ':';
+	o += put_uint(o, ts.second, 2);
+	if (k->digits > 0) {
+		/* nanoseconds, cut to the digits declared */
+		frac = ts.fraction;
+		for (int d = k->digits; d < 9; d++)
+			frac /= 10;
+		*o++ = '.';
+		o += put_uint(o, frac, (unsigned)k->digits);
+	}
+	return (size_t)(o - out);
+}
+
 /* Turns a fetched value (len bytes at raw) into the field's text form. */
 int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f)
 {
@@ -100,7 +149,8 @@ int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f)
 
 	f->null = 0;
 	switch (k->ctype) {
-	case SQL_C_DOUBLE: need = 32; break;
+	case SQL_C_DOUBLE:
+	case SQL_C_TYPE_TIMESTAMP: need = 40; break;
 	case SQL_C_WCHAR: need = len / sizeof(SQLWCHAR) * 3; break;
 	case SQL_C_BINARY: need = 2 + 2 * len; break;
 	default: /* text as the driver gave it */
@@ -156,7 +206,9 @@ int xp_odbc_text(struct col *k, const char *raw, size_t len, struct xp_field *f)
 	}
 	if (xp_odbc_grow(&k->out, &k->outcap, need + 1))
 		return -1;
-	if (k->ctype == SQL_C_DOUBLE) {
+	if (k->ctype == SQL_C_TYPE_TIMESTAMP) {
+		f->len = timestamp(k, raw, len, k->out);
+	} else if (k->ctype == SQL_C_DOUBLE) {
 		double d;
 
 		memcpy(&d, raw, sizeof d);

@@ -204,6 +204,15 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 	for (size_t i = 0; i < cur->nsel; i++) {
 		struct col *k = &cur->cb[i];
 
+		/* the driver gives a zero date ('0000-00-00 00:00:00') as NULL in a struct: only
+		 * in a NOT NULL column can that NULL be told apart */
+		if (c->drv->native_timestamps && cols[i].sql_type == SQL_TYPE_TIMESTAMP &&
+		    cols[i].nullable == 0 && !k->pg_text && !k->mssql_time && cols[i].digits >= 0 &&
+		    cols[i].digits <= 9) {
+			k->ctype = SQL_C_TYPE_TIMESTAMP;
+			k->width = sizeof(SQL_TIMESTAMP_STRUCT);
+			k->digits = cols[i].digits;
+		}
 		k->bitbyte = k->cls == XP_CLASS_BIT && c->db->bit_as_byte;
 		k->plain = k->ctype == SQL_C_CHAR && !k->lower && !k->sqlite_real && !k->bitbyte &&
 		           !k->mssql_time;
@@ -428,14 +437,14 @@ static int get_value(struct xp_odbc_cursor *cur, size_t i, struct xp_field *f, s
 		if (!SQL_SUCCEEDED(r))
 			return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, cur->st,
 			                     "table %s: column %s", cur->table, colname(cur, i));
-		if (ind == SQL_NULL_DATA) {
+		if (ind == SQL_NULL_DATA && k->ctype != SQL_C_TYPE_TIMESTAMP) {
 			f->null = 1;
 			f->p = "";
 			f->len = 0;
 			return 0;
 		}
-		if (k->ctype == SQL_C_DOUBLE) {
-			have = k->width;
+		if (k->ctype == SQL_C_DOUBLE || k->ctype == SQL_C_TYPE_TIMESTAMP) {
+			have = ind == SQL_NULL_DATA ? 0 : k->width;
 			break;
 		}
 		/* the last piece: ind is its length */
@@ -500,12 +509,13 @@ static int bulk_row(struct xp_odbc_cursor *cur, SQLULEN r, struct xp_err *err)
 			cur->row[i] = (struct xp_field){v, (size_t)ind, 0};
 			continue;
 		}
-		if (ind == SQL_NULL_DATA) {
+		if (ind == SQL_NULL_DATA && k->ctype != SQL_C_TYPE_TIMESTAMP) {
 			cur->row[i] = (struct xp_field){"", 0, 1};
 			continue;
 		}
-		if (k->ctype == SQL_C_DOUBLE)
-			len = k->width;
+		if (ind == SQL_NULL_DATA || k->ctype == SQL_C_DOUBLE ||
+		    k->ctype == SQL_C_TYPE_TIMESTAMP)
+			len = ind == SQL_NULL_DATA ? 0 : k->width;
 		else if (ind == SQL_NO_TOTAL || (size_t)ind > k->width - xp_odbc_term(k->ctype)) {
 			/* longer than bound (a long column, or SQLite, which declares anything):
 			 * read this row's whole value with SQLGetData */

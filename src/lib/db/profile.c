@@ -42,7 +42,8 @@ static const struct xp_driver_profile drivers[] = {
 	/* MariaDB Connector/ODBC stores a whole result (mysql_stmt_store_result) unless told
 	 * not to cache forward-only cursors: 3.1.17 and later stream then, older ones ignore it */
 	{.id = XP_DRIVER_MARIADB, .option = "NO_CACHE=1;FORWARDONLY=1",
-	 .keys = {"NO_CACHE", "STREAMRS", "FORWARDONLY"}, .pages_below = 3010017},
+	 .keys = {"NO_CACHE", "STREAMRS", "FORWARDONLY"}, .pages_below = 3010017,
+	 .native_timestamps = 1},
 };
 /* clang-format on */
 

@@ -75,6 +75,10 @@ struct xp_driver_profile {
 	/* driver versions (major * 1000000 + minor * 10000 + patch) below this ignore option:
 	 * results are read in pages of XP_ODBC_PAGE_ROWS rows there; 0: never */
 	unsigned long pages_below;
+	/* the driver receives timestamps as binary values and prints them with sprintf, which
+	 * costs more than fetching the values: a NOT NULL timestamp is bound as
+	 * SQL_C_TYPE_TIMESTAMP and printed as the driver would (fetch-text.c) */
+	int native_timestamps;
 };
 
 /* The profile of a database by its SQL_DBMS_NAME; an unknown one gets XP_DBMS_OTHER's. */
