@@ -1,4 +1,5 @@
-/* The SELECTs of a cursor: columns, window bounds as parameters or literals, order. */
+/* The SELECTs of a cursor: columns, window bounds as parameters or literals, order; and the
+ * count of rows before a time. */
 #include "config.h"
 
 #include "db/fetch-int.h"
@@ -6,6 +7,7 @@
 #include "base/encode.h"
 #include "base/time.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,4 +253,69 @@ out:
 	free(qk);
 	free(tc);
 	return sql;
+}
+
+int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *tcol,
+                  int64_t before, uint64_t *rows, int64_t *oldest, struct xp_err *err)
+{
+	enum xp_type_class tcls = xp_column_type_class(tcol->sql_type);
+	int literal = c->db->literal_bounds;
+	char *q = xp_odbc_quote(c, table), *tc = xp_odbc_quote_column(c, tcol->name), *sql = NULL;
+	char count[32] = "", min[80] = "", ps[32], *end;
+	SQLLEN ind = 0, nind = 0, mind = 0;
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	int64_t pi;
+	size_t len = 0;
+	FILE *f;
+	int rc = 0;
+
+	*rows = 0;
+	f = q && tc ? open_memstream(&sql, &len) : NULL;
+	if (f) {
+		fprintf(f, "SELECT COUNT(*), MIN(%s) FROM %s WHERE %s < ", tc, q, tc);
+		xp_odbc_put_bound(f, before, tcls, literal);
+		if (fclose(f) != 0) {
+			free(sql);
+			sql = NULL;
+		}
+	}
+	if (!sql) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		st = SQL_NULL_HSTMT;
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+		goto out;
+	}
+	if ((!literal && !SQL_SUCCEEDED(xp_odbc_bind_time(st, 0, before, tcls, &pi, ps, &ind))) ||
+	    !SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
+	    !SQL_SUCCEEDED(SQLFetch(st)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, count, sizeof count, &nind)) ||
+	    !SQL_SUCCEEDED(SQLGetData(st, 2, SQL_C_CHAR, min, sizeof min, &mind))) {
+		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s: rows before %s",
+		                   table, tcol->name);
+		goto out;
+	}
+	/* the database's own text, checked like any value it sends */
+	errno = 0;
+	*rows = nind > 0 && (size_t)nind < sizeof count ? strtoull(count, &end, 10) : 0;
+	if (nind <= 0 || (size_t)nind >= sizeof count || *end || errno) {
+		rc = xp_err_set(err, XP_EFAIL, "table %s: a row count that is not a number", table);
+		goto out;
+	}
+	if (!*rows)
+		goto out;
+	if (mind <= 0 || (size_t)mind >= sizeof min ||
+	    (tcls == XP_CLASS_INT ? (*oldest = strtoll(min, &end, 10), *end != '\0')
+	                          : xp_time_parse(min, oldest, NULL) != 0))
+		rc = xp_err_set(err, XP_EFAIL, "table %s: %s: not a time: %.40s", table, tcol->name,
+		                mind > 0 ? min : "NULL");
+out:
+	if (st)
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	free(sql);
+	free(q);
+	free(tc);
+	return rc;
 }
