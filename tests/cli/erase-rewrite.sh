@@ -132,6 +132,14 @@ run xperase -r "$R" --rewrite
 is "$rc" 1 "a second run: the held backup is still refused"
 like "$out" "*$R: 0 backups rewritten, 0 rows erased" "nothing else to rewrite"
 ok "$(cmp -s "$R/catalog" "$T/catalog.before"; echo $?)" "and the catalog is unchanged"
+run xperase -r "$R" --rewrite --skip-held
+is "$rc" 0 "--skip-held: a held backup left as it is is no failure"
+is "$err" "xperase: $h: on legal hold: kept as it is, with $covered rows the ledger covers, withheld from every restore (--skip-held)" \
+	"it is still named, with what it keeps"
+is "$out" "$R: 0 backups rewritten, 0 rows erased" "and nothing is rewritten"
+ok "$(cmp -s "$R/catalog" "$T/catalog.before"; echo $?)" "the held backup stays in the catalog as it was"
+run xperase -r "$R" --skip-held
+is "$rc" 2 "--skip-held without --rewrite: usage error"
 xpexpire -r "$R" --release "$h" >/dev/null
 run xperase -r "$R" --rewrite
 nh=$(sed -n "s/^$h: .*; replaced by \([0-9a-f]*\)\$/\1/p" <<<"$out")
