@@ -948,8 +948,10 @@ static int has_catalog(const char *repo)
 
 	for (size_t i = 0; i < 3 && !found; i++) {
 		char *p = xp_repo_file(repo, files[i]);
+		struct stat st;
 
-		found = !p || access(p, F_OK) == 0; /* out of memory: check rather than skip */
+		/* a link counts, dangling or not: it is planted, and the check says so */
+		found = !p || xp_os_lstat(p, &st) == 0; /* out of memory: check rather than skip */
 		free(p);
 	}
 	return found;

@@ -50,6 +50,20 @@ for f in catalog.minisig catalog journal; do
 	rm "$RP/$f"
 	mv "$T/$f.saved" "$RP/$f"
 done
+# all three as links to nowhere: the catalog is still checked, not skipped as never made
+for f in catalog.minisig catalog journal; do
+	mv "$RP/$f" "$T/$f.saved"
+	ln -s "$T/nowhere-$f" "$RP/$f"
+done
+run xpverify -r "$RP"
+is "$rc|$err" "3|xpverify: $RP/catalog: a symbolic link where a file must be (never followed)
+xpverify: $RP/catalog.minisig: a symbolic link where a file must be (never followed)
+xpverify: $RP/journal: a symbolic link where a file must be (never followed)" \
+	"the catalog, its signature and the journal as dangling links: each named, exit 3, not a signature check alone"
+for f in catalog.minisig catalog journal; do
+	rm "$RP/$f"
+	mv "$T/$f.saved" "$RP/$f"
+done
 
 # the repository's config: xpseal and xpverify refuse a link alike
 mv "$RP/config" "$T/config.saved"

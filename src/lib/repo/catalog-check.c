@@ -739,8 +739,11 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		goto out;
 	}
 	if (rc) {
-		if (!planted(&c, XP_REPO_CATALOG, XP_FIND_CATALOG) &&
-		    !planted(&c, XP_REPO_CATALOG_SIG, XP_FIND_CATALOG))
+		int links = planted(&c, XP_REPO_CATALOG, XP_FIND_CATALOG);
+
+		links |= planted(&c, XP_REPO_CATALOG_SIG, XP_FIND_CATALOG);
+		links |= planted(&c, XP_REPO_JOURNAL, XP_FIND_JOURNAL);
+		if (!links)
 			report(&c.r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE,
 			       NULL, "catalog", "%s", cerr.msg);
 		rc = 0;
