@@ -1165,14 +1165,18 @@ static int drill_ledger(struct run *run, struct xp_err *err)
  * has seen of the repository. --adopt, which changes a repository, is refused on a copy. */
 static int copy_of(struct run *run, int adopting, struct xp_err *err)
 {
-	int rc = xp_copy_is_target(run->repo, run->copy, err);
+	struct xp_err e = {0, ""};
+	int rc = xp_copy_is_target(run->repo, run->copy, &e);
 
+	/* A registry that cannot be read does not stop the checks of a repository. */
+	if (rc < 0)
+		xp_warn("%s: checked as a repository, not as a copy: %s", run->repo, e.msg);
 	if (rc > 0 && adopting)
 		return xp_err_set(err, XP_EFAIL,
 		                  "%s: copy %s of a repository: --adopt changes the repository, "
 		                  "never a copy",
 		                  run->repo, run->copy);
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 /* Verifies what a asks: 0, or a library code; after the checks ran, their findings are

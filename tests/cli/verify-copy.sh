@@ -60,4 +60,13 @@ run xpverify -r "$T/link" --deep --password-file "$T/pw"
 cmp -s "$C/journal" "$R/journal"
 ok $? "a copy reached through another path is not written to either"
 
+# A registry of copies that cannot be read does not stop the checks of the repository.
+rid=$(tail -n 1 "$R/keys/repo.id")
+cp "$XP_STATE_DIR/copies/$rid/targets" "$T/targets"
+printf 'not a target\n' >"$XP_STATE_DIR/copies/$rid/targets"
+run xpverify -r "$R"
+is "$rc:$err" "0:xpverify: $R: checked as a repository, not as a copy: $XP_STATE_DIR/copies/$rid/targets: line 1: not a target" \
+	"an unreadable registry of copies is a warning, and the repository is checked"
+cp "$T/targets" "$XP_STATE_DIR/copies/$rid/targets"
+
 done_testing
