@@ -166,8 +166,9 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	return st->st_mode & 077;
 }
 
-int xp_os_owned(const struct stat *st)
+int xp_os_owned(const char *path, const struct stat *st)
 {
+	(void)path;
 	return st->st_uid == geteuid();
 }
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "base/os.h"
+#include "base/os-win.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,16 @@ static wchar_t *wide(const char *s)
 	}
 	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
 	return w;
+}
+
+int xp_win_errno(void)
+{
+	return win_errno();
+}
+
+wchar_t *xp_win_wide(const char *s)
+{
+	return wide(s);
 }
 
 /* UTF-16 to a malloc'd UTF-8 string; NULL with errno. */
@@ -347,10 +358,9 @@ int xp_os_mkdirat(int dfd, const char *name, mode_t mode)
 	wchar_t *w = at_path(dfd, name);
 	int rc;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	rc = CreateDirectoryW(w, NULL) ? 0 : fail();
+	rc = xp_win_mkdir(w, mode);
 	free(w);
 	return rc;
 }
@@ -437,7 +447,7 @@ static int make_unique(char *tmpl, int dir)
 		if (!(w = wide(tmpl)))
 			return -1;
 		if (dir)
-			fd = CreateDirectoryW(w, NULL) ? 0 : fail();
+			fd = xp_win_mkdir(w, 0700);
 		else
 			fd = open_w(w, O_RDWR | O_CREAT | O_EXCL, 1);
 		free(w);
@@ -593,32 +603,11 @@ int xp_os_mkdir(const char *path, mode_t mode)
 	wchar_t *w = wide(path);
 	int rc;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	rc = CreateDirectoryW(w, NULL) ? 0 : fail();
+	rc = xp_win_mkdir(w, mode);
 	free(w);
 	return rc;
-}
-
-int xp_os_fchmod(int fd, mode_t mode)
-{
-	(void)fd;
-	(void)mode;
-	return 0;
-}
-
-mode_t xp_os_exposure(int fd, const struct stat *st)
-{
-	(void)fd;
-	(void)st;
-	return 0;
-}
-
-int xp_os_owned(const struct stat *st)
-{
-	(void)st;
-	return 1;
 }
 
 char *xp_os_realpath(const char *path)

@@ -1,0 +1,17 @@
+/* What the files of the Windows half of the portability layer (os-win*.c) share; nothing
+ * else includes it. */
+#ifndef XP_BASE_OS_WIN_H
+#define XP_BASE_OS_WIN_H
+
+#include <sys/types.h>
+#include <wchar.h>
+
+/* errno for GetLastError(). */
+int xp_win_errno(void);
+/* UTF-8 to a malloc'd UTF-16 string; NULL with errno (EILSEQ for bad UTF-8). */
+wchar_t *xp_win_wide(const char *s);
+/* CreateDirectoryW, private (os.h) when mode gives group and others nothing: 0, or -1 with
+ * errno. */
+int xp_win_mkdir(const wchar_t *path, mode_t mode);
+
+#endif
