@@ -797,6 +797,17 @@ static void con_write(HANDLE out, const char *text)
 	free(w);
 }
 
+/* Whether someone can see our console: a task that runs whether its user is logged on or
+ * not has one too, in a window station that no one sees, where a prompt would wait forever. */
+static int console_seen(void)
+{
+	USEROBJECTFLAGS f;
+	HWINSTA ws = GetProcessWindowStation();
+
+	return ws && GetUserObjectInformationW(ws, UOI_FLAGS, &f, sizeof f, NULL) &&
+	       (f.dwFlags & WSF_VISIBLE);
+}
+
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 {
 	HANDLE in, out;
@@ -812,7 +823,7 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 	out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
 	                  FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
 	if (in == INVALID_HANDLE_VALUE || out == INVALID_HANDLE_VALUE ||
-	    !GetConsoleMode(in, &con_mode)) {
+	    !GetConsoleMode(in, &con_mode) || !console_seen()) {
 		e = ENXIO;
 		goto out;
 	}
@@ -830,15 +841,22 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 		goto restore;
 	}
 	con_write(out, prompt);
-	while (ReadConsoleW(in, &c, 1, &got, NULL) && got == 1 && c != L'\r' && c != L'\n') {
-		if (n > max) {
-			e = EMSGSIZE;
-			goto restore;
-		}
-		w[n++] = c;
+	/* line input hands over the line and its CR LF in as many reads as it takes: all of it
+	 * is read, so that no LF (or the end of a long line) is left for the next reader */
+	for (;;) {
+		got = 0;
+		if (!ReadConsoleW(in, &c, 1, &got, NULL) || got != 1 || c == L'\n')
+			break;
+		if (c != L'\r' && n <= max)
+			w[n++] = c;
 	}
-	b = n ? WideCharToMultiByte(CP_UTF8, 0, w, (int)n, buf, (int)max, NULL, NULL) : 0;
-	if (n && b == 0)
+	b = n && n <= max ? WideCharToMultiByte(CP_UTF8, 0, w, (int)n, buf, (int)max, NULL, NULL)
+	                  : 0;
+	if (got != 1) /* Ctrl+C or Ctrl+Break: the read ends with nothing, the process is ending */
+		e = EINTR;
+	else if (n > max)
+		e = EMSGSIZE;
+	else if (n && b == 0)
 		e = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? EMSGSIZE : EILSEQ;
 	else {
 		buf[b] = '\0';

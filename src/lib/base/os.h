@@ -156,8 +156,10 @@ int xp_os_no_core(void);
 /* Prompts on the terminal (POSIX /dev/tty; Windows the console, CONIN$ and CONOUT$) with
  * echo off and reads one line, without its line end, into buf (max + 1 bytes, NUL-terminated;
  * nothing else keeps a copy), then turns echo back on, also when a signal (Windows: Ctrl+C)
- * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal, EMSGSIZE when
- * the line is longer than max bytes. */
+ * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal (Windows: no
+ * console, or one in a window station no one sees, as a task's that runs whether its user is
+ * logged on or not), EMSGSIZE when the line is longer than max bytes (Windows reads the rest
+ * of the line all the same), EINTR (Windows) when Ctrl+C ended the read. */
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
 /* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
 void xp_os_kill_self(void);

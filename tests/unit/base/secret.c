@@ -1,5 +1,6 @@
 /* The secret-file rule on POSIX and (under wine) Windows: private files and directories
- * (xp_os_fchmod, xp_os_mkdir), what xp_os_exposure reads (mode bits, DACLs), xp_os_owned. */
+ * (xp_os_fchmod, xp_os_mkdir), what xp_os_exposure reads (mode bits, DACLs), xp_os_owned;
+ * and xp_os_tty_password without a terminal. */
 #include "config.h"
 
 #include "base/afile.h"
@@ -250,6 +251,37 @@ static void owners(void)
 	free(p);
 }
 
+static void no_tty(void)
+{
+	char buf[16] = "x";
+	size_t len = 1;
+	int rc, e;
+
+#ifdef _WIN32
+	FreeConsole();
+	rc = xp_os_tty_password("Password: ", buf, sizeof buf - 1, &len);
+	e = errno;
+#else
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid == 0) {
+		setsid(); /* no controlling terminal from here */
+		rc = xp_os_tty_password("Password: ", buf, sizeof buf - 1, &len);
+		_exit(rc == -1 && errno == ENXIO && len == 0 && buf[0] == '\0' ? 0 : 1);
+	}
+	rc = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	                     WEXITSTATUS(status) == 0
+	             ? -1
+	             : 0;
+	e = ENXIO;
+	len = 0;
+	buf[0] = '\0';
+#endif
+	ok(rc == -1 && e == ENXIO && len == 0 && buf[0] == '\0',
+	   "without a terminal the password prompt is ENXIO, nothing read");
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -263,6 +295,7 @@ int main(void)
 	dacls();
 #endif
 	owners();
+	no_tty();
 	rmdir(dir);
 	return done_testing();
 }
