@@ -161,6 +161,17 @@ int xp_os_no_core(void);
  * logged on or not), EMSGSIZE when the line is longer than max bytes (Windows reads the rest
  * of the line all the same), EINTR (Windows) when Ctrl+C ended the read. */
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
+/* syslog(3)'s priorities, for xp_os_log. */
+#define XP_LOG_ERR     3
+#define XP_LOG_WARNING 4
+#define XP_LOG_INFO    6
+/* Sends one line to the system's log, printing nothing anywhere else. POSIX: syslog(3) with
+ * ident xpbackup, facility daemon, the pid; prio is LOG_ERR..LOG_DEBUG (0..7). Windows: the
+ * Application event log, source xpbackup (registered at install: README.md "Windows"), event
+ * ID 1 information (LOG_NOTICE and below), 2 warning, 3 error (LOG_ERR and above), msg as its
+ * one string. 0 when sent; -1 with errno (EINVAL: prio out of range; Windows: the log could
+ * not be opened or written), which a caller with another log may ignore. */
+int xp_os_log(int prio, const char *msg);
 /* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
 void xp_os_kill_self(void);
 /* Stops the process until it is continued, as SIGSTOP would (Windows: does nothing). */
