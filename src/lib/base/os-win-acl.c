@@ -60,10 +60,7 @@ static DWORD owner_rights(mode_t mode)
 	return r;
 }
 
-/* The private security descriptor of mode (os.h): a protected DACL allowing the token's user
- * owner_rights(mode) and SYSTEM everything, inherited by new files and directories when dir.
- * One malloc'd block the caller frees; NULL with errno. */
-static SECURITY_DESCRIPTOR *private_sd(mode_t mode, int dir)
+SECURITY_DESCRIPTOR *xp_win_private_sd(mode_t mode, int dir)
 {
 	DWORD inherit = dir ? OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE : 0;
 	BYTE system[SECURITY_MAX_SID_SIZE];
@@ -105,7 +102,7 @@ int xp_win_mkdir(const wchar_t *path, mode_t mode)
 	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
 	int rc;
 
-	if (!(mode & 077) && !(sa.lpSecurityDescriptor = private_sd(mode, 1)))
+	if (!(mode & 077) && !(sa.lpSecurityDescriptor = xp_win_private_sd(mode, 1)))
 		return -1;
 	rc = CreateDirectoryW(path, sa.lpSecurityDescriptor ? &sa : NULL) ? 0 : fail();
 	free(sa.lpSecurityDescriptor);
@@ -129,7 +126,7 @@ int xp_os_fchmod(int fd, mode_t mode)
 		fail();
 		goto out;
 	}
-	if (!(sd = private_sd(mode, !!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))))
+	if (!(sd = xp_win_private_sd(mode, !!(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))))
 		goto out;
 	/* fd's handle need not have WRITE_DAC; a second one has it (a file's owner may always
 	 * change its DACL) */

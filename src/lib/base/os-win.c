@@ -139,9 +139,11 @@ int xp_os_stdio_binary(void)
 	return 0;
 }
 
-/* open(2) over CreateFileW; nofollow opens a reparse point itself, then refuses it (ELOOP). */
-static int open_w(const wchar_t *w, int flags, int nofollow)
+/* open(2) over CreateFileW; nofollow opens a reparse point itself, then refuses it (ELOOP).
+ * A file that O_CREAT makes with a private mode is private from the start (os.h). */
+static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 {
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
 	BY_HANDLE_FILE_INFORMATION info;
 	DWORD access, disp, attrs = FILE_ATTRIBUTE_NORMAL;
 	HANDLE h;
@@ -164,10 +166,17 @@ static int open_w(const wchar_t *w, int flags, int nofollow)
 		attrs |= FILE_FLAG_OPEN_REPARSE_POINT;
 	/* a directory opens only with backup semantics; asked or not, it is refused below */
 	attrs |= FILE_FLAG_BACKUP_SEMANTICS;
-	h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-	                disp, attrs, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		return fail();
+	if ((flags & O_CREAT) && !(mode & 077) &&
+	    !(sa.lpSecurityDescriptor = xp_win_private_sd(mode, 0)))
+		return -1;
+	h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	                sa.lpSecurityDescriptor ? &sa : NULL, disp, attrs, NULL);
+	e = h == INVALID_HANDLE_VALUE ? win_errno() : 0;
+	free(sa.lpSecurityDescriptor);
+	if (h == INVALID_HANDLE_VALUE) {
+		errno = e;
+		return -1;
+	}
 	if (!GetFileInformationByHandle(h, &info))
 		e = win_errno();
 	else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
@@ -188,28 +197,26 @@ static int open_w(const wchar_t *w, int flags, int nofollow)
 }
 
 /* open_w on the UTF-16 form of path. */
-static int open_path(const char *path, int flags, int nofollow)
+static int open_path(const char *path, int flags, mode_t mode, int nofollow)
 {
 	wchar_t *w = wide(path);
 	int fd;
 
 	if (!w)
 		return -1;
-	fd = open_w(w, flags, nofollow);
+	fd = open_w(w, flags, mode, nofollow);
 	free(w);
 	return fd;
 }
 
 int xp_os_open(const char *path, int flags, mode_t mode)
 {
-	(void)mode;
-	return open_path(path, flags, 0);
+	return open_path(path, flags, mode, 0);
 }
 
 int xp_os_open_nofollow(const char *path, int flags, mode_t mode)
 {
-	(void)mode;
-	return open_path(path, flags, 1);
+	return open_path(path, flags, mode, 1);
 }
 
 /* The UTF-16 path of the directory that descriptor dfd holds (malloc'd; "C:\dir" form,
@@ -275,10 +282,9 @@ int xp_os_openat(int dfd, const char *name, int flags, mode_t mode)
 	wchar_t *w = at_path(dfd, name);
 	int fd;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	fd = open_w(w, flags, 1);
+	fd = open_w(w, flags, mode, 1);
 	free(w);
 	return fd;
 }
@@ -449,7 +455,7 @@ static int make_unique(char *tmpl, int dir)
 		if (dir)
 			fd = xp_win_mkdir(w, 0700);
 		else
-			fd = open_w(w, O_RDWR | O_CREAT | O_EXCL, 1);
+			fd = open_w(w, O_RDWR | O_CREAT | O_EXCL, 0666, 1);
 		free(w);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;

@@ -5,11 +5,16 @@
 
 #include <sys/types.h>
 #include <wchar.h>
+#include <windows.h>
 
 /* errno for GetLastError(). */
 int xp_win_errno(void);
 /* UTF-8 to a malloc'd UTF-16 string; NULL with errno (EILSEQ for bad UTF-8). */
 wchar_t *xp_win_wide(const char *s);
+/* The private security descriptor of mode (os.h): a protected DACL allowing the token's user
+ * what mode's owner bits say and SYSTEM everything, inherited by new files and directories
+ * when dir. One malloc'd block the caller frees; NULL with errno. */
+SECURITY_DESCRIPTOR *xp_win_private_sd(mode_t mode, int dir);
 /* CreateDirectoryW, private (os.h) when mode gives group and others nothing: 0, or -1 with
  * errno. */
 int xp_win_mkdir(const wchar_t *path, mode_t mode);

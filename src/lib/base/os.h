@@ -100,7 +100,9 @@ int xp_os_lstat(const char *path, struct stat *st);
  * token's user what the owner bits say, and SYSTEM everything: SYSTEM is Windows itself
  * (services, the Task Scheduler, backup privileges read any file whatever its ACL), as root
  * is on POSIX, and a file kept from it breaks the tools that run as it. Any other mode leaves
- * the access that the folder's ACL gives, as Windows administrators expect of a new file. */
+ * the access that the folder's ACL gives, as Windows administrators expect of a new file.
+ * xp_os_open, xp_os_open_nofollow and xp_os_openat that create a file with a private mode
+ * make it private from its first byte. */
 /* mkdir(2) with mode; Windows: a private mode makes a private directory whose entries its new
  * files and directories inherit (so they are private before any xp_os_fchmod). */
 int xp_os_mkdir(const char *path, mode_t mode);

@@ -66,6 +66,25 @@ static void secret_files(void)
 	free(p);
 }
 
+/* Files that xp_os_open and xp_os_openat create with 0600 are private from the start. */
+static void created_private(void)
+{
+	char *p = xp_asprintf("%s/made.key", dir), *q = xp_asprintf("%s/madeat.key", dir);
+	int fd = xp_os_open(p, O_WRONLY | O_CREAT | O_EXCL, 0600), dfd;
+
+	ok(fd >= 0 && close(fd) == 0 && is_private(p),
+	   "xp_os_open makes a file 0600, its owner's alone");
+	dfd = xp_os_open(dir, O_RDONLY | O_DIRECTORY, 0);
+	fd = dfd >= 0 ? xp_os_openat(dfd, "madeat.key", O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+	ok(fd >= 0 && close(fd) == 0 && is_private(q), "and so does xp_os_openat");
+	if (dfd >= 0)
+		close(dfd);
+	unlink(q);
+	unlink(p);
+	free(q);
+	free(p);
+}
+
 #ifdef _WIN32
 /* A new directory named path whose DACL is sddl, with "ME" for the token's user. */
 static int dir_with(const char *path, const wchar_t *sddl)
@@ -290,6 +309,7 @@ int main(void)
 	if (!ok(xp_os_mkdtemp(dir) != NULL, "a test directory: %s", dir))
 		return done_testing();
 	secret_files();
+	created_private();
 	inherited();
 #ifdef _WIN32
 	dacls();
