@@ -189,6 +189,37 @@ static mode_t rwx(ACCESS_MASK mask)
 	return m;
 }
 
+mode_t xp_win_dacl_exposure(ACL *dacl, PSID owner, PSID user)
+{
+	mode_t m = 0;
+
+	if (!dacl)
+		return 077;
+	for (DWORD i = 0; i < dacl->AceCount; i++) {
+		ACCESS_ALLOWED_ACE *ace;
+		PSID sid;
+		mode_t bits;
+
+		if (!GetAce(dacl, i, (void **)&ace))
+			return 077;
+		/* an allowed entry that applies to this file (callback entries have the same
+		 * layout); denies and audits are not counted */
+		if ((ace->Header.AceType != ACCESS_ALLOWED_ACE_TYPE &&
+		     ace->Header.AceType != ACCESS_ALLOWED_CALLBACK_ACE_TYPE) ||
+		    (ace->Header.AceFlags & INHERIT_ONLY_ACE))
+			continue;
+		sid = (PSID)&ace->SidStart;
+		bits = rwx(ace->Mask);
+		if (!bits || (owner && EqualSid(sid, owner)) || (user && EqualSid(sid, user)) ||
+		    IsWellKnownSid(sid, WinCreatorOwnerRightsSid) ||
+		    IsWellKnownSid(sid, WinCreatorOwnerSid) ||
+		    IsWellKnownSid(sid, WinLocalSystemSid))
+			continue;
+		m |= broad(sid) ? bits : bits << 3;
+	}
+	return m;
+}
+
 mode_t xp_os_exposure(int fd, const struct stat *st)
 {
 	HANDLE h = (HANDLE)_get_osfhandle(fd);
@@ -199,37 +230,12 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	mode_t m = 077;
 
 	(void)st;
-	if (h == INVALID_HANDLE_VALUE ||
+	if (h != INVALID_HANDLE_VALUE &&
 	    GetSecurityInfo(h, SE_FILE_OBJECT,
 	                    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
-	                    &dacl, NULL, &sd) != ERROR_SUCCESS ||
-	    !dacl || !(tu = token_info(TokenUser)))
-		goto out;
-	m = 0;
-	for (DWORD i = 0; i < dacl->AceCount; i++) {
-		ACCESS_ALLOWED_ACE *ace;
-		PSID sid;
-		mode_t bits;
-
-		if (!GetAce(dacl, i, (void **)&ace)) {
-			m = 077;
-			break;
-		}
-		/* an allowed entry that applies to this file (callback entries have the same
-		 * layout); denies and audits are not counted */
-		if ((ace->Header.AceType != ACCESS_ALLOWED_ACE_TYPE &&
-		     ace->Header.AceType != ACCESS_ALLOWED_CALLBACK_ACE_TYPE) ||
-		    (ace->Header.AceFlags & INHERIT_ONLY_ACE))
-			continue;
-		sid = (PSID)&ace->SidStart;
-		bits = rwx(ace->Mask);
-		if (!bits || (owner && EqualSid(sid, owner)) || EqualSid(sid, tu->User.Sid) ||
-		    IsWellKnownSid(sid, WinCreatorOwnerRightsSid) ||
-		    IsWellKnownSid(sid, WinLocalSystemSid))
-			continue;
-		m |= broad(sid) ? bits : bits << 3;
-	}
-out:
+	                    &dacl, NULL, &sd) == ERROR_SUCCESS &&
+	    (tu = token_info(TokenUser)))
+		m = xp_win_dacl_exposure(dacl, owner, tu->User.Sid);
 	free(tu);
 	LocalFree(sd);
 	return m;

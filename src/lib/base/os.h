@@ -111,8 +111,8 @@ int xp_os_fchmod(int fd, mode_t mode);
 /* The group and others' permission bits of an open file, for the secret-file rule (POSIX:
  * st_mode & 077). Windows, from the DACL: every entry that allows (a deny is not counted, so
  * this errs towards open) reading, writing or running to a SID that is neither the file's
- * owner, the token's user, OWNER RIGHTS nor SYSTEM. Everyone, Authenticated Users, Users,
- * Guests, Anonymous, Interactive, Network, Batch, Service and a domain's Users and Guests
+ * owner, the token's user, OWNER RIGHTS, CREATOR OWNER nor SYSTEM. Everyone, Authenticated Users,
+ * Users, Guests, Anonymous, Interactive, Network, Batch, Service and a domain's Users and Guests
  * count as others, every other SID (Administrators among them: a group of people) as group.
  * WRITE_DAC or WRITE_OWNER count as reading and writing (they can grant both). A NULL DACL
  * (FAT, exFAT: no ACLs at all), or one that cannot be read, is 077: open to all. */

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #ifdef _WIN32
+#include "base/os-win.h"
+
 #include <sddl.h>
 #else
 #include <sys/wait.h>
@@ -198,6 +200,84 @@ static void inherited(void)
 }
 
 #ifdef _WIN32
+/* The rules of xp_os_exposure over DACLs made in memory, which wine keeps whole (on disk it
+ * keeps only the owner's and Everyone's entries): one entry after the user's and SYSTEM's. */
+static void dacl_rules(void)
+{
+	static const struct {
+		const char *what;
+		BYTE type, flags;
+		ACCESS_MASK mask;
+		const wchar_t *sid;
+		mode_t want;
+	} t[] = {
+	        {"Everyone: read (R)", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_GENERIC_READ, L"S-1-1-0",
+	         04},
+	        {"Everyone: read and run (RX)", ACCESS_ALLOWED_ACE_TYPE, 0,
+	         FILE_GENERIC_READ | FILE_GENERIC_EXECUTE, L"S-1-1-0", 05},
+	        {"Users: GENERIC_READ", ACCESS_ALLOWED_ACE_TYPE, 0, GENERIC_READ, L"S-1-5-32-545",
+	         04},
+	        {"Authenticated Users: write (W)", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_GENERIC_WRITE,
+	         L"S-1-5-11", 02},
+	        {"a domain's Users: read", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_GENERIC_READ,
+	         L"S-1-5-21-1-2-3-513", 04},
+	        {"a domain's Guests: full control (F)", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_ALL_ACCESS,
+	         L"S-1-5-21-1-2-3-514", 07},
+	        {"Everyone: read, inherited", ACCESS_ALLOWED_ACE_TYPE, INHERITED_ACE,
+	         FILE_GENERIC_READ, L"S-1-1-0", 04},
+	        {"Administrators: read", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_GENERIC_READ,
+	         L"S-1-5-32-544", 040},
+	        {"another account: full control", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_ALL_ACCESS,
+	         L"S-1-5-21-1-2-3-1002", 070},
+	        {"another account: change permissions (WRITE_DAC)", ACCESS_ALLOWED_ACE_TYPE, 0,
+	         WRITE_DAC, L"S-1-5-21-1-2-3-1002", 060},
+	        {"another account: read attributes", ACCESS_ALLOWED_ACE_TYPE, 0,
+	         FILE_READ_ATTRIBUTES | SYNCHRONIZE, L"S-1-5-21-1-2-3-1002", 0},
+	        {"CREATOR OWNER: full control", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_ALL_ACCESS,
+	         L"S-1-3-0", 0},
+	        {"OWNER RIGHTS: full control", ACCESS_ALLOWED_ACE_TYPE, 0, FILE_ALL_ACCESS,
+	         L"S-1-3-4", 0},
+	        {"Everyone: read, for new files only (inherit-only)", ACCESS_ALLOWED_ACE_TYPE,
+	         OBJECT_INHERIT_ACE | INHERIT_ONLY_ACE, FILE_GENERIC_READ, L"S-1-1-0", 0},
+	        {"Everyone: read denied", ACCESS_DENIED_ACE_TYPE, 0, FILE_GENERIC_READ, L"S-1-1-0",
+	         0},
+	};
+	PSID me = NULL, sys = NULL, admins = NULL, other;
+	BYTE buf[1024];
+	ACL *acl = (ACL *)buf;
+
+	ConvertStringSidToSidW(L"S-1-5-21-1-2-3-1001", &me);
+	ConvertStringSidToSidW(L"S-1-5-18", &sys);
+	ConvertStringSidToSidW(L"S-1-5-32-544", &admins);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		mode_t m = 0777;
+
+		other = NULL;
+		if (ConvertStringSidToSidW(t[i].sid, &other) &&
+		    InitializeAcl(acl, sizeof buf, ACL_REVISION) &&
+		    AddAccessAllowedAce(acl, ACL_REVISION, FILE_ALL_ACCESS, me) &&
+		    AddAccessAllowedAce(acl, ACL_REVISION, FILE_ALL_ACCESS, sys) &&
+		    (t[i].type == ACCESS_ALLOWED_ACE_TYPE
+		             ? AddAccessAllowedAceEx(acl, ACL_REVISION, t[i].flags, t[i].mask,
+		                                     other)
+		             : AddAccessDeniedAceEx(acl, ACL_REVISION, t[i].flags, t[i].mask,
+		                                    other)))
+			m = xp_win_dacl_exposure(acl, me, me);
+		is_int(m, t[i].want, "DACL rule: %s is %03o", t[i].what, (unsigned)t[i].want);
+		LocalFree(other);
+	}
+	is_int(xp_win_dacl_exposure(NULL, me, me), 077, "DACL rule: a NULL DACL is 077");
+	ok(InitializeAcl(acl, sizeof buf, ACL_REVISION) &&
+	           AddAccessAllowedAce(acl, ACL_REVISION, FILE_ALL_ACCESS, me) &&
+	           AddAccessAllowedAce(acl, ACL_REVISION, FILE_ALL_ACCESS, admins) &&
+	           xp_win_dacl_exposure(acl, admins, me) == 0,
+	   "DACL rule: Administrators' entry is no exposure when they own the file (made "
+	   "elevated)");
+	LocalFree(admins);
+	LocalFree(sys);
+	LocalFree(me);
+}
+
 /* Windows only: no ACL at all, and entries for a group of people. */
 static void dacls(void)
 {
@@ -312,6 +392,7 @@ int main(void)
 	created_private();
 	inherited();
 #ifdef _WIN32
+	dacl_rules();
 	dacls();
 #endif
 	owners();
