@@ -278,6 +278,46 @@ static void dacl_rules(void)
 	LocalFree(me);
 }
 
+/* The private security descriptor as made, before wine turns it into mode bits: protected,
+ * the user's entry and SYSTEM's, inherited by new entries of a directory only. */
+static void private_sds(void)
+{
+	static const struct {
+		mode_t mode;
+		int dir;
+		const char *inherit, *rights;
+	} t[] = {{0600, 0, "", "FA"}, {0700, 1, "OICI", "FA"}, {0400, 0, "", "FR"}};
+	char tu[256], me[256] = "?", got[512];
+	wchar_t *wme = NULL, *text;
+	HANDLE tok;
+	DWORD n;
+
+	if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
+		if (GetTokenInformation(tok, TokenUser, tu, sizeof tu, &n) &&
+		    ConvertSidToStringSidW(((TOKEN_USER *)tu)->User.Sid, &wme))
+			WideCharToMultiByte(CP_UTF8, 0, wme, -1, me, sizeof me, NULL, NULL);
+		CloseHandle(tok);
+	}
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		SECURITY_DESCRIPTOR *sd = xp_win_private_sd(t[i].mode, t[i].dir);
+		char *want = xp_asprintf("D:P(A;%s;%s;;;%s)(A;%s;FA;;;SY)", t[i].inherit,
+		                         t[i].rights, me, t[i].inherit);
+
+		got[0] = '\0';
+		if (sd && ConvertSecurityDescriptorToStringSecurityDescriptorW(
+		                  sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, NULL)) {
+			WideCharToMultiByte(CP_UTF8, 0, text, -1, got, sizeof got, NULL, NULL);
+			LocalFree(text);
+		}
+		is_str(got, want, "private %s %04o: protected, %s for the user, FA for SYSTEM",
+		       t[i].dir ? "directory, inherited," : "file", (unsigned)t[i].mode,
+		       t[i].rights);
+		free(want);
+		free(sd);
+	}
+	LocalFree(wme);
+}
+
 /* Windows only: no ACL at all, and entries for a group of people. */
 static void dacls(void)
 {
@@ -393,6 +433,7 @@ int main(void)
 	inherited();
 #ifdef _WIN32
 	dacl_rules();
+	private_sds();
 	dacls();
 #endif
 	owners();
