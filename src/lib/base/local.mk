@@ -6,7 +6,7 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h
 # The portability layer: one implementation per system, chosen by configure.
 if WINDOWS
-src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-win.h \
+src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
 	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c

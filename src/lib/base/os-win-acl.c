@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "base/os.h"
-#include "base/os-win.h"
+#include "base/os-int.h"
 
 #include <errno.h>
 #include <io.h>

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "base/os.h"
-#include "base/os-win.h"
+#include "base/os-int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #ifdef _WIN32
-#include "base/os-win.h"
+#include "base/os-int.h"
 
 #include <sddl.h>
 #else

@@ -1,7 +1,7 @@
 /* What the files of the Windows half of the portability layer (os-win*.c) share; nothing
  * else includes it but their unit test (tests/unit/base/secret.c). */
-#ifndef XP_BASE_OS_WIN_H
-#define XP_BASE_OS_WIN_H
+#ifndef XP_BASE_OS_INT_H
+#define XP_BASE_OS_INT_H
 
 #include <sys/types.h>
 #include <wchar.h>
