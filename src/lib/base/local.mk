@@ -6,13 +6,15 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h
 # The portability layer: one implementation per system, chosen by configure.
 if WINDOWS
-src_lib_libxp_a_SOURCES += src/lib/base/os-win.c
+src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
+	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c
 endif
 
 BASE_TESTS = tests/unit/base/err tests/unit/base/time tests/unit/base/parse \
-	tests/unit/base/encode tests/unit/base/afile tests/unit/base/os
+	tests/unit/base/encode tests/unit/base/afile tests/unit/base/os tests/unit/base/secret \
+	tests/unit/base/log
 check_PROGRAMS += $(BASE_TESTS)
 tests_unit_base_err_LDADD = $(XP_LIBS)
 tests_unit_base_time_LDADD = $(XP_LIBS)
@@ -20,5 +22,8 @@ tests_unit_base_parse_LDADD = $(XP_LIBS)
 tests_unit_base_encode_LDADD = $(XP_LIBS)
 tests_unit_base_afile_LDADD = $(XP_LIBS)
 tests_unit_base_os_LDADD = $(XP_LIBS)
+tests_unit_base_secret_LDADD = $(XP_LIBS)
+tests_unit_base_log_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
+EXTRA_DIST += tests/unit/acl.h
