@@ -373,6 +373,23 @@ static void check_vault_copies(struct checks *k)
 	free(out);
 }
 
+/* The erasure ledger: a dump that leaves its requests' rows out (xpdump --ledger) needs the
+ * password that unlocks the key their values are hashed with. */
+static void check_ledger(struct checks *k)
+{
+	const struct job_conf *c = &k->j->c;
+	char *f = xp_repo_file(c->v[K_REPO], XP_REPO_ERASURES);
+	struct stat st;
+
+	if (f && stat(f, &st) == 0 && !job_conf_get(c, K_PASSWORD_FILE))
+		problem(k,
+		        "REPO=%s: the repository has erasure requests (%s): PASSWORD_FILE is "
+		        "needed "
+		        "to leave their rows out of the dump",
+		        c->v[K_REPO], xp_repo_name(XP_REPO_ERASURES));
+	free(f);
+}
+
 int job_preflight(struct job *j)
 {
 	struct checks k = {.j = j, .user = job_user()};
@@ -390,6 +407,7 @@ int job_preflight(struct job *j)
 		secret_file(&k, "DSN_FILE", c->v[K_DSN_FILE]);
 	if (job_conf_get(c, K_PASSWORD_FILE))
 		secret_file(&k, "PASSWORD_FILE", c->v[K_PASSWORD_FILE]);
+	check_ledger(&k);
 	check_time_columns(&k);
 	check_work_dir(&k);
 	check_space(&k);

@@ -263,6 +263,25 @@ static void env(const char *name, const char *value)
 		xp_os_unsetenv(name);
 }
 
+/* With erasure requests in the repository's ledger, the dump leaves their rows out
+ * (xpdump --ledger), so that a backup of a live database that still holds them (until its own
+ * retention removes them) does not capture them again. */
+static void add_ledger(struct job *j, struct cmd *c)
+{
+	char *f = xp_repo_file(j->c.v[K_REPO], XP_REPO_ERASURES);
+	struct stat st;
+
+	if (f && stat(f, &st) == 0) {
+		add(c, "--ledger");
+		add(c, j->c.v[K_REPO]);
+		if (job_conf_get(&j->c, K_PASSWORD_FILE)) {
+			add(c, "--password-file");
+			add(c, j->c.v[K_PASSWORD_FILE]);
+		}
+	}
+	free(f);
+}
+
 /* Starts the dump into fd out and the seal from fd in; 0 or the run's status. */
 static int start_pair(struct job *j, struct cmd *d, struct cmd *s, struct xp_proc *seal)
 {
@@ -395,6 +414,7 @@ static int dump_seal(struct job *j, const char *const *dump_extra, const char *c
 	}
 	for (; dump_extra && *dump_extra; dump_extra++)
 		add(&d, *dump_extra);
+	add_ledger(j, &d);
 	add(&s, j->bin[T_XPSEAL]);
 	add(&s, "-q");
 	add(&s, "-r");
