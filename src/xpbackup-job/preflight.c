@@ -229,7 +229,7 @@ static void check_tools(struct checks *k)
 			out = NULL;
 			if (xp_proc_capture(argv, VERSION_WAIT_MS, 1, 4096, &out, NULL, &status,
 			                    NULL) == 0)
-				*strchrnul(out, '\n') = '\0';
+				out[strcspn(out, "\n")] = '\0';
 			problem(k,
 			        "%s: not version %s of xpbackup, as xpbackup-job is (it says: %s)",
 			        j->bin[t], PACKAGE_VERSION, out ? out : "");
