@@ -56,7 +56,7 @@ is "$schtasks_xml" 'schtasks /create /tn xpbackup /xml "C:\Program Files\xpbacku
 # --- the configuration -----------------------------------------------------------------
 keys() { grep -o "^$1[A-Z_]*=" "$2" | tr -d '#=' | sort -u | paste -sd' '; }
 is "$(keys '#\?' "$C")" \
-	"$(sed -n "/^keys='/,/'\$/p" "$XP_SRCDIR/scripts/xpbackup-job" | tr -d "'" | sed 's/^keys=//' | tr ' ' '\n' | grep . | sort | paste -sd' ')" \
+	"$(sed -n '/job_key_names\[K_COUNT\] = {/,/^};/p' "$XP_SRCDIR/src/xpbackup-job/conf.c" | grep -o '"[A-Z_]*"' | tr -d '"' | sort | paste -sd' ')" \
 	"the Windows configuration shows every key the job knows"
 is "$(keys '' "$C")" "$(keys '' "$E/xpbackup.conf")" "and sets the same keys as the Unix one"
 is "$(grep -o '^[A-Z_]*=' "$C" | sort | uniq -d)" "" "none twice"
