@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -166,8 +167,9 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	return st->st_mode & 077;
 }
 
-int xp_os_owned(const struct stat *st)
+int xp_os_owned(const char *path, const struct stat *st)
 {
+	(void)path;
 	return st->st_uid == geteuid();
 }
 
@@ -351,4 +353,16 @@ void xp_os_kill_self(void)
 void xp_os_stop_self(void)
 {
 	raise(SIGSTOP);
+}
+
+int xp_os_log(int prio, const char *msg)
+{
+	if (prio < LOG_EMERG || prio > LOG_DEBUG) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* no LOG_CONS or LOG_PERROR: without a syslog daemon the line is lost, never printed */
+	openlog("xpbackup", LOG_PID, LOG_DAEMON);
+	syslog(LOG_DAEMON | prio, "%s", msg);
+	return 0;
 }
