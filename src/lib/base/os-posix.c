@@ -183,6 +183,11 @@ int xp_os_set_blocking(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
+int xp_os_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC);
+}
+
 void xp_os_pipe_grow(int fd, long size)
 {
 	struct stat st;

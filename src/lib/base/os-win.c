@@ -657,6 +657,11 @@ int xp_os_set_blocking(int fd)
 	return 0;
 }
 
+int xp_os_pipe(int fds[2])
+{
+	return _pipe(fds, 65536, _O_BINARY | _O_NOINHERIT);
+}
+
 void xp_os_pipe_grow(int fd, long size)
 {
 	(void)fd;

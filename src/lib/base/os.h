@@ -107,6 +107,8 @@ int xp_os_owned(const struct stat *st);
 char *xp_os_realpath(const char *path);
 /* Clears O_NONBLOCK on fd (Windows: nothing, it never is). */
 int xp_os_set_blocking(int fd);
+/* pipe2(2) with O_CLOEXEC: fds[0] reads what fds[1] writes; binary on Windows. */
+int xp_os_pipe(int fds[2]);
 /* When fd is a pipe, asks for size bytes of buffer (or the most allowed); Windows: nothing
  * (xp_pipe_grow in io.h says why). */
 void xp_os_pipe_grow(int fd, long size);
