@@ -26,10 +26,16 @@ static unsigned __stdcall run(void *p)
 {
 	struct xp_worker *w = p;
 
+	DWORD last;
+
 	errno = 0;
+	SetLastError(0);
 	w->status = w->fn(w->arg) & 0xff;
-	/* errno is the thread's own: a write to a pipe nobody reads fails with EPIPE */
-	w->pipe = w->status && !(w->flags & XP_WORKER_PIPE_FAILS) && errno == EPIPE;
+	/* errno and the last error are the thread's own: a write to a pipe nobody reads fails with
+	 * EPIPE, or (msvcrt) EINVAL after ERROR_NO_DATA */
+	last = GetLastError();
+	w->pipe = w->status && !(w->flags & XP_WORKER_PIPE_FAILS) &&
+	          (errno == EPIPE || last == ERROR_NO_DATA || last == ERROR_BROKEN_PIPE);
 	return 0;
 }
 
