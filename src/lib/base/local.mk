@@ -6,7 +6,7 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/worker.h
 # The portability layer and the workers: one implementation per system, chosen by configure.
 if WINDOWS
-src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/worker-win.c
+src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/worker-win.c src/lib/base/libc-win.c
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/worker-posix.c
 endif

@@ -27,6 +27,10 @@
 #define O_DIRECTORY   0x01000000 /* a bit of no flag of Windows' C library */
 #define AT_FDCWD      (-100)
 #define XP_OS_DEVNULL "NUL"
+/* scandir(3) and alphasort(3), which mingw-w64's C library lacks (libc-win.c). */
+int alphasort(const struct dirent **a, const struct dirent **b);
+int scandir(const char *dir, struct dirent ***out, int (*keep)(const struct dirent *),
+            int (*cmp)(const struct dirent **, const struct dirent **));
 #else
 #define XP_OS_DEVNULL "/dev/null"
 #endif
@@ -138,6 +142,19 @@ int xp_os_no_core(void);
  * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal, EMSGSIZE when
  * the line is longer than max bytes. */
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
+/* An open file that no name reaches and that is gone when closed, in dir: POSIX O_TMPFILE,
+ * else a mkstemp name unlinked at once; Windows a new file opened to be deleted on close. */
+int xp_os_tmpfile(const char *dir);
+/* Whether descriptor fd is open: 1 or 0. */
+int xp_os_fd_open(int fd);
+/* The paths that match pattern (glob(3); on Windows wildcards only in its last component),
+ * in *paths (n of them, malloc'd, xp_os_glob_free frees them): 0, with none when nothing
+ * matches; -1 with errno on failure. */
+int xp_os_glob(const char *pattern, char ***paths, size_t *n);
+void xp_os_glob_free(char **paths, size_t n);
+/* fn(name of the signal) runs once when the process faults (SIGSEGV, SIGBUS; Windows an
+ * access violation), in a signal handler; the fault then recurs, unhandled. */
+void xp_os_on_crash(void (*fn)(const char *signame));
 /* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
 void xp_os_kill_self(void);
 /* Stops the process until it is continued, as SIGSTOP would (Windows: does nothing). */
