@@ -4,6 +4,7 @@
 #include "db/fetch-int.h"
 #include "base/err.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/time.h"
 
 #include <inttypes.h>
@@ -171,7 +172,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	const char *sep;
 	size_t len = 0, nq = 0;
 	int ok = qk != NULL;
-	FILE *f = qk ? open_memstream(&sql, &len) : NULL;
+	FILE *f = qk ? xp_os_memstream(&sql, &len) : NULL;
 
 	if (!f) {
 		free(qk);
@@ -205,7 +206,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	for (size_t j = 0; ok && j < nkeys; j++)
 		ok &= (qk[nq++] = xp_odbc_quote_column(c, keys[j])) != NULL;
 	if (!q || !ok) {
-		fclose(f);
+		xp_os_memstream_close(f);
 		free(sql);
 		sql = NULL;
 		goto out;
@@ -213,17 +214,17 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	sep = put_scope(f, q, tc, w, tcls, literal);
 	if (scope) {
 		size_t slen = 0;
-		FILE *g = open_memstream(scope, &slen);
+		FILE *g = xp_os_memstream(scope, &slen);
 
 		if (g) {
 			fputs(put_scope(g, q, tc, w, tcls, literal), g);
-			if (fclose(g) != 0) {
+			if (xp_os_memstream_close(g) != 0) {
 				free(*scope);
 				*scope = NULL;
 			}
 		}
 		if (!*scope) {
-			fclose(f);
+			xp_os_memstream_close(f);
 			free(sql);
 			sql = NULL;
 			goto out;
@@ -239,7 +240,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	} else if (tc) {
 		fprintf(f, " ORDER BY %s", tc);
 	}
-	if (fclose(f) != 0) {
+	if (xp_os_memstream_close(f) != 0) {
 		free(sql);
 		sql = NULL;
 	}

@@ -3,12 +3,13 @@
 #include "db/fetch-int.h"
 #include "base/err.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/time.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Cursors: a table's rows fetched in row arrays (or value by value with SQLGetData) and
  * handed out as text fields in the dump's CSV form. */
@@ -296,11 +297,11 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 	int rc = 0;
 
 	*rows = 0;
-	f = q && tc ? open_memstream(&sql, &len) : NULL;
+	f = q && tc ? xp_os_memstream(&sql, &len) : NULL;
 	if (f) {
 		fprintf(f, "SELECT COUNT(*), MIN(%s) FROM %s WHERE %s < ", tc, q, tc);
 		xp_odbc_put_bound(f, before, tcls, literal);
-		if (fclose(f) != 0) {
+		if (xp_os_memstream_close(f) != 0) {
 			free(sql);
 			sql = NULL;
 		}
@@ -356,7 +357,7 @@ static void put(const char *s)
 	(void)n;
 }
 
-static void on_crash(int sig)
+static void on_crash(const char *signame)
 {
 	const struct xp_odbc_cursor *cur = in_driver;
 
@@ -365,8 +366,9 @@ static void on_crash(int sig)
 	put(xp_progname);
 	put(": table ");
 	put(cur->table);
-	put(sig == SIGBUS ? ": the ODBC driver crashed (SIGBUS) while fetching"
-	                  : ": the ODBC driver crashed (SIGSEGV) while fetching");
+	put(": the ODBC driver crashed (");
+	put(signame);
+	put(") while fetching");
 	put("; was the connection lost?\n");
 	if (cur->c->on_crash)
 		cur->c->on_crash(cur->c->crash_arg);
@@ -376,17 +378,11 @@ static void on_crash(int sig)
 void xp_odbc_guard_crashes(void)
 {
 	static int done;
-	struct sigaction sa;
 
 	if (done)
 		return;
 	done = 1;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	xp_os_on_crash(on_crash);
 }
 
 /* Reads column i of the current row with SQLGetData, in pieces, into k->raw. */
