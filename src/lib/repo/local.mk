@@ -57,6 +57,7 @@ endif
 check_PROGRAMS += tests/unit/repo/partition
 tests_unit_repo_partition_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/partition
+WINE_TESTS += tests/unit/repo/partition
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
 TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \

@@ -8,4 +8,4 @@ tests_unit_stream_csv_LDADD = $(XP_LIBS)
 tests_unit_stream_column_LDADD = $(XP_LIBS)
 tests_unit_stream_dump_LDADD = $(XP_LIBS)
 TESTS += tests/unit/stream/csv tests/unit/stream/column tests/unit/stream/dump
-WINE_TESTS += tests/unit/stream/csv tests/unit/stream/column
+WINE_TESTS += tests/unit/stream/csv tests/unit/stream/column tests/unit/stream/dump
