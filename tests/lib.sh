@@ -121,6 +121,41 @@ demo_repo() {
 	D=$(sqlite_dsn "$T/db")
 }
 
+# sealed_repo N BYTES: a new repository $R (password file $T/pw, signer $T/signer.key exported
+# as XP_SIGNING_KEY) holding N backups of source db, each of its own BYTES random bytes (the
+# last left in $T/in); their ids, in sealing order, in the array ids.
+sealed_repo() {
+	local _
+	R=$T/repo
+	export XP_SIGNING_KEY=$T/signer.key
+	password "$T/pw" 'correct horse battery'
+	xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
+	ids=()
+	for _ in $(seq 1 "$1"); do
+		head -c "$2" /dev/urandom >"$T/in"
+		ids+=("$(xpseal -r "$R" --source db -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
+	done
+}
+
+# vault_repo BYTES: a new repository $R (password file $T/pw, signer $T/host/signer.key exported
+# as XP_SIGNING_KEY) and BYTES random bytes in $T/data to seal; RID is its id, V the host's
+# vault of its shred keys.
+vault_repo() {
+	export XP_SIGNING_KEY=$T/host/signer.key
+	R=$T/repo
+	password "$T/pw" 'correct horse battery'
+	head -c "$1" /dev/urandom >"$T/data"
+	run xpseal init -r "$R" --password-file "$T/pw"
+	[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
+	RID=$(sed -n 2p "$R/keys/repo.id")
+	# shellcheck disable=SC2034 # for the test that calls it
+	V=$XP_STATE_DIR/vault/$RID
+}
+
+# seal_day DAY: prints the id of a shreddable backup of $T/data made on that day of November
+# (retention keeps the newest).
+seal_day() { XP_NOW=2026-11-0$1T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"; echo "$out"; }
+
 # my_start: starts Debian's MariaDB server (mariadbd) in $T/my on a socket and a free loopback
 # port, creates database xp, sets MY_SOCK, MY_PORT and MY_DSN (MariaDB Connector/ODBC
 # connection string) and stops it when the test exits. Returns 1 when no server is installed;

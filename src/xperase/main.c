@@ -30,8 +30,8 @@ static const char usage_text[] =
         "               [-p PUBKEY]\n"
         "       xperase -r REPO --list [-p PUBKEY]\n"
         "       xperase -r REPO --dry-run [--password-file F] [-p PUBKEY]\n"
-        "       xperase -r REPO --rewrite [--dry-run] [--password-file F] [--signing-key F]\n"
-        "               [-p PUBKEY]\n"
+        "       xperase -r REPO --rewrite [--dry-run] [--skip-held] [--password-file F]\n"
+        "               [--signing-key F] [-p PUBKEY]\n"
         "\n"
         "Records a request to erase rows in the repository's erasure ledger: the rows of the\n"
         "tables that hold one of the values (if any) and lie in one of the intervals (if any).\n"
@@ -48,6 +48,8 @@ static const char usage_text[] =
         "      --list            list the ledger's requests, checked\n"
         "      --dry-run         say which backups hold how many rows the ledger covers\n"
         "      --rewrite         re-seal every backup holding such rows without them\n"
+        "      --skip-held       with --rewrite: a backup on legal hold is kept as it is and\n"
+        "                        named, and is no failure (else status 1)\n"
         "      --password-file F the configuration password (default: $XP_PASSWORD_FILE, tty)\n"
         "      --signing-key F   the host's signing key (default: the host's)\n"
         "  -p, --pubkey FILE     trust this signer for this run\n"
@@ -56,6 +58,7 @@ static const char usage_text[] =
 struct args {
 	const char *repo, *ref, *reason, *password_file, *signing_key, *pubkey;
 	int list, dry_run, rewrite, force;
+	int skip_held; /* --rewrite: a held backup left as it is is no failure */
 	struct xp_erase_entry e;
 	char **values; /* COL=VALUE as given */
 	size_t nvalues;
@@ -114,7 +117,8 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		O_REWRITE,
 		O_PWFILE,
 		O_SIGNKEY,
-		O_FORCE
+		O_FORCE,
+		O_SKIP_HELD
 	};
 	static const struct option longopts[] = {
 	        {"repo", required_argument, NULL, 'r'},
@@ -127,6 +131,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 	        {"dry-run", no_argument, NULL, O_DRY_RUN},
 	        {"rewrite", no_argument, NULL, O_REWRITE},
 	        {"force", no_argument, NULL, O_FORCE},
+	        {"skip-held", no_argument, NULL, O_SKIP_HELD},
 	        {"password-file", required_argument, NULL, O_PWFILE},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"pubkey", required_argument, NULL, 'p'},
@@ -156,6 +161,7 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		case O_DRY_RUN: a->dry_run = 1; break;
 		case O_REWRITE: a->rewrite = 1; break;
 		case O_FORCE: a->force = 1; break;
+		case O_SKIP_HELD: a->skip_held = 1; break;
 		case O_PWFILE: a->password_file = optarg; break;
 		case O_SIGNKEY: a->signing_key = optarg; break;
 		case 'p': a->pubkey = optarg; break;
@@ -173,6 +179,8 @@ static int parse_opts(int argc, char **argv, struct args *a, struct xp_err *err)
 		return xp_err_set(err, XP_EUSAGE, "no repository: give -r REPO or set XP_REPO");
 	if (a->list && (a->dry_run || a->rewrite))
 		return xp_err_set(err, XP_EUSAGE, "give one of --list, --dry-run and --rewrite");
+	if (a->skip_held && !a->rewrite)
+		return xp_err_set(err, XP_EUSAGE, "--skip-held goes with --rewrite");
 	if (a->rewrite && !a->signing_key)
 		a->signing_key = xp_keys_default_signing_key();
 	if (a->list || a->dry_run || a->rewrite)
@@ -350,10 +358,11 @@ struct rewrite_run {
 };
 
 /* One backup: rewritten when it holds rows the ledger covers; one on legal hold that does is
- * refused (a hold keeps a backup as it is), named, and the others go on. */
+ * refused (a hold keeps a backup as it is: evidence is not altered, and the erasure right
+ * yields to legal claims), named, and the others go on; skip_held says that was meant. */
 static int rewrite_one(const char *repo, const struct xp_catalog_entry *e,
                        const struct xp_erase_rewrite_opts *o, const struct xp_erase_ledger *l,
-                       struct rewrite_run *run, struct xp_err *err)
+                       int skip_held, struct rewrite_run *run, struct xp_err *err)
 {
 	struct xp_erase_counts c = {0};
 	char new_id[33];
@@ -361,7 +370,11 @@ static int rewrite_one(const char *repo, const struct xp_catalog_entry *e,
 
 	if (e->hold) {
 		rc = count(repo, e, o->signer, o->sk, l, &c, err);
-		if (rc == 0 && c.total) {
+		if (rc == 0 && c.total && skip_held)
+			xp_warn("%s: on legal hold: kept as it is, with %llu row%s the ledger "
+			        "covers, withheld from every restore (--skip-held)",
+			        e->id, (unsigned long long)c.total, c.total == 1 ? "" : "s");
+		else if (rc == 0 && c.total) {
 			xp_warn("%s: on legal hold: %llu row%s the ledger covers not erased "
 			        "(xpexpire "
 			        "--release %s, then xperase --rewrite again)",
@@ -413,7 +426,8 @@ static int cmd_rewrite(const struct args *a, struct xp_err *err)
 	        .key = k, .signer = &s.signer, .key_id = s.t.key_id, .sk = s.sk};
 	for (size_t i = 0; rc == 0 && i < s.cat.n; i++)
 		if (s.cat.entries[i].state == XP_CATALOG_SEALED && s.cat.entries[i].source && s.l.n)
-			rc = rewrite_one(a->repo, &s.cat.entries[i], &o, &s.l, &run, err);
+			rc = rewrite_one(a->repo, &s.cat.entries[i], &o, &s.l, a->skip_held, &run,
+			                 err);
 	if (run.done && xp_trust_seen(a->repo, &s.t, &e) != 0)
 		xp_warn("%s: trust pins not updated: %s", a->repo, e.msg);
 	if (rc == 0)

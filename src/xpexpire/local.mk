@@ -12,3 +12,5 @@ TESTS += tests/cli/expire-real.sh
 EXTRA_DIST += tests/cli/expire-real.sh
 TESTS += tests/cli/expire-crash.sh
 EXTRA_DIST += tests/cli/expire-crash.sh
+TESTS += tests/cli/expire-unlink.sh
+EXTRA_DIST += tests/cli/expire-unlink.sh

@@ -42,7 +42,7 @@ static const char usage_text[] =
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [--vault DIR] [-o FILE]\n"
         "              [--ignore-erasures] ID|FILE\n"
         "       xpseal open -r REPO [--password-file F] [-p PUBKEY] [-o FILE] [--source NAME]\n"
-        "              [--since T] [--until T] [--ignore-erasures]\n"
+        "              [--since T] [--until T] [--partial] [--ignore-erasures]\n"
         "       xpseal passwd -r REPO [--password-file F] [--new-password-file F] [--strong]\n"
         "       xpseal rekey -r REPO [--password-file F] [--signing-key F]\n"
         "       xpseal trust -r REPO [--reset] [--yes REPOSITORY-ID KEY-ID SIGNER-ID]\n"
@@ -133,6 +133,7 @@ enum {
 	OPT_VAULT,
 	OPT_LEVEL,
 	OPT_IGNORE_ERASURES,
+	OPT_PARTIAL,
 };
 
 static const struct option options[] = {
@@ -161,6 +162,7 @@ static const struct option options[] = {
         {"vault", required_argument, NULL, OPT_VAULT},
         {"level", required_argument, NULL, OPT_LEVEL},
         {"ignore-erasures", no_argument, NULL, OPT_IGNORE_ERASURES},
+        {"partial", no_argument, NULL, OPT_PARTIAL},
         XP_CLI_VERSION_OPTION,
         {NULL, 0, NULL, 0},
 };
@@ -171,9 +173,9 @@ enum vault_cmd { VAULT_ADD, VAULT_REMOVE, VAULT_LIST, VAULT_SYNC, VAULT_MIGRATE 
 /* Which options each command takes: the letters of its short options and "P" password file,
  * "N" new password file, "K" signing key, "S" strong, "D" shreddable, "U" source, "J" json,
  * "X" require a dump stream, "Y" yes, "R" reset, "T" partition, "M" max-age, "G" grace,
- * "A" since, "B" until, "L" level, "V" a vault copy to read, "E" ignore erasures. */
+ * "A" since, "B" until, "L" level, "V" a vault copy to read, "E" ignore erasures, "W" partial. */
 static const char *const allowed[] = {
-        [CMD_SEAL] = "riqKDUJXTL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABVE",
+        [CMD_SEAL] = "riqKDUJXTL", [CMD_INIT] = "rPKSD", [CMD_OPEN] = "roPpUABVEW",
         [CMD_PASSWD] = "rPNS",     [CMD_REKEY] = "rPK",  [CMD_TRUST] = "rYR",
         [CMD_WINDOW] = "rUKMG",    [CMD_VAULT] = "rK",
 };
@@ -185,6 +187,7 @@ struct args {
 	const char *expect[3]; /* trust --yes: repository id, repository key id, signer id */
 	int quiet, strong, shreddable, json, require_dump, yes, reset, partition;
 	int ignore_erasures;      /* open: restore everything, the erasure ledger not applied */
+	int partial;              /* open --since/--until: uncovered ends accepted */
 	int64_t max_age, grace;   /* window: seconds; 0 max_age when not given */
 	int has_since, has_until; /* open --since/--until: a range of partitions */
 	int64_t since, until;
@@ -214,6 +217,7 @@ static int option_letter(int c)
 	case OPT_VAULT: return 'V';
 	case OPT_LEVEL: return 'L';
 	case OPT_IGNORE_ERASURES: return 'E';
+	case OPT_PARTIAL: return 'W';
 	default: return c;
 	}
 }
@@ -277,6 +281,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_VAULT: a->vault = optarg; break;
 		case OPT_PARTITION: a->partition = 1; break;
 		case OPT_IGNORE_ERASURES: a->ignore_erasures = 1; break;
+		case OPT_PARTIAL: a->partial = 1; break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
 			if (xp_time_parse(optarg, c == OPT_SINCE ? &a->since : &a->until, &err))
@@ -313,6 +318,9 @@ static int parse(int argc, char **argv, struct args *a)
 		if (xp_cli_clear_output(a->output, &err))
 			return xp_usage_error("%s", err.msg);
 	} else if (a->cmd == CMD_OPEN) {
+		if (a->partial)
+			return xp_usage_error(
+			        "open: --partial goes with a range (--since, --until)");
 		if (a->source)
 			return xp_usage_error(
 			        "open: --source selects partitions by --since/--until");
@@ -662,7 +670,9 @@ static int cmd_open_range(const struct args *a, struct xp_err *err)
 	                     .has_since = a->has_since,
 	                     .has_until = a->has_until,
 	                     .since = a->since,
-	                     .until = a->until};
+	                     .until = a->until,
+	                     .partial = a->partial};
+	struct xp_range_cover cover;
 	struct xp_afile out = {.fd = -1};
 	struct xp_catalog cat = {0};
 	struct xp_trust t = {0};
@@ -672,7 +682,7 @@ static int cmd_open_range(const struct args *a, struct xp_err *err)
 	struct xp_erase_counts c = {0};
 	struct range_write rw;
 	uint8_t *sk = xp_secret_alloc(XP_KEYS_SK_LEN);
-	char *pw = NULL;
+	char *pw = NULL, what[128];
 	size_t len = 0, *idx = NULL, n = 0;
 	int to_file = !xp_cli_stdio(a->output);
 	int rc;
@@ -687,9 +697,15 @@ static int cmd_open_range(const struct args *a, struct xp_err *err)
 	xp_sign_pub_from(t.signer, &signer);
 	r.cat = &cat;
 	if ((rc = xp_catalog_load_signed(a->repo, &signer, &cat, err)) != 0 ||
-	    (rc = xp_range_select(&r, &idx, &n, err)) != 0 ||
+	    (rc = xp_range_select(&r, &idx, &n, &cover, err)) != 0 ||
 	    (rc = ledger(a, &signer, a->source ? a->source : "the range", &l, err)) != 0)
 		goto out;
+	if (cover.head || cover.tail) {
+		xp_range_cover_describe(&r, &cover, what, sizeof what);
+		xp_warn("%s: %s of the range is in no partition: the stream holds only what the "
+		        "partitions cover",
+		        a->repo, what);
+	}
 	if (to_file && (rc = xp_afile_open_output(&out, a->output, 0600, err)) != 0)
 		goto out;
 	rw = (struct range_write){&r, idx, n, &signer, sk, to_file ? a->output : NULL};

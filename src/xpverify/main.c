@@ -721,8 +721,9 @@ static void check_erasures(struct run *run)
 	struct xp_err err = {0, ""};
 	int rc = xp_erase_load(run->repo, &run->keys.signer, &l, &err);
 
-	/* a broken journal is the catalog check's finding already */
-	if (rc == XP_EINTEGRITY && strncmp(err.msg, "erasures:", 9) != 0)
+	/* a broken or planted journal is the catalog check's finding already */
+	if ((rc == XP_EINTEGRITY || (rc && run->kinds[XP_FIND_JOURNAL])) &&
+	    strncmp(err.msg, "erasures:", 9) != 0)
 		;
 	else if (rc == XP_EINTEGRITY)
 		on_finding(run,
@@ -949,8 +950,10 @@ static int has_catalog(const char *repo)
 
 	for (size_t i = 0; i < 3 && !found; i++) {
 		char *p = xp_repo_file(repo, files[i]);
+		struct stat st;
 
-		found = !p || access(p, F_OK) == 0; /* out of memory: check rather than skip */
+		/* a link counts, dangling or not: it is planted, and the check says so */
+		found = !p || xp_os_lstat(p, &st) == 0; /* out of memory: check rather than skip */
 		free(p);
 	}
 	return found;
@@ -1163,11 +1166,13 @@ static int drill_ledger(struct run *run, struct xp_err *err)
 static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 {
 	struct xp_err seen = {0, ""};
-	int rc = 0, st;
+	int rc = 0, st, shreddable;
 
 	if (sodium_init() < 0)
 		return xp_err_set(err, XP_EFAIL, "libsodium: cannot initialise");
-	if (run->repo && (rc = xp_keys_check_repo(run->repo, err)) != 0)
+	/* the repository's config as xpseal reads it: a link or a damaged one refused alike */
+	if (run->repo && ((rc = xp_keys_check_repo(run->repo, err)) != 0 ||
+	                  (rc = xp_seal_repo_shreddable(run->repo, &shreddable, err)) != 0))
 		return json_error(run, rc, err);
 	if (a->drill_file) {
 		rc = xp_cli_dsn_file(a->drill_file, &run->drill_buf, err);

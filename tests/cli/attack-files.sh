@@ -32,9 +32,53 @@ printf 'torn' >"$T/victim"
 run xpexpire -r "$RP" --keep-last 5
 is "$rc|$(cat "$T/victim")" "1|torn" "nor cut back when it looks like a torn journal"
 run xpverify -r "$RP"
-is "$rc|${err##*: }" "1|not a regular file (a symbolic link)" "xpverify names it and fails (exit 1)"
+is "$rc|$err" "3|xpverify: $RP/journal: a symbolic link where a file must be (never followed)" \
+	"xpverify names it once, as planted (exit 3)"
 rm "$RP/journal"
 mv "$T/journal.saved" "$RP/journal"
+
+# a link to a true copy of the catalog, its signature or the journal is still planted: it is
+# reported as what it is, never as a rollback (the host pinned what it has seen)
+xpverify -r "$RP" >/dev/null 2>&1
+for f in catalog.minisig catalog journal; do
+	mv "$RP/$f" "$T/$f.saved"
+	cp "$T/$f.saved" "$T/$f.copy"
+	ln -s "$T/$f.copy" "$RP/$f"
+	run xpverify -r "$RP"
+	is "$rc|$err" "3|xpverify: $RP/$f: a symbolic link where a file must be (never followed)" \
+		"a link planted as $f: named as such, not as a rollback, exit 3"
+	rm "$RP/$f"
+	mv "$T/$f.saved" "$RP/$f"
+done
+# all three as links to nowhere: the catalog is still checked, not skipped as never made
+for f in catalog.minisig catalog journal; do
+	mv "$RP/$f" "$T/$f.saved"
+	ln -s "$T/nowhere-$f" "$RP/$f"
+done
+run xpverify -r "$RP"
+is "$rc|$err" "3|xpverify: $RP/catalog: a symbolic link where a file must be (never followed)
+xpverify: $RP/catalog.minisig: a symbolic link where a file must be (never followed)
+xpverify: $RP/journal: a symbolic link where a file must be (never followed)" \
+	"the catalog, its signature and the journal as dangling links: each named, exit 3, not a signature check alone"
+for f in catalog.minisig catalog journal; do
+	rm "$RP/$f"
+	mv "$T/$f.saved" "$RP/$f"
+done
+
+# the repository's config: xpseal and xpverify refuse a link alike
+mv "$RP/config" "$T/config.saved"
+cp "$T/config.saved" "$T/config.copy"
+ln -s "$T/config.copy" "$RP/config"
+run xpseal -r "$RP" -i "$T/in"
+is "$rc|$err" "1|xpseal: $RP/config: not a regular file (a symbolic link)" \
+	"a link planted as config: xpseal refuses it, exit 1"
+run xpverify -r "$RP"
+is "$rc|$out|$err" "1||xpverify: $RP/config: not a regular file (a symbolic link)" \
+	"and xpverify refuses it the same way, checking nothing"
+rm "$RP/config"
+mv "$T/config.saved" "$RP/config"
+run xpverify -r "$RP"
+is "$rc" 0 "the repository is whole again"
 
 rm -f "$RP/lock"
 ln -s "$T/created-by-lock" "$RP/lock"

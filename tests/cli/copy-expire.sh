@@ -7,14 +7,7 @@
 for t in xpseal xpverify xpexpire; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
-R=$T/repo
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "copy expire test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
-head -c 50000 /dev/urandom >"$T/in"
-for _ in 1 2 3; do
-	xpseal -r "$R" --source db -i "$T/in" >/dev/null || { echo "Bail out! xpseal failed"; exit 1; }
-done
+sealed_repo 3 50000
 order=$(awk -F'\t' '$1 !~ /^#/ { print $3 "\t" $1 }' "$R/catalog" | LC_ALL=C sort | cut -f2)
 old1=$(echo "$order" | sed -n 1p)
 old2=$(echo "$order" | sed -n 2p)

@@ -7,15 +7,7 @@
 for t in xpseal xpverify xpcopy; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
-R=$T/repo
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "copy failures test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
-ids=()
-for _ in 1 2 3; do
-	head -c 60000 /dev/urandom >"$T/in"
-	ids+=("$(xpseal -r "$R" --source db -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
-done
+sealed_repo 3 60000
 listing() { (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); }
 # whole DIR: the files of DIR named like the repository's that differ from them
 whole() { (cd "$1" && find data -type f ! -name '.*' | while read -r f; do cmp -s "$f" "$R/$f" || echo "$f"; done); }

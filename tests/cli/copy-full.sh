@@ -12,16 +12,8 @@ mkdir -p "$F"
 mount -t tmpfs -o size=1m,mode=0700 xptest-full "$F" 2>"$T/mount.err" ||
 	skip_all "cannot mount a small tmpfs here: $(cat "$T/mount.err")"
 at_exit "umount '$F'"
-R=$T/repo
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "copy full test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
 # 400 kB that do not compress: two backups fit in 1 MB, the third does not
-ids=()
-for _ in 1 2 3; do
-	head -c 400000 /dev/urandom >"$T/in"
-	ids+=("$(xpseal -r "$R" --source db -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
-done
+sealed_repo 3 400000
 order=$(awk -F'\t' '$1 !~ /^#/ { print $1 }' "$R/catalog" | LC_ALL=C sort)
 # Backups are written two at a time: which one finds the target full depends on which is
 # written first, so the checks below hold whichever it is.

@@ -8,22 +8,10 @@
 # partitions stay continuous, an emptied one stays, empty.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
-need_sqlite
-demo_repo 2000 10 2026-11-20
-sqlite3 "$T/db" "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, note TEXT);
-	INSERT INTO people VALUES (1, 'O''Brien, \"Pat\"', 'a'), (2, 'line one' || char(10) || 'line two', 'b'),
-	(3, NULL, 'c'), (4, 'CORP\\j.smith', 'd'), (5, 'CORP\\j.smith ', 'e'), (6, 'corp\\j.smith', 'f')"
-q() { sqlite3 "$T/db" "$1"; }
-# backup NOW [XPSEAL-OPTIONS]: a dump of both tables sealed at NOW; its id in $id
-backup() {
-	local now=$1
-	shift
-	id=$(XP_NOW=$now xpdump -q --dsn "$D" -t audit_log:utc_time -t people |
-		XP_NOW=$now xpseal -q -r "$R" --require-dump "$@")
-}
+# shellcheck source=tests/cli/erase-lib.sh
+. "$XP_SRCDIR/tests/cli/erase-lib.sh"
 # load TAR DB: the dump stream TAR into a new SQLite database DB
 load() { xprestore -q --dsn "$(sqlite_dsn "$2")" --create -i "$1"; }
-cnt() { sqlite3 "$1" "$2"; }
 cat_field() { awk -F'\t' -v id="$1" -v f="$2" '$1 == id { print $f }' "$R/catalog"; }
 ids() { awk -F'\t' '$1 !~ /^#/ { print $1 }' "$R/catalog" | sort | paste -sd' '; }
 files() { find "$R/data" -type f ! -name '.*' | sed 's|.*/||' | LC_ALL=C sort | paste -sd' '; }
@@ -132,6 +120,14 @@ run xperase -r "$R" --rewrite
 is "$rc" 1 "a second run: the held backup is still refused"
 like "$out" "*$R: 0 backups rewritten, 0 rows erased" "nothing else to rewrite"
 ok "$(cmp -s "$R/catalog" "$T/catalog.before"; echo $?)" "and the catalog is unchanged"
+run xperase -r "$R" --rewrite --skip-held
+is "$rc" 0 "--skip-held: a held backup left as it is is no failure"
+is "$err" "xperase: $h: on legal hold: kept as it is, with $covered rows the ledger covers, withheld from every restore (--skip-held)" \
+	"it is still named, with what it keeps"
+is "$out" "$R: 0 backups rewritten, 0 rows erased" "and nothing is rewritten"
+ok "$(cmp -s "$R/catalog" "$T/catalog.before"; echo $?)" "the held backup stays in the catalog as it was"
+run xperase -r "$R" --skip-held
+is "$rc" 2 "--skip-held without --rewrite: usage error"
 xpexpire -r "$R" --release "$h" >/dev/null
 run xperase -r "$R" --rewrite
 nh=$(sed -n "s/^$h: .*; replaced by \([0-9a-f]*\)\$/\1/p" <<<"$out")
@@ -179,12 +175,7 @@ run xpverify -r "$R" --copies
 is "$rc" 0 "after the next xpcopy the copy checks out"
 
 # partitions: continuity holds; a partition left with no row stays, empty
-P=$T/prepo
-xpseal init -r "$P" >/dev/null 2>&1
-for w in 2026-11-11T00:00:00Z/2026-11-16T00:00:00Z 2026-11-16T00:00:00Z/2026-11-21T00:00:00Z; do
-	XP_NOW=2026-11-21T00:00:00Z xpdump -q --dsn "$D" -t audit_log --time-column utc_time \
-		--since "${w%/*}" --until "${w#*/}" | XP_NOW=2026-11-21T00:00:00Z xpseal -q -r "$P" --require-dump --partition --source demo >/dev/null
-done
+partition_repo
 p1=$(awk -F'\t' '$13 == "2026-11-11T00:00:00Z" { print $1 }' "$P/catalog")
 XP_NOW=2026-11-22T00:00:00Z xperase -r "$P" --ref CASE-30 --reason retention -t audit_log \
 	--interval 2026-11-01T00:00:00Z/2026-11-16T00:00:00Z >/dev/null

@@ -5,21 +5,10 @@
 # unless --ignore-erasures, which is loud and journaled.
 # shellcheck source=tests/lib.sh
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
-need_sqlite
-demo_repo 2000 10 2026-11-20
-# a second table whose matched column holds quotes, a comma, a newline, NULL and trailing spaces
-sqlite3 "$T/db" "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, note TEXT);
-	INSERT INTO people VALUES (1, 'O''Brien, \"Pat\"', 'a'), (2, 'line one' || char(10) || 'line two', 'b'),
-	(3, NULL, 'c'), (4, 'CORP\\j.smith', 'd'), (5, 'CORP\\j.smith ', 'e'), (6, 'corp\\j.smith', 'f')"
-q() { sqlite3 "$T/db" "$1"; }
-# backup NOW: a dump of both tables sealed at NOW; its id in $id
-backup() {
-	id=$(XP_NOW=$1 xpdump -q --dsn "$D" -t audit_log:utc_time -t people |
-		XP_NOW=$1 xpseal -q -r "$R" --require-dump)
-}
+# shellcheck source=tests/cli/erase-lib.sh
+. "$XP_SRCDIR/tests/cli/erase-lib.sh"
 # restore ID DB: xpseal open ID | xprestore into a new database DB
 restore() { xpseal open -r "$R" "$1" 2>"$T/open.err" | xprestore -q --dsn "$(sqlite_dsn "$2")" --create; }
-cnt() { sqlite3 "$1" "$2"; }
 
 backup 2026-11-21T00:00:00Z
 old=$id
@@ -112,12 +101,7 @@ run xpverify -r "$R"
 is "$rc" 0 "and xpverify finds nothing"
 
 # partitions opened as a range: the same filter
-P=$T/prepo
-xpseal init -r "$P" >/dev/null 2>&1
-for w in 2026-11-11T00:00:00Z/2026-11-16T00:00:00Z 2026-11-16T00:00:00Z/2026-11-21T00:00:00Z; do
-	XP_NOW=2026-11-21T00:00:00Z xpdump -q --dsn "$D" -t audit_log --time-column utc_time \
-		--since "${w%/*}" --until "${w#*/}" | XP_NOW=2026-11-21T00:00:00Z xpseal -q -r "$P" --require-dump --partition --source demo >/dev/null
-done
+partition_repo
 XP_NOW=2026-11-22T00:00:00Z xperase -r "$P" --ref CASE-17 --reason "Art. 17 request" -t audit_log \
 	--value 'user_name=CORP\j.smith' >/dev/null
 run xpseal open -r "$P" --source demo --since 2026-11-11T00:00:00Z -o "$T/range.tar"

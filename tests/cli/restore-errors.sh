@@ -24,6 +24,9 @@ xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t audit_log -o "$T/log.tar" ||
 run xprestore --dsn "$(sqlite_dsn "$T/x.db")" -i "$T/missing.tar"
 is "$rc" 1 "a missing input file exits 1"
 like "$err" "xprestore: $T/missing.tar: *" "and names it"
+run xprestore --dsn "$(sqlite_dsn "$T/x.db")" -i "$T"
+is "$rc|$err" "1|xprestore: dump stream: read: Is a directory" \
+	"an input that cannot be read exits 1 (I/O), not 3 (a damaged stream)"
 
 run xprestore --dsn "Driver=NoSuchDriver;Database=x;PWD=hunter2" -i "$T/log.tar"
 is "$rc" 1 "a bad connection string exits 1"

@@ -48,6 +48,32 @@ like "$err" "*no partition of source demo meets the range*" "saying so"
 run xpseal open -r "$R" --source demo --since 2026-11-02T00:00:00Z "$id3"
 is "$rc" 2 "a range and an id: usage error"
 
+# ends that no partition covers: their rows are in no backup, which must not read as "no rows"
+run xpseal open -r "$R" --source demo --since 2026-10-30T00:00:00Z --until 2026-11-02T00:00:00Z -o "$T/head.tar"
+is "$rc" 1 "a --since before the first partition is refused"
+is "$err" "xpseal: $R: no partition of source demo covers 2026-10-30T00:00:00Z to 2026-11-01T00:00:00Z: the range's rows of that time are in no backup (--partial opens the rest)" \
+	"naming the uncovered times"
+[ ! -e "$T/head.tar" ]
+ok $? "and no output file is left"
+run xpseal open -r "$R" --source demo --since 2026-10-30T00:00:00Z --until 2026-11-08T00:00:00Z -o "$T/both.tar"
+is "$rc" 1 "a range past both ends is refused"
+like "$err" "*covers 2026-10-30T00:00:00Z to 2026-11-01T00:00:00Z and 2026-11-05T00:00:00Z to 2026-11-08T00:00:00Z: *" \
+	"naming both ends"
+run xpseal open -r "$R" --source demo --until 2026-11-08T00:00:00Z --partial -o "$T/tail.tar"
+is "$rc" 0 "--partial accepts an uncovered end"
+is "$err" "xpseal: $R: 2026-11-05T00:00:00Z to 2026-11-08T00:00:00Z of the range is in no partition: the stream holds only what the partitions cover" \
+	"and names it on stderr"
+is "$(tar -xOf "$T/tail.tar" MANIFEST | grep -E '^(since|until)' | paste -sd' ')" \
+	"since	2026-11-01T00:00:00Z until	2026-11-05T00:00:00Z" "the stream's window is what the partitions cover"
+run xpseal open -r "$R" --partial "$id3"
+is "$rc" 2 "--partial without a range: usage error"
+# a cataloged partition without rows covers its window
+part empty 2025-01-01T00:00:00Z 2025-01-02T00:00:00Z
+part empty 2025-01-02T00:00:00Z 2025-01-03T00:00:00Z
+run xpseal open -r "$R" --source empty --since 2025-01-01T00:00:00Z --until 2025-01-03T00:00:00Z -o "$T/empty.tar"
+is "$rc:$err" "0:" "a range of partitions without rows is no gap"
+is "$(tar -xOf "$T/empty.tar" SUMMARY | awk -F'\t' '$1 == "table" { print $3 }')" "0" "and its stream says: no rows"
+
 # a gap: refused before anything is written
 part demo 2026-11-06T00:00:00Z 2026-11-07T00:00:00Z
 run xpseal open -r "$R" --source demo --since 2026-11-01T00:00:00Z -o "$T/gap.tar"

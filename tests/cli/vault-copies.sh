@@ -6,19 +6,9 @@
 # shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
-export XP_SIGNING_KEY=$T/host/signer.key
-R=$T/repo
-password "$T/pw" 'correct horse battery'
-head -c 70000 /dev/urandom >"$T/data"
+vault_repo 70000
 
-run xpseal init -r "$R" --password-file "$T/pw"
-[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
-RID=$(sed -n 2p "$R/keys/repo.id")
-V=$XP_STATE_DIR/vault/$RID
-# seal DAY: a shreddable backup made on that day of November (retention keeps the newest).
-seal() { XP_NOW=2026-11-0$1T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"; echo "$out"; }
-
-a=$(seal 1)
+a=$(seal_day 1)
 run xpseal vault add -r "$R" "$T/nowhere"
 like "$rc:$err" "1:*$T/nowhere: No such file or directory" \
 	"vault add refuses a directory that does not exist"
@@ -38,7 +28,7 @@ is "$rc:$out" "0:host vault: $V
 vault copy: $T/disk1
 vault copy: $T/disk2" "vault list shows the host's vault and the copies"
 
-b=$(seal 2)
+b=$(seal_day 2)
 ok "$(cmp -s "$V/$b.key" "$T/disk1/$RID/$b.key" && cmp -s "$V/$b.key" "$T/disk2/$RID/$b.key")$?" \
 	"a new shreddable backup's key goes to every copy when it is sealed"
 

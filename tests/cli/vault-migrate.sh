@@ -5,15 +5,7 @@
 # shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
-export XP_SIGNING_KEY=$T/host/signer.key
-R=$T/repo
-password "$T/pw" 'correct horse battery'
-head -c 30000 /dev/urandom >"$T/data"
-
-run xpseal init -r "$R" --password-file "$T/pw"
-[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
-RID=$(sed -n 2p "$R/keys/repo.id")
-V=$XP_STATE_DIR/vault/$RID
+vault_repo 30000
 ids=()
 for _ in 1 2 3; do
 	run xpseal -r "$R" --shreddable -i "$T/data"

@@ -7,20 +7,10 @@
 # shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
-export XP_SIGNING_KEY=$T/host/signer.key
-R=$T/repo
-password "$T/pw" 'correct horse battery'
-head -c 70000 /dev/urandom >"$T/data"
-
-run xpseal init -r "$R" --password-file "$T/pw"
-[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
-RID=$(sed -n 2p "$R/keys/repo.id")
-V=$XP_STATE_DIR/vault/$RID
-# seal DAY: a shreddable backup made on that day of November (retention keeps the newest).
-seal() { XP_NOW=2026-11-0$1T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"; echo "$out"; }
-a=$(seal 1)
-b=$(seal 2)
-c=$(seal 3)
+vault_repo 70000
+a=$(seal_day 1)
+b=$(seal_day 2)
+c=$(seal_day 3)
 mkdir -p "$T/disk1"
 xpseal vault add -r "$R" "$T/disk1" >/dev/null || { echo "Bail out! vault add failed"; exit 1; }
 cp -a "$V" "$T/host-backup"

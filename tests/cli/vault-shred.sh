@@ -5,16 +5,8 @@
 # shellcheck source=tests/lib.sh
 . "$XP_SRCDIR/tests/lib.sh"
 
-export XP_SIGNING_KEY=$T/host/signer.key
-R=$T/repo
-password "$T/pw" 'correct horse battery'
+vault_repo 100000
 password "$T/wrong" 'not the password at all'
-head -c 100000 /dev/urandom >"$T/data"
-
-run xpseal init -r "$R" --password-file "$T/pw"
-[ "$rc" -eq 0 ] || { echo "Bail out! xpseal init failed: $err"; exit 1; }
-RID=$(sed -n 2p "$R/keys/repo.id")
-V=$XP_STATE_DIR/vault/$RID
 
 XP_NOW=2026-11-01T03:00:00Z run xpseal -r "$R" --shreddable -i "$T/data"
 id=$out

@@ -8,6 +8,7 @@
 #include "base/os.h"
 #include "base/time.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/encode.h"
 #include "base/str.h"
 
@@ -517,6 +518,22 @@ static void check_signer_file(struct check *c)
 	free(text);
 }
 
+/* A symbolic link where the catalog, its signature or the journal must be was planted: the
+ * tools never make one and never follow one, so it is reported as tampering (kind), not as a
+ * file that could not be read, nor as what reading around it suggests (a rollback). */
+static int planted(struct check *c, enum xp_repo_file f, int kind)
+{
+	char *path = xp_repo_file(c->repo, f);
+	struct stat st;
+	int is = path && xp_os_lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+
+	if (is)
+		report(&c->r, kind, NULL, xp_repo_name(f),
+		       "%s: a symbolic link where a file must be (never followed)", path);
+	free(path);
+	return is;
+}
+
 static void check_catalog_signature(struct check *c, const char *text, size_t len)
 {
 	char *spath = xp_repo_file(c->repo, XP_REPO_CATALOG_SIG), *sig = NULL;
@@ -723,8 +740,13 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		goto out;
 	}
 	if (rc) {
-		report(&c.r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE, NULL,
-		       "catalog", "%s", cerr.msg);
+		int links = planted(&c, XP_REPO_CATALOG, XP_FIND_CATALOG);
+
+		links |= planted(&c, XP_REPO_CATALOG_SIG, XP_FIND_CATALOG);
+		links |= planted(&c, XP_REPO_JOURNAL, XP_FIND_JOURNAL);
+		if (!links)
+			report(&c.r, rc == XP_EINTEGRITY ? XP_FIND_CATALOG : XP_FIND_UNREADABLE,
+			       NULL, "catalog", "%s", cerr.msg);
 		rc = 0;
 		goto out; /* without a catalog, every file would be an orphan: say it once */
 	}
@@ -733,6 +755,8 @@ int xp_catalog_check_flags(const char *repo, const struct xp_sign_pub *signer, u
 		goto out;
 	}
 	rc = trust_text(&c, &c.cat, text, len, &c.trust, err);
+	if (rc == 0 && planted(&c, XP_REPO_JOURNAL, XP_FIND_JOURNAL))
+		goto out; /* rc 0: the finding says it */
 	if (rc == 0)
 		rc = xp_jids_load(repo, 0, &c.trust, &c.js, &c.j, err);
 	if (rc)

@@ -119,7 +119,7 @@ static int finish_one(struct xp_op *op, struct xp_jid *j, struct xp_err *err)
 	if (!(j->flags & XP_J_DELETED)) {
 		snprintf(rule, sizeof rule, "erasure: replaced by %s", j->repl);
 		d.rule = rule;
-		if ((rc = xp_op_finish_deletes(op, &d, 1, err)) != 0)
+		if ((rc = xp_op_finish_deletes(op, &d, 1, NULL, err)) != 0)
 			return rc;
 		j->flags |= XP_J_DELETED;
 	}

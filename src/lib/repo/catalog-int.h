@@ -93,9 +93,12 @@ struct xp_pending_delete {
  * "key-destroyed" per place), journal "shredded" (one write; "shredding" for one a vault copy
  * not reached still holds), remove their .xps and .minisig, fsync the directories,
  * rewrite the catalog once without them, journal "deleted" (one write). Safe to run again
- * from any point. */
+ * from any point. each NULL: a file that cannot be removed stops the batch (err names it);
+ * else each[i] (n of them, zeroed by the caller) gets the error of a backup whose file could
+ * not be removed, naming that file, and that backup stays listed and "deleting" (a later run
+ * finishes it) while the others are finished. */
 int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, size_t n,
-                         struct xp_err *err);
+                         struct xp_err *each, struct xp_err *err);
 /* Everything after a "shredding" record: destroy the key in every place (vault.h; journal
  * "key-destroyed" per place), state "shredded", journal "shredded" unless a vault copy was not
  * reached (told to the tool as XP_FIND_VAULT): then "shredding" stays pending, and every later

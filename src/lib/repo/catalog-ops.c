@@ -207,6 +207,8 @@ struct xp_group {
 	struct xp_jline *lines;
 	struct xp_catalog_deletion **sorted;
 	struct xp_catalog_entry **ent;
+	struct xp_err *each; /* per p[k]: why its files stay */
+	size_t *at;          /* per p[k]: its index in the group's v */
 };
 
 /* The catalog entry of each of v[0..n) into ent: one pass over the catalog, a binary search
@@ -256,11 +258,20 @@ static int delete_group(struct xp_op *op, struct xp_catalog_deletion *v, size_t 
 		if (v[i].rc)
 			continue;
 		g->p[np] = (struct xp_pending_delete){v[i].id, 0, v[i].rule};
+		g->each[np] = (struct xp_err){0, ""};
+		g->at[np] = i;
 		g->lines[np++] = (struct xp_jline){v[i].id, "deleting", v[i].rule, policy};
 	}
 	rc = xp_journal_put_lines(op->repo, &op->js, g->lines, np, err);
 	if (rc == 0)
-		rc = xp_op_finish_deletes(op, g->p, np, err);
+		rc = xp_op_finish_deletes(op, g->p, np, g->each, err);
+	/* a backup whose file stayed carries its own error, naming that file */
+	for (size_t k = 0; rc == 0 && k < np; k++) {
+		if (g->each[k].code == 0)
+			continue;
+		v[g->at[k]].rc = g->each[k].code;
+		v[g->at[k]].err = g->each[k];
+	}
 	return rc;
 }
 
@@ -278,10 +289,12 @@ int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
 	g.lines = calloc(cap, sizeof *g.lines);
 	g.sorted = calloc(cap, sizeof *g.sorted);
 	g.ent = calloc(cap, sizeof *g.ent);
+	g.each = calloc(cap, sizeof *g.each);
+	g.at = calloc(cap, sizeof *g.at);
 	rc = check_text("policy", policy, err);
 	if (rc)
 		goto out;
-	if (!g.p || !g.lines || !g.sorted || !g.ent || precheck(v, n)) {
+	if (!g.p || !g.lines || !g.sorted || !g.ent || !g.each || !g.at || precheck(v, n)) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -308,6 +321,8 @@ out:
 	free(g.lines);
 	free(g.sorted);
 	free(g.ent);
+	free(g.each);
+	free(g.at);
 	return rc;
 }
 

@@ -357,6 +357,7 @@ struct fin {
 	size_t n;
 	struct fin_key *order; /* sorted by id */
 	size_t *entry;         /* per v[i]: index in op->cat, SIZE_MAX if not listed */
+	struct xp_err *each;   /* per v[i]: why its files stay (code 0: gone); NULL: stop */
 };
 
 static int cmp_fin_key(const void *a, const void *b)
@@ -446,30 +447,49 @@ static unsigned dir_index(const char *id)
 	return (hi << 4 | lo) & 0xffu;
 }
 
-/* Removes the batch's .xps and .minisig files, then fsyncs each data/XX directory once. */
+/* Removes the .xps and .minisig of id; a failure names the file that stayed. */
+static int remove_backup(struct xp_op *op, const char *id, struct xp_err *err)
+{
+	char *xps = xps_path(op, id, "");
+	char *sig = xps_path(op, id, ".minisig");
+	int rc;
+
+	if (!xps || !sig) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	} else {
+		xp_fault_point("delete: unlink xps");
+		rc = remove_file(op->repo, xps, err);
+		if (rc == 0) {
+			xp_fault_point("delete: unlink minisig");
+			rc = remove_file(op->repo, sig, err);
+		}
+	}
+	free(xps);
+	free(sig);
+	return rc;
+}
+
+/* Whether v[i]'s files are gone (all of them when f->each is NULL: a failure stopped all). */
+static int gone(const struct fin *f, size_t i)
+{
+	return !f->each || f->each[i].code == 0;
+}
+
+/* Removes the batch's .xps and .minisig files, then fsyncs each data/XX directory once. With
+ * f->each, a backup whose file cannot be removed gets that error there and the others go on;
+ * without, the first failure stops the batch. */
 static int remove_files(struct xp_op *op, const struct fin *f, struct xp_err *err)
 {
 	uint8_t dirty[256] = {0};
 	int rc = 0;
 
 	for (size_t i = 0; i < f->n && rc == 0; i++) {
-		const char *id = f->v[i].id;
-		char *xps = xps_path(op, id, "");
-		char *sig = xps_path(op, id, ".minisig");
-
-		if (!xps || !sig) {
-			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
-		} else {
-			xp_fault_point("delete: unlink xps");
-			rc = remove_file(op->repo, xps, err);
-			if (rc == 0) {
-				xp_fault_point("delete: unlink minisig");
-				rc = remove_file(op->repo, sig, err);
-			}
-			dirty[dir_index(id)] = 1;
-		}
-		free(xps);
-		free(sig);
+		rc = remove_backup(op, f->v[i].id, f->each ? &f->each[i] : err);
+		if (rc && rc != XP_ENOMEM && f->each)
+			rc = 0; /* this one stays "deleting": a later run finishes it */
+		else if (rc && f->each)
+			*err = f->each[i];
+		dirty[dir_index(f->v[i].id)] = 1;
 	}
 	for (unsigned d = 0; d < 256 && rc == 0; d++) {
 		char sub[3], *any;
@@ -491,8 +511,9 @@ static void drop_entries(struct xp_op *op, const struct fin *f)
 
 	for (size_t i = 0; i < op->cat.n; i++) {
 		struct xp_catalog_entry *e = &op->cat.entries[i];
+		size_t k = fin_lookup(f, e->id);
 
-		if (fin_lookup(f, e->id) != SIZE_MAX) {
+		if (k != SIZE_MAX && gone(f, k)) {
 			free(e->source);
 			free(e->path);
 			free(e->hold);
@@ -506,10 +527,11 @@ static void drop_entries(struct xp_op *op, const struct fin *f)
 }
 
 int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, size_t n,
-                         struct xp_err *err)
+                         struct xp_err *each, struct xp_err *err)
 {
 	struct xp_jline *lines = NULL;
-	struct fin f = {0};
+	struct fin f = {.each = each};
+	size_t nl = 0;
 	int listed = 0, rc;
 
 	if (n == 0)
@@ -525,8 +547,10 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		if (!gone(&f, i))
+			continue;
 		listed |= f.entry[i] != SIZE_MAX;
-		lines[i] = (struct xp_jline){v[i].id, "deleted", v[i].rule, NULL};
+		lines[nl++] = (struct xp_jline){v[i].id, "deleted", v[i].rule, NULL};
 	}
 	if (listed) {
 		drop_entries(op, &f);
@@ -534,7 +558,7 @@ int xp_op_finish_deletes(struct xp_op *op, const struct xp_pending_delete *v, si
 		if (rc)
 			goto out;
 	}
-	rc = xp_journal_put_lines(op->repo, &op->js, lines, n, err);
+	rc = xp_journal_put_lines(op->repo, &op->js, lines, nl, err);
 out:
 	fin_free(&f);
 	free(lines);
@@ -684,7 +708,7 @@ static int finish_pending(struct xp_op *op, struct xp_err *err)
 			if ((op->j.v[i].flags & XP_J_DELETING) && !held_back(op, &op->j.v[i]))
 				v[n++] = (struct xp_pending_delete){op->j.v[i].id, op->j.v[i].flags,
 				                                    op->j.v[i].reason};
-		rc = xp_op_finish_deletes(op, v, n, err);
+		rc = xp_op_finish_deletes(op, v, n, NULL, err);
 		free(v);
 	}
 	for (i = 0; rc == 0 && i < op->j.n; i++) {

@@ -242,12 +242,17 @@ void xp_catalog_sig_mark(const char *sigtext, size_t *lines, char head[65])
 
 /* The journal's length and last line when the catalog was written, from the trusted comment
  * of catalog.minisig; left empty when absent. Trusted only once the signature verifies
- * (xp_catalog_check). */
-static void read_journal_mark(const char *repo, struct xp_catalog *cat)
+ * (xp_catalog_check). A signature that is there but cannot be read (a symbolic link, which is
+ * never followed) is an error: an empty mark would pass for a catalog rolled back. */
+static int read_journal_mark(const char *repo, struct xp_catalog *cat, struct xp_err *err)
 {
 	char *path = xp_repo_file(repo, XP_REPO_CATALOG_SIG), *sig = NULL;
+	int rc;
 
-	if (path && xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, NULL) == 0 && sig) {
+	if (!path)
+		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	rc = xp_repo_read_optional(repo, path, 1 << 16, &sig, NULL, err);
+	if (rc == 0 && sig) {
 		const char *p = strstr(sig, "\ntrusted comment: ");
 		const char *nl = p ? strchr(p + 1, '\n') : NULL;
 		const char *k = p ? strstr(p, "\tsigned-after:") : NULL;
@@ -258,6 +263,7 @@ static void read_journal_mark(const char *repo, struct xp_catalog *cat)
 	}
 	free(sig);
 	free(path);
+	return rc;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -388,8 +394,8 @@ int xp_catalog_read(const char *repo, struct xp_catalog *cat, char **text, size_
 		*textlen = len;
 	}
 	rc = xp_catalog_parse(path, buf, len, cat, err);
-	if (rc == 0)
-		read_journal_mark(repo, cat);
+	if (rc == 0 && (rc = read_journal_mark(repo, cat, err)) != 0)
+		xp_catalog_free(cat);
 	if (rc && text) {
 		free(*text);
 		*text = NULL;

@@ -192,9 +192,11 @@ struct xp_catalog_deletion {
  * journal "deleting" for each (one write, one fsync), shred their key files (journal
  * "shredded"), remove their files, rewrite and sign the catalog once, journal "deleted".
  * policy is the whole policy text (may be NULL). A backup refused (held, unknown, listed
- * twice) gets its own rc and err and does not stop the others; the call then still returns
- * 0. A failure of the batch itself (lock, I/O) is returned, and every backup of the failed
- * group and after it that was not refused carries it too. */
+ * twice), or whose file cannot be removed (its err names that file; it stays in the catalog,
+ * journaled "deleting", and a later run finishes it), gets its own rc and err and does not
+ * stop the others; the call then still returns 0. A failure of the batch itself (lock, I/O)
+ * is returned, and every backup of the failed group and after it that was not refused
+ * carries it too. */
 int xp_catalog_delete_many(const char *repo, const struct xp_signkey *key,
                            struct xp_catalog_deletion *v, size_t n, const char *policy,
                            struct xp_err *err);

@@ -18,38 +18,81 @@
 #include <string.h>
 #include <unistd.h>
 
-int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp_err *err)
+void xp_range_cover_describe(const struct xp_range *r, const struct xp_range_cover *c, char *buf,
+                             size_t len)
+{
+	char a[XP_TIME_LEN], b[XP_TIME_LEN], x[XP_TIME_LEN], y[XP_TIME_LEN];
+
+	xp_time_format(r->since, a);
+	xp_time_format(c->first, b);
+	xp_time_format(c->last, x);
+	xp_time_format(r->until, y);
+	if (c->head && c->tail)
+		snprintf(buf, len, "%s to %s and %s to %s", a, b, x, y);
+	else if (c->head)
+		snprintf(buf, len, "%s to %s", a, b);
+	else if (c->tail)
+		snprintf(buf, len, "%s to %s", x, y);
+	else if (len)
+		*buf = '\0';
+}
+
+/* The first gap or overlap between consecutive partitions of idx, as XP_EFAIL; else 0. */
+static int tile(const struct xp_range *r, const size_t *idx, size_t n, struct xp_err *err)
 {
 	char a[XP_TIME_LEN], b[XP_TIME_LEN];
+
+	for (size_t i = 1; i < n; i++) {
+		const struct xp_catalog_entry *x = &r->cat->entries[idx[i - 1]];
+		const struct xp_catalog_entry *y = &r->cat->entries[idx[i]];
+
+		if (x->until == y->since)
+			continue;
+		xp_time_format(x->until < y->since ? x->until : y->since, a);
+		xp_time_format(x->until < y->since ? y->since : x->until, b);
+		return xp_err_set(err, XP_EFAIL,
+		                  "%s: partitions %s and %s leave %s from %s to %s: not one window "
+		                  "(xpverify -r %s)",
+		                  r->repo, x->id, y->id,
+		                  x->until < y->since ? "a gap" : "an overlap", a, b, r->repo);
+	}
+	return 0;
+}
+
+int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp_range_cover *c,
+                    struct xp_err *err)
+{
+	const char *of = r->source && *r->source ? " of source " : "";
+	const char *src = r->source ? r->source : "";
+	char what[128];
 	int rc;
 
+	*c = (struct xp_range_cover){0};
 	rc = xp_partition_select(r->cat, r->source, r->has_since, r->since, r->has_until, r->until,
 	                         idx, n, err);
 	if (rc)
 		return rc;
 	if (*n == 0)
 		return xp_err_set(err, XP_ENOENT, "%s: no partition%s%s meets the range", r->repo,
-		                  r->source && *r->source ? " of source " : "",
-		                  r->source ? r->source : "");
-	for (size_t i = 1; i < *n; i++) {
-		const struct xp_catalog_entry *x = &r->cat->entries[(*idx)[i - 1]];
-		const struct xp_catalog_entry *y = &r->cat->entries[(*idx)[i]];
-
-		if (x->until == y->since)
-			continue;
-		xp_time_format(x->until < y->since ? x->until : y->since, a);
-		xp_time_format(x->until < y->since ? y->since : x->until, b);
+		                  of, src);
+	c->first = r->cat->entries[(*idx)[0]].since;
+	c->last = r->cat->entries[(*idx)[*n - 1]].until;
+	c->head = r->has_since && c->first > r->since;
+	c->tail = r->has_until && c->last < r->until;
+	rc = tile(r, *idx, *n, err);
+	if (rc == 0 && (c->head || c->tail) && !r->partial) {
+		xp_range_cover_describe(r, c, what, sizeof what);
 		rc = xp_err_set(err, XP_EFAIL,
-		                "%s: partitions %s and %s leave %s from %s to %s: not one window "
-		                "(xpverify -r %s)",
-		                r->repo, x->id, y->id, x->until < y->since ? "a gap" : "an overlap",
-		                a, b, r->repo);
+		                "%s: no partition%s%s covers %s: the range's rows of that time are "
+		                "in no backup (--partial opens the rest)",
+		                r->repo, of, src, what);
+	}
+	if (rc) {
 		free(*idx);
 		*idx = NULL;
 		*n = 0;
-		return rc;
 	}
-	return 0;
+	return rc;
 }
 
 /* What the child needs, its own until xp_range_close_backup (a thread on Windows outlives

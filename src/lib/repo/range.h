@@ -20,12 +20,28 @@ struct xp_range {
 	const char *source;
 	int has_since, has_until;
 	int64_t since, until;
+	int partial; /* 1: a given end that no partition covers is accepted (see xp_range_cover) */
+};
+
+/* What the selected partitions leave of the range at its ends: head, [since, first) before
+ * the first partition; tail, [last, until) after the last one. Rows of those times are in no
+ * backup, which a stream that simply lacks them would pass off as "no rows then". */
+struct xp_range_cover {
+	int head, tail;
+	int64_t first, last; /* the first partition's since, the last one's until */
 };
 
 /* Selects the range's partitions and checks that their windows tile (a gap or an overlap is
- * XP_EFAIL naming it; none at all is XP_ENOENT); *idx (malloc'd, caller frees) gets their
- * indexes into cat in window order, *n their count. */
-int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp_err *err);
+ * XP_EFAIL naming it; none at all is XP_ENOENT) and cover the range's given ends (an
+ * uncovered end is XP_EFAIL naming it, unless r->partial); *idx (malloc'd, caller frees) gets
+ * their indexes into cat in window order, *n their count, *c what is left uncovered. A
+ * partition without rows covers its window: it is not a gap. */
+int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp_range_cover *c,
+                    struct xp_err *err);
+
+/* The uncovered ends of c as "A to B" (and " and C to D"), for messages (96 bytes hold both). */
+void xp_range_cover_describe(const struct xp_range *r, const struct xp_range_cover *c, char *buf,
+                             size_t len);
 
 /* Writes the n partitions idx (from xp_range_select) as one dump stream on out (named outname
  * in messages; NULL: standard output), each backup checked against signer (xp_seal_fetch) and

@@ -64,11 +64,14 @@ static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
 	return n;
 }
 
+/* libarchive's failure: the stream's (integrity), or the input's when read(2) failed (I/O,
+ * never reported as damage). */
 static int rd_err(struct xp_dump_reader *r, struct xp_err *err, const char *what)
 {
 	const char *msg = archive_error_string(r->a);
 
-	return xp_err_set(err, XP_EINTEGRITY, "%s: %s", what, msg ? msg : "truncated");
+	return xp_err_set(err, r->rerrno ? XP_EFAIL : XP_EINTEGRITY, "%s: %s", what,
+	                  msg ? msg : "truncated");
 }
 
 /* Reads the next entry header; 0 and peeked set, or 0 with peeked clear at the end. */
