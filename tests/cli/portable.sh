@@ -1,7 +1,9 @@
 #!/bin/bash
 # The round trips and the tamper cases that every build must pass, also the Windows one under
 # wine (make check-wine runs this with XP_EXE_WRAP): init, seal, open, verify (deep too),
-# expire; a flipped byte, a changed catalog and a foreign signature are status 3.
+# expire; a flipped byte, a changed catalog and a foreign signature are status 3; a dump and a
+# restore through ODBC and SQLite (under wine, Wine's odbc32 forwards to this host's unixODBC
+# and its SQLite3 driver).
 . "$XP_SRCDIR/tests/lib.sh"
 
 export XP_SIGNING_KEY=$T/host/signer.key
@@ -74,5 +76,24 @@ ok "$([ ! -e "$R/data/${A:0:2}/$A.xps" ] && [ -e "$R/data/${B:0:2}/$B.xps" ])$?"
 run xpverify -r "$R"
 is "$rc:$out" "0:$B: good signature
 catalog and journal: no findings" "verify after expire: the kept backup, no findings"
+
+if command -v sqlite3 >/dev/null && odbcinst -q -d -n SQLite3 >/dev/null 2>&1; then
+	. "$XP_SRCDIR/tests/lib-db.sh"
+	vals_sqlite "$T/src.db"
+	run xpdump --dsn "$(sqlite_dsn "$T/src.db")" -t vals -o "$T/vals.tar"
+	is "$rc:$err" "0:" "xpdump reads every value class through ODBC"
+	run xpseal -r "$R" --require-dump -i "$T/vals.tar"
+	V=$out
+	like "$rc:$V" "0:[0-9a-f][0-9a-f]*" "the dump is sealed (--require-dump)"
+	run xpseal open -r "$R" --password-file "$T/pw" "$V" -o "$T/vals.back"
+	cmp -s "$T/vals.tar" "$T/vals.back"
+	ok $? "and opened again, byte for byte"
+	run xprestore --dsn "$(sqlite_dsn "$T/new.db")" --create -i "$T/vals.back"
+	is "$rc:$err" "0:xprestore: 9 rows loaded into 1 table" "xprestore --create loads it through ODBC"
+	is "$(canon_sqlite "$T/new.db" vals)" "$(canon_sqlite "$T/src.db" vals)" \
+		"every value comes back exactly"
+else
+	skip "no sqlite3 or no SQLite3 ODBC driver"
+fi
 
 done_testing
