@@ -7,3 +7,7 @@ EXTRA_DIST += examples/xprotect/README.md examples/xprotect/xpbackup.conf exampl
 # the demo, end to end on the generated database
 TESTS += tests/cli/demo.sh
 EXTRA_DIST += tests/cli/demo.sh
+# Windows: the Task Scheduler task and the configuration with Windows paths (README.md "Windows")
+EXTRA_DIST += examples/windows/xpbackup-task.xml examples/windows/xpbackup.conf
+TESTS += tests/cli/docs-examples-windows.sh
+EXTRA_DIST += tests/cli/docs-examples-windows.sh

@@ -14,3 +14,6 @@ EXTRA_DIST += tests/cli/sign-xpverify.sh
 # Partitions against their source: rows changed, appeared or vanished since sealed.
 TESTS += tests/cli/verify-against.sh
 EXTRA_DIST += tests/cli/verify-against.sh
+# A copy (xpcopy's registered target) checked with -r: nothing written to it or pinned from it.
+TESTS += tests/cli/verify-copy.sh
+EXTRA_DIST += tests/cli/verify-copy.sh

@@ -93,6 +93,7 @@ struct run {
 	struct xp_verify_keys keys;
 	struct xp_trust trust; /* with -r: the pins checked, and the signer trusted */
 	char *rollback;        /* the catalog or journal is older than this host has seen */
+	char copy[XP_COPY_NAME_MAX + 1]; /* -r names a copy (xpcopy's target of this name) */
 	struct xp_catalog cat; /* for the state of each backup (shredded ones are not opened) */
 	struct item *items;
 	size_t n, cap;
@@ -391,7 +392,7 @@ static void journal(struct run *run, struct item *it, const char *event, const c
 	struct xp_err err = {0, ""};
 	const char *name = it->byid ? it->id : it->path;
 
-	if (!run->repo || !it->id)
+	if (!run->repo || !it->id || run->copy[0]) /* a copy's journal is the repository's */
 		return;
 	if (!reason) {
 		xp_err_set(&err, XP_ENOMEM, "out of memory");
@@ -881,7 +882,7 @@ static int check_all(struct run *run, int asked)
 	 * journal removed altogether are the oldest rollback of all, not a repository that never
 	 * had them. */
 	err = (struct xp_err){0, ""};
-	if (run->repo && !asked &&
+	if (run->repo && !asked && !run->copy[0] &&
 	    xp_trust_check_marks(run->repo, &run->trust, &err) == XP_EINTEGRITY) {
 		xp_warn("%s", err.msg);
 		run->rollback = strdup(err.msg);
@@ -1158,7 +1159,29 @@ static int drill_ledger(struct run *run, struct xp_err *err)
 	        "requests cover (%s)",
 	        run->repo, rc ? lerr.msg : "--ignore-erasures");
 	xp_erase_ledger_free(&run->ledger);
-	return xp_journal_append(run->repo, NULL, "erasures-ignored", reason, "drill", err);
+	return run->copy[0] ? 0
+	                    : xp_journal_append(run->repo, NULL, "erasures-ignored", reason,
+	                                        "drill", err);
+}
+
+/* Whether -r names a copy that this host registered (xpcopy): checked like a repository, but
+ * its catalog and journal are the repository's as of its last copy, so nothing is journaled
+ * there and nothing pinned from it, and it is not held to the catalog and journal this host
+ * has seen of the repository. --adopt, which changes a repository, is refused on a copy. */
+static int copy_of(struct run *run, int adopting, struct xp_err *err)
+{
+	struct xp_err e = {0, ""};
+	int rc = xp_copy_is_target(run->repo, run->copy, &e);
+
+	/* A registry that cannot be read does not stop the checks of a repository. */
+	if (rc < 0)
+		xp_warn("%s: checked as a repository, not as a copy: %s", run->repo, e.msg);
+	if (rc > 0 && adopting)
+		return xp_err_set(err, XP_EFAIL,
+		                  "%s: copy %s of a repository: --adopt changes the repository, "
+		                  "never a copy",
+		                  run->repo, run->copy);
+	return 0;
 }
 
 /* Verifies what a asks: 0, or a library code; after the checks ran, their findings are
@@ -1189,6 +1212,8 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 	if ((run->deep || a->against.connstr) && (rc = unlock(run, a->pwfile, err)) != 0)
 		return rc;
 	if (run->repo && (rc = trust(run, err)) != 0)
+		return json_error(run, rc, err);
+	if (run->repo && (rc = copy_of(run, a->adopting, err)) != 0)
 		return json_error(run, rc, err);
 	if (run->drill && (rc = drill_ledger(run, err)) != 0)
 		return json_error(run, rc, err);
@@ -1224,8 +1249,10 @@ static int cmd_verify(struct args *a, struct run *run, struct xp_err *err)
 		xp_warn("standard output: %s", strerror(errno ? errno : EIO));
 		rc = XP_EFAIL;
 	}
-	/* What this run verified becomes what this host has seen. */
-	if (rc == 0 && run->catalog && xp_trust_seen(run->repo, &run->trust, &seen) != 0)
+	/* What this run verified becomes what this host has seen (of the repository, not of a
+	 * copy, which may lag it). */
+	if (rc == 0 && run->catalog && !run->copy[0] &&
+	    xp_trust_seen(run->repo, &run->trust, &seen) != 0)
 		xp_warn("%s: trust pins not updated: %s", run->repo, seen.msg);
 	return rc;
 }

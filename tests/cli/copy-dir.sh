@@ -61,6 +61,20 @@ run xpcopy -r "$R" nas
 is "$rc" 0 "xpcopy copies to the target"
 is "$(printf '%s\n' "$out" | grep -c '^copied ')" 3 "three backups copied"
 like "$out" "*nas: 3 backups copied" "and it says how many"
+# Where the disk takes direct writes, a backup goes from the buffer it was hashed in to the
+# disk, not through the page cache (only its last partial block does): nothing is left for the
+# fsync before its rename to wait for.
+if ! command -v fincore >/dev/null; then
+	skip "fincore (util-linux) is not installed"
+elif ! dd if=/dev/zero of="$T/direct" bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
+	skip "$T does not take direct writes"
+else
+	f=$C/data/${ids[0]:0:2}/${ids[0]}.xps
+	size=$(stat -c %s "$f")
+	is "$(fincore --bytes --noheadings --output RES "$f" | tr -d ' ')" \
+		"$((size % 4096 ? $(getconf PAGESIZE) : 0))" \
+		"a backup is written to the disk directly, not left in the page cache but for its last block"
+fi
 is "$(listing "$C")" "$(printf '%s\n%s\n' "$(files_of "${ids[@]}")" "$meta" | LC_ALL=C sort)" \
 	"the target holds the backups, their signatures, catalog, journal and keys, and no shred key"
 for f in $(files_of "${ids[@]}") $meta; do

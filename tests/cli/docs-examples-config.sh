@@ -21,7 +21,7 @@ like "$err" "*keep-daily 2026-11-21, keep-weekly 2026-W47, keep-monthly 2026-11*
 is "$(awk -F'\t' '!/^#/ { print $6 }' "$R/catalog")" "vms-audit" "and its source name"
 is "$(grep -o '^[A-Z_]*=' "$E/xpbackup.conf" | sort | uniq -d)" "" "no key is set twice"
 is "$(grep -o '^#\?[A-Z_]*=' "$E/xpbackup.conf" | tr -d '#=' | sort -u | paste -sd' ')" \
-	"$(sed -n "/^keys='/,/'\$/p" "$XP_SRCDIR/scripts/xpbackup-job" | tr -d "'" | sed 's/^keys=//' | tr ' ' '\n' | grep . | sort | paste -sd' ')" \
+	"$(sed -n '/job_key_names\[K_COUNT\] = {/,/^};/p' "$XP_SRCDIR/src/xpbackup-job/conf.c" | grep -o '"[A-Z_]*"' | tr -d '"' | sort | paste -sd' ')" \
 	"the example shows every key the job knows"
 
 # --- cron and systemd start the same command ---------------------------------------------

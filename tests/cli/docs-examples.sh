@@ -45,12 +45,13 @@ source_displays() {
 
 # extract FILE: one line per documented command, "FILE<TAB>COMMAND": lines of a man page's
 # EXAMPLES displays as rendered (joined at a trailing \ or |; with prompts, only the prompted
-# lines) or of README.md's fenced code blocks.
+# lines) or of README.md's fenced code blocks (a ```cmd block's as "cmd.exe: COMMAND").
 extract() {
 	case $1 in
 	*.md)
 		awk -v f="${1##*/}" '
-			/^```/ { inb = !inb; next }
+			/^```/ { inb = !inb; win = inb && $0 == "```cmd"; next }
+			inb && NF && win { print f "\tcmd.exe: " $0; next }
 			inb && NF {
 				if (cont) sub(/^[ \t]+/, "")
 				l = cont ? l " " $0 : $0
@@ -221,6 +222,7 @@ while IFS=$'\t' read -r src cmd; do
 		[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/doc.err" | tail -5
 		;;
 	'make check') skip "README.md: make check: the suite this test is part of" ;;
+	'cmd.exe: '*) skip "README.md: ${cmd#cmd.exe: }: a Windows command (docs-examples-windows.sh checks the schtasks line)" ;;
 	'make install') skip "README.md: make install: installs under the prefix (tests/cli/install.sh installs into a staging directory)" ;;
 	*) run_doc "$src" "$cmd" ;;
 	esac

@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end: a demo audit log backed up by scripts/xpbackup-job on three nights, the clock
+# End to end: a demo audit log backed up by xpbackup-job on three nights, the clock
 # (XP_NOW) and the database's data window moving each time. The catalog ends with exactly the
 # backups the policy keeps, the expired one is gone with its signature, the journal tells the
 # story in order, the newest backup restores with equal row counts, and xpverify is clean.

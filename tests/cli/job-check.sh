@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job never reports success on a bad night: a source with rows past MAX_AGE
+# xpbackup-job never reports success on a bad night: a source with rows past MAX_AGE
 # (left out of the dump, reported, status 4), a new backup that its own retention deletes
 # (status 1), a configuration checked whole before anything runs (--check), a killed step
 # named with its signal.

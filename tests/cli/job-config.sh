@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job refuses a bad command line or configuration with one clear line and
+# xpbackup-job refuses a bad command line or configuration with one clear line and
 # status 2, before it touches the repository; the file is parsed, never sourced.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/job-lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job with COPY_TO: every verified new backup goes to the named copy targets,
+# xpbackup-job with COPY_TO: every verified new backup goes to the named copy targets,
 # expiry reaches them, a target declared outside the EU makes the night a warning (status 4),
 # a copy that fails fails the run, and a name that is not registered stops it before the dump.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job and a source that yields nothing: an emptied table, or a DSN pointed at
+# xpbackup-job and a source that yields nothing: an emptied table, or a DSN pointed at
 # the wrong database, must not seal empty full backups night after night while retention
 # pushes the good ones out. xpdump --min-rows fails such a dump after writing it whole; the job
 # keeps the backup, runs no retention and exits 1.

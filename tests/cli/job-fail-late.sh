@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job checks both sides of the pipe: an xpdump that fails after writing a
+# xpbackup-job checks both sides of the pipe: an xpdump that fails after writing a
 # complete dump stream fails the run, though xpseal sealed the (complete) backup, and the
 # log names it.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job when a step dies: a dump that ends early, a seal that fails, a job
+# xpbackup-job when a step dies: a dump that ends early, a seal that fails, a job
 # stopped by SIGTERM mid-dump. Nothing half-done reaches the catalog or REPO/data, and the
 # plaintext dump never outlives the run.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"

@@ -1,8 +1,8 @@
-# Shared by the tests of scripts/xpbackup-job (job-*.sh, e2e-*.sh): the tools on PATH (under
+# Shared by the tests of xpbackup-job (job-*.sh, e2e-*.sh): the job and the tools on PATH (under
 # valgrind for make check-valgrind), a repository, a configuration. Source after tests/lib.sh.
 # shellcheck shell=bash
 
-for t in xpdump xpseal xpverify xpexpire xprestore; do
+for t in xpdump xpseal xpverify xpexpire xprestore xpbackup-job; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
@@ -10,7 +10,7 @@ command -v flock >/dev/null || skip_all "flock is not installed"
 odbcinst -q -d 2>/dev/null | grep -qx '\[SQLite3\]' || skip_all "the SQLite3 ODBC driver is not registered"
 
 # shellcheck disable=SC2034 # used by the tests that source this file
-JOB=$XP_SRCDIR/scripts/xpbackup-job
+JOB=$XP_BUILDDIR/src/xpbackup-job/xpbackup-job
 # shellcheck disable=SC2034
 MKDB=$XP_SRCDIR/examples/make-demo-db
 
@@ -44,6 +44,18 @@ EOF
 done
 PATH=$T/bin:$PATH
 export PATH
+# The job itself under valgrind too, from a directory of its own: it takes the tools beside
+# it before PATH, and the tests put stand-ins first on PATH.
+if [ -n "${XP_VALGRIND:-}" ]; then
+	mkdir -p "$T/jobbin"
+	cat >"$T/jobbin/xpbackup-job" <<EOF
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	$supp "$JOB" "\$@"
+EOF
+	chmod 755 "$T/jobbin/xpbackup-job"
+	JOB=$T/jobbin/xpbackup-job
+fi
 
 R=$T/repo
 W=$T/work

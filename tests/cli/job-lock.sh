@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job takes a lock so runs never overlap: with LOCK_WAIT=0 (the default) a
+# xpbackup-job takes a lock so runs never overlap: with LOCK_WAIT=0 (the default) a
 # second run refuses at once, with LOCK_WAIT=N it waits up to N seconds for the first.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "$XP_SRCDIR/tests/cli/job-lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job in MODE=partitioned on a demo SQLite database, the clock moved with XP_NOW:
+# xpbackup-job in MODE=partitioned on a demo SQLite database, the clock moved with XP_NOW:
 # the windows of consecutive runs tile the time line (a missed night makes the next one longer,
 # a killed run seals no window twice and loses none), late rows within the grace land in the
 # next window, partitions leave when their window's start reaches MAX_AGE, and xpverify

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job with a time column per table (TABLES='a:utc_time b:fired'): MAX_AGE is
+# xpbackup-job with a time column per table (TABLES='a:utc_time b:fired'): MAX_AGE is
 # applied to each table by its own column, the backup's SUMMARY dates each table by it, and a
 # table left without a time column is a preflight problem; TABLES + TIME_COLUMN still works.
 . "${XP_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"

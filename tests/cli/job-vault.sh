@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/xpbackup-job with VAULT_COPIES: every night brings the registered vault copies up to
+# xpbackup-job with VAULT_COPIES: every night brings the registered vault copies up to
 # date (the new shreddable backups' keys go there, the keys of deleted ones go from there); a
 # vault copy out of reach fails the night (status 1, so cron mails) while everything else still
 # runs, and the next night that reaches it finishes; a directory that is not a registered

@@ -33,6 +33,12 @@ tests_fuzz_replay_journal_SOURCES = tests/fuzz/replay.c tests/fuzz/journal.c
 tests_fuzz_replay_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"journal"'
 tests_fuzz_replay_journal_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-journal
+# the job's configuration parser lives with the job (src/xpbackup-job/conf.c)
+check_PROGRAMS += tests/fuzz/replay-job-conf
+tests_fuzz_replay_job_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/job-conf.c src/xpbackup-job/conf.c
+tests_fuzz_replay_job_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/src/xpbackup-job -DFUZZ_NAME='"job-conf"'
+tests_fuzz_replay_job_conf_LDADD = $(XP_LIBS)
+TESTS += tests/fuzz/replay-job-conf
 if FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz-dump-meta
 tests_fuzz_fuzz_dump_meta_SOURCES = tests/fuzz/dump-meta.c
@@ -58,13 +64,18 @@ noinst_PROGRAMS += tests/fuzz/fuzz-journal
 tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/journal.c
 tests_fuzz_fuzz_journal_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_journal_LDADD = $(XP_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz-job-conf
+tests_fuzz_fuzz_job_conf_SOURCES = tests/fuzz/job-conf.c src/xpbackup-job/conf.c
+tests_fuzz_fuzz_job_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/src/xpbackup-job
+tests_fuzz_fuzz_job_conf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_job_conf_LDADD = $(XP_LIBS)
 endif
 
 # make fuzz: libFuzzer on every target for FUZZ_SECONDS each, from a copy of its seeds;
 # what it finds is left in tests/fuzz/found/NAME (crash-* files are the failures).
 fuzz:
 if FUZZ
-	@set -e; for n in dump-meta seal-header csv dump-stream signature journal; do \
+	@set -e; for n in dump-meta seal-header csv dump-stream signature journal job-conf; do \
 		mkdir -p tests/fuzz/found/$$n; \
 		cp $(srcdir)/tests/fuzz/corpus/$$n/* tests/fuzz/found/$$n/; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \

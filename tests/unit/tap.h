@@ -1,4 +1,5 @@
-/* A minimal TAP producer for the C unit tests: ok(), is_int(), is_str(), done_testing(). */
+/* A minimal TAP producer for the C unit tests: ok(), is_int(), is_str(), skip(),
+ * done_testing(). */
 #ifndef XP_TAP_H
 #define XP_TAP_H
 
@@ -63,6 +64,13 @@ static inline __attribute__((format(XP_PRINTF, 3, 4))) int is_str(const char *go
 	if (!r)
 		printf("# got \"%s\", want \"%s\"\n", got ? got : "(null)", want ? want : "(null)");
 	return r;
+}
+
+/* A check that cannot be made here, and why. */
+static inline void skip(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, why);
+	fflush(stdout);
 }
 
 static inline int done_testing(void)

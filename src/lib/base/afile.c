@@ -87,10 +87,10 @@ int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, str
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s): refused", path,
 		                  xp_file_kind(st.st_mode));
-	if (!xp_os_owned(&link) || !xp_os_owned(&st))
-		return xp_err_set(err, XP_EFAIL, "%s: owned by another user (uid %lu): refused",
-		                  path,
-		                  (unsigned long)(!xp_os_owned(&link) ? link.st_uid : st.st_uid));
+	if (!xp_os_owned(path, &link) || !xp_os_owned(path, &st))
+		return xp_err_set(
+		        err, XP_EFAIL, "%s: owned by another user (uid %lu): refused", path,
+		        (unsigned long)(!xp_os_owned(path, &link) ? link.st_uid : st.st_uid));
 	return afile_start(af, path, mode, 0, err);
 }
 

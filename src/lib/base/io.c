@@ -135,6 +135,7 @@ static const char *exposure(mode_t m)
 int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err)
 {
 	struct stat sb;
+	mode_t open_to;
 	int rc = 0;
 
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -142,9 +143,10 @@ int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_er
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 	if (fstat(*fd, &sb) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
-	else if (S_ISREG(sb.st_mode) && xp_os_exposure(*fd, &sb))
-		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); chmod 600 it", path,
-		                exposure(xp_os_exposure(*fd, &sb)), (unsigned)(sb.st_mode & 07777));
+	else if (S_ISREG(sb.st_mode) && (open_to = xp_os_exposure(*fd, &sb)))
+		/* the mode as POSIX has it; on Windows the owner's bits and what the ACL exposes */
+		rc = xp_err_set(err, XP_EFAIL, "%s: %s (mode %04o); " XP_OS_PRIVATE_HINT, path,
+		                exposure(open_to), (unsigned)((sb.st_mode & 07700) | open_to));
 	if (rc) {
 		close(*fd);
 		*fd = -1;

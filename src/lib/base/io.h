@@ -38,9 +38,9 @@ int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
 /* The one rule for files that hold a secret (password, connection string, signing key): a
  * regular file that group or others may read, write or run is refused (XP_EFAIL, one message:
  * "PATH: readable by group (mode 0640); chmod 600 it"; readable is named before writable, others
- * before group). Pipes, terminals and /dev/fd descriptors are the caller's own plumbing and are
- * not checked. Opens path read-only into *fd (the caller closes it); st (may be NULL) gets its
- * fstat. */
+ * before group; Windows reads the ACL, xp_os_exposure in os.h). Pipes, terminals and /dev/fd
+ * descriptors are the caller's own plumbing and are not checked. Opens path read-only into *fd (the
+ * caller closes it); st (may be NULL) gets its fstat. */
 int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err);
 /* mkdir -p with the given mode for the directories it creates. */
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -167,8 +168,9 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	return st->st_mode & 077;
 }
 
-int xp_os_owned(const struct stat *st)
+int xp_os_owned(const char *path, const struct stat *st)
 {
+	(void)path;
 	return st->st_uid == geteuid();
 }
 
@@ -205,6 +207,18 @@ void xp_os_pipe_grow(int fd, long size)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
 	if (f)
 		fclose(f);
+}
+
+void *xp_os_aligned_alloc(size_t align, size_t n)
+{
+	void *p = NULL;
+
+	return posix_memalign(&p, align, n) == 0 ? p : NULL;
+}
+
+void xp_os_aligned_free(void *p)
+{
+	free(p);
 }
 
 int xp_os_tmpfile(const char *dir)
@@ -440,4 +454,16 @@ void xp_os_kill_self(void)
 void xp_os_stop_self(void)
 {
 	raise(SIGSTOP);
+}
+
+int xp_os_log(int prio, const char *msg)
+{
+	if (prio < LOG_EMERG || prio > LOG_DEBUG) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* no LOG_CONS or LOG_PERROR: without a syslog daemon the line is lost, never printed */
+	openlog("xpbackup", LOG_PID, LOG_DAEMON);
+	syslog(LOG_DAEMON | prio, "%s", msg);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "base/os.h"
+#include "base/os-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,16 @@ static wchar_t *wide(const char *s)
 	return w;
 }
 
+int xp_win_errno(void)
+{
+	return win_errno();
+}
+
+wchar_t *xp_win_wide(const char *s)
+{
+	return wide(s);
+}
+
 /* UTF-16 to a malloc'd UTF-8 string; NULL with errno. */
 static char *narrow(const wchar_t *w)
 {
@@ -129,9 +140,11 @@ int xp_os_stdio_binary(void)
 	return 0;
 }
 
-/* open(2) over CreateFileW; nofollow opens a reparse point itself, then refuses it (ELOOP). */
-static int open_w(const wchar_t *w, int flags, int nofollow)
+/* open(2) over CreateFileW; nofollow opens a reparse point itself, then refuses it (ELOOP).
+ * A file that O_CREAT makes with a private mode is private from the start (os.h). */
+static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 {
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
 	BY_HANDLE_FILE_INFORMATION info;
 	DWORD access, disp, attrs = FILE_ATTRIBUTE_NORMAL;
 	HANDLE h;
@@ -154,10 +167,17 @@ static int open_w(const wchar_t *w, int flags, int nofollow)
 		attrs |= FILE_FLAG_OPEN_REPARSE_POINT;
 	/* a directory opens only with backup semantics; asked or not, it is refused below */
 	attrs |= FILE_FLAG_BACKUP_SEMANTICS;
-	h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-	                disp, attrs, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		return fail();
+	if ((flags & O_CREAT) && !(mode & 077) &&
+	    !(sa.lpSecurityDescriptor = xp_win_private_sd(mode, 0)))
+		return -1;
+	h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	                sa.lpSecurityDescriptor ? &sa : NULL, disp, attrs, NULL);
+	e = h == INVALID_HANDLE_VALUE ? win_errno() : 0;
+	free(sa.lpSecurityDescriptor);
+	if (h == INVALID_HANDLE_VALUE) {
+		errno = e;
+		return -1;
+	}
 	if (!GetFileInformationByHandle(h, &info))
 		e = win_errno();
 	else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
@@ -178,28 +198,26 @@ static int open_w(const wchar_t *w, int flags, int nofollow)
 }
 
 /* open_w on the UTF-16 form of path. */
-static int open_path(const char *path, int flags, int nofollow)
+static int open_path(const char *path, int flags, mode_t mode, int nofollow)
 {
 	wchar_t *w = wide(path);
 	int fd;
 
 	if (!w)
 		return -1;
-	fd = open_w(w, flags, nofollow);
+	fd = open_w(w, flags, mode, nofollow);
 	free(w);
 	return fd;
 }
 
 int xp_os_open(const char *path, int flags, mode_t mode)
 {
-	(void)mode;
-	return open_path(path, flags, 0);
+	return open_path(path, flags, mode, 0);
 }
 
 int xp_os_open_nofollow(const char *path, int flags, mode_t mode)
 {
-	(void)mode;
-	return open_path(path, flags, 1);
+	return open_path(path, flags, mode, 1);
 }
 
 /* The UTF-16 path of the directory that descriptor dfd holds (malloc'd; "C:\dir" form,
@@ -265,10 +283,9 @@ int xp_os_openat(int dfd, const char *name, int flags, mode_t mode)
 	wchar_t *w = at_path(dfd, name);
 	int fd;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	fd = open_w(w, flags, 1);
+	fd = open_w(w, flags, mode, 1);
 	free(w);
 	return fd;
 }
@@ -348,10 +365,9 @@ int xp_os_mkdirat(int dfd, const char *name, mode_t mode)
 	wchar_t *w = at_path(dfd, name);
 	int rc;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	rc = CreateDirectoryW(w, NULL) ? 0 : fail();
+	rc = xp_win_mkdir(w, mode);
 	free(w);
 	return rc;
 }
@@ -438,9 +454,9 @@ static int make_unique(char *tmpl, int dir)
 		if (!(w = wide(tmpl)))
 			return -1;
 		if (dir)
-			fd = CreateDirectoryW(w, NULL) ? 0 : fail();
+			fd = xp_win_mkdir(w, 0700);
 		else
-			fd = open_w(w, O_RDWR | O_CREAT | O_EXCL, 1);
+			fd = open_w(w, O_RDWR | O_CREAT | O_EXCL, 0666, 1);
 		free(w);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
@@ -594,32 +610,11 @@ int xp_os_mkdir(const char *path, mode_t mode)
 	wchar_t *w = wide(path);
 	int rc;
 
-	(void)mode;
 	if (!w)
 		return -1;
-	rc = CreateDirectoryW(w, NULL) ? 0 : fail();
+	rc = xp_win_mkdir(w, mode);
 	free(w);
 	return rc;
-}
-
-int xp_os_fchmod(int fd, mode_t mode)
-{
-	(void)fd;
-	(void)mode;
-	return 0;
-}
-
-mode_t xp_os_exposure(int fd, const struct stat *st)
-{
-	(void)fd;
-	(void)st;
-	return 0;
-}
-
-int xp_os_owned(const struct stat *st)
-{
-	(void)st;
-	return 1;
 }
 
 char *xp_os_realpath(const char *path)
@@ -667,6 +662,16 @@ void xp_os_pipe_grow(int fd, long size)
 {
 	(void)fd;
 	(void)size;
+}
+
+void *xp_os_aligned_alloc(size_t align, size_t n)
+{
+	return _aligned_malloc(n, align);
+}
+
+void xp_os_aligned_free(void *p)
+{
+	_aligned_free(p);
 }
 
 int xp_os_tmpfile(const char *dir)
@@ -913,6 +918,17 @@ static void con_write(HANDLE out, const char *text)
 	free(w);
 }
 
+/* Whether someone can see our console: a task that runs whether its user is logged on or
+ * not has one too, in a window station that no one sees, where a prompt would wait forever. */
+static int console_seen(void)
+{
+	USEROBJECTFLAGS f;
+	HWINSTA ws = GetProcessWindowStation();
+
+	return ws && GetUserObjectInformationW(ws, UOI_FLAGS, &f, sizeof f, NULL) &&
+	       (f.dwFlags & WSF_VISIBLE);
+}
+
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 {
 	HANDLE in, out;
@@ -928,7 +944,7 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 	out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
 	                  FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
 	if (in == INVALID_HANDLE_VALUE || out == INVALID_HANDLE_VALUE ||
-	    !GetConsoleMode(in, &con_mode)) {
+	    !GetConsoleMode(in, &con_mode) || !console_seen()) {
 		e = ENXIO;
 		goto out;
 	}
@@ -946,15 +962,22 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len)
 		goto restore;
 	}
 	con_write(out, prompt);
-	while (ReadConsoleW(in, &c, 1, &got, NULL) && got == 1 && c != L'\r' && c != L'\n') {
-		if (n > max) {
-			e = EMSGSIZE;
-			goto restore;
-		}
-		w[n++] = c;
+	/* line input hands over the line and its CR LF in as many reads as it takes: all of it
+	 * is read, so that no LF (or the end of a long line) is left for the next reader */
+	for (;;) {
+		got = 0;
+		if (!ReadConsoleW(in, &c, 1, &got, NULL) || got != 1 || c == L'\n')
+			break;
+		if (c != L'\r' && n <= max)
+			w[n++] = c;
 	}
-	b = n ? WideCharToMultiByte(CP_UTF8, 0, w, (int)n, buf, (int)max, NULL, NULL) : 0;
-	if (n && b == 0)
+	b = n && n <= max ? WideCharToMultiByte(CP_UTF8, 0, w, (int)n, buf, (int)max, NULL, NULL)
+	                  : 0;
+	if (got != 1) /* Ctrl+C or Ctrl+Break: the read ends with nothing, the process is ending */
+		e = EINTR;
+	else if (n > max)
+		e = EMSGSIZE;
+	else if (n && b == 0)
 		e = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? EMSGSIZE : EILSEQ;
 	else {
 		buf[b] = '\0';

@@ -70,7 +70,7 @@ int xp_os_renameat(int dfd, const char *from, const char *to);
 int xp_os_same_file(int fd, int dfd, const char *name);
 /* fsync(2) of a directory descriptor (Windows: nothing to do, see xp_os_fsync_dir). */
 int xp_os_fsync_dirfd(int dfd);
-/* mkdirat(2). */
+/* mkdirat(2), the mode as xp_os_mkdir's. */
 int xp_os_mkdirat(int dfd, const char *name, mode_t mode);
 /* fdopendir(3): the stream owns fd from then on, also on failure; xp_os_dirfd gives it back
  * for the *at calls, xp_os_closedir closes both. */
@@ -78,9 +78,10 @@ DIR *xp_os_fdopendir(int fd);
 int xp_os_dirfd(DIR *d);
 int xp_os_closedir(DIR *d);
 
-/* mkostemp(3) with O_CLOEXEC: a new file (0600 on POSIX), binary. */
+/* mkostemp(3) with O_CLOEXEC: a new file (0600 on POSIX; Windows: the access its folder
+ * gives, until xp_os_fchmod), binary. */
 int xp_os_mkstemp(char *tmpl);
-/* mkdtemp(3): a new directory (0700 on POSIX); tmpl, or NULL with errno. */
+/* mkdtemp(3): a new directory, private as xp_os_mkdir's 0700; tmpl, or NULL with errno. */
 char *xp_os_mkdtemp(char *tmpl);
 /* rename(2) over an existing file, atomically. On Windows MoveFileExW with
  * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH: it returns once the move is on disk. */
@@ -98,15 +99,39 @@ int xp_os_fsync_dir(const char *dir);
 int xp_os_lock(int fd, int op);
 /* lstat(2); on Windows a reparse point (symbolic link, junction) is S_IFLNK. */
 int xp_os_lstat(const char *path, struct stat *st);
-/* mkdir(2) with mode (Windows: no mode; access comes from the parent's ACL). */
+/* Private files on Windows: a mode that gives group and others nothing (0600, 0700) is a
+ * protected DACL (none of the folder's entries inherited, now or later) that allows the
+ * token's user what the owner bits say, and SYSTEM everything: SYSTEM is Windows itself
+ * (services, the Task Scheduler, backup privileges read any file whatever its ACL), as root
+ * is on POSIX, and a file kept from it breaks the tools that run as it. Any other mode leaves
+ * the access that the folder's ACL gives, as Windows administrators expect of a new file.
+ * xp_os_open, xp_os_open_nofollow and xp_os_openat that create a file with a private mode
+ * make it private from its first byte. */
+/* mkdir(2) with mode; Windows: a private mode makes a private directory whose entries its new
+ * files and directories inherit (so they are private before any xp_os_fchmod). */
 int xp_os_mkdir(const char *path, mode_t mode);
-/* fchmod(2) (Windows: nothing; access is the ACL's, which a later stage sets). */
+/* fchmod(2); Windows: a private mode sets the private DACL (above), any other does nothing. */
 int xp_os_fchmod(int fd, mode_t mode);
 /* The group and others' permission bits of an open file, for the secret-file rule (POSIX:
- * st_mode & 077). Windows: 0 until ACLs are read (st_mode there is not permissions). */
+ * st_mode & 077). Windows, from the DACL: every entry that allows (a deny is not counted, so
+ * this errs towards open) reading, writing or running to a SID that is neither the file's
+ * owner, the token's user, OWNER RIGHTS, CREATOR OWNER nor SYSTEM. Everyone, Authenticated Users,
+ * Users, Guests, Anonymous, Interactive, Network, Batch, Service and a domain's Users and Guests
+ * count as others, every other SID (Administrators among them: a group of people) as group.
+ * WRITE_DAC or WRITE_OWNER count as reading and writing (they can grant both). A NULL DACL
+ * (FAT, exFAT: no ACLs at all), or one that cannot be read, is 077: open to all. */
 mode_t xp_os_exposure(int fd, const struct stat *st);
-/* Whether the file st describes belongs to the user running us (Windows: always). */
-int xp_os_owned(const struct stat *st);
+/* Whether the file at path, which st (its lstat, or stat when a link is followed) describes,
+ * belongs to the user running us. POSIX: st_uid is the euid. Windows: the owner SID read
+ * from path (the link itself when st is a link) is the token's user, or its default owner for
+ * new files (Administrators, when elevated or SYSTEM); 0 when it cannot be read. */
+int xp_os_owned(const char *path, const struct stat *st);
+/* What the message refusing an exposed secret file tells its owner to do. */
+#ifdef _WIN32
+#define XP_OS_PRIVATE_HINT "give it to its owner alone (icacls /inheritance:r /grant:r)"
+#else
+#define XP_OS_PRIVATE_HINT "chmod 600 it"
+#endif
 /* realpath(3) into a malloc'd string the caller frees; NULL with errno on failure. */
 char *xp_os_realpath(const char *path);
 /* Clears O_NONBLOCK on fd (Windows: nothing, it never is). */
@@ -139,8 +164,10 @@ int xp_os_no_core(void);
 /* Prompts on the terminal (POSIX /dev/tty; Windows the console, CONIN$ and CONOUT$) with
  * echo off and reads one line, without its line end, into buf (max + 1 bytes, NUL-terminated;
  * nothing else keeps a copy), then turns echo back on, also when a signal (Windows: Ctrl+C)
- * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal, EMSGSIZE when
- * the line is longer than max bytes. */
+ * ends the process meanwhile. -1 with errno: ENXIO when there is no terminal (Windows: no
+ * console, or one in a window station no one sees, as a task's that runs whether its user is
+ * logged on or not), EMSGSIZE when the line is longer than max bytes (Windows reads the rest
+ * of the line all the same), EINTR (Windows) when Ctrl+C ended the read. */
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
 /* An open file that no name reaches and that is gone when closed, in dir: POSIX O_TMPFILE,
  * else a mkstemp name unlinked at once; Windows a new file opened to be deleted on close. */
@@ -152,9 +179,24 @@ int xp_os_fd_open(int fd);
  * matches; -1 with errno on failure. */
 int xp_os_glob(const char *pattern, char ***paths, size_t *n);
 void xp_os_glob_free(char **paths, size_t n);
+/* n bytes aligned to align (a power of two, a multiple of the pointer size): posix_memalign(3),
+ * Windows _aligned_malloc; NULL on failure. Freed by xp_os_aligned_free alone. */
+void *xp_os_aligned_alloc(size_t align, size_t n);
+void xp_os_aligned_free(void *p);
 /* fn(name of the signal) runs once when the process faults (SIGSEGV, SIGBUS; Windows an
  * access violation), in a signal handler; the fault then recurs, unhandled. */
 void xp_os_on_crash(void (*fn)(const char *signame));
+/* syslog(3)'s priorities, for xp_os_log. */
+#define XP_LOG_ERR     3
+#define XP_LOG_WARNING 4
+#define XP_LOG_INFO    6
+/* Sends one line to the system's log, printing nothing anywhere else. POSIX: syslog(3) with
+ * ident xpbackup, facility daemon, the pid; prio is LOG_ERR..LOG_DEBUG (0..7). Windows: the
+ * Application event log, source xpbackup (registered at install: README.md "Windows"), event
+ * ID 1 information (LOG_NOTICE and below), 2 warning, 3 error (LOG_ERR and above), msg as its
+ * one string. 0 when sent; -1 with errno (EINVAL: prio out of range; Windows: the log could
+ * not be opened or written), which a caller with another log may ignore. */
+int xp_os_log(int prio, const char *msg);
 /* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
 void xp_os_kill_self(void);
 /* Stops the process until it is continued, as SIGSTOP would (Windows: does nothing). */

@@ -213,16 +213,86 @@ static void hash_submit(struct hasher *x, const uint8_t *buf, size_t n)
 	pthread_mutex_unlock(&x->mu);
 }
 
+/* Direct writes are in multiples of this, from buffers aligned to it: no disk we know of has
+ * logical blocks larger than 4 KiB. */
+#define DIRECT_ALIGN 4096
+
+/* Whether fd is open for direct writes. */
+static int is_direct(int fd)
+{
+#ifdef O_DIRECT
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_DIRECT);
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+/* Turns direct writes to fd on or off (where the filesystem refuses them, off): whether they
+ * are on now. */
+static int set_direct(int fd, int on)
+{
+#ifdef O_DIRECT
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT);
+#else
+	(void)on;
+#endif
+	return is_direct(fd);
+}
+
+/* Writes the n bytes of buf, at offset off of out. While *direct (out was opened for direct
+ * writes by xp_ct_stage), whole blocks go from buf to the disk, never through the page cache;
+ * a file's last bytes, or all of them where the filesystem refuses a direct write (EINVAL), go
+ * through the page cache, their writeback started at once: *direct is then cleared for good. */
+static int put(int out, const uint8_t *buf, size_t n, uint64_t off, int *direct, struct xp_err *err)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t len = n - done;
+		ssize_t k;
+
+		if (*direct && len < DIRECT_ALIGN && (*direct = set_direct(out, 0)) != 0)
+			break;
+		if (*direct)
+			len &= ~(size_t)(DIRECT_ALIGN - 1);
+		k = write(out, buf + done, len);
+		if (k < 0 && errno == EINVAL && *direct) {
+			/* refused: the rest goes through the page cache */
+			if ((*direct = set_direct(out, 0)) != 0)
+				break;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return xp_err_sys(err, XP_EFAIL, "write");
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* Start writing back what went to the page cache: the disk works while the next
+		 * chunk is read and hashed, and the fsync before the rename waits for little. */
+		if (!*direct)
+			(void)sync_file_range(out, (off_t)(off + done), k, SYNC_FILE_RANGE_WRITE);
+#endif
+		done += (size_t)k;
+	}
+	return done < n ? xp_err_set(err, XP_EFAIL, "cannot turn direct writes off") : 0;
+}
+
 int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out, const char *rel,
                crypto_generichash_state *h, uint64_t *size, struct xp_err *err)
 {
 	struct hasher x = {.h = h};
-	uint8_t *buf = malloc(2 * (size_t)XP_CT_BUF), *cur;
+	uint8_t *buf = NULL, *cur;
 	ssize_t n;
-	int rc = 0, k = 0;
+	int rc = 0, k = 0, direct = out >= 0 && is_direct(out);
 
 	*size = 0;
-	if (!buf)
+	if (!(buf = xp_os_aligned_alloc(DIRECT_ALIGN, 2 * (size_t)XP_CT_BUF)))
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.cv, NULL);
@@ -235,18 +305,11 @@ int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out
 	for (cur = buf; (n = xp_read_full(fd, cur, XP_CT_BUF)) > 0;
 	     cur = buf + (k ^= 1) * XP_CT_BUF) {
 		hash_submit(&x, cur, (size_t)n);
-		*size += (uint64_t)n;
-		if (out >= 0 && xp_write_all(out, cur, (size_t)n, err) != 0) {
+		if (out >= 0 && put(out, cur, (size_t)n, *size, &direct, err) != 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, rel);
 			break;
 		}
-#ifdef SYNC_FILE_RANGE_WRITE
-		/* Start writing back what was just written: the disk then works while the next
-		 * chunk is read and hashed, and the fsync before the rename waits for little. */
-		if (out >= 0)
-			(void)sync_file_range(out, (off_t)(*size - (uint64_t)n), n,
-			                      SYNC_FILE_RANGE_WRITE);
-#endif
+		*size += (uint64_t)n;
 	}
 	if (n < 0 && rc == 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", path);
@@ -255,7 +318,7 @@ int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out
 out:
 	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
-	free(buf);
+	xp_os_aligned_free(buf);
 	return rc;
 }
 
@@ -310,6 +373,9 @@ int xp_ct_stage(const struct xp_copy_target *t, int fd, const char *path, const 
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;
 	}
+	/* Written straight from the buffer to the disk where the filesystem allows it: no copy
+	 * into the page cache, whose writeback the fsync before the rename would wait for. */
+	(void)set_direct(s->fd, 1);
 	crypto_generichash_init(&h, NULL, 0, sizeof got);
 	rc = xp_ct_pump(t, fd, path, s->fd, rel, &h, &size, err);
 	crypto_generichash_final(&h, got, sizeof got);

@@ -227,3 +227,25 @@ int xp_copy_target_remove(const char *repo, const char *name, struct xp_err *err
 	xp_copy_targets_free(&t);
 	return rc;
 }
+
+int xp_copy_is_target(const char *dir, char name[XP_COPY_NAME_MAX + 1], struct xp_err *err)
+{
+	struct xp_copy_targets t = {0};
+	struct stat a, b;
+	int rc;
+
+	name[0] = '\0';
+	if (stat(dir, &a) != 0)
+		return 0;
+	rc = xp_copy_targets_load(dir, &t, err);
+	if (rc == XP_ENOENT) /* no repository id: no repository's copy */
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < t.n; i++)
+		if (t.v[i].kind == XP_COPY_DIR && stat(t.v[i].where, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			snprintf(name, XP_COPY_NAME_MAX + 1, "%s", t.v[i].name);
+			rc = 1;
+		}
+	xp_copy_targets_free(&t);
+	return rc;
+}

@@ -57,6 +57,12 @@ int xp_copy_target_add(const char *repo, const char *name, const char *url, cons
                        const char *rconfig, struct xp_err *err);
 /* Forgets a target (XP_ENOENT when not registered); nothing on it is touched. */
 int xp_copy_target_remove(const char *repo, const char *name, struct xp_err *err);
+/* Whether dir is a copy: a directory target that this host registered for the repository
+ * whose id dir holds (the same directory, by device and inode). 1 with its name in name, 0
+ * when not (or dir holds no repository id), a negative code when the registry is unreadable.
+ * A copy's catalog and journal are the repository's as of its last copy: checking it writes
+ * nothing there and pins nothing from it. */
+int xp_copy_is_target(const char *dir, char name[XP_COPY_NAME_MAX + 1], struct xp_err *err);
 
 /* What a copy, an expiry or a check did or found on a target. */
 enum xp_copy_event_kind {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,10 @@ static void more(void)
 	struct dirent **ents = NULL;
 	int p[2] = {-1, -1}, fd, found = 0, k;
 
+	void *al = xp_os_aligned_alloc(4096, 8192);
+
+	ok(al && ((uintptr_t)al & 4095) == 0, "aligned_alloc: 8192 bytes on a 4096-byte boundary");
+	xp_os_aligned_free(al);
 	is_int(xp_os_pipe(p), 0, "pipe");
 	ok(write(p[1], "abc", 3) == 3 && read(p[0], buf, 3) == 3 && strcmp(buf, "abc") == 0,
 	   "a pipe carries bytes");

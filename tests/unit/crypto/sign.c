@@ -6,6 +6,7 @@
 #include "base/afile.h"
 #include "base/str.h"
 
+#include "../acl.h"
 #include "../tap.h"
 
 #include <dirent.h>
@@ -16,13 +17,6 @@
 
 static char dir[] = "/tmp/xpsign.XXXXXX";
 static char *keypath, *pubpath, *otherpub;
-
-/* Windows reads no permission bits yet: the secret-file rule waits for its ACLs. */
-#ifdef _WIN32
-#define WIN_TODO " # TODO Windows: ACLs"
-#else
-#define WIN_TODO ""
-#endif
 
 static char *path_of(const char *name)
 {
@@ -53,12 +47,10 @@ static void keys(void)
 	struct xp_signkey *k = NULL, *k2 = NULL;
 	uint8_t id1[XP_SIGN_KEYID_LEN], id2[XP_SIGN_KEYID_LEN];
 	struct xp_err err;
-	struct stat st;
 	char *msg;
 
 	k = make_key(keypath, pubpath);
-	ok(stat(keypath, &st) == 0 && (st.st_mode & 0777) == 0600, "secret key file is 0600%s",
-	   WIN_TODO);
+	ok(is_private(keypath), "secret key file is 0600, its owner's alone");
 	is_int(xp_sign_load_key(keypath, &k2, &err), 0, "secret key loads back");
 	xp_sign_key_id(k, id1);
 	if (k2)
@@ -73,13 +65,12 @@ static void keys(void)
 	is_str(err.msg, msg, "create refusal message");
 	free(msg);
 
-	chmod(keypath, 0640);
-	is_int(xp_sign_load_key(keypath, &k2, &err), XP_EFAIL, "group-readable key is refused%s",
-	       WIN_TODO);
-	msg = xp_asprintf("%s: readable by group (mode 0640); chmod 600 it", keypath);
-	is_str(err.msg, msg, "loose mode message%s", WIN_TODO);
+	is_int(loosen(keypath), 0, "the key made readable by others");
+	is_int(xp_sign_load_key(keypath, &k2, &err), XP_EFAIL, "a key others may read is refused");
+	msg = xp_asprintf("%s: " LOOSE_MSG, keypath);
+	is_str(err.msg, msg, "loose mode message");
 	free(msg);
-	chmod(keypath, 0600);
+	is_int(tighten(keypath), 0, "and made private again");
 
 	msg = path_of("missing.key");
 	is_int(xp_sign_load_key(msg, &k2, &err), XP_ENOENT, "missing key is XP_ENOENT");
