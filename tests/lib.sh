@@ -70,13 +70,18 @@ run() {
 	rc=$?
 	out=$(cat "$T/.out")
 	err=$(cat "$T/.err")
+	# a Windows program's messages end in CR LF (its standard error is text)
+	[ -z "${XP_EXE_WRAP:-}" ] || err=$(tr -d '\r' <"$T/.err")
 }
 
-# The tools under test, run under valgrind when XP_VALGRIND is set (make check-valgrind).
+# The tools under test, run under valgrind when XP_VALGRIND is set (make check-valgrind), or
+# as Windows programs through XP_EXE_WRAP (make check-wine: wine's path, the .exe built there).
 _tool() {
 	local t=$1
 	shift
-	if [ -n "${XP_VALGRIND:-}" ]; then
+	if [ -n "${XP_EXE_WRAP:-}" ]; then
+		"$XP_EXE_WRAP" "$XP_BUILDDIR/src/$t/$t.exe" "$@"
+	elif [ -n "${XP_VALGRIND:-}" ]; then
 		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 			--suppressions="$XP_SRCDIR/tests/valgrind.supp" "$XP_BUILDDIR/src/$t/$t" "$@"
 	else

@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpcopy";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)

@@ -10,6 +10,7 @@
 #include "repo/keys.h"
 #include "repo/repo.h"
 #include "base/err.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "base/parse.h"
 #include "base/afile.h"
@@ -103,7 +104,7 @@ static int parse_table(const char *arg, char **name, const char **tcol, struct x
 	const char *colon = strrchr(arg, ':');
 
 	*tcol = colon && colon[1] ? colon + 1 : NULL;
-	*name = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	*name = colon ? xp_strndup(arg, (size_t)(colon - arg)) : strdup(arg);
 	if (!*name)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (!**name)
@@ -119,7 +120,7 @@ static int parse_exclude(const char *arg, struct xp_interval *iv, struct xp_err 
 
 	if (!slash)
 		return xp_err_set(err, XP_EUSAGE, "--exclude %s: want T1/T2", arg);
-	a = strndup(arg, (size_t)(slash - arg));
+	a = xp_strndup(arg, (size_t)(slash - arg));
 	if (!a)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_time_parse(a, &iv->from, err);
@@ -424,7 +425,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpdump";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc < 0) {

@@ -12,6 +12,8 @@
 #include "crypto/secret.h"
 #include "crypto/sign.h"
 #include "base/err.h"
+#include "base/os.h"
+#include "base/str.h"
 #include "base/time.h"
 
 #include <fcntl.h>
@@ -87,7 +89,7 @@ static int add_interval(struct xp_erase_entry *e, const char *arg, struct xp_err
 	e->iv = v;
 	if (!slash)
 		return xp_err_set(err, XP_EUSAGE, "--interval %s: want T1/T2", arg);
-	if (!(a = strndup(arg, (size_t)(slash - arg))))
+	if (!(a = xp_strndup(arg, (size_t)(slash - arg))))
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_time_parse(a, &v[e->niv].from, err);
 	free(a);
@@ -244,8 +246,8 @@ static int count(const char *repo, const struct xp_catalog_entry *e,
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
+	if ((null = xp_os_open(XP_OS_DEVNULL, O_WRONLY, 0)) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "%s", XP_OS_DEVNULL);
 		goto out;
 	}
 	if ((rc = xp_seal_fetch(repo, path, e->id, signer, &fd, err)) == 0)
@@ -494,7 +496,7 @@ static int cmd_record(struct args *a, struct xp_err *err)
 		char *eq = strchr(a->values[i], '=');
 		struct xp_erase_value *v = &a->e.values[i];
 
-		if (!(v->column = strndup(a->values[i], (size_t)(eq - a->values[i])))) {
+		if (!(v->column = xp_strndup(a->values[i], (size_t)(eq - a->values[i])))) {
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -569,7 +571,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xperase";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc < 0) {

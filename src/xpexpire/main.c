@@ -619,7 +619,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpexpire";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	memset(&o, 0, sizeof o);

@@ -11,6 +11,7 @@
 #include "db/load.h"
 #include "crypto/secret.h"
 #include "base/err.h"
+#include "base/os.h"
 
 static const char usage_text[] =
         "usage: xprestore --dsn CONNSTR [--create] [--skip-existing COL] [-i FILE] [-q]\n"
@@ -88,7 +89,7 @@ static int cmd_restore(struct args *a, struct xp_err *err)
 	int fd = STDIN_FILENO, rc;
 
 	if (!xp_cli_stdio(a->input)) {
-		fd = open(a->input, O_RDONLY | O_CLOEXEC);
+		fd = xp_os_open(a->input, O_RDONLY, 0);
 		if (fd < 0)
 			return xp_err_sys(err, XP_EFAIL, "%s", a->input);
 	}
@@ -128,7 +129,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xprestore";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	rc = parse(argc, argv, &a);
 	if (rc >= 0)

@@ -21,3 +21,7 @@ EXTRA_DIST += tests/cli/seal-require-dump.sh
 # A range of partitions opened as one dump stream; the drill over partitions.
 TESTS += tests/cli/seal-range.sh
 EXTRA_DIST += tests/cli/seal-range.sh
+# The round trips and tamper cases every build passes, the Windows one under wine too.
+TESTS += tests/cli/portable.sh
+EXTRA_DIST += tests/cli/portable.sh
+WINE_SH_TESTS += tests/cli/portable.sh

@@ -16,6 +16,7 @@
 #include "repo/trust.h"
 #include "repo/vault.h"
 #include "base/err.h"
+#include "base/os.h"
 #include "base/time.h"
 #include "base/afile.h"
 #include "base/parse.h"
@@ -476,7 +477,7 @@ static int cmd_seal(const struct args *a, struct xp_err *err)
 	int fd = STDIN_FILENO, rc;
 
 	if (!xp_cli_stdio(a->input)) {
-		fd = open(a->input, O_RDONLY | O_CLOEXEC);
+		fd = xp_os_open(a->input, O_RDONLY, 0);
 		if (fd < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", a->input);
 			goto out;
@@ -739,7 +740,7 @@ static int cmd_passwd(const struct args *a, struct xp_err *err)
 	/* XP_PASSWORD_FILE holds the current password: the new one comes from its own file or
 	 * the terminal. */
 	if (!a->new_password_file)
-		unsetenv("XP_PASSWORD_FILE");
+		xp_os_unsetenv("XP_PASSWORD_FILE");
 	rc = xp_secret_password(a->new_password_file, "New configuration password: ", 1, &pw, &len,
 	                        err);
 	if (rc == 0)
@@ -1065,7 +1066,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpseal";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a);

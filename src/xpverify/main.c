@@ -241,13 +241,15 @@ out:
 /* The signer.pub of the repository holding path: the first DIR/keys/signer.pub walking up. */
 static char *find_pubkey(const char *path)
 {
-	char dir[PATH_MAX], real[PATH_MAX], *p, *pub;
+	char dir[PATH_MAX], real[PATH_MAX], *p, *pub, *r;
 
 	if (strlen(path) >= sizeof dir)
 		return NULL;
 	strcpy(dir, path);
-	if (!realpath(dirname(dir), real))
+	if (!(r = xp_os_realpath(dirname(dir))))
 		return NULL;
+	snprintf(real, sizeof real, "%s", r);
+	free(r);
 	for (;;) {
 		pub = xp_repo_file(real[1] ? real : "", XP_REPO_SIGNER_PUB);
 		if (!pub || access(pub, F_OK) == 0)
@@ -272,7 +274,7 @@ static int repo_kid_of(const char *pub, uint8_t kid[XP_KEYS_ID_LEN])
 
 	if (n < tail || pub[n - tail] != '/' || strcmp(pub + n - tail + 1, name) != 0)
 		return -1;
-	repo = strndup(pub, n - tail);
+	repo = xp_strndup(pub, n - tail);
 	rc = repo && xp_keys_load_public(*repo ? repo : "/", pk, kid, NULL) == 0 ? 0 : -1;
 	free(repo);
 	return rc;
@@ -293,7 +295,7 @@ static int pinned_signer(const char *pub, struct xp_sign_pub *key, struct xp_err
 
 	if (n < tail || pub[n - tail] != '/' || strcmp(pub + n - tail + 1, name) != 0)
 		return xp_err_set(err, XP_EFAIL, "%s: not a repository's signer key (use -p)", pub);
-	repo = strndup(pub, n - tail);
+	repo = xp_strndup(pub, n - tail);
 	if (!repo)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	rc = xp_trust_check(*repo ? repo : "/", &o, &t, err);
@@ -1300,7 +1302,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	xp_progname = "xpverify";
-	if (xp_cli_stdfds(&err) != 0 || xp_secret_no_core(&err) != 0)
+	if (xp_cli_args(&argc, &argv, &err) != 0 || xp_cli_stdfds(&err) != 0 ||
+	    xp_secret_no_core(&err) != 0)
 		return xp_fail(&err);
 	xp_catalog_set_notice(on_notice, NULL);
 	rc = parse(argc, argv, &a, &run);

@@ -3,18 +3,21 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/time.c src/lib/base/time.h src/lib/base/parse.c src/lib/base/parse.h \
 	src/lib/base/str.c src/lib/base/str.h src/lib/base/encode.c src/lib/base/encode.h \
 	src/lib/base/io.c src/lib/base/io.h src/lib/base/afile.c src/lib/base/afile.h \
-	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/proc.h
-# The portability layer: one implementation per system, chosen by configure.
+	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/proc.h \
+	src/lib/base/worker.h
+# The portability layer and the workers: one implementation per system, chosen by configure.
 if WINDOWS
 src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
-	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c
+	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c \
+	src/lib/base/worker-win.c src/lib/base/libc-win.c
 else
-src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c
+src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c \
+	src/lib/base/worker-posix.c
 endif
 
 BASE_TESTS = tests/unit/base/err tests/unit/base/time tests/unit/base/parse \
 	tests/unit/base/encode tests/unit/base/afile tests/unit/base/os tests/unit/base/secret \
-	tests/unit/base/log
+	tests/unit/base/log tests/unit/base/worker tests/unit/base/fault
 check_PROGRAMS += $(BASE_TESTS)
 tests_unit_base_err_LDADD = $(XP_LIBS)
 tests_unit_base_time_LDADD = $(XP_LIBS)
@@ -22,6 +25,8 @@ tests_unit_base_parse_LDADD = $(XP_LIBS)
 tests_unit_base_encode_LDADD = $(XP_LIBS)
 tests_unit_base_afile_LDADD = $(XP_LIBS)
 tests_unit_base_os_LDADD = $(XP_LIBS)
+tests_unit_base_worker_LDADD = $(XP_LIBS)
+tests_unit_base_fault_LDADD = $(XP_LIBS)
 tests_unit_base_secret_LDADD = $(XP_LIBS)
 tests_unit_base_log_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)

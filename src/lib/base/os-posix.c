@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -185,6 +186,11 @@ int xp_os_set_blocking(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
+int xp_os_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC);
+}
+
 void xp_os_pipe_grow(int fd, long size)
 {
 	struct stat st;
@@ -201,6 +207,101 @@ void xp_os_pipe_grow(int fd, long size)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)max);
 	if (f)
 		fclose(f);
+}
+
+void *xp_os_aligned_alloc(size_t align, size_t n)
+{
+	void *p = NULL;
+
+	return posix_memalign(&p, align, n) == 0 ? p : NULL;
+}
+
+void xp_os_aligned_free(void *p)
+{
+	free(p);
+}
+
+int xp_os_tmpfile(const char *dir)
+{
+	size_t n = strlen(dir);
+	char *tmpl;
+	int fd, saved;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (!(tmpl = malloc(n + sizeof "/xpseal.XXXXXX")))
+		return -1;
+	memcpy(tmpl, dir, n);
+	memcpy(tmpl + n, "/xpseal.XXXXXX", sizeof "/xpseal.XXXXXX");
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	saved = errno;
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	errno = saved;
+	return fd;
+}
+
+int xp_os_fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+int xp_os_glob(const char *pattern, char ***paths, size_t *n)
+{
+	glob_t g = {0};
+	int rc = glob(pattern, GLOB_NOSORT, NULL, &g), out = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (rc == GLOB_NOMATCH)
+		return 0;
+	if (rc != 0) {
+		globfree(&g);
+		errno = rc == GLOB_NOSPACE ? ENOMEM : EIO;
+		return -1;
+	}
+	if (!(*paths = calloc(g.gl_pathc, sizeof **paths)))
+		out = -1;
+	for (size_t i = 0; out == 0 && i < g.gl_pathc; i++)
+		if (!((*paths)[(*n)++] = strdup(g.gl_pathv[i])))
+			out = -1;
+	globfree(&g);
+	if (out) {
+		xp_os_glob_free(*paths, *n);
+		*paths = NULL;
+		*n = 0;
+		errno = ENOMEM;
+	}
+	return out;
+}
+
+void xp_os_glob_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+static void (*crash_fn)(const char *signame);
+
+static void on_crash(int sig)
+{
+	crash_fn(sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+}
+
+void xp_os_on_crash(void (*fn)(const char *signame))
+{
+	struct sigaction sa;
+
+	crash_fn = fn;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 FILE *xp_os_memstream(char **buf, size_t *len)

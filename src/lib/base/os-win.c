@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,10 +653,124 @@ int xp_os_set_blocking(int fd)
 	return 0;
 }
 
+int xp_os_pipe(int fds[2])
+{
+	return _pipe(fds, 65536, _O_BINARY | _O_NOINHERIT);
+}
+
 void xp_os_pipe_grow(int fd, long size)
 {
 	(void)fd;
 	(void)size;
+}
+
+void *xp_os_aligned_alloc(size_t align, size_t n)
+{
+	return _aligned_malloc(n, align);
+}
+
+void xp_os_aligned_free(void *p)
+{
+	_aligned_free(p);
+}
+
+int xp_os_tmpfile(const char *dir)
+{
+	char *tmpl = malloc(strlen(dir) + sizeof "/xpseal.XXXXXX");
+	wchar_t *w = NULL;
+	int fd = -1;
+
+	if (!tmpl)
+		return -1;
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		int r = make_unique(strcat(strcpy(tmpl, dir), "/xpseal.XXXXXX"), 0);
+
+		if (r >= 0)
+			_close(r); /* a name: reopened to be deleted when closed */
+		free(w);
+		w = r >= 0 ? wide(tmpl) : NULL;
+		if (!w)
+			break;
+		fd = _wopen(w, _O_RDWR | _O_BINARY | _O_NOINHERIT | _O_TEMPORARY,
+		            _S_IREAD | _S_IWRITE);
+		if (fd < 0)
+			_wunlink(w);
+	}
+	free(w);
+	free(tmpl);
+	return fd;
+}
+
+int xp_os_fd_open(int fd)
+{
+	return _get_osfhandle(fd) != -1;
+}
+
+int xp_os_glob(const char *pattern, char ***paths, size_t *n)
+{
+	const char *slash = strrchr(pattern, '/'), *bs = strrchr(pattern, '\\');
+	size_t dirlen =
+	        (bs > slash ? bs : slash) ? (size_t)((bs > slash ? bs : slash) - pattern + 1) : 0;
+	wchar_t *w = wide(pattern);
+	WIN32_FIND_DATAW fd;
+	HANDLE h;
+	int out = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (!w)
+		return -1;
+	h = FindFirstFileW(w, &fd);
+	free(w);
+	if (h == INVALID_HANDLE_VALUE)
+		return GetLastError() == ERROR_FILE_NOT_FOUND ||
+		                       GetLastError() == ERROR_PATH_NOT_FOUND
+		               ? 0
+		               : fail();
+	do {
+		char *name = narrow(fd.cFileName), *path, **np;
+
+		if (!name || !(np = realloc(*paths, (*n + 1) * sizeof **paths)) ||
+		    !(path = malloc(dirlen + strlen(name) + 1))) {
+			free(name);
+			out = -1;
+			break;
+		}
+		*paths = np;
+		memcpy(path, pattern, dirlen);
+		strcpy(path + dirlen, name);
+		free(name);
+		(*paths)[(*n)++] = path;
+	} while (FindNextFileW(h, &fd));
+	FindClose(h);
+	if (out) {
+		xp_os_glob_free(*paths, *n);
+		*paths = NULL;
+		*n = 0;
+		errno = ENOMEM;
+	}
+	return out;
+}
+
+void xp_os_glob_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+static void (*crash_fn)(const char *signame);
+
+static void on_crash(int sig)
+{
+	(void)sig;
+	crash_fn("an access violation");
+}
+
+void xp_os_on_crash(void (*fn)(const char *signame))
+{
+	crash_fn = fn;
+	signal(SIGSEGV, on_crash); /* msvcrt resets it to the default on delivery */
 }
 
 /* Where each open memory stream's text goes when it is closed. */

@@ -27,6 +27,10 @@
 #define O_DIRECTORY   0x01000000 /* a bit of no flag of Windows' C library */
 #define AT_FDCWD      (-100)
 #define XP_OS_DEVNULL "NUL"
+/* scandir(3) and alphasort(3), which mingw-w64's C library lacks (libc-win.c). */
+int alphasort(const struct dirent **a, const struct dirent **b);
+int scandir(const char *dir, struct dirent ***out, int (*keep)(const struct dirent *),
+            int (*cmp)(const struct dirent **, const struct dirent **));
 #else
 #define XP_OS_DEVNULL "/dev/null"
 #endif
@@ -132,6 +136,8 @@ int xp_os_owned(const char *path, const struct stat *st);
 char *xp_os_realpath(const char *path);
 /* Clears O_NONBLOCK on fd (Windows: nothing, it never is). */
 int xp_os_set_blocking(int fd);
+/* pipe2(2) with O_CLOEXEC: fds[0] reads what fds[1] writes; binary on Windows. */
+int xp_os_pipe(int fds[2]);
 /* When fd is a pipe, asks for size bytes of buffer (or the most allowed); Windows: nothing
  * (xp_pipe_grow in io.h says why). */
 void xp_os_pipe_grow(int fd, long size);
@@ -163,6 +169,23 @@ int xp_os_no_core(void);
  * logged on or not), EMSGSIZE when the line is longer than max bytes (Windows reads the rest
  * of the line all the same), EINTR (Windows) when Ctrl+C ended the read. */
 int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
+/* An open file that no name reaches and that is gone when closed, in dir: POSIX O_TMPFILE,
+ * else a mkstemp name unlinked at once; Windows a new file opened to be deleted on close. */
+int xp_os_tmpfile(const char *dir);
+/* Whether descriptor fd is open: 1 or 0. */
+int xp_os_fd_open(int fd);
+/* The paths that match pattern (glob(3); on Windows wildcards only in its last component),
+ * in *paths (n of them, malloc'd, xp_os_glob_free frees them): 0, with none when nothing
+ * matches; -1 with errno on failure. */
+int xp_os_glob(const char *pattern, char ***paths, size_t *n);
+void xp_os_glob_free(char **paths, size_t n);
+/* n bytes aligned to align (a power of two, a multiple of the pointer size): posix_memalign(3),
+ * Windows _aligned_malloc; NULL on failure. Freed by xp_os_aligned_free alone. */
+void *xp_os_aligned_alloc(size_t align, size_t n);
+void xp_os_aligned_free(void *p);
+/* fn(name of the signal) runs once when the process faults (SIGSEGV, SIGBUS; Windows an
+ * access violation), in a signal handler; the fault then recurs, unhandled. */
+void xp_os_on_crash(void (*fn)(const char *signame));
 /* syslog(3)'s priorities, for xp_os_log. */
 #define XP_LOG_ERR     3
 #define XP_LOG_WARNING 4

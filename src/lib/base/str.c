@@ -3,6 +3,7 @@
 #include "base/str.h"
 #include "base/encode.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,33 @@ char *xp_strndup(const char *s, size_t n)
 		d[len] = '\0';
 	}
 	return d;
+}
+
+char *xp_strcasestr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (;; hay++) {
+		size_t i = 0;
+
+		while (i < n && hay[i] &&
+		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return (char *)hay;
+		if (!*hay)
+			return NULL;
+	}
+}
+
+void *xp_memrchr(const void *s, int c, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s + n;
+
+	while (n--)
+		if (*--p == (unsigned char)c)
+			return (void *)p;
+	return NULL;
 }
 
 ssize_t xp_getline(char **line, size_t *cap, FILE *f)

@@ -15,6 +15,11 @@ char *xp_asprintf(const char *fmt, ...) __attribute__((format(XP_PRINTF, 1, 2)))
 /* strndup(3), which Windows lacks: at most n bytes of s in a fresh malloc'd string (NULL
  * when out of memory). */
 char *xp_strndup(const char *s, size_t n);
+/* strcasestr(3): the first place where needle occurs in hay, ASCII letters of either case
+ * alike; NULL when it does not. */
+char *xp_strcasestr(const char *hay, const char *needle);
+/* memrchr(3): the last byte c in the n bytes at s, or NULL. */
+void *xp_memrchr(const void *s, int c, size_t n);
 /* getline(3), which Windows lacks: reads a line and its '\n' into *line, grown with realloc
  * (the caller frees it, also after a failure); returns its length, or -1 at end of file or on
  * a read error (ferror) or out of memory (errno ENOMEM). A NUL byte is kept in the line. */

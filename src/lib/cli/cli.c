@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "base/err.h"
 #include "base/io.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 /* A connection string file is one line; anything this large is not one. */
 #define DSN_FILE_MAX 65536
 
-static __attribute__((format(printf, 1, 0))) void vsay(const char *fmt, va_list ap)
+static __attribute__((format(XP_PRINTF, 1, 0))) void vsay(const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", xp_progname);
 	vfprintf(stderr, fmt, ap);
@@ -109,19 +112,26 @@ int xp_cli_stdfds(struct xp_err *err)
 	int fd, got, rc = 0;
 
 	for (fd = STDIN_FILENO; fd <= STDERR_FILENO && rc == 0; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+		if (xp_os_fd_open(fd))
 			continue;
 		/* the lower ones are open, so open(2) gives this number */
-		got = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+		got = open(XP_OS_DEVNULL, fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
 		if (got < 0)
-			rc = xp_err_sys(err, XP_EFAIL, "/dev/null");
+			rc = xp_err_sys(err, XP_EFAIL, "%s", XP_OS_DEVNULL);
 		else if (got != fd)
 			rc = xp_err_set(err, XP_EFAIL,
 			                "standard stream %d closed and cannot be held", fd);
 		if (got >= 0 && got != fd)
 			close(got);
 	}
+	if (rc == 0 && xp_os_stdio_binary() != 0)
+		rc = xp_err_sys(err, XP_EFAIL, "standard streams");
 	return rc;
+}
+
+int xp_cli_args(int *argc, char ***argv, struct xp_err *err)
+{
+	return xp_os_args(argc, argv) != 0 ? xp_err_sys(err, XP_EFAIL, "arguments") : 0;
 }
 
 int xp_cli_stdio(const char *name)
@@ -140,7 +150,7 @@ int xp_cli_clear_output(const char *output, struct xp_err *err)
 void xp_cli_dsn_free(char *connstr)
 {
 	if (connstr) {
-		explicit_bzero(connstr, strlen(connstr));
+		sodium_memzero(connstr, strlen(connstr));
 		free(connstr);
 	}
 }
@@ -172,7 +182,7 @@ int xp_cli_dsn_file(const char *path, char **connstr, struct xp_err *err)
 	}
 	/* Only the first line counts; what follows is wiped. */
 	len = strcspn(buf, "\r\n");
-	explicit_bzero(buf + len, (size_t)n - len);
+	sodium_memzero(buf + len, (size_t)n - len);
 	if (len == 0) {
 		rc = xp_err_set(err, XP_EUSAGE, "%s: empty connection string", path);
 		goto out;
@@ -181,7 +191,7 @@ int xp_cli_dsn_file(const char *path, char **connstr, struct xp_err *err)
 	buf = NULL;
 out:
 	if (buf) {
-		explicit_bzero(buf, DSN_FILE_MAX + 2);
+		sodium_memzero(buf, DSN_FILE_MAX + 2);
 		free(buf);
 	}
 	close(fd);

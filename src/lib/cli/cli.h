@@ -12,11 +12,11 @@
 #include "base/err.h"
 
 /* Prints "tool: message" on stderr. */
-void xp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void xp_warn(const char *fmt, ...) __attribute__((format(XP_PRINTF, 1, 2)));
 /* Prints "tool: err->msg" on stderr and returns the exit status for err->code. */
 int xp_fail(const struct xp_err *err);
 /* Prints "tool: message" and a hint to run with --help; returns XP_EXIT_USAGE. */
-int xp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int xp_usage_error(const char *fmt, ...) __attribute__((format(XP_PRINTF, 1, 2)));
 
 /* The --version entry every tool's option table ends with (before its terminator); the value
  * is above any short option and any tool's own long-option values. */
@@ -44,6 +44,9 @@ int xp_cli_help(const char *text);
  * fails (EBADF) instead of the next file the tool opens taking its number: a backup would be
  * sealed from the tool's own temporary file, an opened one written into a spool file. */
 int xp_cli_stdfds(struct xp_err *err);
+/* The arguments as UTF-8 (Windows: as typed, not in the ANSI code page; base/os.h
+ * xp_os_args), before anything reads them. */
+int xp_cli_args(int *argc, char ***argv, struct xp_err *err);
 /* Called last in main: standard output flushed, and any write to it that failed, now or
  * earlier (a full disk, /dev/full, a closed pipe), is XP_EFAIL "standard output: REASON":
  * a report that was lost must not end with status 0. */

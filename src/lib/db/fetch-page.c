@@ -11,6 +11,7 @@
 
 #include "db/fetch-int.h"
 #include "base/err.h"
+#include "base/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static int split(const char *table, struct names *n)
 {
 	const char *dot = strchr(table, '.');
 
-	n->cat = dot ? strndup(table, (size_t)(dot - table)) : NULL;
+	n->cat = dot ? xp_strndup(table, (size_t)(dot - table)) : NULL;
 	n->table = dot ? dot + 1 : table;
 	return dot && !n->cat ? -1 : 0;
 }
@@ -316,7 +317,7 @@ static int seek_columns(struct xp_odbc_cursor *cur, long tcol, const size_t *key
 		s->col = tcol >= 0 ? (j ? key[j - 1] : (size_t)tcol) : key[j];
 		s->integer = cur->cb[s->col].cls == XP_CLASS_INT;
 		s->is_unsigned = s->integer && cur->cols[s->col].type_name &&
-		                 strcasestr(cur->cols[s->col].type_name, "unsigned") != NULL;
+		                 xp_strcasestr(cur->cols[s->col].type_name, "unsigned") != NULL;
 		/* the text form of a value is at most its bound width (UTF-8 of wide text:
 		 * 3 bytes for each 2-byte unit) */
 		s->cap = cur->cb[s->col].width * 2 + 1;

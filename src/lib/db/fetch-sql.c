@@ -5,6 +5,7 @@
 #include "db/fetch-int.h"
 #include "base/err.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/time.h"
 
 #include <errno.h>
@@ -174,7 +175,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	const char *sep;
 	size_t len = 0, nq = 0;
 	int ok = qk != NULL;
-	FILE *f = qk ? open_memstream(&sql, &len) : NULL;
+	FILE *f = qk ? xp_os_memstream(&sql, &len) : NULL;
 
 	if (!f) {
 		free(qk);
@@ -208,7 +209,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	for (size_t j = 0; ok && j < nkeys; j++)
 		ok &= (qk[nq++] = xp_odbc_quote_column(c, keys[j])) != NULL;
 	if (!q || !ok) {
-		fclose(f);
+		xp_os_memstream_close(f);
 		free(sql);
 		sql = NULL;
 		goto out;
@@ -216,17 +217,17 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	sep = put_scope(f, q, tc, w, tcls, literal);
 	if (scope) {
 		size_t slen = 0;
-		FILE *g = open_memstream(scope, &slen);
+		FILE *g = xp_os_memstream(scope, &slen);
 
 		if (g) {
 			fputs(put_scope(g, q, tc, w, tcls, literal), g);
-			if (fclose(g) != 0) {
+			if (xp_os_memstream_close(g) != 0) {
 				free(*scope);
 				*scope = NULL;
 			}
 		}
 		if (!*scope) {
-			fclose(f);
+			xp_os_memstream_close(f);
 			free(sql);
 			sql = NULL;
 			goto out;
@@ -242,7 +243,7 @@ char *xp_odbc_build_query(struct xp_odbc *c, const char *table, const struct xp_
 	} else if (tc) {
 		fprintf(f, " ORDER BY %s", tc);
 	}
-	if (fclose(f) != 0) {
+	if (xp_os_memstream_close(f) != 0) {
 		free(sql);
 		sql = NULL;
 	}
@@ -270,11 +271,11 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 	int rc = 0;
 
 	*rows = 0;
-	f = q && tc ? open_memstream(&sql, &len) : NULL;
+	f = q && tc ? xp_os_memstream(&sql, &len) : NULL;
 	if (f) {
 		fprintf(f, "SELECT COUNT(*), MIN(%s) FROM %s WHERE %s < ", tc, q, tc);
 		xp_odbc_put_bound(f, before, tcls, literal);
-		if (fclose(f) != 0) {
+		if (xp_os_memstream_close(f) != 0) {
 			free(sql);
 			sql = NULL;
 		}

@@ -3,11 +3,14 @@
 #include "db/fetch-int.h"
 #include "base/err.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/time.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Cursors: a table's rows fetched in row arrays (or value by value with SQLGetData) and
  * handed out as text fields in the dump's CSV form. */
@@ -313,7 +316,7 @@ static void put(const char *s)
 	(void)n;
 }
 
-static void on_crash(int sig)
+static void on_crash(const char *signame)
 {
 	const struct xp_odbc_cursor *cur = in_driver;
 
@@ -322,8 +325,9 @@ static void on_crash(int sig)
 	put(xp_progname);
 	put(": table ");
 	put(cur->table);
-	put(sig == SIGBUS ? ": the ODBC driver crashed (SIGBUS) while fetching"
-	                  : ": the ODBC driver crashed (SIGSEGV) while fetching");
+	put(": the ODBC driver crashed (");
+	put(signame);
+	put(") while fetching");
 	put("; was the connection lost?\n");
 	if (cur->c->on_crash)
 		cur->c->on_crash(cur->c->crash_arg);
@@ -333,17 +337,11 @@ static void on_crash(int sig)
 void xp_odbc_guard_crashes(void)
 {
 	static int done;
-	struct sigaction sa;
 
 	if (done)
 		return;
 	done = 1;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	xp_os_on_crash(on_crash);
 }
 
 /* Reads column i of the current row with SQLGetData, in pieces, into k->raw. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "db/load-int.h"
+#include "base/str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,8 +23,8 @@ int xp_load_effective_type(const struct xp_column *col)
 	    col->sql_type != SQL_NUMERIC && col->sql_type != SQL_DECIMAL)
 		return XP_LOAD_ANY_DECIMAL;
 	if (col->sql_type == SQL_TYPE_TIMESTAMP &&
-	    (strcasestr(tn, "timestamptz") || strcasestr(tn, "with time zone") ||
-	     strcasestr(tn, "datetimeoffset")))
+	    (xp_strcasestr(tn, "timestamptz") || xp_strcasestr(tn, "with time zone") ||
+	     xp_strcasestr(tn, "datetimeoffset")))
 		return SS_TIMESTAMPOFFSET;
 	return col->sql_type;
 }
@@ -86,7 +87,7 @@ int xp_load_unsigned(enum xp_dbms f, const struct xp_column *col)
 {
 	if (f == XP_DBMS_MSSQL && col->sql_type == SQL_TINYINT)
 		return 1;
-	return col->type_name && strcasestr(col->type_name, "unsigned") != NULL;
+	return col->type_name && xp_strcasestr(col->type_name, "unsigned") != NULL;
 }
 
 /* Integers keep their width where the target has it, and get the next wider type where it

@@ -11,6 +11,7 @@ tests_unit_db_profile_LDADD = $(XP_LIBS)
 tests_unit_db_odbc_LDADD = $(XP_LIBS)
 tests_unit_db_load_types_LDADD = $(XP_LIBS)
 TESTS += tests/unit/db/profile tests/unit/db/odbc tests/unit/db/load-types
+WINE_TESTS += tests/unit/db/profile tests/unit/db/odbc tests/unit/db/load-types
 
 # The ODBC fetch path against generated tables (plan, bulk rows, SQLGetData).
 TESTS += tests/cli/fetch-fuzz.sh

@@ -485,7 +485,7 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		if (xp_column_type_class(type) == XP_CLASS_INT && c->db->unsigned_flag &&
 		    SQL_SUCCEEDED(SQLColAttribute(st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
 		                                  NULL, 0, NULL, &uns)) &&
-		    uns == SQL_TRUE && !strcasestr((char *)tname, "unsigned"))
+		    uns == SQL_TRUE && !xp_strcasestr((char *)tname, "unsigned"))
 			cols[i].type_name = xp_asprintf("%s unsigned", (char *)tname);
 		else
 			cols[i].type_name = strdup((char *)tname);

@@ -66,7 +66,7 @@ char *xp_odbc_redact(const char *connstr);
 /* Records "WHAT: [SQLSTATE] driver message" from the first diagnostic record of handle h
  * (one line: newlines folded to spaces) and returns code. */
 int xp_odbc_error(struct xp_err *err, int code, SQLSMALLINT htype, SQLHANDLE h, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
+                  ...) __attribute__((format(XP_PRINTF, 5, 6)));
 
 /* A malloc'd, quoted identifier: each dot-separated part of name ("schema.table") wrapped in
  * the driver's quote char, embedded quote chars doubled. */

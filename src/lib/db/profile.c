@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "db/profile.h"
+#include "base/str.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -57,7 +58,7 @@ const struct xp_dbms_profile *xp_profile_dbms(const char *name)
 		id = XP_DBMS_SQLITE;
 	else if (strstr(name, "SQL Server"))
 		id = XP_DBMS_MSSQL;
-	else if (strcasestr(name, "MariaDB") || strcasestr(name, "MySQL"))
+	else if (xp_strcasestr(name, "MariaDB") || xp_strcasestr(name, "MySQL"))
 		id = XP_DBMS_MYSQL;
 	return &dbms[id];
 }

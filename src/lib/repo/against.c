@@ -3,6 +3,7 @@
 #include "repo/against.h"
 
 #include "base/err.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "db/fetch.h"
 #include "repo/range.h"
@@ -69,7 +70,7 @@ static int add(struct rows *r, const struct xp_field *f, const size_t *map, size
 		crypto_generichash_update(&h, (const uint8_t *)x->p, x->len);
 	}
 	crypto_generichash_final(&h, w->hash, ROW_HASH);
-	w->key = f[map[kc]].null ? strdup("NULL") : strndup(f[map[kc]].p, f[map[kc]].len);
+	w->key = f[map[kc]].null ? strdup("NULL") : xp_strndup(f[map[kc]].p, f[map[kc]].len);
 	if (!w->key)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (tc >= 0 && !f[tc].null && f[tc].len < sizeof t) {

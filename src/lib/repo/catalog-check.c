@@ -5,6 +5,7 @@
 #include "crypto/seal.h"
 #include "crypto/sign.h"
 #include "base/err.h"
+#include "base/os.h"
 #include "base/time.h"
 #include "base/io.h"
 #include "base/os.h"
@@ -57,7 +58,7 @@ struct rep {
 	int count;
 };
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(XP_PRINTF, 5, 6)))
 report(struct rep *r, int kind, const char *id, const char *path, const char *fmt, ...)
 {
 	struct xp_catalog_finding f;
@@ -115,7 +116,7 @@ static int exists(const char *path)
 {
 	struct stat st;
 
-	return lstat(path, &st) == 0;
+	return xp_os_lstat(path, &st) == 0;
 }
 
 static int filter_visible(const struct dirent *d)
@@ -231,7 +232,7 @@ static int listed(const struct check *c, const char *id)
 {
 	return xp_idset_has(&c->listed, id);
 }
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(XP_PRINTF, 5, 6)))
 defer(struct check *c, int kind, const char *id, const char *rel, const char *fmt, ...)
 {
 	struct later *grown = realloc(c->later, (c->nlater + 1) * sizeof *grown);

@@ -77,25 +77,25 @@ static int remove_leftovers(struct xp_op *op, int dfd, const char *id, struct xp
 	int fd, rc = 0;
 
 	snprintf(name, sizeof name, "%s.xps", id);
-	if (xp_op_find(op, id) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (xp_op_find(op, id) || xp_os_lstatat(dfd, name, &st) == 0)
 		return 0;
 	snprintf(name, sizeof name, "%s.xps.minisig", id);
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+	if (xp_os_unlinkat(dfd, name) < 0 && errno != ENOENT)
 		return xp_err_sys(err, XP_EFAIL, "%s: unlink", name);
 	snprintf(name, sizeof name, ".%s.xps.minisig.tmp.", id);
 	plen = strlen(name);
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
+	fd = xp_os_openat(dfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0 || !(d = xp_os_fdopendir(fd))) {
 		rc = xp_err_sys(err, XP_EFAIL, "data/%.2s", id);
 		if (fd >= 0)
 			close(fd);
 		return rc;
 	}
 	while (rc == 0 && (e = readdir(d)))
-		if (strncmp(e->d_name, name, plen) == 0 && unlinkat(dfd, e->d_name, 0) < 0 &&
+		if (strncmp(e->d_name, name, plen) == 0 && xp_os_unlinkat(dfd, e->d_name) < 0 &&
 		    errno != ENOENT)
 			rc = xp_err_sys(err, XP_EFAIL, "%s: unlink", e->d_name);
-	closedir(d);
+	xp_os_closedir(d);
 	if (rc == 0)
 		rc = xp_vault_destroy(&op->vault, id, NULL, NULL, NULL, err);
 	return rc;

@@ -7,9 +7,9 @@
 #include "repo/vault.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/os.h"
 #include "base/str.h"
 
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +21,13 @@ static int seal_running(const struct xp_op *op, const char *id)
 	char sub[3] = {id[0], id[1], '\0'};
 	char *dir = xp_repo_data_sub(op->repo, sub);
 	char *pattern = dir ? xp_asprintf("%s/.%s.xps.tmp.*", dir, id) : NULL;
-	glob_t g = {0};
+	char **paths = NULL;
+	size_t n = 0;
 	int running;
 
 	/* out of memory: take it as running, the next change tries again */
-	running = !pattern || glob(pattern, GLOB_NOSORT, NULL, &g) == 0;
-	globfree(&g);
+	running = !pattern || (xp_os_glob(pattern, &paths, &n) == 0 && n > 0);
+	xp_os_glob_free(paths, n);
 	free(pattern);
 	free(dir);
 	return running;

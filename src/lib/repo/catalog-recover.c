@@ -9,6 +9,8 @@
 #include "base/err.h"
 #include "base/io.h"
 #include "base/fault.h"
+#include "base/os.h"
+#include "base/str.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -326,7 +328,7 @@ int xp_op_destroy_key(struct xp_op *op, const char *id, int *destroyed, size_t *
 static int fsync_parent(const char *path, struct xp_err *err)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
+	char *dir = xp_strndup(path, slash ? (size_t)(slash - path) : 0);
 	struct stat st;
 	int rc = 0;
 
@@ -608,7 +610,7 @@ static int fix_signature(struct xp_op *op, struct xp_err *err)
 		goto out;
 	if (text && xp_sign_verify_buffer_pub(text, len, sig, &op->pub, &ignored) == 0) {
 		xp_fault_point("recover: install signature");
-		if (rename(npath, spath) < 0) {
+		if (xp_os_replace(npath, spath) < 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
 			goto out;
 		}

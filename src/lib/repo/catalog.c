@@ -6,6 +6,7 @@
 #include "repo/repo.h"
 #include "crypto/sign.h"
 #include "base/err.h"
+#include "base/os.h"
 #include "base/time.h"
 #include "base/io.h"
 #include "base/afile.h"
@@ -43,17 +44,17 @@ static int lock_mode(const char *repo, int how, struct xp_catalog_lock *lock, st
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	/* A reader needs no write access: it opens without creating, and where no writer has
 	 * ever made the lock file there is nothing to wait for. */
-	if (how & LOCK_SH)
+	if (how & XP_LOCK_SH)
 		rc = xp_repo_open(repo, path, O_RDONLY, 0, &lock->fd, err);
 	else
 		rc = xp_repo_open(repo, path, O_RDWR | O_CREAT, 0600, &lock->fd, err);
-	if (rc == XP_ENOENT && (how & LOCK_SH))
+	if (rc == XP_ENOENT && (how & XP_LOCK_SH))
 		rc = 0;
 	if (rc)
 		goto out;
 	if (lock->fd < 0)
 		goto out;
-	while (flock(lock->fd, how) < 0) {
+	while (xp_os_lock(lock->fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK)
@@ -72,17 +73,17 @@ out:
 
 int xp_catalog_lock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err)
 {
-	return lock_mode(repo, LOCK_EX, lock, err);
+	return lock_mode(repo, XP_LOCK_EX, lock, err);
 }
 
 int xp_catalog_trylock(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err)
 {
-	return lock_mode(repo, LOCK_EX | LOCK_NB, lock, err);
+	return lock_mode(repo, XP_LOCK_EX | XP_LOCK_NB, lock, err);
 }
 
 int xp_catalog_lock_shared(const char *repo, struct xp_catalog_lock *lock, struct xp_err *err)
 {
-	return lock_mode(repo, LOCK_SH, lock, err);
+	return lock_mode(repo, XP_LOCK_SH, lock, err);
 }
 
 void xp_catalog_unlock(struct xp_catalog_lock *lock)
@@ -524,7 +525,7 @@ int xp_catalog_write(struct xp_op *op, struct xp_err *err)
 	if (rc)
 		goto out;
 	xp_fault_point("catalog: install signature");
-	if (rename(npath, spath) < 0) {
+	if (xp_os_replace(npath, spath) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", spath);
 		goto out;
 	}

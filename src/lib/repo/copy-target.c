@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -19,6 +18,7 @@
 #include "repo/copy-int.h"
 #include "base/fault.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/str.h"
 
 static int rel_ok(const char *rel)
@@ -80,7 +80,7 @@ static int dir_of(const struct xp_copy_target *t, const char *rel, int create, i
 	*dfd = -1;
 	if (create && xp_mkdirs(t->where, 0700, err) != 0)
 		return err->code;
-	fd = open(t->where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = xp_os_open(t->where, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "copy %s: %s",
 		                  t->name, t->where);
@@ -91,11 +91,11 @@ static int dir_of(const struct xp_copy_target *t, const char *rel, int create, i
 		}
 		memcpy(part, p, (size_t)(slash - p));
 		part[slash - p] = '\0';
-		if (create && mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
+		if (create && xp_os_mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, part);
 			goto out;
 		}
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = xp_os_openat(fd, part, O_RDONLY | O_DIRECTORY, 0);
 		if (next < 0) {
 			rc = xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL,
 			                "copy %s: %s/%.*s (not a directory, or a link)", t->name,
@@ -119,7 +119,7 @@ out:
 static int dir_walk(const struct xp_copy_target *t, int dfd, const char *rel,
                     struct xp_ct_listing *l, struct xp_err *err)
 {
-	DIR *d = fdopendir(dfd);
+	DIR *d = xp_os_fdopendir(dfd);
 	struct dirent *de;
 	struct stat st;
 	char *path = NULL;
@@ -138,11 +138,10 @@ static int dir_walk(const struct xp_copy_target *t, int dfd, const char *rel,
 			rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 			break;
 		}
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (xp_os_lstatat(xp_os_dirfd(d), de->d_name, &st) != 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, path);
 		} else if (S_ISDIR(st.st_mode)) {
-			sub = openat(dirfd(d), de->d_name,
-			             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			sub = xp_os_openat(xp_os_dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY, 0);
 			rc = sub < 0 ? xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name,
 			                          t->where, path)
 			             : dir_walk(t, sub, path, l, err);
@@ -153,13 +152,13 @@ static int dir_walk(const struct xp_copy_target *t, int dfd, const char *rel,
 	if (rc == 0 && errno)
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 	free(path);
-	closedir(d);
+	xp_os_closedir(d);
 	return rc;
 }
 
 static int dir_list(const struct xp_copy_target *t, struct xp_ct_listing *l, struct xp_err *err)
 {
-	int fd = open(t->where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = xp_os_open(t->where, O_RDONLY | O_DIRECTORY, 0);
 
 	if (fd < 0 && errno == ENOENT)
 		return 0;
@@ -293,7 +292,7 @@ int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out
 	int rc = 0, k = 0, direct = out >= 0 && is_direct(out);
 
 	*size = 0;
-	if (posix_memalign((void **)&buf, DIRECT_ALIGN, 2 * (size_t)XP_CT_BUF) != 0)
+	if (!(buf = xp_os_aligned_alloc(DIRECT_ALIGN, 2 * (size_t)XP_CT_BUF)))
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.cv, NULL);
@@ -319,7 +318,7 @@ int xp_ct_pump(const struct xp_copy_target *t, int fd, const char *path, int out
 out:
 	pthread_cond_destroy(&x.cv);
 	pthread_mutex_destroy(&x.mu);
-	free(buf);
+	xp_os_aligned_free(buf);
 	return rc;
 }
 
@@ -365,11 +364,11 @@ int xp_ct_stage(const struct xp_copy_target *t, int fd, const char *path, const 
 	s->base = (size_t)(base - rel);
 	/* A temp file a killed run left (or anything planted at its name: a link) goes first: it
 	 * never had the final name, and the new one is made afresh, never opened through a link. */
-	if (unlinkat(s->dfd, s->tmp, 0) != 0 && errno != ENOENT) {
+	if (xp_os_unlinkat(s->dfd, s->tmp) != 0 && errno != ENOENT) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;
 	}
-	s->fd = openat(s->dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	s->fd = xp_os_openat(s->dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (s->fd < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
 		goto out;
@@ -392,7 +391,7 @@ void xp_ct_unstage(struct xp_ct_staged *s)
 {
 	if (s->fd >= 0) {
 		close(s->fd);
-		(void)unlinkat(s->dfd, s->tmp, 0);
+		(void)xp_os_unlinkat(s->dfd, s->tmp);
 	}
 	if (s->dfd >= 0)
 		close(s->dfd);
@@ -419,8 +418,8 @@ int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t 
 		if (v[i].fd < 0)
 			continue;
 		xp_fault_point("copy-before-fsync");
-		if (fsync(v[i].fd) != 0 ||
-		    renameat(v[i].dfd, v[i].tmp, v[i].dfd, v[i].rel + v[i].base) != 0) {
+		if (xp_os_fsync(v[i].fd) != 0 ||
+		    xp_os_renameat(v[i].dfd, v[i].tmp, v[i].rel + v[i].base) != 0) {
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where,
 			                v[i].rel);
 		} else {
@@ -430,7 +429,7 @@ int xp_ct_commit(const struct xp_copy_target *t, struct xp_ct_staged *v, size_t 
 	}
 	/* The renames are on disk before the caller records anything: one fsync per directory. */
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (v[i].dfd >= 0 && !dir_seen(v, i) && fsync(v[i].dfd) != 0)
+		if (v[i].dfd >= 0 && !dir_seen(v, i) && xp_os_fsync_dirfd(v[i].dfd) != 0)
 			rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, t->where);
 	for (size_t i = 0; i < n; i++)
 		xp_ct_unstage(&v[i]);
@@ -459,7 +458,7 @@ static int dir_hash(const struct xp_copy_target *t, const char *rel, uint8_t *ha
 	rc = dir_of(t, rel, 0, &dfd, &base, err);
 	if (rc)
 		return rc;
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = xp_os_openat(dfd, base, O_RDONLY | O_NONBLOCK, 0);
 	close(dfd);
 	if (fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "copy %s: %s/%s",
@@ -481,9 +480,9 @@ static int dir_remove(const struct xp_copy_target *t, const char *rel, struct xp
 		return 0;
 	if (rc)
 		return rc;
-	if (unlinkat(dfd, base, 0) != 0 && errno != ENOENT)
+	if (xp_os_unlinkat(dfd, base) != 0 && errno != ENOENT)
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s/%s", t->name, t->where, rel);
-	else if (fsync(dfd) != 0)
+	else if (xp_os_fsync_dirfd(dfd) != 0)
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s", t->name, t->where);
 	close(dfd);
 	return rc;

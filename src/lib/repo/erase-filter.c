@@ -5,13 +5,13 @@
 #include "crypto/secret.h"
 #include "stream/dump.h"
 #include "base/err.h"
+#include "base/io.h"
+#include "base/os.h"
+#include "base/worker.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -196,36 +196,49 @@ out:
 	return rc;
 }
 
-/* In the child: fn writes onto out; its error goes to errfd as "CODE MESSAGE". */
-static void produce(xp_erase_producer_fn *fn, void *ctx, int out, int errfd)
-{
-	struct xp_err e = {0, ""};
-	int rc;
+/* The producer's: fn writing onto out, its error to errfd. */
+struct producer {
+	xp_erase_producer_fn *fn;
+	void *ctx;
+	int out, errfd;
+};
 
-	signal(SIGPIPE, SIG_DFL);
-	rc = fn(ctx, out, &e);
-	if (rc)
-		dprintf(errfd, "%d %s", -rc, e.msg);
-	_exit(rc ? 1 : 0);
+/* In the child: fn writes onto out; its error goes to errfd as "CODE MESSAGE". */
+static int produce(void *arg)
+{
+	struct producer *p = arg;
+	struct xp_err e = {0, ""};
+	char msg[sizeof e.msg + 16];
+	int rc, n, saved;
+
+	rc = p->fn(p->ctx, p->out, &e);
+	saved = errno; /* a write to a closed pipe (EPIPE) is how it ended */
+	close(p->out);
+	if (rc && (n = snprintf(msg, sizeof msg, "%d %s", -rc, e.msg)) > 0)
+		(void)xp_write_all(p->errfd, msg,
+		                   (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, NULL);
+	close(p->errfd);
+	errno = saved;
+	return rc ? 1 : 0;
 }
 
 /* Waits for the producer and returns its failure, if any; 1 when it ended on a closed pipe. */
-static int reap(pid_t pid, int errfd, struct xp_err *err)
+static int reap(struct xp_worker *wk, int errfd, struct xp_err *err)
 {
+	struct xp_worker_end end;
 	char msg[600];
 	ssize_t k, got = 0;
-	int status = 0, code = 0, off = 0;
+	int code = 0, off = 0;
 
 	while ((size_t)got < sizeof msg - 1 &&
 	       ((k = read(errfd, msg + got, sizeof msg - 1 - (size_t)got)) > 0 ||
 	        (k < 0 && errno == EINTR)))
 		got += k > 0 ? k : 0;
 	msg[got] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	xp_worker_wait(wk, &end);
+	if (!end.signal && end.status == 0)
 		return 0;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE)
+	if (end.pipe)
 		return 1;
 	if (sscanf(msg, "%d %n", &code, &off) == 1 && off > 0)
 		return xp_err_set(err, -code, "%s", msg + off);
@@ -242,29 +255,30 @@ static int piped(xp_erase_producer_fn *fn, void *ctx, consumer_fn *use, void *uc
 {
 	struct xp_err perr = {0, ""};
 	int data[2] = {-1, -1}, ep[2] = {-1, -1}, rc, prc;
-	pid_t pid = -1;
+	struct producer p = {fn, ctx, -1, -1};
+	struct xp_worker *wk = NULL;
 
-	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+	if (xp_os_pipe(data) < 0 || xp_os_pipe(ep) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
-	if ((pid = fork()) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "fork");
-		goto out;
+	p.out = data[1];
+	p.errfd = ep[1];
+	{
+		struct xp_worker_fd fds[] = {{data[1], XP_FD_GIVEN},
+		                             {ep[1], XP_FD_GIVEN},
+		                             {data[0], XP_FD_CALLERS},
+		                             {ep[0], XP_FD_CALLERS}};
+
+		if ((rc = xp_worker_start(&wk, produce, &p, fds, 4, 0, err)) != 0)
+			goto out;
 	}
-	if (pid == 0) {
-		close(data[0]);
-		close(ep[0]);
-		produce(fn, ctx, data[1], ep[1]);
-	}
-	close(data[1]);
-	close(ep[1]);
-	data[1] = ep[1] = -1;
+	data[1] = ep[1] = -1; /* the producer's */
 	rc = use(uctx, data[0], err);
 	/* a producer still writing ends on EPIPE */
 	close(data[0]);
 	data[0] = -1;
-	prc = reap(pid, ep[0], &perr);
+	prc = reap(wk, ep[0], &perr);
 	if (prc == 1 && rc == 0 && !early_ok)
 		rc = xp_err_set(err, XP_EFAIL, "the stream to filter ended early");
 	else if (prc < 0) {

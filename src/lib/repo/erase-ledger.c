@@ -8,6 +8,7 @@
 #include "crypto/sign.h"
 #include "base/encode.h"
 #include "base/err.h"
+#include "base/str.h"
 #include "base/time.h"
 
 #include <stdio.h>
@@ -83,7 +84,7 @@ static int split(const char *s, char sep, char ***out, size_t *n)
 		const char *q = strchr(p, sep);
 		size_t len = q ? (size_t)(q - p) : strlen(p);
 
-		if (!((*out)[(*n)++] = strndup(p, len)))
+		if (!((*out)[(*n)++] = xp_strndup(p, len)))
 			return -1;
 		if (!q)
 			return 0;

@@ -10,14 +10,13 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/io.h"
+#include "base/os.h"
+#include "base/worker.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* What the filtering child reports back: its status and counts, then its message. */
@@ -35,34 +34,38 @@ struct rewrite {
 	struct xp_seal_info *info;
 	struct xp_erase_counts *c;
 	struct xp_dump_tap *tap;
-	pid_t pid;
-	int res;       /* the child's result pipe, -1 once read */
-	int collected; /* the child's result is in c / cerr */
+	struct xp_worker *child;
+	int csfd, cout, cres; /* the child's: the old backup, its stream, its result */
+	int res;              /* the child's result pipe, -1 once read */
+	int collected;        /* the child's result is in c / cerr */
 	int crc;
 	struct xp_err cerr;
 	int nothing; /* no row covered: the seal is discarded, and that is no failure */
 	int intent;  /* "erasing" is journaled */
 };
 
-/* In the child: filter the old backup onto out, then report on res. */
-static void filter_child(struct rewrite *w, int sfd, int out, int res)
+/* In the child (it only reads w): filter the old backup onto cout, then report on cres. */
+static int filter_child(void *arg)
 {
+	const struct rewrite *w = arg;
 	struct xp_erase_counts c = {0};
 	struct xp_err err = {0, ""};
 	struct result r = {0, 0};
 	int rc;
 
-	signal(SIGPIPE, SIG_DFL);
-	rc = xp_erase_open(w->repo, sfd, w->e->id, w->o->sk, w->o->vault, w->l, out,
+	rc = xp_erase_open(w->repo, w->csfd, w->e->id, w->o->sk, w->o->vault, w->l, w->cout,
 	                   "the rewritten stream", &c, &err);
-	close(out);
+	close(w->cout);
+	close(w->csfd);
 	r.code = rc;
 	r.total = c.total;
-	if (xp_write_all(res, &r, sizeof r, NULL) == 0 && c.rows)
-		(void)xp_write_all(res, c.rows, w->l->n * sizeof *c.rows, NULL);
+	if (xp_write_all(w->cres, &r, sizeof r, NULL) == 0 && c.rows)
+		(void)xp_write_all(w->cres, c.rows, w->l->n * sizeof *c.rows, NULL);
 	if (rc)
-		(void)xp_write_all(res, err.msg, strlen(err.msg), NULL);
-	_exit(rc ? 1 : 0);
+		(void)xp_write_all(w->cres, err.msg, strlen(err.msg), NULL);
+	close(w->cres);
+	xp_erase_counts_free(&c);
+	return rc ? 1 : 0;
 }
 
 /* Reads the child's report and reaps it (once). */
@@ -70,8 +73,8 @@ static int collect(struct rewrite *w)
 {
 	struct result r = {0, 0};
 	size_t nrows = w->l->n * sizeof *w->c->rows;
+	struct xp_worker_end end;
 	ssize_t got;
-	int status = 0;
 
 	if (w->collected)
 		return w->crc;
@@ -87,8 +90,9 @@ static int collect(struct rewrite *w)
 	}
 	close(w->res);
 	w->res = -1;
-	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (w->child) /* its result says how it ended */
+		xp_worker_wait(w->child, &end);
+	w->child = NULL;
 	if (!w->c->rows)
 		w->crc = xp_err_set(&w->cerr, XP_ENOMEM, "out of memory");
 	else if (got != (ssize_t)sizeof r)
@@ -179,20 +183,24 @@ static int start(struct rewrite *w, int *in, struct xp_err *err)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	if ((rc = xp_seal_fetch(w->repo, path, w->e->id, w->o->signer, &sfd, err)) != 0)
 		goto out;
-	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0) {
+	if (xp_os_pipe(data) < 0 || xp_os_pipe(res) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
-	fflush(NULL); /* the child must not write this process's buffered output again */
-	if ((w->pid = fork()) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "fork");
-		goto out;
+	w->csfd = sfd;
+	w->cout = data[1];
+	w->cres = res[1];
+	{
+		struct xp_worker_fd fds[] = {{sfd, XP_FD_GIVEN},
+		                             {data[1], XP_FD_GIVEN},
+		                             {res[1], XP_FD_GIVEN},
+		                             {data[0], XP_FD_CALLERS},
+		                             {res[0], XP_FD_CALLERS}};
+
+		if ((rc = xp_worker_start(&w->child, filter_child, w, fds, 5, 0, err)) != 0)
+			goto out;
 	}
-	if (w->pid == 0) {
-		close(data[0]);
-		close(res[0]);
-		filter_child(w, sfd, data[1], res[1]);
-	}
+	sfd = data[1] = res[1] = -1; /* the child's */
 	*in = data[0];
 	w->res = res[0];
 	data[0] = res[0] = -1;
@@ -214,8 +222,7 @@ int xp_erase_rewrite(const char *repo, const struct xp_catalog_entry *e,
                      char new_id[33], struct xp_erase_counts *c, struct xp_err *err)
 {
 	struct xp_seal_info info;
-	struct rewrite w = {
-	        .repo = repo, .e = e, .l = l, .o = o, .info = &info, .c = c, .pid = -1, .res = -1};
+	struct rewrite w = {.repo = repo, .e = e, .l = l, .o = o, .info = &info, .c = c, .res = -1};
 	struct xp_seal_backup_opts so = {.key = o->key,
 	                                 .key_id = o->key_id,
 	                                 .shreddable = e->shreddable ? 1 : -1,

@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/time.h"
 
 #include <fcntl.h>
@@ -86,7 +87,7 @@ static int format_line(const struct xp_erase_entry *e, const uint8_t prev[32],
 	char t[XP_TIME_LEN], hex[2 * XP_ERASE_HASH_LEN + 1], sig[XP_SIGN_RECORD_LEN + 1];
 	char *buf = NULL;
 	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f = xp_os_memstream(&buf, &size);
 	int rc = 0;
 
 	if (!f)
@@ -110,7 +111,7 @@ static int format_line(const struct xp_erase_entry *e, const uint8_t prev[32],
 	}
 	xp_hex(prev, 32, hex);
 	fprintf(f, "%s\t%s\t%s\t", e->niv ? "" : "-", e->reason, hex);
-	if (fclose(f) != 0 || !buf) {
+	if (xp_os_memstream_close(f) != 0 || !buf) {
 		free(buf);
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
@@ -212,7 +213,7 @@ int xp_erase_record(const char *repo, const struct xp_signkey *k, const struct x
 	xp_erase_line_hash(line, strlen(line) - 1, e->hash);
 	if ((rc = xp_write_all(fd, line, strlen(line), err)) != 0)
 		goto out;
-	if (fsync(fd) != 0) {
+	if (xp_os_fsync(fd) != 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
 		goto out;
 	}

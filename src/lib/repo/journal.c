@@ -4,6 +4,7 @@
 #include "repo/repo.h"
 #include "crypto/sign.h"
 #include "base/err.h"
+#include "base/os.h"
 #include "base/time.h"
 #include "base/io.h"
 #include "base/fault.h"
@@ -52,7 +53,7 @@ static int event_line(char *line, size_t len, size_t no, struct xp_jstate *st,
 		tabs += line[i] == '\t';
 	if (tabs == JOURNAL_NF - 1 && !in_prefix && t && t->pub) {
 		/* len, not the string: a NUL byte in the line must not move the field */
-		char *last = memrchr(line, '\t', len);
+		char *last = xp_memrchr(line, '\t', len);
 
 		sig_ok = xp_sign_record_check(t->pub, line, (size_t)(last - line), last + 1) == 0;
 	}
@@ -168,7 +169,7 @@ static int cut_torn_tail(const char *repo, const char *path, size_t keep, struct
 	if (rc)
 		return rc;
 	xp_fault_point("journal: cut torn line");
-	if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0)
+	if (ftruncate(fd, (off_t)keep) < 0 || xp_os_fsync(fd) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: cutting a torn last line", path);
 	close(fd);
 	return rc;
@@ -193,7 +194,7 @@ int xp_journal_scan(const char *repo, int repair, const struct xp_jtrust *trust,
 	if (rc || !buf)
 		goto out;
 	if (len > 0 && buf[len - 1] != '\n') {
-		end = memrchr(buf, '\n', len);
+		end = xp_memrchr(buf, '\n', len);
 		st->cut = len - (end ? (size_t)(end - buf) + 1 : 0);
 		len -= st->cut;
 		if (repair) {
@@ -312,14 +313,14 @@ int xp_journal_put_lines(const char *repo, struct xp_jstate *st, const struct xp
 		xp_err_prefix(err, "%s", path);
 	} else {
 		xp_fault_point("journal: fsync");
-		if (fsync(fd) < 0)
+		if (xp_os_fsync(fd) < 0)
 			rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
 	}
 	if (rc) {
 		/* A full disk can take part of the lines: a torn line, which checks report.
 		 * Cutting back needs no space; if even that fails, the next change cuts it. */
 		if (ftruncate(fd, was.st_size) == 0)
-			(void)fsync(fd);
+			(void)xp_os_fsync(fd);
 		goto out;
 	}
 	if (st->empty) {

@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/io.h"
 #include "base/fault.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ int xp_keys_rotate_pending(const char *repo, struct xp_err *err)
 
 	if (!path)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (lstat(path, &st) == 0)
+	if (xp_os_lstat(path, &st) == 0)
 		rc = 1;
 	else if (errno == ENOENT)
 		rc = 0;
@@ -79,7 +80,8 @@ int xp_keys_rotate_unlock(const char *repo, const char *pw, size_t pwlen,
 	rc = xp_keys_load_file(repo, "repo.pub.new", pk, NULL, err);
 	/* Without repo.key.new, the commit put it in place already. */
 	if (rc == 0)
-		rc = xp_keys_unlock_file(repo, lstat(path, &st) == 0 ? "repo.key.new" : "repo.key",
+		rc = xp_keys_unlock_file(repo,
+		                         xp_os_lstat(path, &st) == 0 ? "repo.key.new" : "repo.key",
 		                         pk, pw, pwlen, sk, b, NULL, err);
 	free(path);
 	return rc;
@@ -96,14 +98,14 @@ int xp_keys_rotate_commit(const char *repo, struct xp_err *err)
 		goto out;
 	}
 	xp_fault_point("rename");
-	if (rename(keynew, key) != 0 && errno != ENOENT) {
+	if (xp_os_replace(keynew, key) != 0 && errno != ENOENT) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", keynew);
 		goto out;
 	}
 	if ((rc = xp_fsync_dir(key, err)) != 0)
 		goto out;
 	xp_fault_point("rename");
-	if (rename(pubnew, pub) != 0) {
+	if (xp_os_replace(pubnew, pub) != 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", pubnew);
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include "base/io.h"
 #include "base/afile.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <dirent.h>
@@ -68,8 +69,8 @@ const char *xp_keys_default_signing_key(void)
 	home = getenv("HOME");
 	if (env && *env)
 		snprintf(path, sizeof path, "%s", env);
-	else if (geteuid() == 0 || !home || !*home)
-		snprintf(path, sizeof path, "/var/lib/xpbackup/signer.key");
+	else if (xp_os_privileged() || !home || !*home)
+		snprintf(path, sizeof path, "%s/signer.key", xp_os_system_state_dir());
 	else
 		snprintf(path, sizeof path, "%s/.config/xpbackup/signer.key", home);
 	return path;
@@ -589,7 +590,7 @@ int xp_keys_init(const char *repo, const char *pw, size_t pwlen, const char *sig
 		goto out;
 	}
 	/* repo.pub is written last, so a crash part-way leaves a directory init may redo. */
-	if (lstat(pubpath, &st) == 0) {
+	if (xp_os_lstat(pubpath, &st) == 0) {
 		rc = xp_err_set(err, XP_EFAIL, "%s: already a repository", repo);
 		goto out;
 	}

@@ -45,12 +45,19 @@ EXTRA_DIST += tests/cli/attack-files.sh
 # (copy-ops.c), checking them (copy-check.c), a directory or an rclone remote as a target.
 src_lib_libxp_a_SOURCES += src/lib/repo/copy.c src/lib/repo/copy.h src/lib/repo/copy-int.h \
 	src/lib/repo/copy-ops.c src/lib/repo/copy-check.c src/lib/repo/copy-target.c \
-	src/lib/repo/copy-batch.c src/lib/repo/copy-rclone.c
+	src/lib/repo/copy-batch.c
+# rclone runs as a subprocess; on Windows the tools start no program yet (README.md, Windows).
+if WINDOWS
+src_lib_libxp_a_SOURCES += src/lib/repo/copy-rclone-none.c
+else
+src_lib_libxp_a_SOURCES += src/lib/repo/copy-rclone.c
+endif
 
 # Partitions: the next window, continuity, retention by window start (pure logic).
 check_PROGRAMS += tests/unit/repo/partition
 tests_unit_repo_partition_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/partition
+WINE_TESTS += tests/unit/repo/partition
 
 # The key vault: where shreddable backups' keys live, its copies, shredding them everywhere.
 TESTS += tests/cli/vault-shred.sh tests/cli/vault-copies.sh tests/cli/vault-migrate.sh \

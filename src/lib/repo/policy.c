@@ -1,4 +1,6 @@
 /* Retention decisions: see policy.h for the semantics. */
+#include "config.h"
+
 #include "repo/policy.h"
 #include "base/err.h"
 #include "base/time.h"
@@ -105,7 +107,7 @@ void xp_policy_duration_format(int64_t s, char *buf, size_t len)
 }
 
 /* Appends to a reason; snprintf truncates safely when the buffer is full. */
-static __attribute__((format(printf, 2, 3))) void add(char *reason, const char *fmt, ...)
+static __attribute__((format(XP_PRINTF, 2, 3))) void add(char *reason, const char *fmt, ...)
 {
 	size_t used = strlen(reason);
 	va_list ap;
@@ -118,7 +120,8 @@ static __attribute__((format(printf, 2, 3))) void add(char *reason, const char *
 }
 
 /* Appends one space-separated word group to buf (len bytes), cutting at the end. */
-static __attribute__((format(printf, 3, 4))) void word(char *buf, size_t len, const char *fmt, ...)
+static __attribute__((format(XP_PRINTF, 3, 4))) void word(char *buf, size_t len, const char *fmt,
+                                                          ...)
 {
 	size_t used = strlen(buf);
 	va_list ap;

@@ -3,19 +3,19 @@
 #include "repo/range.h"
 
 #include "base/err.h"
+#include "base/io.h"
+#include "base/os.h"
 #include "base/time.h"
+#include "base/worker.h"
 #include "repo/partition.h"
 #include "repo/repo.h"
 #include "repo/seal-repo.h"
 #include "stream/dump.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 void xp_range_cover_describe(const struct xp_range *r, const struct xp_range_cover *c, char *buf,
@@ -95,18 +95,32 @@ int xp_range_select(const struct xp_range *r, size_t **idx, size_t *n, struct xp
 	return rc;
 }
 
-/* In the child: decrypts the checked copy fd of id onto out; the error goes to errfd as
- * "CODE MESSAGE". Never returns. */
-static void produce(const char *repo, const uint8_t *sk, const char *id, int fd, int out, int errfd)
-{
-	struct xp_err e = {0, ""};
-	int rc;
+/* What the child needs, its own until xp_range_close_backup (a thread on Windows outlives
+ * xp_range_open_backup's frame): the caller's repository and key, and three descriptors. */
+struct xp_range_job {
+	const char *repo;
+	const uint8_t *sk;
+	char id[64];
+	int fd, out, errfd;
+};
 
-	signal(SIGPIPE, SIG_DFL);
-	rc = xp_seal_restore_key(repo, fd, id, sk, NULL, out, NULL, &e);
-	if (rc)
-		dprintf(errfd, "%d %s", -rc, e.msg);
-	_exit(rc ? 1 : 0);
+/* In the child: decrypts the checked copy fd of id onto out; the error goes to errfd as
+ * "CODE MESSAGE". */
+static int produce(void *arg)
+{
+	struct xp_range_job *j = arg;
+	struct xp_err e = {0, ""};
+	char msg[sizeof e.msg + 16];
+	int rc, n;
+
+	rc = xp_seal_restore_key(j->repo, j->fd, j->id, j->sk, NULL, j->out, NULL, &e);
+	close(j->out);
+	close(j->fd);
+	if (rc && (n = snprintf(msg, sizeof msg, "%d %s", -rc, e.msg)) > 0)
+		(void)xp_write_all(j->errfd, msg,
+		                   (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, NULL);
+	close(j->errfd);
+	return rc ? 1 : 0;
 }
 
 int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
@@ -115,10 +129,11 @@ int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
 {
 	char *path = NULL;
 	int sfd = -1, data[2] = {-1, -1}, ep[2] = {-1, -1}, rc;
-	pid_t pid;
+	struct xp_range_job *j = NULL;
 
 	*fd = -1;
-	p->pid = -1;
+	p->worker = NULL;
+	p->job = NULL;
 	p->errfd = -1;
 	if (e->state == XP_CATALOG_SHREDDED)
 		return xp_err_set(err, XP_EFAIL, "%s: shredded: its rows cannot be opened", e->id);
@@ -128,26 +143,35 @@ int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
 	rc = xp_seal_fetch(repo, path, e->id, signer, &sfd, err);
 	if (rc)
 		goto out;
-	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+	if (xp_os_pipe(data) < 0 || xp_os_pipe(ep) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "fork");
+	if (!(j = calloc(1, sizeof *j))) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (pid == 0) {
-		close(data[0]);
-		close(ep[0]);
-		produce(repo, sk, e->id, sfd, data[1], ep[1]);
+	*j = (struct xp_range_job){repo, sk, "", sfd, data[1], ep[1]};
+	snprintf(j->id, sizeof j->id, "%s", e->id);
+	{
+		struct xp_worker_fd fds[] = {{sfd, XP_FD_GIVEN},
+		                             {data[1], XP_FD_GIVEN},
+		                             {ep[1], XP_FD_GIVEN},
+		                             {data[0], XP_FD_CALLERS},
+		                             {ep[0], XP_FD_CALLERS}};
+
+		if ((rc = xp_worker_start(&p->worker, produce, j, fds, 5, 0, err)) != 0)
+			goto out;
 	}
-	p->pid = pid;
+	sfd = data[1] = ep[1] = -1; /* the child's */
+	p->job = j;
+	j = NULL;
 	*fd = data[0];
 	data[0] = -1;
 	p->errfd = ep[0];
 	ep[0] = -1;
 out:
+	free(j);
 	for (int k = 0; k < 2; k++) {
 		if (data[k] >= 0)
 			close(data[k]);
@@ -162,13 +186,14 @@ out:
 
 int xp_range_close_backup(struct xp_range_proc *p, int fd, const char *id, struct xp_err *err)
 {
+	struct xp_worker_end end;
 	char msg[600];
 	ssize_t k, got = 0;
-	int status = 0, code = 0, off = 0;
+	int code = 0, off = 0;
 
 	if (fd >= 0)
 		close(fd);
-	if (p->pid < 0)
+	if (!p->worker)
 		return 0;
 	while ((size_t)got < sizeof msg - 1 &&
 	       ((k = read(p->errfd, msg + got, sizeof msg - 1 - (size_t)got)) > 0 ||
@@ -177,10 +202,11 @@ int xp_range_close_backup(struct xp_range_proc *p, int fd, const char *id, struc
 	msg[got] = '\0';
 	close(p->errfd);
 	p->errfd = -1;
-	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	p->pid = -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	xp_worker_wait(p->worker, &end);
+	p->worker = NULL;
+	free(p->job);
+	p->job = NULL;
+	if (!end.signal && end.status == 0)
 		return 0;
 	if (sscanf(msg, "%d %n", &code, &off) == 1 && off > 0)
 		return xp_err_set(err, -code, "%s", msg + off);
@@ -215,7 +241,7 @@ int xp_range_write(const struct xp_range *r, const size_t *idx, size_t n,
                    const struct xp_sign_pub *signer, const uint8_t *sk, int out,
                    const char *outname, struct xp_err *err)
 {
-	struct writer w = {r, idx, signer, sk, {-1, -1}};
+	struct writer w = {r, idx, signer, sk, {NULL, -1, NULL}};
 
 	if (n == 0)
 		return xp_err_set(err, XP_ENOENT, "%s: no partition to open", r->repo);

@@ -52,10 +52,14 @@ int xp_range_write(const struct xp_range *r, const size_t *idx, size_t n,
                    const char *outname, struct xp_err *err);
 
 /* One backup of the catalog opened as a stream to read: checked against signer
- * (xp_seal_fetch), decrypted by a child process into a pipe whose read end is *fd. */
+ * (xp_seal_fetch), decrypted by a child (a worker, base/worker.h: a process, or a thread on
+ * Windows) into a pipe whose read end is *fd. */
+struct xp_worker;
+struct xp_range_job;
 struct xp_range_proc {
-	int pid;   /* the child */
-	int errfd; /* brings back its error */
+	struct xp_worker *worker; /* the child, NULL when none runs */
+	int errfd;                /* brings back its error */
+	struct xp_range_job *job; /* what it was given */
 };
 int xp_range_open_backup(const char *repo, const struct xp_catalog_entry *e,
                          const struct xp_sign_pub *signer, const uint8_t *sk, int *fd,

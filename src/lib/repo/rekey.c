@@ -16,11 +16,11 @@
 #include "base/afile.h"
 #include "base/fault.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,15 +52,16 @@ struct files {
 static int remove_temps(const char *base, const char *dir, const char *name, struct xp_err *err)
 {
 	char *pattern = xp_asprintf("%s/.%s.tmp.*", dir, name);
-	glob_t g = {0};
+	char **paths = NULL;
+	size_t n = 0;
 	int rc = 0;
 
 	if (!pattern)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-			rc = xp_repo_unlink(base, g.gl_pathv[i], err);
-	globfree(&g);
+	if (xp_os_glob(pattern, &paths, &n) == 0)
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = xp_repo_unlink(base, paths[i], err);
+	xp_os_glob_free(paths, n);
 	free(pattern);
 	return rc;
 }
@@ -96,10 +97,10 @@ static int finish_rename(const char *from, const char *to, struct xp_err *err)
 {
 	struct stat st;
 
-	if (lstat(from, &st) != 0)
+	if (xp_os_lstat(from, &st) != 0)
 		return errno == ENOENT ? 0 : xp_err_sys(err, XP_EFAIL, "%s", from);
 	xp_fault_point("rename");
-	if (rename(from, to) != 0)
+	if (xp_os_replace(from, to) != 0)
 		return xp_err_sys(err, XP_EFAIL, "%s", from);
 	return xp_fsync_dir(to, err);
 }

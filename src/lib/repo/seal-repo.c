@@ -107,7 +107,7 @@ static int backup_paths(struct backup_files *f, const char *repo, const char *id
 static int make_dir(const char *repo, char *dir, struct xp_err *err)
 {
 	char *slash = dir ? strrchr(dir, '/') : NULL;
-	char *parent = slash ? strndup(dir, (size_t)(slash - dir)) : NULL;
+	char *parent = slash ? xp_strndup(dir, (size_t)(slash - dir)) : NULL;
 	DIR *d = NULL;
 	int rc;
 
@@ -134,7 +134,7 @@ int xp_seal_temp_open(const char *repo, struct xp_afile *af, const char *xps, st
 	if (rc)
 		return rc;
 	rc = xp_afile_open(af, xps, 0600, err);
-	if (rc == 0 && flock(af->fd, LOCK_EX | LOCK_NB) < 0)
+	if (rc == 0 && xp_os_lock(af->fd, XP_LOCK_EX | XP_LOCK_NB) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s: lock", xps);
 	xp_catalog_unlock(&lock);
 	return rc;
@@ -284,23 +284,15 @@ int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct
 static int spool_open(struct xp_err *err)
 {
 	const char *dir = getenv("TMPDIR");
-	char *tmpl;
 	int fd;
 
 	if (!dir || !*dir)
+		dir = getenv("TEMP"); /* Windows' */
+	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	tmpl = xp_asprintf("%s/xpseal.XXXXXX", dir);
-	if (!tmpl)
-		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	fd = mkostemp(tmpl, O_CLOEXEC);
+	fd = xp_os_tmpfile(dir);
 	if (fd < 0)
-		fd = xp_err_sys(err, XP_EFAIL, "%s", tmpl);
-	else
-		unlink(tmpl);
-	free(tmpl);
+		fd = xp_err_sys(err, XP_EFAIL, "%s: a temporary file", dir);
 	return fd;
 }
 

@@ -9,6 +9,7 @@
 #include "base/io.h"
 #include "base/afile.h"
 #include "base/encode.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -186,7 +187,7 @@ static int find_path_pin(const char *repo, struct found *f, struct xp_err *err)
 	size_t len = 0;
 	int rc;
 
-	f->real = realpath(repo, NULL);
+	f->real = xp_os_realpath(repo);
 	if (!f->real)
 		return xp_err_sys(err, XP_EFAIL, "%s", repo);
 	(void)crypto_generichash(h, sizeof h, (const uint8_t *)f->real, strlen(f->real), NULL, 0);
@@ -440,7 +441,7 @@ int xp_trust_seen(const char *repo, const struct xp_trust *t, struct xp_err *err
 	if (!lockpath)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+	if (fd < 0 || xp_os_lock(fd, XP_LOCK_EX) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", lockpath);
 		goto out;
 	}

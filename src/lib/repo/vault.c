@@ -166,7 +166,7 @@ static int shred_file(const char *base, const char *path, int *existed, struct x
 	if (rc)
 		goto out;
 	xp_fault_point("shred: fsync key");
-	if (fsync(fd) < 0) {
+	if (xp_os_fsync(fd) < 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s: fsync", path);
 		goto out;
 	}
@@ -351,7 +351,8 @@ static int make_host(const struct xp_vault *v, const struct place *host, struct 
 
 	if (rc == 0)
 		rc = reach(host, err);
-	if (rc == 0 && lstat(v->dir, &st) == 0 && (st.st_mode & 077) && chmod(v->dir, 0700) < 0)
+	if (rc == 0 && xp_os_lstat(v->dir, &st) == 0 && (st.st_mode & 077) &&
+	    chmod(v->dir, 0700) < 0)
 		rc = xp_err_sys(err, XP_EFAIL, "%s", v->dir);
 	return rc;
 }
@@ -435,7 +436,7 @@ static int write_copies(const struct xp_vault *v, struct xp_err *err)
 
 int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err)
 {
-	char *real = realpath(dir, NULL);
+	char *real = xp_os_realpath(dir);
 	struct place p = {0}, host = {0};
 	struct stat st;
 	char **grown;
@@ -462,7 +463,7 @@ int xp_vault_add(struct xp_vault *v, const char *dir, struct xp_err *err)
 	real = NULL;
 	if ((rc = copy_place(v, v->ncopies - 1, &p, err)) != 0)
 		goto out;
-	if (mkdir(p.dir, 0700) < 0 && errno != EEXIST) {
+	if (xp_os_mkdir(p.dir, 0700) < 0 && errno != EEXIST) {
 		rc = xp_err_sys(err, XP_EFAIL, "%s", p.dir);
 		goto out;
 	}
@@ -478,7 +479,7 @@ out:
 
 int xp_vault_remove(struct xp_vault *v, const char *dir, struct xp_err *err)
 {
-	char *real = realpath(dir, NULL);
+	char *real = xp_os_realpath(dir);
 	size_t i;
 
 	for (i = 0; i < v->ncopies; i++)

@@ -16,6 +16,7 @@
 #include "repo/vault.h"
 #include "base/err.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -300,7 +301,7 @@ static int source_start(struct source *s, const struct xp_verify_keys *k, int fd
 	memset(s, 0, sizeof *s);
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return xp_err_sys(err, XP_EFAIL, "%s", path);
-	if (pipe2(p, O_CLOEXEC) != 0)
+	if (xp_os_pipe(p) != 0)
 		return xp_err_sys(err, XP_EFAIL, "pipe");
 	s->op = (struct opener){.in_fd = fd, .out_fd = p[1], .vk = k};
 	xp_sign_init(&s->op.hash);
@@ -391,7 +392,7 @@ int xp_verify_deep(const struct xp_verify_keys *k, const char *path, const char 
 	rc = read_signature(path, &sig, err);
 	if (rc)
 		goto out;
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	if (xp_os_pipe(p) != 0) {
 		rc = xp_err_sys(err, XP_EFAIL, "pipe");
 		goto out;
 	}
@@ -593,7 +594,7 @@ int xp_verify_drill(const struct xp_verify_keys *k, const char *path, const char
 		goto out;
 	lfd = rfd;
 	/* through the ledger, as a restore: a thread filters between the opener and the loader */
-	if (f.key && pipe2(p, O_CLOEXEC) == 0) {
+	if (f.key && xp_os_pipe(p) == 0) {
 		f.in = rfd;
 		f.out = p[1];
 		lfd = p[0];

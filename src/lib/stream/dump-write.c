@@ -4,40 +4,38 @@
 #include "base/err.h"
 #include "base/time.h"
 #include "base/io.h"
+#include "base/worker.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* The writer: a pax tar of MANIFEST, the tables' CSV chunks and SUMMARY. */
 
-/* The chunks go to a child process, which writes the tar entries and hashes them while this
- * process fetches: a process, not a thread, because drivers lock a mutex on every call
- * (SQLite several per value), and glibc makes those locks cheap only in a process with one
- * thread.
+/* The chunks go to a child (a worker, base/worker.h), which writes the tar entries and hashes
+ * them while this process fetches: on POSIX a process, not a thread, because drivers lock a
+ * mutex on every call (SQLite several per value), and glibc makes those locks cheap only in a
+ * process with one thread; on Windows, which has no fork, a thread. The child therefore keeps
+ * its own state (struct child) and only reads the manifest's table names.
  *
  * Chunks are filled in SLOTS buffers of shared memory, taken in turn: one is filled while
  * the child writes the other. A chunk that outgrows its slot (a row longer than the
- * chunk size) is filled in private memory and sent through the socket pair instead.
+ * chunk size) is filled in private memory and sent through the channel instead.
  * Messages, parent to child: M_CHUNK (in a slot, or followed by its bytes), M_END when no
  * chunk follows, M_SUMMARY with the SUMMARY text. Notes, child to parent: N_FREED when a
  * slot's chunk is written; N_REPLY to M_END (followed by the tables' BLAKE2b) and to
  * M_SUMMARY, or at once on a failure (then followed by the error), after which the child
- * exits. A parent that closes the socket without M_SUMMARY abandons the stream: the child
- * exits without the end-of-archive blocks. */
+ * exits. A parent that closes the channel without M_SUMMARY abandons the stream: the child
+ * ends without the end-of-archive blocks. */
 #define SLOTS  2
 #define INLINE UINT32_MAX   /* the chunk's bytes follow its message */
-#define PIECE  (256 * 1024) /* bytes the child reads from the socket at a time */
+#define PIECE  (256 * 1024) /* bytes the child reads from the channel at a time */
 /* The child writes the tar in blocks of BLOCK bytes, one write each (tar's 10240-byte records
  * cost a write and a wake-up of the reader per 10 KiB). A block is whole records and the last
  * is padded to a record, so the stream's bytes are those of 10240-byte records. */
@@ -63,11 +61,11 @@ struct note {
 };
 
 struct xp_dump_writer {
-	struct archive *a; /* the child's */
 	int fd;
 	const char *fdname;
-	int werrno; /* errno of a failed write, for the message */
 	struct xp_manifest *m;
+	char *manifest; /* MANIFEST's text, formatted before the child starts */
+	size_t manifest_len;
 	size_t chunk_size;
 	char *shm; /* SLOTS slots of slotcap bytes, shared with the child */
 	size_t slotcap;
@@ -79,19 +77,29 @@ struct xp_dump_writer {
 	size_t cur; /* table being written */
 	int open;   /* table cur has started */
 	uint64_t rows, bytes;
-	unsigned sent, freed; /* chunks sent in slots, and written by the child */
-	pid_t child;
-	int sock;                   /* the parent's end of the socket pair, -1 when closed */
-	int ended;                  /* the child has ended, or failed: ask nothing more of it */
-	crypto_generichash_state h; /* the child's: the current table's */
+	unsigned sent, freed;    /* chunks sent in slots, and written by the child */
+	struct xp_worker *child; /* NULL once waited for */
+	struct xp_chan chan;     /* the parent's end of the channel, -1 when closed */
+	struct xp_chan cchan;    /* the child's end */
+	int ended;               /* the child has ended, or failed: ask nothing more of it */
+};
+
+/* What the child has of its own; w it only reads (fd, fdname, the tables' names, shm). */
+struct child {
+	const struct xp_dump_writer *w;
+	struct archive *a;
+	char *buf;                  /* PIECE bytes read from the channel */
+	int werrno;                 /* errno of a failed write, for the message */
+	crypto_generichash_state h; /* the current table's */
+	uint8_t (*hash)[32];        /* per table: its CSV's BLAKE2b */
 };
 
 static la_ssize_t write_cb(struct archive *a, void *arg, const void *buf, size_t n)
 {
-	struct xp_dump_writer *w = arg;
+	struct child *w = arg;
 	struct xp_err e;
 
-	if (xp_write_all(w->fd, buf, n, &e)) {
+	if (xp_write_all(w->w->fd, buf, n, &e)) {
 		w->werrno = errno ? errno : EIO;
 		archive_set_error(a, w->werrno, "write failed");
 		return -1;
@@ -99,37 +107,20 @@ static la_ssize_t write_cb(struct archive *a, void *arg, const void *buf, size_t
 	return (la_ssize_t)n;
 }
 
-static int arch_err(struct xp_dump_writer *w, struct xp_err *err, const char *what)
+static int arch_err(struct child *w, struct xp_err *err, const char *what)
 {
 	if (w->werrno)
-		return xp_err_set(err, XP_EFAIL, "%s: write: %s", w->fdname, strerror(w->werrno));
+		return xp_err_set(err, XP_EFAIL, "%s: write: %s", w->w->fdname,
+		                  strerror(w->werrno));
 	return xp_err_set(err, XP_EFAIL, "%s: %s", what, archive_error_string(w->a));
 }
 
-static int send_all(int sock, const void *buf, size_t len)
+static int recv_all(const struct xp_chan *c, void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(sock, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return xp_read_full(c->rd, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
-static int recv_all(int sock, void *buf, size_t len)
-{
-	return xp_read_full(sock, buf, len) == (ssize_t)len ? 0 : -1;
-}
-
-static int put_data(struct xp_dump_writer *w, const char *name, const char *p, size_t n,
-                    struct xp_err *err)
+static int put_data(struct child *w, const char *name, const char *p, size_t n, struct xp_err *err)
 {
 	while (n) {
 		la_ssize_t k = archive_write_data(w->a, p, n);
@@ -142,10 +133,10 @@ static int put_data(struct xp_dump_writer *w, const char *name, const char *p, s
 	return 0;
 }
 
-/* An entry of len bytes from data, or from the socket when data is NULL; hashed when hash
+/* An entry of len bytes from data, or from the channel when data is NULL; hashed when hash
  * is set. */
-static int write_entry(struct xp_dump_writer *w, const char *name, const char *data, size_t len,
-                       int hash, int sock, struct xp_err *err)
+static int write_entry(struct child *w, const char *name, const char *data, size_t len, int hash,
+                       const struct xp_chan *c, struct xp_err *err)
 {
 	struct archive_entry *e = archive_entry_new();
 	int rc = 0;
@@ -156,7 +147,7 @@ static int write_entry(struct xp_dump_writer *w, const char *name, const char *d
 	archive_entry_set_size(e, (la_int64_t)len);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
-	archive_entry_set_mtime(e, (time_t)w->m->started, 0);
+	archive_entry_set_mtime(e, (time_t)w->w->m->started, 0);
 	if (archive_write_header(w->a, e) != ARCHIVE_OK) {
 		rc = arch_err(w, err, name);
 		goto out;
@@ -169,7 +160,7 @@ static int write_entry(struct xp_dump_writer *w, const char *name, const char *d
 	while (!data && !rc && len) {
 		size_t piece = len < PIECE ? len : PIECE;
 
-		if (recv_all(sock, w->buf, piece)) {
+		if (recv_all(c, w->buf, piece)) {
 			rc = xp_err_set(err, XP_EFAIL, "%s: the dump ended early", name);
 			break;
 		}
@@ -185,46 +176,40 @@ out:
 	return rc;
 }
 
-static int child_chunk(struct xp_dump_writer *w, int sock, const struct msg *mg, struct xp_err *err)
+static int child_chunk(struct child *w, const struct xp_chan *c, const struct msg *mg,
+                       struct xp_err *err)
 {
-	struct xp_dump_table *t;
+	const struct xp_dump_table *t;
 	char name[64 + 4096];
 	int rc;
 
-	if (mg->table >= w->m->ntables ||
-	    (mg->slot != INLINE && (mg->slot >= SLOTS || mg->len > w->slotcap)))
+	if (mg->table >= w->w->m->ntables ||
+	    (mg->slot != INLINE && (mg->slot >= SLOTS || mg->len > w->w->slotcap)))
 		return xp_err_set(err, XP_EFAIL, "dump: a chunk out of range");
-	t = &w->m->tables[mg->table];
+	t = &w->w->m->tables[mg->table];
 	if (mg->chunk == 1)
-		crypto_generichash_init(&w->h, NULL, 0, sizeof t->blake2b);
+		crypto_generichash_init(&w->h, NULL, 0, sizeof w->hash[0]);
 	if ((size_t)snprintf(name, sizeof name, "%s/%06" PRIu32 ".csv", t->name, mg->chunk) >=
 	    sizeof name)
 		return xp_err_set(err, XP_EUSAGE, "table %s: name too long", t->name);
-	rc = write_entry(w, name, mg->slot == INLINE ? NULL : w->shm + mg->slot * w->slotcap,
-	                 mg->len, 1, sock, err);
+	rc = write_entry(w, name, mg->slot == INLINE ? NULL : w->w->shm + mg->slot * w->w->slotcap,
+	                 mg->len, 1, c, err);
 	if (!rc && mg->last)
-		crypto_generichash_final(&w->h, t->blake2b, sizeof t->blake2b);
+		crypto_generichash_final(&w->h, w->hash[mg->table], sizeof w->hash[0]);
 	return rc;
 }
 
-/* The child: MANIFEST, then what the parent sends; never returns. */
-static void child_main(struct xp_dump_writer *w, int sock)
+/* The child's loop: MANIFEST, then what the parent sends; 1 when the parent abandons the
+ * stream or goes, and on a failure, which it reports first. */
+static int child_run(struct child *w, const struct xp_chan *c)
 {
+	const struct xp_manifest *m = w->w->m;
 	struct note nt = {N_REPLY, 0};
 	struct xp_err err = {0};
 	struct msg mg;
 	char *text = NULL;
-	size_t len = 0;
 
-	/* the parent's handlers (and their clean-up) are the parent's */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	/* a reader that has gone is a failed write, reported, not a silent death */
-	signal(SIGPIPE, SIG_IGN);
-	w->buf = malloc(PIECE);
-	w->a = archive_write_new();
-	if (!w->buf || !w->a) {
+	if (!w->buf || !w->a || !w->hash) {
 		nt.rc = xp_err_set(&err, XP_ENOMEM, "out of memory");
 		goto reply;
 	}
@@ -235,60 +220,83 @@ static void child_main(struct xp_dump_writer *w, int sock)
 		nt.rc = arch_err(w, &err, "archive");
 		goto reply;
 	}
-	nt.rc = xp_manifest_format(w->m, &text, &len, &err);
-	if (!nt.rc)
-		nt.rc = write_entry(w, "MANIFEST", text, len, 0, -1, &err);
-	free(text);
+	nt.rc = write_entry(w, "MANIFEST", w->w->manifest, w->w->manifest_len, 0, NULL, &err);
 	while (!nt.rc) {
-		if (recv_all(sock, &mg, sizeof mg))
-			_exit(1); /* abandoned */
+		if (recv_all(c, &mg, sizeof mg))
+			return 1; /* abandoned */
 		if (mg.kind == M_CHUNK) {
 			struct note freed = {N_FREED, 0};
 
-			nt.rc = child_chunk(w, sock, &mg, &err);
-			if (!nt.rc && mg.slot != INLINE && send_all(sock, &freed, sizeof freed))
-				_exit(1);
+			nt.rc = child_chunk(w, c, &mg, &err);
+			if (!nt.rc && mg.slot != INLINE && xp_chan_send(c, &freed, sizeof freed))
+				return 1;
 			continue;
 		}
 		if (mg.kind == M_END) {
-			if (send_all(sock, &nt, sizeof nt))
-				_exit(1);
-			for (size_t i = 0; i < w->m->ntables; i++)
-				if (send_all(sock, w->m->tables[i].blake2b,
-				             sizeof w->m->tables[i].blake2b))
-					_exit(1);
+			if (xp_chan_send(c, &nt, sizeof nt) ||
+			    xp_chan_send(c, w->hash, m->ntables * sizeof w->hash[0]))
+				return 1;
 			continue;
 		}
 		if (mg.kind != M_SUMMARY || mg.len > ((size_t)1 << 30) ||
-		    !(text = malloc(mg.len ? mg.len : 1)) || recv_all(sock, text, mg.len))
-			_exit(1);
-		nt.rc = write_entry(w, "SUMMARY", text, mg.len, 0, -1, &err);
+		    !(text = malloc(mg.len ? mg.len : 1)) || recv_all(c, text, mg.len)) {
+			free(text);
+			return 1;
+		}
+		nt.rc = write_entry(w, "SUMMARY", text, mg.len, 0, NULL, &err);
+		free(text);
 		if (!nt.rc && archive_write_close(w->a) != ARCHIVE_OK)
 			nt.rc = arch_err(w, &err, "archive");
 		break;
 	}
 reply:
-	if (!send_all(sock, &nt, sizeof nt) && nt.rc)
-		send_all(sock, &err, sizeof err);
-	_exit(nt.rc ? 1 : 0);
+	if (!xp_chan_send(c, &nt, sizeof nt) && nt.rc)
+		xp_chan_send(c, &err, sizeof err);
+	return nt.rc ? 1 : 0;
+}
+
+/* The child (the worker's function); it owns its end of the channel. */
+static int child_main(void *arg)
+{
+	const struct xp_dump_writer *pw = arg;
+	struct xp_chan c = pw->cchan;
+	struct child w = {pw, NULL, NULL, 0, {{0}}, NULL};
+	int rc;
+
+	w.buf = malloc(PIECE);
+	w.a = archive_write_new();
+	w.hash = calloc(pw->m->ntables ? pw->m->ntables : 1, sizeof *w.hash);
+	rc = child_run(&w, &c);
+	if (w.a)
+		archive_write_free(w.a);
+	free(w.hash);
+	free(w.buf);
+	xp_chan_close(&c);
+	return rc;
+}
+
+/* Waits for the child, once. */
+static void reap(struct xp_dump_writer *w, struct xp_worker_end *end)
+{
+	struct xp_worker_end none = {0, 0, 0};
+
+	*end = none;
+	if (w->child)
+		xp_worker_wait(w->child, end);
+	w->child = NULL;
 }
 
 /* The child has gone without a reply: how it ended. */
 static int gone(struct xp_dump_writer *w, struct xp_err *err)
 {
-	int st = 0;
+	struct xp_worker_end end;
 
 	w->ended = 1;
-	if (w->sock >= 0) {
-		close(w->sock);
-		w->sock = -1;
-	}
-	while (w->child > 0 && waitpid(w->child, &st, 0) < 0 && errno == EINTR)
-		;
-	w->child = -1;
-	if (WIFSIGNALED(st))
+	xp_chan_close(&w->chan);
+	reap(w, &end);
+	if (end.signal)
 		return xp_err_set(err, XP_EFAIL, "dump: the writer process was killed by signal %d",
-		                  WTERMSIG(st));
+		                  end.signal);
 	return xp_err_set(err, XP_EFAIL, "dump: the writer process ended");
 }
 
@@ -302,7 +310,7 @@ static int get_note(struct xp_dump_writer *w, int want, struct xp_err *err)
 	for (;;) {
 		if (w->ended)
 			return gone(w, err);
-		if (recv_all(w->sock, &nt, sizeof nt))
+		if (recv_all(&w->chan, &nt, sizeof nt))
 			return gone(w, err);
 		if (nt.kind == N_FREED) {
 			w->freed++;
@@ -313,7 +321,7 @@ static int get_note(struct xp_dump_writer *w, int want, struct xp_err *err)
 		if (!nt.rc)
 			return 0;
 		w->ended = 1;
-		if (recv_all(w->sock, &e, sizeof e))
+		if (recv_all(&w->chan, &e, sizeof e))
 			return gone(w, err);
 		e.msg[sizeof e.msg - 1] = '\0';
 		if (err)
@@ -329,7 +337,7 @@ static int send_msg(struct xp_dump_writer *w, const struct msg *mg, const char *
 {
 	if (w->ended)
 		return gone(w, err);
-	if (send_all(w->sock, mg, sizeof *mg) || (data && send_all(w->sock, data, len))) {
+	if (xp_chan_send(&w->chan, mg, sizeof *mg) || (data && xp_chan_send(&w->chan, data, len))) {
 		int rc = get_note(w, N_REPLY, err);
 
 		return rc ? rc : gone(w, err);
@@ -434,33 +442,12 @@ static int table_end(struct xp_dump_writer *w, struct xp_err *err)
 	return rc;
 }
 
-/* In the forked writer: every descriptor but the standard three, the output a and the
- * socket b is closed. A descriptor of the parent left open here (the write end of a pipe
- * another thread of the parent reads, say) would keep that pipe from ever reaching its end. */
-static void close_others(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-#ifdef HAVE_CLOSE_RANGE
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
-#else
-	long max = sysconf(_SC_OPEN_MAX);
-
-	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-		if (fd != lo && fd != hi)
-			close(fd);
-#endif
-}
-
 int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
                         struct xp_manifest *m, size_t chunk_size, struct xp_err *err)
 {
 	struct xp_dump_writer *w = calloc(1, sizeof *w);
-	long page = sysconf(_SC_PAGESIZE);
-	int sv[2] = {-1, -1};
+	struct xp_worker_fd fds[5];
+	size_t nfds = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -468,8 +455,7 @@ int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
 		free(w);
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	}
-	w->sock = -1;
-	w->child = -1;
+	w->chan.rd = w->chan.wr = w->cchan.rd = w->cchan.wr = -1;
 	w->fd = fd;
 	w->fdname = fdname ? fdname : "standard output";
 	w->m = m;
@@ -486,39 +472,37 @@ int xp_dump_writer_open(struct xp_dump_writer **out, int fd, const char *fdname,
 		t->chunks = 0;
 		t->has_time = 0;
 	}
-	/* room for a full chunk and the row that overflows it, for most rows */
-	page = page > 0 ? page : 4096;
-	w->slotcap = (w->chunk_size + 65536 + (size_t)page - 1) / (size_t)page * (size_t)page;
-	w->shm = mmap(NULL, SLOTS * w->slotcap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	              -1, 0);
-	if (w->shm == MAP_FAILED) {
-		w->shm = NULL;
+	/* room for a full chunk and the row that overflows it, for most rows, in whole pages */
+	w->slotcap = (w->chunk_size + 65536 + 4095) / 4096 * 4096;
+	w->shm = xp_worker_shm(SLOTS * w->slotcap);
+	if (!w->shm) {
 		rc = xp_err_sys(err, XP_ENOMEM, "dump buffers");
 		goto out;
 	}
+	if ((rc = xp_manifest_format(m, &w->manifest, &w->manifest_len, err)) != 0)
+		goto out;
 	xp_pipe_grow(fd);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "socketpair");
+	if ((rc = xp_chan_open(&w->chan, &w->cchan, err)) != 0)
+		goto out;
+	/* the output, the child's end of the channel; the parent's end it must not hold (a
+	 * descriptor of the parent left open in a process, the write end of a pipe another thread
+	 * of the parent reads, say, would keep that pipe from ever reaching its end) */
+	fds[nfds++] = (struct xp_worker_fd){fd, XP_FD_SHARED};
+	fds[nfds++] = (struct xp_worker_fd){w->cchan.rd, XP_FD_GIVEN};
+	if (w->cchan.wr != w->cchan.rd)
+		fds[nfds++] = (struct xp_worker_fd){w->cchan.wr, XP_FD_GIVEN};
+	fds[nfds++] = (struct xp_worker_fd){w->chan.rd, XP_FD_CALLERS};
+	if (w->chan.wr != w->chan.rd)
+		fds[nfds++] = (struct xp_worker_fd){w->chan.wr, XP_FD_CALLERS};
+	rc = xp_worker_start(&w->child, child_main, w, fds, nfds,
+	                     XP_WORKER_CLOSE_OTHERS | XP_WORKER_OWN_SIGNALS | XP_WORKER_PIPE_FAILS,
+	                     err);
+	if (rc) {
+		xp_chan_close(&w->cchan);
 		goto out;
 	}
-	fflush(NULL);
-	w->child = fork();
-	if (w->child < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "fork");
-		goto out;
-	}
-	if (w->child == 0) {
-		close_others(w->fd, sv[1]);
-		child_main(w, sv[1]);
-	}
-	w->sock = sv[0];
-	sv[0] = -1;
-	rc = take_slot(w, err);
+	rc = take_slot(w, err); /* from here on cchan is the child's */
 out:
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
 	if (rc) {
 		xp_dump_writer_free(w);
 		w = NULL;
@@ -598,7 +582,7 @@ int xp_dump_writer_finish(struct xp_dump_writer *w, struct xp_err *err)
 	if (!rc)
 		rc = get_note(w, N_REPLY, err);
 	for (size_t i = 0; !rc && i < w->m->ntables; i++)
-		if (recv_all(w->sock, w->m->tables[i].blake2b, sizeof w->m->tables[i].blake2b))
+		if (recv_all(&w->chan, w->m->tables[i].blake2b, sizeof w->m->tables[i].blake2b))
 			rc = gone(w, err);
 	if (!rc)
 		rc = xp_summary_format(w->m, &text, &len, err);
@@ -625,15 +609,15 @@ void xp_dump_writer_stats(const struct xp_dump_writer *w, uint64_t *rows, uint64
 
 void xp_dump_writer_free(struct xp_dump_writer *w)
 {
+	struct xp_worker_end end;
+
 	if (!w)
 		return;
 	/* an unfinished stream is abandoned: the child ends without the end-of-archive blocks */
-	if (w->sock >= 0)
-		close(w->sock);
-	while (w->child > 0 && waitpid(w->child, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (w->shm)
-		munmap(w->shm, SLOTS * w->slotcap);
+	xp_chan_close(&w->chan);
+	reap(w, &end);
+	xp_worker_shm_free(w->shm, SLOTS * w->slotcap);
+	free(w->manifest);
 	free(w->priv);
 	free(w);
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,7 +297,66 @@ static void strings(void)
 	s = xp_strndup("ab", 10);
 	is_str(s, "ab", "and stops at the end of a shorter string");
 	free(s);
+	s = "Bigint UNSIGNED";
+	ok(xp_strcasestr(s, "unsigned") == s + 7, "strcasestr finds a word in either case");
+	ok(xp_strcasestr(s, "signedx") == NULL, "and NULL where it is not");
+	ok(xp_strcasestr(s, "") == s, "the empty string is at the start");
+	s = "a/b/c";
+	ok(xp_memrchr(s, '/', 5) == s + 3, "memrchr: the last of two");
+	ok(xp_memrchr(s, '/', 3) == s + 1, "within the n bytes only");
+	ok(xp_memrchr(s, 'x', 5) == NULL, "NULL when it is not there");
 	free(p);
+}
+
+/* The calls added for the tools: pipes, unnamed temp files, open descriptors, globs. */
+static void more(void)
+{
+	char *a = file("g1.tmp.x", "1"), *b = file("g2.tmp.y", "2"), *c = file("other", "3");
+	char *pattern = xp_asprintf("%s/g*.tmp.*", dir), *none = xp_asprintf("%s/zz*", dir);
+	char **paths = NULL, buf[8] = "";
+	size_t n = 9;
+	struct dirent **ents = NULL;
+	int p[2] = {-1, -1}, fd, found = 0, k;
+
+	void *al = xp_os_aligned_alloc(4096, 8192);
+
+	ok(al && ((uintptr_t)al & 4095) == 0, "aligned_alloc: 8192 bytes on a 4096-byte boundary");
+	xp_os_aligned_free(al);
+	is_int(xp_os_pipe(p), 0, "pipe");
+	ok(write(p[1], "abc", 3) == 3 && read(p[0], buf, 3) == 3 && strcmp(buf, "abc") == 0,
+	   "a pipe carries bytes");
+	is_int(xp_os_fd_open(p[0]), 1, "fd_open: an open descriptor");
+	close(p[0]);
+	close(p[1]);
+	is_int(xp_os_fd_open(p[0]), 0, "fd_open: a closed one");
+	fd = xp_os_tmpfile(dir);
+	ok(fd >= 0, "tmpfile opens a file in the directory");
+	ok(fd >= 0 && write(fd, "xyz", 3) == 3 && lseek(fd, 0, SEEK_SET) == 0 &&
+	           read(fd, buf, 3) == 3 && memcmp(buf, "xyz", 3) == 0,
+	   "that reads back what was written");
+	if (fd >= 0)
+		close(fd);
+	k = scandir(dir, &ents, NULL, alphasort);
+	for (int i = 0; i < k; i++) {
+		found += strncmp(ents[i]->d_name, "xpseal.", 7) == 0;
+		free(ents[i]);
+	}
+	free(ents);
+	is_int(found, 0, "and is gone once closed");
+	is_int(xp_os_glob(pattern, &paths, &n), 0, "glob");
+	ok(n == 2 && paths &&
+	           ((strcmp(paths[0], a) == 0 && strcmp(paths[1], b) == 0) ||
+	            (strcmp(paths[0], b) == 0 && strcmp(paths[1], a) == 0)),
+	   "finds the two names that match, as paths");
+	xp_os_glob_free(paths, n);
+	is_int(xp_os_glob(none, &paths, &n), 0, "glob of a pattern nothing matches");
+	ok(n == 0, "finds none");
+	xp_os_glob_free(paths, n);
+	free(pattern);
+	free(none);
+	free(a);
+	free(b);
+	free(c);
 }
 
 int main(int argc, char **argv)
@@ -318,6 +378,7 @@ int main(int argc, char **argv)
 	strings();
 	memstream();
 	environment();
+	more();
 	cleanup();
 	return done_testing();
 }

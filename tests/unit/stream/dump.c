@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/time.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <fcntl.h>
@@ -20,6 +21,15 @@
 #define NROWS 200
 
 static char dir[] = "/tmp/xpdump-unit.XXXXXX";
+
+/* find(3), which mingw's C library lacks. */
+static char *find(const char *h, size_t hn, const char *n, size_t nn)
+{
+	for (size_t i = 0; nn <= hn && i <= hn - nn; i++)
+		if (memcmp(h + i, n, nn) == 0)
+			return (char *)h + i;
+	return NULL;
+}
 
 static struct xp_column col(const char *name, int type, const char *tname)
 {
@@ -84,7 +94,7 @@ static int write_stream(const char *path, size_t chunk, struct xp_manifest *m)
 	struct xp_err err;
 	char id[32], ts[40], *msg = malloc(3001);
 	struct xp_field f[3];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+	int fd = xp_os_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
 
 	make_manifest(m);
 	rc = xp_dump_writer_open(&w, fd, "test", m, chunk, &err);
@@ -109,7 +119,7 @@ static int read_stream(const char *path, int *rows_ok, struct xp_err *err)
 	const struct xp_field *row;
 	char id[32], ts[40], *msg = malloc(3001);
 	struct xp_field f[3];
-	int fd = open(path, O_RDONLY), rc, n = 0;
+	int fd = xp_os_open(path, O_RDONLY, 0), rc, n = 0;
 	size_t t;
 
 	*rows_ok = 1;
@@ -150,7 +160,7 @@ static char *slurp(const char *path, size_t *len)
 
 static void spill(const char *path, const char *buf, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = xp_os_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	if (write(fd, buf, len) != (ssize_t)len)
 		perror(path);
@@ -176,7 +186,7 @@ static void round_trip(const char *path)
 	is_int(read_stream(path, &rows_ok, &err), 0, "reader reads it back and SUMMARY matches");
 	ok(rows_ok, "reader gives every row, NULLs and empty strings as written");
 
-	fd = open(path, O_RDONLY);
+	fd = xp_os_open(path, O_RDONLY, 0);
 	is_int(xp_dump_reader_open(&r, fd, &err), 0, "reader opens the stream");
 	back = *xp_dump_reader_manifest(r);
 	is_str(back.source, m.source, "MANIFEST keeps the source, a tab included");
@@ -209,14 +219,14 @@ static void damage(const char *path)
 
 	snprintf(bad, sizeof bad, "%s.bad", path);
 	/* a changed letter in the CSV: still valid CSV, but not what SUMMARY hashed */
-	p = memmem(buf, len, "row-000123", 10);
+	p = find(buf, len, "row-000123", 10);
 	*p = 'R';
 	spill(bad, buf, len);
 	rc = read_stream(bad, &rows_ok, &err);
 	is_int(rc, XP_EINTEGRITY, "reader detects a changed byte: %s", err.msg);
 	*p = 'r';
 	/* SUMMARY claiming another row count */
-	s = memmem(buf, len, "table\taudit\t200\t", 16);
+	s = find(buf, len, "table\taudit\t200\t", 16);
 	s[13] = '1';
 	spill(bad, buf, len);
 	rc = read_stream(bad, &rows_ok, &err);
@@ -235,7 +245,7 @@ static void damage(const char *path)
 	}
 	{
 		/* after SUMMARY and its padding: no end blocks, one, both (no record padding) */
-		char *sum = memmem(buf, len, "xpdump-summary", 14);
+		char *sum = find(buf, len, "xpdump-summary", 14);
 		size_t end = ((size_t)(sum - buf) + strlen(sum) + 511) / 512 * 512;
 
 		for (size_t k = 0; k < 2; k++) {
@@ -294,7 +304,7 @@ static void tap(const char *path)
 	ok(good, "tap recognizes it in 50 random splits");
 	{
 		/* right after SUMMARY and its padding: no end-of-archive blocks */
-		char *sum = memmem(buf, len, "xpdump-summary", 14);
+		char *sum = find(buf, len, "xpdump-summary", 14);
 		size_t cut = ((size_t)(sum - buf) + strlen(sum) + 511) / 512 * 512;
 
 		is_int(tap_split(buf, cut, 1, 4096, &b), 0,
@@ -322,7 +332,7 @@ static void long_name(const char *path)
 	struct xp_field f[1] = {{"7", 1, 0}};
 	char name[200], *buf;
 	size_t len, t;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+	int fd = xp_os_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
 
 	memset(name, 'n', sizeof name - 1);
 	name[sizeof name - 1] = '\0';
@@ -339,11 +349,11 @@ static void long_name(const char *path)
 	xp_manifest_free(&m);
 	is_int(rc, 0, "writer takes a 199-byte table name");
 	buf = slurp(path, &len);
-	ok(memmem(buf, len, "path=", 5) != NULL, "the chunk name is in a pax extended header");
+	ok(find(buf, len, "path=", 5) != NULL, "the chunk name is in a pax extended header");
 	ok(tap_split(buf, len, 7, 1, &b) == 1 && b.rows == 3 && b.tables == 2,
 	   "tap follows pax headers, fed one byte at a time");
 	free(buf);
-	fd = open(path, O_RDONLY);
+	fd = xp_os_open(path, O_RDONLY, 0);
 	rc = xp_dump_reader_open(&r, fd, &err);
 	while (!rc && (rc = xp_dump_reader_next_table(r, &t, &err)) == 1)
 		rc = 0;
@@ -357,7 +367,7 @@ static void bad_input(const char *path)
 	struct xp_manifest m, m2;
 	struct xp_dump_writer *w = NULL;
 	struct xp_err err;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = xp_os_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	make_manifest(&m);
 	is_int(xp_dump_writer_open(&w, fd, "test", &m, 100, &err), XP_EUSAGE,
@@ -384,7 +394,7 @@ static void big_rows(const char *path)
 	char id[32], ts[40], *msg = malloc(2000001);
 	struct xp_field f[3];
 	size_t t, got = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc, same = 1;
+	int fd = xp_os_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc, same = 1;
 
 	make_manifest(&m);
 	rc = xp_dump_writer_open(&w, fd, "test", &m, 1024, &err);
@@ -400,7 +410,7 @@ static void big_rows(const char *path)
 	close(fd);
 	is_int(rc, 0, "rows of 3 B to 2 MB, growing, written with 1 KiB chunks%s%s", rc ? ": " : "",
 	       rc ? err.msg : "");
-	fd = open(path, O_RDONLY);
+	fd = xp_os_open(path, O_RDONLY, 0);
 	rc = xp_dump_reader_open(&r, fd, &err);
 	if (!rc && (rc = xp_dump_reader_next_table(r, &t, &err)) == 1)
 		while ((rc = xp_dump_reader_next_row(r, &row, &err)) == 1) {
@@ -471,7 +481,7 @@ int main(void)
 {
 	char path[64];
 
-	if (!mkdtemp(dir)) {
+	if (!xp_os_mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
 	}
