@@ -236,3 +236,7 @@ pg_start() {
 	echo "Bail out! the PostgreSQL server did not start"
 	exit 1
 }
+
+# asan_built PROGRAM: whether PROGRAM is linked with AddressSanitizer (configure
+# --enable-sanitizers), whose allocator makes peak memory no measure of the program's own.
+asan_built() { ldd "$1" 2>/dev/null | grep -q 'libasan'; }

@@ -40,11 +40,13 @@ is "$(md5sum <"$T/ck.csv")" "$(myq -e "SELECT a, t, n, txt FROM ck ORDER BY a, t
 big=$(cat "$T/rss")
 ASAN_OPTIONS=quarantine_size_mb=1 /usr/bin/time -f %M -o "$T/rss" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$MY_DSN" -t cks -o "$T/cks.tar"
 small=$(cat "$T/rss")
-if [ -z "${XP_VALGRIND:-}" ]; then
+if [ -n "${XP_VALGRIND:-}" ]; then
+	skip "under valgrind: peak memory not measured"
+elif asan_built "$XP_BUILDDIR/src/xpdump/xpdump"; then
+	skip "built with AddressSanitizer, whose allocator holds freed memory per thread: peak memory is not the program's (the plain build checks it)"
+else
 	ok "$(((big - small) < 24 * 1024 ? 0 : 1))" \
 		"peak memory grows by less than 24 MiB for 46 MB of rows ($((small / 1024)) MiB for 2,000 rows, $((big / 1024)) MiB for 200,000)"
-else
-	skip "under valgrind: peak memory not measured"
 fi
 
 # a time column that leads no index: pages go by the key, in its order, the window filtering

@@ -128,11 +128,13 @@ myq -e "CREATE TABLE pgs (id BIGINT PRIMARY KEY, ts DATETIME(6) NOT NULL, txt VA
 big=$(cat "$T/rss")
 ASAN_OPTIONS=quarantine_size_mb=1 /usr/bin/time -f %M -o "$T/rss" "$XP_BUILDDIR/src/xpdump/xpdump" --dsn "$MY_DSN" -t pgs -o "$T/pgs.tar"
 small=$(cat "$T/rss")
-if [ -z "${XP_VALGRIND:-}" ]; then
+if [ -n "${XP_VALGRIND:-}" ]; then
+	skip "under valgrind: peak memory not measured"
+elif asan_built "$XP_BUILDDIR/src/xpdump/xpdump"; then
+	skip "built with AddressSanitizer, whose allocator holds freed memory per thread: peak memory is not the program's (the plain build checks it)"
+else
 	ok "$(((big - small) < 24 * 1024 ? 0 : 1))" \
 		"and xpdump's peak memory grows by less than 24 MiB for 46 MB of rows ($((small / 1024)) MiB for 2,000 rows, $((big / 1024)) MiB for 200,000)"
-else
-	skip "under valgrind: peak memory not measured"
 fi
 run xpdump --dsn "$MY_DSN" -t pg --time-column ts --since 2025-11-24T20:00:00Z -o "$T/pgw.tar"
 is "$rc:$(tar xOf "$T/pgw.tar" --wildcards 'pg/*.csv' | sed 1d | grep -v '^id,' | md5sum)" \
