@@ -104,8 +104,10 @@ static int compare(struct rows *a, struct rows *b, struct xp_against_table *t, s
 	size_t i = 0, j = 0;
 	int rc = 0;
 
-	qsort(a->v, a->n, sizeof *a->v, cmp_row);
-	qsort(b->v, b->n, sizeof *b->v, cmp_row);
+	if (a->n > 1) /* none: no array at all (qsort's is never null) */
+		qsort(a->v, a->n, sizeof *a->v, cmp_row);
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof *b->v, cmp_row);
 	while (rc == 0 && (i < a->n || j < b->n)) {
 		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i].key, b->v[j].key);
 
