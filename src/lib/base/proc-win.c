@@ -243,21 +243,7 @@ int xp_proc_capture(char *const argv[], long timeout_ms, int merge_err, size_t m
 		if (b.len < max)
 			xp_sbuf_add(&b, buf, n < max - b.len ? n : max - b.len);
 	}
-	if (late)
-		xp_proc_term(&p);
-	if ((rc = xp_proc_wait(&p, -1, status, err)) != 0)
-		goto out;
-	if (late)
-		*status = XP_PROC_TIMEOUT;
-	xp_sbuf_add(&b, "", 1);
-	if (b.failed) {
-		rc = xp_err_set(err, XP_ENOMEM, "%s: out of memory", argv[0]);
-		goto out;
-	}
-	if (len)
-		*len = b.len - 1;
-	*out = b.p;
-	b.p = NULL;
+	rc = xp_proc_capture_end(&p, late, &b, argv[0], status, out, len, err);
 out:
 	if (p.running) {
 		int ignored;

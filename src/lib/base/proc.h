@@ -58,6 +58,11 @@ void xp_proc_kill(struct xp_proc *p);
  * the caller frees it; *len may be NULL). */
 int xp_proc_capture(char *const argv[], long timeout_ms, int merge_err, size_t max, char **out,
                     size_t *len, int *status, struct xp_err *err);
+/* xp_proc_capture's end on both systems (proc.c), once b holds what was read: stops p when
+ * late, waits for it, and hands b over to *out and *len. */
+struct xp_sbuf;
+int xp_proc_capture_end(struct xp_proc *p, int late, struct xp_sbuf *b, const char *name,
+                        int *status, char **out, size_t *len, struct xp_err *err);
 /* The program name would run as: dir/name (Windows: also name.exe) when dir is given and it is
  * executable there, else the first one of the directories in PATH. A malloc'd path the caller
  * frees, or NULL when there is none. */
