@@ -9,15 +9,15 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 if WINDOWS
 src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
 	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c \
-	src/lib/base/worker-win.c src/lib/base/libc-win.c
+	src/lib/base/worker-win.c src/lib/base/libc-win.c src/lib/base/os-win-host.c
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c \
-	src/lib/base/worker-posix.c
+	src/lib/base/worker-posix.c src/lib/base/os-posix-host.c
 endif
 
 BASE_TESTS = tests/unit/base/err tests/unit/base/time tests/unit/base/parse \
 	tests/unit/base/encode tests/unit/base/afile tests/unit/base/os tests/unit/base/secret \
-	tests/unit/base/log tests/unit/base/worker tests/unit/base/fault
+	tests/unit/base/log tests/unit/base/worker tests/unit/base/fault tests/unit/base/host
 check_PROGRAMS += $(BASE_TESTS)
 tests_unit_base_err_LDADD = $(XP_LIBS)
 tests_unit_base_time_LDADD = $(XP_LIBS)
@@ -29,6 +29,7 @@ tests_unit_base_worker_LDADD = $(XP_LIBS)
 tests_unit_base_fault_LDADD = $(XP_LIBS)
 tests_unit_base_secret_LDADD = $(XP_LIBS)
 tests_unit_base_log_LDADD = $(XP_LIBS)
+tests_unit_base_host_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
 EXTRA_DIST += tests/unit/acl.h

@@ -22,4 +22,7 @@ mode_t xp_win_dacl_exposure(ACL *dacl, PSID owner, PSID user);
  * errno. */
 int xp_win_mkdir(const wchar_t *path, mode_t mode);
 
+/* The console control handler that xp_os_on_stop installs (os-win-host.c): TRUE when event
+ * was a stop request, handed to its fn. */
+BOOL WINAPI xp_win_on_ctrl(DWORD event);
 #endif

@@ -197,6 +197,46 @@ void xp_os_on_crash(void (*fn)(const char *signame));
  * one string. 0 when sent; -1 with errno (EINVAL: prio out of range; Windows: the log could
  * not be opened or written), which a caller with another log may ignore. */
 int xp_os_log(int prio, const char *msg);
+/* The host as a job sees it (os-posix-host.c, os-win-host.c). */
+/* Where a system-wide configuration lives: /etc/xpbackup; Windows %ProgramData%/xpbackup. */
+const char *xp_os_config_dir(void);
+/* Where a job keeps its work files unless told: /var/tmp; Windows %ProgramData%/xpbackup
+ * (private to SYSTEM and its administrators: README.md "Installing on Windows"). */
+const char *xp_os_work_dir(void);
+/* The bytes that the running user may still write to the file system holding path: 0, or -1
+ * with errno. POSIX statvfs(3)'s f_bavail * f_frsize; Windows GetDiskFreeSpaceExW's free bytes
+ * available to the caller (its disk quota counted). */
+int xp_os_free_space(const char *path, unsigned long long *bytes);
+/* The name of the user running us, malloc'd (the caller frees it): POSIX the effective uid's
+ * login name (getpwuid), or the uid in decimal; Windows GetUserNameW's, in UTF-8. NULL with
+ * errno. */
+char *xp_os_user_name(void);
+/* Whether the file at path, which st describes (as for xp_os_owned), belongs to the system's
+ * administrator: POSIX root (uid 0); Windows SYSTEM or the Administrators group. */
+int xp_os_owned_by_admin(const char *path, const struct stat *st);
+/* Who owns the file at path, which st describes, for messages, malloc'd: POSIX "uid N";
+ * Windows the owner's account as DOMAIN\name (its SID when it has no name). NULL with errno. */
+char *xp_os_owner_name(const char *path, const struct stat *st);
+/* The administrator that xp_os_owned_by_admin accepts, for messages. */
+#ifdef _WIN32
+#define XP_OS_ADMIN_NAME "SYSTEM or Administrators"
+#else
+#define XP_OS_ADMIN_NAME "root"
+#endif
+/* Requests to stop: fn(sig, what) runs for each, and the process goes on (fn decides what
+ * to do; it must be safe in a signal handler). POSIX: SIGINT, SIGTERM and SIGHUP, what their
+ * names ("SIGINT"). Windows, from the console's control handler (SetConsoleCtrlHandler), in
+ * a thread of its own: Ctrl+C is SIGINT, what "Ctrl+C"; Ctrl+Break, the console window closed,
+ * the user logging off and the system shutting down are SIGTERM, what "Ctrl+Break", "the
+ * console closing", "logoff", "shutdown". After the last three Windows ends the process when
+ * the handler returns (5 s after a close, more at shutdown): the handler waits until then,
+ * so that the main thread has that long to finish and exit with its own status.
+ * TerminateProcess (Task Scheduler's "End", taskkill /f) runs no handler, as SIGKILL. */
+void xp_os_on_stop(void (*fn)(int sig, const char *what));
+/* The name of signal sig without "SIG" ("TERM"), for a status 128 + sig; NULL when not
+ * known. Windows has no signals between processes: INT, KILL and TERM only, whose statuses
+ * a child stopped there ends with (proc.h, xp_os_on_stop). */
+const char *xp_os_signame(int sig);
 /* Ends the process at once, as SIGKILL would (the crash tests' fault points). */
 void xp_os_kill_self(void);
 /* Stops the process until it is continued, as SIGSTOP would (Windows: does nothing). */

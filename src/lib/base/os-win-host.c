@@ -1,0 +1,185 @@
+/* The host as a job sees it, over the Win32 API (os.h): its directories, free space, user,
+ * owners, stop requests and signal names. */
+#include "config.h"
+
+#include "base/os.h"
+#include "base/os-int.h"
+#include "base/str.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+
+static int fail(void)
+{
+	errno = xp_win_errno();
+	return -1;
+}
+
+/* UTF-16 (n characters, or -1: NUL-terminated) to a malloc'd UTF-8 string; NULL with errno. */
+static char *utf8(const wchar_t *w, int n)
+{
+	int len = WideCharToMultiByte(CP_UTF8, 0, w, n, NULL, 0, NULL, NULL);
+	char *s;
+
+	if (len <= 0) {
+		errno = EILSEQ;
+		return NULL;
+	}
+	if (!(s = malloc((size_t)len + 1))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	WideCharToMultiByte(CP_UTF8, 0, w, n, s, len, NULL, NULL);
+	s[len] = '\0';
+	return s;
+}
+
+const char *xp_os_config_dir(void)
+{
+	return xp_os_system_state_dir();
+}
+
+const char *xp_os_work_dir(void)
+{
+	return xp_os_system_state_dir();
+}
+
+int xp_os_free_space(const char *path, unsigned long long *bytes)
+{
+	ULARGE_INTEGER avail;
+	wchar_t *w = xp_win_wide(path);
+	int rc = -1;
+
+	if (!w)
+		goto out;
+	if (!GetDiskFreeSpaceExW(w, &avail, NULL, NULL)) {
+		fail();
+		goto out;
+	}
+	*bytes = avail.QuadPart;
+	rc = 0;
+out:
+	free(w);
+	return rc;
+}
+
+char *xp_os_user_name(void)
+{
+	wchar_t w[257];
+	DWORD n = sizeof w / sizeof w[0];
+
+	if (!GetUserNameW(w, &n)) {
+		fail();
+		return NULL;
+	}
+	return utf8(w, -1);
+}
+
+/* The owner SID of path (its security descriptor in *sd, which the caller LocalFrees); NULL
+ * with errno. */
+static PSID owner_of(const char *path, const struct stat *st, PSECURITY_DESCRIPTOR *sd)
+{
+	wchar_t *w = xp_win_wide(path);
+	HANDLE h = INVALID_HANDLE_VALUE;
+	PSID owner = NULL;
+
+	*sd = NULL;
+	if (!w)
+		goto out;
+	h = CreateFileW(w, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	                NULL, OPEN_EXISTING,
+	                FILE_FLAG_BACKUP_SEMANTICS |
+	                        (S_ISLNK(st->st_mode) ? FILE_FLAG_OPEN_REPARSE_POINT : 0),
+	                NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		fail();
+		goto out;
+	}
+	if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
+	                    sd) != ERROR_SUCCESS ||
+	    !owner) {
+		errno = EACCES;
+		owner = NULL;
+	}
+out:
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	free(w);
+	return owner;
+}
+
+int xp_os_owned_by_admin(const char *path, const struct stat *st)
+{
+	PSECURITY_DESCRIPTOR sd;
+	PSID owner = owner_of(path, st, &sd);
+	int rc = owner && (IsWellKnownSid(owner, WinLocalSystemSid) ||
+	                   IsWellKnownSid(owner, WinBuiltinAdministratorsSid));
+
+	LocalFree(sd);
+	return rc;
+}
+
+char *xp_os_owner_name(const char *path, const struct stat *st)
+{
+	PSECURITY_DESCRIPTOR sd;
+	PSID owner = owner_of(path, st, &sd);
+	wchar_t name[257], domain[257], *sid = NULL;
+	DWORD nn = sizeof name / sizeof name[0], nd = sizeof domain / sizeof domain[0];
+	SID_NAME_USE use;
+	char *n = NULL, *d = NULL, *s = NULL;
+
+	if (!owner)
+		goto out;
+	if (LookupAccountSidW(NULL, owner, name, &nn, domain, &nd, &use)) {
+		if ((n = utf8(name, -1)) && (d = utf8(domain, -1)))
+			s = *d ? xp_asprintf("%s\\%s", d, n) : strdup(n);
+	} else if (ConvertSidToStringSidW(owner, &sid)) {
+		s = utf8(sid, -1);
+	} else {
+		fail();
+		goto out;
+	}
+	if (!s && errno != EILSEQ)
+		errno = ENOMEM;
+out:
+	if (sid)
+		LocalFree(sid);
+	free(n);
+	free(d);
+	LocalFree(sd);
+	return s;
+}
+
+static void (*volatile stop_fn)(int sig, const char *what);
+
+/* In a thread that Windows starts for the event. */
+BOOL WINAPI xp_win_on_ctrl(DWORD event)
+{
+	static const char *const what[] = {
+	        "Ctrl+C", "Ctrl+Break", "the console closing", NULL, NULL, "logoff", "shutdown"};
+
+	if (event >= sizeof what / sizeof what[0] || !what[event] || !stop_fn)
+		return FALSE;
+	stop_fn(event == CTRL_C_EVENT ? SIGINT : SIGTERM, what[event]);
+	/* after these Windows ends the process as soon as the handler returns */
+	if (event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT)
+		Sleep(INFINITE);
+	return TRUE;
+}
+
+void xp_os_on_stop(void (*fn)(int sig, const char *what))
+{
+	stop_fn = fn;
+	SetConsoleCtrlHandler(xp_win_on_ctrl, TRUE);
+}
+
+const char *xp_os_signame(int sig)
+{
+	return sig == SIGINT ? "INT" : sig == 9 ? "KILL" : sig == SIGTERM ? "TERM" : NULL;
+}
