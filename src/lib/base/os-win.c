@@ -178,7 +178,10 @@ static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 		errno = e;
 		return -1;
 	}
-	if (!GetFileInformationByHandle(h, &info))
+	/* a device (NUL, CON) has no file information, and is neither a directory nor a link */
+	if (GetFileType(h) == FILE_TYPE_CHAR)
+		e = flags & O_DIRECTORY ? ENOTDIR : 0;
+	else if (!GetFileInformationByHandle(h, &info))
 		e = win_errno();
 	else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
 		e = ELOOP;

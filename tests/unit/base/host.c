@@ -11,6 +11,7 @@
 #include "../tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,22 @@ static void test_stop(void)
 #endif
 }
 
+/* The null device, where a child's unused streams go (proc.h xp_proc_capture). */
+static void test_null(void)
+{
+	char c;
+	int fd = xp_os_open(XP_OS_DEVNULL, O_RDWR, 0);
+
+	ok(fd >= 0, "the null device (%s) opens for reading and writing", XP_OS_DEVNULL);
+	is_int(fd >= 0 ? (int)write(fd, "x", 1) : -1, 1, "it takes what is written");
+	is_int(fd >= 0 ? (int)read(fd, &c, 1) : -1, 0, "and reads as the end of the file");
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	ok(xp_os_open(XP_OS_DEVNULL, O_RDONLY | O_DIRECTORY, 0) < 0 && errno == ENOTDIR,
+	   "it is no directory (ENOTDIR)");
+}
+
 static void test_signame(void)
 {
 	is_str(xp_os_signame(SIGTERM), "TERM", "signal name of SIGTERM");
@@ -210,6 +227,7 @@ int main(void)
 	test_free_space(dir);
 	test_user(dir);
 	test_stop();
+	test_null();
 	test_signame();
 	rmdir(dir);
 	return done_testing();
