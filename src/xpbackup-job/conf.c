@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/os.h"
 #include "base/str.h"
 
 /* clang-format off */
@@ -267,7 +268,7 @@ int job_conf_check(struct job_conf *c, const char *name, const char *tmpdir, str
 	rc = fill(c, K_LOCK, lock, err);
 	free(lock);
 	if (rc || (rc = fill(c, K_LOCK_WAIT, "0", err)) != 0 ||
-	    (rc = fill(c, K_WORK_DIR, tmpdir && *tmpdir ? tmpdir : "/var/tmp", err)) != 0)
+	    (rc = fill(c, K_WORK_DIR, tmpdir && *tmpdir ? tmpdir : xp_os_work_dir(), err)) != 0)
 		return rc;
 	c->lock_wait = 0;
 	for (v = c->v[K_LOCK_WAIT]; *v; v++)

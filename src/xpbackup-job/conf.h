@@ -59,8 +59,8 @@ int job_conf_parse(struct job_conf *c, const char *name, const char *text, size_
                    struct xp_err *err);
 /* Checks the values together (required keys, numbers, durations, modes) and fills in the
  * defaults: MODE full, GRACE 5m and PARTITION_MAX 1d when partitioned, LOCK REPO's
- * .xpbackup-job.lock, LOCK_WAIT 0, WORK_DIR tmpdir (or /var/tmp when tmpdir is NULL or
- * empty). */
+ * .xpbackup-job.lock, LOCK_WAIT 0, WORK_DIR tmpdir (or xp_os_work_dir, /var/tmp or on
+ * Windows %ProgramData%/xpbackup, when tmpdir is NULL or empty). */
 int job_conf_check(struct job_conf *c, const char *name, const char *tmpdir, struct xp_err *err);
 /* The value of k when set and not empty, else NULL. */
 const char *job_conf_get(const struct job_conf *c, enum job_key k);

@@ -1,5 +1,6 @@
 # src/xpbackup-job: the nightly job, one program on every system (included by Makefile.am); its
-# tests and page are with the examples in scripts/job.mk.
+# page and its tests of the whole night (bash stand-ins for the tools) are with the examples in
+# scripts/job.mk.
 bin_PROGRAMS += src/xpbackup-job/xpbackup-job
 src_xpbackup_job_xpbackup_job_SOURCES = src/xpbackup-job/main.c src/xpbackup-job/job.h \
 	src/xpbackup-job/conf.c src/xpbackup-job/conf.h src/xpbackup-job/preflight.c \

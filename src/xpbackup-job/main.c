@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,15 +23,15 @@
 #include "base/os.h"
 #include "cli/cli.h"
 
-#define PROG           "xpbackup-job"
-#define DEFAULT_CONFIG "/etc/xpbackup/xpbackup.conf"
-#define CONFIG_MAX     (1 << 20)
+#define PROG       "xpbackup-job"
+#define CONFIG_MAX (1 << 20)
 
 struct args {
 	const char *config, *argv0;
 	int quiet, check;
 };
 
+/* The format of the usage: the default configuration file's directory goes in. */
 static const char usage_text[] =
         "usage: xpbackup-job [-q] [-c CONFIG] [--check]\n"
         "\n"
@@ -41,14 +40,20 @@ static const char usage_text[] =
         "policy and syncs the VAULT_COPIES; one run at a time.\n"
         "Everything the run needs is checked first; a problem stops it before the dump.\n"
         "\n"
-        "  -c CONFIG   the configuration file (default /etc/xpbackup/xpbackup.conf)\n"
+        "  -c CONFIG   the configuration file (default %s/xpbackup.conf)\n"
         "  -q          quiet: print nothing unless the run fails or warns (for cron's mail)\n"
         "  --check     check the configuration and everything it names, then stop\n"
         "  -h, --help  this help\n"
         "  --version   the version\n";
 
 volatile sig_atomic_t job_stop;
+static const char *volatile stop_what;
 struct xp_proc job_dump;
+
+static void usage(FILE *f)
+{
+	fprintf(f, usage_text, xp_os_config_dir());
+}
 
 void job_say(struct job *j, const char *text)
 {
@@ -93,32 +98,28 @@ int job_die(struct job *j, int status, const char *fmt, ...)
 	return status;
 }
 
-static const char *signame(int sig)
-{
-	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
-}
-
 int job_stopped(struct job *j)
 {
 	int sig = job_stop;
 
-	return sig ? job_die(j, 128 + sig, "stopped by %s", signame(sig)) : 0;
+	return sig ? job_die(j, 128 + sig, "stopped by %s", stop_what ? stop_what : "a signal") : 0;
 }
 
-/* A signal stops the dump at once (xpseal, seeing its input end early, then seals nothing);
- * a step that verifies or expires is left to finish, as it journals what it does. */
-static void on_signal(int sig)
+/* A stop request (a signal; on Windows Ctrl+C, Ctrl+Break or the console closing: os.h
+ * xp_os_on_stop) stops the dump at once (xpseal, seeing its input end early, then seals
+ * nothing); a step that verifies or expires is left to finish, as it journals what it does. */
+static void on_stop(int sig, const char *what)
 {
-	if (!job_stop)
+	if (!job_stop) {
+		stop_what = what;
 		job_stop = sig;
+	}
 	xp_proc_term(&job_dump);
 }
 
 char *job_user(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
-
-	return pw ? strdup(pw->pw_name) : xp_asprintf("%u", (unsigned)geteuid());
+	return xp_os_user_name();
 }
 
 int job_rmtree(const char *path)
@@ -147,33 +148,36 @@ int job_rmtree(const char *path)
 	return rmdir(path) < 0 ? -1 : rc;
 }
 
-/* The file may hold a connection string and decides what runs as root: it must belong to
- * root or to the user running the job, and no one else may write it. */
+/* The file may hold a connection string and decides what runs as the administrator: it must
+ * belong to the administrator (root; Windows SYSTEM or Administrators) or to the user running
+ * the job, and no one else may write it (xp_os_exposure: on Windows, its DACL). */
 static int read_config(struct job *j)
 {
 	struct stat st;
 	struct xp_err err = {0};
-	char *text = NULL, *user = NULL;
+	char *text = NULL, *user = NULL, *owner = NULL;
 	size_t len = 0;
-	int rc = 0;
+	mode_t exposed;
+	int rc = 0, fd = -1;
 
 	if (stat(j->config, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = job_die(j, 2, "%s: no such configuration file", j->config);
 		goto out;
 	}
-	if (access(j->config, R_OK) < 0) {
+	if (access(j->config, R_OK) < 0 || (fd = xp_os_open(j->config, O_RDONLY, 0)) < 0) {
 		rc = job_die(j, 2, "%s: not readable", j->config);
 		goto out;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (!xp_os_owned_by_admin(j->config, &st) && !xp_os_owned(j->config, &st)) {
 		user = job_user();
-		rc = job_die(j, 2, "%s: owned by uid %u, not by root or %s", j->config,
-		             (unsigned)st.st_uid, user ? user : "?");
+		owner = xp_os_owner_name(j->config, &st);
+		rc = job_die(j, 2, "%s: owned by %s, not by " XP_OS_ADMIN_NAME " or %s", j->config,
+		             owner ? owner : "another user", user ? user : "?");
 		goto out;
 	}
-	if (st.st_mode & 022) {
+	if ((exposed = xp_os_exposure(fd, &st)) & 022) {
 		rc = job_die(j, 2, "%s: writable by group or others (mode %o)", j->config,
-		             (unsigned)(st.st_mode & 07777));
+		             (unsigned)((st.st_mode & 07700) | exposed));
 		goto out;
 	}
 	if (xp_file_read(j->config, CONFIG_MAX, &text, &len, &err) != 0) {
@@ -184,6 +188,9 @@ static int read_config(struct job *j)
 	    job_conf_check(&j->c, j->config, getenv("TMPDIR"), &err) != 0)
 		rc = job_die(j, xp_exit_status(err.code), "%s", err.msg);
 out:
+	if (fd >= 0)
+		close(fd);
+	free(owner);
 	free(user);
 	free(text);
 	return rc;
@@ -307,11 +314,7 @@ static int cmd_job(const struct args *a)
 	int rc;
 
 	umask(077);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-#ifdef SIGHUP
-	signal(SIGHUP, on_signal);
-#endif
+	xp_os_on_stop(on_stop);
 	j.start = time(NULL);
 	j.self_dir = xp_proc_self_dir(a->argv0);
 	if ((rc = read_config(&j)) != 0 || (rc = job_stopped(&j)) != 0)
@@ -373,7 +376,8 @@ out:
 /* "xpbackup-job: BEFORE WHAT AFTER" and the usage on stderr: status 2. */
 static int usage_error(const char *before, const char *what, const char *after)
 {
-	fprintf(stderr, PROG ": %s%s%s\n%s", before, what, after, usage_text);
+	fprintf(stderr, PROG ": %s%s%s\n", before, what, after);
+	usage(stderr);
 	return XP_EXIT_USAGE;
 }
 
@@ -381,14 +385,16 @@ static int usage_error(const char *before, const char *what, const char *after)
  * takes them (bundled, -cFILE), no operand. */
 static int parse_args(int argc, char **argv, struct args *a, char **rest)
 {
+	static char default_config[4096];
 	int n = 0, i;
 
-	a->config = DEFAULT_CONFIG;
+	snprintf(default_config, sizeof default_config, "%s/xpbackup.conf", xp_os_config_dir());
+	a->config = default_config;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0) {
 			a->check = 1;
 		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			return xp_cli_version();
@@ -410,7 +416,7 @@ static int parse_args(int argc, char **argv, struct args *a, char **rest)
 			if (*o == 'q') {
 				a->quiet = 1;
 			} else if (*o == 'h') {
-				fputs(usage_text, stdout);
+				usage(stdout);
 				return 0;
 			} else if (*o == 'c') {
 				if (o[1]) {
@@ -427,7 +433,7 @@ static int parse_args(int argc, char **argv, struct args *a, char **rest)
 		}
 	}
 	if (i < n) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return XP_EXIT_USAGE;
 	}
 	return -1;

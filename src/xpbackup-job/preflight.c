@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "job.h"
 #include "base/io.h"
 #include "base/os.h"
+#include "repo/keys.h"
 #include "repo/repo.h"
 
 #define VERSION_WAIT_MS 10000
@@ -69,6 +69,7 @@ static void secret_file(struct checks *k, const char *key, const char *f)
 {
 	struct stat st, lst;
 	struct xp_err err = {0};
+	char *owner = NULL;
 	int fd = -1;
 
 	if (stat(f, &st) < 0) {
@@ -83,13 +84,16 @@ static void secret_file(struct checks *k, const char *key, const char *f)
 		problem(k, "%s=%s: not readable by %s", key, f, k->user);
 		return;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		problem(k, "%s=%s: owned by uid %u, not by root or %s", key, f, (unsigned)st.st_uid,
-		        k->user);
+	if (!xp_os_owned_by_admin(f, &st) && !xp_os_owned(f, &st)) {
+		owner = xp_os_owner_name(f, &st);
+		problem(k, "%s=%s: owned by %s, not by " XP_OS_ADMIN_NAME " or %s", key, f,
+		        owner ? owner : "another user", k->user);
+	}
 	if (xp_secret_file_open(f, &fd, NULL, &err) != 0)
 		problem(k, "%s=%s", key, err.msg);
 	if (fd >= 0)
 		close(fd);
+	free(owner);
 }
 
 /* The size in bytes of the newest backup of SOURCE (of any source without one) in the
@@ -186,16 +190,15 @@ static void check_work_dir(struct checks *k)
 static void check_space(struct checks *k)
 {
 	const char *repo = k->j->c.v[K_REPO];
-	struct statvfs vs;
 	struct stat st;
 	unsigned long long need, avail;
 
 	if (stat(repo, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
 	need = last_size(k->j) * 3 / 2 / 1024;
-	if (statvfs(repo, &vs) < 0)
+	if (xp_os_free_space(repo, &avail) < 0)
 		return;
-	avail = (unsigned long long)vs.f_bavail * vs.f_frsize / 1024;
+	avail /= 1024;
 	if (avail < need)
 		problem(k, "REPO=%s: %llu KiB free, the last backup needs about %llu KiB", repo,
 		        avail, need * 2 / 3);
@@ -397,8 +400,8 @@ int job_preflight(struct job *j)
 	const char *key = job_conf_get(c, K_SIGNING_KEY);
 	int rc = 0;
 
-	if (!key && !((key = getenv("XP_SIGNING_KEY")) && *key))
-		key = "/var/lib/xpbackup/signer.key";
+	if (!key)
+		key = xp_keys_default_signing_key(); /* XP_SIGNING_KEY, else the tools' default */
 	if (!k.user)
 		k.user = strdup("?");
 	check_repo(&k);

@@ -140,23 +140,9 @@ static size_t count_lines(const char *text, const char *head, const char *mid, c
 /* "status N", or "killed by SIGNAME, status N" for a tool a signal ended. */
 static void status_text(int rc, char *buf, size_t size)
 {
-	static const struct {
-		int sig;
-		const char *name;
-	} sigs[] = {
-	        {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
-	        {SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
-	        {SIGKILL, "KILL"}, {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
-	        {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGXCPU, "XCPU"},
-	        {SIGXFSZ, "XFSZ"}, {SIGSYS, "SYS"},
-	};
-
 	if (rc > 128 && rc < 160) {
-		const char *name = NULL;
+		const char *name = xp_os_signame(rc - 128);
 
-		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-			if (sigs[i].sig == rc - 128)
-				name = sigs[i].name;
 		if (name)
 			snprintf(buf, size, "killed by SIG%s, status %d", name, rc);
 		else
