@@ -6,3 +6,7 @@ src_xpbackup_job_xpbackup_job_SOURCES = src/xpbackup-job/main.c src/xpbackup-job
 	src/xpbackup-job/conf.c src/xpbackup-job/conf.h src/xpbackup-job/preflight.c \
 	src/xpbackup-job/run.c
 src_xpbackup_job_xpbackup_job_LDADD = $(XP_LIBS)
+# A night's run and its failures, with the tools on PATH: every build, the Windows one under wine.
+TESTS += tests/cli/portable-job.sh
+EXTRA_DIST += tests/cli/portable-job.sh
+WINE_SH_TESTS += tests/cli/portable-job.sh

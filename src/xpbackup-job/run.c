@@ -95,6 +95,15 @@ static char *slurp(struct job *j, const char *name)
 	if (!path || xp_file_read(path, OUT_MAX, &text, &len, NULL) != 0)
 		text = strdup("");
 	free(path);
+	/* a Windows tool's standard error is text: its lines end in CR LF */
+	if (text && memchr(text, '\r', len)) {
+		size_t o = 0;
+
+		for (size_t i = 0; i < len; i++)
+			if (text[i] != '\r' || (i + 1 < len && text[i + 1] != '\n'))
+				text[o++] = text[i];
+		text[len = o] = '\0';
+	}
 	while (text && len && text[len - 1] == '\n')
 		text[--len] = '\0';
 	return text;
