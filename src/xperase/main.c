@@ -212,6 +212,8 @@ static int cmd_list(const struct args *a, struct xp_err *err)
 	xp_sign_pub_from(t.signer, &signer);
 	if ((rc = xp_erase_load(a->repo, &signer, &l, err)) != 0)
 		goto out;
+	if (l.n == 0)
+		printf("%s: no erasure requests\n", a->repo);
 	for (size_t i = 0; i < l.n; i++) {
 		const struct xp_erase_entry *e = &l.e[i];
 		char tm[XP_TIME_LEN], x[XP_TIME_LEN], y[XP_TIME_LEN];
