@@ -61,4 +61,22 @@ is "$(whole "$T/nas")" "" "every file now has the repository's bytes"
 run xpverify -r "$R" --copies
 is "$rc" 0 "xpverify --copies finds both copies good"
 
+# --- a target not mounted: an empty directory where the copies were ------------------------
+# Refused, by xpcopy and by the expiry that brings copies up to date, with nothing written
+# there; --refill (a replaced disk) copies every backup again.
+mv "$T/nas" "$T/nas.away"
+mkdir "$T/nas"
+run xpcopy -r "$R" nas
+is "$rc:$out:$err" "1::xpcopy: copy nas: $T/nas is empty, but the journal records 3 backups copied there (not mounted?): nothing copied; if it was replaced, xpcopy --refill copies them again" \
+	"xpcopy to an empty target where the journal records backups: status 1, saying why"
+is "$(listing "$T/nas")" "" "and nothing is written there"
+run xpexpire -r "$R" --keep-last 2
+like "$rc:$err" "1:*xpexpire: copy nas: $T/nas is empty, but the journal records 3 backups copied there (not mounted?): nothing copied; if it was replaced, xpcopy --refill copies them again (its deletions are finished by the next run)*" \
+	"xpexpire: the copy that cannot be brought up to date fails the run"
+is "$(listing "$T/nas")" "" "with nothing written there either"
+run xpcopy -r "$R" --refill nas
+is "$rc:$(printf '%s\n' "$out" | tail -n 1)" "0:nas: 2 backups copied" "--refill copies the backups again"
+run xpcopy list -r "$R" --refill
+is "$rc" 2 "--refill goes with copying only"
+
 done_testing

@@ -365,8 +365,23 @@ static int push_some(const char *repo, const struct xp_copy_target *t,
 	return rc;
 }
 
+/* A target that is empty, or gone, where the journal records backups copied (a disk or share
+ * not mounted, an empty one in its place) is refused, unless refill: filled again without a
+ * word, the copy would be made on whatever is there and reported as done. */
+static int lost_all(const struct xp_copy_target *t, const struct xp_ct_listing *l,
+                    const struct xp_crec *r, int refill, struct xp_err *err)
+{
+	if (refill || r->on.n == 0 || l->n)
+		return 0;
+	return xp_err_set(err, XP_EFAIL,
+	                  "copy %s: %s is empty, but the journal records %zu backup%s copied "
+	                  "there (not mounted?): nothing copied; if it was replaced, xpcopy "
+	                  "--refill copies them again",
+	                  t->name, t->url, r->on.n, r->on.n == 1 ? "" : "s");
+}
+
 int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
-                 xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
+                 int refill, xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
 {
 	struct picture p;
 	struct xp_ct_listing l = {0};
@@ -389,6 +404,8 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 	}
 	todo = calloc(NOTE_BATCH, sizeof *todo);
 	rc = todo ? xp_ct_list(t, &l, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = lost_all(t, &l, &r, refill, err);
 	for (size_t i = 0; rc == 0 && i < p.n; i++) {
 		const struct xp_catalog_entry *e = &p.e[i];
 		int there = 0;
@@ -466,6 +483,8 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 {
 	struct picture p;
 	struct xp_ct_listing l = {0};
+	struct xp_sign_pub pub;
+	struct xp_crec r = {0};
 	struct xp_idv gone = {0};
 	char id[XP_REPO_ID_HEX], msg[128];
 	int rc, rc2;
@@ -473,7 +492,12 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 	rc = picture_take(repo, key, &p, err);
 	if (rc)
 		return rc;
-	rc = xp_ct_list(t, &l, err);
+	xp_sign_pub_of(key, &pub);
+	rc = xp_crec_load(repo, &pub, t, &r, err);
+	if (rc == 0)
+		rc = xp_ct_list(t, &l, err);
+	if (rc == 0)
+		rc = lost_all(t, &l, &r, 0, err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		if (xp_copy_id_of_rel(l.v[i].rel, id, NULL) != 0 || xp_idset_has(&p.listed, id) ||
 		    !xp_idset_has(&p.deleted, id))
@@ -499,6 +523,7 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 	if (rc == 0)
 		rc = send_meta(repo, t, err);
 	idv_free(&gone);
+	xp_crec_free(&r);
 	xp_ct_listing_free(&l);
 	picture_free(&p);
 	return rc;
