@@ -7,16 +7,7 @@
 for t in xpseal xpverify; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
-R=$T/repo
-C=$T/nas
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "copy dir test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
-head -c 200000 /dev/urandom >"$T/in"
-ids=()
-for s in db db; do
-	ids+=("$(xpseal -r "$R" --source "$s" -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
-done
+copy_repo 200000
 sh=$(xpseal -r "$R" --source erase --shreddable -i "$T/in") || { echo "Bail out! xpseal failed"; exit 1; }
 ids+=("$sh")
 # killed N TARGET: xpcopy to TARGET killed at fault point N; $rc (in a subshell, so that the

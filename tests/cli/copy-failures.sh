@@ -22,11 +22,8 @@ xpcopy remove -r "$R" probe
 xpcopy add -r "$R" --jurisdiction eu usb "$T/usb"
 XP_FAULT_STOP=$k "$XP_BUILDDIR/src/xpcopy/xpcopy" -r "$R" usb >"$T/out" 2>"$T/err" &
 pid=$!
-for _ in $(seq 1 300); do
-	[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = T ] && break
-	sleep 0.1
-done
-is "$(ps -o stat= -p "$pid" | cut -c1)" T "xpcopy stopped while naming the backups it wrote"
+wait_stopped "$pid"
+ok $? "xpcopy stopped while naming the backups it wrote"
 mv "$T/usb" "$T/usb.away"
 : >"$T/usb"
 kill -CONT "$pid"
