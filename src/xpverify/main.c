@@ -790,6 +790,25 @@ static int failure_findings(const struct run *run)
 	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE] || run->vault_keys;
 }
 
+/* A drill asked for that restored nothing, because no backup checked holds a dump stream, is a
+ * failure too: a scheduled drill must not pass for ever without restoring a row. */
+static void nothing_drilled(struct run *run)
+{
+	size_t skipped = 0;
+
+	for (size_t i = 0; i < run->n; i++) {
+		if (run->items[i].drill != NOT_RUN && run->items[i].drill != SKIPPED)
+			return;
+		skipped += run->items[i].drill == SKIPPED;
+	}
+	if (!skipped || run->error)
+		return;
+	run->error = xp_asprintf("%s%snothing drilled: none of the backups checked is a dump "
+	                         "stream",
+	                         run->repo ? run->repo : "", run->repo ? ": " : "");
+	xp_warn("%s", run->error ? run->error : "nothing drilled");
+}
+
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
 static void nothing_checked(struct run *run, int asked)
 {
@@ -926,6 +945,8 @@ static int check_all(struct run *run, int asked)
 	}
 	for (size_t i = 0; i < run->n; i++)
 		run->count[run->items[i].status]++;
+	if (run->drill)
+		nothing_drilled(run);
 	if (run->n == run->count[MISSING] && !run->error)
 		nothing_checked(run, asked);
 	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
