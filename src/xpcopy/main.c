@@ -178,7 +178,7 @@ static int cmd_copy(const struct args *o, struct xp_err *err)
 
 static int print_id(void *ctx, const char *id)
 {
-	(void)ctx;
+	++*(size_t *)ctx;
 	printf("%s\n", id);
 	return 0;
 }
@@ -211,7 +211,14 @@ static int cmd_list(const struct args *o, struct xp_err *err)
 		goto out;
 	xp_sign_pub_from(t.signer, &pub);
 	if (one) {
-		rc = xp_copy_recorded(o->repo, &pub, one, print_id, NULL, err);
+		count = 0;
+		rc = xp_copy_recorded(o->repo, &pub, one, print_id, &count, err);
+		if (rc == 0 && count == 0)
+			printf("copy %s: no backup recorded there\n", one->name);
+		goto out;
+	}
+	if (all.n == 0) {
+		printf("%s: no copy target registered (xpcopy add)\n", o->repo);
 		goto out;
 	}
 	printf("name\tjurisdiction\tbackups\turl\n");
