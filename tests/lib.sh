@@ -64,6 +64,16 @@ flip_byte() {
 	printf "\\$(printf %03o $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 
+# wait_stopped PID: waits, a minute at most, for PID to stop (XP_FAULT_STOP); 1 if it did not.
+wait_stopped() {
+	local _
+	for _ in $(seq 1 600); do
+		[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = T ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # run CMD...: runs a command, keeping its status in $rc, stdout in $out, stderr in $err.
 run() {
 	"$@" >"$T/.out" 2>"$T/.err"
@@ -133,6 +143,24 @@ sealed_repo() {
 	ids=()
 	for _ in $(seq 1 "$1"); do
 		head -c "$2" /dev/urandom >"$T/in"
+		ids+=("$(xpseal -r "$R" --source db -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
+	done
+}
+
+# copy_repo BYTES: a new repository $R (password file $T/pw, signer $T/signer.key exported as
+# XP_SIGNING_KEY) holding two backups of source db, both of the BYTES random bytes in $T/in,
+# their ids in the array ids; C ($T/nas) is where its copy goes.
+copy_repo() {
+	local _
+	R=$T/repo
+	# shellcheck disable=SC2034 # for the test that calls it
+	C=$T/nas
+	export XP_SIGNING_KEY=$T/signer.key
+	password "$T/pw" 'correct horse battery'
+	xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
+	head -c "$1" /dev/urandom >"$T/in"
+	ids=()
+	for _ in 1 2; do
 		ids+=("$(xpseal -r "$R" --source db -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
 	done
 }

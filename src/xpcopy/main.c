@@ -19,13 +19,13 @@ enum cmd { PUSH, ADD, REMOVE, LIST };
 
 struct args {
 	const char *repo, *signing_key, *jurisdiction, *rconfig;
-	int cmd, quiet;
+	int cmd, quiet, refill;
 	char **names; /* target names (PUSH, LIST), or NAME URL (ADD), NAME (REMOVE) */
 	int nnames;
 };
 
 static const char usage_text[] =
-        "usage: xpcopy -r REPO [--signing-key F] [-q] [NAME...]\n"
+        "usage: xpcopy -r REPO [--signing-key F] [-q] [--refill] [NAME...]\n"
         "       xpcopy add -r REPO --jurisdiction eu|non-eu [--rclone-config F] NAME URL\n"
         "       xpcopy remove -r REPO NAME\n"
         "       xpcopy list -r REPO [NAME]\n"
@@ -37,13 +37,14 @@ static const char usage_text[] =
 
 static int parse(int argc, char **argv, struct args *o)
 {
-	enum { O_SIGNKEY = 256, O_JUR, O_RCONFIG };
+	enum { O_SIGNKEY = 256, O_JUR, O_RCONFIG, O_REFILL };
 	static const struct option lo[] = {
 	        {"repo", required_argument, NULL, 'r'},
 	        {"signing-key", required_argument, NULL, O_SIGNKEY},
 	        {"jurisdiction", required_argument, NULL, O_JUR},
 	        {"rclone-config", required_argument, NULL, O_RCONFIG},
 	        {"quiet", no_argument, NULL, 'q'},
+	        {"refill", no_argument, NULL, O_REFILL},
 	        {"help", no_argument, NULL, 'h'},
 	        XP_CLI_VERSION_OPTION,
 	        {NULL, 0, NULL, 0},
@@ -67,6 +68,7 @@ static int parse(int argc, char **argv, struct args *o)
 		case O_SIGNKEY: o->signing_key = optarg; break;
 		case O_JUR: o->jurisdiction = optarg; break;
 		case O_RCONFIG: o->rconfig = optarg; break;
+		case O_REFILL: o->refill = 1; break;
 		case 'h': return xp_cli_help(usage_text);
 		case XP_CLI_VERSION: return xp_cli_version();
 		default: return XP_EXIT_USAGE;
@@ -87,8 +89,8 @@ static int parse(int argc, char **argv, struct args *o)
 		return xp_usage_error("remove takes NAME");
 	if (o->cmd == LIST && o->nnames > 1)
 		return xp_usage_error("list takes at most one NAME");
-	if (o->cmd != PUSH && o->signing_key)
-		return xp_usage_error("--signing-key goes with copying");
+	if (o->cmd != PUSH && (o->signing_key || o->refill))
+		return xp_usage_error("--signing-key and --refill go with copying");
 	if (!o->signing_key)
 		o->signing_key = xp_keys_default_signing_key();
 	return -1;
@@ -150,7 +152,7 @@ static int cmd_copy(const struct args *o, struct xp_err *err)
 
 		if (!v[i]->eu)
 			xp_warn("copy %s: declared outside the EU", v[i]->name);
-		r = xp_copy_push(o->repo, key, v[i], on_copy, (void *)o, &copied, &e);
+		r = xp_copy_push(o->repo, key, v[i], o->refill, on_copy, (void *)o, &copied, &e);
 		if (r == 0 && !o->quiet)
 			printf("%s: %zu backups copied\n", v[i]->name, copied);
 		if (r == 0)
@@ -176,7 +178,7 @@ static int cmd_copy(const struct args *o, struct xp_err *err)
 
 static int print_id(void *ctx, const char *id)
 {
-	(void)ctx;
+	++*(size_t *)ctx;
 	printf("%s\n", id);
 	return 0;
 }
@@ -209,7 +211,14 @@ static int cmd_list(const struct args *o, struct xp_err *err)
 		goto out;
 	xp_sign_pub_from(t.signer, &pub);
 	if (one) {
-		rc = xp_copy_recorded(o->repo, &pub, one, print_id, NULL, err);
+		count = 0;
+		rc = xp_copy_recorded(o->repo, &pub, one, print_id, &count, err);
+		if (rc == 0 && count == 0)
+			printf("copy %s: no backup recorded there\n", one->name);
+		goto out;
+	}
+	if (all.n == 0) {
+		printf("%s: no copy target registered (xpcopy add)\n", o->repo);
 		goto out;
 	}
 	printf("name\tjurisdiction\tbackups\turl\n");

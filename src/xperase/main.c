@@ -212,6 +212,8 @@ static int cmd_list(const struct args *a, struct xp_err *err)
 	xp_sign_pub_from(t.signer, &signer);
 	if ((rc = xp_erase_load(a->repo, &signer, &l, err)) != 0)
 		goto out;
+	if (l.n == 0)
+		printf("%s: no erasure requests\n", a->repo);
 	for (size_t i = 0; i < l.n; i++) {
 		const struct xp_erase_entry *e = &l.e[i];
 		char tm[XP_TIME_LEN], x[XP_TIME_LEN], y[XP_TIME_LEN];
@@ -339,14 +341,22 @@ out:
 static int cmd_dry_run(const struct args *a, struct xp_err *err)
 {
 	struct session s;
+	size_t n = 0;
 	int rc = session_open(a, NULL, &s, err);
 
 	if (rc)
 		return rc;
 	/* a backup without a source is not a dump stream: it holds no rows */
-	for (size_t i = 0; rc == 0 && i < s.cat.n; i++)
-		if (s.cat.entries[i].state == XP_CATALOG_SEALED && s.cat.entries[i].source)
-			rc = count_backup(a, &s.cat.entries[i], &s.signer, s.sk, &s.l, err);
+	for (size_t i = 0; rc == 0 && i < s.cat.n; i++) {
+		const struct xp_catalog_entry *e = &s.cat.entries[i];
+
+		if (e->state != XP_CATALOG_SEALED || !e->source)
+			continue;
+		n++;
+		rc = count_backup(a, e, &s.signer, s.sk, &s.l, err);
+	}
+	if (rc == 0 && n == 0)
+		printf("%s: no dump backups: nothing to count\n", a->repo);
 	session_close(&s);
 	return rc;
 }

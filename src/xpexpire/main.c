@@ -199,6 +199,27 @@ static void run_free(struct run *r)
 	xp_catalog_free(&r->cat);
 }
 
+/* The error for a --source that no backup of the catalog has, naming those it has. */
+static int no_source(const char *repo, const char *source, const struct xp_catalog *cat,
+                     struct xp_err *err)
+{
+	char names[256] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < cat->n && len < sizeof names; i++) {
+		const char *s = cat->entries[i].source;
+		int seen = 0;
+
+		for (size_t k = 0; s && k < i && !seen; k++)
+			seen = cat->entries[k].source && strcmp(cat->entries[k].source, s) == 0;
+		if (s && !seen)
+			len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+			                        len ? ", " : "", s);
+	}
+	return xp_err_set(err, XP_EFAIL, "%s: no backup of source %s (%s%s): nothing decided", repo,
+	                  source, names[0] ? "its sources: " : "it holds none", names);
+}
+
 /* Loads the catalog and decides on every backup of the chosen source (all without one). */
 static int decide(const struct args *o, struct run *r, struct xp_err *err)
 {
@@ -237,6 +258,10 @@ static int decide(const struct args *o, struct run *r, struct xp_err *err)
 		b->held = e->hold != NULL;
 		b->hold_reason = e->hold;
 	}
+	/* a --source that names no backup (a typing error) would keep every backup for ever,
+	 * each run saying "0 of 0 backups deleted" */
+	if (o->source && r->n == 0)
+		return no_source(o->repo, o->source, &r->cat, err);
 	xp_policy_format(&o->p, r->policy, sizeof r->policy);
 	xp_time_format(o->now, t);
 	snprintf(r->journal, sizeof r->journal, "%s now %s", r->policy, t);

@@ -88,6 +88,7 @@ struct run {
 	int ignore_erasures;           /* --ignore-erasures: drills restore every row */
 	struct xp_erase_ledger ledger; /* what drills restore through */
 	struct xp_err ledger_err;      /* why the ledger cannot be read: every drill fails */
+	char *ledger_why;              /* that, said in full (owned) */
 	char *drill_buf;   /* the connection string read from --drill-dsn-file (owned) */
 	char *against_buf; /* ... and from --against-dsn-file (owned) */
 	struct xp_verify_keys keys;
@@ -429,6 +430,7 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 	struct xp_err err = {0, ""};
 	struct xp_seal_header h;
 	char prefix[18], tail[64] = "", *reason = NULL;
+	const char *why = err.msg;
 	int rc = 0;
 
 	if (!it->res.dump) {
@@ -439,8 +441,8 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 		return;
 	}
 	if (run->ledger_err.code) {
-		err = run->ledger_err;
-		rc = err.code;
+		rc = run->ledger_err.code;
+		why = run->ledger_why ? run->ledger_why : run->ledger_err.msg;
 	} else if (!it->id) {
 		rc = xp_seal_read_header(it->path, &h, &err);
 	}
@@ -469,9 +471,9 @@ static void drill_item(struct run *run, struct item *it, const char *name)
 	} else {
 		it->drill = failed(it, rc);
 		free(it->msg);
-		it->msg = strdup(err.msg);
-		xp_warn("%s: drill failed: %s", name, err.msg);
-		reason = xp_asprintf("drill failed: %s", err.msg);
+		it->msg = strdup(why);
+		xp_warn("%s: drill failed: %s", name, why);
+		reason = xp_asprintf("drill failed: %s", why);
 	}
 	journal(run, it, "drill", reason);
 	free(reason);
@@ -788,6 +790,25 @@ static int failure_findings(const struct run *run)
 	       run->kinds[XP_FIND_SHRED_KEY] || run->kinds[XP_FIND_UNREADABLE] || run->vault_keys;
 }
 
+/* A drill asked for that restored nothing, because no backup checked holds a dump stream, is a
+ * failure too: a scheduled drill must not pass for ever without restoring a row. */
+static void nothing_drilled(struct run *run)
+{
+	size_t skipped = 0;
+
+	for (size_t i = 0; i < run->n; i++) {
+		if (run->items[i].drill != NOT_RUN && run->items[i].drill != SKIPPED)
+			return;
+		skipped += run->items[i].drill == SKIPPED;
+	}
+	if (!skipped || run->error)
+		return;
+	run->error = xp_asprintf("%s%snothing drilled: none of the backups checked is a dump "
+	                         "stream",
+	                         run->repo ? run->repo : "", run->repo ? ": " : "");
+	xp_warn("%s", run->error ? run->error : "nothing drilled");
+}
+
 /* Nothing checked is a failure, never "no findings": no backup was there to check. */
 static void nothing_checked(struct run *run, int asked)
 {
@@ -924,6 +945,8 @@ static int check_all(struct run *run, int asked)
 	}
 	for (size_t i = 0; i < run->n; i++)
 		run->count[run->items[i].status]++;
+	if (run->drill)
+		nothing_drilled(run);
 	if (run->n == run->count[MISSING] && !run->error)
 		nothing_checked(run, asked);
 	else if (run->catalog && rc == 0 && !run->json && !run->rollback)
@@ -1145,10 +1168,10 @@ static int drill_ledger(struct run *run, struct xp_err *err)
 	if (!run->ignore_erasures) {
 		if (rc) {
 			run->ledger_err = lerr;
-			snprintf(run->ledger_err.msg, sizeof run->ledger_err.msg,
-			         "the erasure ledger cannot be applied: %s (nothing restored; "
-			         "--ignore-erasures drills every row)",
-			         lerr.msg);
+			run->ledger_why = xp_asprintf("the erasure ledger cannot be applied: %s "
+			                              "(nothing restored; --ignore-erasures drills "
+			                              "every row)",
+			                              lerr.msg);
 		}
 		run->keys.ledger = rc ? NULL : &run->ledger;
 		return 0;
@@ -1271,6 +1294,7 @@ static void run_free(struct run *run)
 	xp_cli_dsn_free(run->against_buf);
 	xp_verify_keys_free(&run->keys);
 	xp_erase_ledger_free(&run->ledger);
+	free(run->ledger_why);
 	xp_catalog_free(&run->cat);
 	free(run->items);
 	for (size_t i = 0; i < run->nfound; i++) {

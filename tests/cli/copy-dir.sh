@@ -7,16 +7,7 @@
 for t in xpseal xpverify; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
-R=$T/repo
-C=$T/nas
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "copy dir test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
-head -c 200000 /dev/urandom >"$T/in"
-ids=()
-for s in db db; do
-	ids+=("$(xpseal -r "$R" --source "$s" -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
-done
+copy_repo 200000
 sh=$(xpseal -r "$R" --source erase --shreddable -i "$T/in") || { echo "Bail out! xpseal failed"; exit 1; }
 ids+=("$sh")
 # killed N TARGET: xpcopy to TARGET killed at fault point N; $rc (in a subshell, so that the
@@ -33,6 +24,8 @@ meta=$(printf '%s\n' catalog catalog.minisig config journal keys/repo.id keys/re
 listing() { (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); }
 
 # Registration
+run xpcopy list -r "$R"
+is "$rc.$out" "0.$R: no copy target registered (xpcopy add)" "list with no target says so, status 0"
 run xpcopy -r "$R"
 is "$rc:$err" "1:xpcopy: $R: no copy target registered (xpcopy add)" "copying with no target registered fails, saying so"
 run xpcopy add -r "$R" nas "$C"
@@ -50,6 +43,8 @@ run xpcopy add -r "$R" --jurisdiction eu nas "$T/other"
 is "$rc:$err" "1:xpcopy: copy nas: already registered" "a name is registered once"
 run xpcopy list -r "$R"
 is "$rc:$out" "0:$(printf 'name\tjurisdiction\tbackups\turl\nnas\teu\t0\t%s' "$C")" "list shows the target, nothing on it yet"
+run xpcopy list -r "$R" nas
+is "$rc.$out" "0.copy nas: no backup recorded there" "list NAME of a target with nothing on it says so, status 0"
 rid=$(tail -n 1 "$R/keys/repo.id")
 is "$(cat "$XP_STATE_DIR/copies/$rid/targets")" "$(printf 'nas\t%s\teu\t-' "$C")" \
 	"targets are registered in this host's state directory"

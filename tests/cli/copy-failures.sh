@@ -22,11 +22,8 @@ xpcopy remove -r "$R" probe
 xpcopy add -r "$R" --jurisdiction eu usb "$T/usb"
 XP_FAULT_STOP=$k "$XP_BUILDDIR/src/xpcopy/xpcopy" -r "$R" usb >"$T/out" 2>"$T/err" &
 pid=$!
-for _ in $(seq 1 300); do
-	[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = T ] && break
-	sleep 0.1
-done
-is "$(ps -o stat= -p "$pid" | cut -c1)" T "xpcopy stopped while naming the backups it wrote"
+wait_stopped "$pid"
+ok $? "xpcopy stopped while naming the backups it wrote"
 mv "$T/usb" "$T/usb.away"
 : >"$T/usb"
 kill -CONT "$pid"
@@ -60,5 +57,23 @@ is "$(printf '%s\n' "$out" | grep -c '^copied ')" 3 "copying all three, over wha
 is "$(whole "$T/nas")" "" "every file now has the repository's bytes"
 run xpverify -r "$R" --copies
 is "$rc" 0 "xpverify --copies finds both copies good"
+
+# --- a target not mounted: an empty directory where the copies were ------------------------
+# Refused, by xpcopy and by the expiry that brings copies up to date, with nothing written
+# there; --refill (a replaced disk) copies every backup again.
+mv "$T/nas" "$T/nas.away"
+mkdir "$T/nas"
+run xpcopy -r "$R" nas
+is "$rc:$out:$err" "1::xpcopy: copy nas: $T/nas is empty, but the journal records 3 backups copied there (not mounted?): nothing copied; if it was replaced, xpcopy --refill copies them again" \
+	"xpcopy to an empty target where the journal records backups: status 1, saying why"
+is "$(listing "$T/nas")" "" "and nothing is written there"
+run xpexpire -r "$R" --keep-last 2
+like "$rc:$err" "1:*xpexpire: copy nas: $T/nas is empty, but the journal records 3 backups copied there (not mounted?): nothing copied; if it was replaced, xpcopy --refill copies them again (its deletions are finished by the next run)*" \
+	"xpexpire: the copy that cannot be brought up to date fails the run"
+is "$(listing "$T/nas")" "" "with nothing written there either"
+run xpcopy -r "$R" --refill nas
+is "$rc:$(printf '%s\n' "$out" | tail -n 1)" "0:nas: 2 backups copied" "--refill copies the backups again"
+run xpcopy list -r "$R" --refill
+is "$rc" 2 "--refill goes with copying only"
 
 done_testing

@@ -65,11 +65,8 @@ k=$(XP_FAULT_TRACE=1 xpcopy -r "$R" probe 2>&1 >/dev/null |
 xpcopy remove -r "$R" probe
 XP_FAULT_STOP=$k "$XP_BUILDDIR/src/xpcopy/xpcopy" -r "$R" off >"$T/out" 2>"$T/err" &
 pid=$!
-for _ in $(seq 1 300); do
-	[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = T ] && break
-	sleep 0.1
-done
-is "$(ps -o stat= -p "$pid" | cut -c1)" T "xpcopy stopped after uploading the new backup to its temp name"
+wait_stopped "$pid"
+ok $? "xpcopy stopped after uploading the new backup to its temp name"
 is "$(listing "$D/xp" | grep "$new")" "$(printf '%s\n' "data/${new:0:2}/$new.xps.minisig" "data/${new:0:2}/.$new.xps.copying" | LC_ALL=C sort)" \
 	"the backup is on the remote only under its temp name"
 sftp_stop

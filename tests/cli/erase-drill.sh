@@ -78,4 +78,13 @@ cp "$T/erasures.good" "$R/erasures"
 run xpverify -r "$R" --drill "$S" "$old"
 is "$rc" 0 "the ledger put back: the drill passes again"
 
+# the reason a drill fails is said whole, with its advice, when the ledger's message is long
+ref=CASE-$(printf 'x%.0s' $(seq 1 320))
+XP_NOW=2026-11-23T00:00:00Z xperase -r "$R" --ref "$ref" --reason r -t audit_log \
+	--interval 2026-11-14T00:00:00Z/2026-11-15T00:00:00Z >/dev/null
+head -n -1 "$R/erasures" >"$T/erasures.cut" && cat "$T/erasures.cut" >"$R/erasures"
+run xpverify -r "$R" --drill "$S" "$old"
+like "$rc.$err" "3.xpverify: $old: drill failed: the erasure ledger cannot be applied: erasures: the request journaled at journal line * ($ref: 1 table, 0 values, 1 interval) is missing from the ledger or was changed (nothing restored; --ignore-erasures drills every row)*" \
+	"a long reason: the drill's message is whole, to its advice"
+
 done_testing

@@ -134,10 +134,7 @@ for what in hold expire; do
 	fresh
 	XP_FAULT_STOP=$n "$XP_BUILDDIR/src/xperase/xperase" -r "$R" --rewrite >"$T/stop.out" 2>"$T/stop.err" &
 	pid=$!
-	for _ in $(seq 1 600); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
+	wait_stopped "$pid"
 	o=$(awk -F'\t' '$3 == "erasing" { print $2 }' "$R/journal")
 	new=$(awk -F'\t' '$3 == "erasing" { print $5 }' "$R/journal")
 	if [ "$what" = hold ]; then

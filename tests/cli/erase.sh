@@ -15,6 +15,12 @@ old=$id
 restore "$old" "$T/before.db"
 is "$(cnt "$T/before.db" 'select count(*) from audit_log')" 2000 "before any request, open restores every row"
 
+run xperase -r "$R" --list
+is "$rc.$out.$err" "0.$R: no erasure requests." "--list on an empty ledger says there is none, status 0"
+xpseal init -r "$T/none" >/dev/null 2>&1
+run xperase -r "$T/none" --dry-run
+is "$rc.$out.$err" "0.$T/none: no dump backups: nothing to count." "--dry-run with no dump backup says so, status 0"
+
 smith=$(q "select count(*) from audit_log where user_name = 'CORP\\j.smith'")
 run env XP_NOW=2026-11-22T00:00:00Z "$XP_BUILDDIR/src/xperase/xperase" -r "$R" --ref CASE-17 \
 	--reason "Art. 17 request" -t audit_log --value 'user_name=CORP\j.smith'

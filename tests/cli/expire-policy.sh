@@ -61,6 +61,9 @@ is "$(verdicts keep)" "3 4 5 6 7 9" "backups created after --now are kept by kee
 run xpexpire -r "$R" --keep-last 1 --source web --now $NOW --dry-run
 is "$(verdicts delete)" "8" "--source limits the run to one source"
 is "$(verdicts keep)" "9" "--source lists only that source"
+run xpexpire -r "$R" --keep-last 1 --source wbe --now $NOW
+is "$rc.$out.$err" "1..xpexpire: $R: no backup of source wbe (its sources: web, db): nothing decided" \
+	"a --source that names no backup fails (status 1), naming the sources there, never \"0 of 0 deleted\""
 
 run xpexpire -r "$R" --max-age 90d --now $NOW --dry-run
 is "$(verdicts delete)" "7" "max-age alone deletes only what is too old"

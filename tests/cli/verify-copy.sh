@@ -8,16 +8,7 @@
 for t in xpseal xpverify xpcopy; do
 	[ -x "$XP_BUILDDIR/src/$t/$t" ] || skip_all "$t is not built"
 done
-R=$T/repo
-C=$T/nas
-export XP_SIGNING_KEY=$T/signer.key
-password "$T/pw" "verify copy test password"
-xpseal init -r "$R" --password-file "$T/pw" >/dev/null 2>&1 || { echo "Bail out! xpseal init failed"; exit 1; }
-head -c 100000 /dev/urandom >"$T/in"
-ids=()
-for s in db db; do
-	ids+=("$(xpseal -r "$R" --source "$s" -i "$T/in")") || { echo "Bail out! xpseal failed"; exit 1; }
-done
+copy_repo 100000
 if ! { xpcopy add -r "$R" --jurisdiction eu nas "$C" && xpcopy -r "$R" >/dev/null; }; then
 	echo "Bail out! xpcopy failed"
 	exit 1

@@ -40,9 +40,11 @@ is "$(sqlite3 "$S" "SELECT group_concat(name, ' ') FROM sqlite_master")" "vals" 
 is "$(sqlite3 "$S" "SELECT * FROM vals")" "mine" "the table of the same base name is untouched"
 
 run xpverify -r "$R" --drill "$(sqlite_dsn "$S")" --password-file "$T/pw" "$N"
-is "$rc.$out" "0.$N: good signature
+is "$rc.$out" "1.$N: good signature
 $N: deep check passed: 11 bytes, not a dump stream
 $N: drill skipped: not a dump stream" "a payload that is not a dump is deep-checked, not drilled"
+is "$err" "xpverify: $R: nothing drilled: none of the backups checked is a dump stream" \
+	"and a drill that restored nothing fails (status 1), saying why"
 
 # a scratch table left over (or somebody's) is refused and left alone
 sqlite3 "$S" "CREATE TABLE ${P}audit (x TEXT); INSERT INTO ${P}audit VALUES ('left over')"

@@ -284,11 +284,8 @@ int xp_odbc_older(struct xp_odbc *c, const char *table, const struct xp_column *
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+	if ((rc = xp_odbc_stmt(c, &st, err, "table %s", table)) != 0)
 		goto out;
-	}
 	if ((!literal && !SQL_SUCCEEDED(xp_odbc_bind_time(st, 0, before, tcls, &pi, ps, &ind))) ||
 	    !SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLFetch(st)) ||

@@ -23,12 +23,8 @@ static int ask(struct xp_odbc_cursor *cur, const char *sql, int *v, struct xp_er
 	SQLLEN ind = 0;
 	int rc = 0;
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, cur->c->dbc, &st))) {
-		st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, cur->c->dbc, "table %s",
-		                   cur->table);
+	if ((rc = xp_odbc_stmt(cur->c, &st, err, "table %s", cur->table)) != 0)
 		goto out;
-	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLFetch(st)) ||
 	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &n, 0, &ind)) || ind == SQL_NULL_DATA) {

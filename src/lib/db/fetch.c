@@ -261,11 +261,8 @@ int xp_odbc_select(struct xp_odbc *c, const char *table, const struct xp_column 
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &cur->st))) {
-		cur->st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+	if ((rc = xp_odbc_stmt(c, &cur->st, err, "table %s", table)) != 0)
 		goto out;
-	}
 	if (w && w->time_column && !literal) {
 		rc = xp_odbc_bind_window(cur, cur->st, w, tcls, err);
 		if (rc)

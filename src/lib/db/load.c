@@ -489,11 +489,8 @@ static int batch_open(struct batch *b, struct xp_odbc *c, const char *source,
 	rc = xp_load_insert_sql(c, t, b->prefix, 1, b->key, &sql, err);
 	if (rc)
 		goto out;
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &b->st))) {
-		b->st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+	if ((rc = xp_odbc_stmt(c, &b->st, err, "%s", t->name)) != 0)
 		goto out;
-	}
 	if (!SQL_SUCCEEDED(SQLSetStmtAttr(b->st, SQL_ATTR_PARAM_BIND_TYPE,
 	                                  (SQLPOINTER)SQL_PARAM_BIND_BY_COLUMN, 0)) ||
 	    !SQL_SUCCEEDED(
@@ -537,11 +534,8 @@ static int count_rows(struct xp_odbc *c, const struct xp_dump_table *t, const ch
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", t->name);
+	if ((rc = xp_odbc_stmt(c, &st, err, "%s", t->name)) != 0)
 		goto out;
-	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLFetch(st)) ||
 	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, NULL)) || v < 0) {

@@ -26,11 +26,8 @@ static int query_row(struct xp_odbc *c, const char *sql, long *v, char *text, si
 	SQLINTEGER n = 0;
 	int rc = 0;
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", c->source);
+	if ((rc = xp_odbc_stmt(c, &st, err, "%s", c->source)) != 0)
 		goto out;
-	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLFetch(st)) ||
 	    !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &n, 0, &ind)) ||

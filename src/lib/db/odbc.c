@@ -110,6 +110,20 @@ int xp_odbc_error(struct xp_err *err, int code, SQLSMALLINT htype, SQLHANDLE h, 
 	return xp_err_set(err, code, "%s: [%s] %s", what, (char *)state, (char *)msg);
 }
 
+int xp_odbc_stmt(struct xp_odbc *c, SQLHSTMT *st, struct xp_err *err, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	if (SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, st)))
+		return 0;
+	*st = SQL_NULL_HSTMT;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", what);
+}
+
 char *xp_odbc_quote(const struct xp_odbc *c, const char *name)
 {
 	char q = c->quote[0];
@@ -322,8 +336,8 @@ int xp_odbc_exec(struct xp_odbc *c, const char *sql, struct xp_err *err)
 	SQLRETURN r;
 	int rc = 0;
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st)))
-		return xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "%s", c->source);
+	if ((rc = xp_odbc_stmt(c, &st, err, "%s", c->source)) != 0)
+		return rc;
 	r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA)
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "%s", sql);
@@ -455,11 +469,8 @@ int xp_odbc_describe(struct xp_odbc *c, const char *table, struct xp_column **ou
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		st = SQL_NULL_HSTMT;
-		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_DBC, c->dbc, "table %s", table);
+	if ((rc = xp_odbc_stmt(c, &st, err, "table %s", table)) != 0)
 		goto out;
-	}
 	if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) ||
 	    !SQL_SUCCEEDED(SQLNumResultCols(st, &n))) {
 		rc = xp_odbc_error(err, XP_EFAIL, SQL_HANDLE_STMT, st, "table %s", table);

@@ -68,6 +68,11 @@ char *xp_odbc_redact(const char *connstr);
 int xp_odbc_error(struct xp_err *err, int code, SQLSMALLINT htype, SQLHANDLE h, const char *fmt,
                   ...) __attribute__((format(XP_PRINTF, 5, 6)));
 
+/* A new statement on c into *st: 0, or, with *st SQL_NULL_HSTMT, the driver's reason recorded
+ * as by xp_odbc_error ("WHAT: [SQLSTATE] message", WHAT from fmt) and XP_EFAIL. */
+int xp_odbc_stmt(struct xp_odbc *c, SQLHSTMT *st, struct xp_err *err, const char *fmt, ...)
+        __attribute__((format(XP_PRINTF, 4, 5)));
+
 /* A malloc'd, quoted identifier: each dot-separated part of name ("schema.table") wrapped in
  * the driver's quote char, embedded quote chars doubled. */
 char *xp_odbc_quote(const struct xp_odbc *c, const char *name);

@@ -129,6 +129,8 @@ struct picture {
 static void picture_free(struct picture *p)
 {
 	free(p->e);
+	p->e = NULL;
+	p->n = 0;
 	xp_idset_free(&p->listed);
 	xp_idset_free(&p->deleted);
 }
@@ -365,37 +367,66 @@ static int push_some(const char *repo, const struct xp_copy_target *t,
 	return rc;
 }
 
-int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
-                 xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
-{
+/* What a push or an expiry of t works from: the catalog's picture, what the journal records
+ * on t, and t's listing. */
+struct view {
 	struct picture p;
-	struct xp_ct_listing l = {0};
-	struct xp_sign_pub pub;
 	struct xp_crec r;
+	struct xp_ct_listing l;
+};
+
+static void view_free(struct view *v)
+{
+	xp_ct_listing_free(&v->l);
+	xp_crec_free(&v->r);
+	picture_free(&v->p);
+}
+
+/* Takes v (freed by the caller, also on failure). A target that is empty, or gone, where the
+ * journal records backups copied (a disk or share not mounted, an empty one in its place) is
+ * refused unless refill: filled again without a word, the copy would be made on whatever is
+ * there and reported as done. */
+static int view_take(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+                     int refill, struct view *v, struct xp_err *err)
+{
+	struct xp_sign_pub pub;
+	int rc;
+
+	memset(v, 0, sizeof *v);
+	xp_sign_pub_of(key, &pub);
+	if ((rc = picture_take(repo, key, &v->p, err)) != 0 ||
+	    (rc = xp_crec_load(repo, &pub, t, &v->r, err)) != 0 ||
+	    (rc = xp_ct_list(t, &v->l, err)) != 0)
+		return rc;
+	if (refill || v->r.on.n == 0 || v->l.n)
+		return 0;
+	return xp_err_set(err, XP_EFAIL,
+	                  "copy %s: %s is empty, but the journal records %zu backup%s copied "
+	                  "there (not mounted?): nothing copied; if it was replaced, xpcopy "
+	                  "--refill copies them again",
+	                  t->name, t->url, v->r.on.n, v->r.on.n == 1 ? "" : "s");
+}
+
+int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
+                 int refill, xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err)
+{
+	struct view v;
 	struct xp_idv b = {0};
 	const struct xp_catalog_entry **todo = NULL;
 	char rel[XP_REPO_REL_MAX];
 	size_t done = 0, ntodo = 0;
 	int rc, rc2;
 
-	rc = picture_take(repo, key, &p, err);
-	if (rc)
-		return rc;
-	xp_sign_pub_of(key, &pub);
-	rc = xp_crec_load(repo, &pub, t, &r, err);
-	if (rc) {
-		picture_free(&p);
-		return rc;
-	}
-	todo = calloc(NOTE_BATCH, sizeof *todo);
-	rc = todo ? xp_ct_list(t, &l, err) : xp_err_set(err, XP_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < p.n; i++) {
-		const struct xp_catalog_entry *e = &p.e[i];
+	rc = view_take(repo, key, t, refill, &v, err);
+	if (rc == 0 && !(todo = calloc(NOTE_BATCH, sizeof *todo)))
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < v.p.n; i++) {
+		const struct xp_catalog_entry *e = &v.p.e[i];
 		int there = 0;
 
 		xp_repo_backup_rel(e->id, rel);
-		if (xp_ct_listing_size(&l, rel) == (int64_t)e->size)
-			there = already_there(t, e, &r, err);
+		if (xp_ct_listing_size(&v.l, rel) == (int64_t)e->size)
+			there = already_there(t, e, &v.r, err);
 		if (there < 0)
 			rc = there;
 		if (there == 2)
@@ -403,7 +434,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 		if (there == 0)
 			todo[ntodo++] = e;
 		/* A batch is copied, then journaled: a kill costs the next run at most a batch. */
-		if (rc == 0 && (ntodo == NOTE_BATCH || i + 1 == p.n)) {
+		if (rc == 0 && (ntodo == NOTE_BATCH || i + 1 == v.p.n)) {
 			rc = push_some(repo, t, todo, ntodo, &b, &done, fn, ctx, err);
 			ntodo = 0;
 		}
@@ -422,9 +453,7 @@ int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp
 		*copied = done;
 	free(todo);
 	idv_free(&b);
-	xp_crec_free(&r);
-	xp_ct_listing_free(&l);
-	picture_free(&p);
+	view_free(&v);
 	return rc;
 }
 
@@ -464,21 +493,17 @@ int xp_copy_id_of_rel(const char *rel, char id[XP_REPO_ID_HEX], int *temp)
 int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
                    xp_copy_report_fn *fn, void *ctx, size_t *removed, struct xp_err *err)
 {
-	struct picture p;
-	struct xp_ct_listing l = {0};
+	struct view v;
 	struct xp_idv gone = {0};
 	char id[XP_REPO_ID_HEX], msg[128];
 	int rc, rc2;
 
-	rc = picture_take(repo, key, &p, err);
-	if (rc)
-		return rc;
-	rc = xp_ct_list(t, &l, err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		if (xp_copy_id_of_rel(l.v[i].rel, id, NULL) != 0 || xp_idset_has(&p.listed, id) ||
-		    !xp_idset_has(&p.deleted, id))
+	rc = view_take(repo, key, t, 0, &v, err);
+	for (size_t i = 0; rc == 0 && i < v.l.n; i++) {
+		if (xp_copy_id_of_rel(v.l.v[i].rel, id, NULL) != 0 ||
+		    xp_idset_has(&v.p.listed, id) || !xp_idset_has(&v.p.deleted, id))
 			continue;
-		rc = xp_ct_remove(t, l.v[i].rel, err);
+		rc = xp_ct_remove(t, v.l.v[i].rel, err);
 		if (rc == 0)
 			idv_add(&gone, id);
 	}
@@ -499,8 +524,7 @@ int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct 
 	if (rc == 0)
 		rc = send_meta(repo, t, err);
 	idv_free(&gone);
-	xp_ct_listing_free(&l);
-	picture_free(&p);
+	view_free(&v);
 	return rc;
 }
 

@@ -89,13 +89,17 @@ typedef void xp_copy_report_fn(void *ctx, const struct xp_copy_event *ev);
  * catalog, journal and keys without keys/shred/. The catalog's signature is checked with key
  * (the host's); a file of the repository that differs from the catalog is XP_EINTEGRITY and
  * nothing of it is copied. Resumable: a run after a kill copies what is still missing.
+ * A target that is empty (or gone) where the journal records backups copied (not mounted)
+ * is XP_EFAIL and nothing is written, unless refill (a replaced disk: all copied again).
  * copied (may be NULL) gets the number of backups copied. */
 int xp_copy_push(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
-                 xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err);
+                 int refill, xp_copy_report_fn *fn, void *ctx, size_t *copied, struct xp_err *err);
 
 /* Removes from t every backup (and its signature and temp files) that REPO's signed journal
  * says was deleted and the catalog no longer lists, journaling "copy-deleted" for each, then
  * brings t's catalog and journal up to date. A file the repository never had is left alone.
+ * A target that is empty where the journal records backups is XP_EFAIL, as for xp_copy_push:
+ * nothing is written to it.
  * removed (may be NULL) gets the number of backups removed. */
 int xp_copy_expire(const char *repo, const struct xp_signkey *key, const struct xp_copy_target *t,
                    xp_copy_report_fn *fn, void *ctx, size_t *removed, struct xp_err *err);

@@ -1,5 +1,5 @@
 /* The ODBC layer's pure helpers: connection strings redacted, floats as shortest text, UTF-16
- * to UTF-8, identifiers quoted. */
+ * to UTF-8, identifiers quoted; a statement refused on a connection that is not open. */
 #include "config.h"
 
 #include "db/odbc.h"
@@ -69,8 +69,33 @@ static void odbc_helpers(void)
 	free(q);
 }
 
+/* A statement on a connection that is not open: refused, the handle left null, the driver
+ * manager's reason recorded under the caller's words. */
+static void odbc_stmt(void)
+{
+	struct xp_odbc c = {0};
+	struct xp_err err = {0, ""};
+	SQLHSTMT st = (SQLHSTMT)1;
+
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c.env)) ||
+	    !SQL_SUCCEEDED(
+	            SQLSetEnvAttr(c.env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0)) ||
+	    !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, c.env, &c.dbc))) {
+		skip("the driver manager gives no connection handle");
+		return;
+	}
+	is_int(xp_odbc_stmt(&c, &st, &err, "table %s", "t"), XP_EFAIL,
+	       "a statement on a connection not open: XP_EFAIL");
+	ok(st == SQL_NULL_HSTMT, "and no handle");
+	ok(strncmp(err.msg, "table t: ", 9) == 0 && err.msg[9], "the reason under WHAT: %s",
+	   err.msg);
+	SQLFreeHandle(SQL_HANDLE_DBC, c.dbc);
+	SQLFreeHandle(SQL_HANDLE_ENV, c.env);
+}
+
 int main(void)
 {
 	odbc_helpers();
+	odbc_stmt();
 	return done_testing();
 }
