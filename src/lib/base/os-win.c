@@ -178,9 +178,11 @@ static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 		errno = e;
 		return -1;
 	}
-	if (!GetFileInformationByHandle(h, &info))
+	if (!GetFileInformationByHandle(h, &info)) {
 		e = win_errno();
-	else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
+		if (GetFileType(h) == FILE_TYPE_CHAR && !(flags & O_DIRECTORY))
+			e = 0; /* a device (NUL, CON) has none: it opens as /dev/null does */
+	} else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
 		e = ELOOP;
 	else if ((flags & O_DIRECTORY) && !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
 		e = ENOTDIR;
