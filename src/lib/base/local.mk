@@ -31,7 +31,7 @@ tests_unit_base_secret_LDADD = $(XP_LIBS)
 tests_unit_base_log_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
-EXTRA_DIST += tests/unit/acl.h
+EXTRA_DIST += tests/unit/acl.h tests/unit/rmtree.h
 # Child processes: POSIX only for now (the test runs sh; under wine the job's tests will).
 if !WINDOWS
 check_PROGRAMS += tests/unit/base/proc

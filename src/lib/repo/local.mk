@@ -26,6 +26,7 @@ tests_unit_repo_policy_LDADD = $(XP_LIBS)
 tests_unit_repo_verify_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify
+WINE_TESTS += tests/unit/repo/policy tests/unit/repo/verify
 
 # Test helper for the crash and concurrency tests: the catalog API, one operation per run.
 check_PROGRAMS += tests/unit/repo/catalog-tool
