@@ -51,9 +51,10 @@ static void secret_rule(void)
 
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 #ifdef _WIN32
-		skip("Windows has no group and other mode bits (the DACL is checked below)");
-		skip("Windows has no group and other mode bits (the DACL is checked below)");
-		skip("Windows has no group and other mode bits (the DACL is checked below)");
+		printf("ok %d # SKIP mode %04o: Windows has no group and other mode bits (the DACL "
+		       "is "
+		       "checked below)\n",
+		       ++tap_n, (unsigned)t[i].mode);
 		continue;
 #endif
 		free(path);
