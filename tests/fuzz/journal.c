@@ -19,6 +19,7 @@
 #include "crypto/sign.h"
 #include "base/encode.h"
 #include "base/str.h"
+#include "base/os.h"
 
 static struct xp_signkey *key;
 static struct xp_sign_pub pub;
@@ -31,7 +32,7 @@ static void setup(void)
 	if (key)
 		return;
 	snprintf(dir, sizeof dir, "%s/xpfuzz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (!xp_os_mkdtemp(dir))
 		abort();
 	snprintf(secret, sizeof secret, "%s/key", dir);
 	if (xp_sign_create_key(secret, &key, NULL))

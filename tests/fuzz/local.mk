@@ -8,37 +8,44 @@ tests_fuzz_replay_dump_meta_SOURCES = tests/fuzz/replay.c tests/fuzz/dump-meta.c
 tests_fuzz_replay_dump_meta_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dump-meta"'
 tests_fuzz_replay_dump_meta_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-dump-meta
+WINE_TESTS += tests/fuzz/replay-dump-meta
 check_PROGRAMS += tests/fuzz/replay-seal-header
 tests_fuzz_replay_seal_header_SOURCES = tests/fuzz/replay.c tests/fuzz/seal-header.c
 tests_fuzz_replay_seal_header_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"seal-header"'
 tests_fuzz_replay_seal_header_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-seal-header
+WINE_TESTS += tests/fuzz/replay-seal-header
 check_PROGRAMS += tests/fuzz/replay-csv
 tests_fuzz_replay_csv_SOURCES = tests/fuzz/replay.c tests/fuzz/csv.c
 tests_fuzz_replay_csv_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"csv"'
 tests_fuzz_replay_csv_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-csv
+WINE_TESTS += tests/fuzz/replay-csv
 check_PROGRAMS += tests/fuzz/replay-dump-stream
 tests_fuzz_replay_dump_stream_SOURCES = tests/fuzz/replay.c tests/fuzz/dump-stream.c
 tests_fuzz_replay_dump_stream_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dump-stream"'
 tests_fuzz_replay_dump_stream_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-dump-stream
+WINE_TESTS += tests/fuzz/replay-dump-stream
 check_PROGRAMS += tests/fuzz/replay-signature
 tests_fuzz_replay_signature_SOURCES = tests/fuzz/replay.c tests/fuzz/signature.c
 tests_fuzz_replay_signature_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"signature"'
 tests_fuzz_replay_signature_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-signature
+WINE_TESTS += tests/fuzz/replay-signature
 check_PROGRAMS += tests/fuzz/replay-journal
 tests_fuzz_replay_journal_SOURCES = tests/fuzz/replay.c tests/fuzz/journal.c
 tests_fuzz_replay_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"journal"'
 tests_fuzz_replay_journal_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-journal
+WINE_TESTS += tests/fuzz/replay-journal
 # the job's configuration parser lives with the job (src/xpbackup-job/conf.c)
 check_PROGRAMS += tests/fuzz/replay-job-conf
 tests_fuzz_replay_job_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/job-conf.c src/xpbackup-job/conf.c
 tests_fuzz_replay_job_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/src/xpbackup-job -DFUZZ_NAME='"job-conf"'
 tests_fuzz_replay_job_conf_LDADD = $(XP_LIBS)
 TESTS += tests/fuzz/replay-job-conf
+WINE_TESTS += tests/fuzz/replay-job-conf
 if FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz-dump-meta
 tests_fuzz_fuzz_dump_meta_SOURCES = tests/fuzz/dump-meta.c
@@ -90,3 +97,6 @@ clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf tests/fuzz/found
 .PHONY: fuzz clean-fuzz
+# make check-wine replays the first WINE_FUZZ_ROUNDS mutations of each seed (of the 3000 that
+# make check replays): all of them would take about 80 s under wine.
+WINE_FUZZ_ROUNDS = 1000

@@ -3,7 +3,8 @@
  * every run, and reports one TAP line. make check runs it; libFuzzer explores further under
  * configure --enable-fuzz. A failure is a crash or an abort: rerun with XP_FUZZ_VERBOSE=1 to
  * see which seed and round.
- * usage: replay [CORPUS_DIR [ROUNDS]] (default: $XP_SRCDIR/tests/fuzz/corpus/NAME, 3000) */
+ * usage: replay [CORPUS_DIR [ROUNDS]] (default: $XP_SRCDIR/tests/fuzz/corpus/NAME, and
+ * $XP_FUZZ_ROUNDS or 3000 rounds: the first ROUNDS of the same mutations) */
 #include "config.h"
 
 #include "fuzz.h"
@@ -86,7 +87,10 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : NULL, *name = FUZZ_NAME;
 	char *deflt = NULL;
-	long rounds = argc > 2 ? strtol(argv[2], NULL, 10) : 3000;
+	const char *env_rounds = getenv("XP_FUZZ_ROUNDS");
+	long rounds = argc > 2                    ? strtol(argv[2], NULL, 10)
+	              : env_rounds && *env_rounds ? strtol(env_rounds, NULL, 10)
+	                                          : 3000;
 	int verbose = getenv("XP_FUZZ_VERBOSE") != NULL;
 	char **files = NULL;
 	size_t nfiles = 0, runs = 0;

@@ -12,6 +12,7 @@
 
 #include "crypto/sign.h"
 #include "base/afile.h"
+#include "base/os.h"
 
 static char dir[64], fixed[96], given[96];
 
@@ -31,7 +32,7 @@ static void setup(void)
 	if (dir[0])
 		return;
 	snprintf(dir, sizeof dir, "%s/xpfuzz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (!xp_os_mkdtemp(dir))
 		abort();
 	snprintf(secret, sizeof secret, "%s/key", dir);
 	snprintf(fixed, sizeof fixed, "%s/fixed.pub", dir);

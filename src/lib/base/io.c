@@ -90,7 +90,7 @@ int xp_file_read(const char *path, size_t max, char **buf, size_t *len, struct x
 	int fd, rc;
 
 	/* O_NONBLOCK: a FIFO without a writer is read as empty instead of waited on. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = xp_os_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 	if (xp_os_set_blocking(fd) < 0)
@@ -138,7 +138,7 @@ int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_er
 	mode_t open_to;
 	int rc = 0;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	*fd = xp_os_open(path, O_RDONLY | O_NOCTTY, 0);
 	if (*fd < 0)
 		return xp_err_sys(err, errno == ENOENT ? XP_ENOENT : XP_EFAIL, "%s", path);
 	if (fstat(*fd, &sb) < 0)
@@ -214,8 +214,9 @@ int xp_open_regular(const char *path, int flags, int *fd, struct xp_err *err)
 	struct stat st;
 	int f, rc = 0;
 
-	/* O_NONBLOCK: opening a FIFO never waits for its other end; it is refused below. */
-	f = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO never waits for its other end; it is refused below.
+	 * xp_os_open: on Windows the UTF-8 name, and a rename over the file while it is open. */
+	f = xp_os_open(path, flags | O_NONBLOCK | O_NOCTTY, 0);
 	if (f < 0 && errno == ENXIO && stat(path, &st) == 0)
 		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s)", path,
 		                  xp_file_kind(st.st_mode));

@@ -38,7 +38,7 @@ tests_unit_base_log_LDADD = $(XP_LIBS)
 tests_unit_base_host_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
-EXTRA_DIST += tests/unit/acl.h src/lib/base/utf8.rc src/lib/base/utf8.manifest
+EXTRA_DIST += tests/unit/acl.h tests/unit/rmtree.h src/lib/base/utf8.rc src/lib/base/utf8.manifest
 # Child processes: POSIX only for now (the test runs sh; under wine the job's tests will).
 if !WINDOWS
 check_PROGRAMS += tests/unit/base/proc

@@ -1,5 +1,7 @@
 /* Retention decisions: fixed scenarios at calendar edges, and generated ones checked against
  * a reference that counts buckets a different way (libc's strftime keys, set ranks). */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -376,7 +378,7 @@ static void test_reasons(void)
 static void test_hold_text(void)
 {
 	struct xp_policy p = {1, 0, 0, 0, 0, 0, 0};
-	struct xp_policy_backup b = {"a", "db", 0, 0, 0, 1, NULL};
+	struct xp_policy_backup b = {"a", "db", 0, 0, 0, 1, 0, NULL};
 	struct xp_policy_decision d;
 	char longtext[400];
 
@@ -400,7 +402,7 @@ static void test_hold_text(void)
 static void test_refusals(void)
 {
 	struct xp_policy none = {0}, neg = {-1, 0, 0, 0, 0, 0, 0}, negage = {1, 0, 0, 0, 0, 0, -5};
-	struct xp_policy_backup b = {"a", "db", 0, 0, 0, 0, NULL};
+	struct xp_policy_backup b = {"a", "db", 0, 0, 0, 0, 0, NULL};
 	struct xp_policy_decision d;
 	struct xp_err err = {0};
 
@@ -476,16 +478,50 @@ static void test_bucket_names(void)
 	}
 }
 
+#ifdef _WIN32
+/* Whether year y has 53 ISO weeks: it starts on a Thursday, or is a leap year starting on a
+ * Wednesday (the week-day of its last day, Dec 31, is Thursday or that of the year before is
+ * Wednesday). */
+static int long_iso_year(long y)
+{
+	long p = (y + y / 4 - y / 100 + y / 400) % 7,
+	     q = ((y - 1) + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) % 7;
+
+	return p == 4 || q == 3;
+}
+
+/* strftime's "%G-W%V" from gmtime's fields, for a C library without them (Microsoft's
+ * msvcrt): the week of the Monday-based year whose Thursday it holds. */
+static void iso_week(const struct tm *tm, char *buf, size_t len)
+{
+	long y = tm->tm_year + 1900L, wd = tm->tm_wday ? tm->tm_wday : 7;
+	long w = (tm->tm_yday + 1 - wd + 10) / 7;
+
+	if (w < 1) {
+		y--;
+		w = long_iso_year(y) ? 53 : 52;
+	} else if (w == 53 && !long_iso_year(y)) {
+		y++;
+		w = 1;
+	}
+	snprintf(buf, len, "%ld-W%02ld", y, w);
+}
+#endif
+
 /* libc's view of a bucket, used as the independent reference. */
 static void ref_key(unsigned rule, int64_t t, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
-	struct tm tm;
+	struct tm tm =
+	        *gmtime(&tt); /* one thread: gmtime's static is ours (Windows lacks gmtime_r) */
 
-	gmtime_r(&tt, &tm);
 	switch (rule) {
 	case XP_POLICY_DAILY: strftime(buf, len, "%Y-%m-%d", &tm); break;
+#ifdef _WIN32
+	case XP_POLICY_WEEKLY: iso_week(&tm, buf, len); break;
+#else
 	case XP_POLICY_WEEKLY: strftime(buf, len, "%G-W%V", &tm); break;
+#endif
 	case XP_POLICY_MONTHLY: strftime(buf, len, "%Y-%m", &tm); break;
 	default: strftime(buf, len, "%Y", &tm); break;
 	}

@@ -10,10 +10,12 @@
 #include "repo/verify.h"
 
 #include "../tap.h"
+#include "../rmtree.h"
 #include "base/err.h"
 #include "base/io.h"
 #include "base/afile.h"
 #include "base/str.h"
+#include "base/os.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -110,6 +112,21 @@ static int seal(const char *in, const char *out)
 	return rc;
 }
 
+/* dir/from copied over dir/to; 0 or an XP_E code. */
+static int copy(const char *from, const char *to, struct xp_err *err)
+{
+	char *src = path_of(from), *dst = path_of(to), *buf = NULL;
+	size_t len = 0;
+	int rc = xp_file_read(src, 1 << 20, &buf, &len, err);
+
+	if (rc == 0)
+		rc = xp_file_write_atomic(dst, buf, len, 0600, err);
+	free(buf);
+	free(src);
+	free(dst);
+	return rc;
+}
+
 static int deep(const struct xp_verify_keys *k, const char *name, struct xp_verify_result *res,
                 struct xp_err *err)
 {
@@ -129,7 +146,7 @@ int main(void)
 	char prefix[18], *p;
 	int rc;
 
-	if (sodium_init() < 0 || !mkdtemp(dir))
+	if (sodium_init() < 0 || !xp_os_mkdtemp(dir))
 		return 1;
 	k.sk = xp_secret_alloc(32);
 	wrong.sk = xp_secret_alloc(32);
@@ -189,12 +206,15 @@ int main(void)
 
 	/* b's file and signature moved under a's name (a.xps was truncated above) */
 	xp_verify_result_free(&n);
-	p = xp_asprintf("cp '%s/b.xps' '%s/a.xps' && cp '%s/b.xps.minisig' '%s/a.xps.minisig'", dir,
-	                dir, dir, dir);
-	rc = p ? system(p) : -1;
-	free(p);
-	rc = rc == 0 ? deep(&k, "a.xps", &n, &err) : -1;
+	xp_verify_result_close(&a); /* a holds a.xps open: wine renames over no open file */
+	rc = copy("b.xps", "a.xps", &err);
+	if (rc == 0)
+		rc = copy("b.xps.minisig", "a.xps.minisig", &err);
+	if (rc == 0)
+		rc = deep(&k, "a.xps", &n, &err);
 	ok(rc == 0, "a backup checked under no id passes under its own");
+	if (rc != 0)
+		printf("# %s\n", err.msg);
 	xp_verify_result_free(&n);
 	p = path_of("a.xps");
 	rc = xp_verify_deep(&k, p, "0123456789abcdef0123456789abcdef", &n, &err);
@@ -212,9 +232,7 @@ int main(void)
 	xp_secret_free(k.sk);
 	xp_secret_free(wrong.sk);
 	xp_sign_free_key(signer);
-	p = xp_asprintf("rm -rf '%s'", dir);
-	if (!p || system(p) != 0)
+	if (rm_tree(dir) < 0)
 		printf("# could not remove %s\n", dir);
-	free(p);
 	return done_testing();
 }
