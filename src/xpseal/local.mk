@@ -25,3 +25,7 @@ EXTRA_DIST += tests/cli/seal-range.sh
 TESTS += tests/cli/portable.sh
 EXTRA_DIST += tests/cli/portable.sh
 WINE_SH_TESTS += tests/cli/portable.sh
+# Repositories carried between two hosts both ways (under wine: the Linux build and the .exe).
+TESTS += tests/cli/portable-carry.sh
+EXTRA_DIST += tests/cli/portable-carry.sh
+WINE_SH_TESTS += tests/cli/portable-carry.sh
