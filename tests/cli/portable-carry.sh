@@ -10,19 +10,19 @@
 
 if [ -n "${XP_EXE_WRAP:-}" ]; then
 	L=${XP_LINUX_BUILDDIR:-}
-	[ -n "$L" ] && [ -x "$L/src/xpseal/xpseal" ] ||
+	[ -x "${L:-/nonexistent}/src/xpseal/xpseal" ] ||
 		skip_all "no Linux build to carry repositories from (make check-wine XP_LINUX_BUILDDIR=DIR)"
 else
 	L=$XP_BUILDDIR
 fi
-# other TOOL ARGS...: the other host's tool, with its own state directory
+# other TOOL ARGS...: the other host's tool, with its own state directory; mine CMD...: the tools
+# under test (both called through carry's arguments)
+# shellcheck disable=SC2317
 other() {
 	local t=$1
 	shift
 	XP_STATE_DIR=$T/other-state "$L/src/$t/$t" "$@"
 }
-# orun TOOL ARGS...: run for the other host's tool
-orun() { run other "$@"; }
 # The signing key travels with the repository: both hosts sign with it.
 export XP_SIGNING_KEY=$T/signer.key
 password "$T/pw" 'correct horse'
@@ -34,6 +34,7 @@ verified() { printf '%s: good signature\n' "$@" | sort; }
 sorted() { sort <<<"$1"; }
 
 # carry MAKER USER NAME: a repository $T/NAME made by MAKER (other or mine), used by USER
+# shellcheck disable=SC2317
 mine() { "$@"; }
 carry() {
 	local mk=$1 us=$2 n=$3 R=$T/$3 a b c d
