@@ -5,11 +5,19 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/io.c src/lib/base/io.h src/lib/base/afile.c src/lib/base/afile.h \
 	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/proc.h src/lib/base/proc.c \
 	src/lib/base/worker.h
+EXTRA_DIST += src/lib/base/utf8.rc src/lib/base/utf8.manifest
 # The portability layer and the workers: one implementation per system, chosen by configure.
 if WINDOWS
 src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
 	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c \
 	src/lib/base/worker-win.c src/lib/base/libc-win.c
+# Every program's manifest: the ANSI code page is UTF-8 (Windows 10 1903 and later), so the C
+# library's open, stat and opendir take the UTF-8 paths that xp_os_args gives.
+XP_LIBS += src/lib/base/utf8-res.o
+CLEANFILES = src/lib/base/utf8-res.o
+src/lib/base/utf8-res.o: src/lib/base/utf8.rc src/lib/base/utf8.manifest
+	$(AM_V_GEN)$(MKDIR_P) src/lib/base && \
+	$(WINDRES) --include-dir=$(srcdir)/src/lib/base -O coff -i $(srcdir)/src/lib/base/utf8.rc -o $@
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c \
 	src/lib/base/worker-posix.c
