@@ -163,6 +163,11 @@ const char *xp_os_path_base(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+int xp_os_path_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
 int xp_os_lstat(const char *path, struct stat *st)
 {
 	return lstat(path, st);

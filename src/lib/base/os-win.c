@@ -623,6 +623,14 @@ const char *xp_os_path_base(const char *path)
 	return base;
 }
 
+int xp_os_path_absolute(const char *path)
+{
+	if (path[0] == '/' || path[0] == '\\')
+		return 1;
+	return ((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':' &&
+	       (path[2] == '/' || path[2] == '\\');
+}
+
 int xp_os_lstat(const char *path, struct stat *st)
 {
 	wchar_t *w = wide(path);

@@ -104,6 +104,9 @@ int xp_os_lock(int fd, int op);
 /* The last component of path: past its last '/' (on Windows also past a '\\' or a drive's
  * "X:"); path itself when it has none. */
 const char *xp_os_path_base(const char *path);
+/* Whether path is absolute: "/..." on POSIX; on Windows also "X:/", "X:\\" and "\\\\server\\share".
+ */
+int xp_os_path_absolute(const char *path);
 /* lstat(2); on Windows a reparse point (symbolic link, junction) is S_IFLNK. */
 int xp_os_lstat(const char *path, struct stat *st);
 /* Private files on Windows: a mode that gives group and others nothing (0600, 0700) is a

@@ -63,7 +63,7 @@ static int target_set(struct xp_copy_target *t, const char *name, const char *ur
 		return xp_err_set(err, XP_EUSAGE,
 		                  "%s: a target's name is 1 to %d letters, digits, '.', '_' or '-'",
 		                  name, XP_COPY_NAME_MAX);
-	if (!text_ok(url) || (strncmp(url, "rclone:", 7) != 0 && url[0] != '/'))
+	if (!text_ok(url) || (strncmp(url, "rclone:", 7) != 0 && !xp_os_path_absolute(url)))
 		return xp_err_set(err, XP_EUSAGE,
 		                  "%s: a target is an absolute directory or rclone:REMOTE:PATH",
 		                  url);
