@@ -29,3 +29,8 @@ WINE_SH_TESTS += tests/cli/portable.sh
 TESTS += tests/cli/portable-carry.sh
 EXTRA_DIST += tests/cli/portable-carry.sh
 WINE_SH_TESTS += tests/cli/portable-carry.sh
+# The worker paths (ranges, erasure rewrite, vault and shred, directory copies) and the pins'
+# tamper cases; paths with spaces, non-ASCII letters, and (under wine) drive letters.
+TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
+EXTRA_DIST += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
+WINE_SH_TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
