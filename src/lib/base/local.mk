@@ -5,19 +5,17 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/io.c src/lib/base/io.h src/lib/base/afile.c src/lib/base/afile.h \
 	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/proc.h src/lib/base/proc.c \
 	src/lib/base/worker.h
-EXTRA_DIST += src/lib/base/utf8.rc src/lib/base/utf8.manifest
 # The portability layer and the workers: one implementation per system, chosen by configure.
 if WINDOWS
 src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
 	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c \
 	src/lib/base/worker-win.c src/lib/base/libc-win.c
-# Every program's manifest: the ANSI code page is UTF-8 (Windows 10 1903 and later), so the C
-# library's open, stat and opendir take the UTF-8 paths that xp_os_args gives.
-XP_LIBS += src/lib/base/utf8-res.o
-CLEANFILES = src/lib/base/utf8-res.o
-src/lib/base/utf8-res.o: src/lib/base/utf8.rc src/lib/base/utf8.manifest
-	$(AM_V_GEN)$(MKDIR_P) src/lib/base && \
-	$(WINDRES) --include-dir=$(srcdir)/src/lib/base -O coff -i $(srcdir)/src/lib/base/utf8.rc -o $@
+# Every program's manifest (a resource object, linked beside the library): UTF-8 as its code
+# page, so that the narrow calls of the C library and of ODBC speak UTF-8 as on Unix.
+XP_LIBS += src/lib/base/utf8-manifest.o
+src/lib/base/utf8-manifest.o: src/lib/base/utf8.rc src/lib/base/utf8.manifest
+	@$(MKDIR_P) src/lib/base
+	$(AM_V_GEN)$(WINDRES) -I$(srcdir)/src/lib/base -O coff -o $@ $(srcdir)/src/lib/base/utf8.rc
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c \
 	src/lib/base/worker-posix.c
@@ -39,10 +37,14 @@ tests_unit_base_secret_LDADD = $(XP_LIBS)
 tests_unit_base_log_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
-EXTRA_DIST += tests/unit/acl.h
+EXTRA_DIST += tests/unit/acl.h src/lib/base/utf8.rc src/lib/base/utf8.manifest
 # Child processes: POSIX only for now (the test runs sh; under wine the job's tests will).
 if !WINDOWS
 check_PROGRAMS += tests/unit/base/proc
 tests_unit_base_proc_LDADD = $(XP_LIBS)
 TESTS += tests/unit/base/proc
 endif
+# Non-ASCII paths on the command line and in the environment; on Windows the UTF-8 code page.
+TESTS += tests/cli/portable-utf8.sh
+EXTRA_DIST += tests/cli/portable-utf8.sh
+WINE_SH_TESTS += tests/cli/portable-utf8.sh

@@ -102,6 +102,11 @@ static char *narrow(const wchar_t *w)
 	return s;
 }
 
+int xp_os_narrow_utf8(void)
+{
+	return GetACP() == CP_UTF8;
+}
+
 int xp_os_args(int *argc, char ***argv)
 {
 	wchar_t **wargv;
