@@ -37,7 +37,7 @@ steps() {
 	run xpverify -r "$r" --deep --password-file "$pw"
 	is "$rc:$(grep -c 'deep check passed' <<<"$out")" "0:2" "$n: verify --deep"
 	run xpverify "$r/data/${a:0:2}/$a.xps"
-	is "$rc:$(tr -d '\\' <<<"$out" | sed 's|.*/||')" "0:$a.xps: good signature" "$n: verify FILE"
+	is "$rc:${out##*[/\\]}" "0:$a.xps: good signature" "$n: verify FILE"
 	run xpseal vault add -r "$r" "$v"
 	# (Windows names it by its full path, Z:/tmp/…, whatever the spelling given)
 	like "$rc:$out" "0:vault copy *${v##*[/\\]}: registered
