@@ -25,3 +25,12 @@ EXTRA_DIST += tests/cli/seal-range.sh
 TESTS += tests/cli/portable.sh
 EXTRA_DIST += tests/cli/portable.sh
 WINE_SH_TESTS += tests/cli/portable.sh
+# Repositories carried between two hosts both ways (under wine: the Linux build and the .exe).
+TESTS += tests/cli/portable-carry.sh
+EXTRA_DIST += tests/cli/portable-carry.sh
+WINE_SH_TESTS += tests/cli/portable-carry.sh
+# The worker paths (ranges, erasure rewrite, vault and shred, directory copies) and the pins'
+# tamper cases; paths with spaces, non-ASCII letters, and (under wine) drive letters.
+TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
+EXTRA_DIST += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
+WINE_SH_TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh

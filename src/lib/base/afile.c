@@ -19,8 +19,8 @@
 static int afile_start(struct xp_afile *af, const char *path, mode_t mode, int in_place,
                        struct xp_err *err)
 {
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	const char *base = xp_os_path_base(path);
+	int dirlen = (int)(base - path);
 	int rc = 0;
 
 	af->fd = -1;
@@ -34,7 +34,7 @@ static int afile_start(struct xp_afile *af, const char *path, mode_t mode, int i
 			rc = xp_err_sys(err, XP_EFAIL, "%s", path);
 		goto out;
 	}
-	af->tmp = xp_asprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, slash ? slash + 1 : path);
+	af->tmp = xp_asprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, base);
 	if (!af->tmp) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;

@@ -77,6 +77,15 @@ int xp_os_same_file(int fd, int dfd, const char *name)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+int xp_os_same_dir(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	if (stat(a, &x) < 0 || stat(b, &y) < 0)
+		return 0;
+	return S_ISDIR(x.st_mode) && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 int xp_os_fsync_dirfd(int dfd)
 {
 	return fsync(dfd);
@@ -150,6 +159,18 @@ int xp_os_lock(int fd, int op)
 	int how = (op & XP_LOCK_UN) ? LOCK_UN : (op & XP_LOCK_EX) ? LOCK_EX : LOCK_SH;
 
 	return flock(fd, how | ((op & XP_LOCK_NB) ? LOCK_NB : 0));
+}
+
+const char *xp_os_path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int xp_os_path_absolute(const char *path)
+{
+	return path[0] == '/';
 }
 
 int xp_os_lstat(const char *path, struct stat *st)

@@ -362,6 +362,24 @@ int xp_os_same_file(int fd, int dfd, const char *name)
 	return rc;
 }
 
+int xp_os_same_dir(const char *a, const char *b)
+{
+	BY_HANDLE_FILE_INFORMATION x, y;
+	int fa = xp_os_open(a, O_RDONLY | O_DIRECTORY, 0);
+	int fb = fa < 0 ? -1 : xp_os_open(b, O_RDONLY | O_DIRECTORY, 0);
+	int rc = 0;
+
+	if (fb >= 0 && GetFileInformationByHandle((HANDLE)_get_osfhandle(fa), &x) &&
+	    GetFileInformationByHandle((HANDLE)_get_osfhandle(fb), &y))
+		rc = x.dwVolumeSerialNumber == y.dwVolumeSerialNumber &&
+		     x.nFileIndexHigh == y.nFileIndexHigh && x.nFileIndexLow == y.nFileIndexLow;
+	if (fb >= 0)
+		_close(fb);
+	if (fa >= 0)
+		_close(fa);
+	return rc;
+}
+
 int xp_os_fsync_dirfd(int dfd)
 {
 	(void)dfd;
@@ -599,6 +617,26 @@ static int lstat_w(const wchar_t *w, struct stat *st)
 	}
 	CloseHandle(h);
 	return rc;
+}
+
+const char *xp_os_path_base(const char *path)
+{
+	const char *p, *base = path;
+
+	if (((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':')
+		base = path + 2;
+	for (p = base; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	return base;
+}
+
+int xp_os_path_absolute(const char *path)
+{
+	if (path[0] == '/' || path[0] == '\\')
+		return 1;
+	return ((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':' &&
+	       (path[2] == '/' || path[2] == '\\');
 }
 
 int xp_os_lstat(const char *path, struct stat *st)

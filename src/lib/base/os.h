@@ -72,6 +72,10 @@ int xp_os_renameat(int dfd, const char *from, const char *to);
 /* Whether name under dfd (not followed) is the very file fd has open: 1 it is, 0 it is not or
  * is gone, -1 with errno on failure. POSIX: st_dev and st_ino; Windows: volume and file index. */
 int xp_os_same_file(int fd, int dfd, const char *name);
+/* Whether the directories a and b (followed) are the same one: 1 they are, 0 they are not or
+ * either is gone. POSIX: st_dev and st_ino; Windows (whose stat has no inode): volume and file
+ * index. */
+int xp_os_same_dir(const char *a, const char *b);
 /* fsync(2) of a directory descriptor (Windows: nothing to do, see xp_os_fsync_dir). */
 int xp_os_fsync_dirfd(int dfd);
 /* mkdirat(2), the mode as xp_os_mkdir's. */
@@ -101,6 +105,12 @@ int xp_os_fsync_dir(const char *dir);
  * XP_LOCK_NB finds it taken. Windows: LockFileEx on one byte far past any end of file, so
  * that the lock stops other lockers and no reader or writer of the data. */
 int xp_os_lock(int fd, int op);
+/* The last component of path: past its last '/' (on Windows also past a '\\' or a drive's
+ * "X:"); path itself when it has none. */
+const char *xp_os_path_base(const char *path);
+/* Whether path is absolute: "/..." on POSIX; on Windows also "X:/", "X:\\" and "\\\\server\\share".
+ */
+int xp_os_path_absolute(const char *path);
 /* lstat(2); on Windows a reparse point (symbolic link, junction) is S_IFLNK. */
 int xp_os_lstat(const char *path, struct stat *st);
 /* Private files on Windows: a mode that gives group and others nothing (0600, 0700) is a

@@ -15,6 +15,7 @@
 #include "repo/trust.h"
 #include "base/afile.h"
 #include "base/io.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #define TARGETS_MAX (1 << 20)
@@ -62,7 +63,7 @@ static int target_set(struct xp_copy_target *t, const char *name, const char *ur
 		return xp_err_set(err, XP_EUSAGE,
 		                  "%s: a target's name is 1 to %d letters, digits, '.', '_' or '-'",
 		                  name, XP_COPY_NAME_MAX);
-	if (!text_ok(url) || (strncmp(url, "rclone:", 7) != 0 && url[0] != '/'))
+	if (!text_ok(url) || (strncmp(url, "rclone:", 7) != 0 && !xp_os_path_absolute(url)))
 		return xp_err_set(err, XP_EUSAGE,
 		                  "%s: a target is an absolute directory or rclone:REMOTE:PATH",
 		                  url);
@@ -231,7 +232,7 @@ int xp_copy_target_remove(const char *repo, const char *name, struct xp_err *err
 int xp_copy_is_target(const char *dir, char name[XP_COPY_NAME_MAX + 1], struct xp_err *err)
 {
 	struct xp_copy_targets t = {0};
-	struct stat a, b;
+	struct stat a;
 	int rc;
 
 	name[0] = '\0';
@@ -241,8 +242,7 @@ int xp_copy_is_target(const char *dir, char name[XP_COPY_NAME_MAX + 1], struct x
 	if (rc == XP_ENOENT) /* no repository id: no repository's copy */
 		rc = 0;
 	for (size_t i = 0; rc == 0 && i < t.n; i++)
-		if (t.v[i].kind == XP_COPY_DIR && stat(t.v[i].where, &b) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (t.v[i].kind == XP_COPY_DIR && xp_os_same_dir(dir, t.v[i].where) == 1) {
 			snprintf(name, XP_COPY_NAME_MAX + 1, "%s", t.v[i].name);
 			rc = 1;
 		}

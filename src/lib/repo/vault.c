@@ -230,7 +230,7 @@ static int read_copies(struct xp_vault *v, struct xp_err *err)
 	     line = strtok_r(NULL, "\n", &save)) {
 		char **grown;
 
-		if (strncmp(line, "copy /", 6) != 0)
+		if (strncmp(line, "copy ", 5) != 0 || !xp_os_path_absolute(line + 5))
 			continue; /* comments */
 		grown = realloc(v->copies, (v->ncopies + 1) * sizeof *grown);
 		if (!grown || !(grown[v->ncopies] = strdup(line + 5))) {
