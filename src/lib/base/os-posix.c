@@ -277,13 +277,6 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	return out;
 }
 
-void xp_os_glob_free(char **paths, size_t n)
-{
-	for (size_t i = 0; paths && i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
 static void (*crash_fn)(const char *signame);
 
 static void on_crash(int sig)

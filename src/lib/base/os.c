@@ -1,0 +1,13 @@
+/* The part of the portability layer (os.h) that is the same on both systems. */
+#include "config.h"
+
+#include "base/os.h"
+
+#include <stdlib.h>
+
+void xp_os_glob_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
