@@ -171,8 +171,9 @@ static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 		errno = e;
 		return -1;
 	}
+	/* a device (NUL, CON) has no file information: it is no link and no directory */
 	if (!GetFileInformationByHandle(h, &info))
-		e = win_errno();
+		e = GetFileType(h) == FILE_TYPE_CHAR ? 0 : win_errno();
 	else if (nofollow && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
 		e = ELOOP;
 	else if ((flags & O_DIRECTORY) && !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))

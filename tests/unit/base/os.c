@@ -359,6 +359,20 @@ static void more(void)
 	free(c);
 }
 
+/* The null device opens as a file does: the child processes of base/proc.h get it as their
+ * standard input. */
+static void devnull(void)
+{
+	char buf[4];
+	int fd = xp_os_open(XP_OS_DEVNULL, O_RDWR, 0);
+
+	ok(fd >= 0, "the null device (%s) opens for reading and writing", XP_OS_DEVNULL);
+	ok(fd >= 0 && read(fd, buf, sizeof buf) == 0, "reads as empty");
+	ok(fd >= 0 && write(fd, "abc", 3) == 3, "and takes what is written");
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc;
@@ -379,6 +393,7 @@ int main(int argc, char **argv)
 	memstream();
 	environment();
 	more();
+	devnull();
 	cleanup();
 	return done_testing();
 }
