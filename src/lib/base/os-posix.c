@@ -277,6 +277,16 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	return out;
 }
 
+int xp_os_path_sep(int c)
+{
+	return c == '/';
+}
+
+size_t xp_os_path_root(const char *path)
+{
+	return path[0] == '/';
+}
+
 static void (*crash_fn)(const char *signame);
 
 static void on_crash(int sig)

@@ -746,6 +746,48 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	return out;
 }
 
+int xp_os_path_sep(int c)
+{
+	return c == '/' || c == '\\';
+}
+
+/* The length of "server\share\" at s (all of it there is of those three). */
+static size_t share_root(const char *s)
+{
+	size_t n = 0;
+
+	for (int part = 0; part < 2; part++) {
+		while (s[n] && !xp_os_path_sep((unsigned char)s[n]))
+			n++;
+		if (s[n])
+			n++;
+	}
+	return n;
+}
+
+/* A drive, "C:" or "C:\", at s: its length, or 0. */
+static size_t drive_root(const char *s)
+{
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) || s[1] != ':')
+		return 0;
+	return xp_os_path_sep((unsigned char)s[2]) ? 3 : 2;
+}
+
+size_t xp_os_path_root(const char *path)
+{
+	if (!xp_os_path_sep((unsigned char)path[0]))
+		return drive_root(path);
+	if (!xp_os_path_sep((unsigned char)path[1]))
+		return 1; /* the current drive's root */
+	/* \\?\ (or \\.\): a drive or UNC\server\share follows */
+	if ((path[2] == '?' || path[2] == '.') && xp_os_path_sep((unsigned char)path[3])) {
+		if (strncasecmp(path + 4, "UNC", 3) == 0 && xp_os_path_sep((unsigned char)path[7]))
+			return 8 + share_root(path + 8);
+		return 4 + drive_root(path + 4);
+	}
+	return 2 + share_root(path + 2);
+}
+
 static void (*crash_fn)(const char *signame);
 
 static void on_crash(int sig)

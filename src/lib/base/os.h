@@ -179,6 +179,13 @@ int xp_os_fd_open(int fd);
  * matches; -1 with errno on failure. */
 int xp_os_glob(const char *pattern, char ***paths, size_t *n);
 void xp_os_glob_free(char **paths, size_t n);
+/* Whether c separates the names in a path: '/'; on Windows also '\'. */
+int xp_os_path_sep(int c);
+/* The length of path's root, the part before its first name, of which no directory is made:
+ * POSIX "/" (1); Windows also "\", a drive ("C:", "C:\"), a share ("\\server\share\") and
+ * each of those behind "\\?\" ("\\?\C:\", "\\?\UNC\server\share\"), with either separator;
+ * 0 for a relative path. Pure: the string only. */
+size_t xp_os_path_root(const char *path);
 /* n bytes aligned to align (a power of two, a multiple of the pointer size): posix_memalign(3),
  * Windows _aligned_malloc; NULL on failure. Freed by xp_os_aligned_free alone. */
 void *xp_os_aligned_alloc(size_t align, size_t n);
