@@ -25,3 +25,7 @@ EXTRA_DIST += tests/cli/seal-range.sh
 TESTS += tests/cli/portable.sh
 EXTRA_DIST += tests/cli/portable.sh
 WINE_SH_TESTS += tests/cli/portable.sh
+# The owner named as each system names it (uid on POSIX, the account on Windows).
+TESTS += tests/cli/portable-owner.sh
+EXTRA_DIST += tests/cli/portable-owner.sh
+WINE_SH_TESTS += tests/cli/portable-owner.sh

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "base/os.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +173,12 @@ int xp_os_owned(const char *path, const struct stat *st)
 {
 	(void)path;
 	return st->st_uid == geteuid();
+}
+
+char *xp_os_owner_name(const char *path, const struct stat *st)
+{
+	(void)path;
+	return xp_asprintf("uid %lu", (unsigned long)st->st_uid);
 }
 
 char *xp_os_realpath(const char *path)

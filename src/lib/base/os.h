@@ -126,6 +126,11 @@ mode_t xp_os_exposure(int fd, const struct stat *st);
  * from path (the link itself when st is a link) is the token's user, or its default owner for
  * new files (Administrators, when elevated or SYSTEM); 0 when it cannot be read. */
 int xp_os_owned(const char *path, const struct stat *st);
+/* Who owns the file at path that st describes, for a message, malloc'd (NULL when out of
+ * memory): POSIX "uid N"; Windows the owner's account ("DOMAIN\name"), or its SID
+ * ("S-1-5-21-...") when no account of that SID is known here, read as xp_os_owned reads it;
+ * "an owner that cannot be read" when it cannot be. */
+char *xp_os_owner_name(const char *path, const struct stat *st);
 /* What the message refusing an exposed secret file tells its owner to do. */
 #ifdef _WIN32
 #define XP_OS_PRIVATE_HINT "give it to its owner alone (icacls /inheritance:r /grant:r)"
