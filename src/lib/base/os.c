@@ -11,3 +11,12 @@ void xp_os_glob_free(char **paths, size_t n)
 		free(paths[i]);
 	free(paths);
 }
+
+const char *xp_os_temp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || !*dir)
+		dir = getenv("TEMP"); /* Windows' */
+	return dir && *dir ? dir : "/tmp";
+}

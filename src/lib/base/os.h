@@ -177,6 +177,8 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
 /* An open file that no name reaches and that is gone when closed, in dir: POSIX O_TMPFILE,
  * else a mkstemp name unlinked at once; Windows a new file opened to be deleted on close. */
 int xp_os_tmpfile(const char *dir);
+/* The directory for temporary files: $TMPDIR, else $TEMP (Windows'), else /tmp. */
+const char *xp_os_temp_dir(void);
 /* Whether descriptor fd is open: 1 or 0. */
 int xp_os_fd_open(int fd);
 /* The paths that match pattern (glob(3); on Windows wildcards only in its last component),

@@ -25,28 +25,24 @@
 /* What a run of rclone gives back: its standard output, to a callback or into a buffer. */
 typedef int out_fn(void *ctx, const uint8_t *buf, size_t n);
 
-/* The program to run: XP_RCLONE as it is when it names a path, else rclone (or XP_RCLONE)
- * found on PATH (Windows: rclone.exe). Malloc'd; NULL when there is none. */
-static char *rclone_bin(void)
+/* The rclone to run: XP_RCLONE, else rclone. */
+static const char *rclone_name(void)
 {
 	const char *s = getenv("XP_RCLONE");
 
-	if (!s || !*s)
-		s = "rclone";
+	return s && *s ? s : "rclone";
+}
+
+/* rclone_name as it is when it names a path, else found in PATH (Windows: NAME.exe too).
+ * Malloc'd; NULL when there is none. */
+static char *rclone_bin(void)
+{
+	const char *s = rclone_name();
+
 	for (const char *c = s; *c; c++)
 		if (xp_os_path_sep((unsigned char)*c))
 			return strdup(s);
 	return xp_proc_find(NULL, s);
-}
-
-/* The directory of the temp files rclone's standard input and error go through. */
-static const char *tmp_dir(void)
-{
-	const char *dir = getenv("TMPDIR");
-
-	if (!dir || !*dir)
-		dir = getenv("TEMP"); /* Windows' */
-	return dir && *dir ? dir : "/tmp";
 }
 
 /* The last line rclone wrote on stderr (from the temp file fd), into buf. */
@@ -88,8 +84,7 @@ static int rclone(const struct xp_copy_target *t, const char *const *args, int i
 
 	if (!bin) {
 		rc = xp_err_set(err, XP_EFAIL, "copy %s: %s: not found in PATH", t->name,
-		                getenv("XP_RCLONE") && *getenv("XP_RCLONE") ? getenv("XP_RCLONE")
-		                                                            : "rclone");
+		                rclone_name());
 		goto out;
 	}
 	argv[k++] = bin;
@@ -109,10 +104,10 @@ static int rclone(const struct xp_copy_target *t, const char *const *args, int i
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((efd = xp_os_tmpfile(tmp_dir())) < 0 ||
+	if ((efd = xp_os_tmpfile(xp_os_temp_dir())) < 0 ||
 	    (in < 0 && (null = xp_os_open(XP_OS_DEVNULL, O_RDWR, 0)) < 0)) {
 		rc = xp_err_sys(err, XP_EFAIL, "copy %s: rclone: %s", t->name,
-		                efd < 0 ? tmp_dir() : XP_OS_DEVNULL);
+		                efd < 0 ? xp_os_temp_dir() : XP_OS_DEVNULL);
 		goto out;
 	}
 	if ((rc = xp_proc_pipe(p, err)) != 0)
@@ -344,8 +339,9 @@ int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const cha
 	}
 	/* The names reach rclone on its standard input (--files-from-raw -), which is the same
 	 * on both systems: a child on Windows inherits no other descriptor. */
-	if ((fd = xp_os_tmpfile(tmp_dir())) < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s: a temporary file", t->name, tmp_dir());
+	if ((fd = xp_os_tmpfile(xp_os_temp_dir())) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s: a temporary file", t->name,
+		                xp_os_temp_dir());
 		goto out;
 	}
 	if ((rc = xp_write_all(fd, names.p ? names.p : "", names.len, err)) != 0)

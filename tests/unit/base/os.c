@@ -461,6 +461,28 @@ static void mkdirs(void)
 #endif
 }
 
+/* Where temporary files go: TMPDIR, else TEMP, else /tmp. */
+static void temp_dir(void)
+{
+	char *tmpdir = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	char *temp = getenv("TEMP") ? strdup(getenv("TEMP")) : NULL;
+
+	xp_os_setenv("TMPDIR", "/x/tmpdir");
+	xp_os_setenv("TEMP", "/x/temp");
+	is_str(xp_os_temp_dir(), "/x/tmpdir", "temp_dir: TMPDIR first");
+	xp_os_setenv("TMPDIR", "");
+	is_str(xp_os_temp_dir(), "/x/temp", "then TEMP (Windows') when TMPDIR is empty");
+	xp_os_unsetenv("TMPDIR");
+	xp_os_unsetenv("TEMP");
+	is_str(xp_os_temp_dir(), "/tmp", "else /tmp");
+	if (tmpdir)
+		xp_os_setenv("TMPDIR", tmpdir);
+	if (temp)
+		xp_os_setenv("TEMP", temp);
+	free(tmpdir);
+	free(temp);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc;
@@ -483,6 +505,7 @@ int main(int argc, char **argv)
 	more();
 	devnull();
 	mkdirs();
+	temp_dir();
 	cleanup();
 	return done_testing();
 }
