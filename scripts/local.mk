@@ -11,3 +11,6 @@ EXTRA_DIST += tests/cli/install.sh
 dist_noinst_SCRIPTS += scripts/build-mingw-deps scripts/ci-windows
 # xperase --rewrite of a 1M-row backup against xpseal open | xpseal of the same backup.
 dist_noinst_SCRIPTS += scripts/bench-rewrite
+# build-mingw-deps' cache decision (--check), without building.
+TESTS += tests/cli/mingw-deps-cache.sh
+EXTRA_DIST += tests/cli/mingw-deps-cache.sh

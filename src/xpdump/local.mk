@@ -21,3 +21,5 @@ dist_noinst_SCRIPTS += scripts/bench-dump
 dist_noinst_SCRIPTS += scripts/bench-pipeline
 TESTS += tests/cli/dump-crash.sh
 EXTRA_DIST += tests/cli/dump-crash.sh
+# SQL Server's types through FreeTDS, under wine too (Wine's odbc32 to this host's driver).
+WINE_SH_TESTS += tests/cli/dump-mssql.sh

@@ -11,3 +11,8 @@ TESTS += tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/resto
 EXTRA_DIST += tests/lib-db.sh tests/cli/roundtrip-sqlite.sh tests/cli/roundtrip-pg.sh tests/cli/restore-skip.sh \
 	tests/cli/restore-mariadb.sh tests/cli/type-matrix.sh tests/cli/restore-mssql.sh \
 	tests/cli/restore-integrity.sh tests/cli/restore-errors.sh tests/cli/roundtrip-fulldisk.sh
+# The pipeline on real PostgreSQL and MariaDB servers, and loads into SQL Server's types
+# through FreeTDS; under wine through Wine's ODBC bridge.
+TESTS += tests/cli/portable-servers.sh
+EXTRA_DIST += tests/cli/portable-servers.sh
+WINE_SH_TESTS += tests/cli/portable-servers.sh tests/cli/restore-mssql.sh

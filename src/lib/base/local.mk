@@ -10,6 +10,12 @@ if WINDOWS
 src_lib_libxp_a_SOURCES += src/lib/base/os-win.c src/lib/base/os-int.h \
 	src/lib/base/os-win-acl.c src/lib/base/os-win-log.c src/lib/base/proc-win.c \
 	src/lib/base/worker-win.c src/lib/base/libc-win.c
+# Every program's manifest (a resource object, linked beside the library): UTF-8 as its code
+# page, so that the narrow calls of the C library and of ODBC speak UTF-8 as on Unix.
+XP_LIBS += src/lib/base/utf8-manifest.o
+src/lib/base/utf8-manifest.o: src/lib/base/utf8.rc src/lib/base/utf8.manifest
+	@$(MKDIR_P) src/lib/base
+	$(AM_V_GEN)$(WINDRES) -I$(srcdir)/src/lib/base -O coff -o $@ $(srcdir)/src/lib/base/utf8.rc
 else
 src_lib_libxp_a_SOURCES += src/lib/base/os-posix.c src/lib/base/proc-posix.c \
 	src/lib/base/worker-posix.c
@@ -31,10 +37,14 @@ tests_unit_base_secret_LDADD = $(XP_LIBS)
 tests_unit_base_log_LDADD = $(XP_LIBS)
 TESTS += $(BASE_TESTS)
 WINE_TESTS += $(BASE_TESTS)
-EXTRA_DIST += tests/unit/acl.h
+EXTRA_DIST += tests/unit/acl.h src/lib/base/utf8.rc src/lib/base/utf8.manifest
 # Child processes: POSIX only for now (the test runs sh; under wine the job's tests will).
 if !WINDOWS
 check_PROGRAMS += tests/unit/base/proc
 tests_unit_base_proc_LDADD = $(XP_LIBS)
 TESTS += tests/unit/base/proc
 endif
+# Non-ASCII paths on the command line and in the environment; on Windows the UTF-8 code page.
+TESTS += tests/cli/portable-utf8.sh
+EXTRA_DIST += tests/cli/portable-utf8.sh
+WINE_SH_TESTS += tests/cli/portable-utf8.sh

@@ -20,6 +20,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+int xp_os_narrow_utf8(void)
+{
+	return 1;
+}
+
 int xp_os_args(int *argc, char ***argv)
 {
 	(void)argc;

@@ -95,6 +95,11 @@ char *xp_win_narrow(const wchar_t *w)
 	return s;
 }
 
+int xp_os_narrow_utf8(void)
+{
+	return GetACP() == CP_UTF8;
+}
+
 int xp_os_args(int *argc, char ***argv)
 {
 	wchar_t **wargv;

@@ -44,6 +44,10 @@ int scandir(const char *dir, struct dirent ***out, int (*keep)(const struct dire
 /* Makes *argv UTF-8: on Windows the arguments as typed (from the UTF-16 command line, not
  * the ANSI code page), on POSIX as they are. The new vector lives until the process ends. */
 int xp_os_args(int *argc, char ***argv);
+/* Whether the narrow ("ANSI") calls of the C library and of ODBC speak UTF-8: always on
+ * POSIX (bytes as given); on Windows when the process's code page is UTF-8, which the
+ * programs' manifest asks for and Windows 10 1903, Server 2022 and later grant. */
+int xp_os_narrow_utf8(void);
 /* Standard input and output carry bytes: no CR LF translation, no ^Z as end of file. */
 int xp_os_stdio_binary(void);
 /* open(2), never through a symbolic link (or, on Windows, a junction or other reparse

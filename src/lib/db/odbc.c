@@ -2,6 +2,7 @@
 
 #include "db/odbc.h"
 #include "base/err.h"
+#include "base/os.h"
 #include "base/str.h"
 
 #include <ctype.h>
@@ -232,6 +233,15 @@ int xp_odbc_connect(struct xp_odbc *c, const char *connstr, struct xp_err *err)
 	c->source = xp_odbc_redact(connstr);
 	if (!c->source)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
+	/* text goes through ODBC's narrow calls (SQL_C_CHAR): in another code page the driver
+	 * manager and the driver would convert it to that page, losing what it lacks */
+	if (!xp_os_narrow_utf8()) {
+		rc = xp_err_set(err, XP_EFAIL,
+		                "odbc: Windows runs this program in a code page other than UTF-8, "
+		                "which would lose text that it lacks: Windows 10 1903, Server 2022 "
+		                "or later is needed");
+		goto out;
+	}
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c->env))) {
 		c->env = SQL_NULL_HENV;
 		rc = xp_err_set(err, XP_EFAIL, "odbc: cannot allocate an environment");
