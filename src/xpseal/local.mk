@@ -34,3 +34,7 @@ WINE_SH_TESTS += tests/cli/portable-carry.sh
 TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
 EXTRA_DIST += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
 WINE_SH_TESTS += tests/cli/portable-workers.sh tests/cli/portable-paths.sh
+# The owner named as each system names it (uid on POSIX, the account on Windows).
+TESTS += tests/cli/portable-owner.sh
+EXTRA_DIST += tests/cli/portable-owner.sh
+WINE_SH_TESTS += tests/cli/portable-owner.sh

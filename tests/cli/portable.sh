@@ -77,17 +77,6 @@ run xpverify -r "$R"
 is "$rc:$out" "0:$B: good signature
 catalog and journal: no findings" "verify after expire: the kept backup, no findings"
 
-# Windows starts no rclone: a remote registers, but a copy to it fails, saying why.
-if [ -n "${XP_EXE_WRAP:-}" ]; then
-	run xpcopy add -r "$R" --jurisdiction eu off "rclone:nowhere:xp"
-	is "$rc" 0 "an rclone remote can be registered on Windows"
-	run xpcopy -r "$R" off
-	like "$rc:$err" "1:*off: rclone remotes are not supported on Windows; copy to a directory (a disk or a network share) instead*" \
-		"but a copy to it fails (status 1), saying so"
-else
-	skip "rclone on Windows: only under wine (copy-sftp.sh runs rclone here)"
-fi
-
 if command -v sqlite3 >/dev/null && odbcinst -q -d -n SQLite3 >/dev/null 2>&1; then
 	. "$XP_SRCDIR/tests/lib-db.sh"
 	vals_sqlite "$T/src.db"

@@ -74,6 +74,7 @@ int xp_afile_open(struct xp_afile *af, const char *path, mode_t mode, struct xp_
 int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, struct xp_err *err)
 {
 	struct stat st, link;
+	int rc;
 
 	af->fd = -1;
 	af->tmp = af->path = NULL;
@@ -87,10 +88,16 @@ int xp_afile_open_output(struct xp_afile *af, const char *path, mode_t mode, str
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return xp_err_set(err, XP_EFAIL, "%s: not a regular file (%s): refused", path,
 		                  xp_file_kind(st.st_mode));
-	if (!xp_os_owned(path, &link) || !xp_os_owned(path, &st))
-		return xp_err_set(
-		        err, XP_EFAIL, "%s: owned by another user (uid %lu): refused", path,
-		        (unsigned long)(!xp_os_owned(path, &link) ? link.st_uid : st.st_uid));
+	if (!xp_os_owned(path, &link) || !xp_os_owned(path, &st)) {
+		/* POSIX "uid N"; Windows the owning account, as Windows names it */
+		char *who = xp_os_owner_name(path, !xp_os_owned(path, &link) ? &link : &st);
+
+		rc = who ? xp_err_set(err, XP_EFAIL, "%s: owned by another user (%s): refused",
+		                      path, who)
+		         : xp_err_set(err, XP_ENOMEM, "out of memory");
+		free(who);
+		return rc;
+	}
 	return afile_start(af, path, mode, 0, err);
 }
 

@@ -159,18 +159,24 @@ int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_er
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err)
 {
 	char buf[PATH_MAX];
-	size_t n = strlen(path);
+	size_t n = strlen(path), root;
 
 	if (n == 0 || n >= sizeof buf)
 		return xp_err_set(err, XP_EFAIL, "%s: bad directory name", path);
 	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
+	/* Each name after the root ("/"; Windows also a drive or a share) is made in turn. */
+	root = xp_os_path_root(buf);
+	if (root == n)
+		return 0;
+	for (char *p = buf + root + 1; *p; p++) {
+		char sep = *p;
+
+		if (!xp_os_path_sep((unsigned char)sep))
 			continue;
 		*p = '\0';
 		if (xp_os_mkdir(buf, mode) < 0 && errno != EEXIST)
 			return xp_err_sys(err, XP_EFAIL, "%s", buf);
-		*p = '/';
+		*p = sep;
 	}
 	if (xp_os_mkdir(buf, mode) < 0 && errno != EEXIST)
 		return xp_err_sys(err, XP_EFAIL, "%s", buf);

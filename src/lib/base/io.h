@@ -42,7 +42,8 @@ int xp_file_read_optional(const char *path, size_t max, char **buf, size_t *len,
  * descriptors are the caller's own plumbing and are not checked. Opens path read-only into *fd (the
  * caller closes it); st (may be NULL) gets its fstat. */
 int xp_secret_file_open(const char *path, int *fd, struct stat *st, struct xp_err *err);
-/* mkdir -p with the given mode for the directories it creates. */
+/* mkdir -p with the given mode for the directories it creates: each name after path's root
+ * (os.h xp_os_path_root: "/"; Windows also a drive or a share), at either separator on Windows. */
 int xp_mkdirs(const char *path, mode_t mode, struct xp_err *err);
 /* fsyncs the directory that holds path (or path itself if it is a directory). */
 int xp_fsync_dir(const char *path, struct xp_err *err);

@@ -3,7 +3,7 @@ src_lib_libxp_a_SOURCES += src/lib/base/err.c src/lib/base/err.h \
 	src/lib/base/time.c src/lib/base/time.h src/lib/base/parse.c src/lib/base/parse.h \
 	src/lib/base/str.c src/lib/base/str.h src/lib/base/encode.c src/lib/base/encode.h \
 	src/lib/base/io.c src/lib/base/io.h src/lib/base/afile.c src/lib/base/afile.h \
-	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/proc.h src/lib/base/proc.c \
+	src/lib/base/fault.c src/lib/base/fault.h src/lib/base/os.h src/lib/base/os.c src/lib/base/proc.h src/lib/base/proc.c \
 	src/lib/base/worker.h
 # The portability layer and the workers: one implementation per system, chosen by configure.
 if WINDOWS

@@ -1,5 +1,5 @@
-/* What the files of the Windows half of the portability layer (os-win*.c) share; nothing
- * else includes it but their unit test (tests/unit/base/secret.c). */
+/* What the files of the Windows half of the portability layer (os-win*.c, proc-win.c) share;
+ * nothing else includes it but their unit test (tests/unit/base/secret.c). */
 #ifndef XP_BASE_OS_INT_H
 #define XP_BASE_OS_INT_H
 
@@ -11,6 +11,8 @@
 int xp_win_errno(void);
 /* UTF-8 to a malloc'd UTF-16 string; NULL with errno (EILSEQ for bad UTF-8). */
 wchar_t *xp_win_wide(const char *s);
+/* UTF-16 to a malloc'd UTF-8 string; NULL with errno. */
+char *xp_win_narrow(const wchar_t *w);
 /* The private security descriptor of mode (os.h): a protected DACL allowing the token's user
  * what mode's owner bits say and SYSTEM everything, inherited by new files and directories
  * when dir. One malloc'd block the caller frees; NULL with errno. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "base/os.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,6 +201,12 @@ int xp_os_owned(const char *path, const struct stat *st)
 	return st->st_uid == geteuid();
 }
 
+char *xp_os_owner_name(const char *path, const struct stat *st)
+{
+	(void)path;
+	return xp_asprintf("uid %lu", (unsigned long)st->st_uid);
+}
+
 char *xp_os_realpath(const char *path)
 {
 	return realpath(path, NULL);
@@ -303,11 +310,14 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	return out;
 }
 
-void xp_os_glob_free(char **paths, size_t n)
+int xp_os_path_sep(int c)
 {
-	for (size_t i = 0; paths && i < n; i++)
-		free(paths[i]);
-	free(paths);
+	return c == '/';
+}
+
+size_t xp_os_path_root(const char *path)
+{
+	return path[0] == '/';
 }
 
 static void (*crash_fn)(const char *signame);

@@ -7,12 +7,15 @@
 
 #include "base/os.h"
 #include "base/os-int.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <io.h>
 #include <stdlib.h>
+#include <string.h>
 #include <windows.h>
 #include <aclapi.h>
+#include <sddl.h>
 
 static int fail(void)
 {
@@ -241,35 +244,81 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	return m;
 }
 
-int xp_os_owned(const char *path, const struct stat *st)
+/* The owner SID of the file at path (the link itself when st is a link): 0 with *owner in *sd,
+ * which the caller frees with LocalFree; -1 when it cannot be read. */
+static int file_owner(const char *path, const struct stat *st, PSID *owner,
+                      PSECURITY_DESCRIPTOR *sd)
 {
-	PSECURITY_DESCRIPTOR sd = NULL;
-	TOKEN_USER *tu = NULL;
-	TOKEN_OWNER *to = NULL;
 	HANDLE h = INVALID_HANDLE_VALUE;
-	PSID owner = NULL;
 	wchar_t *w = xp_win_wide(path);
-	int rc = 0;
+	int rc = -1;
 
+	*owner = NULL;
+	*sd = NULL;
 	if (!w)
-		return 0;
+		goto out;
 	h = CreateFileW(w, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
 	                NULL, OPEN_EXISTING,
 	                FILE_FLAG_BACKUP_SEMANTICS |
 	                        (S_ISLNK(st->st_mode) ? FILE_FLAG_OPEN_REPARSE_POINT : 0),
 	                NULL);
 	if (h == INVALID_HANDLE_VALUE ||
-	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
-	                    &sd) != ERROR_SUCCESS ||
-	    !owner || !(tu = token_info(TokenUser)) || !(to = token_info(TokenOwner)))
+	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, NULL, NULL, NULL,
+	                    sd) != ERROR_SUCCESS ||
+	    !*owner)
 		goto out;
-	rc = EqualSid(owner, tu->User.Sid) || EqualSid(owner, to->Owner);
+	rc = 0;
 out:
 	if (h != INVALID_HANDLE_VALUE)
 		CloseHandle(h);
+	free(w);
+	return rc;
+}
+
+int xp_os_owned(const char *path, const struct stat *st)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	TOKEN_USER *tu = NULL;
+	TOKEN_OWNER *to = NULL;
+	PSID owner = NULL;
+	int rc = 0;
+
+	if (file_owner(path, st, &owner, &sd) != 0 || !(tu = token_info(TokenUser)) ||
+	    !(to = token_info(TokenOwner)))
+		goto out;
+	rc = EqualSid(owner, tu->User.Sid) || EqualSid(owner, to->Owner);
+out:
 	LocalFree(sd);
 	free(tu);
 	free(to);
-	free(w);
 	return rc;
+}
+
+char *xp_os_owner_name(const char *path, const struct stat *st)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PSID owner = NULL;
+	wchar_t name[256], domain[256], *sid = NULL;
+	DWORD nn = sizeof name / sizeof name[0], nd = sizeof domain / sizeof domain[0];
+	SID_NAME_USE use;
+	char *u = NULL, *d = NULL, *s = NULL;
+
+	if (file_owner(path, st, &owner, &sd) != 0) {
+		s = strdup("an owner that cannot be read");
+		goto out;
+	}
+	if (LookupAccountSidW(NULL, owner, name, &nn, domain, &nd, &use)) {
+		if ((u = xp_win_narrow(name)) && (d = xp_win_narrow(domain)))
+			s = *d ? xp_asprintf("%s\\%s", d, u) : strdup(u);
+	} else if (ConvertSidToStringSidW(owner, &sid)) {
+		s = xp_win_narrow(sid);
+	} else {
+		s = strdup("an owner that cannot be read");
+	}
+out:
+	LocalFree(sid);
+	LocalFree(sd);
+	free(u);
+	free(d);
+	return s;
 }

@@ -54,8 +54,7 @@ static int fail(void)
 	return -1;
 }
 
-/* UTF-8 to a malloc'd UTF-16 string; NULL with errno (EILSEQ for bad UTF-8). */
-static wchar_t *wide(const char *s)
+wchar_t *xp_win_wide(const char *s)
 {
 	int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
 	wchar_t *w;
@@ -78,13 +77,7 @@ int xp_win_errno(void)
 	return win_errno();
 }
 
-wchar_t *xp_win_wide(const char *s)
-{
-	return wide(s);
-}
-
-/* UTF-16 to a malloc'd UTF-8 string; NULL with errno. */
-static char *narrow(const wchar_t *w)
+char *xp_win_narrow(const wchar_t *w)
 {
 	int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
 	char *s;
@@ -122,7 +115,7 @@ int xp_os_args(int *argc, char ***argv)
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (!(v[i] = narrow(wargv[i])))
+		if (!(v[i] = xp_win_narrow(wargv[i])))
 			goto out;
 	*argc = n;
 	*argv = v;
@@ -208,7 +201,7 @@ static int open_w(const wchar_t *w, int flags, mode_t mode, int nofollow)
 /* open_w on the UTF-16 form of path. */
 static int open_path(const char *path, int flags, mode_t mode, int nofollow)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = xp_win_wide(path);
 	int fd;
 
 	if (!w)
@@ -264,8 +257,8 @@ static wchar_t *at_path(int dfd, const char *name)
 	size_t dl;
 
 	if (dfd == AT_FDCWD)
-		return wide(name);
-	if (!(wn = wide(name)))
+		return xp_win_wide(name);
+	if (!(wn = xp_win_wide(name)))
 		return NULL;
 	dir = dir_path(dfd);
 	if (dir && strcmp(name, ".") == 0) {
@@ -477,7 +470,7 @@ static int make_unique(char *tmpl, int dir)
 		r = r * 6364136223846793005ULL + 1442695040888963407ULL + (uint64_t)t.QuadPart;
 		for (int i = 0; i < 6; i++)
 			tmpl[len - 6 + i] = chars[(r >> (8 * i + 8)) % (sizeof chars - 1)];
-		if (!(w = wide(tmpl)))
+		if (!(w = xp_win_wide(tmpl)))
 			return -1;
 		if (dir)
 			fd = xp_win_mkdir(w, 0700);
@@ -503,7 +496,7 @@ char *xp_os_mkdtemp(char *tmpl)
 
 int xp_os_replace(const char *from, const char *to)
 {
-	wchar_t *wf = wide(from), *wt = wf ? wide(to) : NULL;
+	wchar_t *wf = xp_win_wide(from), *wt = wf ? xp_win_wide(to) : NULL;
 	int rc = -1;
 
 	if (wf && wt)
@@ -528,7 +521,7 @@ int xp_os_fsync(int fd)
 
 int xp_os_fsync_dir(const char *dir)
 {
-	wchar_t *w = wide(dir);
+	wchar_t *w = xp_win_wide(dir);
 	DWORD a;
 
 	if (!w)
@@ -641,7 +634,7 @@ int xp_os_path_absolute(const char *path)
 
 int xp_os_lstat(const char *path, struct stat *st)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = xp_win_wide(path);
 	int rc;
 
 	if (!w)
@@ -653,7 +646,7 @@ int xp_os_lstat(const char *path, struct stat *st)
 
 int xp_os_mkdir(const char *path, mode_t mode)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = xp_win_wide(path);
 	int rc;
 
 	if (!w)
@@ -665,7 +658,7 @@ int xp_os_mkdir(const char *path, mode_t mode)
 
 char *xp_os_realpath(const char *path)
 {
-	wchar_t *w = wide(path), *full = NULL;
+	wchar_t *w = xp_win_wide(path), *full = NULL;
 	char *s = NULL;
 	DWORD n;
 
@@ -686,7 +679,7 @@ char *xp_os_realpath(const char *path)
 	for (wchar_t *p = full; *p; p++)
 		if (*p == L'\\')
 			*p = L'/';
-	s = narrow(full);
+	s = xp_win_narrow(full);
 out:
 	free(w);
 	free(full);
@@ -734,7 +727,7 @@ int xp_os_tmpfile(const char *dir)
 		if (r >= 0)
 			_close(r); /* a name: reopened to be deleted when closed */
 		free(w);
-		w = r >= 0 ? wide(tmpl) : NULL;
+		w = r >= 0 ? xp_win_wide(tmpl) : NULL;
 		if (!w)
 			break;
 		fd = _wopen(w, _O_RDWR | _O_BINARY | _O_NOINHERIT | _O_TEMPORARY,
@@ -757,7 +750,7 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	const char *slash = strrchr(pattern, '/'), *bs = strrchr(pattern, '\\');
 	size_t dirlen =
 	        (bs > slash ? bs : slash) ? (size_t)((bs > slash ? bs : slash) - pattern + 1) : 0;
-	wchar_t *w = wide(pattern);
+	wchar_t *w = xp_win_wide(pattern);
 	WIN32_FIND_DATAW fd;
 	HANDLE h;
 	int out = 0;
@@ -774,7 +767,7 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 		               ? 0
 		               : fail();
 	do {
-		char *name = narrow(fd.cFileName), *path, **np;
+		char *name = xp_win_narrow(fd.cFileName), *path, **np;
 
 		if (!name || !(np = realloc(*paths, (*n + 1) * sizeof **paths)) ||
 		    !(path = malloc(dirlen + strlen(name) + 1))) {
@@ -798,11 +791,46 @@ int xp_os_glob(const char *pattern, char ***paths, size_t *n)
 	return out;
 }
 
-void xp_os_glob_free(char **paths, size_t n)
+int xp_os_path_sep(int c)
 {
-	for (size_t i = 0; paths && i < n; i++)
-		free(paths[i]);
-	free(paths);
+	return c == '/' || c == '\\';
+}
+
+/* The length of "server\share\" at s (all of it there is of those three). */
+static size_t share_root(const char *s)
+{
+	size_t n = 0;
+
+	for (int part = 0; part < 2; part++) {
+		while (s[n] && !xp_os_path_sep((unsigned char)s[n]))
+			n++;
+		if (s[n])
+			n++;
+	}
+	return n;
+}
+
+/* A drive, "C:" or "C:\", at s: its length, or 0. */
+static size_t drive_root(const char *s)
+{
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) || s[1] != ':')
+		return 0;
+	return xp_os_path_sep((unsigned char)s[2]) ? 3 : 2;
+}
+
+size_t xp_os_path_root(const char *path)
+{
+	if (!xp_os_path_sep((unsigned char)path[0]))
+		return drive_root(path);
+	if (!xp_os_path_sep((unsigned char)path[1]))
+		return 1; /* the current drive's root */
+	/* \\?\ (or \\.\): a drive or UNC\server\share follows */
+	if ((path[2] == '?' || path[2] == '.') && xp_os_path_sep((unsigned char)path[3])) {
+		if (strncasecmp(path + 4, "UNC", 3) == 0 && xp_os_path_sep((unsigned char)path[7]))
+			return 8 + share_root(path + 8);
+		return 4 + drive_root(path + 4);
+	}
+	return 2 + share_root(path + 2);
 }
 
 static void (*crash_fn)(const char *signame);
@@ -956,7 +984,7 @@ static BOOL WINAPI con_restore(DWORD event)
 /* Writes UTF-8 text on the console. */
 static void con_write(HANDLE out, const char *text)
 {
-	wchar_t *w = wide(text);
+	wchar_t *w = xp_win_wide(text);
 	DWORD n;
 
 	if (w)

@@ -140,6 +140,11 @@ mode_t xp_os_exposure(int fd, const struct stat *st);
  * from path (the link itself when st is a link) is the token's user, or its default owner for
  * new files (Administrators, when elevated or SYSTEM); 0 when it cannot be read. */
 int xp_os_owned(const char *path, const struct stat *st);
+/* Who owns the file at path that st describes, for a message, malloc'd (NULL when out of
+ * memory): POSIX "uid N"; Windows the owner's account ("DOMAIN\name"), or its SID
+ * ("S-1-5-21-...") when no account of that SID is known here, read as xp_os_owned reads it;
+ * "an owner that cannot be read" when it cannot be. */
+char *xp_os_owner_name(const char *path, const struct stat *st);
 /* What the message refusing an exposed secret file tells its owner to do. */
 #ifdef _WIN32
 #define XP_OS_PRIVATE_HINT "give it to its owner alone (icacls /inheritance:r /grant:r)"
@@ -186,6 +191,8 @@ int xp_os_tty_password(const char *prompt, char *buf, size_t max, size_t *len);
 /* An open file that no name reaches and that is gone when closed, in dir: POSIX O_TMPFILE,
  * else a mkstemp name unlinked at once; Windows a new file opened to be deleted on close. */
 int xp_os_tmpfile(const char *dir);
+/* The directory for temporary files: $TMPDIR, else $TEMP (Windows'), else /tmp. */
+const char *xp_os_temp_dir(void);
 /* Whether descriptor fd is open: 1 or 0. */
 int xp_os_fd_open(int fd);
 /* The paths that match pattern (glob(3); on Windows wildcards only in its last component),
@@ -193,6 +200,13 @@ int xp_os_fd_open(int fd);
  * matches; -1 with errno on failure. */
 int xp_os_glob(const char *pattern, char ***paths, size_t *n);
 void xp_os_glob_free(char **paths, size_t n);
+/* Whether c separates the names in a path: '/'; on Windows also '\'. */
+int xp_os_path_sep(int c);
+/* The length of path's root, the part before its first name, of which no directory is made:
+ * POSIX "/" (1); Windows also "\", a drive ("C:", "C:\"), a share ("\\server\share\") and
+ * each of those behind "\\?\" ("\\?\C:\", "\\?\UNC\server\share\"), with either separator;
+ * 0 for a relative path. Pure: the string only. */
+size_t xp_os_path_root(const char *path);
 /* n bytes aligned to align (a power of two, a multiple of the pointer size): posix_memalign(3),
  * Windows _aligned_malloc; NULL on failure. Freed by xp_os_aligned_free alone. */
 void *xp_os_aligned_alloc(size_t align, size_t n);

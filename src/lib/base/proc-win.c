@@ -6,6 +6,7 @@
 
 #include "base/proc.h"
 #include "base/os.h"
+#include "base/os-int.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -19,21 +20,6 @@
 /* The statuses of a POSIX child stopped by SIGTERM and SIGKILL (proc.h). */
 #define TERM_STATUS 143
 #define KILL_STATUS 137
-
-static wchar_t *wide(const char *s)
-{
-	int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-	wchar_t *w;
-
-	if (n <= 0) {
-		errno = EILSEQ;
-		return NULL;
-	}
-	if (!(w = malloc((size_t)n * sizeof *w)))
-		return NULL;
-	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
-	return w;
-}
 
 int xp_proc_pipe(int fds[2], struct xp_err *err)
 {
@@ -106,7 +92,7 @@ int xp_proc_spawn(struct xp_proc *p, char *const argv[], const struct xp_proc_io
 		quote(&line, *a);
 	}
 	xp_sbuf_add(&line, "", 1);
-	if (line.failed || !(wpath = wide(argv[0])) || !(wline = wide(line.p))) {
+	if (line.failed || !(wpath = xp_win_wide(argv[0])) || !(wline = xp_win_wide(line.p))) {
 		xp_err_sys(err, XP_EFAIL, "%s", argv[0]);
 		goto out;
 	}
@@ -263,7 +249,7 @@ out:
 
 static int runnable(const char *path)
 {
-	wchar_t *w = wide(path);
+	wchar_t *w = xp_win_wide(path);
 	DWORD a = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
 
 	free(w);
@@ -310,17 +296,14 @@ char *xp_proc_self_dir(const char *argv0)
 {
 	wchar_t w[32768];
 	DWORD n = GetModuleFileNameW(NULL, w, sizeof w / sizeof w[0]);
-	char *u = NULL, *slash;
-	int len;
+	char *u, *slash;
 
 	(void)argv0;
 	if (n == 0 || n >= sizeof w / sizeof w[0])
 		return NULL;
-	len = WideCharToMultiByte(CP_UTF8, 0, w, (int)n, NULL, 0, NULL, NULL);
-	if (len <= 0 || !(u = malloc((size_t)len + 1)))
+	w[n] = L'\0';
+	if (!(u = xp_win_narrow(w)))
 		return NULL;
-	WideCharToMultiByte(CP_UTF8, 0, w, (int)n, u, len, NULL, NULL);
-	u[len] = '\0';
 	for (char *c = u; *c; c++)
 		if (*c == '\\')
 			*c = '/';

@@ -6,17 +6,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "repo/copy-int.h"
 #include "base/fault.h"
+#include "base/io.h"
+#include "base/os.h"
+#include "base/proc.h"
 #include "base/str.h"
 
 /* ---- an rclone remote ---- */
@@ -24,11 +25,24 @@
 /* What a run of rclone gives back: its standard output, to a callback or into a buffer. */
 typedef int out_fn(void *ctx, const uint8_t *buf, size_t n);
 
-static const char *rclone_bin(void)
+/* The rclone to run: XP_RCLONE, else rclone. */
+static const char *rclone_name(void)
 {
 	const char *s = getenv("XP_RCLONE");
 
 	return s && *s ? s : "rclone";
+}
+
+/* rclone_name as it is when it names a path, else found in PATH (Windows: NAME.exe too).
+ * Malloc'd; NULL when there is none. */
+static char *rclone_bin(void)
+{
+	const char *s = rclone_name();
+
+	for (const char *c = s; *c; c++)
+		if (xp_os_path_sep((unsigned char)*c))
+			return strdup(s);
+	return xp_proc_find(NULL, s);
 }
 
 /* The last line rclone wrote on stderr (from the temp file fd), into buf. */
@@ -53,21 +67,27 @@ static void last_line(int fd, char *buf, size_t len)
 	snprintf(buf, len, "%s", p ? p + 1 : all);
 }
 
-/* Runs rclone with args (a NULL-terminated list, after the options every run takes); stdout
- * goes to fn. XP_ENOENT when rclone exits 3 or 4 (directory or file not found). */
-static int rclone(const struct xp_copy_target *t, const char *const *args, out_fn *fn, void *ctx,
-                  struct xp_err *err)
+/* Runs rclone with args (a NULL-terminated list, after the options every run takes) and its
+ * standard input from in (-1: the null device); stdout goes to fn. XP_ENOENT when rclone
+ * exits 3 or 4 (directory or file not found). */
+static int rclone(const struct xp_copy_target *t, const char *const *args, int in, out_fn *fn,
+                  void *ctx, struct xp_err *err)
 {
 	const char *argv[24];
 	char line[4096];
 	uint8_t *buf = NULL;
 	size_t k = 0;
-	int p[2] = {-1, -1}, efd = -1, status, rc = 0;
-	pid_t pid = -1;
+	int p[2] = {-1, -1}, efd = -1, null = -1, status = 0, rc = 0;
+	struct xp_proc proc = {0};
 	ssize_t n;
-	FILE *ef = tmpfile();
+	char *bin = rclone_bin();
 
-	argv[k++] = rclone_bin();
+	if (!bin) {
+		rc = xp_err_set(err, XP_EFAIL, "copy %s: %s: not found in PATH", t->name,
+		                rclone_name());
+		goto out;
+	}
+	argv[k++] = bin;
 	if (t->rconfig) {
 		argv[k++] = "--config";
 		argv[k++] = t->rconfig;
@@ -80,29 +100,25 @@ static int rclone(const struct xp_copy_target *t, const char *const *args, out_f
 	for (size_t i = 0; args[i] && k < sizeof argv / sizeof argv[0] - 1; i++)
 		argv[k++] = args[i];
 	argv[k] = NULL;
-	buf = malloc(XP_CT_BUF);
-	if (!ef || !buf || pipe(p) != 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: rclone", t->name);
+	if (!(buf = malloc(XP_CT_BUF))) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	efd = fileno(ef);
-	pid = fork();
-	if (pid < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: fork", t->name);
+	if ((efd = xp_os_tmpfile(xp_os_temp_dir())) < 0 ||
+	    (in < 0 && (null = xp_os_open(XP_OS_DEVNULL, O_RDWR, 0)) < 0)) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: rclone: %s", t->name,
+		                efd < 0 ? xp_os_temp_dir() : XP_OS_DEVNULL);
 		goto out;
 	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+	if ((rc = xp_proc_pipe(p, err)) != 0)
+		goto out;
+	{
+		struct xp_proc_io io = {in >= 0 ? in : null, p[1], efd};
 
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(p[1], 1);
-		dup2(efd, 2);
-		close(p[0]);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		if ((rc = xp_proc_spawn(&proc, (char *const *)argv, &io, err)) != 0) {
+			xp_err_prefix(err, "copy %s", t->name);
+			goto out;
+		}
 	}
 	close(p[1]);
 	p[1] = -1;
@@ -118,32 +134,46 @@ static int rclone(const struct xp_copy_target *t, const char *const *args, out_f
 	}
 	close(p[0]);
 	p[0] = -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	{
+		int wrc = xp_proc_wait(&proc, -1, &status, rc ? NULL : err);
+
+		if (rc == 0 && wrc != 0) {
+			rc = wrc;
+			goto out;
+		}
+	}
+	if (rc == 0 && status != 0) {
 		last_line(efd, line, sizeof line);
-		rc = WIFEXITED(status) && (WEXITSTATUS(status) == 3 || WEXITSTATUS(status) == 4)
-		             ? XP_ENOENT
-		             : XP_EFAIL;
+		rc = status == 3 || status == 4 ? XP_ENOENT : XP_EFAIL;
+		/* a status past 127 is a signal's (proc.h), or a Windows exception's */
 		xp_err_set(err, rc, "copy %s: rclone %s %s: %s", t->name, args[0],
-		           WIFEXITED(status) ? "failed" : "was killed",
+		           status > 0 && status < 128 ? "failed" : "was killed",
 		           line[0] ? line : "no message");
 	}
 out:
+	if (proc.running) {
+		int ignored;
+
+		xp_proc_kill(&proc);
+		xp_proc_wait(&proc, -1, &ignored, NULL);
+	}
 	if (p[0] >= 0)
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	if (ef)
-		fclose(ef);
+	if (efd >= 0)
+		close(efd);
+	if (null >= 0)
+		close(null);
 	free(buf);
+	free(bin);
 	return rc;
 }
 
 /* A local path as rclone must get it: one that cannot be taken for an option. */
 static char *local_arg(const char *path)
 {
-	return path[0] == '/' ? strdup(path) : xp_asprintf("./%s", path);
+	return xp_os_path_root(path) ? strdup(path) : xp_asprintf("./%s", path);
 }
 
 static char *remote_path(const struct xp_copy_target *t, const char *rel)
@@ -173,7 +203,7 @@ int xp_ct_rclone_list(const struct xp_copy_target *t, struct xp_ct_listing *l, s
 
 	memcpy(a, args, sizeof a);
 	a[7] = t->where;
-	rc = rclone(t, a, to_sbuf, &b, err);
+	rc = rclone(t, a, -1, to_sbuf, &b, err);
 	if (rc == XP_ENOENT) /* not created yet */
 		rc = 0;
 	for (line = b.p; rc == 0 && line && line < b.p + b.len; line = next) {
@@ -218,7 +248,7 @@ int xp_ct_rclone_hash(const struct xp_copy_target *t, const char *rel, uint8_t *
 	if (!rp)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
 	crypto_generichash_init(&r.h, NULL, 0, XP_CATALOG_HASH_LEN);
-	rc = rclone(t, (const char *const[]){"cat", rp, NULL}, to_hash, &r, err);
+	rc = rclone(t, (const char *const[]){"cat", rp, NULL}, -1, to_hash, &r, err);
 	crypto_generichash_final(&r.h, hash, XP_CATALOG_HASH_LEN);
 	*size = r.size;
 	free(rp);
@@ -253,7 +283,7 @@ int xp_ct_rclone_put(const struct xp_copy_target *t, int fd, const char *path, c
 		goto out;
 	}
 	lp = local_arg(path);
-	rc = lp ? rclone(t, (const char *const[]){"copyto", lp, tp, NULL}, NULL, NULL, err)
+	rc = lp ? rclone(t, (const char *const[]){"copyto", lp, tp, NULL}, -1, NULL, NULL, err)
 	        : xp_err_set(err, XP_ENOMEM, "out of memory");
 	if (rc == 0)
 		xp_fault_point("copy-uploaded");
@@ -267,7 +297,7 @@ int xp_ct_rclone_put(const struct xp_copy_target *t, int fd, const char *path, c
 		                t->name, rel, (unsigned long long)back_size,
 		                (unsigned long long)size);
 	if (rc == 0)
-		rc = rclone(t, (const char *const[]){"moveto", tp, rp, NULL}, NULL, NULL, err);
+		rc = rclone(t, (const char *const[]){"moveto", tp, rp, NULL}, -1, NULL, NULL, err);
 out:
 	free(lp);
 	free(rp);
@@ -282,7 +312,7 @@ int xp_ct_rclone_remove(const struct xp_copy_target *t, const char *rel, struct 
 
 	if (!rp)
 		return xp_err_set(err, XP_ENOMEM, "out of memory");
-	rc = rclone(t, (const char *const[]){"deletefile", rp, NULL}, NULL, NULL, err);
+	rc = rclone(t, (const char *const[]){"deletefile", rp, NULL}, -1, NULL, NULL, err);
 	free(rp);
 	return rc == XP_ENOENT ? 0 : rc;
 }
@@ -291,28 +321,41 @@ int xp_ct_rclone_remove(const struct xp_copy_target *t, const char *rel, struct 
 int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const char *const *rel,
                       size_t n, int *same, struct xp_err *err)
 {
-	struct xp_sbuf b = {0};
-	char list[32], *line, *next, *local = local_arg(dir);
-	FILE *f = tmpfile();
-	int rc = 0;
+	struct xp_sbuf b = {0}, names = {0};
+	char *line, *next, *local = local_arg(dir);
+	int fd = -1, rc = 0;
 
-	if (!f || !local) {
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: temp file", t->name);
+	if (!local) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s\n", rel[i]);
-	if (fflush(f) != 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "copy %s: temp file", t->name);
+	for (size_t i = 0; i < n; i++) {
+		xp_sbuf_puts(&names, rel[i]);
+		xp_sbuf_add(&names, "\n", 1);
+	}
+	if (names.failed) {
+		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(list, sizeof list, "/dev/fd/%d", fileno(f));
+	/* The names reach rclone on its standard input (--files-from-raw -), which is the same
+	 * on both systems: a child on Windows inherits no other descriptor. */
+	if ((fd = xp_os_tmpfile(xp_os_temp_dir())) < 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: %s: a temporary file", t->name,
+		                xp_os_temp_dir());
+		goto out;
+	}
+	if ((rc = xp_write_all(fd, names.p ? names.p : "", names.len, err)) != 0)
+		goto out;
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		rc = xp_err_sys(err, XP_EFAIL, "copy %s: a temporary file", t->name);
+		goto out;
+	}
 	/* Differences make rclone exit non-zero: the report says which files are the same, and
 	 * a target it cannot reach has none (what is then sent fails, and says why). */
 	(void)rclone(t,
 	             (const char *const[]){"check", "--download", "--one-way", "--files-from-raw",
-	                                   list, "--combined", "-", local, t->where, NULL},
-	             to_sbuf, &b, err);
+	                                   "-", "--combined", "-", local, t->where, NULL},
+	             fd, to_sbuf, &b, err);
 	if (b.failed) {
 		rc = xp_err_set(err, XP_ENOMEM, "out of memory");
 		goto out;
@@ -328,8 +371,9 @@ int xp_ct_rclone_same(const struct xp_copy_target *t, const char *dir, const cha
 	}
 out:
 	xp_sbuf_free(&b);
-	if (f)
-		fclose(f);
+	xp_sbuf_free(&names);
+	if (fd >= 0)
+		close(fd);
 	free(local);
 	return rc;
 }

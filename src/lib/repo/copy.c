@@ -69,7 +69,7 @@ static int target_set(struct xp_copy_target *t, const char *name, const char *ur
 		                  url);
 	if (strcmp(jur, "eu") != 0 && strcmp(jur, "non-eu") != 0)
 		return xp_err_set(err, XP_EUSAGE, "%s: the jurisdiction is eu or non-eu", jur);
-	if (rconfig && (!text_ok(rconfig) || rconfig[0] != '/'))
+	if (rconfig && (!text_ok(rconfig) || !xp_os_path_root(rconfig)))
 		return xp_err_set(err, XP_EUSAGE, "%s: rclone's config file, as an absolute path",
 		                  rconfig);
 	if (strncmp(url, "rclone:", 7) == 0 && (!strchr(url + 7, ':') || url[7] == '-'))

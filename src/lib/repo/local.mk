@@ -48,12 +48,8 @@ EXTRA_DIST += tests/cli/attack-files.sh
 src_lib_libxp_a_SOURCES += src/lib/repo/copy.c src/lib/repo/copy.h src/lib/repo/copy-int.h \
 	src/lib/repo/copy-ops.c src/lib/repo/copy-check.c src/lib/repo/copy-target.c \
 	src/lib/repo/copy-batch.c
-# rclone runs as a subprocess; on Windows the tools start no program yet (README.md, Windows).
-if WINDOWS
-src_lib_libxp_a_SOURCES += src/lib/repo/copy-rclone-none.c
-else
+# rclone runs as a subprocess (base/proc.h), on both systems.
 src_lib_libxp_a_SOURCES += src/lib/repo/copy-rclone.c
-endif
 
 # Partitions: the next window, continuity, retention by window start (pure logic).
 check_PROGRAMS += tests/unit/repo/partition

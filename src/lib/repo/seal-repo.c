@@ -283,14 +283,8 @@ int xp_seal_locate(const char *repo, const char *id_or_file, char **path, struct
 /* An unlinked file only this process can reach: O_TMPFILE where the file system has it. */
 static int spool_open(struct xp_err *err)
 {
-	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	if (!dir || !*dir)
-		dir = getenv("TEMP"); /* Windows' */
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = xp_os_tmpfile(dir);
+	const char *dir = xp_os_temp_dir();
+	int fd = xp_os_tmpfile(dir);
 	if (fd < 0)
 		fd = xp_err_sys(err, XP_EFAIL, "%s: a temporary file", dir);
 	return fd;

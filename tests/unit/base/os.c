@@ -1,6 +1,8 @@
 /* The portability layer: the same promises on POSIX and (under wine) on Windows. */
 #include "config.h"
 
+#include "base/err.h"
+#include "base/io.h"
 #include "base/os.h"
 #include "base/str.h"
 
@@ -359,6 +361,128 @@ static void more(void)
 	free(c);
 }
 
+/* The null device opens as a file does: the child processes of base/proc.h get it as their
+ * standard input. */
+static void devnull(void)
+{
+	char buf[4];
+	int fd = xp_os_open(XP_OS_DEVNULL, O_RDWR, 0);
+
+	ok(fd >= 0, "the null device (%s) opens for reading and writing", XP_OS_DEVNULL);
+	ok(fd >= 0 && read(fd, buf, sizeof buf) == 0, "reads as empty");
+	ok(fd >= 0 && write(fd, "abc", 3) == 3, "and takes what is written");
+	if (fd >= 0)
+		close(fd);
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Paths' roots, and xp_mkdirs making every missing parent after the root. */
+static void mkdirs(void)
+{
+	struct xp_err err = {0};
+	char *deep, *name;
+
+	is_int(xp_os_path_root("/var/lib"), 1, "the root of /var/lib is /");
+	is_int(xp_os_path_root("var/lib"), 0, "a relative path has none");
+	name = file("m1", NULL);
+	free(file("m1/m2", NULL));
+	deep = file("m1/m2/m3", NULL);
+	is_int(xp_mkdirs(deep, 0700, &err), 0, "mkdirs DIR/m1/m2/m3 makes its missing parents");
+	ok(is_dir(deep), "and the last one");
+	is_int(xp_mkdirs(deep, 0700, &err), 0, "and again, with all of them there");
+	free(deep);
+	free(name);
+#ifdef _WIN32
+	static const struct {
+		const char *path;
+		size_t root;
+	} roots[] = {
+	        {"C:\\ProgramData\\xpbackup", 3},
+	        {"c:/ProgramData", 3},
+	        {"C:relative", 2},
+	        {"\\ProgramData", 1},
+	        {"\\\\server\\share\\x\\y", 15},
+	        {"//server/share/x", 15},
+	        {"\\\\server\\share", 14},
+	        {"\\\\?\\C:\\x", 7},
+	        {"\\\\?\\UNC\\server\\share\\x", 21},
+	        {"\\\\.\\C:\\x", 7},
+	};
+	wchar_t wfull[4096];
+	char full[4096], *win;
+
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+		is_int(xp_os_path_root(roots[i].path), roots[i].root, "the root of %s is %zu bytes",
+		       roots[i].path, roots[i].root);
+	ok(xp_os_path_sep('\\') && xp_os_path_sep('/'), "either slash separates names");
+	/* the test directory as Windows writes it: a drive letter and backslashes */
+	name = xp_asprintf("%s", dir);
+	for (char *c = name; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	wchar_t *w = malloc(8192);
+	MultiByteToWideChar(CP_UTF8, 0, name, -1, w, 4096);
+	GetFullPathNameW(w, 4096, wfull, NULL);
+	WideCharToMultiByte(CP_UTF8, 0, wfull, -1, full, sizeof full, NULL, NULL);
+	free(w);
+	free(name);
+	name = file("w1", NULL);
+	free(file("w1/w2", NULL));
+	deep = file("w1/w2/w3", NULL);
+	win = xp_asprintf("%s\\w1\\w2\\w3", full);
+	ok(full[1] == ':' && full[2] == '\\', "the directory with its drive: %s", full);
+	is_int(xp_mkdirs(win, 0700, &err), 0, "mkdirs %s makes its missing parents", win);
+	ok(is_dir(deep), "each of them");
+	free(win);
+	free(deep);
+	free(name);
+	name = file("x1", NULL);
+	deep = file("x1/x2", NULL);
+	win = xp_asprintf("\\\\?\\%s\\x1\\x2", full);
+	is_int(xp_mkdirs(win, 0700, &err), 0, "and %s, behind \\\\?\\", win);
+	ok(is_dir(deep), "makes both");
+	free(win);
+	free(deep);
+	free(name);
+#else
+	ok(!xp_os_path_sep('\\'), "a backslash is a letter of a name on POSIX");
+	name = file("b\\c", NULL);
+	deep = file("b\\c/d", NULL);
+	is_int(xp_mkdirs(deep, 0700, &err), 0, "mkdirs DIR/b\\c/d");
+	ok(is_dir(name) && is_dir(deep), "makes the directory b\\c, and d in it");
+	free(deep);
+	free(name);
+#endif
+}
+
+/* Where temporary files go: TMPDIR, else TEMP, else /tmp. */
+static void temp_dir(void)
+{
+	char *tmpdir = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	char *temp = getenv("TEMP") ? strdup(getenv("TEMP")) : NULL;
+
+	xp_os_setenv("TMPDIR", "/x/tmpdir");
+	xp_os_setenv("TEMP", "/x/temp");
+	is_str(xp_os_temp_dir(), "/x/tmpdir", "temp_dir: TMPDIR first");
+	xp_os_setenv("TMPDIR", "");
+	is_str(xp_os_temp_dir(), "/x/temp", "then TEMP (Windows') when TMPDIR is empty");
+	xp_os_unsetenv("TMPDIR");
+	xp_os_unsetenv("TEMP");
+	is_str(xp_os_temp_dir(), "/tmp", "else /tmp");
+	if (tmpdir)
+		xp_os_setenv("TMPDIR", tmpdir);
+	if (temp)
+		xp_os_setenv("TEMP", temp);
+	free(tmpdir);
+	free(temp);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc;
@@ -379,6 +503,9 @@ int main(int argc, char **argv)
 	memstream();
 	environment();
 	more();
+	devnull();
+	mkdirs();
+	temp_dir();
 	cleanup();
 	return done_testing();
 }
