@@ -49,16 +49,6 @@ int xp_os_owned_by_admin(const char *path, const struct stat *st)
 	return st->st_uid == 0;
 }
 
-char *xp_os_owner_name(const char *path, const struct stat *st)
-{
-	char *name = xp_asprintf("uid %u", (unsigned)st->st_uid);
-
-	(void)path;
-	if (!name)
-		errno = ENOMEM;
-	return name;
-}
-
 static void (*stop_fn)(int sig, const char *what);
 
 static void on_stop(int sig)

@@ -13,31 +13,11 @@
 #include <string.h>
 #include <windows.h>
 #include <aclapi.h>
-#include <sddl.h>
 
 static int fail(void)
 {
 	errno = xp_win_errno();
 	return -1;
-}
-
-/* UTF-16 (n characters, or -1: NUL-terminated) to a malloc'd UTF-8 string; NULL with errno. */
-static char *utf8(const wchar_t *w, int n)
-{
-	int len = WideCharToMultiByte(CP_UTF8, 0, w, n, NULL, 0, NULL, NULL);
-	char *s;
-
-	if (len <= 0) {
-		errno = EILSEQ;
-		return NULL;
-	}
-	if (!(s = malloc((size_t)len + 1))) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	WideCharToMultiByte(CP_UTF8, 0, w, n, s, len, NULL, NULL);
-	s[len] = '\0';
-	return s;
 }
 
 const char *xp_os_config_dir(void)
@@ -78,7 +58,7 @@ char *xp_os_user_name(void)
 		fail();
 		return NULL;
 	}
-	return utf8(w, -1);
+	return xp_win_narrow(w);
 }
 
 /* The owner SID of path (its security descriptor in *sd, which the caller LocalFrees); NULL
@@ -123,37 +103,6 @@ int xp_os_owned_by_admin(const char *path, const struct stat *st)
 
 	LocalFree(sd);
 	return rc;
-}
-
-char *xp_os_owner_name(const char *path, const struct stat *st)
-{
-	PSECURITY_DESCRIPTOR sd;
-	PSID owner = owner_of(path, st, &sd);
-	wchar_t name[257], domain[257], *sid = NULL;
-	DWORD nn = sizeof name / sizeof name[0], nd = sizeof domain / sizeof domain[0];
-	SID_NAME_USE use;
-	char *n = NULL, *d = NULL, *s = NULL;
-
-	if (!owner)
-		goto out;
-	if (LookupAccountSidW(NULL, owner, name, &nn, domain, &nd, &use)) {
-		if ((n = utf8(name, -1)) && (d = utf8(domain, -1)))
-			s = *d ? xp_asprintf("%s\\%s", d, n) : strdup(n);
-	} else if (ConvertSidToStringSidW(owner, &sid)) {
-		s = utf8(sid, -1);
-	} else {
-		fail();
-		goto out;
-	}
-	if (!s && errno != EILSEQ)
-		errno = ENOMEM;
-out:
-	if (sid)
-		LocalFree(sid);
-	free(n);
-	free(d);
-	LocalFree(sd);
-	return s;
 }
 
 static void (*volatile stop_fn)(int sig, const char *what);

@@ -242,9 +242,6 @@ char *xp_os_user_name(void);
 /* Whether the file at path, which st describes (as for xp_os_owned), belongs to the system's
  * administrator: POSIX root (uid 0); Windows SYSTEM or the Administrators group. */
 int xp_os_owned_by_admin(const char *path, const struct stat *st);
-/* Who owns the file at path, which st describes, for messages, malloc'd: POSIX "uid N";
- * Windows the owner's account as DOMAIN\name (its SID when it has no name). NULL with errno. */
-char *xp_os_owner_name(const char *path, const struct stat *st);
 /* The administrator that xp_os_owned_by_admin accepts, for messages. */
 #ifdef _WIN32
 #define XP_OS_ADMIN_NAME "SYSTEM or Administrators"
