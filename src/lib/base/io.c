@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,28 +58,46 @@ void xp_pipe_grow(int fd)
 	xp_os_pipe_grow(fd, XP_PIPE_SIZE);
 }
 
+/* The buffer grows as the bytes come (from the file's size when it has one), never to more than
+ * max + 1 bytes: a reader allowed a gigabyte asks for what the file holds, not for the gigabyte
+ * (Windows commits what malloc gives; a small server would refuse it). */
 int xp_fd_read(int fd, const char *name, size_t max, char **buf, size_t *len, struct xp_err *err)
 {
-	char *b = malloc(max + 1);
+	struct stat st;
+	size_t cap = 64 * 1024, got = 0;
+	char *b = NULL, *nb;
 	ssize_t n;
 	int rc;
 
-	if (!b)
-		return xp_err_set(err, XP_ENOMEM, "%s: out of memory", name);
-	n = xp_read_full(fd, b, max + 1);
-	if (n < 0) {
-		rc = xp_err_sys(err, XP_EFAIL, "%s", name);
-		goto out;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < max)
+		cap = (size_t)st.st_size + 1 > cap ? (size_t)st.st_size + 1 : cap;
+	for (;;) {
+		if (cap > max + 1)
+			cap = max + 1;
+		if (!(nb = realloc(b, cap + 1))) {
+			rc = xp_err_set(err, XP_ENOMEM, "%s: out of memory", name);
+			goto out;
+		}
+		b = nb;
+		n = xp_read_full(fd, b + got, cap - got);
+		if (n < 0) {
+			rc = xp_err_sys(err, XP_EFAIL, "%s", name);
+			goto out;
+		}
+		got += (size_t)n;
+		if (got > max) {
+			rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", name, max);
+			goto out;
+		}
+		if (got < cap)
+			break;
+		cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
 	}
-	if ((size_t)n > max) {
-		rc = xp_err_set(err, XP_EFAIL, "%s: larger than %zu bytes", name, max);
-		goto out;
-	}
-	b[n] = '\0';
+	b[got] = '\0';
 	*buf = b;
 	b = NULL;
 	if (len)
-		*len = (size_t)n;
+		*len = got;
 	rc = 0;
 out:
 	free(b);

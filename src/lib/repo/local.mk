@@ -26,8 +26,8 @@ tests_unit_repo_policy_LDADD = $(XP_LIBS)
 tests_unit_repo_verify_LDADD = $(XP_LIBS)
 TESTS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog \
 	tests/unit/repo/policy tests/unit/repo/verify
-# Not under wine yet: catalog (xp_catalog_check does not return there after a refused adoption).
-WINE_TESTS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/policy tests/unit/repo/verify
+WINE_TESTS += tests/unit/repo/repo tests/unit/repo/keys tests/unit/repo/catalog tests/unit/repo/policy \
+	tests/unit/repo/verify
 
 # Test helper for the crash and concurrency tests: the catalog API, one operation per run.
 check_PROGRAMS += tests/unit/repo/catalog-tool

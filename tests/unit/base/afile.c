@@ -11,8 +11,12 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
 
 static void atomic_files(void)
 {
@@ -106,9 +110,69 @@ static void open_regular(void)
 	free(path);
 }
 
+/* xp_file_read takes what the file holds, whatever max allows: a file just under, at and over
+ * max, sizes around the first buffer's, and a max far above what memory allows. */
+static void read_sizes(void)
+{
+	char dir[] = "/tmp/xp-read-XXXXXX", *path, *want, *got = NULL;
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 200000};
+	struct xp_err err;
+	size_t len = 0;
+
+	if (!xp_os_mkdtemp(dir) || !(want = malloc(200000))) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	path = xp_asprintf("%s/f", dir);
+	for (size_t i = 0; i < 200000; i++)
+		want[i] = (char)('a' + i % 23);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		size_t n = sizes[i];
+
+		xp_file_write_atomic(path, want, n, 0600, &err);
+		ok(xp_file_read(path, 1u << 20, &got, &len, &err) == 0 && len == n &&
+		           memcmp(got, want, n) == 0 && got[n] == '\0',
+		   "%zu bytes read whole", n);
+		free(got);
+		got = NULL;
+		if (n == 0)
+			continue;
+		ok(xp_file_read(path, n, &got, &len, &err) == 0 && len == n &&
+		           memcmp(got, want, n) == 0,
+		   "%zu bytes read with max %zu (the buffer grown to it)", n, n);
+		free(got);
+		got = NULL;
+		is_int(xp_file_read(path, n - 1, &got, &len, &err), XP_EFAIL,
+		       "%zu bytes refused with max %zu", n, n - 1);
+	}
+#if defined(RLIMIT_AS) && !defined(__SANITIZE_ADDRESS__)
+	{
+		struct rlimit old, lim;
+
+		getrlimit(RLIMIT_AS, &old);
+		lim = old;
+		lim.rlim_cur = (rlim_t)768 << 20;
+		if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < lim.rlim_cur)
+			lim.rlim_cur = old.rlim_cur;
+		setrlimit(RLIMIT_AS, &lim);
+		ok(xp_file_read(path, (size_t)1 << 30, &got, &len, &err) == 0 && len == 200000,
+		   "a max of 1 GiB, 768 MiB of address space: the file is read");
+		setrlimit(RLIMIT_AS, &old);
+		free(got);
+	}
+#else
+	skip("no address-space limit to read under here");
+#endif
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(want);
+}
+
 int main(void)
 {
 	atomic_files();
 	open_regular();
+	read_sizes();
 	return done_testing();
 }
