@@ -73,14 +73,18 @@ is "$(calls | grep '^\[copyto\]')" "" "and nothing is sent again: the names arri
 XP_STANDIN_FAIL=lsf=7 run xpcopy -r "$R" off
 like "$rc:$err" "1:*xpcopy: copy off: rclone lsf failed: standin: lsf refused*" \
 	"a status of 7 fails the copy (status 1) with the last line rclone wrote"
+# The remote emptied on purpose stands for a replaced one: --refill copies to it again.
 rm -f "$T/store/"*
-XP_STANDIN_FAIL=cat=7 run xpcopy -r "$R" off
+XP_STANDIN_FAIL=cat=7 run xpcopy -r "$R" --refill off
 like "$rc:$err" "1:*xpcopy: copy off: rclone cat failed: standin: cat refused*" \
 	"so does a read back that fails"
 ok "$([ ! -e "$T/store/$(stored "$where/$rel")" ])$?" "and nothing is under the backup's name"
 rm -f "$T/store/"*
 run xpcopy -r "$R" off
-is "$rc:$err" "0:" "lsf's status 3 (directory not found) is an empty remote, copied to"
+like "$rc:$err" "1:xpcopy: copy off: *is empty, but the journal records 1 backup copied there (not mounted?)*" \
+	"lsf's status 3 (directory not found) is an empty remote, which the journal says held a backup"
+run xpcopy -r "$R" --refill off
+is "$rc:$err" "0:" "--refill copies to it again"
 ok "$(cmp -s "$R/$rel" "$T/store/$(stored "$where/$rel")")$?" "and the backup is there again"
 
 XP_RCLONE="$T/no such dir/rclone" run xpcopy -r "$R" off
