@@ -24,6 +24,11 @@ mode_t xp_win_dacl_exposure(ACL *dacl, PSID owner, PSID user);
  * errno. */
 int xp_win_mkdir(const wchar_t *path, mode_t mode);
 
+/* The owner SID of the file at path (the link itself when st is a link): 0 with *owner in *sd,
+ * which the caller frees with LocalFree; -1 when it cannot be read. */
+int xp_win_file_owner(const char *path, const struct stat *st, PSID *owner,
+                      PSECURITY_DESCRIPTOR *sd);
+
 /* The console control handler that xp_os_on_stop installs (os-win-host.c): TRUE when event
  * was a stop request, handed to its fn. */
 BOOL WINAPI xp_win_on_ctrl(DWORD event);

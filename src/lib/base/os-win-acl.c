@@ -244,9 +244,7 @@ mode_t xp_os_exposure(int fd, const struct stat *st)
 	return m;
 }
 
-/* The owner SID of the file at path (the link itself when st is a link): 0 with *owner in *sd,
- * which the caller frees with LocalFree; -1 when it cannot be read. */
-static int file_owner(const char *path, const struct stat *st, PSID *owner,
+int xp_win_file_owner(const char *path, const struct stat *st, PSID *owner,
                       PSECURITY_DESCRIPTOR *sd)
 {
 	HANDLE h = INVALID_HANDLE_VALUE;
@@ -283,7 +281,7 @@ int xp_os_owned(const char *path, const struct stat *st)
 	PSID owner = NULL;
 	int rc = 0;
 
-	if (file_owner(path, st, &owner, &sd) != 0 || !(tu = token_info(TokenUser)) ||
+	if (xp_win_file_owner(path, st, &owner, &sd) != 0 || !(tu = token_info(TokenUser)) ||
 	    !(to = token_info(TokenOwner)))
 		goto out;
 	rc = EqualSid(owner, tu->User.Sid) || EqualSid(owner, to->Owner);
@@ -303,7 +301,7 @@ char *xp_os_owner_name(const char *path, const struct stat *st)
 	SID_NAME_USE use;
 	char *u = NULL, *d = NULL, *s = NULL;
 
-	if (file_owner(path, st, &owner, &sd) != 0) {
+	if (xp_win_file_owner(path, st, &owner, &sd) != 0) {
 		s = strdup("an owner that cannot be read");
 		goto out;
 	}

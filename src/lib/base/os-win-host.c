@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
-#include <aclapi.h>
 
 static int fail(void)
 {
@@ -61,45 +60,13 @@ char *xp_os_user_name(void)
 	return xp_win_narrow(w);
 }
 
-/* The owner SID of path (its security descriptor in *sd, which the caller LocalFrees); NULL
- * with errno. */
-static PSID owner_of(const char *path, const struct stat *st, PSECURITY_DESCRIPTOR *sd)
-{
-	wchar_t *w = xp_win_wide(path);
-	HANDLE h = INVALID_HANDLE_VALUE;
-	PSID owner = NULL;
-
-	*sd = NULL;
-	if (!w)
-		goto out;
-	h = CreateFileW(w, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-	                NULL, OPEN_EXISTING,
-	                FILE_FLAG_BACKUP_SEMANTICS |
-	                        (S_ISLNK(st->st_mode) ? FILE_FLAG_OPEN_REPARSE_POINT : 0),
-	                NULL);
-	if (h == INVALID_HANDLE_VALUE) {
-		fail();
-		goto out;
-	}
-	if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
-	                    sd) != ERROR_SUCCESS ||
-	    !owner) {
-		errno = EACCES;
-		owner = NULL;
-	}
-out:
-	if (h != INVALID_HANDLE_VALUE)
-		CloseHandle(h);
-	free(w);
-	return owner;
-}
-
 int xp_os_owned_by_admin(const char *path, const struct stat *st)
 {
-	PSECURITY_DESCRIPTOR sd;
-	PSID owner = owner_of(path, st, &sd);
-	int rc = owner && (IsWellKnownSid(owner, WinLocalSystemSid) ||
-	                   IsWellKnownSid(owner, WinBuiltinAdministratorsSid));
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PSID owner = NULL;
+	int rc = xp_win_file_owner(path, st, &owner, &sd) == 0 &&
+	         (IsWellKnownSid(owner, WinLocalSystemSid) ||
+	          IsWellKnownSid(owner, WinBuiltinAdministratorsSid));
 
 	LocalFree(sd);
 	return rc;
